@@ -1,0 +1,87 @@
+"""The vocabulary of the N-D-A-P model: environments, personas, access levels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Environment(StrEnum):
+    """The four environments, in promotion order."""
+
+    NONPROD = "nonprod"
+    DEV = "dev"
+    ACC = "acc"
+    PRD = "prd"
+
+    @property
+    def holds_production_data(self) -> bool:
+        """Acceptance (a copy) and production (the source) hold production data."""
+        return self in (Environment.ACC, Environment.PRD)
+
+
+ENVIRONMENT_ORDER: tuple[Environment, ...] = tuple(Environment)
+PROTECTED_ENVIRONMENTS: frozenset[Environment] = frozenset({Environment.ACC, Environment.PRD})
+
+
+class Persona(StrEnum):
+    DATA_SCIENTIST = "data-scientist"
+    ML_ENGINEER = "ml-engineer"
+    PLATFORM_ENGINEER = "platform-engineer"
+    BUSINESS_USER = "business-user"
+    SECURITY_AUDITOR = "security-auditor"
+    BREAK_GLASS = "break-glass"
+    DEPLOYER = "deployer"
+
+
+HUMAN_PERSONAS: frozenset[Persona] = frozenset(set(Persona) - {Persona.DEPLOYER})
+
+
+class Access(StrEnum):
+    """What a persona may do in one environment."""
+
+    NONE = "none"
+    READ_ONLY = "read-only"
+    SECURITY_AUDIT = "security-audit"
+    UAT = "uat"
+    FULL = "full"
+    DEPLOY = "deploy"
+    ADMIN = "admin"
+
+
+class ProductionData(StrEnum):
+    """How an environment holds production data."""
+
+    NONE = "none"
+    READ_ONLY = "read-only"
+    COPY = "copy"
+    SOURCE = "source"
+
+
+class DataSharingMode(StrEnum):
+    """How production data reaches development."""
+
+    REPLICA = "replica"
+    CROSS_ACCOUNT_READ = "cross-account-read"
+
+
+class IdentitySource(StrEnum):
+    IAM_ROLES = "iam-roles"
+    IDENTITY_CENTER = "identity-center"
+    BOTH = "both"
+
+
+class ProjectKind(StrEnum):
+    BATCH = "batch"
+    REALTIME = "realtime"
+
+
+class RetrainingStrategy(StrEnum):
+    AD_HOC = "ad-hoc"
+    PERIODIC = "periodic"
+    DRIFT = "drift"
+
+
+class GitHost(StrEnum):
+    GITHUB = "github"
+    GITLAB = "gitlab"
+    BITBUCKET = "bitbucket"

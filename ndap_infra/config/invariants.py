@@ -1,0 +1,304 @@
+"""The N-D-A-P model's hard invariants, as configuration rules.
+
+Each rule is a small named function from the configuration to the issues it finds. A
+rule declares which top-level sections it reads, so that it still runs when another
+section of the same file has structural errors: one run reports everything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ndap_infra.config.enums import (
+    Access,
+    Environment,
+    Persona,
+    ProductionData,
+    RetrainingStrategy,
+)
+from ndap_infra.config.issues import ConfigIssue
+from ndap_infra.config.model import SCHEDULE_PATTERN, NdapConfig
+
+INVARIANT_2 = (
+    "breaks invariant 2 (a data scientist has no access at all to acceptance or production)"
+)
+INVARIANT_3 = "breaks invariant 3 (non-production can never reach production data)"
+INVARIANT_5 = "breaks invariant 5 (only the pipeline deploys to acceptance and production)"
+
+Rule = Callable[[NdapConfig], Iterator[ConfigIssue]]
+
+
+@dataclass(frozen=True)
+class RegisteredRule:
+    name: str
+    sections: frozenset[str]
+    check: Rule
+
+
+RULES: list[RegisteredRule] = []
+
+
+def rule(*sections: str) -> Callable[[Rule], Rule]:
+    def register(check: Rule) -> Rule:
+        RULES.append(RegisteredRule(check.__name__, frozenset(sections), check))
+        return check
+
+    return register
+
+
+def _cell(persona: Persona, env: Environment) -> tuple[str, ...]:
+    return ("personas", persona.value, env.value)
+
+
+def _levels(allowed: set[Access]) -> str:
+    return ", ".join(sorted(f"'{a.value}'" for a in allowed))
+
+
+@rule("personas")
+def data_scientist_never_in_acc_or_prd(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for env in (Environment.ACC, Environment.PRD):
+        access = config.access(Persona.DATA_SCIENTIST, env)
+        if access is not Access.NONE:
+            yield ConfigIssue(
+                _cell(Persona.DATA_SCIENTIST, env),
+                f"{INVARIANT_2}: set it to 'none'; production data reaches data scientists "
+                "as a read-only replica in dev (data.sharing_mode)",
+                access.value,
+                True,
+            )
+
+
+@rule("personas")
+def nonprod_is_for_engineers_only(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for persona in (Persona.DATA_SCIENTIST, Persona.BUSINESS_USER):
+        access = config.access(persona, Environment.NONPROD)
+        if access is not Access.NONE:
+            yield ConfigIssue(
+                _cell(persona, Environment.NONPROD),
+                "nonprod is for ML, cloud and data engineers only (the model's environment "
+                f"table): set it to 'none', or give {persona.value} access in dev",
+                access.value,
+                True,
+            )
+
+
+HUMAN_LEVELS_IN_PROTECTED = {Access.NONE, Access.READ_ONLY, Access.SECURITY_AUDIT, Access.UAT}
+PERSONA_LEVELS: dict[Persona, set[Access]] = {
+    Persona.DEPLOYER: {Access.NONE, Access.DEPLOY},
+    Persona.BREAK_GLASS: {Access.NONE, Access.ADMIN},
+    Persona.SECURITY_AUDITOR: {Access.NONE, Access.SECURITY_AUDIT, Access.READ_ONLY},
+    Persona.BUSINESS_USER: {Access.NONE, Access.UAT, Access.READ_ONLY},
+    Persona.DATA_SCIENTIST: {Access.NONE, Access.READ_ONLY, Access.FULL},
+    Persona.ML_ENGINEER: {Access.NONE, Access.READ_ONLY, Access.FULL},
+    Persona.PLATFORM_ENGINEER: {Access.NONE, Access.READ_ONLY, Access.FULL},
+}
+
+
+@rule("personas")
+def persona_levels_fit_the_persona(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for persona, cells in config.persona_matrix().items():
+        allowed = PERSONA_LEVELS[persona]
+        for env, access in cells.items():
+            if access not in allowed:
+                yield ConfigIssue(
+                    _cell(persona, env),
+                    f"{persona.value} cannot have '{access.value}': use one of "
+                    f"{_levels(allowed)}",
+                    access.value,
+                    True,
+                )
+
+
+@rule("personas")
+def only_pipelines_change_acc_and_prd(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for persona, cells in config.persona_matrix().items():
+        if persona in (Persona.DEPLOYER, Persona.BREAK_GLASS):
+            continue
+        for env in (Environment.ACC, Environment.PRD):
+            access = cells[env]
+            if access not in HUMAN_LEVELS_IN_PROTECTED and access in PERSONA_LEVELS[persona]:
+                yield ConfigIssue(
+                    _cell(persona, env),
+                    f"{INVARIANT_5}: a person may have at most "
+                    f"{_levels(HUMAN_LEVELS_IN_PROTECTED)} here",
+                    access.value,
+                    True,
+                )
+
+
+ALLOWED_PRODUCTION_DATA: dict[Environment, tuple[set[ProductionData], str]] = {
+    Environment.NONPROD: ({ProductionData.NONE}, INVARIANT_3),
+    Environment.DEV: (
+        {ProductionData.NONE, ProductionData.READ_ONLY},
+        "development may only read production data (the model's environment table)",
+    ),
+    Environment.ACC: (
+        {ProductionData.COPY},
+        "acceptance holds a copy of production data (the model's environment table)",
+    ),
+    Environment.PRD: (
+        {ProductionData.SOURCE},
+        "production is the source of production data (the model's environment table)",
+    ),
+}
+
+
+@rule("environments")
+def production_data_follows_the_model(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for env, (allowed, why) in ALLOWED_PRODUCTION_DATA.items():
+        configured = config.environments.get(env).production_data
+        if configured is not None and configured not in allowed:
+            choices = ", ".join(sorted(f"'{a.value}'" for a in allowed))
+            yield ConfigIssue(
+                ("environments", env.value, "production_data"),
+                f"{why}: use {choices} or leave it out",
+                configured.value,
+                True,
+            )
+
+
+@rule("environments")
+def core_environments_exist(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for env in (Environment.DEV, Environment.ACC, Environment.PRD):
+        if not config.environments.get(env).enabled:
+            yield ConfigIssue(
+                ("environments", env.value, "enabled"),
+                "only nonprod can be switched off; dev, acc and prd always exist: remove "
+                "'enabled: false'",
+                False,
+                True,
+            )
+
+
+@rule("environments")
+def enabled_environments_have_accounts(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for env in Environment:
+        settings = config.environments.get(env)
+        if settings.enabled and settings.account_id is None:
+            yield ConfigIssue(
+                ("environments", env.value, "account_id"),
+                "an enabled environment needs its 12-digit account id: add 'account_id: "
+                f"\"123456789012\"'{' or set enabled: false' if env is Environment.NONPROD else ''}",
+            )
+
+
+@rule("organization", "environments", "identity")
+def account_ids_are_unique(config: NdapConfig) -> Iterator[ConfigIssue]:
+    owners: list[tuple[tuple[str, ...], str]] = [
+        (("organization", "management_account_id"), config.organization.management_account_id)
+    ]
+    for env in Environment:
+        settings = config.environments.get(env)
+        if settings.enabled and settings.account_id is not None:
+            owners.append((("environments", env.value, "account_id"), settings.account_id))
+    counts = Counter(account for _, account in owners)
+    for path, account in owners:
+        if counts[account] > 1:
+            others = [".".join(p) for p, a in owners if a == account and p != path]
+            yield ConfigIssue(
+                path,
+                f"account id is also used by {', '.join(others)}: every environment needs "
+                "its own account, separate from the management account",
+                account,
+                True,
+            )
+    identity = config.identity.identity_account_id
+    env_accounts = {a for p, a in owners if p[0] == "environments"}
+    if identity is not None and identity in env_accounts:
+        yield ConfigIssue(
+            ("identity", "identity_account_id"),
+            "the identity account must not be an environment account (a principal there "
+            "could reach every environment): use the management or a dedicated identity "
+            "account",
+            identity,
+            True,
+        )
+
+
+@rule("organization")
+def home_region_is_allowed(config: NdapConfig) -> Iterator[ConfigIssue]:
+    org = config.organization
+    if org.home_region not in org.allowed_regions:
+        yield ConfigIssue(
+            ("organization", "home_region"),
+            f"must be one of allowed_regions ({', '.join(org.allowed_regions)}): add it there "
+            "or pick one of them",
+            org.home_region,
+            True,
+        )
+    for region, count in Counter(org.allowed_regions).items():
+        if count > 1:
+            yield ConfigIssue(
+                ("organization", "allowed_regions"), "lists a region twice: remove the copy", region, True
+            )
+
+
+@rule("ml_projects")
+def project_names_are_unique(config: NdapConfig) -> Iterator[ConfigIssue]:
+    seen: dict[str, int] = {}
+    for index, project in enumerate(config.ml_projects):
+        if project.name in seen:
+            yield ConfigIssue(
+                ("ml_projects", index, "name"),
+                f"is already used by ml_projects[{seen[project.name]}]: project names must "
+                "be unique (they name pipelines, roles and buckets)",
+                project.name,
+                True,
+            )
+        seen.setdefault(project.name, index)
+
+
+@rule("ml_projects")
+def retraining_settings_fit_the_strategy(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for index, project in enumerate(config.ml_projects):
+        r = project.retraining
+        base = ("ml_projects", index, "retraining")
+        if r.strategy is RetrainingStrategy.PERIODIC:
+            if r.schedule is None:
+                yield ConfigIssue(
+                    (*base, "schedule"),
+                    "periodic retraining needs a schedule: e.g. 'cron(0 3 ? * MON *)' or "
+                    "'rate(7 days)'",
+                )
+            elif not SCHEDULE_PATTERN.match(r.schedule):
+                yield ConfigIssue(
+                    (*base, "schedule"),
+                    "is not an EventBridge schedule: use 'cron(...)' or 'rate(N unit)'",
+                    r.schedule,
+                    True,
+                )
+        if r.strategy is RetrainingStrategy.DRIFT:
+            for field in ("metric", "threshold"):
+                if getattr(r, field) is None:
+                    yield ConfigIssue(
+                        (*base, field), f"drift-triggered retraining needs a {field}: add it"
+                    )
+        unused = {
+            RetrainingStrategy.AD_HOC: ("schedule", "metric", "threshold"),
+            RetrainingStrategy.PERIODIC: ("metric", "threshold"),
+            RetrainingStrategy.DRIFT: ("schedule",),
+        }[r.strategy]
+        for field in unused:
+            if getattr(r, field) is not None:
+                yield ConfigIssue(
+                    (*base, field),
+                    f"is not used by the '{r.strategy.value}' strategy: remove it or change "
+                    "the strategy",
+                    getattr(r, field),
+                    True,
+                )
+
+
+@rule("data")
+def dataset_names_are_unique(config: NdapConfig) -> Iterator[ConfigIssue]:
+    counts = Counter(d.name for d in config.data.datasets)
+    for index, dataset in enumerate(config.data.datasets):
+        if counts[dataset.name] > 1:
+            yield ConfigIssue(
+                ("data", "datasets", index, "name"),
+                "dataset names must be unique: rename or remove the copy",
+                dataset.name,
+                True,
+            )

@@ -1,0 +1,257 @@
+"""The typed configuration model: one YAML file is the whole input.
+
+Every model is frozen and rejects unknown keys. Defaults follow the N-D-A-P model in
+``shared/design/ndap-model.md``. Structural checks (types, formats) live here; the
+model's hard invariants, which need several fields at once, live in ``invariants.py``
+so that each is a small named function with its own tests.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+from ndap_infra.config.enums import (
+    Access,
+    DataSharingMode,
+    Environment,
+    GitHost,
+    IdentitySource,
+    Persona,
+    ProductionData,
+    ProjectKind,
+    RetrainingStrategy,
+)
+
+
+def _account_id_from_yaml(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError(
+            "account ids must be quoted strings in YAML (an unquoted number loses leading "
+            f"zeros): write '{value:012d}'"
+        )
+    return value
+
+
+AccountId = Annotated[
+    str,
+    BeforeValidator(_account_id_from_yaml),
+    StringConstraints(pattern=r"^\d{12}$"),
+    Field(description="A 12-digit AWS account id, quoted in YAML.", examples=["123456789012"]),
+]
+Region = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$"),
+    Field(description="An AWS region name.", examples=["eu-west-1"]),
+]
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$"),
+    Field(
+        description="Lowercase letters, digits and hyphens; 3-24 characters; starts with a "
+        "letter. Used in resource names.",
+    ),
+]
+RoleName = Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{1,64}$")]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+TagValue = Annotated[str, StringConstraints(max_length=256)]
+
+SCHEDULE_PATTERN = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
+
+
+class StrictModel(BaseModel):
+    """Base: frozen, unknown keys rejected, enums kept as enums."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class OrganizationConfig(StrictModel):
+    """The AWS organization the platform is built in."""
+
+    name: Slug = Field(description="Short name of the organization, used as a name prefix.")
+    management_account_id: AccountId = Field(
+        description="The organization's management account; the organization stack deploys here."
+    )
+    home_region: Region = Field(description="Region of the platform's own resources.")
+    allowed_regions: tuple[Region, ...] = Field(
+        min_length=1,
+        description="Regions workloads may use in every environment (guardrails deny others; "
+        "global services excepted). Must include home_region.",
+    )
+    account_access_role: RoleName = Field(
+        default="OrganizationAccountAccessRole",
+        description="Role in each member account that the stacks' providers assume.",
+    )
+    tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict, description="Tags applied to every resource."
+    )
+
+
+class EnvironmentConfig(StrictModel):
+    """One environment account."""
+
+    enabled: bool = Field(
+        default=True, description="Only nonprod may be switched off; dev, acc, prd always exist."
+    )
+    account_id: AccountId | None = Field(
+        default=None, description="The environment's AWS account (adopted). Required if enabled."
+    )
+    email: Email | None = Field(
+        default=None, description="Root e-mail of the account, for reference and creation."
+    )
+    production_data: ProductionData | None = Field(
+        default=None,
+        description="How this environment holds production data. Default: nonprod none, "
+        "dev read-only, acc copy, prd source. The model allows no other values.",
+    )
+
+
+class EnvironmentsConfig(StrictModel):
+    """The N-D-A-P environments. nonprod is optional."""
+
+    nonprod: EnvironmentConfig = Field(default_factory=lambda: EnvironmentConfig(enabled=False))
+    dev: EnvironmentConfig
+    acc: EnvironmentConfig
+    prd: EnvironmentConfig
+
+    def get(self, env: Environment) -> EnvironmentConfig:
+        result: EnvironmentConfig = getattr(self, env.value)
+        return result
+
+
+class IdentityConfig(StrictModel):
+    """Where people sign in, and how they reach the environment accounts."""
+
+    source: IdentitySource = Field(
+        default=IdentitySource.IAM_ROLES,
+        description="iam-roles: persona roles in each account trust the identity account "
+        "(MFA required). identity-center: IAM Identity Center permission sets. both.",
+    )
+    identity_account_id: AccountId | None = Field(
+        default=None,
+        description="Account whose principals may assume persona roles. Default: the "
+        "management account.",
+    )
+    require_mfa: bool = Field(default=True, description="Persona role trusts require MFA.")
+
+
+ACCESS_CELLS = dict[Environment, Access]
+
+
+class DatasetConfig(StrictModel):
+    """A production dataset that reaches development and acceptance."""
+
+    name: Slug
+    description: str = ""
+
+
+class DataConfig(StrictModel):
+    """How production data reaches the other environments."""
+
+    sharing_mode: DataSharingMode = Field(
+        default=DataSharingMode.REPLICA,
+        description="replica: dev receives a read-only replica (data scientists need no "
+        "action on any prd resource). cross-account-read: dev's data-scientist role reads "
+        "the named prd datasets directly, read-only.",
+    )
+    datasets: tuple[DatasetConfig, ...] = Field(
+        default=(), description="Production datasets shared with dev (read-only) and acc (copy)."
+    )
+
+
+class RetrainingConfig(StrictModel):
+    """When a project's model is retrained."""
+
+    strategy: RetrainingStrategy = Field(description="ad-hoc, periodic or drift.")
+    schedule: str | None = Field(
+        default=None,
+        description="periodic only: an EventBridge expression, cron(...) or rate(...).",
+    )
+    metric: str | None = Field(default=None, description="drift only: the monitored metric.")
+    threshold: float | None = Field(default=None, description="drift only: alarm threshold.")
+
+
+class MlProjectConfig(StrictModel):
+    """One ML project: its pipeline, its deployed kind, its retraining."""
+
+    name: Slug
+    team: Slug = Field(description="Owning team.")
+    kind: ProjectKind = Field(description="batch (a scheduled prediction job) or realtime.")
+    repository: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")] = Field(
+        description="owner/name of the project's repository on the git host."
+    )
+    git_host: GitHost = GitHost.GITHUB
+    retraining: RetrainingConfig = Field(
+        default_factory=lambda: RetrainingConfig(strategy=RetrainingStrategy.AD_HOC)
+    )
+
+
+def default_persona_matrix() -> dict[Persona, dict[Environment, Access]]:
+    """The default matrix of the design document."""
+    n, d, a, p = Environment.NONPROD, Environment.DEV, Environment.ACC, Environment.PRD
+    full, ro, none = Access.FULL, Access.READ_ONLY, Access.NONE
+    return {
+        Persona.DATA_SCIENTIST: {n: none, d: full, a: none, p: none},
+        Persona.ML_ENGINEER: {n: full, d: full, a: ro, p: none},
+        Persona.PLATFORM_ENGINEER: {n: full, d: full, a: ro, p: ro},
+        Persona.BUSINESS_USER: {n: none, d: none, a: Access.UAT, p: none},
+        Persona.SECURITY_AUDITOR: dict.fromkeys(Environment, Access.SECURITY_AUDIT),
+        Persona.BREAK_GLASS: dict.fromkeys(Environment, Access.ADMIN),
+        Persona.DEPLOYER: dict.fromkeys(Environment, Access.DEPLOY),
+    }
+
+
+class NdapConfig(StrictModel):
+    """The whole input of ndap-infra."""
+
+    organization: OrganizationConfig
+    environments: EnvironmentsConfig
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    personas: dict[Persona, dict[Environment, Access]] = Field(
+        default_factory=dict,
+        description="Overrides of the default persona x environment matrix; cells not "
+        "given keep their default. Invariants (e.g. data-scientist has none in acc/prd) "
+        "are enforced.",
+    )
+    data: DataConfig = Field(default_factory=DataConfig)
+    ml_projects: tuple[MlProjectConfig, ...] = Field(default=())
+
+    # -- derived views (the rest of the code reads these, never the raw overrides) --
+
+    def enabled_environments(self) -> tuple[Environment, ...]:
+        return tuple(e for e in Environment if self.environments.get(e).enabled)
+
+    def account_id(self, env: Environment) -> str:
+        account = self.environments.get(env).account_id
+        if account is None:  # guarded by validation; kept for type narrowing
+            raise ValueError(f"environments.{env.value}.account_id is not set")
+        return account
+
+    def persona_matrix(self) -> dict[Persona, dict[Environment, Access]]:
+        """The effective matrix: defaults with the configured cells applied."""
+        matrix = default_persona_matrix()
+        for persona, cells in self.personas.items():
+            matrix[persona] = {**matrix[persona], **cells}
+        return matrix
+
+    def access(self, persona: Persona, env: Environment) -> Access:
+        return self.persona_matrix()[persona][env]
+
+    def production_data(self, env: Environment) -> ProductionData:
+        configured = self.environments.get(env).production_data
+        return configured if configured is not None else DEFAULT_PRODUCTION_DATA[env]
+
+    @property
+    def identity_account_id(self) -> str:
+        return self.identity.identity_account_id or self.organization.management_account_id
+
+
+DEFAULT_PRODUCTION_DATA: dict[Environment, ProductionData] = {
+    Environment.NONPROD: ProductionData.NONE,
+    Environment.DEV: ProductionData.READ_ONLY,
+    Environment.ACC: ProductionData.COPY,
+    Environment.PRD: ProductionData.SOURCE,
+}
