@@ -88,6 +88,11 @@ class OrganizationConfig(StrictModel):
     tags: dict[TagKey, TagValue] = Field(
         default_factory=dict, description="Tags applied to every resource."
     )
+    create_organization: bool = Field(
+        default=False,
+        description="true: the organization stack creates the AWS organization (a new "
+        "organization, or the local emulator). false: it looks up the existing one.",
+    )
 
 
 class EnvironmentConfig(StrictModel):

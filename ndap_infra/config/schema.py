@@ -1,0 +1,17 @@
+"""The configuration's JSON Schema, for editors (committed as schema/ndap-config.schema.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ndap_infra.config.model import NdapConfig
+
+SCHEMA_PATH = Path("schema/ndap-config.schema.json")
+
+
+def config_json_schema() -> str:
+    schema = NdapConfig.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "ndap-infra configuration"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

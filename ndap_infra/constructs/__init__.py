@@ -1,0 +1,1 @@
+"""Constructs: the only hand-written code that touches cdktf resources."""

@@ -1,0 +1,94 @@
+"""The organization's structure: units per environment and the guardrails attached."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from constructs import Construct
+
+from ndap_infra.config.enums import Environment
+from ndap_infra.guardrails.catalog import GuardrailSpec
+from ndap_infra.resources.aws import (
+    DataAwsOrganizationsOrganization,
+    OrganizationsOrganization,
+    OrganizationsOrganizationalUnit,
+    OrganizationsPolicy,
+    OrganizationsPolicyAttachment,
+)
+
+SERVICE_ACCESS_PRINCIPALS = (
+    "cloudtrail.amazonaws.com",
+    "config.amazonaws.com",
+    "guardduty.amazonaws.com",
+    "securityhub.amazonaws.com",
+    "access-analyzer.amazonaws.com",
+    "sso.amazonaws.com",
+)
+POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+
+
+class OrganizationRoot(Construct):
+    """The organization's root: created (new organizations, the local emulator) or
+    looked up (an existing organization)."""
+
+    def __init__(self, scope: Construct, id_: str, *, create: bool) -> None:
+        super().__init__(scope, id_)
+        if create:
+            org = OrganizationsOrganization(
+                self,
+                "organization",
+                feature_set="ALL",
+                aws_service_access_principals=SERVICE_ACCESS_PRINCIPALS,
+                enabled_policy_types=POLICY_TYPES,
+            )
+            self.root_id = org.get_string_attribute("roots.0.id")
+        else:
+            existing = DataAwsOrganizationsOrganization(self, "organization")
+            self.root_id = existing.get_string_attribute("roots.0.id")
+
+
+class OrganizationalUnits(Construct):
+    """One organizational unit per environment, under the root."""
+
+    def __init__(
+        self, scope: Construct, id_: str, *, root_id: str, units: Mapping[Environment, str]
+    ) -> None:
+        super().__init__(scope, id_)
+        self.units = {
+            env: OrganizationsOrganizationalUnit(self, env.value, name=name, parent_id=root_id)
+            for env, name in units.items()
+        }
+
+    def unit_ids(self) -> dict[Environment, str]:
+        return {env: unit.id for env, unit in self.units.items()}
+
+
+class Guardrails(Construct):
+    """Organization policies and their attachments. Each policy is created once and
+    attached to every target unit: the same document everywhere, by construction."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        guardrails: Sequence[GuardrailSpec],
+        target_ids: Mapping[Environment, str],
+    ) -> None:
+        super().__init__(scope, id_)
+        for guardrail in guardrails:
+            policy = OrganizationsPolicy(
+                self,
+                guardrail.name,
+                name=guardrail.name,
+                description=guardrail.description,
+                type=guardrail.policy_type,
+                content=guardrail.document.to_json(),
+            )
+            for target in guardrail.environments:
+                OrganizationsPolicyAttachment(
+                    self,
+                    f"{guardrail.name}-{target.value}",
+                    policy_id=policy.id,
+                    target_id=target_ids[target],
+                )

@@ -1,0 +1,1 @@
+"""Organization guardrails (service control policies), built by named pure functions."""

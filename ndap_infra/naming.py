@@ -1,0 +1,40 @@
+"""Names of stacks and resources: pure functions, a contract with deployed state.
+
+Renaming a stack or a construct id replaces real resources, so these are chosen once and
+pinned by tests (tests/test_stacks.py).
+"""
+
+from __future__ import annotations
+
+from ndap_infra.config.enums import Environment
+
+ORGANIZATION_STACK = "organization"
+MAX_BUCKET_NAME = 63
+
+
+def environment_stack(env: Environment) -> str:
+    """Name of the stack that deploys into one environment account."""
+    return f"env-{env.value}"
+
+
+def organizational_unit(org: str, env: Environment) -> str:
+    return f"{org}-{env.value}"
+
+
+def bucket_name(org: str, env: Environment, purpose: str, account_id: str) -> str:
+    """Globally unique bucket name: org, environment, purpose and account id."""
+    name = f"{org}-{env.value}-{purpose}-{account_id}"
+    if len(name) > MAX_BUCKET_NAME:
+        raise ValueError(
+            f"bucket name {name!r} is {len(name)} characters, over S3's {MAX_BUCKET_NAME}: "
+            "shorten organization.name"
+        )
+    return name
+
+
+def kms_alias(org: str, env: Environment, purpose: str) -> str:
+    return f"alias/{org}/{env.value}/{purpose}"
+
+
+def scp_name(org: str, purpose: str) -> str:
+    return f"{org}-{purpose}"

@@ -1,0 +1,1 @@
+"""What security reviewers read: generated, deterministic, committed under policies/."""

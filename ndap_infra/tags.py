@@ -1,0 +1,14 @@
+"""Tags every resource carries: the configured ones plus the platform's own."""
+
+from __future__ import annotations
+
+from ndap_infra.config.enums import Environment
+from ndap_infra.config.model import NdapConfig
+
+
+def platform_tags(config: NdapConfig, env: Environment | None) -> dict[str, str]:
+    tags = dict(config.organization.tags)
+    tags["ndap:managed-by"] = "ndap-infra"
+    tags["ndap:organization"] = config.organization.name
+    tags["ndap:environment"] = env.value if env is not None else "organization"
+    return dict(sorted(tags.items()))

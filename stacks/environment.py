@@ -1,0 +1,53 @@
+"""An environment stack: deployed into one environment account."""
+
+from __future__ import annotations
+
+from cdktf import TerraformStack
+from constructs import Construct
+
+from ndap_infra.config.enums import Environment
+from ndap_infra.config.model import NdapConfig
+from ndap_infra.constructs.provider import account_provider
+from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
+from ndap_infra.iam.resource_policies import bucket_policy_tls_only, key_policy_account_administers
+from ndap_infra.naming import bucket_name, kms_alias
+from ndap_infra.tags import platform_tags
+
+
+def member_role_arn(account_id: str, role_name: str) -> str:
+    return f"arn:aws:iam::{account_id}:role/{role_name}"
+
+
+class EnvironmentStack(TerraformStack):
+    """One environment account. Every environment gets the same constructs; only the
+    configuration (names, ids, data-access rules) differs."""
+
+    def __init__(self, scope: Construct, id_: str, config: NdapConfig, env: Environment) -> None:
+        super().__init__(scope, id_)
+        org = config.organization
+        account_id = config.account_id(env)
+        account_provider(
+            self,
+            region=org.home_region,
+            tags=platform_tags(config, env),
+            assume_role_arn=member_role_arn(account_id, org.account_access_role),
+        )
+        data_key = ManagedKey(
+            self,
+            "data-key",
+            KeyProps(
+                alias=kms_alias(org.name, env, "data"),
+                description=f"{org.name} {env.value}: encrypts ML data and artifacts",
+                policy=key_policy_account_administers(account_id),
+            ),
+        )
+        data_bucket = bucket_name(org.name, env, "data", account_id)
+        SecureBucket(
+            self,
+            "data-bucket",
+            BucketProps(
+                name=data_bucket,
+                kms_key_arn=data_key.arn,
+                policy=bucket_policy_tls_only(data_bucket),
+            ),
+        )

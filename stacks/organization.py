@@ -1,0 +1,37 @@
+"""The organization stack: deployed into the management account."""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput, TerraformStack
+from constructs import Construct
+
+from ndap_infra.config.model import NdapConfig
+from ndap_infra.constructs.organization import Guardrails, OrganizationalUnits, OrganizationRoot
+from ndap_infra.constructs.provider import account_provider
+from ndap_infra.guardrails.catalog import organization_guardrails
+from ndap_infra.naming import organizational_unit
+from ndap_infra.tags import platform_tags
+
+
+class OrganizationStack(TerraformStack):
+    """Organizational units per environment and the guardrails attached to them."""
+
+    def __init__(self, scope: Construct, id_: str, config: NdapConfig) -> None:
+        super().__init__(scope, id_)
+        org = config.organization
+        account_provider(self, region=org.home_region, tags=platform_tags(config, None))
+        root = OrganizationRoot(self, "root", create=org.create_organization)
+        units = OrganizationalUnits(
+            self,
+            "units",
+            root_id=root.root_id,
+            units={env: organizational_unit(org.name, env) for env in config.enabled_environments()},
+        )
+        Guardrails(
+            self,
+            "guardrails",
+            guardrails=organization_guardrails(config),
+            target_ids=units.unit_ids(),
+        )
+        for env, unit_id in units.unit_ids().items():
+            TerraformOutput(self, f"unit-{env.value}", value=unit_id)

@@ -1,0 +1,34 @@
+"""Shared fixtures: one synthesis of the reference platform per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "examples" / "reference.yaml"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def reference_config():  # type: ignore[no-untyped-def]
+    from ndap_infra.config import load_config
+
+    return load_config(REFERENCE)
+
+
+@pytest.fixture(scope="session")
+def reference_synthesis(reference_config, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The reference platform, synthesized once for the whole session."""
+    from ndap_infra.build import synthesize
+
+    return synthesize(reference_config, tmp_path_factory.mktemp("synth") / "cdktf.out")
+
+
+@pytest.fixture(scope="session")
+def reference_stacks(reference_synthesis):  # type: ignore[no-untyped-def]
+    return reference_synthesis.stack_json()
