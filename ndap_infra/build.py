@@ -11,6 +11,8 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.output import replace_directory, write_files
 from ndap_infra.review.policy_files import policy_files
 
+STACK_ORDER_FILE = "ndap-stacks.json"
+
 
 @dataclass(frozen=True)
 class Synthesis:
@@ -21,7 +23,8 @@ class Synthesis:
 
     def stack_json(self) -> dict[str, dict[str, Any]]:
         return {
-            name: json.loads((path / "cdk.tf.json").read_text()) for name, path in self.stacks.items()
+            name: json.loads((path / "cdk.tf.json").read_text())
+            for name, path in self.stacks.items()
         }
 
 
@@ -29,12 +32,24 @@ def synthesize(config: NdapConfig, out_dir: Path) -> Synthesis:
     """Synthesize every stack in one process into ``out_dir``, all or nothing."""
     from stacks.app import synthesize_platform  # the cdktf layer, imported when needed
 
-    names: list[str] = []
-
     def build(staging: Path) -> None:
-        names.extend(synthesize_platform(config, staging))
+        names = synthesize_platform(config, staging)
+        (staging / STACK_ORDER_FILE).write_text(json.dumps(names, indent=2) + "\n")
 
     replace_directory(out_dir, build)
+    return load_synthesis(out_dir)
+
+
+class NotSynthesized(RuntimeError):
+    pass
+
+
+def load_synthesis(out_dir: Path) -> Synthesis:
+    """A synthesis written earlier by ``synthesize``, stacks in dependency order."""
+    order_file = out_dir / STACK_ORDER_FILE
+    if not order_file.is_file():
+        raise NotSynthesized(f"no synthesized platform in {out_dir}: run `ndap synth` first")
+    names = json.loads(order_file.read_text())
     return Synthesis(out_dir, {name: out_dir / "stacks" / name for name in names})
 
 

@@ -64,9 +64,7 @@ def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Check a configuration: every problem at once, each with its field and fix."""
     loaded = _load(config)
     envs = ", ".join(e.value for e in loaded.enabled_environments())
-    console.print(
-        f"{config}: valid ({envs}; {len(loaded.ml_projects)} ML projects)", markup=False
-    )
+    console.print(f"{config}: valid ({envs}; {len(loaded.ml_projects)} ML projects)", markup=False)
 
 
 @app.command()
@@ -99,13 +97,14 @@ def terraform_validate(out: OutOption = DEFAULT_OUT) -> None:
 
 
 def _validate_synthesized(out: Path) -> None:
+    from ndap_infra.build import NotSynthesized, load_synthesis
     from ndap_infra.terraform.runner import TerraformMissing, validate_stacks
 
-    stacks_dir = out / "stacks"
-    stacks = {p.name: p for p in sorted(stacks_dir.iterdir())} if stacks_dir.is_dir() else {}
-    if not stacks:
-        errors.print(f"No synthesized stacks under {stacks_dir}: run `ndap synth` first.")
-        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        stacks = load_synthesis(out).stacks
+    except NotSynthesized as error:
+        errors.print(str(error), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     setup = _terraform_setup()
     console.print(f"Terraform providers: {setup.mirror.reason}", markup=False)
     start = time.monotonic()

@@ -25,7 +25,9 @@ class OrganizationStack(TerraformStack):
             self,
             "units",
             root_id=root.root_id,
-            units={env: organizational_unit(org.name, env) for env in config.enabled_environments()},
+            units={
+                env: organizational_unit(org.name, env) for env in config.enabled_environments()
+            },
         )
         Guardrails(
             self,

@@ -104,8 +104,7 @@ def persona_levels_fit_the_persona(config: NdapConfig) -> Iterator[ConfigIssue]:
             if access not in allowed:
                 yield ConfigIssue(
                     _cell(persona, env),
-                    f"{persona.value} cannot have '{access.value}': use one of "
-                    f"{_levels(allowed)}",
+                    f"{persona.value} cannot have '{access.value}': use one of {_levels(allowed)}",
                     access.value,
                     True,
                 )
@@ -180,7 +179,7 @@ def enabled_environments_have_accounts(config: NdapConfig) -> Iterator[ConfigIss
             yield ConfigIssue(
                 ("environments", env.value, "account_id"),
                 "an enabled environment needs its 12-digit account id: add 'account_id: "
-                f"\"123456789012\"'{' or set enabled: false' if env is Environment.NONPROD else ''}",
+                f'"123456789012"\'{" or set enabled: false" if env is Environment.NONPROD else ""}',
             )
 
 
@@ -232,7 +231,10 @@ def home_region_is_allowed(config: NdapConfig) -> Iterator[ConfigIssue]:
     for region, count in Counter(org.allowed_regions).items():
         if count > 1:
             yield ConfigIssue(
-                ("organization", "allowed_regions"), "lists a region twice: remove the copy", region, True
+                ("organization", "allowed_regions"),
+                "lists a region twice: remove the copy",
+                region,
+                True,
             )
 
 

@@ -27,7 +27,7 @@ def read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            [ConfigIssue((), f"file not found: create it (e.g. 'ndap init') or pass --config")],
+            [ConfigIssue((), "file not found: create it (e.g. 'ndap init') or pass --config")],
             source,
         ) from None
     yaml = YAML(typ="rt")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ndap_infra.config.model import NdapConfig
 from ndap_infra.config.enums import Environment
+from ndap_infra.config.model import NdapConfig
 from ndap_infra.guardrails import scp
 from ndap_infra.iam.document import PolicyDocument
 from ndap_infra.naming import scp_name

@@ -20,7 +20,10 @@ POLICY_ATTRIBUTES: dict[tuple[str, str], tuple[str, int]] = {
     ("aws_iam_policy", "policy"): ("managed policy", 6144),
     ("aws_iam_role_policy", "policy"): ("inline role policy", 10240),
     ("aws_sns_topic_policy", "policy"): ("topic policy", 30720),
-    ("aws_ssoadmin_permission_set_inline_policy", "inline_policy"): ("permission set policy", 32768),
+    ("aws_ssoadmin_permission_set_inline_policy", "inline_policy"): (
+        "permission set policy",
+        32768,
+    ),
     ("aws_sagemaker_model_package_group_policy", "resource_policy"): ("registry policy", 20480),
 }
 

@@ -61,10 +61,14 @@ def init_and_validate(stack: str, directory: Path, setup: TerraformSetup) -> Sta
     """``terraform init`` (no backend) and ``terraform validate`` in one stack directory."""
     terraform = find_terraform()
     start = time.monotonic()
-    init = _run([terraform, "init", "-backend=false", "-input=false", "-no-color"], directory, setup)
+    init = _run(
+        [terraform, "init", "-backend=false", "-input=false", "-no-color"], directory, setup
+    )
     if init.returncode != 0:
         output = init.stdout + init.stderr
-        return StackCheck(stack, False, time.monotonic() - start, _init_failure(stack, output, setup))
+        return StackCheck(
+            stack, False, time.monotonic() - start, _init_failure(stack, output, setup)
+        )
     validate = _run([terraform, "validate", "-json", "-no-color"], directory, setup)
     seconds = time.monotonic() - start
     try:
@@ -87,5 +91,7 @@ def validate_stacks(
     """Init and validate every stack, a few at a time, in the given order."""
     find_terraform()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(init_and_validate, name, path, setup) for name, path in stacks.items()]
+        futures = [
+            pool.submit(init_and_validate, name, path, setup) for name, path in stacks.items()
+        ]
         return [f.result() for f in futures]

@@ -1,0 +1,64 @@
+# ndap-infra: every command the README uses.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONFIG ?= examples/reference.yaml
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CHECKPOINT_DISABLE := 1
+export DISABLE_VERSION_CHECK := 1
+
+.PHONY: all setup build test test-fast lint format typecheck resources schema bench cdktf-synth clean
+
+## all: set up everything, then run the main job on the reference example
+all: setup build
+
+## setup: virtualenv with pinned Python dependencies, and the pinned cdktf CLI
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade 'pip==25.3'
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## build: validate the config, synthesize all stacks, write policies/, terraform validate
+build: setup
+	$(BIN)/ndap build --config $(CONFIG)
+
+## test: the whole test suite (what CI runs)
+test: setup
+	$(BIN)/python -m pytest
+
+## lint: ruff (lint + format check) and mypy on the hand-written code
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## resources: regenerate the typed resource classes from the pinned provider's schema
+resources: setup
+	$(BIN)/python -m ndap_infra.codegen
+
+## schema: regenerate the configuration's JSON Schema
+schema: setup
+	$(BIN)/ndap schema
+
+## bench: print synthesis and terraform figures
+bench: setup
+	$(BIN)/python bench/synth_bench.py
+
+## cdktf-synth: synthesize through the pinned cdktf CLI
+cdktf-synth: setup
+	$(BIN)/ndap cdktf synth
+
+clean:
+	rm -rf cdktf.out .ndap .pytest_cache .mypy_cache .ruff_cache
