@@ -1,0 +1,106 @@
+"""The command line as a user runs it: real processes, exit codes, files produced."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ndap_infra.build import reviewer_files
+from ndap_infra.output import read_tree
+from tests.conftest import FIXTURES, REFERENCE, ROOT
+
+NDAP = [sys.executable, "-m", "ndap_infra"]
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*NDAP, *args],
+        cwd=cwd,
+        env=env or dict(os.environ),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_committed_policies_are_current(reference_synthesis) -> None:  # type: ignore[no-untyped-def]
+    expected = reviewer_files(reference_synthesis)
+    committed = read_tree(ROOT / "policies")
+    stale = sorted(set(expected) ^ set(committed)) + sorted(
+        name for name in expected if name in committed and expected[name] != committed[name]
+    )
+    assert stale == [], f"policies/ is stale ({stale}): run `make build` and commit policies/"
+
+
+def test_synth_writes_stacks_and_policies(tmp_path: Path) -> None:
+    out, policies = tmp_path / "out", tmp_path / "policies"
+    result = run("synth", "-c", str(REFERENCE), "--out", str(out), "--policies", str(policies))
+    assert result.returncode == 0, result.stderr
+    assert "Synthesized 5 stacks" in result.stdout
+    assert (out / "stacks" / "env-prd" / "cdk.tf.json").is_file()
+    assert (policies / "INDEX.md").is_file()
+    assert (policies / "organization").is_dir()
+    assert "\x1b[" not in result.stdout, "plain output when not on a terminal"
+
+
+def test_bad_config_exits_2_with_every_problem_and_writes_nothing(tmp_path: Path) -> None:
+    result = run(
+        "build",
+        "-c",
+        str(FIXTURES / "invalid" / "many-problems.yaml"),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert result.returncode == 2
+    assert "7 problems in" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_terraform_says_what_to_install(tmp_path: Path, reference_synthesis) -> None:  # type: ignore[no-untyped-def]
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent), NDAP_WORK_DIR=str(tmp_path / "w"))
+    result = run("terraform-validate", "--out", str(reference_synthesis.out_dir), env=env)
+    assert result.returncode == 2
+    assert "terraform was not found on PATH: install Terraform" in result.stderr
+
+
+@pytest.mark.terraform
+def test_no_mirror_and_no_registry_names_the_variable(tmp_path: Path) -> None:
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not installed")
+    out = tmp_path / "out"
+    assert (
+        run(
+            "synth", "-c", str(REFERENCE), "--out", str(out), "--policies", str(tmp_path / "p")
+        ).returncode
+        == 0
+    )
+    env = dict(
+        os.environ,
+        NDAP_TF_PROVIDER_MIRROR="off",
+        NDAP_WORK_DIR=str(tmp_path / "w"),
+        HTTPS_PROXY="http://127.0.0.1:9",  # make the registry unreachable even with network
+        HTTP_PROXY="http://127.0.0.1:9",
+    )
+    result = run("terraform-validate", "--out", str(out), env=env)
+    assert result.returncode == 1
+    assert "set NDAP_TF_PROVIDER_MIRROR to a directory holding a filesystem mirror" in result.stdout
+
+
+def test_terraform_validate_before_synth_is_bad_input(tmp_path: Path) -> None:
+    result = run("terraform-validate", "--out", str(tmp_path / "nothing"))
+    assert result.returncode == 2
+    assert "run `ndap synth` first" in result.stderr
+
+
+def test_help_lists_the_commands() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in ("validate", "synth", "terraform-validate", "build", "schema", "cdktf", "env"):
+        assert command in result.stdout

@@ -1,0 +1,146 @@
+"""Synthesized stacks: names and ids are a contract, environments differ only by config."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from cdktf import App
+from cdktf import Testing as CdktfTesting
+
+from ndap_infra.config import Environment
+from ndap_infra.config.load import validate_data
+from ndap_infra.resources.schema import unknown_attributes
+from stacks.platform import build_platform
+from tests.test_config import minimal
+
+EXPECTED_STACKS = ["organization", "env-nonprod", "env-dev", "env-acc", "env-prd"]
+
+# Construct paths are the contract with deployed state: renaming one replaces resources.
+EXPECTED_ENV_CONSTRUCTS = {
+    "aws_kms_key": {"data-key/key"},
+    "aws_kms_alias": {"data-key/alias"},
+    "aws_s3_bucket": {"data-bucket/bucket"},
+    "aws_s3_bucket_versioning": {"data-bucket/versioning"},
+    "aws_s3_bucket_server_side_encryption_configuration": {"data-bucket/encryption"},
+    "aws_s3_bucket_public_access_block": {"data-bucket/public-access-block"},
+    "aws_s3_bucket_ownership_controls": {"data-bucket/ownership"},
+    "aws_s3_bucket_policy": {"data-bucket/policy"},
+}
+
+
+def construct_paths(stack: dict[str, Any]) -> dict[str, set[str]]:
+    paths: dict[str, set[str]] = {}
+    for rtype, resources in stack.get("resource", {}).items():
+        for body in resources.values():
+            path = body["//"]["metadata"]["path"].split("/", 1)[1]
+            paths.setdefault(rtype, set()).add(path)
+    return paths
+
+
+def test_stack_names_are_stable_and_in_dependency_order(reference_synthesis) -> None:  # type: ignore[no-untyped-def]
+    assert list(reference_synthesis.stacks) == EXPECTED_STACKS
+
+
+def test_environment_construct_ids_are_stable(reference_stacks) -> None:  # type: ignore[no-untyped-def]
+    for env in ("nonprod", "dev", "acc", "prd"):
+        paths = construct_paths(reference_stacks[f"env-{env}"])
+        for rtype, expected in EXPECTED_ENV_CONSTRUCTS.items():
+            assert expected <= paths.get(rtype, set()), (env, rtype, paths.get(rtype))
+
+
+def test_organization_has_a_unit_per_enabled_environment(reference_stacks) -> None:  # type: ignore[no-untyped-def]
+    org = reference_stacks["organization"]
+    units = org["resource"]["aws_organizations_organizational_unit"]
+    names = sorted(u["name"] for u in units.values())
+    assert names == ["acme-ml-acc", "acme-ml-dev", "acme-ml-nonprod", "acme-ml-prd"]
+    assert "aws_organizations_organization" in org["resource"]  # create_organization: true
+    attachments = org["resource"]["aws_organizations_policy_attachment"]
+    targets = {a["target_id"] for a in attachments.values()}
+    assert len(targets) == 4, "every unit carries the guardrails"
+
+
+def test_each_environment_stack_assumes_a_role_in_its_own_account(
+    reference_stacks, reference_config
+) -> None:  # type: ignore[no-untyped-def]
+    for env in reference_config.enabled_environments():
+        provider = reference_stacks[f"env-{env.value}"]["provider"]["aws"][0]
+        account = reference_config.account_id(env)
+        role = provider["assume_role"][0]["role_arn"]
+        assert role == f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+        assert provider["default_tags"][0]["tags"]["ndap:environment"] == env.value
+    assert "assume_role" not in reference_stacks["organization"]["provider"]["aws"][0]
+
+
+def normalized(stack: dict[str, Any], config: Any, env: Environment) -> str:
+    """The stack with its environment's names and ids replaced by placeholders."""
+    text = json.dumps({k: v for k, v in stack.items() if k != "//"}, sort_keys=True)
+    text = text.replace(config.account_id(env), "<ACCOUNT>")
+    text = re.sub(rf"\b{env.value}\b", "<ENV>", text)
+    return text
+
+
+def test_environments_differ_only_in_names_and_ids(reference_stacks, reference_config) -> None:  # type: ignore[no-untyped-def]
+    envs = reference_config.enabled_environments()
+    reference = normalized(reference_stacks["env-dev"], reference_config, Environment.DEV)
+    for env in envs:
+        assert normalized(reference_stacks[f"env-{env.value}"], reference_config, env) == reference
+
+
+def test_every_attribute_set_is_in_the_provider_schema(reference_stacks) -> None:  # type: ignore[no-untyped-def]
+    for name, stack in reference_stacks.items():
+        assert unknown_attributes(stack) == [], name
+
+
+def test_data_bucket_is_hardened(reference_config) -> None:  # type: ignore[no-untyped-def]
+    app = CdktfTesting.app()
+    stacks = build_platform(app, reference_config)
+    synthesized = CdktfTesting.synth(stacks["env-prd"])
+    assert CdktfTesting.to_have_resource_with_properties(
+        synthesized,
+        "aws_s3_bucket_public_access_block",
+        {
+            "block_public_acls": True,
+            "block_public_policy": True,
+            "ignore_public_acls": True,
+            "restrict_public_buckets": True,
+        },
+    )
+    assert CdktfTesting.to_have_resource_with_properties(
+        synthesized, "aws_kms_key", {"enable_key_rotation": True}
+    )
+    assert CdktfTesting.to_have_resource_with_properties(
+        synthesized,
+        "aws_s3_bucket_versioning",
+        {"versioning_configuration": [{"status": "Enabled"}]},
+    )
+    (policy,) = json.loads(synthesized)["resource"]["aws_s3_bucket_policy"].values()
+    conditions = [s.get("Condition") for s in json.loads(policy["policy"])["Statement"]]
+    assert {"Bool": {"aws:SecureTransport": "false"}} in conditions
+
+
+def test_nonprod_switched_off_drops_its_stack_and_unit() -> None:
+    config, issues = validate_data(minimal())
+    assert config is not None, issues
+    app = App(outdir="/tmp/ndap-test-unused")
+    stacks = build_platform(app, config)
+    assert list(stacks) == ["organization", "env-dev", "env-acc", "env-prd"]
+    org = json.loads(CdktfTesting.synth(stacks["organization"]))
+    assert "aws_organizations_organization" not in org.get("resource", {})
+    assert "aws_organizations_organization" in org["data"]  # looked up, not created
+    units = org["resource"]["aws_organizations_organizational_unit"]
+    assert len(units) == 3
+
+
+@pytest.mark.terraform
+def test_every_stack_passes_real_terraform_validate(reference_synthesis, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    from ndap_infra.terraform.cli_config import write_cli_config
+    from ndap_infra.terraform.runner import validate_stacks
+
+    setup = write_cli_config(tmp_path_factory.mktemp("tf"))
+    results = validate_stacks(reference_synthesis.stacks, setup)
+    assert [r.stack for r in results] == EXPECTED_STACKS
+    failures = [r.message for r in results if not r.ok]
+    assert failures == []
