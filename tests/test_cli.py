@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -104,3 +105,19 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     for command in ("validate", "synth", "terraform-validate", "build", "schema", "cdktf", "env"):
         assert command in result.stdout
+
+
+@pytest.mark.cli
+def test_pinned_cdktf_cli_synthesizes_the_same_stacks(tmp_path: Path, reference_stacks) -> None:  # type: ignore[no-untyped-def]
+    if not (ROOT / "node_modules" / ".bin" / "cdktf").exists():
+        pytest.skip("the pinned cdktf CLI is not installed: run `make setup`")
+    out = tmp_path / "cli-out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JSII_SILENCE")}
+    env.update(CI="1", NDAP_WORK_DIR=str(tmp_path / "w"))  # ndap itself must silence jsii
+    result = run("cdktf", "synth", "--output", str(out), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Node 20 is end-of-life" not in result.stdout + result.stderr
+    for name, expected in reference_stacks.items():
+        produced = json.loads((out / "stacks" / name / "cdk.tf.json").read_text())
+        assert produced["resource"] == expected["resource"], name
+        assert produced["provider"] == expected["provider"], name
