@@ -133,7 +133,8 @@ def main() -> None:
             ),
         }
         print(
-            f"bare `import cdktf` (python + jsii node runtime): {bare['seconds']:.2f}s, peak {bare['peak_mb']:.0f} MB"
+            f"bare `import cdktf` (python + jsii node runtime): {bare['seconds']:.2f}s, "
+            f"peak {bare['peak_mb']:.0f} MB"
         )
         header = (
             f"{'config':<14} {'stacks':>6} {'resources':>9} {'synth s':>8} {'peak MB':>8} "
