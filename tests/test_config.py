@@ -96,7 +96,7 @@ def test_unknown_key_lists_the_allowed_keys() -> None:
     messages = [f"{i.dotted_path}: {i.message}" for i in issues]
     assert any(
         m.startswith("environments.dev.acount_id: Extra inputs are not permitted")
-        and "account_id, email, enabled, production_data" in m
+        and "account_id, allowed_regions, email, enabled, production_data" in m
         for m in messages
     ), messages
 

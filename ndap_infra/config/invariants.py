@@ -21,6 +21,7 @@ from ndap_infra.config.enums import (
 from ndap_infra.config.issues import ConfigIssue
 from ndap_infra.config.model import SCHEDULE_PATTERN, NdapConfig
 
+INVARIANT_1 = "breaks invariant 1 (every environment gets the same security controls)"
 INVARIANT_2 = (
     "breaks invariant 2 (a data scientist has no access at all to acceptance or production)"
 )
@@ -304,4 +305,22 @@ def dataset_names_are_unique(config: NdapConfig) -> Iterator[ConfigIssue]:
                 "dataset names must be unique: rename or remove the copy",
                 dataset.name,
                 True,
+            )
+
+
+@rule("environments")
+def no_per_environment_security_controls(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for env in Environment:
+        settings = config.environments.get(env)
+        if settings.security_baseline is not None:
+            yield ConfigIssue(
+                ("environments", env.value, "security_baseline"),
+                f"{INVARIANT_1}: remove it and set the control once in the top-level "
+                "security_baseline, for every environment",
+            )
+        if settings.allowed_regions is not None:
+            yield ConfigIssue(
+                ("environments", env.value, "allowed_regions"),
+                f"{INVARIANT_1}: a region set that differs between environments breaks "
+                "parity: remove it and use organization.allowed_regions",
             )

@@ -95,6 +95,73 @@ class OrganizationConfig(StrictModel):
     )
 
 
+DEFAULT_CONFIG_RULES = (
+    "CLOUD_TRAIL_ENABLED",
+    "MULTI_REGION_CLOUD_TRAIL_ENABLED",
+    "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED",
+    "CLOUD_TRAIL_ENCRYPTION_ENABLED",
+    "GUARDDUTY_ENABLED_CENTRALIZED",
+    "SECURITYHUB_ENABLED",
+    "EC2_EBS_ENCRYPTION_BY_DEFAULT",
+    "IAM_PASSWORD_POLICY",
+    "ROOT_ACCOUNT_MFA_ENABLED",
+    "S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC",
+    "S3_BUCKET_SSL_REQUESTS_ONLY",
+    "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+    "S3_BUCKET_VERSIONING_ENABLED",
+    "CMK_BACKING_KEY_ROTATION_ENABLED",
+    "IAM_ROOT_ACCESS_KEY_CHECK",
+)
+DEFAULT_SECURITY_HUB_STANDARDS = (
+    "aws-foundational-security-best-practices/v/1.0.0",
+    "cis-aws-foundations-benchmark/v/1.4.0",
+)
+
+
+class PasswordPolicyConfig(StrictModel):
+    """The IAM account password policy (CIS 1.8-1.9 defaults)."""
+
+    minimum_length: int = Field(default=14, ge=14, le=128)
+    max_age_days: int = Field(default=90, ge=1, le=1095)
+    reuse_prevention: int = Field(default=24, ge=1, le=24)
+
+
+class SecurityBaselineConfig(StrictModel):
+    """The security controls every environment account carries, identically.
+
+    There is deliberately no per-environment variant: invariant 1 of the model."""
+
+    log_retention_days: int = Field(
+        default=365, ge=90, description="Days CloudTrail/Config logs are kept before expiry."
+    )
+    log_archive_transition_days: int = Field(
+        default=90, ge=30, description="Days before logs move to Glacier storage."
+    )
+    cloudwatch_log_retention_days: int = Field(
+        default=365, description="Retention of the CloudTrail CloudWatch log group."
+    )
+    config_rules: tuple[str, ...] = Field(
+        default=DEFAULT_CONFIG_RULES,
+        min_length=1,
+        description="AWS Config managed rule identifiers that check the baseline itself.",
+    )
+    security_hub_standards: tuple[str, ...] = Field(
+        default=DEFAULT_SECURITY_HUB_STANDARDS,
+        min_length=1,
+        description="Security Hub standards ARNs' suffixes (after 'standards/' or "
+        "'ruleset/').",
+    )
+    password_policy: PasswordPolicyConfig = Field(default_factory=PasswordPolicyConfig)
+    alarm_email: Email | None = Field(
+        default=None, description="E-mail subscribed to the security alarm topic (optional)."
+    )
+    guardduty_finding_frequency: str = Field(
+        default="FIFTEEN_MINUTES",
+        pattern="^(FIFTEEN_MINUTES|ONE_HOUR|SIX_HOURS)$",
+        description="How often GuardDuty publishes updated findings.",
+    )
+
+
 class EnvironmentConfig(StrictModel):
     """One environment account."""
 
@@ -111,6 +178,16 @@ class EnvironmentConfig(StrictModel):
         default=None,
         description="How this environment holds production data. Default: nonprod none, "
         "dev read-only, acc copy, prd source. The model allows no other values.",
+    )
+    security_baseline: dict[str, Any] | None = Field(
+        default=None,
+        description="Not allowed: the baseline is identical in every environment "
+        "(invariant 1). Set it once in the top-level security_baseline.",
+    )
+    allowed_regions: tuple[str, ...] | None = Field(
+        default=None,
+        description="Not allowed: every environment has the organization's allowed_regions "
+        "(invariant 1).",
     )
 
 
@@ -222,6 +299,7 @@ class NdapConfig(StrictModel):
         "are enforced.",
     )
     data: DataConfig = Field(default_factory=DataConfig)
+    security_baseline: SecurityBaselineConfig = Field(default_factory=SecurityBaselineConfig)
     ml_projects: tuple[MlProjectConfig, ...] = Field(default=())
 
     # -- derived views (the rest of the code reads these, never the raw overrides) --
