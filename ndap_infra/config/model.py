@@ -148,8 +148,7 @@ class SecurityBaselineConfig(StrictModel):
     security_hub_standards: tuple[str, ...] = Field(
         default=DEFAULT_SECURITY_HUB_STANDARDS,
         min_length=1,
-        description="Security Hub standards ARNs' suffixes (after 'standards/' or "
-        "'ruleset/').",
+        description="Security Hub standards ARNs' suffixes (after 'standards/' or 'ruleset/').",
     )
     password_policy: PasswordPolicyConfig = Field(default_factory=PasswordPolicyConfig)
     alarm_email: Email | None = Field(
