@@ -123,14 +123,45 @@ def _validate_synthesized(out: Path) -> None:
 
 
 @app.command()
+def parity(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -> None:
+    """Prove every environment carries the same security controls (exit 1 if not)."""
+    _check_parity(_load(config), out)
+
+
+def _check_parity(loaded: NdapConfig, out: Path) -> None:
+    from ndap_infra.build import NotSynthesized, load_synthesis
+    from ndap_infra.checks.parity import check_platform_parity
+
+    try:
+        stacks = load_synthesis(out).stack_json()
+    except NotSynthesized as error:
+        errors.print(str(error), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    accounts = {env.value: loaded.account_id(env) for env in loaded.enabled_environments()}
+    missing = [env for env in accounts if f"env-{env}" not in stacks]
+    if missing:
+        errors.print(
+            f"{out} has no stack for {', '.join(missing)}: it was synthesized from another "
+            "configuration; run `ndap synth` with this one first.",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    report = check_platform_parity(stacks, accounts)
+    console.print(report.render(), markup=False)
+    if not report.ok:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@app.command()
 def build(
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = DEFAULT_OUT,
     policies: PoliciesOption = DEFAULT_POLICIES,
 ) -> None:
-    """The main job: validate the configuration, synthesize, write reviewer files, and
-    run terraform validate on every stack, offline."""
+    """The main job: validate the configuration, synthesize, write reviewer files, prove
+    parity between environments, and run terraform validate on every stack, offline."""
     synth(config=config, out=out, policies=policies)
+    _check_parity(_load(config), out)
     _validate_synthesized(out)
 
 

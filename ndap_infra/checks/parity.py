@@ -1,0 +1,225 @@
+"""Parity proof: every environment carries the same security controls.
+
+Works on synthesized output only (any synthesis, not just ours): each environment stack's
+resources are keyed by construct path, their attributes normalized (the environment's
+account id and name replaced by placeholders, cdktf metadata dropped), and compared
+across environments. The differences the model allows (the data-access rules and the
+personas that exist per environment) are declared in one list, with the reason, and
+shown in the report. Anything else that differs is reported, naming the resource and
+the attribute.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+ACCOUNT = "<ACCOUNT>"
+ENV = "<ENV>"
+
+
+@dataclass(frozen=True)
+class AllowedDifference:
+    """A construct subtree whose content may differ between environments, and why."""
+
+    path_prefix: str
+    reason: str
+
+
+# The model (invariant 1) allows only names, ids and data-access rules to differ.
+ALLOWED_DIFFERENCES: tuple[AllowedDifference, ...] = (
+    AllowedDifference(
+        "personas/",
+        "persona roles follow the persona x environment matrix (e.g. the data-scientist "
+        "role exists only in dev); access rules, not security controls",
+    ),
+    AllowedDifference(
+        "data-access/",
+        "production-data access differs by environment by design (dev: read-only "
+        "replica, acc: copy, prd: source, nonprod: none)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class EnvironmentStack:
+    """One environment's synthesized stack and the names that identify it."""
+
+    environment: str
+    account_id: str
+    stack: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Difference:
+    resource: str
+    attribute: str
+    values: dict[str, str]
+
+    def render(self) -> str:
+        shown = "; ".join(f"{env}: {value}" for env, value in self.values.items())
+        return f"{self.resource}: {self.attribute} differs ({shown})"
+
+
+@dataclass(frozen=True)
+class ParityReport:
+    environments: tuple[str, ...]
+    compared: int
+    differences: tuple[Difference, ...]
+    allowed: tuple[AllowedDifference, ...] = field(default=ALLOWED_DIFFERENCES)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+    def render(self) -> str:
+        envs = ", ".join(self.environments)
+        if self.ok:
+            head = (
+                f"parity: {envs} carry identical security controls "
+                f"({self.compared} resources compared per environment)"
+            )
+        else:
+            head = (
+                f"parity: {len(self.differences)} difference(s) between {envs} "
+                f"({self.compared} resources compared)"
+            )
+        lines = [head, *(f"  - {d.render()}" for d in self.differences)]
+        lines.append("  allowed to differ by the model:")
+        lines += [f"    {a.path_prefix}: {a.reason}" for a in self.allowed]
+        return "\n".join(lines)
+
+
+def _normalize(value: Any, account_id: str, environment: str) -> Any:
+    text = json.dumps(value, sort_keys=True)
+    text = text.replace(account_id, ACCOUNT)
+    text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(environment)}(?![A-Za-z0-9])", ENV, text)
+    return json.loads(text)
+
+
+def _construct_path(body: Mapping[str, Any], logical_id: str) -> str:
+    path = str(body.get("//", {}).get("metadata", {}).get("path", ""))
+    return path.split("/", 1)[1] if "/" in path else logical_id
+
+
+def controls(
+    env: EnvironmentStack, allowed: Sequence[AllowedDifference] = ALLOWED_DIFFERENCES
+) -> dict[str, dict[str, Any]]:
+    """``{"<type> <construct path>": normalized attributes}`` for one environment, with
+    the allowed-to-differ subtrees left out. Providers are compared too."""
+    result: dict[str, dict[str, Any]] = {}
+    for rtype, resources in env.stack.get("resource", {}).items():
+        for logical_id, body in resources.items():
+            path = _construct_path(body, logical_id)
+            if any(path.startswith(a.path_prefix) for a in allowed):
+                continue
+            attributes = {k: v for k, v in body.items() if k != "//"}
+            result[f"{rtype} {path}"] = _normalize(attributes, env.account_id, env.environment)
+    for ptype, providers in env.stack.get("provider", {}).items():
+        for index, body in enumerate(providers):
+            result[f"provider {ptype}[{index}]"] = _normalize(body, env.account_id, env.environment)
+    return result
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
+    if isinstance(value, dict):
+        flat: dict[str, str] = {}
+        for key, inner in value.items():
+            flat.update(_flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        flat = {}
+        for index, inner in enumerate(value):
+            flat.update(_flatten(inner, f"{prefix}[{index}]"))
+        return flat
+    return {prefix: json.dumps(value, sort_keys=True)}
+
+
+def check_parity(
+    environments: Sequence[EnvironmentStack],
+    allowed: Sequence[AllowedDifference] = ALLOWED_DIFFERENCES,
+) -> ParityReport:
+    """Compare the normalized controls of every environment; report each difference."""
+    names = tuple(e.environment for e in environments)
+    per_env = {e.environment: controls(e, allowed) for e in environments}
+    all_keys = sorted(set().union(*(c.keys() for c in per_env.values())))
+    differences: list[Difference] = []
+    for key in all_keys:
+        present = {env: key in c for env, c in per_env.items()}
+        if not all(present.values()):
+            differences.append(
+                Difference(
+                    key,
+                    "resource",
+                    {env: "present" if here else "MISSING" for env, here in present.items()},
+                )
+            )
+            continue
+        flat = {env: _flatten(c[key]) for env, c in per_env.items()}
+        attributes = sorted(set().union(*(f.keys() for f in flat.values())))
+        for attribute in attributes:
+            values = {env: f.get(attribute, "(not set)") for env, f in flat.items()}
+            if len(set(values.values())) > 1:
+                differences.append(Difference(key, attribute or "(value)", values))
+    compared = max((len(c) for c in per_env.values()), default=0)
+    return ParityReport(names, compared, tuple(differences), tuple(allowed))
+
+
+def guardrail_attachments(organization_stack: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Which common guardrails (construct subtree ``guardrails/``) are attached to each
+    environment's unit: ``{environment: {policy name}}``, read from the synthesized
+    organization stack."""
+    resources = organization_stack.get("resource", {})
+    unit_env = {
+        logical_id: _construct_path(body, logical_id).rsplit("/", 1)[-1]
+        for logical_id, body in resources.get("aws_organizations_organizational_unit", {}).items()
+    }
+    policy_names = {
+        logical_id: str(body.get("name"))
+        for logical_id, body in resources.get("aws_organizations_policy", {}).items()
+        if _construct_path(body, logical_id).startswith("guardrails/")
+    }
+    attached: dict[str, set[str]] = {env: set() for env in unit_env.values()}
+    reference = re.compile(r"\$\{aws_organizations_[a-z_]+\.([^.}]+)\.id\}")
+    for body in resources.get("aws_organizations_policy_attachment", {}).values():
+        policy = reference.fullmatch(str(body.get("policy_id", "")))
+        target = reference.fullmatch(str(body.get("target_id", "")))
+        if policy and target and policy.group(1) in policy_names and target.group(1) in unit_env:
+            attached[unit_env[target.group(1)]].add(policy_names[policy.group(1)])
+    return attached
+
+
+def check_guardrail_parity(organization_stack: Mapping[str, Any]) -> list[Difference]:
+    attached = guardrail_attachments(organization_stack)
+    every = sorted(set().union(*attached.values())) if attached else []
+    differences = []
+    for policy in every:
+        where = {
+            env: ("attached" if policy in names else "MISSING") for env, names in attached.items()
+        }
+        if "MISSING" in where.values():
+            differences.append(Difference(f"guardrail {policy}", "attachment", where))
+    return differences
+
+
+def check_platform_parity(
+    synthesized: Mapping[str, Mapping[str, Any]], accounts: Mapping[str, str]
+) -> ParityReport:
+    """Parity of every environment stack (``env-<name>``) and of the guardrails on their
+    units. ``accounts`` maps environment name to account id."""
+    environments = [
+        EnvironmentStack(env, account, synthesized[f"env-{env}"])
+        for env, account in accounts.items()
+    ]
+    report = check_parity(environments)
+    organization = synthesized.get("organization")
+    guardrails = check_guardrail_parity(organization) if organization else []
+    return ParityReport(
+        report.environments,
+        report.compared,
+        report.differences + tuple(guardrails),
+        report.allowed,
+    )
