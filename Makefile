@@ -3,6 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Policy linters live in their own venv: checkov pins an old boto3 that clashes with ours.
+TOOLS := .venv-tools
 CONFIG ?= examples/reference.yaml
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
@@ -14,12 +16,17 @@ export DISABLE_VERSION_CHECK := 1
 all: setup build
 
 ## setup: virtualenv with pinned Python dependencies, and the pinned cdktf CLI
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed $(TOOLS)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade 'pip==25.3'
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(TOOLS)/.installed: requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet -r requirements-tools.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
