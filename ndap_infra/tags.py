@@ -5,10 +5,13 @@ from __future__ import annotations
 from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import NdapConfig
 
+MANAGED_BY_TAG = "ndap:managed-by"
+MANAGED_BY = "ndap-infra"
+
 
 def platform_tags(config: NdapConfig, env: Environment | None) -> dict[str, str]:
     tags = dict(config.organization.tags)
-    tags["ndap:managed-by"] = "ndap-infra"
+    tags[MANAGED_BY_TAG] = MANAGED_BY
     tags["ndap:organization"] = config.organization.name
     tags["ndap:environment"] = env.value if env is not None else "organization"
     return dict(sorted(tags.items()))

@@ -5,17 +5,18 @@ from __future__ import annotations
 from cdktf import TerraformStack
 from constructs import Construct
 
+from ndap_infra.access.data import dataset_store
+from ndap_infra.access.names import account_access_role_arn
+from ndap_infra.access.personas import persona_roles
 from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import NdapConfig
+from ndap_infra.constructs.access import DatasetBucket, PersonaRoles
+from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
 from ndap_infra.constructs.provider import account_provider
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
 from ndap_infra.iam.resource_policies import bucket_policy_tls_only, key_policy_account_administers
 from ndap_infra.naming import bucket_name, kms_alias
 from ndap_infra.tags import platform_tags
-
-
-def member_role_arn(account_id: str, role_name: str) -> str:
-    return f"arn:aws:iam::{account_id}:role/{role_name}"
 
 
 class EnvironmentStack(TerraformStack):
@@ -30,7 +31,7 @@ class EnvironmentStack(TerraformStack):
             self,
             region=org.home_region,
             tags=platform_tags(config, env),
-            assume_role_arn=member_role_arn(account_id, org.account_access_role),
+            assume_role_arn=account_access_role_arn(account_id, org.account_access_role),
         )
         data_key = ManagedKey(
             self,
@@ -51,3 +52,20 @@ class EnvironmentStack(TerraformStack):
                 policy=bucket_policy_tls_only(data_bucket),
             ),
         )
+        # The security baseline: configuration, names and ids only, never the environment.
+        self.baseline = SecurityBaseline(
+            self,
+            "baseline",
+            BaselineProps(
+                org=org.name,
+                account_id=account_id,
+                region=org.home_region,
+                config=config.security_baseline,
+                ebs_kms_key_arn=data_key.arn,
+            ),
+        )
+        # The access rules of the model: the only part that differs between environments.
+        PersonaRoles(self, "personas", persona_roles(config, env))
+        store = dataset_store(config, env)
+        if store is not None:
+            DatasetBucket(self, "data-access", store)

@@ -8,7 +8,11 @@ from constructs import Construct
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.organization import Guardrails, OrganizationalUnits, OrganizationRoot
 from ndap_infra.constructs.provider import account_provider
-from ndap_infra.guardrails.catalog import organization_guardrails
+from ndap_infra.guardrails.catalog import (
+    access_guardrails,
+    check_attachment_quota,
+    organization_guardrails,
+)
 from ndap_infra.naming import organizational_unit
 from ndap_infra.tags import platform_tags
 
@@ -29,10 +33,18 @@ class OrganizationStack(TerraformStack):
                 env: organizational_unit(org.name, env) for env in config.enabled_environments()
             },
         )
+        common, by_environment = organization_guardrails(config), access_guardrails(config)
+        check_attachment_quota(common + by_environment)
         Guardrails(
             self,
             "guardrails",
-            guardrails=organization_guardrails(config),
+            guardrails=common,
+            target_ids=units.unit_ids(),
+        )
+        Guardrails(
+            self,
+            "access-guardrails",
+            guardrails=by_environment,
             target_ids=units.unit_ids(),
         )
         for env, unit_id in units.unit_ids().items():

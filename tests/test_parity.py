@@ -86,7 +86,12 @@ def test_a_weakened_nested_setting_is_named(
 
 def test_a_detached_guardrail_is_named(stacks: dict[str, Any], accounts: dict[str, str]) -> None:
     attachments = stacks["organization"]["resource"]["aws_organizations_policy_attachment"]
-    victim = next(k for k, v in attachments.items() if v["//"]["metadata"]["path"].endswith("-prd"))
+    victim = next(
+        k
+        for k, v in attachments.items()
+        if v["//"]["metadata"]["path"].startswith("organization/guardrails/")
+        and v["//"]["metadata"]["path"].endswith("-prd")
+    )
     del attachments[victim]
     report = check_platform_parity(stacks, accounts)
     assert any(

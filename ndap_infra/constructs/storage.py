@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from ndap_infra.iam.document import PolicyDocument
@@ -61,17 +62,30 @@ class BucketProps:
     kms_key_arn: str
     policy: PolicyDocument | None = None
     force_destroy: bool = False
+    prevent_destroy: bool = False
+    """Terraform refuses to destroy the bucket (``lifecycle { prevent_destroy = true }``)."""
+    bucket_key_enabled: bool = True
+    """S3 Bucket Keys (fewer KMS calls). Off where a key policy conditions a service on its
+    own encryption context (CloudTrail), which a bucket-level key would replace."""
 
 
 class SecureBucket(Construct):
     """An S3 bucket with versioning, SSE-KMS (bucket keys on), public access blocked and
-    ACLs disabled; optionally a bucket policy."""
+    ACLs disabled; optionally a bucket policy and deletion protection."""
 
     def __init__(self, scope: Construct, id_: str, props: BucketProps) -> None:
         super().__init__(scope, id_)
-        self.bucket = S3Bucket(self, "bucket", bucket=props.name, force_destroy=props.force_destroy)
+        self.bucket = S3Bucket(
+            self,
+            "bucket",
+            bucket=props.name,
+            force_destroy=props.force_destroy,
+            lifecycle=(
+                TerraformResourceLifecycle(prevent_destroy=True) if props.prevent_destroy else None
+            ),
+        )
         bucket_id = self.bucket.id
-        S3BucketVersioning(
+        self.versioning = S3BucketVersioning(
             self,
             "versioning",
             bucket=bucket_id,
@@ -88,7 +102,7 @@ class SecureBucket(Construct):
                             sse_algorithm="aws:kms", kms_master_key_id=props.kms_key_arn
                         )
                     ],
-                    bucket_key_enabled=True,
+                    bucket_key_enabled=props.bucket_key_enabled,
                 )
             ],
         )
@@ -107,8 +121,11 @@ class SecureBucket(Construct):
             bucket=bucket_id,
             rule=[S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")],
         )
+        self.policy: S3BucketPolicy | None = None
         if props.policy is not None:
-            S3BucketPolicy(self, "policy", bucket=bucket_id, policy=props.policy.to_json())
+            self.policy = S3BucketPolicy(
+                self, "policy", bucket=bucket_id, policy=props.policy.to_json()
+            )
 
     @property
     def arn(self) -> str:

@@ -1,14 +1,34 @@
-"""Which organization policies exist and where they attach: plain data from configuration."""
+"""Which organization policies exist and where they attach: plain data from configuration.
+
+Two kinds, kept apart so the parity proof can tell them apart:
+
+* common guardrails (construct subtree ``guardrails/``): the same documents attached to
+  every environment's unit — the security baseline of the organization (invariant 1);
+* access guardrails (subtree ``access-guardrails/``): the data-access rules of the model,
+  which differ by environment by design (invariants 2-4).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ndap_infra.access.boundary import platform_role_patterns
+from ndap_infra.access.data import receives_data
+from ndap_infra.access.names import dataset_bucket_name
+from ndap_infra.access.personas import data_scientist_role_arn, shared_read_resources
 from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import NdapConfig
-from ndap_infra.guardrails import scp
+from ndap_infra.guardrails import access, scp
 from ndap_infra.iam.document import PolicyDocument
+from ndap_infra.iam.resource_policies import bucket_arn
 from ndap_infra.naming import scp_name
+
+SCP = "SERVICE_CONTROL_POLICY"
+RCP = "RESOURCE_CONTROL_POLICY"
+SIZE_LIMITS = {SCP: scp.SCP_SIZE_LIMIT, RCP: 5120}
+MAX_POLICIES_PER_TARGET = 5  # AWS quota, per policy type, the AWS-managed one included
+PROTECTED = (Environment.ACC, Environment.PRD)
+LOWER = (Environment.NONPROD, Environment.DEV)
 
 
 @dataclass(frozen=True)
@@ -19,7 +39,7 @@ class GuardrailSpec:
     description: str
     document: PolicyDocument
     environments: tuple[Environment, ...]
-    policy_type: str = "SERVICE_CONTROL_POLICY"
+    policy_type: str = SCP
 
     @property
     def size(self) -> int:
@@ -30,23 +50,112 @@ class GuardrailTooLarge(ValueError):
     pass
 
 
-def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
-    """Every guardrail of the platform. Guardrails common to all environments are attached
-    to every enabled environment's unit: identical by construction."""
-    org = config.organization.name
-    everywhere = config.enabled_environments()
-    specs = [
-        GuardrailSpec(
-            scp_name(org, "deny-leaving-organization"),
-            "No member account may leave the organization.",
-            scp.deny_leaving_organization(),
-            everywhere,
-        ),
-    ]
+def merge(*documents: PolicyDocument) -> PolicyDocument:
+    """One document from several: AWS attaches at most 5 SCPs (and 5 RCPs) to a unit,
+    the AWS-managed full-access policy included, so related guardrails share one."""
+    return PolicyDocument(tuple(s for d in documents for s in d.statements))
+
+
+def _checked(specs: list[GuardrailSpec]) -> list[GuardrailSpec]:
     for spec in specs:
-        if spec.policy_type == "SERVICE_CONTROL_POLICY" and spec.size > scp.SCP_SIZE_LIMIT:
+        limit = SIZE_LIMITS[spec.policy_type]
+        if spec.size > limit:
+            kind = "service control" if spec.policy_type == SCP else "resource control"
             raise GuardrailTooLarge(
-                f"service control policy {spec.name} is {spec.size} characters, over the AWS "
-                f"limit of {scp.SCP_SIZE_LIMIT}: split it or shorten its statements"
+                f"{kind} policy {spec.name} is {spec.size} characters, over the AWS limit of "
+                f"{limit}: split it or shorten its statements"
             )
     return specs
+
+
+def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
+    """The common guardrails, attached to every enabled environment's unit: identical by
+    construction."""
+    org = config.organization.name
+    role = config.organization.account_access_role
+    everywhere = config.enabled_environments()
+    return _checked(
+        [
+            GuardrailSpec(
+                scp_name(org, "organization-integrity"),
+                "Accounts stay in the organization, the root user does nothing, regional "
+                "services stay in the allowed regions, and only the platform changes its own "
+                "roles and identity providers.",
+                merge(
+                    scp.deny_leaving_organization(),
+                    scp.deny_root_user(),
+                    scp.restrict_regions(config.organization.allowed_regions),
+                    scp.protect_platform_roles(platform_role_patterns(org, role), role),
+                ),
+                everywhere,
+            ),
+            GuardrailSpec(
+                scp_name(org, "protect-baseline"),
+                "Only the platform stops, deletes or reconfigures the security baseline.",
+                scp.protect_baseline(org, role),
+                everywhere,
+            ),
+        ]
+    )
+
+
+def access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
+    """The data-access guardrails of the model, per environment unit."""
+    org = config.organization.name
+    enabled = config.enabled_environments()
+    protected_accounts = [config.account_id(e) for e in PROTECTED]
+    lower_accounts = [config.account_id(e) for e in LOWER if e in enabled]
+    shared = shared_read_resources(config)
+    shared_read = access.SharedRead(data_scientist_role_arn(config), shared) if shared else None
+    specs = [
+        GuardrailSpec(
+            scp_name(org, "dev-stays-out-of-acc-prd"),
+            "No dev principal acts on acc or prd resources (but the configured read).",
+            access.deny_lower_environments_reaching_protected(protected_accounts, shared_read),
+            (Environment.DEV,),
+        ),
+        GuardrailSpec(
+            scp_name(org, "deny-data-scientists"),
+            "Data-scientist principals (by tag or name) do nothing here.",
+            access.deny_data_scientists(),
+            PROTECTED,
+        ),
+        GuardrailSpec(
+            scp_name(org, "protect-acc-prd-resources"),
+            "acc/prd resources refuse dev, nonprod and data-scientist principals.",
+            access.deny_lower_environment_principals(lower_accounts, shared_read),
+            PROTECTED,
+            RCP,
+        ),
+    ]
+    if Environment.NONPROD in enabled:
+        replica = []
+        if receives_data(config, Environment.DEV):
+            name = dataset_bucket_name(org, Environment.DEV, config.account_id(Environment.DEV))
+            replica = [bucket_arn(name), f"{bucket_arn(name)}/*"]
+        specs.append(
+            GuardrailSpec(
+                scp_name(org, "nonprod-has-no-production-data"),
+                "No nonprod principal acts on acc/prd resources or the dev replica.",
+                access.deny_lower_environments_reaching_protected(
+                    protected_accounts, None, replica
+                ),
+                (Environment.NONPROD,),
+            )
+        )
+    return _checked(specs)
+
+
+def check_attachment_quota(specs: list[GuardrailSpec]) -> None:
+    """Fail at synthesis when a unit would carry more policies than AWS allows."""
+    counts: dict[tuple[Environment, str], int] = {}
+    for spec in specs:
+        for env in spec.environments:
+            key = (env, spec.policy_type)
+            counts[key] = counts.get(key, 0) + 1
+    for (env, policy_type), count in sorted(counts.items()):
+        if count + 1 > MAX_POLICIES_PER_TARGET:
+            raise GuardrailTooLarge(
+                f"the {env.value} unit would carry {count} {policy_type} policies plus the "
+                f"AWS-managed one, over the AWS limit of {MAX_POLICIES_PER_TARGET}: merge some"
+            )

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from ndap_infra.iam.document import PolicyDocument, Statement
+from collections.abc import Sequence
+
+from ndap_infra.guardrails.actions import (
+    BASELINE_RESOURCE_CHANGES,
+    BASELINE_SERVICE_CHANGES,
+    GLOBAL_SERVICE_ACTIONS,
+    IDENTITY_PROVIDER_MUTATIONS,
+    KEY_CHANGES,
+    ROLE_MUTATIONS,
+)
+from ndap_infra.iam.document import Condition, PolicyDocument, Statement
+from ndap_infra.tags import MANAGED_BY, MANAGED_BY_TAG
 
 SCP_SIZE_LIMIT = 5120
 
@@ -16,6 +27,111 @@ def deny_leaving_organization() -> PolicyDocument:
                 "Deny",
                 actions=("organizations:LeaveOrganization",),
                 resources=("*",),
+            ),
+        )
+    )
+
+
+def _unless_platform(account_access_role: str) -> Condition:
+    return Condition.of(
+        "ArnNotLike", "aws:PrincipalArn", f"arn:aws:iam::*:role/{account_access_role}"
+    )
+
+
+def deny_root_user() -> PolicyDocument:
+    """The root user of a member account does nothing (break-glass goes through roles)."""
+    return PolicyDocument(
+        (
+            Statement(
+                "DenyRootUser",
+                "Deny",
+                actions=("*",),
+                resources=("*",),
+                conditions=(Condition.of("StringLike", "aws:PrincipalArn", "arn:aws:iam::*:root"),),
+            ),
+        )
+    )
+
+
+def restrict_regions(allowed_regions: Sequence[str]) -> PolicyDocument:
+    """Regional services only in the allowed regions; global services excepted."""
+    return PolicyDocument(
+        (
+            Statement(
+                "DenyOtherRegions",
+                "Deny",
+                not_actions=GLOBAL_SERVICE_ACTIONS,
+                resources=("*",),
+                conditions=(
+                    Condition.of(
+                        "StringNotEquals", "aws:RequestedRegion", *sorted(allowed_regions)
+                    ),
+                ),
+            ),
+        )
+    )
+
+
+def protect_baseline(org: str, account_access_role: str) -> PolicyDocument:
+    """Nobody but the platform's deployment role stops, deletes or reconfigures the
+    baseline: its services, its named resources, and the keys the platform manages."""
+    prefix = f"{org}-baseline"
+    unless_platform = _unless_platform(account_access_role)
+    return PolicyDocument(
+        (
+            Statement(
+                "ProtectBaselineServices",
+                "Deny",
+                actions=BASELINE_SERVICE_CHANGES,
+                resources=("*",),
+                conditions=(unless_platform,),
+            ),
+            Statement(
+                "ProtectBaselineResources",
+                "Deny",
+                actions=BASELINE_RESOURCE_CHANGES,
+                resources=(
+                    f"arn:aws:cloudwatch:*:*:alarm:{prefix}*",
+                    f"arn:aws:logs:*:*:log-group:/{org}/baseline/*",
+                    f"arn:aws:s3:::{prefix}-logs-*",
+                    f"arn:aws:sns:*:*:{prefix}*",
+                ),
+                conditions=(unless_platform,),
+            ),
+            Statement(
+                "ProtectPlatformKeys",
+                "Deny",
+                actions=KEY_CHANGES,
+                resources=("*",),
+                conditions=(
+                    unless_platform,
+                    Condition.of("StringEquals", f"aws:ResourceTag/{MANAGED_BY_TAG}", MANAGED_BY),
+                ),
+            ),
+        )
+    )
+
+
+def protect_platform_roles(
+    role_patterns: Sequence[str], account_access_role: str
+) -> PolicyDocument:
+    """The roles the platform uses (persona, pipeline, baseline, replication, deployment)
+    change only through the platform's deployment role."""
+    return PolicyDocument(
+        (
+            Statement(
+                "ProtectPlatformRoles",
+                "Deny",
+                actions=ROLE_MUTATIONS,
+                resources=tuple(role_patterns),
+                conditions=(_unless_platform(account_access_role),),
+            ),
+            Statement(
+                "ProtectIdentityProviders",
+                "Deny",
+                actions=IDENTITY_PROVIDER_MUTATIONS,
+                resources=("*",),
+                conditions=(_unless_platform(account_access_role),),
             ),
         )
     )

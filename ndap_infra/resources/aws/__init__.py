@@ -307,6 +307,7 @@ if TYPE_CHECKING:
     )
     from .sns_topic import SnsTopic
     from .sns_topic_policy import SnsTopicPolicy
+    from .sns_topic_subscription import SnsTopicSubscription
     from .ssoadmin_account_assignment import (
         SsoadminAccountAssignment,
         SsoadminAccountAssignmentTimeouts,
@@ -627,6 +628,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "sns_topic": ("SnsTopic",),
     "sns_topic_policy": ("SnsTopicPolicy",),
+    "sns_topic_subscription": ("SnsTopicSubscription",),
     "ssoadmin_account_assignment": (
         "SsoadminAccountAssignment",
         "SsoadminAccountAssignmentTimeouts",
@@ -899,6 +901,7 @@ __all__ = [
     "SecurityhubStandardsSubscriptionTimeouts",
     "SnsTopic",
     "SnsTopicPolicy",
+    "SnsTopicSubscription",
     "SsoadminAccountAssignment",
     "SsoadminAccountAssignmentTimeouts",
     "SsoadminPermissionSet",

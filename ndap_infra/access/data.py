@@ -1,0 +1,309 @@
+"""How production data reaches each environment: buckets, keys, replication. Pure data.
+
+* prd holds the source datasets bucket.
+* acc holds a copy, written only by the replication identity (a role in prd).
+* dev, in ``replica`` mode (the default), holds a read-only replica written only by the
+  same identity: data scientists read it in their own account and need no action on any
+  prd resource. In ``cross-account-read`` mode dev holds nothing, and the dev
+  data-scientist role reads the named datasets in prd directly, read-only.
+* nonprod holds no production data and is denied every copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ndap_infra.access.names import (
+    dataset_bucket_name,
+    replication_role_name,
+    role_arn,
+)
+from ndap_infra.access.personas import data_scientist_role_arn, shared_read_resources
+from ndap_infra.config.enums import DataSharingMode, Environment
+from ndap_infra.config.model import NdapConfig
+from ndap_infra.guardrails.access import SharedRead, lower_environment_denials
+from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
+from ndap_infra.iam.resource_policies import account_root, bucket_arn, bucket_policy_tls_only
+from ndap_infra.naming import kms_alias
+
+REPLICA_WRITES = (
+    "s3:ReplicateObject",
+    "s3:ReplicateDelete",
+    "s3:ReplicateTags",
+    "s3:ObjectOwnerOverrideToBucketOwner",
+)
+POLICY_CHANGES = ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
+OBJECT_WRITES = ("s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject")
+
+
+@dataclass(frozen=True)
+class ReplicationTarget:
+    environment: Environment
+    account_id: str
+    bucket: str
+    key_alias_arn: str
+
+
+@dataclass(frozen=True)
+class DatasetStore:
+    """The datasets bucket of one environment and everything around it."""
+
+    environment: Environment
+    bucket: str
+    key_alias: str
+    bucket_policy: PolicyDocument
+    key_policy: PolicyDocument
+    replication_role: str | None = None
+    replication_role_trust: PolicyDocument | None = None
+    replication_role_policy: PolicyDocument | None = None
+    replication_targets: tuple[ReplicationTarget, ...] = ()
+    prefixes: tuple[str, ...] = ()
+
+
+def _shared_read(config: NdapConfig) -> SharedRead | None:
+    resources = shared_read_resources(config)
+    return SharedRead(data_scientist_role_arn(config), resources) if resources else None
+
+
+def _lower_accounts(config: NdapConfig) -> list[str]:
+    return [
+        config.account_id(e)
+        for e in (Environment.NONPROD, Environment.DEV)
+        if config.environments.get(e).enabled
+    ]
+
+
+def receives_data(config: NdapConfig, env: Environment) -> bool:
+    if env is Environment.NONPROD:
+        return False
+    if env is Environment.DEV:
+        return config.data.sharing_mode is DataSharingMode.REPLICA
+    return True
+
+
+def _key_admin(account_id: str) -> Statement:
+    return Statement(
+        "AccountAdministersKey",
+        "Allow",
+        principals=(Principal.aws(account_root(account_id)),),
+        actions=("kms:*",),
+        resources=("*",),
+    )
+
+
+def _deny_accounts(
+    account_ids: list[str], actions: tuple[str, ...], resources: tuple[str, ...]
+) -> tuple[Statement, ...]:
+    """Non-production is denied the dev replica outright (invariant 3)."""
+    if not account_ids:
+        return ()
+    return (
+        Statement(
+            "DenyNonProduction",
+            "Deny",
+            principals=(Principal.anyone(),),
+            actions=actions,
+            resources=resources,
+            conditions=(Condition.of("StringEquals", "aws:PrincipalAccount", *account_ids),),
+        ),
+    )
+
+
+def _replication_role_arn(config: NdapConfig) -> str:
+    return role_arn(
+        config.account_id(Environment.PRD), replication_role_name(config.organization.name)
+    )
+
+
+def _replica_statements(config: NdapConfig, bucket: str) -> tuple[Statement, ...]:
+    """A copy is written only by the replication identity; nobody changes its policy but
+    the platform's deployment role."""
+    arn = bucket_arn(bucket)
+    replicator = _replication_role_arn(config)
+    deployer = f"arn:aws:iam::*:role/{config.organization.account_access_role}"
+    return (
+        Statement(
+            "ReplicationWrites",
+            "Allow",
+            principals=(Principal.aws(replicator),),
+            actions=REPLICA_WRITES,
+            resources=(f"{arn}/*",),
+        ),
+        Statement(
+            "ReplicationReadsVersioning",
+            "Allow",
+            principals=(Principal.aws(replicator),),
+            actions=("s3:GetBucketVersioning", "s3:PutBucketVersioning", "s3:List*"),
+            resources=(arn,),
+        ),
+        Statement(
+            "OnlyReplicationWrites",
+            "Deny",
+            principals=(Principal.anyone(),),
+            actions=OBJECT_WRITES,
+            resources=(f"{arn}/*",),
+            conditions=(Condition.of("ArnNotEquals", "aws:PrincipalArn", replicator),),
+        ),
+        Statement(
+            "OnlyThePlatformChangesThePolicy",
+            "Deny",
+            principals=(Principal.anyone(),),
+            actions=POLICY_CHANGES,
+            resources=(arn,),
+            conditions=(Condition.of("ArnNotLike", "aws:PrincipalArn", deployer),),
+        ),
+    )
+
+
+def dataset_store(config: NdapConfig, env: Environment) -> DatasetStore | None:
+    """The datasets bucket of ``env``, or None where the environment holds no data."""
+    if not receives_data(config, env):
+        return None
+    org = config.organization.name
+    region = config.organization.home_region
+    account_id = config.account_id(env)
+    bucket = dataset_bucket_name(org, env, account_id)
+    arn = bucket_arn(bucket)
+    alias = kms_alias(org, env, "datasets")
+    shared = _shared_read(config)
+    lower = _lower_accounts(config)
+    tls = bucket_policy_tls_only(bucket).statements
+    if env is Environment.DEV:
+        nonprod = [a for a in lower if a != account_id]
+        denials = _deny_accounts(nonprod, ("s3:*",), (arn, f"{arn}/*"))
+        key_denials = _deny_accounts(nonprod, ("kms:*",), ("*",))
+    else:
+        protected_shared = shared if env is Environment.PRD else None
+        denials = lower_environment_denials(("s3:*",), (arn, f"{arn}/*"), lower, protected_shared)
+        key_denials = lower_environment_denials(("kms:*",), ("*",), lower, protected_shared)
+    writes = _replica_statements(config, bucket) if env is not Environment.PRD else ()
+    reader: tuple[Statement, ...] = ()
+    key_reader: tuple[Statement, ...] = ()
+    if env is Environment.PRD and shared is not None:
+        reader = (
+            Statement(
+                "DataScientistsReadSharedDatasets",
+                "Allow",
+                principals=(Principal.aws(shared.reader_role_arn),),
+                actions=("s3:GetObject", "s3:ListBucket"),
+                resources=tuple(r for r in shared.resources if r.startswith("arn:aws:s3")),
+            ),
+        )
+        key_reader = (
+            Statement(
+                "DataScientistsDecryptThroughS3",
+                "Allow",
+                principals=(Principal.aws(shared.reader_role_arn),),
+                actions=("kms:Decrypt",),
+                resources=("*",),
+                conditions=(
+                    Condition.of("StringEquals", "kms:ViaService", f"s3.{region}.amazonaws.com"),
+                ),
+            ),
+        )
+    key_writer: tuple[Statement, ...] = ()
+    if env is not Environment.PRD:
+        key_writer = (
+            Statement(
+                "ReplicationEncrypts",
+                "Allow",
+                principals=(Principal.aws(_replication_role_arn(config)),),
+                actions=("kms:Encrypt", "kms:GenerateDataKey"),
+                resources=("*",),
+            ),
+        )
+    store = DatasetStore(
+        environment=env,
+        bucket=bucket,
+        key_alias=alias,
+        bucket_policy=PolicyDocument((*tls, *denials, *writes, *reader)),
+        key_policy=PolicyDocument((_key_admin(account_id), *key_writer, *key_reader, *key_denials)),
+        prefixes=tuple(d.name for d in config.data.datasets),
+    )
+    if env is Environment.PRD:
+        return _with_replication(config, store)
+    return store
+
+
+def _with_replication(config: NdapConfig, store: DatasetStore) -> DatasetStore:
+    org = config.organization.name
+    region = config.organization.home_region
+    targets = tuple(
+        ReplicationTarget(
+            env,
+            config.account_id(env),
+            dataset_bucket_name(org, env, config.account_id(env)),
+            f"arn:aws:kms:{region}:{config.account_id(env)}:{kms_alias(org, env, 'datasets')}",
+        )
+        for env in (Environment.DEV, Environment.ACC)
+        if receives_data(config, env)
+    )
+    source = bucket_arn(store.bucket)
+    prd = config.account_id(Environment.PRD)
+    policy = PolicyDocument(
+        (
+            Statement(
+                "ReadSource",
+                "Allow",
+                actions=("s3:GetReplicationConfiguration", "s3:ListBucket"),
+                resources=(source,),
+            ),
+            Statement(
+                "ReadSourceVersions",
+                "Allow",
+                actions=(
+                    "s3:GetObjectVersionForReplication",
+                    "s3:GetObjectVersionAcl",
+                    "s3:GetObjectVersionTagging",
+                ),
+                resources=(f"{source}/*",),
+            ),
+            Statement(
+                "WriteCopies",
+                "Allow",
+                actions=REPLICA_WRITES,
+                resources=tuple(f"{bucket_arn(t.bucket)}/*" for t in targets),
+            ),
+            Statement(
+                "DecryptSource",
+                "Allow",
+                actions=("kms:Decrypt",),
+                resources=(f"arn:aws:kms:{region}:{prd}:key/*",),
+                conditions=(
+                    Condition.of("StringEquals", "kms:ViaService", f"s3.{region}.amazonaws.com"),
+                ),
+            ),
+            Statement(
+                "EncryptCopies",
+                "Allow",
+                actions=("kms:Encrypt", "kms:GenerateDataKey"),
+                resources=tuple(f"arn:aws:kms:{region}:{t.account_id}:key/*" for t in targets),
+                conditions=(
+                    Condition.of("StringEquals", "kms:ViaService", f"s3.{region}.amazonaws.com"),
+                ),
+            ),
+        )
+    )
+    trust = PolicyDocument(
+        (
+            Statement(
+                "S3Replicates",
+                "Allow",
+                principals=(Principal.service("s3.amazonaws.com"),),
+                actions=("sts:AssumeRole",),
+                conditions=(Condition.of("StringEquals", "aws:SourceAccount", prd),),
+            ),
+        )
+    )
+    return DatasetStore(
+        environment=store.environment,
+        bucket=store.bucket,
+        key_alias=store.key_alias,
+        bucket_policy=store.bucket_policy,
+        key_policy=store.key_policy,
+        replication_role=replication_role_name(org),
+        replication_role_trust=trust,
+        replication_role_policy=policy,
+        replication_targets=targets,
+        prefixes=store.prefixes,
+    )

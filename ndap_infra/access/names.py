@@ -1,0 +1,60 @@
+"""Names and ARNs of the access layer (personas, boundary, data sharing): pure functions.
+
+Persona roles carry the persona in their name *and* in the ``ndap:persona`` tag, so the
+guardrails can match a data-scientist principal either way (a renamed role still carries
+the tag; a role created by mistake with the name still matches the pattern).
+"""
+
+from __future__ import annotations
+
+from ndap_infra.config.enums import Environment, Persona
+
+PERSONA_TAG = "ndap:persona"
+PERSONA_PATH = "/ndap/personas/"
+
+
+def persona_role_name(org: str, persona: Persona) -> str:
+    return f"{org}-{persona.value}"
+
+
+def role_arn(account_id: str, name: str, path: str = "/") -> str:
+    return f"arn:aws:iam::{account_id}:role{path}{name}"
+
+
+def persona_role_arn(org: str, persona: Persona, account_id: str) -> str:
+    return role_arn(account_id, persona_role_name(org, persona), PERSONA_PATH)
+
+
+def data_scientist_name_pattern() -> str:
+    """Matches any role whose name mentions data-scientist, in any account and path."""
+    return f"arn:aws:iam::*:role/*{Persona.DATA_SCIENTIST.value}*"
+
+
+def boundary_policy_name(org: str) -> str:
+    return f"{org}-{Persona.DATA_SCIENTIST.value}-boundary"
+
+
+def boundary_policy_arn(org: str, account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:policy/{boundary_policy_name(org)}"
+
+
+def replication_role_name(org: str) -> str:
+    """The identity in prd that writes production data to the dev replica / acc copy."""
+    return f"{org}-data-replication"
+
+
+def dataset_bucket_name(org: str, env: Environment, account_id: str) -> str:
+    """The bucket holding production datasets in an environment: the source in prd, the
+    copy in acc, the read-only replica in dev."""
+    purpose = {
+        Environment.PRD: "datasets",
+        Environment.ACC: "datasets-copy",
+        Environment.DEV: "datasets-replica",
+        Environment.NONPROD: "no-datasets",
+    }[env]
+    return f"{org}-{env.value}-{purpose}-{account_id}"
+
+
+def account_access_role_arn(account_id: str, role_name: str) -> str:
+    """The role the stacks' providers assume in a member account (platform deployment)."""
+    return role_arn(account_id, role_name)

@@ -1,0 +1,146 @@
+"""Persona roles and production-data stores: the access layer, as resources."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from constructs import Construct
+
+from ndap_infra.access.data import DatasetStore
+from ndap_infra.access.personas import PersonaRole
+from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
+from ndap_infra.resources.aws import (
+    IamPolicy,
+    IamRole,
+    IamRolePolicy,
+    S3BucketReplicationConfiguration,
+    S3BucketReplicationConfigurationRule,
+    S3BucketReplicationConfigurationRuleDeleteMarkerReplication,
+    S3BucketReplicationConfigurationRuleDestination,
+    S3BucketReplicationConfigurationRuleDestinationAccessControlTranslation,
+    S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration,
+    S3BucketReplicationConfigurationRuleFilter,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
+    S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
+)
+
+
+class PersonaRoles(Construct):
+    """One role per persona with access in this account: trust, inline access policy,
+    and the permission boundary where the persona has one."""
+
+    def __init__(self, scope: Construct, id_: str, roles: Sequence[PersonaRole]) -> None:
+        super().__init__(scope, id_)
+        for spec in roles:
+            persona = Construct(self, spec.persona.value)
+            boundary_arn = None
+            if spec.boundary is not None and spec.boundary_name is not None:
+                boundary = IamPolicy(
+                    persona,
+                    "boundary",
+                    name=spec.boundary_name,
+                    description=f"Permission boundary of {spec.persona.value}",
+                    policy=spec.boundary.to_json(),
+                )
+                boundary_arn = boundary.arn
+            role = IamRole(
+                persona,
+                "role",
+                name=spec.name,
+                path=spec.path,
+                assume_role_policy=spec.trust.to_json(),
+                max_session_duration=spec.max_session_seconds,
+                permissions_boundary=boundary_arn,
+                tags=spec.tags,
+                description=f"{spec.persona.value}: {spec.access.value} access",
+            )
+            IamRolePolicy(
+                persona, "access", name="access", role=role.id, policy=spec.policy.to_json()
+            )
+
+
+class DatasetBucket(Construct):
+    """The datasets bucket of one environment: its key, the bucket, and (in prd) the
+    replication that writes the dev replica and the acc copy."""
+
+    def __init__(self, scope: Construct, id_: str, store: DatasetStore) -> None:
+        super().__init__(scope, id_)
+        key = ManagedKey(
+            self,
+            "key",
+            KeyProps(
+                alias=store.key_alias,
+                description=f"production datasets ({store.environment.value})",
+                policy=store.key_policy,
+            ),
+        )
+        bucket = SecureBucket(
+            self,
+            "bucket",
+            BucketProps(name=store.bucket, kms_key_arn=key.arn, policy=store.bucket_policy),
+        )
+        if not store.replication_targets or store.replication_role is None:
+            return
+        assert store.replication_role_trust and store.replication_role_policy
+        role = IamRole(
+            self,
+            "replication-role",
+            name=store.replication_role,
+            assume_role_policy=store.replication_role_trust.to_json(),
+            description="Writes production datasets to the dev replica and the acc copy",
+        )
+        IamRolePolicy(
+            self,
+            "replication-access",
+            name="replicate",
+            role=role.id,
+            policy=store.replication_role_policy.to_json(),
+        )
+        rules: list[S3BucketReplicationConfigurationRule] = []
+        for target in store.replication_targets:
+            for prefix in store.prefixes or ("",):
+                rules.append(
+                    S3BucketReplicationConfigurationRule(
+                        id=f"{target.environment.value}-{prefix or 'all'}",
+                        status="Enabled",
+                        priority=len(rules),
+                        filter=[
+                            S3BucketReplicationConfigurationRuleFilter(
+                                prefix=f"{prefix}/" if prefix else ""
+                            )
+                        ],
+                        delete_marker_replication=[
+                            S3BucketReplicationConfigurationRuleDeleteMarkerReplication(
+                                status="Enabled"
+                            )
+                        ],
+                        source_selection_criteria=[
+                            S3BucketReplicationConfigurationRuleSourceSelectionCriteria(
+                                sse_kms_encrypted_objects=[
+                                    S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects(
+                                        status="Enabled"
+                                    )
+                                ]
+                            )
+                        ],
+                        destination=[
+                            S3BucketReplicationConfigurationRuleDestination(
+                                bucket=f"arn:aws:s3:::{target.bucket}",
+                                account=target.account_id,
+                                access_control_translation=[
+                                    S3BucketReplicationConfigurationRuleDestinationAccessControlTranslation(
+                                        owner="Destination"
+                                    )
+                                ],
+                                encryption_configuration=[
+                                    S3BucketReplicationConfigurationRuleDestinationEncryptionConfiguration(
+                                        replica_kms_key_id=target.key_alias_arn
+                                    )
+                                ],
+                            )
+                        ],
+                    )
+                )
+        S3BucketReplicationConfiguration(
+            self, "replication", bucket=bucket.bucket.id, role=role.arn, rule=rules
+        )

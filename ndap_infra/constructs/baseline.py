@@ -1,0 +1,385 @@
+"""The security baseline: the same controls in every environment account.
+
+``SecurityBaseline`` is driven only by ``SecurityBaselineConfig`` and the account's names
+and ids; it never looks at which environment it is in (invariant 1 of the model). Every
+policy document, filter pattern and setting comes from the pure layer in
+``ndap_infra.baseline``; this module only turns them into resources.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from constructs import Construct
+
+from ndap_infra.baseline import arns, controls, policies
+from ndap_infra.baseline.alarms import BASELINE_ALARMS, AlarmSpec
+from ndap_infra.baseline.names import BaselineNames
+from ndap_infra.config.model import SecurityBaselineConfig
+from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
+from ndap_infra.resources.aws import (
+    AccessanalyzerAnalyzer,
+    Cloudtrail,
+    CloudwatchLogGroup,
+    CloudwatchLogMetricFilter,
+    CloudwatchLogMetricFilterMetricTransformation,
+    CloudwatchMetricAlarm,
+    ConfigConfigRule,
+    ConfigConfigRuleSource,
+    ConfigConfigurationRecorder,
+    ConfigConfigurationRecorderRecordingGroup,
+    ConfigConfigurationRecorderStatus,
+    ConfigDeliveryChannel,
+    ConfigDeliveryChannelSnapshotDeliveryProperties,
+    EbsDefaultKmsKey,
+    EbsEncryptionByDefault,
+    GuarddutyDetector,
+    IamAccountPasswordPolicy,
+    IamRole,
+    IamRolePolicy,
+    IamRolePolicyAttachment,
+    S3AccountPublicAccessBlock,
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+    S3BucketLifecycleConfigurationRuleTransition,
+    S3BucketPolicy,
+    SecurityhubAccount,
+    SecurityhubStandardsSubscription,
+    SnsTopic,
+    SnsTopicPolicy,
+    SnsTopicSubscription,
+)
+
+CONFIG_SNAPSHOT_FREQUENCY = "TwentyFour_Hours"
+ALARM_PERIOD_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class BaselineProps:
+    """Everything the baseline depends on: configuration, names and ids, nothing else."""
+
+    org: str
+    account_id: str
+    region: str
+    config: SecurityBaselineConfig
+    ebs_kms_key_arn: str
+    """Key that encrypts EBS volumes by default (the environment's data key)."""
+    partition: str = arns.DEFAULT_PARTITION
+
+
+class SecurityBaseline(Construct):
+    """CloudTrail, AWS Config, GuardDuty, Security Hub, IAM Access Analyzer, account-level
+    S3 public access block, EBS default encryption, the IAM password policy and security
+    alarms, with their encrypted, deletion-protected log bucket and logs key."""
+
+    def __init__(self, scope: Construct, id_: str, props: BaselineProps) -> None:
+        super().__init__(scope, id_)
+        self.names = names = BaselineNames(
+            props.org, props.account_id, props.region, props.partition
+        )
+        config = props.config
+
+        # -- logs key and log bucket --
+        self.logs_key = ManagedKey(
+            self,
+            "logs-key",
+            KeyProps(
+                alias=names.logs_key_alias,
+                description=f"{props.org} baseline: encrypts CloudTrail and Config logs, the "
+                "trail's log group and the alarm topic",
+                policy=policies.logs_key_policy(
+                    props.account_id, props.region, names.trail_arn, names.trail_log_group_arn
+                ),
+            ),
+        )
+        self.log_bucket = SecureBucket(
+            self,
+            "log-bucket",
+            BucketProps(
+                name=names.log_bucket,
+                kms_key_arn=self.logs_key.arn,
+                policy=policies.log_bucket_policy(
+                    names.log_bucket, props.account_id, names.trail_arn, props.partition
+                ),
+                prevent_destroy=True,
+                # The logs key lets CloudTrail encrypt only under its trail's encryption
+                # context; a bucket-level key would replace that context.
+                bucket_key_enabled=False,
+            ),
+        )
+        self._log_bucket_lifecycle(controls.log_lifecycle(config))
+        bucket_policy = self.log_bucket.policy
+        assert bucket_policy is not None  # the log bucket always has its policy
+
+        # -- CloudTrail, to the bucket and to a log group --
+        log_group = CloudwatchLogGroup(
+            self,
+            "trail-log-group",
+            name=names.trail_log_group,
+            retention_in_days=config.cloudwatch_log_retention_days,
+            kms_key_id=self.logs_key.arn,
+        )
+        trail_role = IamRole(
+            self,
+            "trail-role",
+            name=names.trail_role,
+            description="CloudTrail delivers the baseline trail's events to CloudWatch Logs",
+            assume_role_policy=policies.cloudtrail_role_trust().to_json(),
+        )
+        trail_role_policy = IamRolePolicy(
+            self,
+            "trail-role-policy",
+            name="deliver-to-log-group",
+            role=trail_role.id,
+            policy=policies.cloudtrail_role_policy(
+                names.trail_log_group_arn, props.account_id
+            ).to_json(),
+        )
+        self.trail = Cloudtrail(
+            self,
+            "trail",
+            name=names.trail,
+            s3_bucket_name=self.log_bucket.name,
+            s3_key_prefix=policies.CLOUDTRAIL_PREFIX,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            kms_key_id=self.logs_key.arn,
+            cloud_watch_logs_group_arn=f"{log_group.arn}:*",
+            cloud_watch_logs_role_arn=trail_role.arn,
+            depends_on=[bucket_policy, trail_role_policy],
+        )
+
+        # -- AWS Config --
+        self._config(config, bucket_policy)
+
+        # -- detection and account-wide settings --
+        GuarddutyDetector(
+            self,
+            "guardduty",
+            enable=True,
+            finding_publishing_frequency=config.guardduty_finding_frequency,
+        )
+        security_hub = SecurityhubAccount(
+            self, "securityhub", enable_default_standards=False, auto_enable_controls=True
+        )
+        for standard in controls.security_hub_standards(config, props.region, props.partition):
+            SecurityhubStandardsSubscription(
+                self,
+                f"securityhub-standard-{standard.id}",
+                standards_arn=standard.arn,
+                depends_on=[security_hub],
+            )
+        AccessanalyzerAnalyzer(
+            self, "access-analyzer", analyzer_name=names.analyzer, type="ACCOUNT"
+        )
+        S3AccountPublicAccessBlock(
+            self,
+            "s3-account-public-access-block",
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        EbsEncryptionByDefault(self, "ebs-encryption-by-default", enabled=True)
+        EbsDefaultKmsKey(self, "ebs-default-key", key_arn=props.ebs_kms_key_arn)
+        IamAccountPasswordPolicy(
+            self,
+            "password-policy",
+            **dataclasses.asdict(controls.password_policy(config.password_policy)),
+        )
+
+        # -- alarms --
+        self.alarm_topic = SnsTopic(
+            self,
+            "alarm-topic",
+            name=names.alarm_topic,
+            display_name=f"{props.org} security baseline alarms",
+            kms_master_key_id=self.logs_key.arn,
+        )
+        SnsTopicPolicy(
+            self,
+            "alarm-topic-policy",
+            arn=self.alarm_topic.arn,
+            policy=policies.alarm_topic_policy(
+                names.alarm_topic_arn, props.account_id, names.alarm_arn_pattern
+            ).to_json(),
+        )
+        if config.alarm_email is not None:
+            SnsTopicSubscription(
+                self,
+                "alarm-email",
+                topic_arn=self.alarm_topic.arn,
+                protocol="email",
+                endpoint=config.alarm_email,
+            )
+        for spec in BASELINE_ALARMS:
+            self._alarm(spec, log_group.name)
+
+    # -- parts --
+
+    def _log_bucket_lifecycle(self, lifecycle: controls.LogLifecycle) -> None:
+        bucket = self.log_bucket
+        S3BucketLifecycleConfiguration(
+            self,
+            "log-bucket-lifecycle",
+            bucket=bucket.bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="archive-then-expire",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter()],
+                    transition=[
+                        S3BucketLifecycleConfigurationRuleTransition(
+                            days=lifecycle.archive_after_days,
+                            storage_class=lifecycle.archive_storage_class,
+                        )
+                    ],
+                    expiration=[
+                        S3BucketLifecycleConfigurationRuleExpiration(
+                            days=lifecycle.expire_after_days
+                        )
+                    ],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=lifecycle.noncurrent_expire_after_days
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                            days_after_initiation=lifecycle.abort_incomplete_uploads_after_days
+                        )
+                    ],
+                )
+            ],
+            depends_on=[bucket.versioning],
+        )
+
+    def _config(self, config: SecurityBaselineConfig, bucket_policy: S3BucketPolicy) -> None:
+        names = self.names
+        role = IamRole(
+            self,
+            "config-role",
+            name=names.config_role,
+            description="AWS Config records resource configurations for the baseline",
+            assume_role_policy=policies.config_role_trust(names.account_id).to_json(),
+        )
+        managed = IamRolePolicyAttachment(
+            self,
+            "config-role-managed-policy",
+            role=role.name,
+            policy_arn=arns.aws_managed_policy_arn(arns.CONFIG_ROLE_POLICY, names.partition),
+        )
+        delivery_policy = IamRolePolicy(
+            self,
+            "config-role-policy",
+            name="deliver-to-log-bucket",
+            role=role.id,
+            policy=policies.config_role_delivery_policy(
+                names.log_bucket, names.account_id, self.logs_key.arn, names.partition
+            ).to_json(),
+        )
+        self.config_recorder = recorder = ConfigConfigurationRecorder(
+            self,
+            "config-recorder",
+            name=names.recorder,
+            role_arn=role.arn,
+            recording_group=[
+                ConfigConfigurationRecorderRecordingGroup(
+                    all_supported=True, include_global_resource_types=True
+                )
+            ],
+            depends_on=[managed],
+        )
+        channel = ConfigDeliveryChannel(
+            self,
+            "config-delivery-channel",
+            name=names.recorder,
+            s3_bucket_name=self.log_bucket.name,
+            s3_key_prefix=policies.CONFIG_PREFIX,
+            s3_kms_key_arn=self.logs_key.arn,
+            snapshot_delivery_properties=[
+                ConfigDeliveryChannelSnapshotDeliveryProperties(
+                    delivery_frequency=CONFIG_SNAPSHOT_FREQUENCY
+                )
+            ],
+            depends_on=[recorder, bucket_policy, delivery_policy],
+        )
+        ConfigConfigurationRecorderStatus(
+            self,
+            "config-recorder-status",
+            name=recorder.name,
+            is_enabled=True,
+            depends_on=[channel],
+        )
+        for rule in controls.config_rules(config):
+            ConfigConfigRule(
+                self,
+                f"config-rule-{rule.id}",
+                name=names.config_rule(rule.identifier),
+                source=[ConfigConfigRuleSource(owner="AWS", source_identifier=rule.identifier)],
+                input_parameters=rule.input_parameters,
+                depends_on=[recorder],
+            )
+
+    def _alarm(self, spec: AlarmSpec, log_group_name: str) -> None:
+        names = self.names
+        name = names.alarm(spec)
+        CloudwatchLogMetricFilter(
+            self,
+            f"alarm-filter-{spec.name}",
+            name=name,
+            log_group_name=log_group_name,
+            pattern=spec.filter_pattern,
+            metric_transformation=[
+                CloudwatchLogMetricFilterMetricTransformation(
+                    name=spec.metric_name, namespace=names.metric_namespace, value="1"
+                )
+            ],
+        )
+        CloudwatchMetricAlarm(
+            self,
+            f"alarm-{spec.name}",
+            alarm_name=name,
+            alarm_description=spec.description,
+            namespace=names.metric_namespace,
+            metric_name=spec.metric_name,
+            statistic="Sum",
+            period=ALARM_PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.alarm_topic.arn],
+        )
+
+    # -- what later layers use --
+
+    @property
+    def trail_arn(self) -> str:
+        """The trail's ARN (known from its name; usable in other stacks' policies)."""
+        return self.names.trail_arn
+
+    @property
+    def log_bucket_name(self) -> str:
+        return self.names.log_bucket
+
+    @property
+    def logs_key_arn(self) -> str:
+        """The logs key's ARN (a reference: known only once the key exists)."""
+        return self.logs_key.arn
+
+    @property
+    def alarm_topic_arn(self) -> str:
+        return self.names.alarm_topic_arn
+
+    @property
+    def baseline_role_names(self) -> tuple[str, ...]:
+        """The roles the baseline itself uses, for the guardrails that protect them."""
+        return self.names.role_names

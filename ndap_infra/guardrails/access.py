@@ -1,0 +1,218 @@
+"""Guardrails that keep development and non-production out of acceptance and production.
+
+Where each layer applies (a service control policy limits only the principals of the
+accounts it is attached to):
+
+* ``deny_lower_environments_reaching_protected`` (SCP on the dev and nonprod units): no
+  principal of dev or nonprod may act on a resource in acc or prd (``aws:ResourceAccount``)
+  — data scientists administer dev, so every dev role is theirs (invariant 4). The only
+  exception is the configured production-data read of the data-scientist role in
+  cross-account-read mode, and never from nonprod.
+* ``deny_data_scientists`` (SCP on the acc and prd units): a data-scientist principal,
+  matched by tag and by role-name pattern, may do nothing there, in case one is ever
+  created by mistake.
+* ``deny_lower_environment_principals`` (RCP on the acc and prd units, and the same
+  statements in acc/prd bucket and key policies): resources in acc and prd refuse dev and
+  nonprod principals and data-scientist principals, with the same single read exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ndap_infra.access.names import PERSONA_TAG, data_scientist_name_pattern
+from ndap_infra.config.enums import Persona
+from ndap_infra.guardrails.actions import RCP_SERVICES
+from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
+
+SHARED_READ_ACTIONS = ("s3:GetObject", "s3:ListBucket", "kms:Decrypt")
+# Everything on S3 and KMS that is not one of the shared reads (RCPs have no NotAction).
+S3_KMS_WRITES = (
+    "s3:Abort*",
+    "s3:Bypass*",
+    "s3:Create*",
+    "s3:Delete*",
+    "s3:Put*",
+    "s3:Replicate*",
+    "s3:Restore*",
+    "s3:Update*",
+    "kms:Create*",
+    "kms:Delete*",
+    "kms:Disable*",
+    "kms:Encrypt",
+    "kms:GenerateDataKey*",
+    "kms:Put*",
+    "kms:ReEncrypt*",
+    "kms:Schedule*",
+    "kms:Update*",
+)
+
+
+@dataclass(frozen=True)
+class SharedRead:
+    """The one exception: the dev data-scientist role reads named production data."""
+
+    reader_role_arn: str
+    resources: tuple[str, ...]
+
+
+def deny_lower_environments_reaching_protected(
+    protected_account_ids: Sequence[str],
+    shared_read: SharedRead | None = None,
+    extra_denied_resources: Sequence[str] = (),
+) -> PolicyDocument:
+    """SCP for the dev and nonprod units. ``extra_denied_resources``: resources outside
+    acc/prd that are production data too (the dev replica, denied to nonprod)."""
+    in_protected = Condition.of(
+        "StringEquals", "aws:ResourceAccount", *sorted(protected_account_ids)
+    )
+    statements: list[Statement] = []
+    if shared_read is None:
+        statements.append(
+            Statement(
+                "DenyEverythingInAccAndPrd",
+                "Deny",
+                actions=("*",),
+                resources=("*",),
+                conditions=(in_protected,),
+            )
+        )
+    else:
+        statements += [
+            Statement(
+                "DenyAllButSharedReadsInAccAndPrd",
+                "Deny",
+                not_actions=SHARED_READ_ACTIONS,
+                resources=("*",),
+                conditions=(in_protected,),
+            ),
+            Statement(
+                "DenySharedReadsOutsideSharedData",
+                "Deny",
+                actions=SHARED_READ_ACTIONS,
+                not_resources=shared_read.resources,
+                conditions=(in_protected,),
+            ),
+            Statement(
+                "DenySharedReadsToOtherPrincipals",
+                "Deny",
+                actions=SHARED_READ_ACTIONS,
+                resources=("*",),
+                conditions=(
+                    in_protected,
+                    Condition.of("ArnNotEquals", "aws:PrincipalArn", shared_read.reader_role_arn),
+                ),
+            ),
+        ]
+    if extra_denied_resources:
+        statements.append(
+            Statement(
+                "DenyProductionDataCopies",
+                "Deny",
+                actions=("*",),
+                resources=tuple(extra_denied_resources),
+            )
+        )
+    return PolicyDocument(tuple(statements))
+
+
+def _data_scientist_matchers() -> tuple[tuple[str, Condition], ...]:
+    return (
+        (
+            "Tag",
+            Condition.of(
+                "StringEquals", f"aws:PrincipalTag/{PERSONA_TAG}", Persona.DATA_SCIENTIST.value
+            ),
+        ),
+        ("Name", Condition.of("ArnLike", "aws:PrincipalArn", data_scientist_name_pattern())),
+    )
+
+
+def deny_data_scientists() -> PolicyDocument:
+    """SCP for the acc and prd units: data-scientist principals may do nothing."""
+    return PolicyDocument(
+        tuple(
+            Statement(
+                f"DenyDataScientistsBy{how}",
+                "Deny",
+                actions=("*",),
+                resources=("*",),
+                conditions=(match,),
+            )
+            for how, match in _data_scientist_matchers()
+        )
+    )
+
+
+def lower_environment_denials(
+    actions: Sequence[str],
+    resources: Sequence[str],
+    lower_account_ids: Sequence[str],
+    shared_read: SharedRead | None,
+) -> tuple[Statement, ...]:
+    """Resource-side statements (RCP, bucket policy, key policy): refuse principals of
+    the lower environments and data-scientist principals, except the shared read."""
+    anyone = (Principal.anyone(),)
+    from_lower = Condition.of("StringEquals", "aws:PrincipalAccount", *sorted(lower_account_ids))
+    not_service = Condition.of("BoolIfExists", "aws:PrincipalIsAWSService", "false")
+    groups: list[tuple[str, tuple[Condition, ...]]] = [("LowerEnvironments", (from_lower,))]
+    groups += [
+        (f"DataScientistsBy{how}", (match, not_service))
+        for how, match in _data_scientist_matchers()
+    ]
+    statements: list[Statement] = []
+    for name, conditions in groups:
+        if shared_read is None:
+            statements.append(
+                Statement(
+                    f"Deny{name}",
+                    "Deny",
+                    principals=anyone,
+                    actions=tuple(actions),
+                    resources=tuple(resources),
+                    conditions=conditions,
+                )
+            )
+            continue
+        shared = tuple(r for r in shared_read.resources)
+        statements += [
+            Statement(
+                f"Deny{name}OutsideSharedData",
+                "Deny",
+                principals=anyone,
+                actions=tuple(actions),
+                not_resources=shared,
+                conditions=conditions,
+            ),
+            Statement(
+                f"Deny{name}WritingSharedData",
+                "Deny",
+                principals=anyone,
+                actions=S3_KMS_WRITES,
+                resources=shared,
+                conditions=conditions,
+            ),
+            Statement(
+                f"Deny{name}OtherThanTheReader",
+                "Deny",
+                principals=anyone,
+                actions=tuple(actions),
+                resources=shared,
+                conditions=(
+                    *conditions,
+                    Condition.of("ArnNotEquals", "aws:PrincipalArn", shared_read.reader_role_arn),
+                ),
+            ),
+        ]
+    return tuple(statements)
+
+
+def deny_lower_environment_principals(
+    lower_account_ids: Sequence[str], shared_read: SharedRead | None = None
+) -> PolicyDocument:
+    """RCP for the acc and prd units, over the services RCPs support."""
+    actions = tuple(f"{service}:*" for service in RCP_SERVICES)
+    return PolicyDocument(
+        lower_environment_denials(actions, ("*",), lower_account_ids, shared_read)
+    )
