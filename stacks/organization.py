@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
+from ndap_infra.access.people import people_policy
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.organization import Guardrails, OrganizationalUnits, OrganizationRoot
 from ndap_infra.constructs.provider import account_provider
@@ -14,6 +15,7 @@ from ndap_infra.guardrails.catalog import (
     organization_guardrails,
 )
 from ndap_infra.naming import organizational_unit
+from ndap_infra.resources.aws import IamPolicy
 from ndap_infra.tags import platform_tags
 
 
@@ -47,5 +49,14 @@ class OrganizationStack(TerraformStack):
             guardrails=by_environment,
             target_ids=units.unit_ids(),
         )
+        if config.identity_account_id == org.management_account_id:
+            # People sign in here: they may assume their own persona's roles, nothing else.
+            IamPolicy(
+                self,
+                "people-policy",
+                name=f"{org.name}-people-assume-persona-roles",
+                description="Attach to the groups of people; each person carries ndap:persona",
+                policy=people_policy(org.name, org.account_access_role).to_json(),
+            )
         for env, unit_id in units.unit_ids().items():
             TerraformOutput(self, f"unit-{env.value}", value=unit_id)

@@ -48,12 +48,15 @@ class PersonaRole:
     tags: dict[str, str]
 
 
-def persona_trust(identity_account_id: str, require_mfa: bool) -> PolicyDocument:
-    """People sign in to the identity account and assume their persona role from there;
-    never from dev or nonprod (a dev principal is a data scientist's)."""
-    conditions = (
-        (Condition.of("Bool", "aws:MultiFactorAuthPresent", "true"),) if require_mfa else ()
+def persona_trust(identity_account_id: str, persona: Persona, require_mfa: bool) -> PolicyDocument:
+    """People sign in to the identity account and assume their persona role from there,
+    only as that persona (their principal carries the ``ndap:persona`` tag); never from dev
+    or nonprod (a dev principal is a data scientist's)."""
+    conditions: tuple[Condition, ...] = (
+        Condition.of("StringEquals", f"aws:PrincipalTag/{PERSONA_TAG}", persona.value),
     )
+    if require_mfa:
+        conditions += (Condition.of("Bool", "aws:MultiFactorAuthPresent", "true"),)
     return PolicyDocument(
         (
             Statement(
@@ -117,7 +120,7 @@ def persona_roles(config: NdapConfig, env: Environment) -> list[PersonaRole]:
                 name=persona_role_name(org, persona),
                 path=PERSONA_PATH,
                 trust=persona_trust(
-                    config.identity_account_id, trust_mfa or persona in MFA_PERSONAS
+                    config.identity_account_id, persona, trust_mfa or persona in MFA_PERSONAS
                 ),
                 policy=policy_for(
                     access,

@@ -127,6 +127,13 @@ def protect_platform_roles(
                 conditions=(_unless_platform(account_access_role),),
             ),
             Statement(
+                "PlatformRolesAreNotForUse",
+                "Deny",
+                actions=("iam:PassRole", "sts:AssumeRole"),
+                resources=tuple(role_patterns),
+                conditions=(_unless_platform(account_access_role),),
+            ),
+            Statement(
                 "ProtectIdentityProviders",
                 "Deny",
                 actions=IDENTITY_PROVIDER_MUTATIONS,

@@ -1,0 +1,232 @@
+"""The platform as the policy evaluator sees it, read from the synthesized stacks.
+
+Every document comes from the synthesized Terraform JSON (what is deployed) and is named
+by its reviewer file under ``policies/`` (``<stack>/<construct path>.json``), so a decision
+cites a file a reviewer can open. Roles that exist before the platform (the account access
+role AWS Organizations creates in every member account) are added with their documented
+trust and permissions, and said so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ndap_infra.access.names import PERSONA_TAG, account_access_role_arn
+from ndap_infra.access.people import people_policy
+from ndap_infra.config.enums import Environment, Persona
+from ndap_infra.config.model import NdapConfig
+from ndap_infra.evaluator import NamedPolicy, Organization, Principal, Resource, Role
+from ndap_infra.naming import environment_stack
+
+REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([^.}]+)\.([a-z_]+)\}")
+ADMINISTRATOR = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+ASSUME_ANY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "AssumeAnyRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+}
+ROOT_LEVEL = "r-root"
+
+
+def _path(body: Mapping[str, Any], logical_id: str) -> str:
+    path = str(body.get("//", {}).get("metadata", {}).get("path", ""))
+    return path.split("/", 1)[1] if "/" in path else logical_id
+
+
+def _file(stack: str, body: Mapping[str, Any], logical_id: str) -> str:
+    return f"{stack}/{_path(body, logical_id)}.json"
+
+
+def _ref(value: Any) -> tuple[str, str] | None:
+    match = REFERENCE.fullmatch(str(value))
+    return (match.group(1), match.group(2)) if match else None
+
+
+def ou_level(env: Environment) -> str:
+    return f"ou-{env.value}"
+
+
+@dataclass
+class PlatformModel:
+    """Organization, roles and resources of the platform, ready for the evaluator."""
+
+    config: NdapConfig
+    organization: Organization
+    roles: dict[str, Role]
+    buckets: dict[str, tuple[str, NamedPolicy | None]]  # bucket name -> (account, policy)
+    keys: dict[tuple[str, str], tuple[str, str, NamedPolicy]]  # (stack, path) -> (account, arn, policy)
+    people_policy: NamedPolicy
+    notes: list[str] = field(default_factory=list)
+
+    def bucket_object(self, bucket: str, key: str) -> Resource:
+        account, policy = self.buckets[bucket]
+        return Resource(f"arn:aws:s3:::{bucket}/{key}", account, "s3", policy)
+
+    def key(self, env: Environment, construct_path: str) -> Resource:
+        account, arn, policy = self.keys[(environment_stack(env), construct_path)]
+        return Resource(arn, account, "kms", policy, resource_policy_required=True)
+
+    def with_roles(self, roles: Mapping[str, Role]) -> PlatformModel:
+        return replace(self, roles={**self.roles, **roles})
+
+
+def _organization(config: NdapConfig, org_stack: Mapping[str, Any]) -> Organization:
+    resources = org_stack.get("resource", {})
+    unit_env = {
+        lid: Environment(_path(body, lid).rsplit("/", 1)[-1])
+        for lid, body in resources.get("aws_organizations_organizational_unit", {}).items()
+    }
+    policies = {
+        lid: (str(body["type"]), NamedPolicy(_file("organization", body, lid), json.loads(body["content"])))
+        for lid, body in resources.get("aws_organizations_policy", {}).items()
+    }
+    scps: dict[str, list[NamedPolicy]] = {}
+    rcps: dict[str, list[NamedPolicy]] = {}
+    for body in resources.get("aws_organizations_policy_attachment", {}).values():
+        policy_ref, target_ref = _ref(body["policy_id"]), _ref(body["target_id"])
+        if not policy_ref or not target_ref or target_ref[1] not in unit_env:
+            continue
+        kind, policy = policies[policy_ref[1]]
+        level = ou_level(unit_env[target_ref[1]])
+        (scps if kind == "SERVICE_CONTROL_POLICY" else rcps).setdefault(level, []).append(policy)
+    full_access = NamedPolicy("aws-managed/FullAWSAccess.json", ADMINISTRATOR)
+    accounts = {
+        config.account_id(env): (ROOT_LEVEL, ou_level(env), config.account_id(env))
+        for env in config.enabled_environments()
+    }
+    return Organization(
+        management_account_id=config.organization.management_account_id,
+        accounts=accounts,
+        scps={level: (full_access, *attached) for level, attached in scps.items()},
+        rcps={level: tuple(attached) for level, attached in rcps.items()},
+    )
+
+
+def _stack_roles(stack_name: str, account: str, stack: Mapping[str, Any]) -> tuple[dict[str, Role], list[str]]:
+    resources = stack.get("resource", {})
+    notes: list[str] = []
+    managed = {
+        lid: NamedPolicy(_file(stack_name, body, lid), json.loads(body["policy"]))
+        for lid, body in resources.get("aws_iam_policy", {}).items()
+    }
+    inline: dict[str, list[NamedPolicy]] = {}
+    for lid, body in resources.get("aws_iam_role_policy", {}).items():
+        role_ref = _ref(body["role"])
+        if role_ref:
+            inline.setdefault(role_ref[1], []).append(
+                NamedPolicy(_file(stack_name, body, lid), json.loads(body["policy"]))
+            )
+    for body in resources.get("aws_iam_role_policy_attachment", {}).values():
+        notes.append(
+            f"{stack_name}: managed policy {body['policy_arn']} attached to a service role is "
+            "not modelled (AWS managed document); that role is trusted only by its service"
+        )
+    roles = {}
+    for lid, body in resources.get("aws_iam_role", {}).items():
+        path = body.get("path", "/")
+        arn = f"arn:aws:iam::{account}:role{path}{body['name']}"
+        boundary_ref = _ref(body.get("permissions_boundary", ""))
+        roles[arn] = Role(
+            arn=arn,
+            account_id=account,
+            trust_policy=NamedPolicy(_file(stack_name, body, lid), json.loads(body["assume_role_policy"])),
+            identity_policies=tuple(inline.get(lid, [])),
+            permission_boundary=managed[boundary_ref[1]] if boundary_ref else None,
+            tags=dict(body.get("tags", {})),
+        )
+    return roles, notes
+
+
+def account_access_role(config: NdapConfig, env: Environment) -> Role:
+    """The role AWS Organizations creates in every member account (trusting the
+    management account, with AdministratorAccess); the stacks deploy through it."""
+    arn = account_access_role_arn(config.account_id(env), config.organization.account_access_role)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{config.organization.management_account_id}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    return Role(
+        arn=arn,
+        account_id=config.account_id(env),
+        trust_policy=NamedPolicy(f"aws-organizations/{environment_stack(env)}/account-access-role-trust.json", trust),
+        identity_policies=(NamedPolicy("aws-managed/AdministratorAccess.json", ADMINISTRATOR),),
+    )
+
+
+def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]) -> PlatformModel:
+    organization = _organization(config, synthesized["organization"])
+    roles: dict[str, Role] = {}
+    buckets: dict[str, tuple[str, NamedPolicy | None]] = {}
+    keys: dict[tuple[str, str], tuple[str, str, NamedPolicy]] = {}
+    notes = [
+        f"{config.organization.account_access_role} in each member account is modelled as "
+        "AWS Organizations creates it: trusted by the management account, AdministratorAccess."
+    ]
+    region = config.organization.home_region
+    for env in config.enabled_environments():
+        name = environment_stack(env)
+        stack = synthesized[name]
+        account = config.account_id(env)
+        stack_roles, stack_notes = _stack_roles(name, account, stack)
+        roles.update(stack_roles)
+        notes += stack_notes
+        access_role = account_access_role(config, env)
+        roles[access_role.arn] = access_role
+        resources = stack.get("resource", {})
+        policies = {}
+        for lid, body in resources.get("aws_s3_bucket_policy", {}).items():
+            bucket_ref = _ref(body["bucket"])
+            if bucket_ref:
+                policies[bucket_ref[1]] = NamedPolicy(_file(name, body, lid), json.loads(body["policy"]))
+        for lid, body in resources.get("aws_s3_bucket", {}).items():
+            buckets[body["bucket"]] = (account, policies.get(lid))
+        for lid, body in resources.get("aws_kms_key", {}).items():
+            path = _path(body, lid)
+            arn = f"arn:aws:kms:{region}:{account}:key/{path.replace('/', '-')}"
+            keys[(name, path)] = (account, arn, NamedPolicy(_file(name, body, lid), json.loads(body["policy"])))
+    people = people_policy_of(config, synthesized)
+    return PlatformModel(config, organization, roles, buckets, keys, people, sorted(set(notes)))
+
+
+def people_policy_of(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]) -> NamedPolicy:
+    """The people policy as deployed in the organization stack; when the identity account
+    is another account (not deployed by us) the document we generate for it, assumed to be
+    attached there."""
+    stack = synthesized["organization"]
+    for lid, body in stack.get("resource", {}).get("aws_iam_policy", {}).items():
+        if _path(body, lid) == "people-policy":
+            return NamedPolicy(_file("organization", body, lid), json.loads(body["policy"]))
+    document = people_policy(config.organization.name, config.organization.account_access_role)
+    return NamedPolicy("identity-account/people-assume-persona-roles.json", document.to_dict())
+
+
+def identity_user(model: PlatformModel, persona: Persona) -> Principal:
+    """A person of ``persona`` signed in to the identity account."""
+    account = model.config.identity_account_id
+    return Principal(
+        arn=f"arn:aws:iam::{account}:user/{persona.value}-person",
+        account_id=account,
+        kind="user",
+        identity_policies=(model.people_policy,),
+        tags={PERSONA_TAG: persona.value},
+    )
+
+
+def pipeline_principal(config: NdapConfig) -> Principal:
+    """The platform's deployment identity in the management account (``cdktf deploy``)."""
+    account = config.organization.management_account_id
+    return Principal(
+        arn=f"arn:aws:iam::{account}:role/ndap-platform-ci",
+        account_id=account,
+        kind="role",
+        identity_policies=(NamedPolicy("management-account/platform-ci.json", ASSUME_ANY),),
+    )
