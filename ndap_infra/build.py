@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ndap_infra.config.model import NdapConfig
+from ndap_infra.iam.limits import PolicyTooLarge
 from ndap_infra.output import replace_directory, write_files
-from ndap_infra.review.policy_files import policy_files
+from ndap_infra.review.policy_files import extract_policies, policy_files
+
+if TYPE_CHECKING:
+    from ndap_infra.checks.access_model import PlatformModel
+    from ndap_infra.checks.access_proof import Cell, ControlResult
 
 STACK_ORDER_FILE = "ndap-stacks.json"
 
@@ -35,6 +40,7 @@ def synthesize(config: NdapConfig, out_dir: Path) -> Synthesis:
     def build(staging: Path) -> None:
         names = synthesize_platform(config, staging)
         (staging / STACK_ORDER_FILE).write_text(json.dumps(names, indent=2) + "\n")
+        check_policy_sizes(Synthesis(staging, {n: staging / "stacks" / n for n in names}))
 
     replace_directory(out_dir, build)
     return load_synthesis(out_dir)
@@ -53,11 +59,53 @@ def load_synthesis(out_dir: Path) -> Synthesis:
     return Synthesis(out_dir, {name: out_dir / "stacks" / name for name in names})
 
 
-def reviewer_files(synthesis: Synthesis) -> dict[str, str]:
-    return policy_files(synthesis.stack_json())
+def check_policy_sizes(synthesis: Synthesis) -> None:
+    """Every synthesized policy within its AWS limit, or an error naming each one over."""
+    over = [p for p in extract_policies(synthesis.stack_json()) if p.size > p.limit]
+    if over:
+        raise PolicyTooLarge(
+            "policies over their AWS size limit (split the configuration or shorten names):\n"
+            + "\n".join(
+                f"  - {p.file_name}: {p.kind} of {p.size} characters, limit {p.limit}" for p in over
+            )
+        )
 
 
-def write_reviewer_files(synthesis: Synthesis, policies_dir: Path) -> dict[str, str]:
-    files = reviewer_files(synthesis)
+@dataclass(frozen=True)
+class AccessProof:
+    model: PlatformModel
+    cells: list[Cell]
+    controls: list[ControlResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.cells) and all(
+            r.denied_with_all_layers for r in self.controls
+        )
+
+
+def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
+    from ndap_infra.checks.access_model import build_model
+    from ndap_infra.checks.access_proof import negative_controls, prove
+
+    model = build_model(config, synthesis.stack_json())
+    return AccessProof(model, prove(model), negative_controls(model))
+
+
+def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
+    from ndap_infra.review.access_report import render_access_report
+
+    stacks = synthesis.stack_json()
+    files = policy_files(stacks)
+    files["ACCESS.md"] = render_access_report(
+        proof.model, proof.cells, proof.controls, list(extract_policies(stacks))
+    )
+    return files
+
+
+def write_reviewer_files(
+    synthesis: Synthesis, proof: AccessProof, policies_dir: Path
+) -> dict[str, str]:
+    files = reviewer_files(synthesis, proof)
     replace_directory(policies_dir, lambda staging: write_files(staging, files))
     return files

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,9 @@ from rich.console import Console
 from ndap_infra.config import ConfigError, NdapConfig, load_config
 from ndap_infra.config.schema import SCHEMA_PATH, config_json_schema
 from ndap_infra.terraform.cli_config import MirrorError, TerraformSetup, write_cli_config
+
+if TYPE_CHECKING:
+    from ndap_infra.build import AccessProof, Synthesis
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_CONFIG = Path("examples/reference.yaml")
@@ -74,13 +77,21 @@ def synth(
     policies: PoliciesOption = DEFAULT_POLICIES,
 ) -> None:
     """Synthesize every stack (one process) and write the policies reviewers read."""
-    from ndap_infra.build import synthesize, write_reviewer_files
+    from ndap_infra.build import prove_access, synthesize, write_reviewer_files
+    from ndap_infra.iam.limits import PolicyTooLarge
 
     loaded = _load(config)
     start = time.monotonic()
-    with console.status("Synthesizing stacks..."):
-        synthesis = synthesize(loaded, out)
-        files = write_reviewer_files(synthesis, policies)
+    try:
+        with console.status("Synthesizing stacks..."):
+            synthesis = synthesize(loaded, out)
+    except PolicyTooLarge as error:
+        errors.print(str(error), markup=False)
+        errors.print("Nothing was written.", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    with console.status("Evaluating access..."):
+        proof = prove_access(loaded, synthesis)
+        files = write_reviewer_files(synthesis, proof, policies)
     seconds = time.monotonic() - start
     console.print(
         f"Synthesized {len(synthesis.stacks)} stacks into {out}/stacks in {seconds:.1f}s: "
@@ -88,6 +99,96 @@ def synth(
         markup=False,
     )
     console.print(f"Wrote {len(files)} reviewer files under {policies}/", markup=False)
+    _report_access(proof)
+
+
+def _report_access(proof: AccessProof) -> None:
+    wrong = [c for c in proof.cells if not c.ok]
+    console.print(
+        f"access: {len(proof.cells)} decisions evaluated, "
+        + ("all as expected" if not wrong else f"{len(wrong)} differ from the model"),
+        markup=False,
+    )
+    for cell in wrong:
+        console.print(
+            f"  - {cell.persona.value} / {cell.environment.value} / {cell.action}: expected "
+            f"{cell.expected}, evaluated {cell.allowed} ({cell.via})",
+            markup=False,
+        )
+    for control in proof.controls:
+        console.print(control.render(), markup=False)
+
+
+@app.command()
+def access(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -> None:
+    """Prove the access rules: evaluate every persona x environment x action decision from
+    the synthesized policies against the model's expected table (exit 1 on a difference)."""
+    from ndap_infra.build import prove_access
+
+    loaded = _load(config)
+    proof = prove_access(loaded, _synthesis(out))
+    _report_access(proof)
+    if not proof.ok:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@app.command()
+def explain(
+    persona: Annotated[str, typer.Argument(help="A persona, e.g. data-scientist.")],
+    environment: Annotated[str, typer.Argument(help="nonprod, dev, acc or prd.")],
+    action: Annotated[str, typer.Argument(help="An action of the access table (see ACCESS.md).")],
+    config: ConfigOption = DEFAULT_CONFIG,
+    out: OutOption = DEFAULT_OUT,
+) -> None:
+    """Explain one decision: allowed or denied, and by which statement in which file."""
+    from ndap_infra.checks.access_model import build_model
+    from ndap_infra.checks.access_proof import ACTION_NAMES, decide, reachable_principals, target
+    from ndap_infra.config.enums import Environment, Persona
+
+    loaded = _load(config)
+    try:
+        who, env = Persona(persona), Environment(environment)
+    except ValueError:
+        errors.print(
+            f"unknown persona or environment: personas are {', '.join(p.value for p in Persona)}; "
+            f"environments are {', '.join(e.value for e in Environment)}",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if action not in ACTION_NAMES:
+        errors.print(
+            f"unknown action {action!r}: use one of {', '.join(ACTION_NAMES)}", markup=False
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if env not in loaded.enabled_environments():
+        errors.print(f"{env.value} is not enabled in {config}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    model = build_model(loaded, _synthesis(out).stack_json())
+    goal = target(model, env, action)
+    if goal is None:
+        console.print(
+            f"{action} has no target in {env.value} (no such resource there)", markup=False
+        )
+        return
+    allowed = False
+    for via, principal in reachable_principals(model, who):
+        decision = decide(model, principal, goal)
+        console.print(f"as {via}:", markup=False)
+        console.print("  " + decision.explain().replace("\n", "\n  "), markup=False)
+        allowed = allowed or decision.allowed
+    console.print(
+        f"{who.value} {'CAN' if allowed else 'cannot'} {action} in {env.value}", markup=False
+    )
+
+
+def _synthesis(out: Path) -> Synthesis:
+    from ndap_infra.build import NotSynthesized, load_synthesis
+
+    try:
+        return load_synthesis(out)
+    except NotSynthesized as error:
+        errors.print(str(error), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
 @app.command("terraform-validate")
@@ -161,7 +262,12 @@ def build(
     """The main job: validate the configuration, synthesize, write reviewer files, prove
     parity between environments, and run terraform validate on every stack, offline."""
     synth(config=config, out=out, policies=policies)
-    _check_parity(_load(config), out)
+    loaded = _load(config)
+    _check_parity(loaded, out)
+    from ndap_infra.build import prove_access
+
+    if not prove_access(loaded, _synthesis(out)).ok:
+        raise typer.Exit(EXIT_CHECK_FAILED)
     _validate_synthesized(out)
 
 

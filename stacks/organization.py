@@ -56,7 +56,7 @@ class OrganizationStack(TerraformStack):
                 "people-policy",
                 name=f"{org.name}-people-assume-persona-roles",
                 description="Attach to the groups of people; each person carries ndap:persona",
-                policy=people_policy(org.name, org.account_access_role).to_json(),
+                policy=people_policy(org.name, org.account_access_role).to_terraform_json(),
             )
         for env, unit_id in units.unit_ids().items():
             TerraformOutput(self, f"unit-{env.value}", value=unit_id)

@@ -32,3 +32,11 @@ def reference_synthesis(reference_config, tmp_path_factory):  # type: ignore[no-
 @pytest.fixture(scope="session")
 def reference_stacks(reference_synthesis):  # type: ignore[no-untyped-def]
     return reference_synthesis.stack_json()
+
+
+@pytest.fixture(scope="session")
+def reference_proof(reference_config, reference_synthesis):  # type: ignore[no-untyped-def]
+    """The access proof of the reference platform, evaluated once."""
+    from ndap_infra.build import prove_access
+
+    return prove_access(reference_config, reference_synthesis)

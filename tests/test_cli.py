@@ -31,8 +31,8 @@ def run(
     )
 
 
-def test_committed_policies_are_current(reference_synthesis) -> None:  # type: ignore[no-untyped-def]
-    expected = reviewer_files(reference_synthesis)
+def test_committed_policies_are_current(reference_synthesis, reference_proof) -> None:  # type: ignore[no-untyped-def]
+    expected = reviewer_files(reference_synthesis, reference_proof)
     committed = read_tree(ROOT / "policies")
     stale = sorted(set(expected) ^ set(committed)) + sorted(
         name for name in expected if name in committed and expected[name] != committed[name]
@@ -103,7 +103,18 @@ def test_terraform_validate_before_synth_is_bad_input(tmp_path: Path) -> None:
 def test_help_lists_the_commands() -> None:
     result = run("--help")
     assert result.returncode == 0
-    for command in ("validate", "synth", "terraform-validate", "build", "schema", "cdktf", "env"):
+    for command in (
+        "validate",
+        "synth",
+        "terraform-validate",
+        "build",
+        "schema",
+        "cdktf",
+        "env",
+        "parity",
+        "access",
+        "explain",
+    ):
         assert command in result.stdout
 
 

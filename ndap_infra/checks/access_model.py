@@ -20,13 +20,19 @@ from ndap_infra.access.people import people_policy
 from ndap_infra.config.enums import Environment, Persona
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.evaluator import NamedPolicy, Organization, Principal, Resource, Role
+from ndap_infra.iam.document import unescape_terraform
 from ndap_infra.naming import environment_stack
 
 REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([^.}]+)\.([a-z_]+)\}")
-ADMINISTRATOR = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+ADMINISTRATOR = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 ASSUME_ANY = {
     "Version": "2012-10-17",
-    "Statement": [{"Sid": "AssumeAnyRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+    "Statement": [
+        {"Sid": "AssumeAnyRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
+    ],
 }
 ROOT_LEVEL = "r-root"
 
@@ -45,6 +51,11 @@ def _ref(value: Any) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+def _document(text: str) -> Any:
+    """A policy document from its synthesized (Terraform-escaped) string."""
+    return json.loads(unescape_terraform(text))
+
+
 def ou_level(env: Environment) -> str:
     return f"ou-{env.value}"
 
@@ -57,9 +68,14 @@ class PlatformModel:
     organization: Organization
     roles: dict[str, Role]
     buckets: dict[str, tuple[str, NamedPolicy | None]]  # bucket name -> (account, policy)
-    keys: dict[tuple[str, str], tuple[str, str, NamedPolicy]]  # (stack, path) -> (account, arn, policy)
+    keys: dict[
+        tuple[str, str], tuple[str, str, NamedPolicy]
+    ]  # (stack, path) -> (account, arn, policy)
     people_policy: NamedPolicy
     notes: list[str] = field(default_factory=list)
+    boundaries_removed: bool = (
+        False  # negative controls: roles a data scientist creates lose it too
+    )
 
     def bucket_object(self, bucket: str, key: str) -> Resource:
         account, policy = self.buckets[bucket]
@@ -80,7 +96,10 @@ def _organization(config: NdapConfig, org_stack: Mapping[str, Any]) -> Organizat
         for lid, body in resources.get("aws_organizations_organizational_unit", {}).items()
     }
     policies = {
-        lid: (str(body["type"]), NamedPolicy(_file("organization", body, lid), json.loads(body["content"])))
+        lid: (
+            str(body["type"]),
+            NamedPolicy(_file("organization", body, lid), _document(body["content"])),
+        )
         for lid, body in resources.get("aws_organizations_policy", {}).items()
     }
     scps: dict[str, list[NamedPolicy]] = {}
@@ -105,11 +124,13 @@ def _organization(config: NdapConfig, org_stack: Mapping[str, Any]) -> Organizat
     )
 
 
-def _stack_roles(stack_name: str, account: str, stack: Mapping[str, Any]) -> tuple[dict[str, Role], list[str]]:
+def _stack_roles(
+    stack_name: str, account: str, stack: Mapping[str, Any]
+) -> tuple[dict[str, Role], list[str]]:
     resources = stack.get("resource", {})
     notes: list[str] = []
     managed = {
-        lid: NamedPolicy(_file(stack_name, body, lid), json.loads(body["policy"]))
+        lid: NamedPolicy(_file(stack_name, body, lid), _document(body["policy"]))
         for lid, body in resources.get("aws_iam_policy", {}).items()
     }
     inline: dict[str, list[NamedPolicy]] = {}
@@ -117,7 +138,7 @@ def _stack_roles(stack_name: str, account: str, stack: Mapping[str, Any]) -> tup
         role_ref = _ref(body["role"])
         if role_ref:
             inline.setdefault(role_ref[1], []).append(
-                NamedPolicy(_file(stack_name, body, lid), json.loads(body["policy"]))
+                NamedPolicy(_file(stack_name, body, lid), _document(body["policy"]))
             )
     for body in resources.get("aws_iam_role_policy_attachment", {}).values():
         notes.append(
@@ -132,7 +153,9 @@ def _stack_roles(stack_name: str, account: str, stack: Mapping[str, Any]) -> tup
         roles[arn] = Role(
             arn=arn,
             account_id=account,
-            trust_policy=NamedPolicy(_file(stack_name, body, lid), json.loads(body["assume_role_policy"])),
+            trust_policy=NamedPolicy(
+                _file(stack_name, body, lid), _document(body["assume_role_policy"])
+            ),
             identity_policies=tuple(inline.get(lid, [])),
             permission_boundary=managed[boundary_ref[1]] if boundary_ref else None,
             tags=dict(body.get("tags", {})),
@@ -149,7 +172,9 @@ def account_access_role(config: NdapConfig, env: Environment) -> Role:
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{config.organization.management_account_id}:root"},
+                "Principal": {
+                    "AWS": f"arn:aws:iam::{config.organization.management_account_id}:root"
+                },
                 "Action": "sts:AssumeRole",
             }
         ],
@@ -157,7 +182,9 @@ def account_access_role(config: NdapConfig, env: Environment) -> Role:
     return Role(
         arn=arn,
         account_id=config.account_id(env),
-        trust_policy=NamedPolicy(f"aws-organizations/{environment_stack(env)}/account-access-role-trust.json", trust),
+        trust_policy=NamedPolicy(
+            f"aws-organizations/{environment_stack(env)}/account-access-role-trust.json", trust
+        ),
         identity_policies=(NamedPolicy("aws-managed/AdministratorAccess.json", ADMINISTRATOR),),
     )
 
@@ -186,25 +213,33 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
         for lid, body in resources.get("aws_s3_bucket_policy", {}).items():
             bucket_ref = _ref(body["bucket"])
             if bucket_ref:
-                policies[bucket_ref[1]] = NamedPolicy(_file(name, body, lid), json.loads(body["policy"]))
+                policies[bucket_ref[1]] = NamedPolicy(
+                    _file(name, body, lid), _document(body["policy"])
+                )
         for lid, body in resources.get("aws_s3_bucket", {}).items():
             buckets[body["bucket"]] = (account, policies.get(lid))
         for lid, body in resources.get("aws_kms_key", {}).items():
             path = _path(body, lid)
             arn = f"arn:aws:kms:{region}:{account}:key/{path.replace('/', '-')}"
-            keys[(name, path)] = (account, arn, NamedPolicy(_file(name, body, lid), json.loads(body["policy"])))
+            keys[(name, path)] = (
+                account,
+                arn,
+                NamedPolicy(_file(name, body, lid), _document(body["policy"])),
+            )
     people = people_policy_of(config, synthesized)
     return PlatformModel(config, organization, roles, buckets, keys, people, sorted(set(notes)))
 
 
-def people_policy_of(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]) -> NamedPolicy:
+def people_policy_of(
+    config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
+) -> NamedPolicy:
     """The people policy as deployed in the organization stack; when the identity account
     is another account (not deployed by us) the document we generate for it, assumed to be
     attached there."""
     stack = synthesized["organization"]
     for lid, body in stack.get("resource", {}).get("aws_iam_policy", {}).items():
         if _path(body, lid) == "people-policy":
-            return NamedPolicy(_file("organization", body, lid), json.loads(body["policy"]))
+            return NamedPolicy(_file("organization", body, lid), _document(body["policy"]))
     document = people_policy(config.organization.name, config.organization.account_access_role)
     return NamedPolicy("identity-account/people-assume-persona-roles.json", document.to_dict())
 

@@ -11,13 +11,13 @@ by any path, do this there", which is what the invariants speak about.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ndap_infra.access.data import receives_data
 from ndap_infra.access.names import (
     account_access_role_arn,
-    boundary_policy_arn,
     dataset_bucket_name,
 )
 from ndap_infra.checks.access_model import (
@@ -41,6 +41,7 @@ from ndap_infra.evaluator import (
     reachable_roles,
 )
 from ndap_infra.naming import bucket_name
+
 
 def base_context(config: NdapConfig) -> dict[str, str]:
     """What every modelled request carries: MFA (people sign in with it) and the home
@@ -98,7 +99,12 @@ FULL_ALLOWS = {
 }
 LEVEL_ALLOWS: dict[Access, set[str]] = {
     Access.NONE: set(),
-    Access.READ_ONLY: {"read-working-data", "read-production-data", "read-reports", "describe-trail"},
+    Access.READ_ONLY: {
+        "read-working-data",
+        "read-production-data",
+        "read-reports",
+        "describe-trail",
+    },
     Access.SECURITY_AUDIT: {"describe-trail"},
     Access.UAT: {"invoke-endpoint", "read-reports"},
     Access.FULL: FULL_ALLOWS,
@@ -149,20 +155,28 @@ def data_scientist_created_role(model: PlatformModel) -> Role:
     (necessarily) their boundary."""
     config = model.config
     dev = config.account_id(Environment.DEV)
-    ds_roles = [r for r in model.roles.values() if r.permission_boundary is not None and r.account_id == dev]
+    ds_roles = [
+        r for r in model.roles.values() if r.permission_boundary is not None and r.account_id == dev
+    ]
     boundary = ds_roles[0].permission_boundary if ds_roles else None
     trust = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{dev}:root"}, "Action": "sts:AssumeRole"}
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{dev}:root"},
+                "Action": "sts:AssumeRole",
+            }
         ],
     }
     return Role(
         arn=f"arn:aws:iam::{dev}:role/created-by-a-data-scientist",
         account_id=dev,
         trust_policy=NamedPolicy("hypothetical/role-created-in-dev-trust.json", trust),
-        identity_policies=(NamedPolicy("hypothetical/role-created-in-dev-access.json", ADMINISTRATOR),),
-        permission_boundary=boundary,
+        identity_policies=(
+            NamedPolicy("hypothetical/role-created-in-dev-access.json", ADMINISTRATOR),
+        ),
+        permission_boundary=None if model.boundaries_removed else boundary,
     )
 
 
@@ -240,7 +254,9 @@ def target(model: PlatformModel, env: Environment, action: str) -> Target | None
         return Target("kms:Decrypt", model.key(env, "baseline/logs-key/key"), {})
     if action == "change-scp":
         management = config.organization.management_account_id
-        arn = f"arn:aws:organizations::{management}:policy/o-example/service_control_policy/p-example"
+        arn = (
+            f"arn:aws:organizations::{management}:policy/o-example/service_control_policy/p-example"
+        )
         return Target("organizations:UpdatePolicy", Resource(arn, management), {})
     raise KeyError(action)
 
@@ -309,3 +325,232 @@ class Attack:
     environment: Environment
     action: str
     setup: Mutation | None = None  # a mistake the attack exploits (e.g. a loosened trust)
+
+
+def _policy(name: str, document: dict[str, Any]) -> NamedPolicy:
+    return NamedPolicy(name, document)
+
+
+def without_org_policy(suffix: str) -> Mutation:
+    """Drop every SCP/RCP whose reviewer file ends with ``suffix`` from every level."""
+
+    def mutate(model: PlatformModel) -> PlatformModel:
+        org = model.organization
+
+        def keep(
+            attached: Mapping[str, tuple[NamedPolicy, ...]],
+        ) -> dict[str, tuple[NamedPolicy, ...]]:
+            return {
+                lvl: tuple(p for p in ps if not p.name.endswith(suffix))
+                for lvl, ps in attached.items()
+            }
+
+        return replace(model, organization=replace(org, scps=keep(org.scps), rcps=keep(org.rcps)))
+
+    return mutate
+
+
+def without_boundaries(model: PlatformModel) -> PlatformModel:
+    roles = {arn: replace(role, permission_boundary=None) for arn, role in model.roles.items()}
+    return replace(model, roles=roles, boundaries_removed=True)
+
+
+def _strip(policy: NamedPolicy | None, sid_prefixes: tuple[str, ...]) -> NamedPolicy | None:
+    if policy is None:
+        return None
+    statements = [
+        s
+        for s in policy.document["Statement"]
+        if not str(s.get("Sid", "")).startswith(sid_prefixes)
+    ]
+    return _policy(policy.name, {**policy.document, "Statement": statements})
+
+
+def without_resource_denials(model: PlatformModel) -> PlatformModel:
+    """Strip the deny statements aimed at lower environments and data scientists from
+    every bucket and key policy."""
+    prefixes = ("DenyLowerEnvironments", "DenyDataScientistsBy", "DenyNonProduction")
+    buckets = {b: (acct, _strip(p, prefixes)) for b, (acct, p) in model.buckets.items()}
+    keys = {k: (acct, arn, _strip(p, prefixes) or p) for k, (acct, arn, p) in model.keys.items()}
+    return replace(model, buckets=buckets, keys=keys)
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    remove: Mutation
+
+
+LAYERS: tuple[Layer, ...] = (
+    Layer("data-scientist permission boundary", without_boundaries),
+    Layer(
+        "SCP dev-stays-out-of-acc-prd (dev unit)",
+        without_org_policy("dev-stays-out-of-acc-prd.json"),
+    ),
+    Layer(
+        "SCP deny-data-scientists (acc/prd units)", without_org_policy("deny-data-scientists.json")
+    ),
+    Layer(
+        "RCP protect-acc-prd-resources (acc/prd units)",
+        without_org_policy("protect-acc-prd-resources.json"),
+    ),
+    Layer("bucket and key policy denials", without_resource_denials),
+    Layer(
+        "SCP organization-integrity (all units)", without_org_policy("organization-integrity.json")
+    ),
+    Layer("SCP protect-baseline (all units)", without_org_policy("protect-baseline.json")),
+)
+
+
+def loosen_prd_trust_to_dev(model: PlatformModel) -> PlatformModel:
+    """A mistake: a prd persona role's trust also names the dev account."""
+    config = model.config
+    dev = config.account_id(Environment.DEV)
+    prd = config.account_id(Environment.PRD)
+    roles = dict(model.roles)
+    for arn, role in model.roles.items():
+        if role.account_id == prd and "/ndap/personas/" in arn:
+            trust = role.trust_policy
+            statement = {
+                "Sid": "MistakeTrustsDev",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{dev}:root"},
+                "Action": "sts:AssumeRole",
+            }
+            document = {**trust.document, "Statement": [*trust.document["Statement"], statement]}
+            roles[arn] = replace(role, trust_policy=_policy(trust.name, document))
+    return replace(model, roles=roles)
+
+
+def grant_prd_data_to_dev(model: PlatformModel) -> PlatformModel:
+    """A mistake: the prd datasets bucket policy grants the dev account read access."""
+    config = model.config
+    dev = config.account_id(Environment.DEV)
+    prd = config.account_id(Environment.PRD)
+    bucket = dataset_bucket_name(config.organization.name, Environment.PRD, prd)
+    account, policy = model.buckets[bucket]
+    statement = {
+        "Sid": "MistakeGrantsDev",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{dev}:root"},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    assert policy is not None
+    document = {**policy.document, "Statement": [*policy.document["Statement"], statement]}
+    return replace(
+        model, buckets={**model.buckets, bucket: (account, _policy(policy.name, document))}
+    )
+
+
+ATTACKS: tuple[Attack, ...] = (
+    Attack(
+        "data scientist assumes a prd role whose trust was loosened to dev",
+        Persona.DATA_SCIENTIST,
+        Environment.PRD,
+        "assume-persona-role",
+        loosen_prd_trust_to_dev,
+    ),
+    Attack(
+        "data scientist reads prd data that a bucket policy mistakenly grants to dev",
+        Persona.DATA_SCIENTIST,
+        Environment.PRD,
+        "read-production-data",
+        grant_prd_data_to_dev,
+    ),
+    Attack(
+        "data scientist creates a role without the boundary",
+        Persona.DATA_SCIENTIST,
+        Environment.DEV,
+        "create-role-without-boundary",
+    ),
+    Attack(
+        "data scientist changes a platform role in dev",
+        Persona.DATA_SCIENTIST,
+        Environment.DEV,
+        "change-platform-role",
+    ),
+    Attack(
+        "data scientist stops the trail in dev",
+        Persona.DATA_SCIENTIST,
+        Environment.DEV,
+        "stop-trail",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    attack: Attack
+    denied_with_all_layers: bool
+    holding_layers: tuple[str, ...]  # removing any one of these alone does not flip it
+    sole_layers: tuple[str, ...]  # removing this one alone flips it (load-bearing)
+    flips_without_all: bool  # with every layer removed, the attack succeeds
+
+    def render(self) -> str:
+        if not self.denied_with_all_layers:
+            return f"- {self.attack.name}: SUCCEEDS with every layer in place"
+        if self.sole_layers:
+            held = f"load-bearing: {', '.join(self.sole_layers)}"
+        else:
+            held = "each of these alone stops it: " + ", ".join(self.relevant)
+        tail = (
+            "succeeds once all are removed"
+            if self.flips_without_all
+            else "stays denied even with all removed (no grant exists)"
+        )
+        return f"- {self.attack.name}: denied; {held}; {tail}"
+
+    @property
+    def relevant(self) -> tuple[str, ...]:
+        return self.holding_layers
+
+
+def _attack_allowed(model: PlatformModel, attack: Attack) -> bool:
+    principals = reachable_principals(model, attack.persona)
+    if attack.action == "assume-persona-role":
+        prd = model.config.account_id(attack.environment)
+        targets = [
+            r for arn, r in model.roles.items() if r.account_id == prd and "/ndap/personas/" in arn
+        ]
+        return any(
+            can_assume(p, role, model.organization, base_context(model.config)).allowed
+            for _, p in principals
+            for role in targets
+        )
+    return bool(
+        evaluate_cell(model, principals, attack.persona, attack.environment, attack.action).allowed
+    )
+
+
+def negative_controls(model: PlatformModel) -> list[ControlResult]:
+    results = []
+    for attack in ATTACKS:
+        base = attack.setup(model) if attack.setup else model
+        denied = not _attack_allowed(base, attack)
+        flips_alone = []
+        for layer in LAYERS:
+            if _attack_allowed(layer.remove(base), attack):
+                flips_alone.append(layer.name)
+        # Which layers each stop it on their own: remove all others, keep this one.
+        sufficient = []
+        for layer in LAYERS:
+            stripped = base
+            for other in LAYERS:
+                if other is not layer:
+                    stripped = other.remove(stripped)
+            if not _attack_allowed(stripped, attack):
+                sufficient.append(layer.name)
+        everything_removed = base
+        for layer in LAYERS:
+            everything_removed = layer.remove(everything_removed)
+        results.append(
+            ControlResult(
+                attack,
+                denied,
+                tuple(sufficient),
+                tuple(flips_alone),
+                _attack_allowed(everything_removed, attack),
+            )
+        )
+    return results

@@ -40,7 +40,7 @@ class PersonaRoles(Construct):
                     "boundary",
                     name=spec.boundary_name,
                     description=f"Permission boundary of {spec.persona.value}",
-                    policy=spec.boundary.to_json(),
+                    policy=spec.boundary.to_terraform_json(),
                 )
                 boundary_arn = boundary.arn
             role = IamRole(
@@ -48,14 +48,18 @@ class PersonaRoles(Construct):
                 "role",
                 name=spec.name,
                 path=spec.path,
-                assume_role_policy=spec.trust.to_json(),
+                assume_role_policy=spec.trust.to_terraform_json(),
                 max_session_duration=spec.max_session_seconds,
                 permissions_boundary=boundary_arn,
                 tags=spec.tags,
                 description=f"{spec.persona.value}: {spec.access.value} access",
             )
             IamRolePolicy(
-                persona, "access", name="access", role=role.id, policy=spec.policy.to_json()
+                persona,
+                "access",
+                name="access",
+                role=role.id,
+                policy=spec.policy.to_terraform_json(),
             )
 
 
@@ -86,7 +90,7 @@ class DatasetBucket(Construct):
             self,
             "replication-role",
             name=store.replication_role,
-            assume_role_policy=store.replication_role_trust.to_json(),
+            assume_role_policy=store.replication_role_trust.to_terraform_json(),
             description="Writes production datasets to the dev replica and the acc copy",
         )
         IamRolePolicy(
@@ -94,7 +98,7 @@ class DatasetBucket(Construct):
             "replication-access",
             name="replicate",
             role=role.id,
-            policy=store.replication_role_policy.to_json(),
+            policy=store.replication_role_policy.to_terraform_json(),
         )
         rules: list[S3BucketReplicationConfigurationRule] = []
         for target in store.replication_targets:

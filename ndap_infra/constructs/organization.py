@@ -83,7 +83,7 @@ class Guardrails(Construct):
                 name=guardrail.name,
                 description=guardrail.description,
                 type=guardrail.policy_type,
-                content=guardrail.document.to_json(),
+                content=guardrail.document.to_terraform_json(),
             )
             for target in guardrail.environments:
                 OrganizationsPolicyAttachment(

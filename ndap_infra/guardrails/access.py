@@ -156,55 +156,67 @@ def lower_environment_denials(
     anyone = (Principal.anyone(),)
     from_lower = Condition.of("StringEquals", "aws:PrincipalAccount", *sorted(lower_account_ids))
     not_service = Condition.of("BoolIfExists", "aws:PrincipalIsAWSService", "false")
-    groups: list[tuple[str, tuple[Condition, ...]]] = [("LowerEnvironments", (from_lower,))]
-    groups += [
-        (f"DataScientistsBy{how}", (match, not_service))
-        for how, match in _data_scientist_matchers()
-    ]
     statements: list[Statement] = []
-    for name, conditions in groups:
-        if shared_read is None:
-            statements.append(
-                Statement(
-                    f"Deny{name}",
-                    "Deny",
-                    principals=anyone,
-                    actions=tuple(actions),
-                    resources=tuple(resources),
-                    conditions=conditions,
-                )
+    if shared_read is None:
+        statements.append(
+            Statement(
+                "DenyLowerEnvironments",
+                "Deny",
+                principals=anyone,
+                actions=tuple(actions),
+                resources=tuple(resources),
+                conditions=(from_lower,),
             )
-            continue
-        shared = tuple(r for r in shared_read.resources)
+        )
+    else:
+        shared = tuple(shared_read.resources)
         statements += [
             Statement(
-                f"Deny{name}OutsideSharedData",
+                "DenyLowerEnvironmentsOutsideSharedData",
                 "Deny",
                 principals=anyone,
                 actions=tuple(actions),
                 not_resources=shared,
-                conditions=conditions,
+                conditions=(from_lower,),
             ),
             Statement(
-                f"Deny{name}WritingSharedData",
+                "DenyLowerEnvironmentsWritingSharedData",
                 "Deny",
                 principals=anyone,
                 actions=S3_KMS_WRITES,
                 resources=shared,
-                conditions=conditions,
+                conditions=(from_lower,),
             ),
             Statement(
-                f"Deny{name}OtherThanTheReader",
+                "DenyLowerEnvironmentsOtherThanTheReader",
                 "Deny",
                 principals=anyone,
                 actions=tuple(actions),
                 resources=shared,
                 conditions=(
-                    *conditions,
+                    from_lower,
                     Condition.of("ArnNotEquals", "aws:PrincipalArn", shared_read.reader_role_arn),
                 ),
             ),
         ]
+    # Data-scientist principals anywhere (a mistaken role in acc/prd, a renamed one): denied
+    # everything. The configured reader is bounded by the statements above instead.
+    for how, match in _data_scientist_matchers():
+        conditions: tuple[Condition, ...] = (match, not_service)
+        if shared_read is not None:
+            conditions += (
+                Condition.of("ArnNotEquals", "aws:PrincipalArn", shared_read.reader_role_arn),
+            )
+        statements.append(
+            Statement(
+                f"DenyDataScientistsBy{how}",
+                "Deny",
+                principals=anyone,
+                actions=tuple(actions),
+                resources=tuple(resources),
+                conditions=conditions,
+            )
+        )
     return tuple(statements)
 
 

@@ -20,6 +20,7 @@ from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.guardrails import access, scp
 from ndap_infra.iam.document import PolicyDocument
+from ndap_infra.iam.limits import PolicyTooLarge
 from ndap_infra.iam.resource_policies import bucket_arn
 from ndap_infra.naming import scp_name
 
@@ -46,8 +47,8 @@ class GuardrailSpec:
         return len(self.document.to_json())
 
 
-class GuardrailTooLarge(ValueError):
-    pass
+class GuardrailTooLarge(PolicyTooLarge):
+    """An organization policy over its size limit, or a unit over its attachment quota."""
 
 
 def merge(*documents: PolicyDocument) -> PolicyDocument:

@@ -123,6 +123,21 @@ class PolicyDocument:
         """Compact canonical JSON: what AWS stores and size limits count."""
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
+    def to_terraform_json(self) -> str:
+        """The compact JSON as a Terraform string literal: ``${`` and ``%{`` (IAM policy
+        variables) escaped, so Terraform does not read them as interpolations."""
+        return escape_terraform(self.to_json())
+
     def to_pretty_json(self) -> str:
         """Indented JSON for reviewers."""
         return json.dumps(self.to_dict(), indent=2) + "\n"
+
+
+def escape_terraform(text: str) -> str:
+    """Escape a literal for a Terraform JSON string (``${`` -> ``$${``, ``%{`` -> ``%%{``)."""
+    return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def unescape_terraform(text: str) -> str:
+    """The literal a Terraform JSON string holds (inverse of ``escape_terraform``)."""
+    return text.replace("$${", "${").replace("%%{", "%{")

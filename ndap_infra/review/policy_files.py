@@ -11,6 +11,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ndap_infra.iam.document import unescape_terraform
+
 # (resource type, attribute) -> (kind of policy, AWS size limit in characters)
 POLICY_ATTRIBUTES: dict[tuple[str, str], tuple[str, int]] = {
     ("aws_organizations_policy", "content"): ("organization policy", 5120),
@@ -58,7 +60,7 @@ def extract_policies(synthesized: Mapping[str, Mapping[str, Any]]) -> Iterator[E
                 for (rtype, attribute), (kind, limit) in POLICY_ATTRIBUTES.items():
                     if rtype != resource_type or attribute not in body:
                         continue
-                    text = body[attribute]
+                    text = unescape_terraform(str(body[attribute]))
                     try:
                         document = json.loads(text)
                     except (TypeError, json.JSONDecodeError):
