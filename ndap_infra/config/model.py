@@ -9,6 +9,7 @@ so that each is a small named function with its own tests.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -270,6 +271,22 @@ class MlProjectConfig(StrictModel):
     )
 
 
+class DeployTarget(StrEnum):
+    LOCAL = "local"
+    AWS = "aws"
+
+
+class DeployConfig(StrictModel):
+    """Where `ndap deploy` / `cdktf deploy` deploys."""
+
+    target: DeployTarget = Field(
+        default=DeployTarget.AWS,
+        description="local: a moto server the product starts on a loopback port (every "
+        "provider points at it, dummy credentials). aws: real AWS, nothing of the emulator "
+        "is generated.",
+    )
+
+
 def default_persona_matrix() -> dict[Persona, dict[Environment, Access]]:
     """The default matrix of the design document."""
     n, d, a, p = Environment.NONPROD, Environment.DEV, Environment.ACC, Environment.PRD
@@ -299,6 +316,7 @@ class NdapConfig(StrictModel):
     )
     data: DataConfig = Field(default_factory=DataConfig)
     security_baseline: SecurityBaselineConfig = Field(default_factory=SecurityBaselineConfig)
+    deploy: DeployConfig = Field(default_factory=DeployConfig)
     ml_projects: tuple[MlProjectConfig, ...] = Field(default=())
 
     # -- derived views (the rest of the code reads these, never the raw overrides) --
