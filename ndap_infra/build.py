@@ -93,10 +93,21 @@ def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
 
 
 def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
+    from ndap_infra.checks.parity import guardrail_attachments
     from ndap_infra.review.access_report import render_access_report
+    from ndap_infra.review.baseline_report import render_baseline_report
 
     stacks = synthesis.stack_json()
     files = policy_files(stacks)
+    envs = [e.value for e in proof.model.config.enabled_environments()]
+    files["BASELINE.md"] = render_baseline_report(
+        envs,
+        {env: stacks[f"env-{env}"] for env in envs},
+        {
+            env: sorted(names)
+            for env, names in guardrail_attachments(stacks["organization"]).items()
+        },
+    )
     files["ACCESS.md"] = render_access_report(
         proof.model, proof.cells, proof.controls, list(extract_policies(stacks))
     )
