@@ -7,7 +7,7 @@ from constructs import Construct
 
 from ndap_infra.access.data import dataset_store
 from ndap_infra.access.names import account_access_role_arn
-from ndap_infra.access.personas import persona_roles
+from ndap_infra.access.personas import boundaries, persona_roles
 from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import DatasetBucket, PersonaRoles
@@ -65,7 +65,7 @@ class EnvironmentStack(TerraformStack):
             ),
         )
         # The access rules of the model: the only part that differs between environments.
-        PersonaRoles(self, "personas", persona_roles(config, env))
+        PersonaRoles(self, "personas", persona_roles(config, env), boundaries(config, env))
         store = dataset_store(config, env)
         if store is not None:
             DatasetBucket(self, "data-access", store)

@@ -6,7 +6,9 @@ from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from ndap_infra.access.people import people_policy
+from ndap_infra.access.personas import permission_sets
 from ndap_infra.config.model import NdapConfig
+from ndap_infra.constructs.access import IdentityCenterAccess
 from ndap_infra.constructs.organization import Guardrails, OrganizationalUnits, OrganizationRoot
 from ndap_infra.constructs.provider import account_provider
 from ndap_infra.guardrails.catalog import (
@@ -49,6 +51,11 @@ class OrganizationStack(TerraformStack):
             guardrails=by_environment,
             target_ids=units.unit_ids(),
         )
+        center = config.identity.identity_center
+        if center is not None:
+            IdentityCenterAccess(
+                self, "identity-center", center.instance_arn, permission_sets(config)
+            )
         if config.identity_account_id == org.management_account_id:
             # People sign in here: they may assume their own persona's roles, nothing else.
             IamPolicy(

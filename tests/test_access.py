@@ -240,3 +240,76 @@ def test_oversized_synthesized_policy_is_named(tmp_path: Path, reference_synthes
         PolicyTooLarge, match=r"env-prd/.*\.json: role trust policy of \d+ characters, limit 2048"
     ):
         check_policy_sizes(Synthesis(tmp_path, stacks))
+
+
+GROUPS = {p.value: f"g-{p.value}" for p in Persona if p is not Persona.DEPLOYER}
+
+
+def identity_center_config(source: str) -> Any:
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe").load(REFERENCE.read_text())
+    data["identity"] = {
+        "source": source,
+        "identity_center": {
+            "instance_arn": "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+            "groups": GROUPS,
+        },
+    }
+    config, issues = validate_data(data)
+    assert config is not None, issues
+    return config
+
+
+@pytest.mark.parametrize("source", ["identity-center", "both"])
+def test_identity_center_permission_sets_are_proved_too(source: str, tmp_path: Path) -> None:
+    config = identity_center_config(source)
+    synthesis = synthesize(config, tmp_path / "out")
+    org = synthesis.stack_json()["organization"]["resource"]
+    names = sorted(p["name"] for p in org["aws_ssoadmin_permission_set"].values())
+    assert "acme-ml-data-scientist-dev" in names
+    assert not [n for n in names if "data-scientist" in n and not n.endswith("-dev")]
+    assignments = org["aws_ssoadmin_account_assignment"].values()
+    ds = [a for a in assignments if a["principal_id"] == "g-data-scientist"]
+    assert {a["target_id"] for a in ds} == {config.account_id(Environment.DEV)}
+    assert len(org["aws_ssoadmin_permissions_boundary_attachment"]) == 1
+    dev_roles = synthesis.stack_json()["env-dev"]["resource"].get("aws_iam_role", {})
+    persona_roles = [r for r in dev_roles.values() if r.get("path") == "/ndap/personas/"]
+    assert bool(persona_roles) is (source == "both")
+    proof = prove_access(config, synthesis)
+    assert [c for c in proof.cells if not c.ok] == []
+    assert all(r.denied_with_all_layers and r.flips_without_all for r in proof.controls)
+
+
+def test_identity_center_needs_its_settings() -> None:
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe").load(REFERENCE.read_text())
+    data["identity"] = {"source": "identity-center"}
+    _, issues = validate_data(data)
+    assert any(
+        i.dotted_path == "identity.identity_center" and "needs the Identity Center" in i.message
+        for i in issues
+    )
+    data["identity"]["identity_center"] = {
+        "instance_arn": "arn:aws:sso:::instance/ssoins-1234567890abcdef",
+        "groups": {"ml-engineer": "g-1"},
+    }
+    _, issues = validate_data(data)
+    assert "identity.identity_center.groups.data-scientist" in {i.dotted_path for i in issues}
+
+
+def test_full_table_holds_with_100_projects(tmp_path: Path) -> None:
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe").load(REFERENCE.read_text())
+    data["ml_projects"] = [
+        {"name": f"project-{i:03d}", "team": "t-1", "kind": "batch", "repository": f"acme/p{i}"}
+        for i in range(100)
+    ]
+    config, issues = validate_data(data)
+    assert config is not None, issues
+    synthesis = synthesize(config, tmp_path / "out")
+    proof = prove_access(config, synthesis)
+    assert len(proof.cells) == len(Persona) * 4 * len(ACTION_NAMES)
+    assert [c for c in proof.cells if not c.ok] == []

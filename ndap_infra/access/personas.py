@@ -87,16 +87,25 @@ def shared_read_resources(config: NdapConfig) -> tuple[str, ...]:
     )
 
 
-def persona_roles(config: NdapConfig, env: Environment) -> list[PersonaRole]:
-    """Every persona role of one environment account (none where the matrix says none;
-    none at all when people come through IAM Identity Center only)."""
-    if config.identity.source is IdentitySource.IDENTITY_CENTER:
-        return []
+@dataclass(frozen=True)
+class PersonaAccess:
+    """What one persona may do in one environment, however people get there."""
+
+    persona: Persona
+    environment: Environment
+    access: Access
+    policy: PolicyDocument
+    boundary: PolicyDocument | None
+    boundary_name: str | None
+    max_session_seconds: int
+
+
+def persona_access(config: NdapConfig, env: Environment) -> list[PersonaAccess]:
+    """Every persona with access in ``env`` (none where the matrix says none; the deployer
+    belongs to the pipelines)."""
     org = config.organization.name
     account_id = config.account_id(env)
-    region = config.organization.home_region
-    trust_mfa = config.identity.require_mfa
-    roles = []
+    result = []
     for persona, cells in config.persona_matrix().items():
         access = cells[env]
         if access in (Access.NONE, Access.DEPLOY):
@@ -112,20 +121,15 @@ def persona_roles(config: NdapConfig, env: Environment) -> list[PersonaRole]:
                 shared_read_resources(config),
             )
             boundary_name = boundary_policy_name(org)
-        roles.append(
-            PersonaRole(
+        result.append(
+            PersonaAccess(
                 persona=persona,
                 environment=env,
                 access=access,
-                name=persona_role_name(org, persona),
-                path=PERSONA_PATH,
-                trust=persona_trust(
-                    config.identity_account_id, persona, trust_mfa or persona in MFA_PERSONAS
-                ),
                 policy=policy_for(
                     access,
                     account_id=account_id,
-                    region=region,
+                    region=config.organization.home_region,
                     reports_bucket=dataset_bucket_name(org, env, account_id),
                 ),
                 boundary=boundary,
@@ -135,10 +139,84 @@ def persona_roles(config: NdapConfig, env: Environment) -> list[PersonaRole]:
                     if persona is Persona.BREAK_GLASS
                     else DEFAULT_SESSION_SECONDS
                 ),
-                tags={PERSONA_TAG: persona.value},
             )
         )
-    return roles
+    return result
+
+
+def persona_roles(config: NdapConfig, env: Environment) -> list[PersonaRole]:
+    """Persona roles of one environment account (iam-roles or both; none when people come
+    through IAM Identity Center only)."""
+    if config.identity.source is IdentitySource.IDENTITY_CENTER:
+        return []
+    org = config.organization.name
+    return [
+        PersonaRole(
+            persona=a.persona,
+            environment=env,
+            access=a.access,
+            name=persona_role_name(org, a.persona),
+            path=PERSONA_PATH,
+            trust=persona_trust(
+                config.identity_account_id,
+                a.persona,
+                config.identity.require_mfa or a.persona in MFA_PERSONAS,
+            ),
+            policy=a.policy,
+            boundary=a.boundary,
+            boundary_name=a.boundary_name,
+            max_session_seconds=a.max_session_seconds,
+            tags={PERSONA_TAG: a.persona.value},
+        )
+        for a in persona_access(config, env)
+    ]
+
+
+def boundaries(config: NdapConfig, env: Environment) -> list[PersonaAccess]:
+    """Personas whose access in ``env`` carries a permission boundary (the policy exists in
+    the account whatever the identity source)."""
+    return [a for a in persona_access(config, env) if a.boundary is not None]
+
+
+@dataclass(frozen=True)
+class PermissionSetSpec:
+    """An IAM Identity Center permission set for one persona in one environment, assigned
+    to the persona's group in that environment's account."""
+
+    access: PersonaAccess
+    name: str
+    account_id: str
+    group_id: str
+    session_duration: str
+
+
+def permission_sets(config: NdapConfig) -> list[PermissionSetSpec]:
+    center = config.identity.identity_center
+    if config.identity.source is IdentitySource.IAM_ROLES or center is None:
+        return []
+    specs = []
+    for env in config.enabled_environments():
+        for access in persona_access(config, env):
+            specs.append(
+                PermissionSetSpec(
+                    access=access,
+                    name=permission_set_name(config.organization.name, access.persona, env),
+                    account_id=config.account_id(env),
+                    group_id=center.groups[access.persona],
+                    session_duration=(
+                        "PT1H" if access.persona is Persona.BREAK_GLASS else center.session_duration
+                    ),
+                )
+            )
+    return specs
+
+
+def permission_set_name(org: str, persona: Persona, env: Environment) -> str:
+    """At most 32 characters (the AWS limit), always with the full persona name, so the
+    role Identity Center creates (``AWSReservedSSO_<name>_<id>``) matches the guardrails'
+    role-name pattern for data scientists."""
+    name = f"{org}-{persona.value}-{env.value}"
+    return name if len(name) <= 32 else f"{persona.value}-{env.value}"
 
 
 def data_scientist_role_arn(config: NdapConfig) -> str:

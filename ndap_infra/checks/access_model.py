@@ -163,6 +163,75 @@ def _stack_roles(
     return roles, notes
 
 
+def _identity_center_roles(
+    config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Role]:
+    """The roles IAM Identity Center creates in each account for an assigned permission
+    set: its inline policy and boundary, reachable by the assigned persona's people
+    (modelled as a trust on the identity account with the persona tag)."""
+    center = config.identity.identity_center
+    if center is None:
+        return {}
+    persona_of_group = {group: persona for persona, group in center.groups.items()}
+    resources = synthesized["organization"].get("resource", {})
+    sets = {lid: body for lid, body in resources.get("aws_ssoadmin_permission_set", {}).items()}
+    inline = {}
+    for lid, body in resources.get("aws_ssoadmin_permission_set_inline_policy", {}).items():
+        ref = _ref(body["permission_set_arn"])
+        if ref:
+            inline[ref[1]] = NamedPolicy(
+                _file("organization", body, lid), _document(body["inline_policy"])
+            )
+    bounded = {}
+    for body in resources.get("aws_ssoadmin_permissions_boundary_attachment", {}).values():
+        ref = _ref(body["permission_set_arn"])
+        if ref:
+            reference = body["permissions_boundary"][0]["customer_managed_policy_reference"][0]
+            bounded[ref[1]] = str(reference["name"])
+    account_env = {config.account_id(e): e for e in config.enabled_environments()}
+    roles = {}
+    for body in resources.get("aws_ssoadmin_account_assignment", {}).values():
+        ref = _ref(body["permission_set_arn"])
+        persona = persona_of_group.get(body["principal_id"])
+        account = str(body["target_id"])
+        if not ref or persona is None or account not in account_env:
+            continue
+        name = sets[ref[1]]["name"]
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "IdentityCenterAssignment",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{config.identity_account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {f"aws:PrincipalTag/{PERSONA_TAG}": persona.value}
+                    },
+                }
+            ],
+        }
+        boundary = None
+        if ref[1] in bounded:
+            env_stack = synthesized[environment_stack(account_env[account])]
+            for lid, policy in env_stack.get("resource", {}).get("aws_iam_policy", {}).items():
+                if policy["name"] == bounded[ref[1]]:
+                    boundary = NamedPolicy(
+                        _file(environment_stack(account_env[account]), policy, lid),
+                        _document(policy["policy"]),
+                    )
+        path = "/aws-reserved/sso.amazonaws.com/"
+        arn = f"arn:aws:iam::{account}:role{path}AWSReservedSSO_{name}_0123456789abcdef"
+        roles[arn] = Role(
+            arn=arn,
+            account_id=account,
+            trust_policy=NamedPolicy(f"identity-center/{name}/assignment.json", trust),
+            identity_policies=(inline[ref[1]],) if ref[1] in inline else (),
+            permission_boundary=boundary,
+        )
+    return roles
+
+
 def account_access_role(config: NdapConfig, env: Environment) -> Role:
     """The role AWS Organizations creates in every member account (trusting the
     management account, with AdministratorAccess); the stacks deploy through it."""
@@ -226,6 +295,7 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
                 arn,
                 NamedPolicy(_file(name, body, lid), _document(body["policy"])),
             )
+    roles.update(_identity_center_roles(config, synthesized))
     people = people_policy_of(config, synthesized)
     return PlatformModel(config, organization, roles, buckets, keys, people, sorted(set(notes)))
 
@@ -244,14 +314,32 @@ def people_policy_of(
     return NamedPolicy("identity-account/people-assume-persona-roles.json", document.to_dict())
 
 
+IDENTITY_CENTER_SIGN_IN = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "IdentityCenterSignIn",
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*",
+        }
+    ],
+}
+
+
 def identity_user(model: PlatformModel, persona: Persona) -> Principal:
-    """A person of ``persona`` signed in to the identity account."""
+    """A person of ``persona`` signed in to the identity account (and, with Identity
+    Center, to its portal: modelled as the right to use the roles it provisions, which
+    the assignments then restrict to the persona's group)."""
     account = model.config.identity_account_id
+    policies = [model.people_policy]
+    if model.config.identity.identity_center is not None:
+        policies.append(NamedPolicy("identity-center/sign-in.json", IDENTITY_CENTER_SIGN_IN))
     return Principal(
         arn=f"arn:aws:iam::{account}:user/{persona.value}-person",
         account_id=account,
         kind="user",
-        identity_policies=(model.people_policy,),
+        identity_policies=tuple(policies),
         tags={PERSONA_TAG: persona.value},
     )
 

@@ -402,6 +402,11 @@ LAYERS: tuple[Layer, ...] = (
 )
 
 
+def is_people_role(arn: str) -> bool:
+    """Persona roles (iam-roles) and the roles Identity Center provisions."""
+    return "/ndap/personas/" in arn or "/aws-reserved/sso.amazonaws.com/" in arn
+
+
 def loosen_prd_trust_to_dev(model: PlatformModel) -> PlatformModel:
     """A mistake: a prd persona role's trust also names the dev account."""
     config = model.config
@@ -409,7 +414,7 @@ def loosen_prd_trust_to_dev(model: PlatformModel) -> PlatformModel:
     prd = config.account_id(Environment.PRD)
     roles = dict(model.roles)
     for arn, role in model.roles.items():
-        if role.account_id == prd and "/ndap/personas/" in arn:
+        if role.account_id == prd and is_people_role(arn):
             trust = role.trust_policy
             statement = {
                 "Sid": "MistakeTrustsDev",
@@ -511,7 +516,7 @@ def _attack_allowed(model: PlatformModel, attack: Attack) -> bool:
     if attack.action == "assume-persona-role":
         prd = model.config.account_id(attack.environment)
         targets = [
-            r for arn, r in model.roles.items() if r.account_id == prd and "/ndap/personas/" in arn
+            r for arn, r in model.roles.items() if r.account_id == prd and is_people_role(arn)
         ]
         return any(
             can_assume(p, role, model.organization, base_context(model.config)).allowed

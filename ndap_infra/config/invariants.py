@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ndap_infra.config.enums import (
     Access,
     Environment,
+    IdentitySource,
     Persona,
     ProductionData,
     RetrainingStrategy,
@@ -323,4 +324,33 @@ def no_per_environment_security_controls(config: NdapConfig) -> Iterator[ConfigI
                 ("environments", env.value, "allowed_regions"),
                 f"{INVARIANT_1}: a region set that differs between environments breaks "
                 "parity: remove it and use organization.allowed_regions",
+            )
+
+
+@rule("identity", "personas")
+def identity_center_is_configured(config: NdapConfig) -> Iterator[ConfigIssue]:
+    identity = config.identity
+    if identity.source is IdentitySource.IAM_ROLES:
+        if identity.identity_center is not None:
+            yield ConfigIssue(
+                ("identity", "identity_center"),
+                "is not used with source 'iam-roles': remove it or set source to "
+                "'identity-center' or 'both'",
+            )
+        return
+    if identity.identity_center is None:
+        yield ConfigIssue(
+            ("identity", "identity_center"),
+            f"source '{identity.source.value}' needs the Identity Center instance_arn and a "
+            "group per persona: add identity_center",
+        )
+        return
+    for persona, cells in config.persona_matrix().items():
+        needs_group = persona is not Persona.DEPLOYER and any(
+            a not in (Access.NONE, Access.DEPLOY) for a in cells.values()
+        )
+        if needs_group and persona not in identity.identity_center.groups:
+            yield ConfigIssue(
+                ("identity", "identity_center", "groups", persona.value),
+                f"{persona.value} has access in some environment: add its Identity Center group id",
             )

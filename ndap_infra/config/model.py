@@ -204,6 +204,23 @@ class EnvironmentsConfig(StrictModel):
         return result
 
 
+class IdentityCenterConfig(StrictModel):
+    """IAM Identity Center, in the management account: one permission set per persona and
+    environment, assigned to the persona's group in that environment's account."""
+
+    instance_arn: Annotated[
+        str,
+        StringConstraints(pattern=r"^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$"),
+    ] = Field(description="ARN of the Identity Center instance.")
+    groups: dict[Persona, Annotated[str, StringConstraints(min_length=1, max_length=47)]] = Field(
+        description="Identity store group id of each persona (personas without access anywhere "
+        "may be left out)."
+    )
+    session_duration: Annotated[str, StringConstraints(pattern=r"^PT([1-9]|1[0-2])H$")] = Field(
+        default="PT4H", description="Session length of permission sets (break-glass: PT1H)."
+    )
+
+
 class IdentityConfig(StrictModel):
     """Where people sign in, and how they reach the environment accounts."""
 
@@ -218,6 +235,11 @@ class IdentityConfig(StrictModel):
         "management account.",
     )
     require_mfa: bool = Field(default=True, description="Persona role trusts require MFA.")
+    identity_center: IdentityCenterConfig | None = Field(
+        default=None,
+        description="Required when source is identity-center or both: the instance and the "
+        "group of each persona.",
+    )
 
 
 ACCESS_CELLS = dict[Environment, Access]

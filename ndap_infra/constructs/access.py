@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from constructs import Construct
 
 from ndap_infra.access.data import DatasetStore
-from ndap_infra.access.personas import PersonaRole
+from ndap_infra.access.personas import PermissionSetSpec, PersonaAccess, PersonaRole
+from ndap_infra.config.enums import Persona
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
 from ndap_infra.resources.aws import (
     IamPolicy,
@@ -22,27 +23,45 @@ from ndap_infra.resources.aws import (
     S3BucketReplicationConfigurationRuleFilter,
     S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
     S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
+    SsoadminAccountAssignment,
+    SsoadminPermissionsBoundaryAttachment,
+    SsoadminPermissionsBoundaryAttachmentPermissionsBoundary,
+    SsoadminPermissionSet,
+    SsoadminPermissionSetInlinePolicy,
+)
+from ndap_infra.resources.aws import (
+    SsoadminPermissionsBoundaryAttachmentPermissionsBoundaryCustomerManagedPolicyReference as BoundaryReference,  # noqa: E501
 )
 
 
 class PersonaRoles(Construct):
-    """One role per persona with access in this account: trust, inline access policy,
-    and the permission boundary where the persona has one."""
+    """One role per persona with access in this account (trust, inline access policy, the
+    permission boundary where the persona has one), and the boundary policies themselves
+    (which Identity Center permission sets reference by name too)."""
 
-    def __init__(self, scope: Construct, id_: str, roles: Sequence[PersonaRole]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        roles: Sequence[PersonaRole],
+        boundaries: Sequence[PersonaAccess],
+    ) -> None:
         super().__init__(scope, id_)
+        personas: dict[Persona, Construct] = {}
+        boundary_arns: dict[Persona, str] = {}
+        for access in boundaries:
+            assert access.boundary is not None and access.boundary_name is not None
+            persona = self._persona(personas, access.persona)
+            boundary_arns[access.persona] = IamPolicy(
+                persona,
+                "boundary",
+                name=access.boundary_name,
+                description=f"Permission boundary of {access.persona.value}",
+                policy=access.boundary.to_terraform_json(),
+            ).arn
         for spec in roles:
-            persona = Construct(self, spec.persona.value)
-            boundary_arn = None
-            if spec.boundary is not None and spec.boundary_name is not None:
-                boundary = IamPolicy(
-                    persona,
-                    "boundary",
-                    name=spec.boundary_name,
-                    description=f"Permission boundary of {spec.persona.value}",
-                    policy=spec.boundary.to_terraform_json(),
-                )
-                boundary_arn = boundary.arn
+            persona = self._persona(personas, spec.persona)
+            boundary_arn = boundary_arns.get(spec.persona)
             role = IamRole(
                 persona,
                 "role",
@@ -61,6 +80,11 @@ class PersonaRoles(Construct):
                 role=role.id,
                 policy=spec.policy.to_terraform_json(),
             )
+
+    def _persona(self, made: dict[Persona, Construct], persona: Persona) -> Construct:
+        if persona not in made:
+            made[persona] = Construct(self, persona.value)
+        return made[persona]
 
 
 class DatasetBucket(Construct):
@@ -148,3 +172,57 @@ class DatasetBucket(Construct):
         S3BucketReplicationConfiguration(
             self, "replication", bucket=bucket.bucket.id, role=role.arn, rule=rules
         )
+
+
+class IdentityCenterAccess(Construct):
+    """Permission sets with their inline policy and boundary, assigned to each persona's
+    group in each environment account (in the management account's Identity Center)."""
+
+    def __init__(
+        self, scope: Construct, id_: str, instance_arn: str, specs: Sequence[PermissionSetSpec]
+    ) -> None:
+        super().__init__(scope, id_)
+        for spec in specs:
+            node = Construct(self, spec.name)
+            access = spec.access
+            permission_set = SsoadminPermissionSet(
+                node,
+                "permission-set",
+                instance_arn=instance_arn,
+                name=spec.name,
+                description=(
+                    f"{access.persona.value}: {access.access.value} in {access.environment.value}"
+                ),
+                session_duration=spec.session_duration,
+            )
+            SsoadminPermissionSetInlinePolicy(
+                node,
+                "access",
+                instance_arn=instance_arn,
+                permission_set_arn=permission_set.arn,
+                inline_policy=access.policy.to_terraform_json(),
+            )
+            if access.boundary_name is not None:
+                SsoadminPermissionsBoundaryAttachment(
+                    node,
+                    "boundary",
+                    instance_arn=instance_arn,
+                    permission_set_arn=permission_set.arn,
+                    permissions_boundary=[
+                        SsoadminPermissionsBoundaryAttachmentPermissionsBoundary(
+                            customer_managed_policy_reference=[
+                                BoundaryReference(name=access.boundary_name)
+                            ]
+                        )
+                    ],
+                )
+            SsoadminAccountAssignment(
+                node,
+                "assignment",
+                instance_arn=instance_arn,
+                permission_set_arn=permission_set.arn,
+                principal_id=spec.group_id,
+                principal_type="GROUP",
+                target_id=spec.account_id,
+                target_type="AWS_ACCOUNT",
+            )
