@@ -138,6 +138,9 @@ def test_logs_key_policy_scopes_each_service_to_its_resource() -> None:
     logs = statement(document, "CloudWatchLogsEncryptsTrailLogGroup")
     assert logs["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
     assert logs["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": LOG_GROUP_ARN}}
+    # No Describe request carries an encryption context: under this condition a
+    # kms:Describe* grant could never apply, so none is written.
+    assert not any(a.startswith("kms:Describe") for a in logs["Action"])
 
     config = statement(document, "ConfigEncryptsDeliveries")
     assert config["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
@@ -292,6 +295,7 @@ def test_names_carry_the_organization_never_the_environment() -> None:
     assert NAMES.config_role == "acme-ml-baseline-config"
     assert NAMES.trail_log_group == "/acme-ml/baseline/cloudtrail"
     assert NAMES.log_bucket == f"acme-ml-baseline-logs-{ACCOUNT}"
+    assert NAMES.access_log_bucket == f"acme-ml-baseline-logs-access-{ACCOUNT}"
     assert NAMES.logs_key_alias == "alias/acme-ml/baseline/logs"
     assert NAMES.trail_arn == TRAIL_ARN
     assert NAMES.trail_log_group_arn == LOG_GROUP_ARN
@@ -305,7 +309,11 @@ def test_name_patterns_match_every_baseline_resource_in_any_account() -> None:
         names = BaselineNames("acme-ml", account, "eu-central-1")
         concrete = {
             "role": [f"arn:aws:iam::{account}:role/{r}" for r in names.role_names],
-            "bucket": [f"arn:aws:s3:::{names.log_bucket}", f"arn:aws:s3:::{names.log_bucket}/x"],
+            "bucket": [
+                f"arn:aws:s3:::{bucket}{suffix}"
+                for bucket in (names.log_bucket, names.access_log_bucket)
+                for suffix in ("", "/x")
+            ],
             "trail": [names.trail_arn],
             "log_group": [names.trail_log_group_arn],
             "alias": [f"arn:aws:kms:eu-central-1:{account}:{names.logs_key_alias}"],

@@ -28,6 +28,9 @@ EXPECTED_ENV_CONSTRUCTS = {
     "aws_s3_bucket_public_access_block": {"data-bucket/public-access-block"},
     "aws_s3_bucket_ownership_controls": {"data-bucket/ownership"},
     "aws_s3_bucket_policy": {"data-bucket/policy"},
+    "aws_s3_bucket_lifecycle_configuration": {"data-bucket/lifecycle"},
+    "aws_s3_bucket_notification": {"data-bucket/notifications"},
+    "aws_s3_bucket_logging": {"data-bucket/access-logging"},
 }
 
 

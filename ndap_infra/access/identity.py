@@ -16,20 +16,41 @@ SECRET_READS = (
     "ssm:GetParameters",
     "ssm:GetParametersByPath",
 )
-SECURITY_AUDIT_SERVICES = (
-    "access-analyzer",
-    "cloudtrail",
-    "cloudwatch",
-    "config",
-    "ec2",
-    "guardduty",
-    "iam",
-    "kms",
-    "logs",
-    "organizations",
-    "securityhub",
-    "sns",
-    "sts",
+SECURITY_AUDIT_ACTIONS = (
+    "access-analyzer:Get*",
+    "access-analyzer:List*",
+    "cloudtrail:Describe*",
+    "cloudtrail:Get*",
+    "cloudtrail:List*",
+    "cloudtrail:LookupEvents",
+    "cloudwatch:Describe*",
+    "cloudwatch:Get*",
+    "cloudwatch:List*",
+    "config:Describe*",
+    "config:Get*",
+    "config:List*",
+    "config:Select*",
+    "ec2:Describe*",
+    "ec2:GetEbsDefaultKmsKeyId",
+    "ec2:GetEbsEncryptionByDefault",
+    "guardduty:Describe*",
+    "guardduty:Get*",
+    "guardduty:List*",
+    "iam:GenerateCredentialReport",
+    "iam:Get*",
+    "iam:List*",
+    "kms:Describe*",
+    "kms:Get*",
+    "kms:List*",
+    "logs:Describe*",
+    "organizations:Describe*",
+    "organizations:List*",
+    "securityhub:Describe*",
+    "securityhub:Get*",
+    "securityhub:List*",
+    "sns:Get*",
+    "sns:List*",
+    "sts:GetCallerIdentity",
 )
 
 
@@ -60,14 +81,14 @@ def read_only_access(region: str) -> PolicyDocument:
 
 def security_audit_access() -> PolicyDocument:
     """Read the security configuration of the account; no data, no secrets."""
-    audit = tuple(
-        f"{service}:{verb}"
-        for service in SECURITY_AUDIT_SERVICES
-        for verb in ("Describe*", "Get*", "List*")
-    )
     return PolicyDocument(
         (
-            Statement("ReadSecurityConfiguration", "Allow", actions=audit, resources=("*",)),
+            Statement(
+                "ReadSecurityConfiguration",
+                "Allow",
+                actions=SECURITY_AUDIT_ACTIONS,
+                resources=("*",),
+            ),
             Statement(
                 "ReadBucketConfiguration",
                 "Allow",

@@ -19,6 +19,7 @@ CONFIG_ROLE = "config"
 LOGS_KEY = "logs"
 ALARM_TOPIC = "alarms"
 TRAIL_LOG_GROUP = "cloudtrail"
+ACCESS_LOGS = "access"
 
 
 def slug(text: str) -> str:
@@ -62,6 +63,19 @@ class BaselineNames:
     @property
     def log_bucket(self) -> str:
         return naming.log_bucket_name(self.org, self.account_id)
+
+    @property
+    def access_log_bucket(self) -> str:
+        """The account's S3 server access log destination. Named under the log bucket's
+        prefix (``<org>-baseline-logs-``), so whatever protects the log bucket by pattern
+        protects it too."""
+        name = f"{naming.baseline_name(self.org, 'logs')}-{ACCESS_LOGS}-{self.account_id}"
+        if len(name) > naming.MAX_BUCKET_NAME:
+            raise ValueError(
+                f"bucket name {name!r} is {len(name)} characters, over S3's "
+                f"{naming.MAX_BUCKET_NAME}: shorten organization.name"
+            )
+        return name
 
     @property
     def logs_key_alias(self) -> str:

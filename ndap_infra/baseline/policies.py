@@ -18,11 +18,15 @@ from ndap_infra.iam.resource_policies import (
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 CONFIG = "config.amazonaws.com"
 CLOUDWATCH = "cloudwatch.amazonaws.com"
+S3_LOGGING = "logging.s3.amazonaws.com"
 
 CLOUDTRAIL_PREFIX = "cloudtrail"
 """Key prefix of CloudTrail's log files in the log bucket."""
 CONFIG_PREFIX = "config"
 """Key prefix of AWS Config's snapshots and history in the log bucket."""
+ACCESS_LOGS_PREFIX = "s3-access/"
+"""Target prefix of S3 server access logs in the access log bucket (S3 adds the source
+account, region, bucket and date below it)."""
 
 BUCKET_OWNER_FULL_CONTROL = Condition.of(
     "StringEquals", "s3:x-amz-acl", "bucket-owner-full-control"
@@ -82,9 +86,11 @@ def logs_key_policy(
                 "CloudWatchLogsEncryptsTrailLogGroup",
                 "Allow",
                 principals=(Principal.service(logs_service(region)),),
+                # AWS's documented statement also lists kms:Describe*, but no Describe
+                # request carries an encryption context, so under this condition it could
+                # never be allowed; it is left out rather than shown as a grant.
                 actions=(
                     "kms:Decrypt*",
-                    "kms:Describe*",
                     "kms:Encrypt*",
                     "kms:GenerateDataKey*",
                     "kms:ReEncrypt*",
@@ -170,6 +176,31 @@ def log_bucket_policy(
                 actions=("s3:PutObject",),
                 resources=(f"{arn}/{CONFIG_PREFIX}/AWSLogs/{account_id}/Config/*",),
                 conditions=(account, BUCKET_OWNER_FULL_CONTROL),
+            ),
+        )
+    )
+
+
+# -- the access log bucket ------------------------------------------------------------
+
+
+def access_log_bucket_policy(
+    bucket: str, account_id: str, partition: str = DEFAULT_PARTITION
+) -> PolicyDocument:
+    """Bucket policy of the server access log bucket: TLS only, and delivery by S3's
+    logging service, for this account's buckets only, into its prefix (the documented
+    ``S3ServerAccessLogsPolicy``; ACLs are disabled, so the policy is the only grant)."""
+    arn = bucket_arn(bucket, partition)
+    return PolicyDocument(
+        (
+            *bucket_policy_tls_only(bucket).statements,
+            Statement(
+                "S3ServerAccessLogsDelivery",
+                "Allow",
+                principals=(Principal.service(S3_LOGGING),),
+                actions=("s3:PutObject",),
+                resources=(f"{arn}/{ACCESS_LOGS_PREFIX}*",),
+                conditions=(_source_account(account_id),),
             ),
         )
     )

@@ -11,13 +11,22 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from cdktf import TerraformStack
 from constructs import Construct
 
 from ndap_infra.baseline import arns, controls, policies
 from ndap_infra.baseline.alarms import BASELINE_ALARMS, AlarmSpec
 from ndap_infra.baseline.names import BaselineNames
 from ndap_infra.config.model import SecurityBaselineConfig
-from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
+from ndap_infra.constructs.storage import (
+    BucketLifecycle,
+    BucketProps,
+    KeyProps,
+    ManagedKey,
+    SecureBucket,
+    ServerAccessLogging,
+    lifecycle_configuration,
+)
 from ndap_infra.resources.aws import (
     AccessanalyzerAnalyzer,
     Cloudtrail,
@@ -40,13 +49,6 @@ from ndap_infra.resources.aws import (
     IamRolePolicy,
     IamRolePolicyAttachment,
     S3AccountPublicAccessBlock,
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-    S3BucketLifecycleConfigurationRuleTransition,
     S3BucketPolicy,
     SecurityhubAccount,
     SecurityhubStandardsSubscription,
@@ -57,6 +59,19 @@ from ndap_infra.resources.aws import (
 
 CONFIG_SNAPSHOT_FREQUENCY = "TwentyFour_Hours"
 ALARM_PERIOD_SECONDS = 300
+LOG_LIFECYCLE_RULE = "archive-then-expire"
+
+
+def _bucket_lifecycle(lifecycle: controls.LogLifecycle) -> BucketLifecycle:
+    """The log buckets' lifecycle rule: archive, then expire, current and noncurrent alike."""
+    return BucketLifecycle(
+        rule_id=LOG_LIFECYCLE_RULE,
+        archive_after_days=lifecycle.archive_after_days,
+        archive_storage_class=lifecycle.archive_storage_class,
+        expire_after_days=lifecycle.expire_after_days,
+        noncurrent_expire_after_days=lifecycle.noncurrent_expire_after_days,
+        abort_incomplete_uploads_after_days=lifecycle.abort_incomplete_uploads_after_days,
+    )
 
 
 @dataclass(frozen=True)
@@ -75,7 +90,9 @@ class BaselineProps:
 class SecurityBaseline(Construct):
     """CloudTrail, AWS Config, GuardDuty, Security Hub, IAM Access Analyzer, account-level
     S3 public access block, EBS default encryption, the IAM password policy and security
-    alarms, with their encrypted, deletion-protected log bucket and logs key."""
+    alarms, with their encrypted, deletion-protected log bucket and logs key; and S3 server
+    access logging of every ``SecureBucket`` in the stack into the account's access log
+    bucket."""
 
     def __init__(self, scope: Construct, id_: str, props: BaselineProps) -> None:
         super().__init__(scope, id_)
@@ -110,9 +127,32 @@ class SecurityBaseline(Construct):
                 # The logs key lets CloudTrail encrypt only under its trail's encryption
                 # context; a bucket-level key would replace that context.
                 bucket_key_enabled=False,
+                lifecycle=None,  # declared below, under its original construct id
             ),
         )
-        self._log_bucket_lifecycle(controls.log_lifecycle(config))
+        log_lifecycle = controls.log_lifecycle(config)
+        self._log_bucket_lifecycle(log_lifecycle)
+
+        # -- S3 server access logs of every bucket in the stack, into their own bucket --
+        # S3 delivers server access logs only into buckets encrypted with SSE-S3 (not
+        # SSE-KMS), and a destination must not log itself: hence a bucket of its own.
+        self.access_log_bucket = SecureBucket(
+            self,
+            "access-log-bucket",
+            BucketProps(
+                name=names.access_log_bucket,
+                kms_key_arn=None,
+                policy=policies.access_log_bucket_policy(
+                    names.access_log_bucket, props.account_id, props.partition
+                ),
+                prevent_destroy=True,
+                lifecycle=_bucket_lifecycle(log_lifecycle),
+                receives_access_logs=True,
+            ),
+        )
+        ServerAccessLogging.apply(
+            TerraformStack.of(self), self.access_log_bucket, policies.ACCESS_LOGS_PREFIX
+        )
         bucket_policy = self.log_bucket.policy
         assert bucket_policy is not None  # the log bucket always has its policy
 
@@ -225,40 +265,12 @@ class SecurityBaseline(Construct):
     # -- parts --
 
     def _log_bucket_lifecycle(self, lifecycle: controls.LogLifecycle) -> None:
-        bucket = self.log_bucket
-        S3BucketLifecycleConfiguration(
+        lifecycle_configuration(
             self,
             "log-bucket-lifecycle",
-            bucket=bucket.bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="archive-then-expire",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter()],
-                    transition=[
-                        S3BucketLifecycleConfigurationRuleTransition(
-                            days=lifecycle.archive_after_days,
-                            storage_class=lifecycle.archive_storage_class,
-                        )
-                    ],
-                    expiration=[
-                        S3BucketLifecycleConfigurationRuleExpiration(
-                            days=lifecycle.expire_after_days
-                        )
-                    ],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                            noncurrent_days=lifecycle.noncurrent_expire_after_days
-                        )
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                            days_after_initiation=lifecycle.abort_incomplete_uploads_after_days
-                        )
-                    ],
-                )
-            ],
-            depends_on=[bucket.versioning],
+            self.log_bucket.bucket,
+            _bucket_lifecycle(lifecycle),
+            depends_on=[self.log_bucket.versioning],
         )
 
     def _config(self, config: SecurityBaselineConfig, bucket_policy: S3BucketPolicy) -> None:
@@ -369,6 +381,10 @@ class SecurityBaseline(Construct):
     @property
     def log_bucket_name(self) -> str:
         return self.names.log_bucket
+
+    @property
+    def access_log_bucket_name(self) -> str:
+        return self.names.access_log_bucket
 
     @property
     def logs_key_arn(self) -> str:

@@ -86,6 +86,8 @@ BASELINE_RESOURCE_CHANGES = (
     "logs:PutRetentionPolicy",
     "s3:DeleteBucket",
     "s3:DeleteBucketPolicy",
+    "s3:PutBucketLogging",
+    "s3:PutBucketNotification",
     "s3:PutBucketPolicy",
     "s3:PutBucketPublicAccessBlock",
     "s3:PutBucketVersioning",

@@ -237,6 +237,12 @@ if TYPE_CHECKING:
         S3BucketLoggingTargetObjectKeyFormatPartitionedPrefix,
         S3BucketLoggingTargetObjectKeyFormatSimplePrefix,
     )
+    from .s3_bucket_notification import (
+        S3BucketNotification,
+        S3BucketNotificationLambdaFunction,
+        S3BucketNotificationQueue,
+        S3BucketNotificationTopic,
+    )
     from .s3_bucket_ownership_controls import (
         S3BucketOwnershipControls,
         S3BucketOwnershipControlsRule,
@@ -555,6 +561,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "S3BucketLoggingTargetObjectKeyFormatPartitionedPrefix",
         "S3BucketLoggingTargetObjectKeyFormatSimplePrefix",
     ),
+    "s3_bucket_notification": (
+        "S3BucketNotification",
+        "S3BucketNotificationLambdaFunction",
+        "S3BucketNotificationQueue",
+        "S3BucketNotificationTopic",
+    ),
     "s3_bucket_ownership_controls": (
         "S3BucketOwnershipControls",
         "S3BucketOwnershipControlsRule",
@@ -824,6 +836,10 @@ __all__ = [
     "S3BucketLoggingTargetObjectKeyFormat",
     "S3BucketLoggingTargetObjectKeyFormatPartitionedPrefix",
     "S3BucketLoggingTargetObjectKeyFormatSimplePrefix",
+    "S3BucketNotification",
+    "S3BucketNotificationLambdaFunction",
+    "S3BucketNotificationQueue",
+    "S3BucketNotificationTopic",
     "S3BucketObjectLockConfiguration",
     "S3BucketObjectLockConfigurationRule",
     "S3BucketObjectLockConfigurationRuleDefaultRetention",

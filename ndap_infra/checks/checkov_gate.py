@@ -1,0 +1,322 @@
+"""Gate: checkov over the synthesized Terraform JSON, every failure fixed or suppressed.
+
+checkov runs once over every stack's ``cdk.tf.json`` (``--framework terraform_json``; a
+directory scan with the ``terraform`` framework finds nothing in cdktf output), offline
+(``--skip-download``: otherwise it tries its vendor's API and still exits 0), with JSON
+output. Each failed check is then matched against ``CHECKOV_SUPPRESSIONS`` by check id and
+construct path; what no suppression matches is a failure of the gate, and so is a
+suppression that matches nothing (stale). A stack on which checkov ran no check at all, or
+that it could not parse, is an error: a silent scan is not a passed one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ndap_infra.checks.suppressions import CHECKOV_SUPPRESSIONS, CheckovSuppression
+from ndap_infra.checks.tools import GateError, find_tool, markdown_cell, run_tool
+
+CHECKOV_ENV = "NDAP_CHECKOV"
+"""Environment variable naming the checkov executable (default ``.venv-tools/bin/checkov``)."""
+FRAMEWORK = "terraform_json"
+STACK_FILE = "cdk.tf.json"
+OFFLINE_ENV = {
+    "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",  # no PyPI version check at start
+    "LOG_LEVEL": "WARNING",
+}
+
+
+@dataclass(frozen=True)
+class CheckovFinding:
+    """One failed check on one resource."""
+
+    check_id: str
+    check_name: str
+    stack: str
+    address: str
+    """Terraform address, e.g. ``aws_s3_bucket.data-bucket_D46037D5``."""
+    construct_path: str
+    """``<stack>/<construct path>``, e.g. ``env-dev/data-bucket/bucket``."""
+
+    @property
+    def sort_key(self) -> tuple[str, str, str]:
+        return (self.construct_path, self.check_id, self.address)
+
+
+@dataclass(frozen=True)
+class SuppressedFinding:
+    finding: CheckovFinding
+    suppression: CheckovSuppression
+
+
+@dataclass(frozen=True)
+class StackResult:
+    stack: str
+    passed: int
+    failed: int
+    """Failed checks no suppression accepts."""
+    suppressed: int
+
+
+@dataclass(frozen=True)
+class CheckovReport:
+    checkov_version: str
+    stacks: tuple[StackResult, ...]
+    failures: tuple[CheckovFinding, ...]
+    """Failed checks no suppression accepts, sorted."""
+    suppressed: tuple[SuppressedFinding, ...]
+    stale: tuple[CheckovSuppression, ...]
+    """Suppressions that matched no failed check."""
+    suppressions: tuple[CheckovSuppression, ...]
+    seconds: float = field(default=0.0, compare=False)
+    """How long checkov ran (not rendered: the report is deterministic)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.stale
+
+    def matched(self, suppression: CheckovSuppression) -> int:
+        return sum(1 for s in self.suppressed if s.suppression == suppression)
+
+    def render(self) -> str:
+        return render_checkov(self)
+
+
+# -- running --------------------------------------------------------------------------
+
+
+def stack_files(stacks: Mapping[str, Path]) -> dict[str, Path]:
+    """Stack name -> its ``cdk.tf.json`` (given the stack's directory or the file)."""
+    files = {}
+    for name, path in stacks.items():
+        file = path / STACK_FILE if path.is_dir() else path
+        if not file.is_file():
+            raise GateError(f"stack {name}: no {file}")
+        files[name] = file.resolve()
+    return files
+
+
+def checkov_command(checkov: Path, files: Iterable[Path]) -> list[str]:
+    argv = [
+        str(checkov),
+        "--skip-download",
+        "--skip-results-upload",
+        "--framework",
+        FRAMEWORK,
+        "--output",
+        "json",
+    ]
+    for file in files:
+        argv += ["--file", str(file)]
+    return argv
+
+
+def run_checkov(
+    stacks: Mapping[str, Path],
+    suppressions: Sequence[CheckovSuppression] = CHECKOV_SUPPRESSIONS,
+) -> CheckovReport:
+    """Run checkov once over every stack (name -> stack directory or ``cdk.tf.json``, in
+    the order to report them) and apply the suppressions."""
+    if not stacks:
+        raise GateError("no stacks to check")
+    files = stack_files(stacks)
+    checkov = find_tool("checkov", CHECKOV_ENV)
+    cwd = Path(*_common_parts(files.values()))
+    run = run_tool(checkov_command(checkov, files.values()), cwd=cwd, env=OFFLINE_ENV)
+    raw = _parse_json(run.stdout)
+    return replace(evaluate_checkov(raw, files, suppressions), seconds=run.seconds)
+
+
+def _common_parts(paths: Iterable[Path]) -> tuple[str, ...]:
+    parts = [p.parent.parts for p in paths]
+    common: list[str] = []
+    for column in zip(*parts, strict=False):
+        if len(set(column)) != 1:
+            break
+        common.append(column[0])
+    return tuple(common) or ("/",)
+
+
+def _parse_json(stdout: str) -> Any:
+    text = stdout.strip()
+    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
+    if not starts:
+        raise GateError(f"checkov printed no JSON report: {text[:500]!r}")
+    try:
+        return json.loads(text[min(starts) :])
+    except json.JSONDecodeError as error:
+        raise GateError(f"checkov's report is not JSON ({error})") from error
+
+
+# -- evaluating a report ----------------------------------------------------------------
+
+
+def evaluate_checkov(
+    raw: Any,
+    files: Mapping[str, Path],
+    suppressions: Sequence[CheckovSuppression] = CHECKOV_SUPPRESSIONS,
+) -> CheckovReport:
+    """Apply the suppressions to checkov's JSON report over ``files`` (stack -> file)."""
+    by_file = {path.resolve(): name for name, path in files.items()}
+    index = {name: _resource_index(json.loads(path.read_text())) for name, path in files.items()}
+    results = _framework_results(raw)
+    version = _version(raw)
+
+    errors = [str(e) for r in results for e in r.get("parsing_errors", [])]
+    if errors:
+        raise GateError("checkov could not parse: " + ", ".join(sorted(errors)))
+
+    passed: Counter[str] = Counter()
+    failed: list[CheckovFinding] = []
+    for result in results:
+        for check in result.get("passed_checks", []):
+            passed[_stack_of(check, by_file)] += 1
+        for check in result.get("failed_checks", []):
+            stack = _stack_of(check, by_file)
+            address, path = _resolve(check["resource"], stack, index[stack])
+            failed.append(
+                CheckovFinding(check["check_id"], check["check_name"], stack, address, path)
+            )
+
+    failures: list[CheckovFinding] = []
+    suppressed: list[SuppressedFinding] = []
+    used: set[CheckovSuppression] = set()
+    for finding in sorted(set(failed), key=lambda f: f.sort_key):
+        matching = [s for s in suppressions if s.matches(finding.check_id, finding.construct_path)]
+        used.update(matching)
+        if matching:
+            suppressed.append(SuppressedFinding(finding, matching[0]))
+        else:
+            failures.append(finding)
+
+    silent = [
+        name for name in files if passed[name] == 0 and not any(f.stack == name for f in failed)
+    ]
+    if silent:
+        raise GateError(
+            f"checkov ran no check on {', '.join(silent)}: is it synthesized Terraform JSON?"
+        )
+    stacks = tuple(
+        StackResult(
+            name,
+            passed[name],
+            sum(1 for f in failures if f.stack == name),
+            sum(1 for s in suppressed if s.finding.stack == name),
+        )
+        for name in files
+    )
+    return CheckovReport(
+        checkov_version=version,
+        stacks=stacks,
+        failures=tuple(failures),
+        suppressed=tuple(suppressed),
+        stale=tuple(s for s in suppressions if s not in used),
+        suppressions=tuple(suppressions),
+    )
+
+
+def _framework_results(raw: Any) -> list[dict[str, Any]]:
+    reports = raw if isinstance(raw, list) else [raw]
+    results = []
+    for report in reports:
+        if not isinstance(report, dict):
+            raise GateError(f"unexpected checkov report: {str(report)[:200]}")
+        if report.get("check_type", FRAMEWORK) != FRAMEWORK:
+            continue
+        results.append(report.get("results", {}))
+    return results
+
+
+def _version(raw: Any) -> str:
+    for report in raw if isinstance(raw, list) else [raw]:
+        if isinstance(report, dict):
+            version = report.get("summary", report).get("checkov_version")
+            if version:
+                return str(version)
+    return "unknown"
+
+
+def _stack_of(check: Mapping[str, Any], by_file: Mapping[Path, str]) -> str:
+    file = Path(str(check.get("file_abs_path", ""))).resolve()
+    if file not in by_file:
+        raise GateError(f"checkov reported on a file it was not given: {file}")
+    return by_file[file]
+
+
+def _resource_index(stack: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Logical id -> (resource type, construct path) for every resource of a stack."""
+    index = {}
+    for rtype, bodies in stack.get("resource", {}).items():
+        for logical_id, body in bodies.items():
+            path = body.get("//", {}).get("metadata", {}).get("path", logical_id)
+            index[logical_id] = (rtype, str(path))
+    return index
+
+
+def _resolve(resource: str, stack: str, index: Mapping[str, tuple[str, str]]) -> tuple[str, str]:
+    """(Terraform address, construct path) of checkov's ``resource``: ``type.logical_id``,
+    or ``resource.logical_id`` for some checks on Terraform JSON."""
+    kind, _, logical_id = resource.partition(".")
+    if logical_id in index:
+        rtype, path = index[logical_id]
+        if kind in (rtype, "resource"):
+            return f"{rtype}.{logical_id}", path
+    return resource, f"{stack}/{resource}"
+
+
+# -- rendering --------------------------------------------------------------------------
+
+
+def render_checkov(report: CheckovReport, heading: str = "##") -> str:
+    passed = sum(s.passed for s in report.stacks)
+    lines = [
+        f"{heading} checkov: synthesized Terraform",
+        "",
+        f"checkov {report.checkov_version}, `--framework {FRAMEWORK}`, once over every "
+        f"stack's `{STACK_FILE}`: **{passed} passed, {len(report.suppressed)} suppressed, "
+        f"{len(report.failures)} failed**"
+        + (f", **{len(report.stale)} stale suppressions**" if report.stale else "")
+        + ".",
+        "",
+        "| stack | passed | suppressed | failed |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [f"| {s.stack} | {s.passed} | {s.suppressed} | {s.failed} |" for s in report.stacks]
+    if report.failures:
+        lines += [
+            "",
+            f"{heading}# Failures (fix, or suppress with a reason)",
+            "",
+            "| check | resource | address |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {f.check_id}: {markdown_cell(f.check_name, 120)} | `{f.construct_path}` "
+            f"| `{f.address}` |"
+            for f in report.failures
+        ]
+    if report.stale:
+        lines += [
+            "",
+            f"{heading}# Stale suppressions (they match nothing: remove them)",
+            "",
+        ]
+        lines += [f"- {s.check_id} `{markdown_cell(s.resource)}`" for s in report.stale]
+    lines += [
+        "",
+        f"{heading}# Suppressions",
+        "",
+        "| check | resources | findings | reason |",
+        "|---|---|---:|---|",
+    ]
+    lines += [
+        f"| {s.check_id} | `{markdown_cell(s.resource)}` | {report.matched(s)} "
+        f"| {markdown_cell(s.reason, 1000)} |"
+        for s in sorted(report.suppressions, key=lambda s: (s.check_id, s.resource))
+    ]
+    return "\n".join(lines) + "\n"

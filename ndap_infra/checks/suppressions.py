@@ -1,0 +1,270 @@
+"""The one list of accepted policy-as-code findings, each with its written reason.
+
+Two linters gate the platform (see ``checkov_gate`` and ``parliament_gate``). Every finding
+either gets fixed or is matched here; a suppression that matches nothing is an error too
+(stale), so this list always says exactly what is accepted today and why.
+
+- checkov findings are matched by check id and a regular expression over the resource's
+  construct path, ``<stack>/<path below the stack>`` (e.g. ``env-dev/data-bucket/bucket``),
+  which is stable where Terraform's logical ids carry hashes.
+- parliament findings are matched by issue key, a regular expression over the policy
+  file's path below ``policies/`` (e.g. ``env-dev/personas/ml-engineer/access.json``) and,
+  optionally, a regular expression searched in the finding's detail.
+
+Patterns must match whole (``re.fullmatch``). A reason starting ``TODO lead:`` marks a
+finding to fix in code this list's owner does not change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ENV = r"env-[a-z]+"
+"""Any environment stack."""
+
+TODO = "TODO lead:"
+
+
+@dataclass(frozen=True)
+class CheckovSuppression:
+    """A checkov check accepted for the resources whose construct path matches."""
+
+    check_id: str
+    resource: str
+    """Regular expression over ``<stack>/<construct path>``, matched whole."""
+    reason: str
+
+    def __post_init__(self) -> None:
+        _validate(self.reason, self.resource)
+
+    def matches(self, check_id: str, construct_path: str) -> bool:
+        return check_id == self.check_id and re.fullmatch(self.resource, construct_path) is not None
+
+    @property
+    def key(self) -> str:
+        return f"{self.check_id} {self.resource}"
+
+
+@dataclass(frozen=True)
+class ParliamentSuppression:
+    """A parliament issue accepted in the policy files whose path matches."""
+
+    issue: str
+    file: str
+    """Regular expression over the file's path below ``policies/``, matched whole."""
+    reason: str
+    detail: str | None = None
+    """Regular expression searched in the finding's detail; any detail if None."""
+
+    def __post_init__(self) -> None:
+        _validate(self.reason, self.file, self.detail)
+
+    def matches(self, issue: str, file: str, detail: str) -> bool:
+        return (
+            issue == self.issue
+            and re.fullmatch(self.file, file) is not None
+            and (self.detail is None or re.search(self.detail, detail) is not None)
+        )
+
+    @property
+    def key(self) -> str:
+        return f"{self.issue} {self.file}" + ("" if self.detail is None else f" /{self.detail}/")
+
+
+def _validate(reason: str, *patterns: str | None) -> None:
+    if len(reason.split()) < 8:
+        raise ValueError(f"a suppression needs a written reason, got {reason!r}")
+    for pattern in patterns:
+        if pattern is not None:
+            re.compile(pattern)
+
+
+# -- checkov over the synthesized Terraform JSON ----------------------------------------
+
+_STAR_ADMIN = ("CKV_AWS_62", "CKV_AWS_63", "CKV2_AWS_40")
+"""checkov's three findings for a policy that allows every action."""
+
+CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
+    # -- storage --
+    CheckovSuppression(
+        "CKV_AWS_144",
+        rf"{ENV}/(data-bucket|data-access/bucket)/bucket",
+        "Cross-region replication would copy ML data to a second region; every workload "
+        "and its data stay within organization.allowed_regions (data residency), and the "
+        "home region is the only region the platform deploys into. S3 stores objects "
+        "across availability zones; versioning plus the lifecycle's 90-day noncurrent "
+        "window cover deletion and overwrite. (The prd datasets bucket already replicates, "
+        "within the region, to the dev replica and the acc copy.)",
+    ),
+    CheckovSuppression(
+        "CKV_AWS_144",
+        rf"{ENV}/baseline/(log-bucket|access-log-bucket)/bucket",
+        "Cross-region replication of the audit logs would send them out of the allowed "
+        "regions (data residency). The log buckets are versioned, deletion-protected "
+        "(prevent_destroy) and guarded by the organization's baseline guardrails; a copy "
+        "outside the account (a log-archive account) is the stronger control, and the "
+        "model has no such account yet.",
+    ),
+    CheckovSuppression(
+        "CKV_AWS_145",
+        rf"{ENV}/baseline/access-log-bucket/bucket",
+        "The S3 server access log destination is encrypted with SSE-S3 on purpose: S3 "
+        "documents that server access logs are delivered only to buckets whose default "
+        "encryption is SSE-S3, not SSE-KMS. Everything else (data buckets, the CloudTrail "
+        "and Config log bucket) uses a customer-managed KMS key.",
+    ),
+    # -- the security baseline --
+    CheckovSuppression(
+        "CKV_AWS_252",
+        rf"{ENV}/baseline/trail",
+        "A CloudTrail SNS topic announces every log file delivered (several per region "
+        "every five minutes) and nothing consumes those messages. Security alerting reads "
+        "the trail's CloudWatch log group through the baseline's metric filters and "
+        "alarms, which notify the encrypted alarm topic.",
+    ),
+    CheckovSuppression(
+        "CKV2_AWS_3",
+        rf"{ENV}/baseline/guardduty",
+        "Every environment account enables its own GuardDuty detector through the "
+        "baseline (the same control everywhere, proved by parity), and the protect-baseline "
+        "SCP stops anyone but the platform from disabling it. checkov also wants "
+        "organization-wide administration (a delegated administrator with auto-enable), "
+        "which needs a security-tooling account the platform does not create yet: a "
+        "documented gap, not an accepted risk.",
+    ),
+    # -- access: persona roles and their policies (the persona x environment matrix) --
+    CheckovSuppression(
+        "CKV_AWS_61",
+        rf"{ENV}/personas/[a-z-]+/role",
+        "Persona roles trust the identity account (its root principal, AWS's documented "
+        "cross-account pattern, delegating to that account's IAM), conditioned on MFA "
+        "(identity.require_mfa) and on the matching ndap:persona principal tag; checkov "
+        "flags any account principal regardless of the conditions.",
+    ),
+    *(
+        CheckovSuppression(
+            check,
+            rf"{ENV}/personas/break-glass/access",
+            "Break-glass is the emergency administrator by definition: full access in "
+            "every environment, only through an MFA-conditioned assumption of its own "
+            "role from the identity account.",
+        )
+        for check in _STAR_ADMIN
+    ),
+    *(
+        CheckovSuppression(
+            check,
+            r"env-(nonprod|dev)/personas/(ml-engineer|platform-engineer|data-scientist)/access",
+            "The persona matrix gives these personas full access in nonprod and dev (data "
+            "scientists in dev only), bounded by the organization guardrails and, for data "
+            "scientists, by their permissions boundary; in acc and prd they are read-only, "
+            "so this suppression does not reach those stacks.",
+        )
+        for check in _STAR_ADMIN
+    ),
+    *(
+        CheckovSuppression(
+            check,
+            rf"{ENV}/personas/data-scientist/boundary",
+            "A permissions boundary is a ceiling, not a grant: AWS's documented pattern "
+            "allows everything and then denies what must stay out of reach (changing the "
+            "boundary, creating principals without it, touching the platform's roles). "
+            "Effective permissions are the intersection with the role's own policy.",
+        )
+        for check in _STAR_ADMIN
+    ),
+)
+
+
+# -- parliament over policies/ ------------------------------------------------------------
+
+_TRUST_POLICY = rf"{ENV}/(.+/)?([a-z-]+-)?role\.json"
+_KEY_POLICY = rf"{ENV}/(.+/)?[a-z-]*key/key\.json"
+_BUCKET_POLICY = rf"{ENV}/(.+/)?[a-z-]*bucket/policy\.json"
+
+PARLIAMENT_SUPPRESSIONS: tuple[ParliamentSuppression, ...] = (
+    # -- resource policies read as identity policies --
+    ParliamentSuppression(
+        "MALFORMED",
+        _TRUST_POLICY,
+        "Role trust policies are resource policies of the role: they name a Principal and "
+        "never a Resource. parliament reads every file as an identity policy.",
+        detail=r"neither Resource nor NotResource",
+    ),
+    ParliamentSuppression(
+        "RESOURCE_STAR",
+        _KEY_POLICY,
+        'In a key policy "Resource": "*" means the key the policy is attached to; AWS '
+        "requires it there (the account's kms:* statement is AWS's default key policy).",
+    ),
+    ParliamentSuppression(
+        "MISMATCHED_TYPE",
+        _BUCKET_POLICY,
+        "parliament's number pattern accepts integers only; AWS documents the TLS "
+        "condition as NumericLessThan s3:TlsVersion 1.2, which is what the bucket policies "
+        "deny below.",
+        detail=r"s3:TlsVersion requires a value of type Numeric",
+    ),
+    ParliamentSuppression(
+        "UNKNOWN_CONDITION_FOR_ACTION",
+        _BUCKET_POLICY,
+        "The outdated-TLS Deny covers s3:*; for the few actions S3 sends without the "
+        "s3:TlsVersion key the condition cannot match and the Deny does not apply, while "
+        "the insecure-transport Deny still covers every action.",
+        detail=r"Unknown condition s3:TlsVersion for action",
+    ),
+    ParliamentSuppression(
+        "MISMATCHED_TYPE",
+        rf"{ENV}/baseline/logs-key/key\.json",
+        "parliament types kms:EncryptionContext:* keys as strings; AWS's CloudWatch Logs "
+        "documentation conditions the log group's encryption context "
+        "(kms:EncryptionContext:aws:logs:arn) with ArnEquals/ArnLike, as this policy does.",
+        detail=r"ArnEquals requires a value of type Arn but given String",
+    ),
+    ParliamentSuppression(
+        "INVALID_ARN",
+        rf"{ENV}/baseline/config-role-policy\.json",
+        "The logs key's ARN is a Terraform reference (the key id exists only once the key "
+        "is created), so the reviewer file shows ${aws_kms_key...arn}, resolved at apply.",
+        detail=r"Does not have 6 parts",
+    ),
+    ParliamentSuppression(
+        "MISMATCHED_TYPE_BUT_USABLE",
+        rf"{ENV}/personas/data-scientist/boundary\.json",
+        "AWS documents iam:PermissionsBoundary with string operators (StringEquals, "
+        "StringNotEquals) and a policy ARN as the value, as the boundary's "
+        "CreatedPrincipalsCarryTheBoundary statement does.",
+        detail=r"StringNotEquals requires a value of type String but given Arn",
+    ),
+    ParliamentSuppression(
+        "RESOURCE_MISMATCH",
+        rf"{ENV}/data-access/bucket/policy\.json",
+        "AWS's documented destination bucket policy for cross-account replication grants "
+        "s3:List* on the bucket; the list actions parliament names do not act on a bucket, "
+        "so in a bucket policy they grant nothing.",
+        detail=r"s3:List",
+    ),
+    ParliamentSuppression(
+        "RESOURCE_MISMATCH",
+        r"organization/people-policy\.json",
+        "The role ARN ends in the policy variable ${aws:PrincipalTag/ndap:persona}; "
+        "parliament splits ARNs on ':' and miscounts the variable's colon, the ARN is a "
+        "valid role ARN pattern once the variable is substituted.",
+        detail=r"sts:AssumeRole",
+    ),
+    # -- identity policies: the persona matrix --
+    ParliamentSuppression(
+        "RESOURCE_STAR",
+        r"env-(acc|prd)/personas/(ml-engineer|platform-engineer)/access\.json",
+        "Read-only personas in acc and prd read across the account by design (every "
+        "service's Describe/Get/List/Search/View actions on every resource), and decrypt "
+        "only through S3 in the home region; secrets and parameters stay denied.",
+    ),
+    ParliamentSuppression(
+        "RESOURCE_STAR",
+        rf"{ENV}/personas/security-auditor/access\.json",
+        "The security auditor reads the security configuration of every resource in the "
+        "account (bucket settings included); naming every ARN would be the same grant.",
+    ),
+)
