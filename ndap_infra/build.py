@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ndap_infra.checks.access_proof import Cell, ControlResult
 
 STACK_ORDER_FILE = "ndap-stacks.json"
+KEPT_REVIEWER_FILES = ("LINT.md",)  # written by `ndap lint`, which needs the linters
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,12 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
 def write_reviewer_files(
     synthesis: Synthesis, proof: AccessProof, policies_dir: Path
 ) -> dict[str, str]:
+    """Replace the reviewer files; the lint report (written by ``ndap lint``) is kept."""
     files = reviewer_files(synthesis, proof)
-    replace_directory(policies_dir, lambda staging: write_files(staging, files))
+    kept = {
+        name: (policies_dir / name).read_text()
+        for name in KEPT_REVIEWER_FILES
+        if (policies_dir / name).is_file()
+    }
+    replace_directory(policies_dir, lambda staging: write_files(staging, {**files, **kept}))
     return files

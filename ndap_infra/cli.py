@@ -24,6 +24,7 @@ EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_CONFIG = Path("examples/reference.yaml")
 DEFAULT_OUT = Path("cdktf.out")
 DEFAULT_POLICIES = Path("policies")
+LINT_FILE = "LINT.md"
 WORK_DIR = Path(os.environ.get("NDAP_WORK_DIR", ".ndap"))
 
 app = typer.Typer(
@@ -254,6 +255,43 @@ def _check_parity(loaded: NdapConfig, out: Path) -> None:
 
 
 @app.command()
+def lint(out: OutOption = DEFAULT_OUT, policies: PoliciesOption = DEFAULT_POLICIES) -> None:
+    """Policy-as-code gates: checkov over the synthesized stacks and parliament over the
+    policy files, with the project's reasoned suppressions; writes policies/LINT.md."""
+    _lint(out, policies)
+
+
+def _lint(out: Path, policies: Path) -> None:
+    from ndap_infra.checks.checkov_gate import run_checkov
+    from ndap_infra.checks.lint_report import render_lint_report
+    from ndap_infra.checks.parliament_gate import run_parliament
+    from ndap_infra.checks.tools import GateError
+
+    synthesis = _synthesis(out)
+    try:
+        with console.status("checkov and parliament..."):
+            checkov = run_checkov(synthesis.stacks)
+            parliament = run_parliament(policies)
+    except GateError as error:
+        errors.print(str(error), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    (policies / LINT_FILE).write_text(render_lint_report(checkov, parliament))
+    for name, report in (("checkov", checkov), ("parliament", parliament)):
+        state = "passes" if report.ok else "FAILS"
+        console.print(
+            f"{name}: {state} ({len(report.failures)} unsuppressed, "
+            f"{len(report.suppressed)} suppressed with reasons, {len(report.stale)} stale "
+            f"suppressions) [{report.seconds:.1f}s]",
+            markup=False,
+        )
+        for finding in report.failures:
+            console.print(f"  - {finding}", markup=False)
+    console.print(f"Wrote {policies / LINT_FILE}", markup=False)
+    if not (checkov.ok and parliament.ok):
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@app.command()
 def build(
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = DEFAULT_OUT,
@@ -268,6 +306,7 @@ def build(
 
     if not prove_access(loaded, _synthesis(out)).ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
+    _lint(out, policies)
     _validate_synthesized(out)
 
 
@@ -321,3 +360,6 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+import ndap_infra.cli_deploy  # noqa: E402, F401  (adds deploy, destroy, probe, emulator)

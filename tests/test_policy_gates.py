@@ -322,3 +322,12 @@ def test_lint_report_is_deterministic_and_lists_todos(
     assert all(s.reason in text for s in every if TODO in s.reason), "open TODOs are listed"
     assert CHECKOV_SUPPRESSIONS[0].reason in text, "suppressions appear with their reason"
     assert "passes" in text and "**fails**" not in text
+
+
+def test_committed_lint_report_is_current(
+    checkov_report: CheckovReport, parliament_report: ParliamentReport
+) -> None:
+    committed = (ROOT / "policies" / "LINT.md").read_text()
+    assert committed == render_lint_report(checkov_report, parliament_report), (
+        "policies/LINT.md is stale: run `make build` (or `ndap lint`) and commit it"
+    )

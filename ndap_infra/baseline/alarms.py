@@ -102,11 +102,20 @@ BASELINE_CHANGES = AlarmSpec(
     baseline_changes_pattern(),
 )
 
+BREAK_GLASS_USE = AlarmSpec(
+    "break-glass-use",
+    "The break-glass role was assumed (or its Identity Center permission set used): every "
+    "use is an incident to review.",
+    '{ ($.eventName = "AssumeRole" || $.eventName = "AssumeRoleWithSAML") '
+    '&& ($.requestParameters.roleArn = "*break-glass*") }',
+)
+
 BASELINE_ALARMS: tuple[AlarmSpec, ...] = (
     ROOT_ACCOUNT_USE,
     UNAUTHORIZED_API_CALLS,
     CONSOLE_SIGN_IN_WITHOUT_MFA,
     IAM_POLICY_CHANGES,
     BASELINE_CHANGES,
+    BREAK_GLASS_USE,
 )
 """Every alarm of the baseline, in a stable order (construct ids derive from the names)."""
