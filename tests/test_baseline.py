@@ -258,8 +258,10 @@ def test_alarm_table_covers_cis_and_baseline_changes() -> None:
         "console-sign-in-without-mfa",
         "iam-policy-changes",
         "control-changes",
+        "break-glass-use",
     ]
     assert len(set(names)) == len(names)
+    assert "*break-glass*" in alarms.BREAK_GLASS_USE.filter_pattern
     assert '$.userIdentity.type = "Root"' in alarms.ROOT_ACCOUNT_USE.filter_pattern
     assert "AccessDenied*" in alarms.UNAUTHORIZED_API_CALLS.filter_pattern
     assert '$.additionalEventData.MFAUsed != "Yes"' in (
