@@ -7,6 +7,7 @@ section of the same file has structural errors: one run reports everything.
 
 from __future__ import annotations
 
+import fnmatch
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -354,3 +355,43 @@ def identity_center_is_configured(config: NdapConfig) -> Iterator[ConfigIssue]:
                 ("identity", "identity_center", "groups", persona.value),
                 f"{persona.value} has access in some environment: add its Identity Center group id",
             )
+
+
+@rule("ml_projects")
+def pipelines_follow_the_git_flow(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for index, project in enumerate(config.ml_projects):
+        pipeline = project.pipeline
+        base = ("ml_projects", index, "pipeline")
+        if pipeline.develop_branch == pipeline.main_branch:
+            yield ConfigIssue(
+                (*base, "main_branch"),
+                "must differ from develop_branch: develop deploys to dev, main to prd",
+                pipeline.main_branch,
+                True,
+            )
+        if not pipeline.prd_approval:
+            yield ConfigIssue(
+                (*base, "prd_approval"),
+                f"{INVARIANT_5}: a deployment to prd always waits for a manual approval; "
+                "remove 'prd_approval: false'",
+                False,
+                True,
+            )
+        if pipeline.reuse_acc_artifacts and not pipeline.digest_check:
+            yield ConfigIssue(
+                (*base, "digest_check"),
+                "reusing acc's artifacts in prd needs the digest check (prd must deploy "
+                "exactly what acc verified): set digest_check: true or reuse_acc_artifacts: "
+                "false",
+                False,
+                True,
+            )
+        for branch in (pipeline.develop_branch, pipeline.main_branch):
+            if fnmatch.fnmatchcase(branch, pipeline.release_tag_pattern):
+                yield ConfigIssue(
+                    (*base, "release_tag_pattern"),
+                    f"also matches the branch name {branch!r}: tag and branch triggers would "
+                    "overlap; use a pattern such as 'v*'",
+                    pipeline.release_tag_pattern,
+                    True,
+                )

@@ -278,6 +278,45 @@ class RetrainingConfig(StrictModel):
     threshold: float | None = Field(default=None, description="drift only: alarm threshold.")
 
 
+GlobPattern = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class PathRulesConfig(StrictModel):
+    """Which paths of the project's repository hold what (git-style globs: ``**`` crosses
+    directories). The change classifier maps every changed path to these kinds; a path
+    no rule matches means "run everything"."""
+
+    training: tuple[GlobPattern, ...] = ("src/training/**", "training/**")
+    features: tuple[GlobPattern, ...] = ("features/**",)
+    data_config: tuple[GlobPattern, ...] = ("config/**", "params.yaml", "data.yaml")
+    serving: tuple[GlobPattern, ...] = ("src/serving/**", "serving/**")
+    orchestration: tuple[GlobPattern, ...] = ("pipeline.yaml", "pipelines/**")
+    tests: tuple[GlobPattern, ...] = ("tests/**",)
+    docs: tuple[GlobPattern, ...] = ("docs/**", "*.md", "LICENSE")
+
+
+class PipelineConfig(StrictModel):
+    """How the project's code moves along the git flow (develop > dev, release tag > acc,
+    main + release tag > approval > prd)."""
+
+    develop_branch: Annotated[str, StringConstraints(min_length=1)] = "develop"
+    main_branch: Annotated[str, StringConstraints(min_length=1)] = "main"
+    release_tag_pattern: Annotated[str, StringConstraints(min_length=1)] = Field(
+        default="v*", description="Tags that release to acc (from develop) and prd (from main)."
+    )
+    prd_approval: bool = Field(
+        default=True, description="A manual approval gates prd. It cannot be switched off."
+    )
+    reuse_acc_artifacts: bool = Field(
+        default=True,
+        description="prd deploys exactly the artifacts acc verified instead of retraining.",
+    )
+    digest_check: bool = Field(
+        default=True,
+        description="Reused artifacts are checked by digest; required when reusing.",
+    )
+
+
 class MlProjectConfig(StrictModel):
     """One ML project: its pipeline, its deployed kind, its retraining."""
 
@@ -291,6 +330,8 @@ class MlProjectConfig(StrictModel):
     retraining: RetrainingConfig = Field(
         default_factory=lambda: RetrainingConfig(strategy=RetrainingStrategy.AD_HOC)
     )
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    paths: PathRulesConfig = Field(default_factory=PathRulesConfig)
 
 
 class DeployTarget(StrEnum):
