@@ -361,5 +361,3 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
 
-
-import ndap_infra.cli_deploy  # noqa: E402, F401  (adds deploy, destroy, probe, emulator)
