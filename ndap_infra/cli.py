@@ -360,4 +360,3 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-
