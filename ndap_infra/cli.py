@@ -360,3 +360,8 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+from ndap_infra.cli_changes import changes  # noqa: E402
+
+app.command("changes")(changes)

@@ -1,0 +1,186 @@
+"""The model fingerprint of a revision: what the model is built from, as one digest.
+
+``fingerprint = sha256`` over, in a fixed order,
+
+- every file of the revision whose kinds include one that can change the model
+  (``MODEL_KINDS``: training, features, data_config, orchestration, and unclassified files,
+  since nothing says they cannot): its path, git mode, object type and the sha256 of its
+  content (git blobs read with ``git ls-tree -r`` and ``git cat-file --batch``; a
+  submodule counts by its pinned commit id). Content-identical means identical bytes: a
+  whitespace edit changes the fingerprint, so does a rename, so does a mode change;
+- the data snapshot ids found in data_config files: a top-level ``snapshot_id`` of a
+  YAML/JSON file (e.g. ``data.yaml``), the ``outs[].md5`` of a DVC pointer (``*.dvc``);
+- the hyperparameters of data_config files named ``params``, ``parameters`` or
+  ``hyperparameters`` (``.yaml``, ``.yml``, ``.json``), as canonical JSON.
+
+The last two are already inside the file contents; they are named explicitly so that the
+plan can say *which* snapshot or hyperparameter changed. Orchestration and unclassified
+files are in the fingerprint (the brief's minimum is training, features and data_config)
+because the path rules retrain on them: an equal fingerprint then proves that nothing a
+rule says can affect the model differs, so reusing the registered model is safe.
+
+Per-kind component digests (same file records, one kind each) tell the plan whether, for
+example, the feature definitions differ between two revisions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from ndap_infra.changes.classify import MODEL_KINDS, Kind, PathRules, sorted_kinds
+from ndap_infra.changes.git import Repository, TreeEntry
+
+FINGERPRINT_VERSION = "ndap-model-fingerprint/1"
+PARAMS_STEMS = frozenset({"params", "parameters", "hyperparameters"})
+STRUCTURED_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The model fingerprint of one commit and what went into it."""
+
+    commit: str
+    digest: str
+    components: Mapping[Kind, str]
+    files: int
+    snapshot_ids: Mapping[str, str]
+    hyperparameters: Mapping[str, str]
+    """Flattened ``path:key.sub`` -> canonical JSON value."""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _load_structured(path: str, content: bytes) -> Any:
+    """Parse a YAML, JSON or DVC file; None if it is not readable as such."""
+    try:
+        text = content.decode("utf-8")
+        if path.endswith(".json"):
+            return json.loads(text)
+        return YAML(typ="safe", pure=True).load(text)
+    except (UnicodeDecodeError, ValueError, YAMLError):
+        return None
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _flatten(prefix: str, value: Any, into: dict[str, str]) -> None:
+    if isinstance(value, Mapping) and value:
+        for key, item in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), item, into)
+    else:
+        into[prefix] = _canonical(value)
+
+
+def snapshot_id(path: str, document: Any) -> str | None:
+    """The data snapshot a data_config file pins, if it names one."""
+    if path.endswith(".dvc") and isinstance(document, Mapping):
+        outs = document.get("outs")
+        if isinstance(outs, list):
+            ids = [f"md5:{out['md5']}" for out in outs if isinstance(out, Mapping) and "md5" in out]
+            return ",".join(ids) or None
+        return None
+    if isinstance(document, Mapping) and "snapshot_id" in document:
+        return str(document["snapshot_id"])
+    return None
+
+
+def _is_params_file(path: str) -> bool:
+    pure = PurePosixPath(path)
+    return pure.stem in PARAMS_STEMS and pure.suffix in STRUCTURED_SUFFIXES
+
+
+def _reads_structure(path: str) -> bool:
+    return PurePosixPath(path).suffix in STRUCTURED_SUFFIXES | {".dvc"}
+
+
+class Fingerprinter:
+    """Computes fingerprints of several commits of one repository, reading each distinct
+    blob once."""
+
+    def __init__(self, repository: Repository, rules: PathRules) -> None:
+        self.repository = repository
+        self.rules = rules
+        self._content_digests: dict[str, str] = {}
+        self._cache: dict[str, Fingerprint] = {}
+
+    def of(self, commit: str) -> Fingerprint:
+        if commit not in self._cache:
+            self._cache[commit] = self._compute(commit)
+        return self._cache[commit]
+
+    def _compute(self, commit: str) -> Fingerprint:
+        selected: list[tuple[TreeEntry, frozenset[Kind]]] = []
+        for entry in self.repository.tree(commit):
+            kinds = self.rules.classify(entry.path) & MODEL_KINDS
+            if kinds:
+                selected.append((entry, kinds))
+
+        def is_structured(entry: TreeEntry, kinds: frozenset[Kind]) -> bool:
+            return (
+                Kind.DATA_CONFIG in kinds and entry.type == "blob" and _reads_structure(entry.path)
+            )
+
+        structured = {entry.object for entry, kinds in selected if is_structured(entry, kinds)}
+        wanted = [
+            entry.object
+            for entry, _ in selected
+            if entry.type == "blob"
+            and (entry.object not in self._content_digests or entry.object in structured)
+        ]
+        contents: dict[str, bytes] = {}
+        for object_id, content in self.repository.read_blobs(dict.fromkeys(wanted)):
+            self._content_digests[object_id] = _sha256(content)
+            if object_id in structured:
+                contents[object_id] = content
+
+        records: dict[Kind, list[bytes]] = {kind: [] for kind in sorted_kinds(MODEL_KINDS)}
+        snapshots: dict[str, str] = {}
+        hyperparameters: dict[str, str] = {}
+        for entry, kinds in sorted(selected, key=lambda item: item[0].path):
+            digest = self._content_digests[entry.object] if entry.type == "blob" else entry.object
+            record = b"\0".join(
+                part.encode("utf-8", "surrogateescape")
+                for part in (entry.mode, entry.type, digest, entry.path)
+            )
+            for kind in kinds:
+                records[kind].append(record)
+            if not is_structured(entry, kinds):
+                continue
+            document = _load_structured(entry.path, contents[entry.object])
+            snapshot = snapshot_id(entry.path, document)
+            if snapshot is not None:
+                snapshots[entry.path] = snapshot
+            if _is_params_file(entry.path) and document is not None:
+                flat: dict[str, str] = {}
+                _flatten("", document, flat)
+                hyperparameters.update({f"{entry.path}:{k}": v for k, v in flat.items()})
+
+        components = {
+            kind: _sha256(b"\0\0".join([FINGERPRINT_VERSION.encode(), kind.encode(), *items]))
+            for kind, items in records.items()
+        }
+        whole = hashlib.sha256(FINGERPRINT_VERSION.encode() + b"\n")
+        for kind, component in components.items():
+            whole.update(f"component {kind} {component}\n".encode())
+        whole.update(f"snapshots {_canonical(snapshots)}\n".encode())
+        whole.update(f"hyperparameters {_canonical(hyperparameters)}\n".encode())
+        return Fingerprint(
+            commit=commit,
+            digest=f"sha256:{whole.hexdigest()}",
+            components=components,
+            files=len(selected),
+            snapshot_ids=snapshots,
+            hyperparameters=hyperparameters,
+        )

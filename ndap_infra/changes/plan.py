@@ -1,0 +1,350 @@
+"""From changed paths and fingerprints to a plan: which pipeline stages run, and why.
+
+Rules (each stage lists the paths and facts that made it run, or why it is skipped):
+
+- any unclassified path runs **every** stage (nothing says it cannot matter), except that
+  retrain and register still reuse a model whose fingerprint equals head's (unclassified
+  files are inside the fingerprint, so that reuse is safe);
+- ``unit_tests`` and ``integration_tests`` run on any change (docs and tests included) and
+  whenever something else runs; a docs/tests-only change runs the tests and nothing else;
+- ``feature_pipeline``: features paths, or feature definitions that differ from base's;
+- ``retrain`` and ``register_model``: training, features, data_config or orchestration
+  paths (orchestration may change how the model is built), or a model fingerprint that
+  differs from base's. Skipped only when the head's fingerprint equals the base's ("model
+  fingerprint unchanged: reuse registered model <fingerprint>") or is one the caller says
+  the registry holds (``registered``). Never skipped when the fingerprint changed and no
+  registered model has it;
+- ``redeploy_serving``: serving paths, a newly trained model, or a reused model that is not
+  the one base serves;
+- ``deploy_orchestration``: orchestration paths, or orchestration files that differ from
+  base's.
+
+Which revisions are compared: the changed paths are ``git diff`` from the merge base of
+base and head to head (``base...head``: what head's line of work changed, as a pull request
+shows it; for the usual push, base is an ancestor of head and this is plain ``base..head``;
+after criss-cross merges, the union over every merge base). The fingerprints are of base
+itself and of head: base is the revision whose model is registered and deployed. When
+base has moved on since the merge base (a branch behind main), the fingerprint notices
+what the diff cannot, and retrains.
+
+When does the fingerprint skip a retrain the paths asked for? Every file a retraining rule
+looks at is inside the fingerprint, so on a straight line of history (base an ancestor of
+head) "fingerprint unchanged" and "no model path in the diff" are the same fact, and a
+change reverted inside ``base..head`` leaves no diff at all. The fingerprint decides when
+the diff and the registered model disagree: a branch that carries (or reverts) exactly what
+base already has, and, with ``registered``, a push that reverts to content whose model the
+registry still holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from ndap_infra.changes.classify import MODEL_KINDS, Kind, PathRules, sorted_kinds
+from ndap_infra.changes.fingerprint import Fingerprint, Fingerprinter
+from ndap_infra.changes.git import DiffEntry, Repository
+from ndap_infra.config.model import PathRulesConfig
+
+
+class Stage(StrEnum):
+    UNIT_TESTS = "unit_tests"
+    INTEGRATION_TESTS = "integration_tests"
+    FEATURE_PIPELINE = "feature_pipeline"
+    RETRAIN = "retrain"
+    REGISTER_MODEL = "register_model"
+    REDEPLOY_SERVING = "redeploy_serving"
+    DEPLOY_ORCHESTRATION = "deploy_orchestration"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed path. A rename counts for its old and its new path (``kinds`` is the
+    union); a copy counts for its new path only (its source is unchanged)."""
+
+    path: str
+    status: str
+    kinds: tuple[Kind, ...]
+    old_path: str | None = None
+    score: int | None = None
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return (self.old_path, self.path) if self.status == "R" and self.old_path else (self.path,)
+
+    def label(self) -> str:
+        if self.old_path is None:
+            return self.path
+        if self.status == "C":
+            return f"{self.path} (copy of {self.old_path})"
+        return f"{self.old_path} -> {self.path}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    run: bool
+    reasons: tuple[str, ...]
+    paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    repository: str
+    base_revision: str
+    head_revision: str
+    base: str
+    head: str
+    merge_bases: tuple[str, ...]
+    base_fingerprint: Fingerprint
+    head_fingerprint: Fingerprint
+    reused_model: str | None
+    changes: tuple[Change, ...]
+    stages: Mapping[Stage, Decision]
+    summary: str
+
+    @property
+    def fingerprint_changed(self) -> bool:
+        return self.base_fingerprint.digest != self.head_fingerprint.digest
+
+
+def classify_changes(entries: Iterable[DiffEntry], rules: PathRules) -> tuple[Change, ...]:
+    """Each diff record with its kinds; duplicates (several merge bases) merged."""
+    merged: dict[tuple[str, str, str | None], Change] = {}
+    for entry in entries:
+        kinds = rules.classify(entry.path)
+        if entry.status == "R" and entry.old_path is not None:
+            kinds |= rules.classify(entry.old_path)
+        key = (entry.status, entry.path, entry.old_path)
+        if key not in merged:
+            merged[key] = Change(
+                entry.path, entry.status, sorted_kinds(kinds), entry.old_path, entry.score
+            )
+    return tuple(sorted(merged.values(), key=lambda c: (c.path, c.status, c.old_path or "")))
+
+
+def _short(digest: str) -> str:
+    return digest.removeprefix("sha256:")[:12]
+
+
+def _by_kind(changes: Iterable[Change], kinds: Collection[Kind]) -> dict[Kind, list[str]]:
+    grouped: dict[Kind, list[str]] = {}
+    for change in changes:
+        for kind in change.kinds:
+            if kind in kinds:
+                grouped.setdefault(kind, []).append(change.label())
+    return {kind: grouped[kind] for kind in Kind if kind in grouped}
+
+
+REASON_PATHS = 5
+"""Paths named in one reason; the stage's ``paths`` lists them all."""
+
+
+def _some(paths: list[str]) -> str:
+    named = ", ".join(paths[:REASON_PATHS])
+    rest = len(paths) - REASON_PATHS
+    return f"{named} and {rest} more" if rest > 0 else named
+
+
+def _path_reasons(grouped: Mapping[Kind, list[str]]) -> list[str]:
+    reasons = []
+    for kind, paths in grouped.items():
+        if kind is Kind.UNCLASSIFIED:
+            reasons.append(f"unclassified (no path rule matches: run everything): {_some(paths)}")
+        else:
+            reasons.append(f"{kind} changed: {_some(paths)}")
+    return reasons
+
+
+def _paths(changes: Iterable[Change], kinds: Collection[Kind]) -> tuple[str, ...]:
+    found = dict.fromkeys(
+        path for c in changes if any(k in kinds for k in c.kinds) for path in c.paths
+    )
+    return tuple(found)
+
+
+def _hyperparameter_changes(base: Fingerprint, head: Fingerprint) -> list[str]:
+    keys = set(base.hyperparameters) | set(head.hyperparameters)
+    return sorted(k for k in keys if base.hyperparameters.get(k) != head.hyperparameters.get(k))
+
+
+def _snapshot_changes(base: Fingerprint, head: Fingerprint) -> list[str]:
+    paths = sorted(set(base.snapshot_ids) | set(head.snapshot_ids))
+    return [
+        f"{p}: {base.snapshot_ids.get(p, 'none')} -> {head.snapshot_ids.get(p, 'none')}"
+        for p in paths
+        if base.snapshot_ids.get(p) != head.snapshot_ids.get(p)
+    ]
+
+
+def decide(
+    changes: tuple[Change, ...],
+    base: Fingerprint,
+    head: Fingerprint,
+    registered: Collection[str] = (),
+) -> tuple[dict[Stage, Decision], str | None]:
+    """The decision for every stage, and the fingerprint of a reused model (if any)."""
+    stages: dict[Stage, Decision] = {}
+    every = frozenset(Kind)
+    known = {f if f.startswith("sha256:") else f"sha256:{f}" for f in registered}
+
+    # Features: paths, or feature definitions that differ from base's.
+    feature_kinds = {Kind.FEATURES, Kind.UNCLASSIFIED}
+    grouped = _by_kind(changes, feature_kinds)
+    reasons = _path_reasons(grouped)
+    features_differ = base.components[Kind.FEATURES] != head.components[Kind.FEATURES]
+    if features_differ and Kind.FEATURES not in grouped:
+        reasons.append("feature definitions differ from base's (base has changes head lacks)")
+    stages[Stage.FEATURE_PIPELINE] = Decision(
+        bool(reasons),
+        tuple(reasons or ["no features path changed"]),
+        _paths(changes, feature_kinds),
+    )
+
+    # Retrain and register: path rules, then the fingerprint.
+    grouped = _by_kind(changes, MODEL_KINDS)
+    model_paths = _paths(changes, MODEL_KINDS)
+    reused: str | None = None
+    if head.digest == base.digest:
+        if grouped:
+            reused = head.digest
+            retrain = Decision(
+                False,
+                (
+                    f"model fingerprint unchanged: reuse registered model {head.digest}",
+                    *_path_reasons(grouped),
+                ),
+                model_paths,
+            )
+        else:
+            retrain = Decision(
+                False,
+                ("no training, features, data_config, orchestration or unclassified path changed",),
+            )
+    elif head.digest in known:
+        reused = head.digest
+        retrain = Decision(
+            False,
+            (
+                f"model fingerprint {head.digest} is already registered: reuse registered model "
+                f"{head.digest}",
+                *_path_reasons(grouped),
+            ),
+            model_paths,
+        )
+    else:
+        reasons = _path_reasons(grouped)
+        if not grouped:
+            reasons.append("model inputs differ from base's (base has changes head lacks)")
+        reasons.append(f"model fingerprint changed: {_short(base.digest)} -> {_short(head.digest)}")
+        snapshots = _snapshot_changes(base, head)
+        if snapshots:
+            reasons.append("data snapshot changed: " + "; ".join(snapshots))
+        hyperparameters = _hyperparameter_changes(base, head)
+        if hyperparameters:
+            reasons.append("hyperparameters changed: " + ", ".join(hyperparameters))
+        retrain = Decision(True, tuple(reasons), model_paths)
+    stages[Stage.RETRAIN] = retrain
+    register_reasons = (
+        ("the retrained model is registered under its fingerprint " + head.digest,)
+        if retrain.run
+        else retrain.reasons
+    )
+    stages[Stage.REGISTER_MODEL] = Decision(retrain.run, register_reasons, retrain.paths)
+
+    # Serving: its own paths, or a model other than the one base serves.
+    serving_kinds = {Kind.SERVING, Kind.UNCLASSIFIED}
+    reasons = _path_reasons(_by_kind(changes, serving_kinds))
+    if retrain.run:
+        reasons.append("a new model is trained: serve it")
+    elif reused is not None and reused != base.digest:
+        reasons.append(f"serve the reused registered model {reused} (base serves another)")
+    stages[Stage.REDEPLOY_SERVING] = Decision(
+        bool(reasons),
+        tuple(reasons or ["no serving path changed and the model is the same"]),
+        _paths(changes, serving_kinds),
+    )
+
+    # Orchestration: paths, or orchestration files that differ from base's.
+    orchestration_kinds = {Kind.ORCHESTRATION, Kind.UNCLASSIFIED}
+    grouped = _by_kind(changes, orchestration_kinds)
+    reasons = _path_reasons(grouped)
+    if (
+        base.components[Kind.ORCHESTRATION] != head.components[Kind.ORCHESTRATION]
+        and Kind.ORCHESTRATION not in grouped
+    ):
+        reasons.append("orchestration files differ from base's (base has changes head lacks)")
+    stages[Stage.DEPLOY_ORCHESTRATION] = Decision(
+        bool(reasons),
+        tuple(reasons or ["no orchestration path changed"]),
+        _paths(changes, orchestration_kinds),
+    )
+
+    # Tests: any change at all, and before anything that deploys.
+    grouped = _by_kind(changes, every)
+    reasons = _path_reasons(grouped)
+    if not reasons and any(d.run for d in stages.values()):
+        reasons.append("something is deployed: test it first")
+    tests = Decision(bool(reasons), tuple(reasons or ["nothing changed"]), _paths(changes, every))
+    ordered = {Stage.UNIT_TESTS: tests, Stage.INTEGRATION_TESTS: tests}
+    ordered.update((stage, stages[stage]) for stage in Stage if stage in stages)
+    return ordered, reused
+
+
+def summarize(
+    changes: tuple[Change, ...], stages: Mapping[Stage, Decision], reused: str | None
+) -> str:
+    if not changes and not any(d.run for d in stages.values()):
+        return "no changes: nothing to run"
+    counts: dict[Kind, int] = {}
+    for change in changes:
+        for kind in change.kinds:
+            counts[kind] = counts.get(kind, 0) + 1
+    kinds = ", ".join(f"{kind} {counts[kind]}" for kind in Kind if kind in counts)
+    run = [str(s) for s, d in stages.items() if d.run]
+    skip = [str(s) for s, d in stages.items() if not d.run]
+    text = f"{len(changes)} changed paths ({kinds or 'none'}); run: {', '.join(run) or 'nothing'}"
+    if skip:
+        text += f"; skip: {', '.join(skip)}"
+    if reused is not None:
+        text += f"; reuse registered model {reused}"
+    return text
+
+
+def plan_changes(
+    repository: Path,
+    base: str,
+    head: str,
+    rules: PathRulesConfig | None = None,
+    registered: Collection[str] = (),
+) -> Plan:
+    """Classify what changed between two revisions of a project repository and decide
+    every stage. ``rules`` defaults to ``PathRulesConfig()``; ``registered`` holds the
+    fingerprints of models the registry already has. Raises ChangesError on bad input
+    (not a repository, unknown revision, unrelated histories) and GlobError on a pattern
+    that cannot be matched as git does."""
+    compiled = PathRules.from_config(rules or PathRulesConfig())
+    repo = Repository.open(repository)
+    base_commit = repo.resolve(base, "base")
+    head_commit = repo.resolve(head, "head")
+    merge_bases = repo.merge_bases(base_commit, head_commit)
+    entries = [entry for mb in merge_bases for entry in repo.diff(mb, head_commit)]
+    changes = classify_changes(entries, compiled)
+    fingerprints = Fingerprinter(repo, compiled)
+    base_fp, head_fp = fingerprints.of(base_commit), fingerprints.of(head_commit)
+    stages, reused = decide(changes, base_fp, head_fp, registered)
+    return Plan(
+        repository=str(repository),
+        base_revision=base,
+        head_revision=head,
+        base=base_commit,
+        head=head_commit,
+        merge_bases=merge_bases,
+        base_fingerprint=base_fp,
+        head_fingerprint=head_fp,
+        reused_model=reused,
+        changes=changes,
+        stages=stages,
+        summary=summarize(changes, stages, reused),
+    )
