@@ -365,3 +365,7 @@ def main() -> None:
 from ndap_infra.cli_changes import changes  # noqa: E402
 
 app.command("changes")(changes)
+
+from ndap_infra.cli_review import review  # noqa: E402
+
+app.command("review")(review)

@@ -1,0 +1,79 @@
+"""The security review pack: decisions and policies of a change against a git revision."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def make_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "policies", repo / "policies")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", ".")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "base")
+    git(repo, "tag", "v1.0.0")
+    return repo
+
+
+def run_review(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ndap_infra",
+            "review",
+            "--repo",
+            str(repo),
+            "--policies",
+            str(repo / "policies"),
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_unchanged_tree_reports_no_change(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    result = run_review(repo, "--base", "v1.0.0")
+    assert result.returncode == 0, result.stderr
+    assert "access decisions changed: **0**" in result.stdout
+    assert "No policy document changed." in result.stdout
+
+
+def test_a_gained_permission_and_a_changed_policy_are_named(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    access = repo / "policies" / "ACCESS.md"
+    text = access.read_text()
+    section = text.index("### platform-engineer")
+    row = text.index("| write-production-data |", section)
+    end = text.index("\n", row)
+    cells = text[row:end].split("|")
+    cells[4] = " yes "  # the acc column of this persona's table
+    access.write_text(text[:row] + "|".join(cells) + text[end:])
+    scp = repo / "policies" / "organization" / "guardrails" / "acme-ml-protect-baseline.json"
+    scp.write_text(scp.read_text().replace('"Deny"', '"Allow"', 1))
+    out = tmp_path / "review.md"
+    result = run_review(repo, "--base", "v1.0.0", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    report = out.read_text()
+    assert "**platform-engineer gained `write-production-data` in acc** (- -> yes)" in report
+    assert "### organization/guardrails/acme-ml-protect-baseline.json (changed)" in report
+    assert '-      "Effect": "Deny",' in report and '+      "Effect": "Allow",' in report
+
+
+def test_unknown_revision_is_bad_input(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    result = run_review(repo, "--base", "v9.9.9")
+    assert result.returncode == 2
+    assert "revision 'v9.9.9' does not exist" in result.stderr
