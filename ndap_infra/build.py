@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from ndap_infra.checks.access_proof import Cell, ControlResult
 
 STACK_ORDER_FILE = "ndap-stacks.json"
-KEPT_REVIEWER_FILES = ("LINT.md",)  # written by `ndap lint`, which needs the linters
+KEPT_REVIEWER_FILES = ("LINT.md",)
+DIAGRAM_SVG = "platform.svg"
+DIAGRAM_PNG = "platform.png"  # rendered from the SVG; checked by rendering, not bytes
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
     from ndap_infra.checks.parity import guardrail_attachments
     from ndap_infra.review.access_report import render_access_report
     from ndap_infra.review.baseline_report import render_baseline_report
+    from ndap_infra.review.diagram import render_svg
 
     stacks = synthesis.stack_json()
     files = policy_files(stacks)
@@ -109,6 +112,7 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
             for env, names in guardrail_attachments(stacks["organization"]).items()
         },
     )
+    files[DIAGRAM_SVG] = render_svg(proof.model.config)
     files["ACCESS.md"] = render_access_report(
         proof.model, proof.cells, proof.controls, list(extract_policies(stacks))
     )
@@ -125,5 +129,13 @@ def write_reviewer_files(
         for name in KEPT_REVIEWER_FILES
         if (policies_dir / name).is_file()
     }
-    replace_directory(policies_dir, lambda staging: write_files(staging, {**files, **kept}))
+    from ndap_infra.review.diagram import render_png
+
+    png = render_png(files[DIAGRAM_SVG])
+
+    def build(staging: Path) -> None:
+        write_files(staging, {**files, **kept})
+        (staging / DIAGRAM_PNG).write_bytes(png)
+
+    replace_directory(policies_dir, build)
     return files
