@@ -20,6 +20,7 @@ from pathlib import Path
 
 ACCESS_FILE = "ACCESS.md"
 INDEX_FILE = "INDEX.md"
+BINARY_SUFFIXES = (".png",)  # the rendered diagram: its SVG source is compared instead
 
 
 class ReviewError(RuntimeError):
@@ -54,6 +55,7 @@ def policies_at(repo: Path, revision: str, policies: Path = Path("policies")) ->
     return {
         path.removeprefix(f"{relative}/"): _git(repo, "show", f"{commit.strip()}:{path}")
         for path in listing.splitlines()
+        if not path.endswith(BINARY_SUFFIXES)
     }
 
 
@@ -63,7 +65,7 @@ def policies_in(directory: Path) -> dict[str, str]:
     return {
         p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
         for p in sorted(directory.rglob("*"))
-        if p.is_file()
+        if p.is_file() and not p.name.endswith(BINARY_SUFFIXES)
     }
 
 
