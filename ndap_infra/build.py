@@ -15,8 +15,11 @@ from ndap_infra.review.policy_files import extract_policies, policy_files
 if TYPE_CHECKING:
     from ndap_infra.checks.access_model import PlatformModel
     from ndap_infra.checks.access_proof import Cell, ControlResult
+    from ndap_infra.checks.pipeline_proof import PipelineProof
 
 STACK_ORDER_FILE = "ndap-stacks.json"
+REPOSITORIES_DIR = "repositories"
+"""Files for each ML project's repository (``<out>/repositories/<project>/...``)."""
 KEPT_REVIEWER_FILES = ("LINT.md",)
 DIAGRAM_SVG = "platform.svg"
 DIAGRAM_PNG = "platform.png"  # rendered from the SVG; checked by rendering, not bytes
@@ -43,10 +46,25 @@ def synthesize(config: NdapConfig, out_dir: Path) -> Synthesis:
     def build(staging: Path) -> None:
         names = synthesize_platform(config, staging)
         (staging / STACK_ORDER_FILE).write_text(json.dumps(names, indent=2) + "\n")
+        write_files(staging / REPOSITORIES_DIR, repository_files(config))
         check_policy_sizes(Synthesis(staging, {n: staging / "stacks" / n for n in names}))
 
     replace_directory(out_dir, build)
     return load_synthesis(out_dir)
+
+
+def repository_files(config: NdapConfig) -> dict[str, str]:
+    """The git-host side of each project's flow (with a tooling account: the pull-request
+    workflow that runs without cloud credentials), by path below ``repositories/``."""
+    from ndap_infra.pipelines.workflows import repository_files as files_of
+
+    if config.tooling_account_id is None:
+        return {}
+    return {
+        f"{project.name}/{path}": text
+        for project in config.ml_projects
+        for path, text in files_of(project).items()
+    }
 
 
 class NotSynthesized(RuntimeError):
@@ -79,24 +97,30 @@ class AccessProof:
     model: PlatformModel
     cells: list[Cell]
     controls: list[ControlResult]
+    pipelines: PipelineProof | None = None
+    """The delivery pipelines' part (with a tooling account)."""
 
     @property
     def ok(self) -> bool:
-        return all(c.ok for c in self.cells) and all(
-            r.denied_with_all_layers for r in self.controls
+        return (
+            all(c.ok for c in self.cells)
+            and all(r.denied_with_all_layers for r in self.controls)
+            and (self.pipelines is None or self.pipelines.ok)
         )
 
 
 def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
     from ndap_infra.checks.access_model import build_model
     from ndap_infra.checks.access_proof import negative_controls, prove
+    from ndap_infra.checks.pipeline_proof import projects, prove_pipelines
 
     model = build_model(config, synthesis.stack_json())
-    return AccessProof(model, prove(model), negative_controls(model))
+    pipelines = prove_pipelines(model) if projects(model) else None
+    return AccessProof(model, prove(model), negative_controls(model), pipelines)
 
 
 def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
-    from ndap_infra.checks.parity import guardrail_attachments
+    from ndap_infra.checks.parity import TOOLING, guardrail_attachments
     from ndap_infra.review.access_report import render_access_report
     from ndap_infra.review.baseline_report import render_baseline_report
     from ndap_infra.review.diagram import render_svg
@@ -104,9 +128,12 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
     stacks = synthesis.stack_json()
     files = policy_files(stacks)
     envs = [e.value for e in proof.model.config.enabled_environments()]
+    columns = {env: stacks[f"env-{env}"] for env in envs}
+    if TOOLING in stacks:
+        columns[TOOLING] = stacks[TOOLING]  # the delivery account carries the same baseline
     files["BASELINE.md"] = render_baseline_report(
-        envs,
-        {env: stacks[f"env-{env}"] for env in envs},
+        list(columns),
+        columns,
         {
             env: sorted(names)
             for env, names in guardrail_attachments(stacks["organization"]).items()
@@ -114,7 +141,7 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
     )
     files[DIAGRAM_SVG] = render_svg(proof.model.config)
     files["ACCESS.md"] = render_access_report(
-        proof.model, proof.cells, proof.controls, list(extract_policies(stacks))
+        proof.model, proof.cells, proof.controls, list(extract_policies(stacks)), proof.pipelines
     )
     return files
 

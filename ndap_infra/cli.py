@@ -118,6 +118,36 @@ def _report_access(proof: AccessProof) -> None:
         )
     for control in proof.controls:
         console.print(control.render(), markup=False)
+    pipelines = proof.pipelines
+    if pipelines is None:
+        return
+    wrong_pipeline = [c for c in pipelines.cells if not c.ok]
+    wrong_trust = [t for t in pipelines.trust if not t.ok]
+    console.print(
+        f"pipelines: {len(pipelines.cells)} decisions and {len(pipelines.trust)} deployer "
+        "trusts evaluated, "
+        + (
+            "all as expected"
+            if not wrong_pipeline and not wrong_trust
+            else f"{len(wrong_pipeline) + len(wrong_trust)} differ from the model"
+        ),
+        markup=False,
+    )
+    for pipeline_cell in wrong_pipeline:
+        console.print(
+            f"  - {pipeline_cell.who} / {pipeline_cell.project} / {pipeline_cell.action}: "
+            f"expected {pipeline_cell.expected}, evaluated {pipeline_cell.allowed} "
+            f"({pipeline_cell.via or 'no principal reached is allowed'})",
+            markup=False,
+        )
+    for trust in wrong_trust:
+        console.print(
+            f"  - {trust.deployer}: assumable by {', '.join(trust.assumers) or 'nobody'}, "
+            f"expected only {trust.expected}",
+            markup=False,
+        )
+    for trust_control in pipelines.controls:
+        console.print(trust_control.render(), markup=False)
 
 
 @app.command()
@@ -248,7 +278,7 @@ def _check_parity(loaded: NdapConfig, out: Path) -> None:
             markup=False,
         )
         raise typer.Exit(EXIT_BAD_INPUT)
-    report = check_platform_parity(stacks, accounts)
+    report = check_platform_parity(stacks, accounts, loaded.tooling_account_id)
     console.print(report.render(), markup=False)
     if not report.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
@@ -362,6 +392,7 @@ def main() -> None:
         sys.exit(130)
 
 
+import ndap_infra.cli_deploy  # noqa: E402, F401  (adds deploy, destroy, probe, emulator)
 from ndap_infra.cli_changes import changes  # noqa: E402
 
 app.command("changes")(changes)

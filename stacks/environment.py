@@ -12,10 +12,12 @@ from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import DatasetBucket, PersonaRoles
 from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
-from ndap_infra.constructs.provider import account_provider
+from ndap_infra.constructs.pipelines import PipelineDeployers
+from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
 from ndap_infra.iam.resource_policies import bucket_policy_tls_only, key_policy_account_administers
 from ndap_infra.naming import bucket_name, kms_alias
+from ndap_infra.pipelines.spec import environment_deployers
 from ndap_infra.tags import platform_tags
 
 
@@ -32,6 +34,7 @@ class EnvironmentStack(TerraformStack):
             region=org.home_region,
             tags=platform_tags(config, env),
             assume_role_arn=account_access_role_arn(account_id, org.account_access_role),
+            target=provider_target(config),
         )
         data_key = ManagedKey(
             self,
@@ -69,3 +72,7 @@ class EnvironmentStack(TerraformStack):
         store = dataset_store(config, env)
         if store is not None:
             DatasetBucket(self, "data-access", store)
+        # The ML projects' pipeline identities here (dev, acc and prd; with a tooling account).
+        deployments = environment_deployers(config, env)
+        if deployments:
+            PipelineDeployers(self, "pipelines", deployments, data_key.arn)

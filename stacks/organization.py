@@ -10,13 +10,14 @@ from ndap_infra.access.personas import permission_sets
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import IdentityCenterAccess
 from ndap_infra.constructs.organization import Guardrails, OrganizationalUnits, OrganizationRoot
-from ndap_infra.constructs.provider import account_provider
+from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.guardrails.catalog import (
     access_guardrails,
     check_attachment_quota,
     organization_guardrails,
 )
 from ndap_infra.naming import organizational_unit
+from ndap_infra.pipelines.names import TOOLING, tooling_unit
 from ndap_infra.resources.aws import IamPolicy
 from ndap_infra.tags import platform_tags
 
@@ -27,15 +28,18 @@ class OrganizationStack(TerraformStack):
     def __init__(self, scope: Construct, id_: str, config: NdapConfig) -> None:
         super().__init__(scope, id_)
         org = config.organization
-        account_provider(self, region=org.home_region, tags=platform_tags(config, None))
+        account_provider(
+            self,
+            region=org.home_region,
+            tags=platform_tags(config, None),
+            target=provider_target(config),
+        )
         root = OrganizationRoot(self, "root", create=org.create_organization)
         units = OrganizationalUnits(
             self,
             "units",
             root_id=root.root_id,
-            units={
-                env: organizational_unit(org.name, env) for env in config.enabled_environments()
-            },
+            units=organization_units(config),
         )
         common, by_environment = organization_guardrails(config), access_guardrails(config)
         check_attachment_quota(common + by_environment)
@@ -65,5 +69,16 @@ class OrganizationStack(TerraformStack):
                 description="Attach to the groups of people; each person carries ndap:persona",
                 policy=people_policy(org.name, org.account_access_role).to_terraform_json(),
             )
-        for env, unit_id in units.unit_ids().items():
-            TerraformOutput(self, f"unit-{env.value}", value=unit_id)
+        for key, unit_id in units.unit_ids().items():
+            TerraformOutput(self, f"unit-{key}", value=unit_id)
+
+
+def organization_units(config: NdapConfig) -> dict[str, str]:
+    """One unit per enabled environment, and the delivery account's when configured."""
+    org = config.organization.name
+    units: dict[str, str] = {
+        env.value: organizational_unit(org, env) for env in config.enabled_environments()
+    }
+    if config.tooling_account_id is not None:
+        units[TOOLING] = tooling_unit(org)
+    return units

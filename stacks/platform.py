@@ -7,15 +7,23 @@ from constructs import Construct
 
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.naming import ORGANIZATION_STACK, environment_stack
+from ndap_infra.pipelines.names import TOOLING
+from ndap_infra.pipelines.spec import tooling_spec
 from stacks.environment import EnvironmentStack
 from stacks.organization import OrganizationStack
+from stacks.tooling import ToolingStack
 
 
 def build_platform(scope: Construct, config: NdapConfig) -> dict[str, TerraformStack]:
-    """The organization stack, then one stack per enabled environment."""
+    """The organization stack, the tooling stack (when a delivery account is configured:
+    the environments' deployer roles trust its build roles, which must exist first), then
+    one stack per enabled environment."""
     stacks: dict[str, TerraformStack] = {
         ORGANIZATION_STACK: OrganizationStack(scope, ORGANIZATION_STACK, config)
     }
+    tooling = tooling_spec(config)
+    if tooling is not None:
+        stacks[TOOLING] = ToolingStack(scope, TOOLING, config, tooling)
     for env in config.enabled_environments():
         name = environment_stack(env)
         stacks[name] = EnvironmentStack(scope, name, config, env)

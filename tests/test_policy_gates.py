@@ -32,7 +32,7 @@ from ndap_infra.checks.suppressions import (
 from ndap_infra.checks.tools import GateError, find_tool
 from tests.conftest import ROOT
 
-EXPECTED_STACKS = ["organization", "env-nonprod", "env-dev", "env-acc", "env-prd"]
+EXPECTED_STACKS = ["organization", "tooling", "env-nonprod", "env-dev", "env-acc", "env-prd"]
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +75,7 @@ def test_checkov_findings_on_storage_are_fixed_not_suppressed(
         ("CKV_AWS_144", "baseline/log-bucket/bucket"),
         ("CKV_AWS_144", "baseline/access-log-bucket/bucket"),
         ("CKV_AWS_145", "baseline/access-log-bucket/bucket"),
+        ("CKV_AWS_144", "pipelines/artifact-bucket/bucket"),  # the tooling artifact store
     }
 
 

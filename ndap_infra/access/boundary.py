@@ -42,7 +42,8 @@ def data_scientist_boundary(
     protected_account_ids: Sequence[str],
     shared_read_resources: Sequence[str] = (),
 ) -> PolicyDocument:
-    """The boundary document. ``protected_account_ids`` are acc and prd;
+    """The boundary document. ``protected_account_ids`` are acc and prd (and the delivery
+    account, when there is one);
     ``shared_read_resources`` the production datasets dev may read directly (only in
     cross-account-read mode; empty by default)."""
     boundary = boundary_policy_arn(org, account_id)

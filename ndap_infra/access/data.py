@@ -25,6 +25,7 @@ from ndap_infra.guardrails.access import SharedRead, lower_environment_denials
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.resource_policies import account_root, bucket_arn, bucket_policy_tls_only
 from ndap_infra.naming import kms_alias
+from ndap_infra.pipelines.names import INTEGRATION_SUBSET
 
 REPLICA_WRITES = (
     "s3:ReplicateObject",
@@ -42,6 +43,9 @@ class ReplicationTarget:
     account_id: str
     bucket: str
     key_alias_arn: str
+    extra_prefixes: tuple[str, ...] = ()
+    """Prefixes replicated to this target only: dev's ``integration-subset`` (with
+    pipelines), the production-data subset the dev pipeline's integration tests read."""
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,17 @@ def dataset_store(config: NdapConfig, env: Environment) -> DatasetStore | None:
     return store
 
 
+def _integration_subset(config: NdapConfig) -> tuple[str, ...]:
+    """With pipelines, dev's replica also receives ``integration-subset/``: a sample of the
+    production datasets that the data owners keep in prd (their sampling job writes it
+    there, next to the data it samples), replicated by the same rules as the datasets, so
+    dev's replica keeps a single writer and the dev pipeline's integration tests read
+    production-like data, read-only."""
+    if config.tooling_account_id is None or not config.ml_projects:
+        return ()
+    return (INTEGRATION_SUBSET,)
+
+
 def _with_replication(config: NdapConfig, store: DatasetStore) -> DatasetStore:
     org = config.organization.name
     region = config.organization.home_region
@@ -234,6 +249,7 @@ def _with_replication(config: NdapConfig, store: DatasetStore) -> DatasetStore:
             config.account_id(env),
             dataset_bucket_name(org, env, config.account_id(env)),
             f"arn:aws:kms:{region}:{config.account_id(env)}:{kms_alias(org, env, 'datasets')}",
+            _integration_subset(config) if env is Environment.DEV else (),
         )
         for env in (Environment.DEV, Environment.ACC)
         if receives_data(config, env)

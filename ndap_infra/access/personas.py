@@ -117,7 +117,11 @@ def persona_access(config: NdapConfig, env: Environment) -> list[PersonaAccess]:
                 org,
                 account_id,
                 config.organization.account_access_role,
-                [config.account_id(e) for e in PROTECTED],
+                [
+                    *(config.account_id(e) for e in PROTECTED),
+                    # The delivery account: pipelines, artifacts, model registry.
+                    *([config.tooling_account_id] if config.tooling_account_id else []),
+                ],
                 shared_read_resources(config),
             )
             boundary_name = boundary_policy_name(org)

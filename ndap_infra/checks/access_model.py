@@ -22,8 +22,11 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.evaluator import NamedPolicy, Organization, Principal, Resource, Role
 from ndap_infra.iam.document import unescape_terraform
 from ndap_infra.naming import environment_stack
+from ndap_infra.pipelines.names import TOOLING
 
-REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([^.}]+)\.([a-z_]+)\}")
+REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([^.}\[]+)(?:\[0\])?\.([a-z_]+)\}")
+"""``${<type>.<logical id>.<attribute>}``; on the local emulator target a resource left
+out (``count = 0``) is referred to as ``<logical id>[0]``."""
 ADMINISTRATOR = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
@@ -56,8 +59,10 @@ def _document(text: str) -> Any:
     return json.loads(unescape_terraform(text))
 
 
-def ou_level(env: Environment) -> str:
-    return f"ou-{env.value}"
+def ou_level(unit: str) -> str:
+    """The evaluator's level of an organizational unit: ``ou-<environment>`` or
+    ``ou-tooling``."""
+    return f"ou-{unit}"
 
 
 @dataclass
@@ -73,6 +78,8 @@ class PlatformModel:
     ]  # (stack, path) -> (account, arn, policy)
     people_policy: NamedPolicy
     notes: list[str] = field(default_factory=list)
+    registries: dict[str, tuple[str, NamedPolicy]] = field(default_factory=dict)
+    """Model package group name -> (account, resource policy): the tooling account's."""
     boundaries_removed: bool = (
         False  # negative controls: roles a data scientist creates lose it too
     )
@@ -81,8 +88,10 @@ class PlatformModel:
         account, policy = self.buckets[bucket]
         return Resource(f"arn:aws:s3:::{bucket}/{key}", account, "s3", policy)
 
-    def key(self, env: Environment, construct_path: str) -> Resource:
-        account, arn, policy = self.keys[(environment_stack(env), construct_path)]
+    def key(self, env: Environment | str, construct_path: str) -> Resource:
+        """A key of an environment stack, or of the tooling stack (``"tooling"``)."""
+        stack = environment_stack(env) if isinstance(env, Environment) else env
+        account, arn, policy = self.keys[(stack, construct_path)]
         return Resource(arn, account, "kms", policy, resource_policy_required=True)
 
     def with_roles(self, roles: Mapping[str, Role]) -> PlatformModel:
@@ -92,7 +101,7 @@ class PlatformModel:
 def _organization(config: NdapConfig, org_stack: Mapping[str, Any]) -> Organization:
     resources = org_stack.get("resource", {})
     unit_env = {
-        lid: Environment(_path(body, lid).rsplit("/", 1)[-1])
+        lid: _path(body, lid).rsplit("/", 1)[-1]
         for lid, body in resources.get("aws_organizations_organizational_unit", {}).items()
     }
     policies = {
@@ -116,6 +125,9 @@ def _organization(config: NdapConfig, org_stack: Mapping[str, Any]) -> Organizat
         config.account_id(env): (ROOT_LEVEL, ou_level(env), config.account_id(env))
         for env in config.enabled_environments()
     }
+    tooling = config.tooling_account_id
+    if tooling is not None:
+        accounts[tooling] = (ROOT_LEVEL, ou_level(TOOLING), tooling)
     return Organization(
         management_account_id=config.organization.management_account_id,
         accounts=accounts,
@@ -124,11 +136,40 @@ def _organization(config: NdapConfig, org_stack: Mapping[str, Any]) -> Organizat
     )
 
 
+def key_arn(region: str, account: str, construct_path: str) -> str:
+    """The ARN the model gives a key (key ids exist only once created): its construct
+    path stands in for the id."""
+    return f"arn:aws:kms:{region}:{account}:key/{construct_path.replace('/', '-')}"
+
+
+def _references(stack: Mapping[str, Any], region: str, account: str) -> dict[str, str]:
+    """What the model resolves ``${<type>.<logical id>.arn}`` references to, in documents
+    that name a resource of their own stack: keys (their model ARN) and git connections."""
+    resources = stack.get("resource", {})
+    resolved: dict[str, str] = {}
+    for lid, body in resources.get("aws_kms_key", {}).items():
+        for ref in (lid, f"{lid}[0]"):
+            resolved[f"${{aws_kms_key.{ref}.arn}}"] = key_arn(region, account, _path(body, lid))
+    for lid, body in resources.get("aws_codestarconnections_connection", {}).items():
+        for ref in (lid, f"{lid}[0]"):
+            resolved[f"${{aws_codestarconnections_connection.{ref}.arn}}"] = (
+                f"arn:aws:codeconnections:{region}:{account}:connection/{body['name']}"
+            )
+    return resolved
+
+
+def _resolved(text: str, references: Mapping[str, str]) -> Any:
+    for reference, value in references.items():
+        text = text.replace(reference, value)
+    return _document(text)
+
+
 def _stack_roles(
-    stack_name: str, account: str, stack: Mapping[str, Any]
+    stack_name: str, account: str, stack: Mapping[str, Any], region: str = "us-east-1"
 ) -> tuple[dict[str, Role], list[str]]:
     resources = stack.get("resource", {})
     notes: list[str] = []
+    references = _references(stack, region, account)
     managed = {
         lid: NamedPolicy(_file(stack_name, body, lid), _document(body["policy"]))
         for lid, body in resources.get("aws_iam_policy", {}).items()
@@ -138,7 +179,7 @@ def _stack_roles(
         role_ref = _ref(body["role"])
         if role_ref:
             inline.setdefault(role_ref[1], []).append(
-                NamedPolicy(_file(stack_name, body, lid), _document(body["policy"]))
+                NamedPolicy(_file(stack_name, body, lid), _resolved(body["policy"], references))
             )
     for body in resources.get("aws_iam_role_policy_attachment", {}).values():
         notes.append(
@@ -232,10 +273,13 @@ def _identity_center_roles(
     return roles
 
 
-def account_access_role(config: NdapConfig, env: Environment) -> Role:
+def account_access_role(config: NdapConfig, env: Environment | str) -> Role:
     """The role AWS Organizations creates in every member account (trusting the
-    management account, with AdministratorAccess); the stacks deploy through it."""
-    arn = account_access_role_arn(config.account_id(env), config.organization.account_access_role)
+    management account, with AdministratorAccess); the stacks deploy through it.
+    ``env`` is an environment, or ``"tooling"`` for the delivery account."""
+    account = _stack_account(config, env)
+    stack = environment_stack(env) if isinstance(env, Environment) else env
+    arn = account_access_role_arn(account, config.organization.account_access_role)
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -250,12 +294,19 @@ def account_access_role(config: NdapConfig, env: Environment) -> Role:
     }
     return Role(
         arn=arn,
-        account_id=config.account_id(env),
+        account_id=account,
         trust_policy=NamedPolicy(
-            f"aws-organizations/{environment_stack(env)}/account-access-role-trust.json", trust
+            f"aws-organizations/{stack}/account-access-role-trust.json", trust
         ),
         identity_policies=(NamedPolicy("aws-managed/AdministratorAccess.json", ADMINISTRATOR),),
     )
+
+
+def _stack_account(config: NdapConfig, env: Environment | str) -> str:
+    if isinstance(env, Environment):
+        return config.account_id(env)
+    assert env == TOOLING and config.tooling_account_id is not None
+    return config.tooling_account_id
 
 
 def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]) -> PlatformModel:
@@ -263,16 +314,20 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
     roles: dict[str, Role] = {}
     buckets: dict[str, tuple[str, NamedPolicy | None]] = {}
     keys: dict[tuple[str, str], tuple[str, str, NamedPolicy]] = {}
+    registries: dict[str, tuple[str, NamedPolicy]] = {}
     notes = [
         f"{config.organization.account_access_role} in each member account is modelled as "
         "AWS Organizations creates it: trusted by the management account, AdministratorAccess."
     ]
     region = config.organization.home_region
-    for env in config.enabled_environments():
-        name = environment_stack(env)
+    accounts: list[Environment | str] = list(config.enabled_environments())
+    if config.tooling_account_id is not None and TOOLING in synthesized:
+        accounts.append(TOOLING)
+    for env in accounts:
+        name = environment_stack(env) if isinstance(env, Environment) else env
         stack = synthesized[name]
-        account = config.account_id(env)
-        stack_roles, stack_notes = _stack_roles(name, account, stack)
+        account = _stack_account(config, env)
+        stack_roles, stack_notes = _stack_roles(name, account, stack, region)
         roles.update(stack_roles)
         notes += stack_notes
         access_role = account_access_role(config, env)
@@ -287,17 +342,39 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
                 )
         for lid, body in resources.get("aws_s3_bucket", {}).items():
             buckets[body["bucket"]] = (account, policies.get(lid))
+        groups = {
+            lid: str(body["model_package_group_name"])
+            for lid, body in resources.get("aws_sagemaker_model_package_group", {}).items()
+        }
+        for lid, body in resources.get("aws_sagemaker_model_package_group_policy", {}).items():
+            group_ref = _ref(body["model_package_group_name"])
+            if group_ref and group_ref[1] in groups:
+                registries[groups[group_ref[1]]] = (
+                    account,
+                    NamedPolicy(_file(name, body, lid), _document(body["resource_policy"])),
+                )
         for lid, body in resources.get("aws_kms_key", {}).items():
             path = _path(body, lid)
-            arn = f"arn:aws:kms:{region}:{account}:key/{path.replace('/', '-')}"
+            arn = key_arn(region, account, path)
             keys[(name, path)] = (
                 account,
                 arn,
                 NamedPolicy(_file(name, body, lid), _document(body["policy"])),
             )
+    if TOOLING in accounts:
+        notes.append(
+            "Pipeline service roles (CodeBuild builds, CodePipeline, SageMaker execution, "
+            "EventBridge Scheduler) are trusted only by their service; running code as one "
+            "by passing it to a service is not followed as a chain: the "
+            "organization-integrity SCP denies iam:PassRole of platform roles (path /ndap/) "
+            "to everyone but the platform's deployment role and the pipeline roles, which "
+            "may pass only pipeline roles."
+        )
     roles.update(_identity_center_roles(config, synthesized))
     people = people_policy_of(config, synthesized)
-    return PlatformModel(config, organization, roles, buckets, keys, people, sorted(set(notes)))
+    return PlatformModel(
+        config, organization, roles, buckets, keys, people, sorted(set(notes)), registries
+    )
 
 
 def people_policy_of(

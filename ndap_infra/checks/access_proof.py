@@ -388,11 +388,16 @@ LAYERS: tuple[Layer, ...] = (
         without_org_policy("dev-stays-out-of-acc-prd.json"),
     ),
     Layer(
-        "SCP deny-data-scientists (acc/prd units)", without_org_policy("deny-data-scientists.json")
+        "SCP deny-data-scientists (acc/prd/tooling units)",
+        without_org_policy("deny-data-scientists.json"),
     ),
     Layer(
         "RCP protect-acc-prd-resources (acc/prd units)",
         without_org_policy("protect-acc-prd-resources.json"),
+    ),
+    Layer(
+        "RCP protect-tooling-resources (tooling unit)",
+        without_org_policy("protect-tooling-resources.json"),
     ),
     Layer("bucket and key policy denials", without_resource_denials),
     Layer(
@@ -512,6 +517,10 @@ class ControlResult:
 
 
 def _attack_allowed(model: PlatformModel, attack: Attack) -> bool:
+    from ndap_infra.checks.pipeline_proof import PIPELINE_ACTION_NAMES, pipeline_attack_allowed
+
+    if attack.action in PIPELINE_ACTION_NAMES:
+        return pipeline_attack_allowed(model, attack.persona, attack.action)
     principals = reachable_principals(model, attack.persona)
     if attack.action == "assume-persona-role":
         prd = model.config.account_id(attack.environment)
@@ -529,8 +538,10 @@ def _attack_allowed(model: PlatformModel, attack: Attack) -> bool:
 
 
 def negative_controls(model: PlatformModel) -> list[ControlResult]:
+    from ndap_infra.checks.pipeline_proof import pipeline_attacks
+
     results = []
-    for attack in ATTACKS:
+    for attack in (*ATTACKS, *pipeline_attacks(model)):
         base = attack.setup(model) if attack.setup else model
         denied = not _attack_allowed(base, attack)
         flips_alone = []

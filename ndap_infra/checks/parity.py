@@ -41,7 +41,23 @@ ALLOWED_DIFFERENCES: tuple[AllowedDifference, ...] = (
         "production-data access differs by environment by design (dev: read-only "
         "replica, acc: copy, prd: source, nonprod: none)",
     ),
+    AllowedDifference(
+        "pipelines/",
+        "the ML projects' pipeline identities: each project's deployer and execution roles "
+        "(and a batch project's schedule) exist in dev, acc and prd, which the git flow "
+        "deploys to, not in nonprod; in the tooling account, the pipelines themselves; "
+        "access rules, not security controls",
+    ),
 )
+
+TOOLING_DIFFERENCES: tuple[AllowedDifference, ...] = (
+    AllowedDifference(
+        "data-bucket/",
+        "the tooling account holds no ML data: its only bucket is the pipelines' artifact "
+        "store (pipelines/artifact-bucket), which carries the same bucket controls",
+    ),
+)
+"""Compared with an environment account, the tooling account may also lack these."""
 
 
 @dataclass(frozen=True)
@@ -120,8 +136,20 @@ def controls(
             result[f"{rtype} {path}"] = _normalize(attributes, env.account_id, env.environment)
     for ptype, providers in env.stack.get("provider", {}).items():
         for index, body in enumerate(providers):
-            result[f"provider {ptype}[{index}]"] = _normalize(body, env.account_id, env.environment)
+            result[f"provider {ptype}[{index}]"] = _normalize(
+                endpoint_targets(body), env.account_id, env.environment
+            )
     return result
+
+
+def endpoint_targets(provider: Mapping[str, Any]) -> dict[str, Any]:
+    """A provider's ``endpoints`` (local emulator target) list one entry per service its
+    stack's resources use, which the access subtrees change; what must be identical is
+    where they point, so that is what is compared."""
+    if "endpoints" not in provider:
+        return dict(provider)
+    targets = sorted({str(url) for block in provider["endpoints"] for url in block.values()})
+    return {**provider, "endpoints": targets}
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
@@ -206,20 +234,36 @@ def check_guardrail_parity(organization_stack: Mapping[str, Any]) -> list[Differ
 
 
 def check_platform_parity(
-    synthesized: Mapping[str, Mapping[str, Any]], accounts: Mapping[str, str]
+    synthesized: Mapping[str, Mapping[str, Any]],
+    accounts: Mapping[str, str],
+    tooling_account: str | None = None,
 ) -> ParityReport:
-    """Parity of every environment stack (``env-<name>``) and of the guardrails on their
-    units. ``accounts`` maps environment name to account id."""
+    """Parity of every environment stack (``env-<name>``), of the tooling stack (when
+    ``tooling_account`` is given: the delivery account carries the same baseline) and of
+    the guardrails on their units. ``accounts`` maps environment name to account id."""
     environments = [
         EnvironmentStack(env, account, synthesized[f"env-{env}"])
         for env, account in accounts.items()
     ]
     report = check_parity(environments)
+    names = report.environments
+    differences = report.differences
+    allowed = report.allowed
+    if tooling_account is not None and TOOLING in synthesized and environments:
+        # The environments are identical (above), so one of them stands for all.
+        reference = environments[0]
+        tooling = EnvironmentStack(TOOLING, tooling_account, synthesized[TOOLING])
+        allowed = (*ALLOWED_DIFFERENCES, *TOOLING_DIFFERENCES)
+        against = check_parity([reference, tooling], allowed)
+        names += (TOOLING,)
+        differences += tuple(
+            Difference(d.resource, d.attribute, d.values) for d in against.differences
+        )
     organization = synthesized.get("organization")
     guardrails = check_guardrail_parity(organization) if organization else []
-    return ParityReport(
-        report.environments,
-        report.compared,
-        report.differences + tuple(guardrails),
-        report.allowed,
-    )
+    return ParityReport(names, report.compared, differences + tuple(guardrails), allowed)
+
+
+TOOLING = "tooling"
+"""The tooling stack's name (``ndap_infra.pipelines.names.TOOLING``; this module reads
+synthesized output only and imports nothing of the generator)."""

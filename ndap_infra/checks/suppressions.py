@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ENV = r"env-[a-z]+"
-"""Any environment stack."""
+ENV = r"(?:env-[a-z]+|tooling)"
+"""Any account stack: an environment's, or the tooling (delivery) account's, which carries
+the same security baseline (proved by ``ndap parity``)."""
 
 TODO = "TODO lead:"
 
@@ -132,6 +133,14 @@ CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
         "organization-wide administration (a delegated administrator with auto-enable), "
         "which needs a security-tooling account the platform does not create yet: a "
         "documented gap, not an accepted risk.",
+    ),
+    CheckovSuppression(
+        "CKV_AWS_144",
+        r"tooling/pipelines/artifact-bucket/bucket",
+        "The artifact store holds build outputs that every release can rebuild from its git "
+        "tag; replicating them to a second region would take model artifacts out of "
+        "organization.allowed_regions (data residency). The bucket is versioned with the "
+        "same 90-day noncurrent window as the data buckets.",
     ),
     # -- access: persona roles and their policies (the persona x environment matrix) --
     CheckovSuppression(
@@ -252,6 +261,40 @@ PARLIAMENT_SUPPRESSIONS: tuple[ParliamentSuppression, ...] = (
         "parliament splits ARNs on ':' and miscounts the variable's colon, the ARN is a "
         "valid role ARN pattern once the variable is substituted.",
         detail=r"sts:AssumeRole",
+    ),
+    ParliamentSuppression(
+        "INVALID_ARN",
+        r"tooling/pipelines/[a-z0-9-]+/(dev|acc|prd)/(build|pipeline)-access\.json",
+        "The artifact key's and the git connection's ARNs are Terraform references (both "
+        "exist only once created), so the reviewer file shows ${aws_kms_key...arn} and "
+        "${aws_codestarconnections_connection...arn}, resolved at apply.",
+        detail=r"Does not have 6 parts",
+    ),
+    ParliamentSuppression(
+        "RESOURCE_MISMATCH",
+        r"tooling/pipelines/artifact-bucket/policy\.json",
+        "The object ARNs hold the policy variable ${aws:PrincipalTag/ndap:project} (each "
+        "deployer role reads only its own project's prefix); parliament splits ARNs on ':' "
+        "and miscounts the variable's colon. Once substituted they are object ARNs.",
+        detail=r"s3:GetObject",
+    ),
+    ParliamentSuppression(
+        "MISMATCHED_TYPE",
+        r"tooling/pipelines/artifact-key/key\.json",
+        "parliament types kms:EncryptionContext:* keys as strings; AWS's CloudWatch Logs "
+        "documentation conditions the log group's encryption context "
+        "(kms:EncryptionContext:aws:logs:arn) with ArnLike, as this policy does for the "
+        "build log groups.",
+        detail=r"ArnLike requires a value of type Arn but given String",
+    ),
+    ParliamentSuppression(
+        "UNKNOWN_CONDITION_FOR_ACTION",
+        r"env-(dev|acc|prd)/pipelines/[a-z0-9-]+/(deployer|execution|schedule)-access\.json",
+        "kms:ResourceAliases (attribute-based access control for KMS, 2021) is a condition "
+        "key of kms:Decrypt and kms:GenerateDataKey in AWS's service authorization "
+        "reference; parliament's action database predates it. The pipeline roles use it "
+        "to name the key by alias, because its id exists only once created.",
+        detail=r"Unknown condition kms:ResourceAliases for action kms:(Decrypt|GenerateDataKey)",
     ),
     # -- identity policies: the persona matrix --
     ParliamentSuppression(

@@ -8,6 +8,7 @@ section of the same file has structural errors: one run reports everything.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from ndap_infra.config.enums import (
     IdentitySource,
     Persona,
     ProductionData,
+    ProjectKind,
     RetrainingStrategy,
 )
 from ndap_infra.config.issues import ConfigIssue
@@ -395,3 +397,116 @@ def pipelines_follow_the_git_flow(config: NdapConfig) -> Iterator[ConfigIssue]:
                     pipeline.release_tag_pattern,
                     True,
                 )
+
+
+@rule("organization", "environments", "identity")
+def tooling_account_is_separate(config: NdapConfig) -> Iterator[ConfigIssue]:
+    tooling = config.organization.tooling_account_id
+    if tooling is None:
+        return
+    others: list[tuple[str, str]] = [
+        ("organization.management_account_id", config.organization.management_account_id)
+    ]
+    for env in Environment:
+        settings = config.environments.get(env)
+        if settings.enabled and settings.account_id is not None:
+            others.append((f"environments.{env.value}.account_id", settings.account_id))
+    if config.identity.identity_account_id is not None:
+        others.append(("identity.identity_account_id", config.identity.identity_account_id))
+    clashes = [field for field, account in others if account == tooling]
+    if clashes:
+        yield ConfigIssue(
+            ("organization", "tooling_account_id"),
+            f"is also {', '.join(clashes)}: the delivery account must be an account of its own "
+            "(its pipelines deploy to every environment, and data scientists must not be able "
+            "to reach it): give it a dedicated 12-digit account id",
+            tooling,
+            True,
+        )
+
+
+GLOB_CHARACTERS = set("*?[]")
+GIT_REF_FORBIDDEN = re.compile(r"(\.\.|@\{|[\s~^:\\]|^/|/$|\.lock$|^-|//|\.$)")
+
+
+@rule("ml_projects")
+def branch_and_tag_filters_are_usable(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """Branch names are exact (a glob character would make the dev or prd trigger a
+    pattern); the release tag pattern must be a valid ref glob that does not match every
+    tag."""
+    for index, project in enumerate(config.ml_projects):
+        pipeline = project.pipeline
+        base = ("ml_projects", index, "pipeline")
+        for field in ("develop_branch", "main_branch"):
+            branch = getattr(pipeline, field)
+            if GLOB_CHARACTERS & set(branch):
+                yield ConfigIssue(
+                    (*base, field),
+                    "is a branch name, not a pattern: remove '*', '?' and '[' (a pattern would "
+                    "let other branches trigger the pipeline)",
+                    branch,
+                    True,
+                )
+            elif GIT_REF_FORBIDDEN.search(branch):
+                yield ConfigIssue(
+                    (*base, field),
+                    "is not a valid git branch name (no spaces, '..', '~', '^', ':', '\\', "
+                    "leading '-' or '/', trailing '/', '.' or '.lock'): use e.g. 'develop'",
+                    branch,
+                    True,
+                )
+        pattern = pipeline.release_tag_pattern
+        if not set(pattern) - GLOB_CHARACTERS - {"/"}:
+            yield ConfigIssue(
+                (*base, "release_tag_pattern"),
+                "matches every tag: any tag anyone pushes would release to acc and prd; use a "
+                "prefix such as 'v*'",
+                pattern,
+                True,
+            )
+        elif GIT_REF_FORBIDDEN.search(pattern):
+            yield ConfigIssue(
+                (*base, "release_tag_pattern"),
+                "cannot match a git tag name (no spaces, '..', '~', '^', ':', '\\', leading "
+                "'-' or '/'): use e.g. 'v*'",
+                pattern,
+                True,
+            )
+
+
+@rule("ml_projects")
+def project_names_stay_clear_of_the_guardrails(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for index, project in enumerate(config.ml_projects):
+        if Persona.DATA_SCIENTIST.value in project.name:
+            yield ConfigIssue(
+                ("ml_projects", index, "name"),
+                f"contains '{Persona.DATA_SCIENTIST.value}': the project's pipeline roles "
+                "would match the guardrails that refuse data-scientist principals in acc and "
+                "prd; rename the project",
+                project.name,
+                True,
+            )
+
+
+@rule("ml_projects")
+def prediction_schedule_fits_the_kind(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for index, project in enumerate(config.ml_projects):
+        schedule = project.prediction_schedule
+        if schedule is None:
+            continue
+        path = ("ml_projects", index, "prediction_schedule")
+        if project.kind is not ProjectKind.BATCH:
+            yield ConfigIssue(
+                path,
+                f"only batch projects run on a schedule ('{project.kind.value}' serves an "
+                "endpoint): remove it or set kind: batch",
+                schedule,
+                True,
+            )
+        elif not SCHEDULE_PATTERN.match(schedule):
+            yield ConfigIssue(
+                path,
+                "is not an EventBridge schedule: use 'cron(...)' or 'rate(N unit)'",
+                schedule,
+                True,
+            )

@@ -94,6 +94,13 @@ class OrganizationConfig(StrictModel):
         description="true: the organization stack creates the AWS organization (a new "
         "organization, or the local emulator). false: it looks up the existing one.",
     )
+    tooling_account_id: AccountId | None = Field(
+        default=None,
+        description="The delivery (tooling) account: the ML projects' pipelines, artifact "
+        "store and model registry live here, in their own organizational unit with the "
+        "common guardrails. Data scientists have no access to it. Optional: without it no "
+        "pipelines are generated (ml_projects are then only validated).",
+    )
 
 
 DEFAULT_CONFIG_RULES = (
@@ -332,6 +339,11 @@ class MlProjectConfig(StrictModel):
     )
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     paths: PathRulesConfig = Field(default_factory=PathRulesConfig)
+    prediction_schedule: str | None = Field(
+        default=None,
+        description="batch only: when the batch prediction pipeline runs, an EventBridge "
+        "expression, cron(...) or rate(...). Default: rate(1 day).",
+    )
 
 
 class DeployTarget(StrEnum):
@@ -410,6 +422,11 @@ class NdapConfig(StrictModel):
     @property
     def identity_account_id(self) -> str:
         return self.identity.identity_account_id or self.organization.management_account_id
+
+    @property
+    def tooling_account_id(self) -> str | None:
+        """The delivery account of the ML projects' pipelines (None: no pipelines)."""
+        return self.organization.tooling_account_id
 
 
 DEFAULT_PRODUCTION_DATA: dict[Environment, ProductionData] = {

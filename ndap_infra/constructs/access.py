@@ -126,7 +126,8 @@ class DatasetBucket(Construct):
         )
         rules: list[S3BucketReplicationConfigurationRule] = []
         for target in store.replication_targets:
-            for prefix in store.prefixes or ("",):
+            prefixes = (*store.prefixes, *target.extra_prefixes) if store.prefixes else ("",)
+            for prefix in prefixes:
                 rules.append(
                     S3BucketReplicationConfigurationRule(
                         id=f"{target.environment.value}-{prefix or 'all'}",

@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 
 from constructs import Construct
 
-from ndap_infra.config.enums import Environment
 from ndap_infra.guardrails.catalog import GuardrailSpec
 from ndap_infra.resources.aws import (
     DataAwsOrganizationsOrganization,
@@ -48,19 +47,20 @@ class OrganizationRoot(Construct):
 
 
 class OrganizationalUnits(Construct):
-    """One organizational unit per environment, under the root."""
+    """One organizational unit per environment (and one for the delivery account), under
+    the root. Units are keyed by environment name or ``"tooling"``."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, root_id: str, units: Mapping[Environment, str]
+        self, scope: Construct, id_: str, *, root_id: str, units: Mapping[str, str]
     ) -> None:
         super().__init__(scope, id_)
         self.units = {
-            env: OrganizationsOrganizationalUnit(self, env.value, name=name, parent_id=root_id)
-            for env, name in units.items()
+            str(key): OrganizationsOrganizationalUnit(self, str(key), name=name, parent_id=root_id)
+            for key, name in units.items()
         }
 
-    def unit_ids(self) -> dict[Environment, str]:
-        return {env: unit.id for env, unit in self.units.items()}
+    def unit_ids(self) -> dict[str, str]:
+        return {key: unit.id for key, unit in self.units.items()}
 
 
 class Guardrails(Construct):
@@ -73,7 +73,7 @@ class Guardrails(Construct):
         id_: str,
         *,
         guardrails: Sequence[GuardrailSpec],
-        target_ids: Mapping[Environment, str],
+        target_ids: Mapping[str, str],
     ) -> None:
         super().__init__(scope, id_)
         for guardrail in guardrails:
@@ -88,7 +88,7 @@ class Guardrails(Construct):
             for target in guardrail.environments:
                 OrganizationsPolicyAttachment(
                     self,
-                    f"{guardrail.name}-{target.value}",
+                    f"{guardrail.name}-{target}",
                     policy_id=policy.id,
-                    target_id=target_ids[target],
+                    target_id=target_ids[str(target)],
                 )

@@ -1,10 +1,152 @@
-"""The AWS provider of a stack: which account it deploys into, and how."""
+"""The AWS provider of a stack: which account it deploys into, and how.
+
+On ``deploy.target: aws`` the provider is plain: a region, default tags and, for member
+accounts, the role to assume. Nothing of the emulator is generated.
+
+On ``deploy.target: local`` the same stack deploys into the local AWS emulator (moto,
+started by ``ndap emulator start`` / ``ndap deploy``). The stack's deployment wiring
+changes, all of it here; resource definitions change only where the emulator falls short,
+explicitly and reported (the last point):
+
+* the endpoint of every service the product's resource types use (``SERVICE_ENDPOINTS``,
+  the same list in every stack, so that environment stacks stay identical) points at the
+  Terraform variable ``ndap_emulator_endpoint``: never a literal port, so synthesis stays
+  deterministic (``ndap deploy`` passes ``TF_VAR_ndap_emulator_endpoint``);
+* dummy credentials and the ``skip_*`` switches that keep the provider off real AWS,
+  except ``skip_requesting_account_id``: S3 Control (the account-level public access
+  block) needs the account id, which the emulator's STS answers;
+* ``http_proxy`` pointing at the emulator as well: S3 Control prefixes the account id to
+  the endpoint host (``<account>.127.0.0.1:<port>``), a name nothing resolves. Loopback
+  endpoints bypass the proxy (Go's proxy rules), so only those prefixed hosts go through
+  it, and moto, which accepts absolute-URI requests, answers them itself;
+* a low ``max_retries``: moto answers a few calls with HTTP 500 and the default retries
+  wait for over ten minutes before reporting it;
+* the management account is reached like the member accounts, by assuming the access
+  role: the emulator's dummy credentials belong to its default account (123456789012),
+  and assuming a role in an account id is how moto lands resources in that account;
+* the state lives in an S3 bucket on the emulator (see ``EMULATOR_STATE_BUCKET``): it
+  lives and dies with the emulator's resources, and ``ndap deploy`` and ``cdktf deploy``
+  share it. The backend cannot read variables, so its endpoint comes from
+  ``AWS_ENDPOINT_URL_S3`` in the environment;
+* resources the emulator cannot create (``ndap_infra.deploy.gaps``) get ``count = 0``,
+  and arguments it reads back differently get ``lifecycle.ignore_changes``, each with
+  the reason written next to it: see ``EmulatorGaps`` below.
+"""
 
 from __future__ import annotations
 
-from constructs import Construct
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
 
-from ndap_infra.resources.aws import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
+import jsii
+from cdktf import (
+    Aspects,
+    DefaultTokenResolver,
+    IAspect,
+    S3Backend,
+    StringConcat,
+    TerraformResource,
+    TerraformStack,
+    TerraformVariable,
+    Tokenization,
+)
+from constructs import Construct, IConstruct
+
+from ndap_infra.access.names import account_access_role_arn
+from ndap_infra.config.model import DeployTarget, NdapConfig
+from ndap_infra.deploy.gaps import DRIFT_COMMENT_KEY, GAP_COMMENT_KEY, drift, gap_reason
+from ndap_infra.emulator.settings import (
+    DUMMY_CREDENTIAL,
+    EMULATOR_ENDPOINT_VARIABLE,
+    EMULATOR_STATE_BUCKET,
+    EMULATOR_STATE_REGION,
+    state_key,
+)
+from ndap_infra.resources.aws import (
+    AwsProvider,
+    AwsProviderAssumeRole,
+    AwsProviderDefaultTags,
+    AwsProviderEndpoints,
+)
+
+EMULATOR_CREDENTIAL = DUMMY_CREDENTIAL
+# Measured: moto answers what it does not implement (e.g. the update of
+# aws_securityhub_account) with HTTP 500, and with the provider's default retries (25) an
+# apply hangs for 10+ minutes before failing. A few retries remain: moto also answers 500
+# to a request that races another (an SCP created while the organization is), and the
+# retry then succeeds.
+EMULATOR_MAX_RETRIES = 4
+
+# Resource/data-source type prefix -> the provider's `endpoints` key of its service.
+# Longest prefix wins. Every type of ndap_infra/codegen/types.toml must have an entry (a
+# test checks it): a service without one would silently go to the real AWS endpoint.
+SERVICE_ENDPOINTS: dict[str, str] = {
+    "aws_accessanalyzer_": "accessanalyzer",
+    "aws_caller_identity": "sts",
+    "aws_cloudtrail": "cloudtrail",
+    "aws_cloudwatch_event_": "events",
+    "aws_cloudwatch_log_": "logs",
+    "aws_cloudwatch_metric_alarm": "cloudwatch",
+    "aws_codebuild_": "codebuild",
+    "aws_codepipeline": "codepipeline",
+    "aws_codestarconnections_": "codestarconnections",
+    "aws_config_": "configservice",
+    "aws_ebs_": "ec2",
+    "aws_ecr_": "ecr",
+    "aws_guardduty_": "guardduty",
+    "aws_iam_": "iam",
+    "aws_kms_": "kms",
+    "aws_organizations_": "organizations",
+    "aws_partition": "sts",
+    "aws_region": "ec2",
+    "aws_s3_account_public_access_block": "s3control",
+    "aws_s3_bucket": "s3",
+    "aws_sagemaker_": "sagemaker",
+    "aws_scheduler_": "scheduler",
+    "aws_securityhub_": "securityhub",
+    "aws_sns_": "sns",
+    "aws_ssoadmin_": "ssoadmin",
+}
+# Always pointed at the emulator: role assumption and the account id lookup.
+ALWAYS_ENDPOINTS = ("iam", "sts")
+
+
+class UnmappedService(ValueError):
+    """A resource type whose service endpoint is not known for the local target."""
+
+
+def service_endpoint(resource_type: str) -> str:
+    """The provider ``endpoints`` key serving ``resource_type`` (e.g. ``aws_kms_key``: kms)."""
+    matches = [prefix for prefix in SERVICE_ENDPOINTS if resource_type.startswith(prefix)]
+    if not matches:
+        raise UnmappedService(
+            f"{resource_type}: no emulator endpoint is known for its service; add its "
+            "prefix to SERVICE_ENDPOINTS in ndap_infra/constructs/provider.py"
+        )
+    return SERVICE_ENDPOINTS[max(matches, key=len)]
+
+
+def emulator_services() -> tuple[str, ...]:
+    """Every endpoint key the product's types need, plus the always-needed ones, sorted."""
+    return tuple(sorted({*ALWAYS_ENDPOINTS, *SERVICE_ENDPOINTS.values()}))
+
+
+@dataclass(frozen=True)
+class EmulatorTarget:
+    """Deploy into the local emulator (``deploy.target: local``)."""
+
+    management_account_id: str
+    access_role: str
+
+
+def provider_target(config: NdapConfig) -> EmulatorTarget | None:
+    """What the stacks pass to ``account_provider``: None on the ``aws`` target."""
+    if config.deploy.target is not DeployTarget.LOCAL:
+        return None
+    org = config.organization
+    return EmulatorTarget(org.management_account_id, org.account_access_role)
 
 
 def account_provider(
@@ -14,17 +156,222 @@ def account_provider(
     tags: dict[str, str],
     assume_role_arn: str | None = None,
     session_name: str = "ndap-infra",
+    target: EmulatorTarget | None = None,
 ) -> AwsProvider:
     """A provider for one account: assumes ``assume_role_arn`` when given (member
-    accounts), or uses the caller's credentials (the management account)."""
-    return AwsProvider(
+    accounts), or uses the caller's credentials (the management account). With an
+    emulator ``target``, the same provider wired to the local emulator (module docstring)."""
+    default_tags = [AwsProviderDefaultTags(tags=tags)] if tags else None
+    if target is None:
+        return AwsProvider(
+            scope,
+            "aws",
+            region=region,
+            assume_role=(
+                [AwsProviderAssumeRole(role_arn=assume_role_arn, session_name=session_name)]
+                if assume_role_arn
+                else None
+            ),
+            default_tags=default_tags,
+        )
+    stack = TerraformStack.of(scope)
+    endpoint = TerraformVariable(
+        stack,
+        EMULATOR_ENDPOINT_VARIABLE,
+        type="string",
+        description="URL of the local AWS emulator (ndap deploy sets it; `ndap emulator "
+        "status` prints it).",
+    ).string_value
+    role = assume_role_arn or account_access_role_arn(
+        target.management_account_id, target.access_role
+    )
+    provider = AwsProvider(
         scope,
         "aws",
+        endpoints=[AwsProviderEndpoints(**dict.fromkeys(emulator_services(), endpoint))],
         region=region,
-        assume_role=(
-            [AwsProviderAssumeRole(role_arn=assume_role_arn, session_name=session_name)]
-            if assume_role_arn
-            else None
-        ),
-        default_tags=[AwsProviderDefaultTags(tags=tags)] if tags else None,
+        assume_role=[AwsProviderAssumeRole(role_arn=role, session_name=session_name)],
+        default_tags=default_tags,
+        access_key=EMULATOR_CREDENTIAL,
+        secret_key=EMULATOR_CREDENTIAL,
+        skip_credentials_validation=True,
+        skip_metadata_api_check="true",
+        skip_region_validation=True,
+        s3_use_path_style=True,
+        max_retries=EMULATOR_MAX_RETRIES,
+        http_proxy=endpoint,
+        https_proxy="",
     )
+    S3Backend(
+        stack,
+        bucket=EMULATOR_STATE_BUCKET,
+        key=state_key(stack.node.id),
+        region=EMULATOR_STATE_REGION,
+        access_key=EMULATOR_CREDENTIAL,
+        secret_key=EMULATOR_CREDENTIAL,
+        use_path_style=True,
+        skip_credentials_validation=True,
+        skip_requesting_account_id=True,
+        skip_metadata_api_check=True,
+        skip_region_validation=True,
+    ).add_override("use_lockfile", True)
+    Aspects.of(stack).add(EmulatorGaps())
+    return provider
+
+
+@jsii.implements(IAspect)
+class EmulatorGaps:
+    """Local target only: ``count = 0`` on the resources the emulator cannot create, and
+    ``lifecycle.ignore_changes`` on the arguments it does not read back.
+
+    Why ``count = 0`` in the synthesized stack rather than leaving them out at apply time:
+    Terraform 1.11 has no ``-exclude``, and ``-target`` pulls in every dependency of what it
+    targets, leaves ``terraform plan`` permanently non-empty, and does not exist for
+    ``cdktf deploy``. ``count = 0`` makes the local stack deployable by every tool and its
+    plan empty after deploy. It is a definition change, so it is explicit: each such
+    resource carries ``"//": {"ndap_emulator_gap": "<reason>"}`` in ``cdk.tf.json``, and
+    ``ndap deploy`` lists them on screen and in ``.ndap/emulator-gaps.md``.
+
+    A resource whose configuration refers to a gap resource's attributes is a gap too,
+    with the reason naming the one it refers to, and its references are indexed
+    (``aws_x.name[0].attr``): Terraform rejects an unindexed reference to a resource with
+    ``count`` even from a resource that has no instances either. ``depends_on`` alone is
+    not a reason: depending on zero instances is valid.
+
+    The whole stack is judged at once when the aspect visits the stack (one resolution of
+    the stack, not one per resource: synthesis stays fast at thousands of resources).
+    Resources that other aspects add while the tree is walked are judged when visited.
+    """
+
+    def __init__(self) -> None:
+        self._known: set[int] = set()
+        self._gaps: set[str] = set()
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, TerraformStack):
+            self._judge_stack(node)
+        elif isinstance(node, TerraformResource) and id(node) not in self._known:
+            self._judge_added(node)
+
+    def _judge_stack(self, stack: TerraformStack) -> None:
+        document = stack.to_terraform()
+        constructs = {
+            r.node.path: r for r in stack.node.find_all() if isinstance(r, TerraformResource)
+        }
+        self._known = {id(r) for r in constructs.values()}
+        bodies: dict[str, tuple[str, dict[str, Any]]] = {}
+        for resource_type, resources in document.get("resource", {}).items():
+            for name, body in resources.items():
+                bodies[f"{resource_type}.{name}"] = (resource_type, body)
+        reasons: dict[str, str] = {}
+        references: dict[str, list[str]] = {}
+        for address, (resource_type, body) in bodies.items():
+            reason = gap_reason(resource_type, body)
+            if reason is not None:
+                reasons[address] = reason
+            references[address] = sorted(
+                {r for r in REFERENCE.findall(_reference_text(body)) if r in bodies}
+            )
+        changed = True
+        while changed:
+            changed = False
+            for address, referenced in references.items():
+                if address in reasons:
+                    continue
+                for target in referenced:
+                    if target in reasons:
+                        reasons[address] = f"refers to {target}, left out on the emulator"
+                        changed = True
+                        break
+        self._gaps |= set(reasons)
+        for address, (resource_type, body) in bodies.items():
+            construct = constructs.get(body.get("//", {}).get("metadata", {}).get("path", ""))
+            if construct is None:
+                continue
+            if address in reasons:
+                self._leave_out(construct, body, reasons[address])
+            else:
+                _ignore_drift(construct, resource_type, body)
+
+    def _judge_added(self, resource: TerraformResource) -> None:
+        """A resource added after the stack was judged (by another aspect)."""
+        self._known.add(id(resource))
+        stack = TerraformStack.of(resource)
+        body = _resolved_body(stack, resource)
+        resource_type = resource.terraform_resource_type
+        reason = gap_reason(resource_type, body)
+        if reason is None:
+            for target in sorted(set(REFERENCE.findall(_reference_text(body)))):
+                if target in self._gaps:
+                    reason = f"refers to {target}, left out on the emulator"
+                    break
+        if reason is None:
+            _ignore_drift(resource, resource_type, body)
+            return
+        self._gaps.add(f"{resource_type}.{stack.get_logical_id(resource)}")
+        self._leave_out(resource, body, reason)
+
+    def _leave_out(self, resource: TerraformResource, body: dict[str, Any], reason: str) -> None:
+        resource.count = 0
+        resource.add_override(f"//.{GAP_COMMENT_KEY}", reason)
+        for path, value in _leaves(body):
+            indexed = _index_references(value, self._gaps)
+            if indexed != value:
+                resource.add_override(".".join(path), indexed)
+
+
+def _ignore_drift(resource: TerraformResource, resource_type: str, body: dict[str, Any]) -> None:
+    gap = drift(resource_type, body)
+    if gap is None:
+        return
+    ignored = [*body.get("lifecycle", {}).get("ignore_changes", []), *gap.ignore]
+    resource.add_override("lifecycle.ignore_changes", sorted(set(ignored)))
+    resource.add_override(f"//.{DRIFT_COMMENT_KEY}", gap.reason)
+
+
+REFERENCE = re.compile(r"\$\{(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)\.")
+
+
+def _reference_text(body: dict[str, Any]) -> str:
+    """The body as text, without ``depends_on`` and comments (no index needed there)."""
+    return json.dumps({k: v for k, v in body.items() if k not in ("depends_on", "//")})
+
+
+def _leaves(value: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    """Every string in a resolved body with its override path (``rule.0.key``); keys with
+    a dot cannot be addressed by an override path and are left as they are."""
+    if isinstance(value, str):
+        return [(path, value)]
+    found: list[tuple[tuple[str, ...], str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key not in ("depends_on", "//", "lifecycle") and "." not in key:
+                found += _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            found += _leaves(item, (*path, str(number)))
+    return found
+
+
+def _index_references(text: str, gaps: set[str]) -> str:
+    """``${aws_x.name.attr}`` becomes ``${aws_x.name[0].attr}`` for every gap resource."""
+
+    def index(match: re.Match[str]) -> str:
+        address = match.group(1)
+        return f"${{{address}[0]." if address in gaps else match.group(0)
+
+    return REFERENCE.sub(index, text)
+
+
+def _resolved_body(stack: TerraformStack, resource: TerraformResource) -> dict[str, Any]:
+    """A resource's configuration with references resolved (``${aws_x.name.attr}``)."""
+    resolved = Tokenization.resolve(
+        resource.to_terraform(),
+        resolver=DefaultTokenResolver(StringConcat()),
+        scope=stack,
+        preparing=False,
+    )
+    for blocks in resolved.get("resource", {}).values():
+        for body in blocks.values():
+            return dict(body)
+    return {}

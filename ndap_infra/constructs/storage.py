@@ -58,7 +58,7 @@ class ManagedKey(Construct):
             description=props.description,
             enable_key_rotation=True,
             deletion_window_in_days=props.deletion_window_in_days,
-            policy=props.policy.to_json(),
+            policy=props.policy.to_terraform_json_with_tokens(),
         )
         self.alias = KmsAlias(self, "alias", name=props.alias, target_key_id=self.key.key_id)
 
@@ -262,7 +262,10 @@ class SecureBucket(Construct):
         self.policy: S3BucketPolicy | None = None
         if props.policy is not None:
             self.policy = S3BucketPolicy(
-                self, "policy", bucket=bucket_id, policy=props.policy.to_json()
+                self,
+                "policy",
+                bucket=bucket_id,
+                policy=props.policy.to_terraform_json_with_tokens(),
             )
         self.lifecycle_configuration: S3BucketLifecycleConfiguration | None = None
         if props.lifecycle is not None:

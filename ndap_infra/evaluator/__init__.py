@@ -64,6 +64,7 @@ from ndap_infra.evaluator.chains import (
     can_assume,
     principal_for,
     reachable_roles,
+    trust_names,
 )
 from ndap_infra.evaluator.context import RequestContext
 from ndap_infra.evaluator.decision import Decision, Layer, StatementRef
@@ -98,4 +99,5 @@ __all__ = [
     "evaluate",
     "principal_for",
     "reachable_roles",
+    "trust_names",
 ]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ndap_infra.evaluator.decision import Decision
 from ndap_infra.evaluator.engine import evaluate
+from ndap_infra.evaluator.matching import principal_scope
 from ndap_infra.evaluator.model import NamedPolicy, Organization, Principal, Request, Resource
 
 _ROLE_NAME = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role/(?:.*/)?([^/]+)")
@@ -85,6 +86,20 @@ def principal_for(
     )
 
 
+def trust_names(role: Role, principal: Principal) -> bool:
+    """Does an ``Allow`` statement of the role's trust policy name ``principal`` (by ``"*"``,
+    its account, its role, its session or its user ARN), conditions aside? The trust
+    policy is a required resource policy, so a principal it names nowhere cannot assume the
+    role: an exact pre-check that spares the full evaluation (``can_assume`` decides)."""
+    return any(
+        statement.effect == "Allow"
+        and statement.principal is not None
+        and not statement.not_principal
+        and principal_scope(statement.principal, principal) is not None
+        for statement in role.trust_policy.parsed.statements
+    )
+
+
 def can_assume(
     principal: Principal,
     role: Role,
@@ -140,7 +155,7 @@ def reachable_roles(
         if max_depth is not None and len(hops) >= max_depth:
             continue
         for role in roles:
-            if role.arn in seen:
+            if role.arn in seen or not trust_names(role, current):
                 continue
             decision = can_assume(current, role, org, context)
             if not decision.allowed:

@@ -155,7 +155,17 @@ def wildcard_match(
 ) -> bool:
     if template == "*" and mode == "glob":
         return True
+    if not variables or "${" not in template:
+        # No policy variable to resolve: the same pattern for every request.
+        return _static(template, ignore_case, mode).fullmatch(value) is not None
     regex = to_regex(template, context, variables, mode)
     if regex is None:
         return False
     return _compiled(regex, ignore_case).fullmatch(value) is not None
+
+
+@lru_cache(maxsize=65536)
+def _static(template: str, ignore_case: bool, mode: Mode) -> re.Pattern[str]:
+    regex = to_regex(template, RequestContext.of({}), False, mode)
+    assert regex is not None  # only variables fail to resolve
+    return _compiled(regex, ignore_case)

@@ -61,9 +61,14 @@ def deny_lower_environments_reaching_protected(
     protected_account_ids: Sequence[str],
     shared_read: SharedRead | None = None,
     extra_denied_resources: Sequence[str] = (),
+    tooling_account_id: str | None = None,
+    tooling_users: str | None = None,
 ) -> PolicyDocument:
     """SCP for the dev and nonprod units. ``extra_denied_resources``: resources outside
-    acc/prd that are production data too (the dev replica, denied to nonprod)."""
+    acc/prd that are production data too (the dev replica, denied to nonprod).
+    ``tooling_account_id``: the delivery account, whose resources (pipelines, artifacts,
+    model registry) are denied too, except to the principals matching ``tooling_users``
+    (dev's pipeline roles, which read their project's dev artifacts)."""
     in_protected = Condition.of(
         "StringEquals", "aws:ResourceAccount", *sorted(protected_account_ids)
     )
@@ -105,6 +110,21 @@ def deny_lower_environments_reaching_protected(
                 ),
             ),
         ]
+    if tooling_account_id is not None:
+        in_tooling: tuple[Condition, ...] = (
+            Condition.of("StringEquals", "aws:ResourceAccount", tooling_account_id),
+        )
+        if tooling_users is not None:
+            in_tooling += (Condition.of("ArnNotLike", "aws:PrincipalArn", tooling_users),)
+        statements.append(
+            Statement(
+                "DenyTheDeliveryAccount",
+                "Deny",
+                actions=("*",),
+                resources=("*",),
+                conditions=in_tooling,
+            )
+        )
     if extra_denied_resources:
         statements.append(
             Statement(
@@ -227,4 +247,67 @@ def deny_lower_environment_principals(
     actions = tuple(f"{service}:*" for service in RCP_SERVICES)
     return PolicyDocument(
         lower_environment_denials(actions, ("*",), lower_account_ids, shared_read)
+    )
+
+
+def only_pipelines_from_lower_environments(
+    actions: Sequence[str],
+    writes: Sequence[str],
+    resources: Sequence[str],
+    lower_account_ids: Sequence[str],
+    pipeline_role_pattern: str,
+) -> tuple[Statement, ...]:
+    """Resource-side statements for the tooling (delivery) account (its RCP, and its
+    artifact bucket and key policies): principals of the lower environments are refused,
+    except the pipeline roles there (the dev deployer reads its project's dev artifacts),
+    which may never write; data-scientist principals are refused everything."""
+    anyone = (Principal.anyone(),)
+    from_lower = Condition.of("StringEquals", "aws:PrincipalAccount", *sorted(lower_account_ids))
+    not_service = Condition.of("BoolIfExists", "aws:PrincipalIsAWSService", "false")
+    statements = [
+        Statement(
+            "DenyLowerEnvironmentsButPipelines",
+            "Deny",
+            principals=anyone,
+            actions=tuple(actions),
+            resources=tuple(resources),
+            conditions=(
+                from_lower,
+                Condition.of("ArnNotLike", "aws:PrincipalArn", pipeline_role_pattern),
+            ),
+        ),
+        Statement(
+            "DenyLowerEnvironmentsWriting",
+            "Deny",
+            principals=anyone,
+            actions=tuple(writes),
+            resources=tuple(resources),
+            conditions=(from_lower,),
+        ),
+    ]
+    for how, match in _data_scientist_matchers():
+        statements.append(
+            Statement(
+                f"DenyDataScientistsBy{how}",
+                "Deny",
+                principals=anyone,
+                actions=tuple(actions),
+                resources=tuple(resources),
+                conditions=(match, not_service),
+            )
+        )
+    return tuple(statements)
+
+
+def protect_tooling_resources(
+    lower_account_ids: Sequence[str], pipeline_role_pattern: str
+) -> PolicyDocument:
+    """RCP for the tooling unit, over the services RCPs support: dev and nonprod principals
+    (but the dev pipeline roles' reads) and data-scientist principals are refused."""
+    actions = tuple(f"{service}:*" for service in RCP_SERVICES)
+    writes = (*S3_KMS_WRITES, *(f"{s}:*" for s in RCP_SERVICES if s not in ("s3", "kms")))
+    return PolicyDocument(
+        only_pipelines_from_lower_environments(
+            actions, writes, ("*",), lower_account_ids, pipeline_role_pattern
+        )
     )

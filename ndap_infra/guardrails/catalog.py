@@ -6,6 +6,10 @@ Two kinds, kept apart so the parity proof can tell them apart:
   every environment's unit — the security baseline of the organization (invariant 1);
 * access guardrails (subtree ``access-guardrails/``): the data-access rules of the model,
   which differ by environment by design (invariants 2-4).
+
+A guardrail targets organizational units by key: an environment (``Environment`` is a
+``str``) or ``"tooling"``, the unit of the delivery account (when
+``organization.tooling_account_id`` is set), which carries the common guardrails too.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 
 from ndap_infra.access.boundary import platform_role_patterns
 from ndap_infra.access.data import receives_data
-from ndap_infra.access.names import dataset_bucket_name
+from ndap_infra.access.names import PERSONA_PATH, dataset_bucket_name
 from ndap_infra.access.personas import data_scientist_role_arn, shared_read_resources
 from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import NdapConfig
@@ -23,6 +27,7 @@ from ndap_infra.iam.document import PolicyDocument
 from ndap_infra.iam.limits import PolicyTooLarge
 from ndap_infra.iam.resource_policies import bucket_arn
 from ndap_infra.naming import scp_name
+from ndap_infra.pipelines.names import PIPELINE_ROLE_PATTERN, TOOLING
 
 SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"
@@ -34,12 +39,13 @@ LOWER = (Environment.NONPROD, Environment.DEV)
 
 @dataclass(frozen=True)
 class GuardrailSpec:
-    """A named organization policy and the environments whose units it is attached to."""
+    """A named organization policy and the units it is attached to: environments, and
+    ``"tooling"`` for the delivery account's unit."""
 
     name: str
     description: str
     document: PolicyDocument
-    environments: tuple[Environment, ...]
+    environments: tuple[str, ...]
     policy_type: str = SCP
 
     @property
@@ -74,7 +80,14 @@ def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
     construction."""
     org = config.organization.name
     role = config.organization.account_access_role
-    everywhere = config.enabled_environments()
+    everywhere: tuple[str, ...] = config.enabled_environments()
+    if config.tooling_account_id is not None:
+        everywhere += (TOOLING,)
+    platform_roles = platform_role_patterns(org, role)
+    non_pipeline_roles = (
+        f"arn:aws:iam::*:role{PERSONA_PATH}*",
+        *(p for p in platform_roles if p != "arn:aws:iam::*:role/ndap/*"),
+    )
     return _checked(
         [
             GuardrailSpec(
@@ -86,7 +99,9 @@ def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
                     scp.deny_leaving_organization(),
                     scp.deny_root_user(),
                     scp.restrict_regions(config.organization.allowed_regions),
-                    scp.protect_platform_roles(platform_role_patterns(org, role), role),
+                    scp.protect_platform_roles(
+                        platform_roles, role, PIPELINE_ROLE_PATTERN, non_pipeline_roles
+                    ),
                 ),
                 everywhere,
             ),
@@ -108,18 +123,23 @@ def access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
     lower_accounts = [config.account_id(e) for e in LOWER if e in enabled]
     shared = shared_read_resources(config)
     shared_read = access.SharedRead(data_scientist_role_arn(config), shared) if shared else None
+    tooling = config.tooling_account_id
+    with_tooling: tuple[str, ...] = (TOOLING,) if tooling is not None else ()
     specs = [
         GuardrailSpec(
             scp_name(org, "dev-stays-out-of-acc-prd"),
-            "No dev principal acts on acc or prd resources (but the configured read).",
-            access.deny_lower_environments_reaching_protected(protected_accounts, shared_read),
+            "No dev principal acts on acc or prd resources (but the configured read), nor "
+            "on the delivery account's (but dev's pipeline roles).",
+            access.deny_lower_environments_reaching_protected(
+                protected_accounts, shared_read, (), tooling, PIPELINE_ROLE_PATTERN
+            ),
             (Environment.DEV,),
         ),
         GuardrailSpec(
             scp_name(org, "deny-data-scientists"),
             "Data-scientist principals (by tag or name) do nothing here.",
             access.deny_data_scientists(),
-            PROTECTED,
+            (*PROTECTED, *with_tooling),
         ),
         GuardrailSpec(
             scp_name(org, "protect-acc-prd-resources"),
@@ -139,9 +159,20 @@ def access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
                 scp_name(org, "nonprod-has-no-production-data"),
                 "No nonprod principal acts on acc/prd resources or the dev replica.",
                 access.deny_lower_environments_reaching_protected(
-                    protected_accounts, None, replica
+                    protected_accounts, None, replica, tooling
                 ),
                 (Environment.NONPROD,),
+            )
+        )
+    if tooling is not None:
+        specs.append(
+            GuardrailSpec(
+                scp_name(org, "protect-tooling-resources"),
+                "Delivery-account resources refuse dev, nonprod (but dev's pipeline roles' "
+                "reads) and data-scientist principals.",
+                access.protect_tooling_resources(lower_accounts, PIPELINE_ROLE_PATTERN),
+                (TOOLING,),
+                RCP,
             )
         )
     return _checked(specs)
@@ -149,14 +180,14 @@ def access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
 
 def check_attachment_quota(specs: list[GuardrailSpec]) -> None:
     """Fail at synthesis when a unit would carry more policies than AWS allows."""
-    counts: dict[tuple[Environment, str], int] = {}
+    counts: dict[tuple[str, str], int] = {}
     for spec in specs:
         for env in spec.environments:
-            key = (env, spec.policy_type)
+            key = (str(env), spec.policy_type)
             counts[key] = counts.get(key, 0) + 1
     for (env, policy_type), count in sorted(counts.items()):
         if count + 1 > MAX_POLICIES_PER_TARGET:
             raise GuardrailTooLarge(
-                f"the {env.value} unit would carry {count} {policy_type} policies plus the "
+                f"the {env} unit would carry {count} {policy_type} policies plus the "
                 f"AWS-managed one, over the AWS limit of {MAX_POLICIES_PER_TARGET}: merge some"
             )

@@ -113,32 +113,52 @@ def protect_baseline(org: str, account_access_role: str) -> PolicyDocument:
 
 
 def protect_platform_roles(
-    role_patterns: Sequence[str], account_access_role: str
+    role_patterns: Sequence[str],
+    account_access_role: str,
+    pipeline_role_pattern: str | None = None,
+    non_pipeline_role_patterns: Sequence[str] = (),
 ) -> PolicyDocument:
     """The roles the platform uses (persona, pipeline, baseline, replication, deployment)
-    change only through the platform's deployment role."""
-    return PolicyDocument(
-        (
+    are created and changed only through the platform's deployment role, and used (passed,
+    assumed) only by it — and by the pipeline roles (``pipeline_role_pattern``), which may
+    use pipeline roles only: a build role in the tooling account assumes its deployer role
+    in an environment, a deployer role passes its project's execution role to SageMaker."""
+    users = [f"arn:aws:iam::*:role/{account_access_role}"]
+    if pipeline_role_pattern is not None:
+        users.append(pipeline_role_pattern)
+    statements = [
+        Statement(
+            "ProtectPlatformRoles",
+            "Deny",
+            actions=(*ROLE_MUTATIONS, "iam:CreateRole"),
+            resources=tuple(role_patterns),
+            conditions=(_unless_platform(account_access_role),),
+        ),
+        Statement(
+            "PlatformRolesAreNotForUse",
+            "Deny",
+            actions=("iam:PassRole", "sts:AssumeRole"),
+            resources=tuple(role_patterns),
+            conditions=(Condition.of("ArnNotLike", "aws:PrincipalArn", *users),),
+        ),
+    ]
+    if pipeline_role_pattern is not None and non_pipeline_role_patterns:
+        statements.append(
             Statement(
-                "ProtectPlatformRoles",
-                "Deny",
-                actions=ROLE_MUTATIONS,
-                resources=tuple(role_patterns),
-                conditions=(_unless_platform(account_access_role),),
-            ),
-            Statement(
-                "PlatformRolesAreNotForUse",
+                "PipelineRolesUseOnlyPipelineRoles",
                 "Deny",
                 actions=("iam:PassRole", "sts:AssumeRole"),
-                resources=tuple(role_patterns),
-                conditions=(_unless_platform(account_access_role),),
-            ),
-            Statement(
-                "ProtectIdentityProviders",
-                "Deny",
-                actions=IDENTITY_PROVIDER_MUTATIONS,
-                resources=("*",),
-                conditions=(_unless_platform(account_access_role),),
-            ),
+                resources=tuple(non_pipeline_role_patterns),
+                conditions=(Condition.of("ArnLike", "aws:PrincipalArn", pipeline_role_pattern),),
+            )
+        )
+    statements.append(
+        Statement(
+            "ProtectIdentityProviders",
+            "Deny",
+            actions=IDENTITY_PROVIDER_MUTATIONS,
+            resources=("*",),
+            conditions=(_unless_platform(account_access_role),),
         )
     )
+    return PolicyDocument(tuple(statements))

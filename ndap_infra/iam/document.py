@@ -8,6 +8,7 @@ variations), which is what the stacks deploy and what reviewers read under ``pol
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -128,6 +129,12 @@ class PolicyDocument:
         variables) escaped, so Terraform does not read them as interpolations."""
         return escape_terraform(self.to_json())
 
+    def to_terraform_json_with_tokens(self) -> str:
+        """Like ``to_terraform_json``, but cdktf tokens (``${TfToken[...]}``: references to
+        other resources' attributes, resolved at synthesis) are kept as they are, so a
+        document may name a resource of its own stack and use IAM policy variables."""
+        return escape_terraform_keeping_tokens(self.to_json())
+
     def to_pretty_json(self) -> str:
         """Indented JSON for reviewers."""
         return json.dumps(self.to_dict(), indent=2) + "\n"
@@ -136,6 +143,14 @@ class PolicyDocument:
 def escape_terraform(text: str) -> str:
     """Escape a literal for a Terraform JSON string (``${`` -> ``$${``, ``%{`` -> ``%%{``)."""
     return text.replace("${", "$${").replace("%{", "%%{")
+
+
+_NOT_A_TOKEN = re.compile(r"\$\{(?!TfToken\[)")
+
+
+def escape_terraform_keeping_tokens(text: str) -> str:
+    """``escape_terraform`` for text that may hold cdktf tokens, which stay unescaped."""
+    return _NOT_A_TOKEN.sub("$${", text).replace("%{", "%%{")
 
 
 def unescape_terraform(text: str) -> str:

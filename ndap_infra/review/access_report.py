@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from ndap_infra.checks.access_model import PlatformModel
 from ndap_infra.checks.access_proof import ACTIONS, Cell, ControlResult
+from ndap_infra.checks.pipeline_proof import PIPELINE_ACTIONS, PipelineCell, PipelineProof
 from ndap_infra.config.enums import Environment, Persona
 from ndap_infra.review.policy_files import ExtractedPolicy
 
@@ -22,9 +23,12 @@ def render_access_report(
     cells: Sequence[Cell],
     controls: Sequence[ControlResult],
     policies: Sequence[ExtractedPolicy],
+    proof_pipelines: PipelineProof | None = None,
 ) -> str:
     envs = model.config.enabled_environments()
-    mismatches = [c for c in cells if not c.ok]
+    mismatches: list[Cell | PipelineCell] = [c for c in cells if not c.ok]
+    if proof_pipelines is not None:
+        mismatches += [c for c in proof_pipelines.cells if not c.ok]
     by = {(c.persona, c.environment, c.action): c for c in cells}
     lines = [
         "# Access matrix, as evaluated",
@@ -37,17 +41,14 @@ def render_access_report(
         "matrix: it is what the policies allow. `ndap explain PERSONA ENV ACTION` shows the",
         "statement behind any cell.",
         "",
-        f"**{len(cells)} decisions checked against the model's expected table: "
+        f"**{len(cells) + _count(proof_pipelines)} decisions checked against the model's "
+        "expected tables: "
         + ("all as expected.**" if not mismatches else f"{len(mismatches)} DIFFER.**"),
         "",
     ]
     if mismatches:
         lines += ["## Differences from the expected table", ""]
-        lines += [
-            f"- {c.persona.value} / {c.environment.value} / {c.action}: expected "
-            f"{MARK[c.expected]}, evaluated {MARK[c.allowed]}"
-            for c in mismatches
-        ]
+        lines += [_difference(c) for c in mismatches]
         lines.append("")
     lines += [
         "## Persona x environment",
@@ -73,6 +74,7 @@ def render_access_report(
             lines.append(f"| {action.name} | " + " | ".join(marks) + " |")
         lines.append("")
     lines += [
+        *pipeline_section(proof_pipelines),
         "## Which layers hold (negative controls)",
         "",
         "Each attack is evaluated with every layer in place, with each layer removed on its",
@@ -111,9 +113,95 @@ def render_access_report(
         "  prd the replication role.",
         "- `env-<env>/baseline/`, `env-<env>/data-*`: the security baseline (identical in every",
         "  environment, see `ndap parity`).",
+        "- `env-<env>/pipelines/<project>/`: each ML project's deployer role (trust",
+        "  `deployer-role.json`, access `deployer-access.json`), execution role and, for batch",
+        "  projects, schedule role, in dev, acc and prd.",
+        "- `tooling/`: the delivery account: its baseline (identical, see `ndap parity`), its",
+        "  people roles (`personas/`), and under `pipelines/` the artifact store's bucket and",
+        "  key policies, each project's model registry policy and, per environment, the",
+        "  pipeline's and the build's roles.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _count(proof: PipelineProof | None) -> int:
+    return 0 if proof is None else len(proof.cells)
+
+
+def _difference(cell: Cell | PipelineCell) -> str:
+    if isinstance(cell, PipelineCell):
+        return (
+            f"- {cell.who} / {cell.project} / {cell.action}: expected {MARK[cell.expected]}, "
+            f"evaluated {MARK[cell.allowed]}"
+        )
+    return (
+        f"- {cell.persona.value} / {cell.environment.value} / {cell.action}: expected "
+        f"{MARK[cell.expected]}, evaluated {MARK[cell.allowed]}"
+    )
+
+
+def _aggregate(cells: Sequence[PipelineCell]) -> str:
+    allowed = {c.allowed for c in cells}
+    if allowed == {True}:
+        return "yes"
+    if allowed == {False}:
+        return "-"
+    return "some: " + ", ".join(sorted(c.project for c in cells if c.allowed))
+
+
+def pipeline_section(proof: PipelineProof | None) -> list[str]:
+    """The pipeline identities beside the personas: who can do what to the delivery
+    pipelines, who can assume each deployer role, and the loosened-trust controls."""
+    if proof is None:
+        return []
+    by_who: dict[str, list[PipelineCell]] = {}
+    for cell in proof.cells:
+        by_who.setdefault(cell.who, []).append(cell)
+    names = [a.name for a in PIPELINE_ACTIONS]
+    lines = [
+        "## The delivery pipelines (tooling account)",
+        "",
+        "Every project's pipelines, evaluated the same way: for each persona, every principal",
+        "reachable from a person of that persona (the `deployer` persona is the platform's",
+        "deployment identity, not a project's deployer role), against every project: `yes`",
+        "when it holds for every project. Then each project's pipeline identities, each role",
+        "itself against its own project: the build roles (tooling account, one per",
+        "environment) and the deployer roles (one per environment account). Whether one",
+        "project's identity reaches another project is the next table's question.",
+        "",
+        "| who | " + " | ".join(names) + " |",
+        "|---" * (len(names) + 1) + "|",
+    ]
+    for who, cells in by_who.items():
+        marks = [_aggregate([c for c in cells if c.action == action]) for action in names]
+        lines.append(f"| {who} | " + " | ".join(marks) + " |")
+    lines += ["", "Actions:", ""]
+    lines += [f"- `{a.name}`: {a.description}" for a in PIPELINE_ACTIONS]
+    lines += [
+        "",
+        "### Who can assume each deployer role",
+        "",
+        "Every principal of the model (every role, every person's starting point, the",
+        "platform's deployment identity and a role a data scientist could create in dev) is",
+        "tried against every deployer role.",
+        "",
+        "| deployer role | assumable by | as expected |",
+        "|---|---|---|",
+    ]
+    for check in proof.trust:
+        lines.append(
+            f"| {check.deployer} | {', '.join(check.assumers) or 'nobody'} | "
+            f"{'yes' if check.ok else 'NO'} |"
+        )
+    lines += [
+        "",
+        "### Loosened deployer trusts (negative controls)",
+        "",
+        *(c.render() for c in proof.controls),
+        "",
+    ]
+    return lines
 
 
 def environments_of(cells: Sequence[Cell]) -> tuple[Environment, ...]:

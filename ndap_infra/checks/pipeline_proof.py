@@ -1,0 +1,594 @@
+"""The pipelines' part of the access proof, evaluated from the synthesized policies.
+
+Three questions, each answered with the project's evaluator over the same model as the
+persona table (``access_model``; the tooling stack's roles, bucket, key and model
+registries included):
+
+1. **Who can do what to the delivery pipelines.** For every persona (every principal
+   reachable from a person of that persona, by any chain, including a role a data
+   scientist could create in dev) and for every pipeline identity (each project's build
+   and deployer roles), and for every project: start or edit its acc and prd pipelines,
+   approve its prd release, read its release artifacts (the object *and* the key, through
+   S3), read its model registry, assume its deployer roles. Compared with a table written
+   from the model.
+2. **Who can assume each deployer role.** Every principal of the model (every role, as
+   itself, and every starting principal) is tried against every deployer role: exactly
+   one may assume it, the project's build role for that environment.
+3. **Negative controls.** A deployer role's trust loosened to the tooling account root,
+   or to the dev account: the check of question 2 must fail (it finds the extra
+   principals), and data scientists must still not get in (the layers that stop them are
+   listed with the persona attacks, see ``access_proof.negative_controls``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ndap_infra.checks.access_model import PlatformModel, identity_user, pipeline_principal
+from ndap_infra.config.enums import Environment, Persona
+from ndap_infra.evaluator import (
+    NamedPolicy,
+    Principal,
+    Request,
+    Resource,
+    Role,
+    can_assume,
+    evaluate,
+    principal_for,
+    trust_names,
+)
+from ndap_infra.pipelines import names
+
+# ---- what is asked --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PipelineAction:
+    name: str
+    description: str
+
+
+PIPELINE_ACTIONS: tuple[PipelineAction, ...] = (
+    PipelineAction("start-acc-pipeline", "codepipeline:StartPipelineExecution on <project>-acc"),
+    PipelineAction("start-prd-pipeline", "codepipeline:StartPipelineExecution on <project>-prd"),
+    PipelineAction("edit-acc-pipeline", "codepipeline:UpdatePipeline on <project>-acc"),
+    PipelineAction("edit-prd-pipeline", "codepipeline:UpdatePipeline on <project>-prd"),
+    PipelineAction(
+        "approve-prd-release",
+        "codepipeline:PutApprovalResult on <project>-prd's approval action",
+    ),
+    PipelineAction(
+        "read-release-artifacts",
+        "s3:GetObject of projects/<project>/releases/ in the artifact store, and kms:Decrypt "
+        "of it through S3",
+    ),
+    PipelineAction(
+        "read-model-registry", "sagemaker:DescribeModelPackage in <project>'s model registry"
+    ),
+    PipelineAction("assume-dev-deployer", "sts:AssumeRole into <project>'s dev deployer role"),
+    PipelineAction("assume-acc-deployer", "sts:AssumeRole into <project>'s acc deployer role"),
+    PipelineAction("assume-prd-deployer", "sts:AssumeRole into <project>'s prd deployer role"),
+)
+PIPELINE_ACTION_NAMES = tuple(a.name for a in PIPELINE_ACTIONS)
+ADMINISTER = frozenset(
+    {
+        "start-acc-pipeline",
+        "start-prd-pipeline",
+        "edit-acc-pipeline",
+        "edit-prd-pipeline",
+        "approve-prd-release",
+        "read-release-artifacts",
+        "read-model-registry",
+    }
+)
+PERSONA_ALLOWS: dict[Persona, frozenset[str]] = {
+    Persona.DATA_SCIENTIST: frozenset(),
+    Persona.BUSINESS_USER: frozenset(),
+    Persona.SECURITY_AUDITOR: frozenset(),
+    Persona.ML_ENGINEER: frozenset({"approve-prd-release"}),
+    Persona.PLATFORM_ENGINEER: frozenset({"approve-prd-release"}),
+    # Administrators of the tooling account (break-glass, and the platform's deployment
+    # identity through the account access role) administer the pipelines, but even they
+    # cannot become a deployer: its trust names one build role.
+    Persona.BREAK_GLASS: ADMINISTER,
+    Persona.DEPLOYER: ADMINISTER,
+}
+"""What each persona may do to every project's pipelines: written from the model."""
+
+
+def identity_allows(kind: str, env: Environment) -> frozenset[str]:
+    """What a project's own build or deployer role in ``env`` may do to its project."""
+    if kind == "build":
+        allowed = {f"assume-{env.value}-deployer"}
+        if env is not Environment.DEV:
+            allowed.add("read-release-artifacts")  # acc writes the release, prd reads it
+        if env is Environment.ACC:
+            allowed.add("read-model-registry")  # acc registers the release
+        return frozenset(allowed)
+    if env is Environment.DEV:
+        return frozenset()  # dev's deployer reads dev artifacts only
+    return frozenset({"read-release-artifacts", "read-model-registry"})
+
+
+# ---- evaluation -------------------------------------------------------------------------
+
+
+def _context(model: PlatformModel) -> dict[str, str]:
+    return {
+        "aws:MultiFactorAuthPresent": "true",
+        "aws:RequestedRegion": model.config.organization.home_region,
+    }
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One or more requests that must all be allowed (an S3 read of an SSE-KMS object
+    needs both the object and the key), or a role to assume."""
+
+    requests: tuple[tuple[str, Resource, dict[str, Any]], ...] = ()
+    assume: Role | None = None
+
+
+def _tooling(model: PlatformModel) -> str:
+    tooling = model.config.tooling_account_id
+    assert tooling is not None, "no tooling account configured"
+    return tooling
+
+
+def goal(model: PlatformModel, project: str, action: str) -> Goal:
+    config = model.config
+    org = config.organization.name
+    region = config.organization.home_region
+    tooling = _tooling(model)
+    codepipeline = f"arn:aws:codepipeline:{region}:{tooling}"
+    if action.startswith(("start-", "edit-")):
+        verb, env = action.split("-")[:2]
+        api = "StartPipelineExecution" if verb == "start" else "UpdatePipeline"
+        arn = f"{codepipeline}:{names.pipeline_name(project, Environment(env))}"
+        return Goal(((f"codepipeline:{api}", Resource(arn, tooling), {}),))
+    if action == "approve-prd-release":
+        arn = (
+            f"{codepipeline}:{names.pipeline_name(project, Environment.PRD)}/"
+            f"{names.APPROVAL_STAGE}/{names.APPROVAL_ACTION}"
+        )
+        return Goal((("codepipeline:PutApprovalResult", Resource(arn, tooling), {}),))
+    if action == "read-release-artifacts":
+        bucket = names.artifact_bucket(org, tooling)
+        key = f"{names.artifacts_prefix(project, names.RELEASE_ARTIFACTS)}/v1/model.tar.gz"
+        context = {
+            "kms:ViaService": f"s3.{region}.amazonaws.com",
+            "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{bucket}/{key}",
+            "kms:ResourceAliases": [names.artifact_key_alias(org)],
+        }
+        return Goal(
+            (
+                ("s3:GetObject", model.bucket_object(bucket, key), {}),
+                ("kms:Decrypt", model.key(names.TOOLING, "pipelines/artifact-key/key"), context),
+            )
+        )
+    if action == "read-model-registry":
+        group = names.model_package_group(project)
+        account, policy = model.registries[group]
+        arn = f"arn:aws:sagemaker:{region}:{tooling}:model-package/{group}/1"
+        return Goal(
+            (("sagemaker:DescribeModelPackage", Resource(arn, account, "sagemaker", policy), {}),)
+        )
+    if action.startswith("assume-") and action.endswith("-deployer"):
+        env = Environment(action.split("-")[1])
+        arn = names.deployer_role_arn(org, project, config.account_id(env))
+        return Goal(assume=model.roles[arn])
+    raise KeyError(action)
+
+
+def achieves(model: PlatformModel, principal: Principal, target: Goal) -> bool:
+    if target.assume is not None:
+        return can_assume(principal, target.assume, model.organization, _context(model)).allowed
+    return all(
+        evaluate(
+            Request(principal, action, resource, {**_context(model), **context}),
+            model.organization,
+        ).allowed
+        for action, resource, context in target.requests
+    )
+
+
+@dataclass(frozen=True)
+class PipelineCell:
+    who: str
+    """A persona, or ``<project>/<build|deployer>-<env>`` for a pipeline identity."""
+    project: str
+    action: str
+    expected: bool
+    allowed: bool
+    via: str
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.allowed
+
+
+def projects(model: PlatformModel) -> tuple[str, ...]:
+    if model.config.tooling_account_id is None:
+        return ()
+    return tuple(p.name for p in model.config.ml_projects)
+
+
+def _cells(
+    model: PlatformModel,
+    who: str,
+    principals: Sequence[tuple[str, Principal]],
+    project: str,
+    allowed: frozenset[str],
+) -> list[PipelineCell]:
+    cells = []
+    for action in PIPELINE_ACTION_NAMES:
+        target = goal(model, project, action)
+        via = next((v for v, p in principals if achieves(model, p, target)), None)
+        cells.append(
+            PipelineCell(who, project, action, action in allowed, via is not None, via or "")
+        )
+    return cells
+
+
+def pipeline_identity(model: PlatformModel, project: str, kind: str, env: Environment) -> Role:
+    org = model.config.organization.name
+    if kind == "build":
+        arn = names.build_role_arn(org, project, env, _tooling(model))
+    else:
+        arn = names.deployer_role_arn(org, project, model.config.account_id(env))
+    return model.roles[arn]
+
+
+def prove_pipeline_actions(model: PlatformModel) -> list[PipelineCell]:
+    """Question 1, for every persona and every pipeline identity, for every project."""
+    from ndap_infra.checks.access_proof import reachable_principals
+
+    cells: list[PipelineCell] = []
+    if not projects(model):
+        return cells
+    for persona in Persona:
+        principals = reachable_principals(model, persona)
+        for project in projects(model):
+            cells += _cells(model, persona.value, principals, project, PERSONA_ALLOWS[persona])
+    for project in projects(model):
+        for kind in ("build", "deployer"):
+            for env in names.PIPELINE_ENVIRONMENTS:
+                role = pipeline_identity(model, project, kind, env)
+                who = f"{project}/{kind}-{env.value}"
+                cells += _cells(
+                    model,
+                    who,
+                    [(role.arn, principal_for(role))],
+                    project,
+                    identity_allows(kind, env),
+                )
+    return cells
+
+
+# ---- who can assume each deployer role --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrustCheck:
+    project: str
+    environment: Environment
+    deployer: str
+    expected: str
+    assumers: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.assumers == (self.expected,)
+
+
+def every_principal(model: PlatformModel) -> list[tuple[str, Principal]]:
+    """Every principal of the model: each person's starting point, the platform's
+    deployment identity, every role (as a session of itself) and a role a data scientist
+    could create in dev."""
+    from ndap_infra.checks.access_proof import data_scientist_created_role
+
+    found: dict[str, Principal] = {}
+    for persona in Persona:
+        start = (
+            pipeline_principal(model.config)
+            if persona is Persona.DEPLOYER
+            else identity_user(model, persona)
+        )
+        found[start.arn] = start
+    for role in [*model.roles.values(), data_scientist_created_role(model)]:
+        found[role.arn] = principal_for(role)
+    return list(found.items())
+
+
+def assumers(
+    model: PlatformModel, role: Role, principals: Iterable[tuple[str, Principal]]
+) -> tuple[str, ...]:
+    """The principals (by ARN) that may assume ``role``, evaluated (those its trust policy
+    names nowhere are denied without a full evaluation: ``trust_names``)."""
+    return tuple(
+        sorted(
+            arn
+            for arn, principal in principals
+            if trust_names(role, principal)
+            and can_assume(principal, role, model.organization, _context(model)).allowed
+        )
+    )
+
+
+def check_deployer_trust(model: PlatformModel) -> list[TrustCheck]:
+    """Question 2: each deployer role, assumable by exactly its stage's build role."""
+    principals = every_principal(model)
+    checks = []
+    for project in projects(model):
+        for env in names.PIPELINE_ENVIRONMENTS:
+            deployer = pipeline_identity(model, project, "deployer", env)
+            build = pipeline_identity(model, project, "build", env)
+            checks.append(
+                TrustCheck(
+                    project, env, deployer.arn, build.arn, assumers(model, deployer, principals)
+                )
+            )
+    return checks
+
+
+# ---- negative controls: a loosened deployer trust is caught ------------------------------
+
+Mutation = Callable[[PlatformModel], PlatformModel]
+
+
+def loosen_deployer_trust(project: str, env: Environment, principal: str, keep: bool) -> Mutation:
+    """A mistake: the deployer's trust names ``principal`` (an account root) — instead of
+    the build role (``keep=False``) or as well (``keep=True``)."""
+
+    def mutate(model: PlatformModel) -> PlatformModel:
+        role = pipeline_identity(model, project, "deployer", env)
+        trust = role.trust_policy
+        mistake = {
+            "Sid": "Mistake",
+            "Effect": "Allow",
+            "Principal": {"AWS": principal},
+            "Action": "sts:AssumeRole",
+        }
+        statements = [*trust.document["Statement"], mistake] if keep else [mistake]
+        document = {**trust.document, "Statement": statements}
+        loosened = replace(role, trust_policy=NamedPolicy(trust.name, document))
+        return model.with_roles({role.arn: loosened})
+
+    return mutate
+
+
+@dataclass(frozen=True)
+class TrustControl:
+    """A deployer trust loosened by mistake, and what the checks make of it."""
+
+    name: str
+    check: TrustCheck
+    expect_caught: bool
+    """True: the trust check must fail (someone else can now assume the role). False: the
+    guardrails keep everyone new out, so the trust check still passes (and the layer
+    analysis of ``access_proof`` shows which layers do it)."""
+    data_scientists_in: bool
+
+    @property
+    def caught(self) -> bool:
+        return not self.check.ok
+
+    @property
+    def ok(self) -> bool:
+        return self.caught == self.expect_caught and not self.data_scientists_in
+
+    def render(self) -> str:
+        others = [a for a in self.check.assumers if a != self.check.expected]
+        if self.caught:
+            verdict = f"the trust check fails: also assumable by {', '.join(others)}"
+        else:
+            verdict = (
+                "still assumable only by its build role: the guardrails refuse every new principal"
+            )
+        expected = "as expected" if self.caught == self.expect_caught else "NOT AS EXPECTED"
+        ds = (
+            "DATA SCIENTISTS CAN ASSUME IT"
+            if self.data_scientists_in
+            else "data scientists still cannot assume it"
+        )
+        return f"- {self.name}: {verdict} ({expected}); {ds}"
+
+
+def trust_controls(model: PlatformModel) -> list[TrustControl]:
+    """Question 3 (the trust check's part; the layer analysis is in ``access_proof``)."""
+    from ndap_infra.checks.access_proof import reachable_principals
+
+    if not projects(model):
+        return []
+    project = projects(model)[0]
+    config = model.config
+    tooling_root = f"arn:aws:iam::{_tooling(model)}:root"
+    dev_root = f"arn:aws:iam::{config.account_id(Environment.DEV)}:root"
+    cases = (
+        (
+            f"{project}'s prd deployer trusts the tooling account root instead of its build role",
+            Environment.PRD,
+            tooling_root,
+            False,
+            True,
+        ),
+        (
+            f"{project}'s dev deployer also trusts the dev account",
+            Environment.DEV,
+            dev_root,
+            True,
+            True,
+        ),
+        (
+            f"{project}'s prd deployer also trusts the dev account",
+            Environment.PRD,
+            dev_root,
+            True,
+            False,
+        ),
+    )
+    controls = []
+    for name, env, principal, keep, expect_caught in cases:
+        mutated = loosen_deployer_trust(project, env, principal, keep)(model)
+        deployer = pipeline_identity(mutated, project, "deployer", env)
+        build = pipeline_identity(mutated, project, "build", env)
+        check = TrustCheck(
+            project,
+            env,
+            deployer.arn,
+            build.arn,
+            assumers(mutated, deployer, every_principal(mutated)),
+        )
+        ds = any(
+            can_assume(p, deployer, mutated.organization, _context(mutated)).allowed
+            for _, p in reachable_principals(mutated, Persona.DATA_SCIENTIST)
+        )
+        controls.append(TrustControl(name, check, expect_caught, ds))
+    return controls
+
+
+# ---- the whole part ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PipelineProof:
+    cells: tuple[PipelineCell, ...]
+    trust: tuple[TrustCheck, ...]
+    controls: tuple[TrustControl, ...]
+
+    @property
+    def ok(self) -> bool:
+        return (
+            all(c.ok for c in self.cells)
+            and all(t.ok for t in self.trust)
+            and all(c.ok for c in self.controls)
+        )
+
+
+def prove_pipelines(model: PlatformModel) -> PipelineProof:
+    return PipelineProof(
+        tuple(prove_pipeline_actions(model)),
+        tuple(check_deployer_trust(model)),
+        tuple(trust_controls(model)),
+    )
+
+
+def pipeline_attack_allowed(model: PlatformModel, persona: Persona, action: str) -> bool:
+    """Can a person of ``persona`` do ``action`` to the first project's pipelines (for the
+    negative controls of ``access_proof``)?"""
+    from ndap_infra.checks.access_proof import reachable_principals
+
+    target = goal(model, projects(model)[0], action)
+    return any(achieves(model, p, target) for _, p in reachable_principals(model, persona))
+
+
+# ---- attacks for the layer analysis of ``access_proof.negative_controls`` ---------------
+
+
+def _loosen_tooling_role(persona: Persona) -> Mutation:
+    """A mistake: the tooling account's role of ``persona`` also trusts the dev account."""
+
+    def mutate(model: PlatformModel) -> PlatformModel:
+        config = model.config
+        arn = (
+            f"arn:aws:iam::{_tooling(model)}:role/ndap/personas/"
+            f"{config.organization.name}-{persona.value}"
+        )
+        role = model.roles[arn]
+        mistake = {
+            "Sid": "MistakeTrustsDev",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{config.account_id(Environment.DEV)}:root"},
+            "Action": "sts:AssumeRole",
+        }
+        trust = role.trust_policy
+        document = {**trust.document, "Statement": [*trust.document["Statement"], mistake]}
+        return model.with_roles(
+            {arn: replace(role, trust_policy=NamedPolicy(trust.name, document))}
+        )
+
+    return mutate
+
+
+def grant_artifacts_to_dev(model: PlatformModel) -> PlatformModel:
+    """A mistake: the artifact store's bucket and key policies grant the dev account."""
+    config = model.config
+    tooling = _tooling(model)
+    dev = f"arn:aws:iam::{config.account_id(Environment.DEV)}:root"
+    bucket = names.artifact_bucket(config.organization.name, tooling)
+    account, policy = model.buckets[bucket]
+    assert policy is not None
+    grant = {
+        "Sid": "MistakeGrantsDev",
+        "Effect": "Allow",
+        "Principal": {"AWS": dev},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    bucket_policy = NamedPolicy(
+        policy.name, {**policy.document, "Statement": [*policy.document["Statement"], grant]}
+    )
+    key_id = (names.TOOLING, "pipelines/artifact-key/key")
+    key_account, key_arn, key_policy = model.keys[key_id]
+    key_grant = {
+        "Sid": "MistakeGrantsDev",
+        "Effect": "Allow",
+        "Principal": {"AWS": dev},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+    }
+    key_policy = NamedPolicy(
+        key_policy.name,
+        {**key_policy.document, "Statement": [*key_policy.document["Statement"], key_grant]},
+    )
+    return replace(
+        model,
+        buckets={**model.buckets, bucket: (account, bucket_policy)},
+        keys={**model.keys, key_id: (key_account, key_arn, key_policy)},
+    )
+
+
+def pipeline_attacks(model: PlatformModel) -> list[Any]:
+    """Attacks on the pipelines, each with the mistake it exploits (``access_proof.Attack``)."""
+    from ndap_infra.checks.access_proof import Attack
+
+    if not projects(model):
+        return []
+    project = projects(model)[0]
+    dev_root = f"arn:aws:iam::{model.config.account_id(Environment.DEV)}:root"
+    ds = Persona.DATA_SCIENTIST
+    return [
+        Attack(
+            "data scientist assumes a prd deployer role whose trust was loosened to dev",
+            ds,
+            Environment.PRD,
+            "assume-prd-deployer",
+            loosen_deployer_trust(project, Environment.PRD, dev_root, keep=True),
+        ),
+        Attack(
+            "data scientist reads release artifacts that the artifact store mistakenly "
+            "grants to dev",
+            ds,
+            Environment.PRD,
+            "read-release-artifacts",
+            grant_artifacts_to_dev,
+        ),
+        Attack(
+            "data scientist approves a prd release through a tooling role whose trust was "
+            "loosened to dev",
+            ds,
+            Environment.PRD,
+            "approve-prd-release",
+            _loosen_tooling_role(Persona.ML_ENGINEER),
+        ),
+        Attack(
+            "data scientist edits the prd pipeline through a tooling role whose trust was "
+            "loosened to dev",
+            ds,
+            Environment.PRD,
+            "edit-prd-pipeline",
+            _loosen_tooling_role(Persona.BREAK_GLASS),
+        ),
+    ]

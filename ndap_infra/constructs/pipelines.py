@@ -1,0 +1,434 @@
+"""The delivery pipelines as resources: the tooling account's part and each environment's.
+
+Every name, document and buildspec comes from the pure layer (``ndap_infra.pipelines``);
+this module only turns them into resources and wires references (the artifact key's and
+the git connections' ARNs, which exist only once created).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from constructs import Construct
+
+from ndap_infra.access.names import PERSONA_PATH, PERSONA_TAG
+from ndap_infra.config.enums import Environment, GitHost
+from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
+from ndap_infra.iam.document import PolicyDocument, escape_terraform
+from ndap_infra.pipelines import names, policies
+from ndap_infra.pipelines.buildspecs import BUILD_IMAGE
+from ndap_infra.pipelines.spec import (
+    BuildStep,
+    ProjectDeployment,
+    ProjectPipelines,
+    RoleSpec,
+    StageSpec,
+    ToolingRole,
+    ToolingSpec,
+)
+from ndap_infra.resources.aws import (
+    CloudwatchLogGroup,
+    CodebuildProject,
+    CodebuildProjectArtifacts,
+    CodebuildProjectEnvironment,
+    CodebuildProjectLogsConfig,
+    CodebuildProjectLogsConfigCloudwatchLogs,
+    CodebuildProjectSource,
+    Codepipeline,
+    CodepipelineArtifactStore,
+    CodepipelineArtifactStoreEncryptionKey,
+    CodepipelineStage,
+    CodepipelineStageAction,
+    CodepipelineTrigger,
+    CodepipelineTriggerGitConfiguration,
+    CodepipelineTriggerGitConfigurationPush,
+    CodepipelineTriggerGitConfigurationPushBranches,
+    CodepipelineTriggerGitConfigurationPushTags,
+    CodestarconnectionsConnection,
+    IamRole,
+    IamRolePolicy,
+    SagemakerModelPackageGroup,
+    SagemakerModelPackageGroupPolicy,
+    SchedulerSchedule,
+    SchedulerScheduleFlexibleTimeWindow,
+    SchedulerScheduleTarget,
+    SchedulerScheduleTargetRetryPolicy,
+)
+
+BUILD_TIMEOUT_MINUTES = 60
+COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
+
+
+def _role(
+    scope: Construct,
+    id_: str,
+    *,
+    name: str,
+    path: str,
+    trust: PolicyDocument,
+    policy: PolicyDocument,
+    description: str,
+    tags: dict[str, str] | None = None,
+    max_session_seconds: int | None = None,
+) -> IamRole:
+    """A role with its trust (``<id>-role``) and one inline policy (``<id>-access``)."""
+    role = IamRole(
+        scope,
+        f"{id_}-role",
+        name=name,
+        path=path,
+        assume_role_policy=trust.to_terraform_json_with_tokens(),
+        description=description,
+        tags=tags,
+        max_session_duration=max_session_seconds,
+    )
+    IamRolePolicy(
+        scope,
+        f"{id_}-access",
+        name="access",
+        role=role.id,
+        policy=policy.to_terraform_json_with_tokens(),
+    )
+    return role
+
+
+class ToolingPeople(Construct):
+    """The people roles of the tooling account (``personas/<persona>/role`` and
+    ``access``), trusted like every persona role: from the identity account, as that
+    persona, with MFA where the persona matrix asks for it."""
+
+    def __init__(self, scope: Construct, id_: str, roles: Sequence[ToolingRole]) -> None:
+        super().__init__(scope, id_)
+        for spec in roles:
+            node = Construct(self, spec.persona.value)
+            role = IamRole(
+                node,
+                "role",
+                name=spec.name,
+                path=PERSONA_PATH,
+                assume_role_policy=spec.trust.to_terraform_json(),
+                max_session_duration=spec.max_session_seconds,
+                tags={PERSONA_TAG: spec.persona.value},
+                description=f"{spec.persona.value}: {spec.access} access to the delivery account",
+            )
+            IamRolePolicy(
+                node, "access", name="access", role=role.id, policy=spec.policy.to_terraform_json()
+            )
+
+
+class ToolingPipelines(Construct):
+    """The artifact store (KMS key + bucket), one git connection per host in use, and per
+    project: the build log group, the model registry and its policy, and per environment
+    the pipeline, its build projects, its service role and the build role."""
+
+    def __init__(self, scope: Construct, id_: str, spec: ToolingSpec) -> None:
+        super().__init__(scope, id_)
+        self.spec = spec
+        self.key = ManagedKey(
+            self,
+            "artifact-key",
+            KeyProps(
+                alias=spec.key_alias,
+                description=f"{spec.org} tooling: encrypts pipeline artifacts and build logs",
+                policy=spec.key_policy,
+            ),
+        )
+        self.bucket = SecureBucket(
+            self,
+            "artifact-bucket",
+            BucketProps(
+                name=spec.bucket,
+                kms_key_arn=self.key.arn,
+                policy=spec.bucket_policy,
+                # The key policy grants each deployer its project's objects by encryption
+                # context; a bucket-level key would replace the object ARN there.
+                bucket_key_enabled=False,
+            ),
+        )
+        self.connections: dict[GitHost, CodestarconnectionsConnection] = {
+            host: CodestarconnectionsConnection(
+                self,
+                f"connection-{host.value}",
+                name=names.connection_name(spec.org, host),
+                provider_type=names.connection_provider(host),
+            )
+            for host in spec.hosts
+        }
+        for project in spec.projects:
+            self._project(project)
+
+    def _project(self, project: ProjectPipelines) -> None:
+        spec = self.spec
+        node = Construct(self, project.name)
+        logs = CloudwatchLogGroup(
+            node,
+            "build-logs",
+            name=project.log_group,
+            retention_in_days=spec.log_retention_days,
+            kms_key_id=self.key.arn,
+        )
+        group = SagemakerModelPackageGroup(
+            node,
+            "model-registry",
+            model_package_group_name=project.model_package_group,
+            model_package_group_description=f"{project.name}: releases verified in acc",
+        )
+        SagemakerModelPackageGroupPolicy(
+            node,
+            "model-registry-policy",
+            model_package_group_name=group.model_package_group_name,
+            resource_policy=project.registry_policy.to_terraform_json(),
+        )
+        log_group_arn = (
+            f"arn:aws:logs:{spec.region}:{spec.account_id}:log-group:{project.log_group}"
+        )
+        for stage in project.stages:
+            self._stage(node, project, stage, logs, log_group_arn)
+
+    def _stage(
+        self,
+        scope: Construct,
+        project: ProjectPipelines,
+        stage: StageSpec,
+        logs: CloudwatchLogGroup,
+        log_group_arn: str,
+    ) -> None:
+        spec = self.spec
+        node = Construct(scope, stage.environment.value)
+        connection = self.connections[project.git_host].arn
+        pipeline_objects = f"arn:aws:s3:::{spec.bucket}/{names.artifact_prefix(stage.pipeline)}/*"
+        build_role = _role(
+            node,
+            "build",
+            name=stage.build_role,
+            path=names.PIPELINE_PATH,
+            trust=stage.build_role_trust,
+            policy=policies.build_role_policy(
+                deployer_arn=stage.deployer_arn,
+                pipeline_objects=pipeline_objects,
+                project_objects=stage.project_objects,
+                writes_project_objects=stage.writes_project_objects,
+                key_arn=self.key.arn,
+                connection_arn=connection,
+                log_group_arn=log_group_arn,
+                registry=project.registry_arns if stage.registers_releases else None,
+            ),
+            description=f"{project.name}: builds for {stage.environment.value}; may assume only "
+            f"the project's {stage.environment.value} deployer role",
+        )
+        builds = {build.stage: self._build(node, build, build_role, logs) for build in stage.builds}
+        pipeline_role = _role(
+            node,
+            "pipeline",
+            name=stage.pipeline_role,
+            path=names.PIPELINE_PATH,
+            trust=policies.service_trust("codepipeline.amazonaws.com", spec.account_id),
+            policy=policies.pipeline_role_policy(
+                pipeline_objects=pipeline_objects,
+                bucket=spec.bucket,
+                key_arn=self.key.arn,
+                connection_arn=connection,
+                build_projects=[
+                    f"arn:aws:codebuild:{spec.region}:{spec.account_id}:project/{b.project}"
+                    for b in stage.builds
+                ],
+            ),
+            description=f"{stage.pipeline}: the pipeline's service role",
+        )
+        stages = [self._source_stage(project, stage, connection)]
+        stages += [self._build_stage(b, builds[b.stage]) for b in stage.before_approval]
+        if stage.approval:
+            stages.append(self._approval_stage(project, stage))
+        stages += [self._build_stage(b, builds[b.stage]) for b in stage.after_approval]
+        push = CodepipelineTriggerGitConfigurationPush(
+            branches=(
+                [CodepipelineTriggerGitConfigurationPushBranches(includes=list(stage.branches))]
+                if stage.branches
+                else None
+            ),
+            tags=(
+                [CodepipelineTriggerGitConfigurationPushTags(includes=list(stage.tags))]
+                if stage.tags
+                else None
+            ),
+        )
+        Codepipeline(
+            node,
+            "pipeline",
+            name=stage.pipeline,
+            role_arn=pipeline_role.arn,
+            pipeline_type="V2",
+            execution_mode="SUPERSEDED" if stage.environment is Environment.DEV else "QUEUED",
+            artifact_store=[
+                CodepipelineArtifactStore(
+                    location=self.bucket.bucket.bucket,
+                    type="S3",
+                    encryption_key=[
+                        CodepipelineArtifactStoreEncryptionKey(id=self.key.arn, type="KMS")
+                    ],
+                )
+            ],
+            stage=stages,
+            trigger=[
+                CodepipelineTrigger(
+                    provider_type="CodeStarSourceConnection",
+                    git_configuration=[
+                        CodepipelineTriggerGitConfiguration(
+                            source_action_name=names.SOURCE_ACTION, push=[push]
+                        )
+                    ],
+                )
+            ],
+        )
+
+    def _build(
+        self, scope: Construct, build: BuildStep, role: IamRole, logs: CloudwatchLogGroup
+    ) -> CodebuildProject:
+        return CodebuildProject(
+            scope,
+            f"build-{build.purpose}",
+            name=build.project,
+            description=build.description,
+            service_role=role.arn,
+            build_timeout=BUILD_TIMEOUT_MINUTES,
+            encryption_key=self.key.arn,
+            artifacts=[CodebuildProjectArtifacts(type="CODEPIPELINE")],
+            source=[
+                CodebuildProjectSource(
+                    type="CODEPIPELINE", buildspec=escape_terraform(build.buildspec)
+                )
+            ],
+            environment=[
+                CodebuildProjectEnvironment(
+                    compute_type=COMPUTE_TYPE,
+                    image=BUILD_IMAGE,
+                    type="LINUX_CONTAINER",
+                    image_pull_credentials_type="CODEBUILD",
+                    privileged_mode=False,
+                )
+            ],
+            logs_config=[
+                CodebuildProjectLogsConfig(
+                    cloudwatch_logs=[
+                        CodebuildProjectLogsConfigCloudwatchLogs(
+                            group_name=logs.name, status="ENABLED"
+                        )
+                    ]
+                )
+            ],
+        )
+
+    def _source_stage(
+        self, project: ProjectPipelines, stage: StageSpec, connection: str
+    ) -> CodepipelineStage:
+        return CodepipelineStage(
+            name=names.SOURCE_ACTION,
+            action=[
+                CodepipelineStageAction(
+                    name=names.SOURCE_ACTION,
+                    category="Source",
+                    owner="AWS",
+                    provider="CodeStarSourceConnection",
+                    version="1",
+                    namespace=names.SOURCE_NAMESPACE,
+                    output_artifacts=[names.SOURCE_ARTIFACT],
+                    configuration={
+                        "ConnectionArn": connection,
+                        "FullRepositoryId": project.repository,
+                        "BranchName": stage.source_branch,
+                        # A full clone: the build checks the tagged commit's ancestry.
+                        "OutputArtifactFormat": "CODEBUILD_CLONE_REF",
+                    },
+                )
+            ],
+        )
+
+    def _build_stage(self, build: BuildStep, codebuild: CodebuildProject) -> CodepipelineStage:
+        return CodepipelineStage(
+            name=build.stage,
+            action=[
+                CodepipelineStageAction(
+                    name=build.stage,
+                    category="Build",
+                    owner="AWS",
+                    provider="CodeBuild",
+                    version="1",
+                    input_artifacts=[names.SOURCE_ARTIFACT],
+                    configuration={"ProjectName": codebuild.name},
+                )
+            ],
+        )
+
+    def _approval_stage(self, project: ProjectPipelines, stage: StageSpec) -> CodepipelineStage:
+        return CodepipelineStage(
+            name=names.APPROVAL_STAGE,
+            action=[
+                CodepipelineStageAction(
+                    name=names.APPROVAL_ACTION,
+                    category="Approval",
+                    owner="AWS",
+                    provider="Manual",
+                    version="1",
+                    configuration={
+                        "CustomData": f"Release #{{{names.SOURCE_NAMESPACE}.CommitId}} of "
+                        f"{project.name} to production: approve once user-acceptance tests "
+                        "in acc have passed."
+                    },
+                )
+            ],
+        )
+
+
+class PipelineDeployers(Construct):
+    """Each project's identities in one environment account: the deployer role (trusted
+    only by the project's build role for this environment), the execution role SageMaker
+    runs as, and for batch projects the schedule that starts the prediction pipeline, with
+    its role."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        deployments: Sequence[ProjectDeployment],
+        schedule_key_arn: str,
+    ) -> None:
+        super().__init__(scope, id_)
+        for deployment in deployments:
+            node = Construct(self, deployment.project)
+            _spec_role(node, "deployer", deployment.deployer)
+            _spec_role(node, "execution", deployment.execution)
+            schedule = deployment.schedule
+            if schedule is None:
+                continue
+            role = _spec_role(node, "schedule", schedule.role)
+            SchedulerSchedule(
+                node,
+                "schedule",
+                name=schedule.name,
+                group_name="default",
+                description=f"{deployment.project}: starts the batch prediction pipeline",
+                schedule_expression=schedule.expression,
+                flexible_time_window=[SchedulerScheduleFlexibleTimeWindow(mode="OFF")],
+                kms_key_arn=schedule_key_arn,
+                state="ENABLED",
+                target=[
+                    SchedulerScheduleTarget(
+                        arn=schedule.pipeline_arn,
+                        role_arn=role.arn,
+                        retry_policy=[SchedulerScheduleTargetRetryPolicy(maximum_retry_attempts=2)],
+                    )
+                ],
+            )
+
+
+def _spec_role(scope: Construct, id_: str, spec: RoleSpec) -> IamRole:
+    return _role(
+        scope,
+        id_,
+        name=spec.name,
+        path=names.PIPELINE_PATH,
+        trust=spec.trust,
+        policy=spec.policy,
+        description=spec.description,
+        tags=spec.tags,
+    )

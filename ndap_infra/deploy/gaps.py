@@ -1,0 +1,222 @@
+"""What the local emulator (moto 5.2.5 in server mode) cannot create, and why.
+
+Measured by deploying the reference platform onto the emulator; each entry names the
+failure seen (the emulator's log, ``.ndap/emulator.log``, shows the traceback). The local
+target synthesizes the matching resources with ``count = 0`` (see
+``ndap_infra.constructs.provider.EmulatorGaps``) and ``ndap deploy`` reports every one of
+them; they are never skipped silently. On ``deploy.target: aws`` this list is not used.
+
+Not gaps, although they first looked like ones:
+
+* ``aws_s3_account_public_access_block``: S3 Control puts the account id in front of the
+  endpoint host; the provider's ``http_proxy`` routes those hosts to the emulator
+  (``ndap_infra.constructs.provider``).
+* AWS-managed policies (``arn:aws:iam::aws:policy/...``, e.g. ``AWS_ConfigRole``): moto
+  knows them, but loads them only with ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``, which the
+  emulator sets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+GAP_COMMENT_KEY = "ndap_emulator_gap"
+DRIFT_COMMENT_KEY = "ndap_emulator_drift"
+
+Configuration = Mapping[str, Any]
+
+
+def _always(configuration: Configuration) -> bool:
+    return True
+
+
+def _kms_policy_denies_describe(configuration: Configuration) -> bool:
+    """moto's key-policy check (moto/kms/policy_validator.py) applies every Deny statement
+    whose action covers kms:DescribeKey on "*" to every caller: it ignores Principal and
+    Condition."""
+    try:
+        policy = json.loads(str(configuration.get("policy") or "{}"))
+    except ValueError:
+        return False
+    statements = policy.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if (
+            str(statement.get("Effect", "")).lower() == "deny"
+            and statement.get("Resource") == "*"
+            and any(a in ("kms:*", "kms:Describe*", "kms:DescribeKey") for a in actions)
+        ):
+            return True
+    return False
+
+
+def _codepipeline_source(configuration: Configuration) -> bool:
+    sources = configuration.get("source") or []
+    return any(isinstance(s, Mapping) and s.get("type") == "CODEPIPELINE" for s in sources)
+
+
+@dataclass(frozen=True)
+class EmulatorGap:
+    """Resources of ``resource_type`` (those ``applies`` to) the emulator cannot create or,
+    with ``ignore``, creates but reads back without these arguments (they would show as a
+    change in every plan: the local target ignores changes to them instead)."""
+
+    resource_type: str
+    reason: str
+    applies: Callable[[Configuration], bool] = _always
+    ignore: tuple[str, ...] = ()
+
+    def matches(self, resource_type: str, configuration: Configuration) -> bool:
+        return resource_type == self.resource_type and self.applies(configuration)
+
+
+KNOWN_GAPS: tuple[EmulatorGap, ...] = (
+    EmulatorGap(
+        "aws_accessanalyzer_analyzer",
+        "moto has no IAM Access Analyzer backend: CreateAnalyzer answers 404",
+    ),
+    EmulatorGap(
+        "aws_codebuild_project",
+        "moto's CodeBuild CreateProject rejects the CODEPIPELINE source type",
+        _codepipeline_source,
+    ),
+    EmulatorGap(
+        "aws_codestarconnections_connection",
+        "moto has no CodeStar Connections backend: CreateConnection answers HTTP 500",
+    ),
+    EmulatorGap(
+        "aws_ebs_default_kms_key",
+        "moto does not implement ec2:GetEbsDefaultKmsKeyId (HTTP 500), which the provider "
+        "reads after setting the key",
+    ),
+    EmulatorGap(
+        "aws_kms_key",
+        "moto applies a key policy's Deny statements to every caller, ignoring Principal and "
+        "Condition: the key is created, then DescribeKey is denied to the deployer too",
+        _kms_policy_denies_describe,
+    ),
+    EmulatorGap(
+        "aws_s3_bucket_logging",
+        "moto checks the target bucket's policy for the logging grant and fails with HTTP "
+        "500 on a statement whose Principal is the string '*' (the TLS-only deny every "
+        "ndap bucket carries; moto/s3/models.py _log_permissions_enabled_policy)",
+    ),
+    EmulatorGap(
+        "aws_sagemaker_model_package_group_policy",
+        "moto does not implement sagemaker:PutModelPackageGroupPolicy (HTTP 500)",
+    ),
+    EmulatorGap(
+        "aws_securityhub_account",
+        "moto does not implement securityhub:UpdateSecurityHubConfiguration (HTTP 500), "
+        "which the provider calls right after EnableSecurityHub",
+    ),
+    EmulatorGap(
+        "aws_securityhub_standards_subscription",
+        "moto has no Security Hub standards API: BatchEnableStandards answers 404",
+    ),
+)
+
+
+DRIFTS: tuple[EmulatorGap, ...] = (
+    EmulatorGap(
+        "aws_s3_bucket_notification",
+        "moto stores the notification configuration without EventBridgeConfiguration, so "
+        "eventbridge reads back false",
+        ignore=("eventbridge",),
+    ),
+    EmulatorGap(
+        "aws_s3_bucket_replication_configuration",
+        "moto stores replication rules without filter prefix, delete_marker_replication "
+        "status and source_selection_criteria (SSE-KMS objects)",
+        ignore=("rule",),
+    ),
+)
+
+
+def gap_reason(resource_type: str, configuration: Configuration) -> str | None:
+    """Why the emulator cannot create this resource, or None when it can."""
+    for gap in KNOWN_GAPS:
+        if gap.matches(resource_type, configuration):
+            return gap.reason
+    return None
+
+
+def drift(resource_type: str, configuration: Configuration) -> EmulatorGap | None:
+    """The arguments the emulator does not read back for this resource, if any."""
+    for gap in DRIFTS:
+        if gap.matches(resource_type, configuration):
+            return gap
+    return None
+
+
+@dataclass(frozen=True)
+class GapResource:
+    """A resource a synthesized local-target stack leaves out (``count = 0``) or whose
+    arguments it ignores changes to (``ignored``)."""
+
+    stack: str
+    address: str
+    path: str
+    reason: str
+    ignored: tuple[str, ...] = ()
+
+    @property
+    def effect(self) -> str:
+        if self.ignored:
+            return "created; changes ignored to " + ", ".join(self.ignored)
+        return "not created (count = 0)"
+
+
+def synthesized_gaps(stacks: Mapping[str, Mapping[str, Any]]) -> list[GapResource]:
+    """Every resource the synthesized stacks leave out on the emulator, with its reason."""
+    found: list[GapResource] = []
+    for stack, document in stacks.items():
+        for resource_type, resources in sorted(document.get("resource", {}).items()):
+            for name, body in sorted(resources.items()):
+                comment = body.get("//", {})
+                path = str(comment.get("metadata", {}).get("path", ""))
+                address = f"{resource_type}.{name}"
+                reason = comment.get(GAP_COMMENT_KEY)
+                if reason is not None:
+                    found.append(GapResource(stack, address, path, str(reason)))
+                drifted = comment.get(DRIFT_COMMENT_KEY)
+                if drifted is not None:
+                    ignored = tuple(body.get("lifecycle", {}).get("ignore_changes", []))
+                    found.append(GapResource(stack, address, path, str(drifted), ignored))
+    return found
+
+
+def render_gaps(gaps: list[GapResource]) -> str:
+    """The gap report (``.ndap/emulator-gaps.md``)."""
+    lines = [
+        "# Resources not created on the local emulator",
+        "",
+        "Generated by `ndap deploy` (deploy.target: local). moto 5.2.5 cannot create the",
+        "resources below (synthesized with `count = 0` for the emulator only), or creates them",
+        "but reads some arguments back differently (synthesized with `lifecycle.ignore_changes`",
+        "on those arguments for the emulator only, so that the plan after deploy is empty).",
+        "On `deploy.target: aws` none of this is generated: every resource is deployed as is.",
+        "",
+    ]
+    if not gaps:
+        return "\n".join([*lines, "None: every resource was created as defined.", ""])
+    lines += [
+        "| stack | resource | construct path | effect | reason |",
+        "|---|---|---|---|---|",
+    ]
+    for gap in gaps:
+        lines.append(
+            f"| {gap.stack} | `{gap.address}` | `{gap.path}` | {gap.effect} | {gap.reason} |"
+        )
+    absent = sum(1 for g in gaps if not g.ignored)
+    lines += [
+        "",
+        f"{absent} resources not created, {len(gaps) - absent} created with ignored "
+        f"arguments, in {len({g.stack for g in gaps})} stacks.",
+        "",
+    ]
+    return "\n".join(lines)

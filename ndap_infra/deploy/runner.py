@@ -1,0 +1,331 @@
+"""Terraform over one synthesized stack: init, apply, plan, destroy; errors made readable.
+
+Every command runs in the stack's directory (``cdktf.out/stacks/<name>``) with the
+project's CLI configuration (``ndap_infra.terraform.cli_config``) and, on the local target,
+the emulator's address (``emulator_environment``). Output goes to a log per stack and
+action under ``<work dir>/logs``; results carry a one-line summary and, on failure, the
+error Terraform printed, rewritten when the cause is known (a held state lock, an emulator
+that stopped answering).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ndap_infra.emulator.lifecycle import EmulatorInfo, is_healthy
+from ndap_infra.emulator.settings import EMULATOR_ENDPOINT_VARIABLE
+from ndap_infra.terraform.cli_config import TerraformSetup
+from ndap_infra.terraform.runner import find_terraform
+
+OVERRIDE_FILE = "ndap_destroy_override.tf.json"
+
+
+def emulator_environment(emulator: EmulatorInfo) -> dict[str, str]:
+    """What a Terraform or cdktf process needs to reach the emulator: the providers'
+    endpoint variable, and the state backend's S3 endpoint (backends cannot read
+    variables)."""
+    return {
+        f"TF_VAR_{EMULATOR_ENDPOINT_VARIABLE}": emulator.endpoint,
+        "AWS_ENDPOINT_URL_S3": emulator.endpoint,
+    }
+
+
+def stack_environment(setup: TerraformSetup, emulator: EmulatorInfo | None) -> dict[str, str]:
+    env = setup.environment()
+    if emulator is not None:
+        env.update(emulator_environment(emulator))
+    return env
+
+
+@dataclass(frozen=True)
+class StackResult:
+    stack: str
+    action: str
+    ok: bool
+    seconds: float
+    summary: str
+    log: Path
+    detail: str = ""
+    changes: bool | None = None  # plan only: True when the plan is not empty
+    kept: tuple[str, ...] = field(default=())  # destroy only: what was deliberately kept
+
+    def line(self) -> str:
+        mark = "ok  " if self.ok else "FAIL"
+        return f"  {mark} {self.stack:<12} {self.action:<8} {self.summary} [{self.seconds:.1f}s]"
+
+
+@dataclass(frozen=True)
+class StackRun:
+    """Where and how to run Terraform for one stack."""
+
+    stack: str
+    directory: Path
+    env: Mapping[str, str]
+    log_dir: Path
+    emulator: EmulatorInfo | None = None
+
+    def log(self, action: str) -> Path:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        return self.log_dir / f"{self.stack}.{action}.log"
+
+    def terraform(self, args: Sequence[str], action: str) -> subprocess.CompletedProcess[str]:
+        command = [find_terraform(), *args]
+        completed = subprocess.run(
+            command,
+            cwd=self.directory,
+            env=dict(self.env),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        with self.log(action).open("a") as log:
+            log.write(f"$ terraform {' '.join(args)}\n{completed.stdout}{completed.stderr}\n")
+        return completed
+
+
+def _failure(run: StackRun, output: str, what: str) -> str:
+    """The error to show for a failed Terraform command, cause first when known."""
+    lock = parse_lock(output)
+    if lock is not None:
+        return (
+            f"{run.stack}: the state is locked (lock {lock.get('ID', '?')}, held by "
+            f"{lock.get('Who', '?')} since {lock.get('Created', '?')}, operation "
+            f"{lock.get('Operation', '?')}). Another deploy may be running; wait for it. If "
+            "none is, release the lock:\n"
+            f'    eval "$(ndap emulator env)"  # or: eval "$(ndap env)" on the aws target\n'
+            f"    terraform -chdir={run.directory} force-unlock -force {lock.get('ID', '<id>')}"
+        )
+    if run.emulator is not None and not is_healthy(run.emulator.endpoint):
+        return (
+            f"{run.stack}: the local emulator at {run.emulator.endpoint} stopped answering "
+            f"during terraform {what}; see {run.emulator.log}. Its resources and state are "
+            "gone: `ndap emulator stop`, then `ndap deploy` again."
+        )
+    first = output.find("Error:")
+    shown = output[first:] if first >= 0 else output
+    if len(shown) > MAX_ERROR_TEXT:
+        shown = shown[:MAX_ERROR_TEXT] + f"\n  ... (the rest is in {run.log(what)})"
+    return f"{run.stack}: terraform {what} failed (log {run.log(what)}):\n{shown.strip()}"
+
+
+MAX_ERROR_TEXT = 4000
+LOCK_FIELD = re.compile(r"^\s*(ID|Path|Operation|Who|Version|Created|Info):\s*(.*)$", re.M)
+
+
+def parse_lock(output: str) -> dict[str, str] | None:
+    """The lock details when Terraform failed because the state is locked."""
+    if "Error acquiring the state lock" not in output:
+        return None
+    return {m.group(1): m.group(2).strip() for m in LOCK_FIELD.finditer(output)}
+
+
+# Concurrent `terraform init`s sharing one plugin cache race on creating its directories
+# ("mkdir ...: file exists"); init is quick once the cache holds the provider.
+_INIT_LOCK = threading.Lock()
+
+
+def init(run: StackRun, action: str) -> str | None:
+    """``terraform init``; the failure message, or None."""
+    with _INIT_LOCK:
+        completed = run.terraform(["init", "-input=false", "-no-color", "-reconfigure"], action)
+    if completed.returncode != 0:
+        return _failure(run, completed.stdout + completed.stderr, "init")
+    return None
+
+
+APPLY_SUMMARY = re.compile(r"(Apply|Destroy) complete! Resources: ([^\n]*?)\.?\n")
+
+
+def apply(run: StackRun) -> StackResult:
+    start = time.monotonic()
+    failure = init(run, "apply")
+    if failure is None:
+        completed = run.terraform(
+            ["apply", "-auto-approve", "-input=false", "-no-color", "-lock-timeout=0s"], "apply"
+        )
+        output = completed.stdout + completed.stderr
+        if completed.returncode == 0:
+            found = APPLY_SUMMARY.search(output)
+            summary = found.group(2) if found else "applied"
+            return StackResult(
+                run.stack, "apply", True, time.monotonic() - start, summary, run.log("apply")
+            )
+        failure = _failure(run, output, "apply")
+    return StackResult(
+        run.stack, "apply", False, time.monotonic() - start, "failed", run.log("apply"), failure
+    )
+
+
+PLAN_SUMMARY = re.compile(r"Plan: ([^\n]*)\.")
+
+
+def plan(run: StackRun, *, init_first: bool = False) -> StackResult:
+    """``terraform plan -detailed-exitcode``: ok and ``changes=False`` when it is empty."""
+    start = time.monotonic()
+    failure = init(run, "plan") if init_first else None
+    if failure is None:
+        completed = run.terraform(
+            ["plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock-timeout=0s"],
+            "plan",
+        )
+        output = completed.stdout + completed.stderr
+        seconds = time.monotonic() - start
+        if completed.returncode == 0:
+            return StackResult(
+                run.stack, "plan", True, seconds, "no changes", run.log("plan"), changes=False
+            )
+        if completed.returncode == 2:
+            found = PLAN_SUMMARY.search(output)
+            summary = "changes pending: " + (found.group(1) if found else "see the log")
+            return StackResult(
+                run.stack, "plan", False, seconds, summary, run.log("plan"), output, changes=True
+            )
+        failure = _failure(run, output, "plan")
+    return StackResult(
+        run.stack, "plan", False, time.monotonic() - start, "failed", run.log("plan"), failure
+    )
+
+
+def protected_addresses(document: Mapping[str, Any]) -> list[str]:
+    """Resources of a synthesized stack with ``lifecycle.prevent_destroy``."""
+    found = []
+    for resource_type, resources in document.get("resource", {}).items():
+        for name, body in resources.items():
+            if body.get("lifecycle", {}).get("prevent_destroy") is True:
+                found.append(f"{resource_type}.{name}")
+    return sorted(found)
+
+
+def state_resources(run: StackRun) -> dict[str, list[str]] | None:
+    """Managed resources in the stack's state, each with what it depends on; None when the
+    state cannot be read."""
+    completed = run.terraform(["show", "-json", "-no-color"], "destroy")
+    if completed.returncode != 0:
+        return None
+    try:
+        shown = json.loads(completed.stdout or "{}")
+    except json.JSONDecodeError:
+        return None
+    resources: dict[str, list[str]] = {}
+    module = shown.get("values", {}).get("root_module", {})
+    for resource in module.get("resources", []):
+        if resource.get("mode") == "managed":
+            address = str(resource["address"])
+            resources[address] = [str(d) for d in resource.get("depends_on", [])]
+    return resources
+
+
+def _base(address: str) -> str:
+    return address.split("[", 1)[0]
+
+
+def kept_for(protected: Sequence[str], resources: Mapping[str, Sequence[str]]) -> set[str]:
+    """The protected resources in state and everything they depend on: destroying any of
+    those would force Terraform to destroy the protected one too."""
+    kept: set[str] = set()
+    pending = [a for a in resources if _base(a) in set(protected)]
+    while pending:
+        address = pending.pop()
+        if address in kept:
+            continue
+        kept.add(address)
+        for dependency in resources.get(address, []):
+            pending.extend(a for a in resources if _base(a) == _base(dependency))
+    return kept
+
+
+def destroy(run: StackRun, document: Mapping[str, Any], *, include_protected: bool) -> StackResult:
+    """Destroy the stack. Resources with ``prevent_destroy`` (and what they depend on) are
+    kept, unless ``include_protected``, which lifts the protection for this run only (an
+    override file next to the stack, removed afterwards)."""
+    start = time.monotonic()
+    failure = init(run, "destroy")
+    protected = protected_addresses(document)
+    kept: set[str] = set()
+    args = ["destroy", "-auto-approve", "-input=false", "-no-color", "-lock-timeout=0s"]
+    override = run.directory / OVERRIDE_FILE
+    # With the protection lifted there is nothing to keep: no need to read the state first.
+    if failure is None and not include_protected:
+        resources = state_resources(run)
+        if resources is None:
+            failure = f"{run.stack}: could not read the state (log {run.log('destroy')})"
+        elif not resources:
+            return StackResult(
+                run.stack,
+                "destroy",
+                True,
+                time.monotonic() - start,
+                "nothing to destroy",
+                run.log("destroy"),
+            )
+        elif protected:
+            kept = kept_for(protected, resources)
+            targets = sorted(set(resources) - kept)
+            if not targets:
+                return StackResult(
+                    run.stack,
+                    "destroy",
+                    True,
+                    time.monotonic() - start,
+                    f"kept {len(kept)} protected",
+                    run.log("destroy"),
+                    kept=_labelled(kept, protected),
+                )
+            args += [f"-target={t}" for t in targets]
+    if failure is None:
+        if protected and include_protected:
+            override.write_text(json.dumps(_lift_protection(protected), indent=2) + "\n")
+        try:
+            completed = run.terraform(args, "destroy")
+        finally:
+            override.unlink(missing_ok=True)
+        output = completed.stdout + completed.stderr
+        if completed.returncode == 0:
+            found = APPLY_SUMMARY.search(output)
+            summary = found.group(2) if found else "destroyed"
+            if kept:
+                summary += f"; kept {len(kept)} (prevent_destroy and what it depends on)"
+            return StackResult(
+                run.stack,
+                "destroy",
+                True,
+                time.monotonic() - start,
+                summary,
+                run.log("destroy"),
+                kept=_labelled(kept, protected),
+            )
+        failure = _failure(run, output, "destroy")
+    return StackResult(
+        run.stack,
+        "destroy",
+        False,
+        time.monotonic() - start,
+        "failed",
+        run.log("destroy"),
+        failure,
+    )
+
+
+def _labelled(kept: set[str], protected: Sequence[str]) -> tuple[str, ...]:
+    return tuple(
+        f"{a} ({'prevent_destroy' if _base(a) in protected else 'a protected resource needs it'})"
+        for a in sorted(kept)
+    )
+
+
+def _lift_protection(protected: Sequence[str]) -> dict[str, Any]:
+    """An override file turning ``prevent_destroy`` off for ``protected`` (Terraform merges
+    an override's ``lifecycle`` argument by argument)."""
+    resources: dict[str, dict[str, Any]] = {}
+    for address in protected:
+        resource_type, name = address.split(".", 1)
+        resources.setdefault(resource_type, {})[name] = {"lifecycle": {"prevent_destroy": False}}
+    return {"resource": resources}

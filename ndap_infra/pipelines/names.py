@@ -1,0 +1,168 @@
+"""Names and ARNs of the delivery pipelines: pure functions, a contract with deployed state.
+
+The tooling (delivery) account holds, per ML project, three CodePipeline V2 pipelines
+(``<project>-dev``, ``<project>-acc``, ``<project>-prd``), their CodeBuild projects and
+roles, and a model package group; one artifact store (bucket + key) and one CodeStar
+connection per git host serve every project. Each environment account holds, per project,
+the deployer role the project's build in that environment assumes, the execution role
+SageMaker runs the project's jobs with and, for batch projects, the schedule's role.
+
+Every pipeline role lives under ``/ndap/pipelines/``: a platform-role path that the
+organization's guardrails and the data-scientist boundary protect (only the platform's
+deployment role creates, changes, passes or assumes platform roles; pipeline roles may use
+only pipeline roles).
+"""
+
+from __future__ import annotations
+
+from ndap_infra.access.names import role_arn
+from ndap_infra.config.enums import Environment, GitHost
+
+TOOLING = "tooling"
+"""Stack name, organizational-unit suffix and the ``ndap:environment`` tag of the tooling
+account."""
+PIPELINE_PATH = "/ndap/pipelines/"
+PIPELINE_ROLE_PATTERN = f"arn:aws:iam::*:role{PIPELINE_PATH}*"
+"""Any pipeline role, in any account."""
+PIPELINE_ENVIRONMENTS: tuple[Environment, ...] = (Environment.DEV, Environment.ACC, Environment.PRD)
+"""The environments the git flow deploys to (nonprod is wired by engineers, not pipelines)."""
+
+PROJECT_TAG = "ndap:project"
+ARTIFACTS_TAG = "ndap:artifacts"
+"""Which artifact prefix of its project a deployer role reads: ``dev`` or ``releases``."""
+DEV_ARTIFACTS = "dev"
+RELEASE_ARTIFACTS = "releases"
+
+SOURCE_ACTION = "Source"
+SOURCE_NAMESPACE = "SourceVariables"
+SOURCE_ARTIFACT = "SourceArtifact"
+APPROVAL_STAGE = "Approve"
+APPROVAL_ACTION = "ApproveRelease"
+MAX_CONNECTION_NAME = 32
+CODEPIPELINE_PREFIX_LENGTH = 20
+"""CodePipeline stores a pipeline's artifacts under the first 20 characters of its name."""
+
+INTEGRATION_SUBSET = "integration-subset"
+"""Prefix, in dev's datasets replica, of the production-data subset integration tests use."""
+ORCHESTRATION_DEFINITION = "pipelines/definition.json"
+"""Where a project's repository keeps its orchestration definition (a SageMaker pipeline
+definition); the pull-request workflow checks that it parses."""
+MODEL_ARCHIVE = "dist/model.tar.gz"
+"""What a project's packaging step (``make model``) leaves behind: the model artifact."""
+
+
+def tooling_unit(org: str) -> str:
+    return f"{org}-{TOOLING}"
+
+
+def artifact_bucket(org: str, tooling_account_id: str) -> str:
+    return f"{org}-{TOOLING}-artifacts-{tooling_account_id}"
+
+
+def artifact_key_alias(org: str) -> str:
+    return f"alias/{org}/{TOOLING}/artifacts"
+
+
+def connection_name(org: str, host: GitHost) -> str:
+    """At most 32 characters (the CodeStar Connections limit)."""
+    name = f"{org}-{host.value}"
+    return name if len(name) <= MAX_CONNECTION_NAME else f"ndap-{host.value}"
+
+
+def connection_provider(host: GitHost) -> str:
+    return {
+        GitHost.GITHUB: "GitHub",
+        GitHost.GITLAB: "GitLab",
+        GitHost.BITBUCKET: "Bitbucket",
+    }[host]
+
+
+def pipeline_name(project: str, env: Environment) -> str:
+    return f"{project}-{env.value}"
+
+
+def artifact_prefix(pipeline: str) -> str:
+    """The prefix CodePipeline writes a pipeline's stage artifacts under."""
+    return pipeline[:CODEPIPELINE_PREFIX_LENGTH]
+
+
+def codebuild_project(project: str, purpose: str, env: Environment) -> str:
+    """``<project>-<purpose>-<env>``: purpose ``deploy``, ``verify`` or ``integration``."""
+    return f"{project}-{purpose}-{env.value}"
+
+
+def build_log_group(project: str) -> str:
+    return f"/aws/codebuild/{project}"
+
+
+def build_role_name(org: str, project: str, env: Environment) -> str:
+    """The CodeBuild role of one project's stage: it may assume only the project's deployer
+    role in that environment."""
+    return f"{org}-{project}-build-{env.value}"
+
+
+def pipeline_role_name(org: str, project: str, env: Environment) -> str:
+    return f"{org}-{project}-pipeline-{env.value}"
+
+
+def deployer_role_name(org: str, project: str) -> str:
+    return f"{org}-{project}-deployer"
+
+
+def execution_role_name(org: str, project: str) -> str:
+    return f"{org}-{project}-execution"
+
+
+def schedule_role_name(org: str, project: str) -> str:
+    return f"{org}-{project}-schedule"
+
+
+def build_role_arn(org: str, project: str, env: Environment, tooling_account_id: str) -> str:
+    return role_arn(tooling_account_id, build_role_name(org, project, env), PIPELINE_PATH)
+
+
+def deployer_role_arn(org: str, project: str, account_id: str) -> str:
+    return role_arn(account_id, deployer_role_name(org, project), PIPELINE_PATH)
+
+
+def execution_role_arn(org: str, project: str, account_id: str) -> str:
+    return role_arn(account_id, execution_role_name(org, project), PIPELINE_PATH)
+
+
+def model_package_group(project: str) -> str:
+    return project
+
+
+def batch_pipeline(project: str) -> str:
+    """The SageMaker pipeline a batch project's schedule starts."""
+    return f"{project}-batch-predict"
+
+
+def endpoint_name(project: str) -> str:
+    """The real-time endpoint a realtime project's deployer creates."""
+    return f"{project}-endpoint"
+
+
+def project_data_prefix(project: str) -> str:
+    """The project's prefix in each environment's data bucket."""
+    return f"projects/{project}"
+
+
+def artifacts_prefix(project: str, kind: str) -> str:
+    """The project's artifacts in the artifact store: ``dev`` (per commit) or ``releases``
+    (per release tag, read by acc and prd)."""
+    return f"projects/{project}/{kind}"
+
+
+def artifacts_kind(env: Environment) -> str:
+    return DEV_ARTIFACTS if env is Environment.DEV else RELEASE_ARTIFACTS
+
+
+def orchestration_pipeline(project: str, batch: bool) -> str:
+    """The SageMaker pipeline a project's orchestration definition is deployed as: the
+    batch prediction pipeline (which the schedule starts), or a realtime project's
+    training pipeline."""
+    return batch_pipeline(project) if batch else f"{project}-training"
+
+
+DEFAULT_PREDICTION_SCHEDULE = "rate(1 day)"

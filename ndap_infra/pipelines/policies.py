@@ -1,0 +1,638 @@
+"""Policy documents of the delivery pipelines: pure functions.
+
+Three identities per project and environment, each allowed exactly what its step needs:
+
+* the **build role** (tooling account, trusted by CodeBuild for the project's build
+  projects of that environment): reads and writes its pipeline's artifacts, may assume
+  *only* the project's deployer role in that environment (an explicit deny covers every
+  other role), and in acc registers the release in the project's model registry;
+* the **deployer role** (environment account, trusted only by that build role, named by
+  its ARN and by ``aws:PrincipalAccount``): reads the project's artifacts in the tooling
+  account, writes the project's prefix of the environment's data bucket, manages the
+  project's SageMaker resources (named ``<project>-*``; the endpoint by its exact ARN) and
+  passes only the project's execution role, only to SageMaker;
+* the **execution role** (environment account, trusted by SageMaker in that account): what
+  the project's SageMaker pipeline and jobs run as.
+
+Artifacts are shared through a line-up of three documents, each required: the tooling
+bucket policy and key policy grant the environment accounts' deployer roles (by account,
+by role path and name, and by the ``ndap:project`` tag the platform sets on each deployer
+role, so one statement serves every project), and each deployer role's own policy names
+only its project's prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
+from ndap_infra.iam.resource_policies import account_root, bucket_arn
+from ndap_infra.pipelines.names import (
+    APPROVAL_ACTION,
+    APPROVAL_STAGE,
+    DEV_ARTIFACTS,
+    PIPELINE_PATH,
+    PROJECT_TAG,
+    RELEASE_ARTIFACTS,
+)
+
+S3_READ = ("s3:GetObject", "s3:GetObjectVersion")
+S3_WRITE = ("s3:PutObject",)
+REGISTRY_READS = (
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:DescribeModelPackageGroup",
+    "sagemaker:ListModelPackages",
+)
+REGISTRY_WRITES = ("sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage")
+CONNECTION_USE = ("codeconnections:UseConnection", "codestar-connections:UseConnection")
+DEPLOYER_NAME = "*-deployer"
+
+
+def _via_s3(region: str) -> Condition:
+    return Condition.of("StringEquals", "kms:ViaService", f"s3.{region}.amazonaws.com")
+
+
+def _aliases(*aliases: str) -> Condition:
+    return Condition.of("ForAnyValue:StringEquals", "kms:ResourceAliases", *aliases)
+
+
+def service_trust(service: str, account_id: str, source_arns: Sequence[str] = ()) -> PolicyDocument:
+    """A role only ``service`` assumes, on behalf of ``account_id`` (and of the named
+    resources): the confused-deputy guard AWS documents."""
+    conditions: tuple[Condition, ...] = (
+        Condition.of("StringEquals", "aws:SourceAccount", account_id),
+    )
+    if source_arns:
+        conditions += (Condition.of("ArnLike", "aws:SourceArn", *source_arns),)
+    return PolicyDocument(
+        (
+            Statement(
+                "ServiceAssumes",
+                "Allow",
+                principals=(Principal.service(service),),
+                actions=("sts:AssumeRole",),
+                conditions=conditions,
+            ),
+        )
+    )
+
+
+def deployer_pattern(account_id: str) -> str:
+    """Any deployer role of an environment account (the platform alone creates roles
+    under the pipeline path, and sets their ``ndap:project`` tag)."""
+    return f"arn:aws:iam::{account_id}:role{PIPELINE_PATH}{DEPLOYER_NAME}"
+
+
+def _project_objects(bucket: str, kind: str) -> str:
+    return f"{bucket_arn(bucket)}/projects/${{aws:PrincipalTag/{PROJECT_TAG}}}/{kind}/*"
+
+
+def artifact_bucket_grants(
+    bucket: str, dev_account: str, release_accounts: Sequence[str]
+) -> tuple[Statement, ...]:
+    """The bucket policy's grants: dev's deployer roles read their project's ``dev/``
+    artifacts, acc's and prd's their project's ``releases/``."""
+    return (
+        Statement(
+            "DevDeployersReadTheirProjectsDevArtifacts",
+            "Allow",
+            principals=(Principal.aws(account_root(dev_account)),),
+            actions=S3_READ,
+            resources=(_project_objects(bucket, DEV_ARTIFACTS),),
+            conditions=(
+                Condition.of("ArnLike", "aws:PrincipalArn", deployer_pattern(dev_account)),
+            ),
+        ),
+        Statement(
+            "ReleaseDeployersReadTheirProjectsReleases",
+            "Allow",
+            principals=tuple(Principal.aws(account_root(a)) for a in release_accounts),
+            actions=S3_READ,
+            resources=(_project_objects(bucket, RELEASE_ARTIFACTS),),
+            conditions=(
+                Condition.of(
+                    "ArnLike", "aws:PrincipalArn", *(deployer_pattern(a) for a in release_accounts)
+                ),
+            ),
+        ),
+    )
+
+
+def artifact_key_grants(
+    bucket: str,
+    region: str,
+    tooling_account: str,
+    dev_account: str,
+    release_accounts: Sequence[str],
+) -> tuple[Statement, ...]:
+    """The key policy's grants: the same deployers decrypt, through S3 only, only objects of
+    their project's prefix (the bucket does not use S3 Bucket Keys, so the encryption
+    context is the object's ARN); CloudWatch Logs encrypts the build logs."""
+
+    def context(kind: str) -> Condition:
+        return Condition.of(
+            "StringLike", "kms:EncryptionContext:aws:s3:arn", _project_objects(bucket, kind)
+        )
+
+    return (
+        Statement(
+            "DevDeployersDecryptTheirProjectsDevArtifacts",
+            "Allow",
+            principals=(Principal.aws(account_root(dev_account)),),
+            actions=("kms:Decrypt",),
+            resources=("*",),
+            conditions=(
+                Condition.of("ArnLike", "aws:PrincipalArn", deployer_pattern(dev_account)),
+                _via_s3(region),
+                context(DEV_ARTIFACTS),
+            ),
+        ),
+        Statement(
+            "ReleaseDeployersDecryptTheirProjectsReleases",
+            "Allow",
+            principals=tuple(Principal.aws(account_root(a)) for a in release_accounts),
+            actions=("kms:Decrypt",),
+            resources=("*",),
+            conditions=(
+                Condition.of(
+                    "ArnLike", "aws:PrincipalArn", *(deployer_pattern(a) for a in release_accounts)
+                ),
+                _via_s3(region),
+                context(RELEASE_ARTIFACTS),
+            ),
+        ),
+        Statement(
+            "CloudWatchLogsEncryptsBuildLogs",
+            "Allow",
+            principals=(Principal.service(f"logs.{region}.amazonaws.com"),),
+            # As for the baseline's logs key: no Describe request carries an encryption
+            # context, so kms:Describe* could never be allowed under this condition.
+            actions=(
+                "kms:Decrypt*",
+                "kms:Encrypt*",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*",
+            ),
+            resources=("*",),
+            conditions=(
+                Condition.of(
+                    "ArnLike",
+                    "kms:EncryptionContext:aws:logs:arn",
+                    f"arn:aws:logs:{region}:{tooling_account}:log-group:/aws/codebuild/*",
+                ),
+            ),
+        ),
+    )
+
+
+def registry_arns(region: str, tooling_account: str, group: str) -> tuple[str, str]:
+    """The model package group and its versions."""
+    prefix = f"arn:aws:sagemaker:{region}:{tooling_account}"
+    return (f"{prefix}:model-package-group/{group}", f"{prefix}:model-package/{group}/*")
+
+
+def registry_policy(
+    region: str, tooling_account: str, group: str, release_deployers: Sequence[str]
+) -> PolicyDocument:
+    """The model package group's resource policy: the project's acc and prd deployer roles
+    read (describe, list) the registered releases."""
+    accounts = sorted({arn.split(":")[4] for arn in release_deployers})
+    return PolicyDocument(
+        (
+            Statement(
+                "ReleaseDeployersReadTheRegistry",
+                "Allow",
+                principals=tuple(Principal.aws(account_root(a)) for a in accounts),
+                actions=REGISTRY_READS,
+                resources=registry_arns(region, tooling_account, group),
+                conditions=(Condition.of("ArnEquals", "aws:PrincipalArn", *release_deployers),),
+            ),
+        )
+    )
+
+
+def deployer_trust(build_role_arn: str, tooling_account: str) -> PolicyDocument:
+    """Only the project's build role for this environment, in the tooling account."""
+    return PolicyDocument(
+        (
+            Statement(
+                "OnlyThisStagesBuildRole",
+                "Allow",
+                principals=(Principal.aws(build_role_arn),),
+                actions=("sts:AssumeRole",),
+                conditions=(Condition.of("StringEquals", "aws:PrincipalAccount", tooling_account),),
+            ),
+        )
+    )
+
+
+def build_role_policy(
+    *,
+    deployer_arn: str,
+    pipeline_objects: str,
+    project_objects: str,
+    writes_project_objects: bool,
+    key_arn: str,
+    connection_arn: str,
+    log_group_arn: str,
+    registry: tuple[str, str] | None,
+) -> PolicyDocument:
+    """A build role: its pipeline's artifacts, its project's artifacts, the git
+    connection, its logs, (acc) the registry, and one role to assume."""
+    statements = [
+        Statement(
+            "AssumeOnlyTheProjectsDeployerHere",
+            "Allow",
+            actions=("sts:AssumeRole",),
+            resources=(deployer_arn,),
+        ),
+        Statement(
+            "AssumeNoOtherRole",
+            "Deny",
+            actions=("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"),
+            not_resources=(deployer_arn,),
+        ),
+        Statement(
+            "PipelineArtifacts",
+            "Allow",
+            actions=(*S3_READ, *S3_WRITE),
+            resources=(pipeline_objects,),
+        ),
+        Statement(
+            "ProjectArtifacts",
+            "Allow",
+            actions=(*S3_READ, *S3_WRITE) if writes_project_objects else S3_READ,
+            resources=(project_objects,),
+        ),
+        Statement(
+            "UseTheArtifactKey",
+            "Allow",
+            actions=("kms:Decrypt", "kms:GenerateDataKey"),
+            resources=(key_arn,),
+        ),
+        Statement(
+            "UseTheGitConnection", "Allow", actions=CONNECTION_USE, resources=(connection_arn,)
+        ),
+        Statement(
+            "WriteBuildLogs",
+            "Allow",
+            actions=("logs:CreateLogStream", "logs:PutLogEvents"),
+            resources=(f"{log_group_arn}:*",),
+        ),
+    ]
+    if registry is not None:
+        statements.append(
+            Statement(
+                "RegisterReleases",
+                "Allow",
+                actions=(*REGISTRY_READS, *REGISTRY_WRITES),
+                resources=registry,
+            )
+        )
+    return PolicyDocument(tuple(statements))
+
+
+def pipeline_role_policy(
+    *,
+    pipeline_objects: str,
+    bucket: str,
+    key_arn: str,
+    connection_arn: str,
+    build_projects: Sequence[str],
+) -> PolicyDocument:
+    """A pipeline's service role: its artifacts, the git connection, its build projects."""
+    return PolicyDocument(
+        (
+            Statement(
+                "PipelineArtifacts",
+                "Allow",
+                actions=(*S3_READ, *S3_WRITE),
+                resources=(pipeline_objects,),
+            ),
+            Statement(
+                "ArtifactBucket",
+                "Allow",
+                actions=("s3:GetBucketLocation", "s3:GetBucketVersioning"),
+                resources=(bucket_arn(bucket),),
+            ),
+            Statement(
+                "UseTheArtifactKey",
+                "Allow",
+                actions=("kms:Decrypt", "kms:GenerateDataKey"),
+                resources=(key_arn,),
+            ),
+            Statement(
+                "UseTheGitConnection", "Allow", actions=CONNECTION_USE, resources=(connection_arn,)
+            ),
+            Statement(
+                "RunItsBuilds",
+                "Allow",
+                actions=("codebuild:BatchGetBuilds", "codebuild:StartBuild"),
+                resources=tuple(build_projects),
+            ),
+        )
+    )
+
+
+def deployer_policy(
+    *,
+    project: str,
+    region: str,
+    account_id: str,
+    tooling_account: str,
+    artifact_objects: str,
+    artifact_key_alias: str,
+    data_bucket: str,
+    data_key_alias: str,
+    execution_role_arn: str,
+    endpoint: str | None,
+    registry: tuple[str, str] | None,
+    integration_data: tuple[str, str] | None,
+) -> PolicyDocument:
+    """A deployer role: scoped to its project's artifacts, data prefix and SageMaker
+    resources in its environment."""
+    sagemaker = f"arn:aws:sagemaker:{region}:{account_id}"
+    data = bucket_arn(data_bucket)
+    statements = [
+        Statement(
+            "ReadTheProjectsArtifacts", "Allow", actions=S3_READ, resources=(artifact_objects,)
+        ),
+        Statement(
+            "DecryptTheProjectsArtifacts",
+            "Allow",
+            actions=("kms:Decrypt",),
+            resources=(f"arn:aws:kms:{region}:{tooling_account}:key/*",),
+            conditions=(_aliases(artifact_key_alias), _via_s3(region)),
+        ),
+        Statement(
+            "WriteTheProjectsData",
+            "Allow",
+            actions=(*S3_READ, *S3_WRITE, "s3:DeleteObject"),
+            resources=(f"{data}/projects/{project}/*",),
+        ),
+        Statement(
+            "ListTheProjectsData",
+            "Allow",
+            actions=("s3:ListBucket",),
+            resources=(data,),
+            conditions=(Condition.of("StringLike", "s3:prefix", f"projects/{project}/*"),),
+        ),
+        Statement(
+            "UseTheDataKeyThroughS3",
+            "Allow",
+            actions=("kms:Decrypt", "kms:GenerateDataKey"),
+            resources=(f"arn:aws:kms:{region}:{account_id}:key/*",),
+            conditions=(_aliases(data_key_alias), _via_s3(region)),
+        ),
+        Statement(
+            "ManageTheProjectsSageMakerResources",
+            "Allow",
+            actions=(
+                "sagemaker:AddTags",
+                "sagemaker:CreateEndpointConfig",
+                "sagemaker:CreateModel",
+                "sagemaker:CreatePipeline",
+                "sagemaker:DeleteEndpointConfig",
+                "sagemaker:DeleteModel",
+                "sagemaker:DescribeEndpointConfig",
+                "sagemaker:DescribeModel",
+                "sagemaker:DescribePipeline",
+                "sagemaker:DescribePipelineExecution",
+                "sagemaker:ListPipelineExecutionSteps",
+                "sagemaker:StartPipelineExecution",
+                "sagemaker:UpdatePipeline",
+            ),
+            resources=(
+                f"{sagemaker}:endpoint-config/{project}-*",
+                f"{sagemaker}:model/{project}-*",
+                f"{sagemaker}:pipeline/{project}-*",
+                f"{sagemaker}:pipeline/{project}-*/execution/*",
+            ),
+        ),
+        Statement(
+            "PassOnlyTheProjectsExecutionRole",
+            "Allow",
+            actions=("iam:PassRole",),
+            resources=(execution_role_arn,),
+            conditions=(
+                Condition.of("StringEquals", "iam:PassedToService", "sagemaker.amazonaws.com"),
+            ),
+        ),
+    ]
+    if endpoint is not None:
+        statements.append(
+            Statement(
+                "ManageTheProjectsEndpoint",
+                "Allow",
+                actions=(
+                    "sagemaker:CreateEndpoint",
+                    "sagemaker:DescribeEndpoint",
+                    "sagemaker:InvokeEndpoint",
+                    "sagemaker:UpdateEndpoint",
+                ),
+                # Creating or updating an endpoint is authorized on its configuration too.
+                resources=(
+                    f"{sagemaker}:endpoint/{endpoint}",
+                    f"{sagemaker}:endpoint-config/{project}-*",
+                ),
+            )
+        )
+    if registry is not None:
+        statements.append(
+            Statement(
+                "ReadTheProjectsReleases", "Allow", actions=REGISTRY_READS, resources=registry
+            )
+        )
+    if integration_data is not None:
+        replica, alias = integration_data
+        statements += [
+            Statement(
+                "ReadTheIntegrationSubset",
+                "Allow",
+                actions=("s3:GetObject",),
+                resources=(f"{bucket_arn(replica)}/integration-subset/*",),
+            ),
+            Statement(
+                "ListTheIntegrationSubset",
+                "Allow",
+                actions=("s3:ListBucket",),
+                resources=(bucket_arn(replica),),
+                conditions=(Condition.of("StringLike", "s3:prefix", "integration-subset/*"),),
+            ),
+            Statement(
+                "DecryptTheIntegrationSubset",
+                "Allow",
+                actions=("kms:Decrypt",),
+                resources=(f"arn:aws:kms:{region}:{account_id}:key/*",),
+                conditions=(_aliases(alias), _via_s3(region)),
+            ),
+        ]
+    return PolicyDocument(tuple(statements))
+
+
+def execution_policy(
+    *,
+    project: str,
+    region: str,
+    account_id: str,
+    role_arn: str,
+    data_bucket: str,
+    key_aliases: Sequence[str],
+    datasets_bucket: str | None,
+) -> PolicyDocument:
+    """What the project's SageMaker pipeline and jobs run as. SageMaker Pipelines names the
+    jobs it starts itself (``pipelines-<execution>-<step>-...``), so job ARNs are scoped to
+    the account; what the jobs reach is bounded by the data below and by passing only
+    this role."""
+    sagemaker = f"arn:aws:sagemaker:{region}:{account_id}"
+    data = bucket_arn(data_bucket)
+    statements = [
+        Statement(
+            "TheProjectsData",
+            "Allow",
+            actions=(*S3_READ, *S3_WRITE, "s3:DeleteObject"),
+            resources=(f"{data}/projects/{project}/*",),
+        ),
+        Statement(
+            "ListTheProjectsData",
+            "Allow",
+            actions=("s3:ListBucket",),
+            resources=(data,),
+            conditions=(Condition.of("StringLike", "s3:prefix", f"projects/{project}/*"),),
+        ),
+        Statement(
+            "UseTheKeysThroughS3",
+            "Allow",
+            actions=("kms:Decrypt", "kms:GenerateDataKey"),
+            resources=(f"arn:aws:kms:{region}:{account_id}:key/*",),
+            conditions=(_aliases(*key_aliases), _via_s3(region)),
+        ),
+        Statement(
+            "RunJobs",
+            "Allow",
+            actions=(
+                "sagemaker:AddTags",
+                "sagemaker:CreateModel",
+                "sagemaker:CreateProcessingJob",
+                "sagemaker:CreateTrainingJob",
+                "sagemaker:CreateTransformJob",
+                "sagemaker:DescribeProcessingJob",
+                "sagemaker:DescribeTrainingJob",
+                "sagemaker:DescribeTransformJob",
+                "sagemaker:StopProcessingJob",
+                "sagemaker:StopTrainingJob",
+                "sagemaker:StopTransformJob",
+            ),
+            resources=(
+                f"{sagemaker}:model/*",
+                f"{sagemaker}:processing-job/*",
+                f"{sagemaker}:training-job/*",
+                f"{sagemaker}:transform-job/*",
+            ),
+        ),
+        Statement(
+            "PassOnlyItself",
+            "Allow",
+            actions=("iam:PassRole",),
+            resources=(role_arn,),
+            conditions=(
+                Condition.of("StringEquals", "iam:PassedToService", "sagemaker.amazonaws.com"),
+            ),
+        ),
+        Statement(
+            "WriteJobLogs",
+            "Allow",
+            actions=("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"),
+            resources=(f"arn:aws:logs:{region}:{account_id}:log-group:/aws/sagemaker/*",),
+        ),
+        Statement(
+            "PullImagesToken", "Allow", actions=("ecr:GetAuthorizationToken",), resources=("*",)
+        ),
+        Statement(
+            "PullImages",
+            "Allow",
+            actions=(
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+            ),
+            resources=(f"arn:aws:ecr:{region}:*:repository/*",),
+        ),
+    ]
+    if datasets_bucket is not None:
+        statements.append(
+            Statement(
+                "ReadProductionData",
+                "Allow",
+                actions=("s3:GetObject",),
+                resources=(f"{bucket_arn(datasets_bucket)}/*",),
+            )
+        )
+    return PolicyDocument(tuple(statements))
+
+
+def schedule_policy(
+    pipeline_arn: str, region: str, account_id: str, key_alias: str
+) -> PolicyDocument:
+    """The batch schedule starts the project's prediction pipeline, nothing else (and reads
+    the schedule, which the environment's data key encrypts)."""
+    return PolicyDocument(
+        (
+            Statement(
+                "StartTheBatchPredictionPipeline",
+                "Allow",
+                actions=("sagemaker:StartPipelineExecution",),
+                resources=(pipeline_arn,),
+            ),
+            Statement(
+                "DecryptTheSchedule",
+                "Allow",
+                actions=("kms:Decrypt",),
+                resources=(f"arn:aws:kms:{region}:{account_id}:key/*",),
+                conditions=(_aliases(key_alias),),
+            ),
+        )
+    )
+
+
+def release_operator_policy(region: str, tooling_account: str) -> PolicyDocument:
+    """ML and platform engineers in the tooling account: follow the pipelines and approve
+    production releases; never start, change or stop a pipeline, never read artifacts."""
+    codepipeline = f"arn:aws:codepipeline:{region}:{tooling_account}"
+    return PolicyDocument(
+        (
+            Statement(
+                "FollowThePipelines",
+                "Allow",
+                actions=(
+                    "codebuild:BatchGetBuilds",
+                    "codebuild:BatchGetProjects",
+                    "codebuild:ListBuildsForProject",
+                    "codepipeline:GetPipeline",
+                    "codepipeline:GetPipelineExecution",
+                    "codepipeline:GetPipelineState",
+                    "codepipeline:ListActionExecutions",
+                    "codepipeline:ListPipelineExecutions",
+                    "logs:FilterLogEvents",
+                    "logs:GetLogEvents",
+                ),
+                resources=(
+                    f"{codepipeline}:*",
+                    f"arn:aws:codebuild:{region}:{tooling_account}:project/*",
+                    f"arn:aws:logs:{region}:{tooling_account}:log-group:/aws/codebuild/*",
+                ),
+            ),
+            Statement(
+                "ListThePipelines",
+                "Allow",
+                actions=("codepipeline:ListPipelines", "codebuild:ListProjects"),
+                resources=("*",),
+            ),
+            Statement(
+                "ApproveProductionReleases",
+                "Allow",
+                actions=("codepipeline:PutApprovalResult",),
+                resources=(f"{codepipeline}:*-prd/{APPROVAL_STAGE}/{APPROVAL_ACTION}",),
+            ),
+        )
+    )

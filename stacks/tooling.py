@@ -1,0 +1,58 @@
+"""The tooling stack: deployed into the delivery account (the ML projects' pipelines)."""
+
+from __future__ import annotations
+
+from cdktf import TerraformStack
+from constructs import Construct
+
+from ndap_infra.access.names import account_access_role_arn
+from ndap_infra.config.model import NdapConfig
+from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
+from ndap_infra.constructs.pipelines import ToolingPeople, ToolingPipelines
+from ndap_infra.constructs.provider import account_provider, provider_target
+from ndap_infra.constructs.storage import KeyProps, ManagedKey
+from ndap_infra.iam.resource_policies import key_policy_account_administers
+from ndap_infra.pipelines.names import TOOLING
+from ndap_infra.pipelines.spec import ToolingSpec
+from ndap_infra.tags import platform_tags
+
+
+class ToolingStack(TerraformStack):
+    """The delivery account: the same security baseline as every environment account (and
+    the same data key, which encrypts EBS volumes by default), the people who follow the
+    pipelines, and the pipelines themselves."""
+
+    def __init__(self, scope: Construct, id_: str, config: NdapConfig, spec: ToolingSpec) -> None:
+        super().__init__(scope, id_)
+        org = config.organization
+        account_id = spec.account_id
+        account_provider(
+            self,
+            region=org.home_region,
+            tags={**platform_tags(config, None), "ndap:environment": TOOLING},
+            assume_role_arn=account_access_role_arn(account_id, org.account_access_role),
+            target=provider_target(config),
+        )
+        data_key = ManagedKey(
+            self,
+            "data-key",
+            KeyProps(
+                alias=f"alias/{org.name}/{TOOLING}/data",
+                description=f"{org.name} {TOOLING}: encrypts ML data and artifacts",
+                policy=key_policy_account_administers(account_id),
+            ),
+        )
+        # The security baseline: configuration, names and ids only, as in every environment.
+        self.baseline = SecurityBaseline(
+            self,
+            "baseline",
+            BaselineProps(
+                org=org.name,
+                account_id=account_id,
+                region=org.home_region,
+                config=config.security_baseline,
+                ebs_kms_key_arn=data_key.arn,
+            ),
+        )
+        ToolingPeople(self, "personas", spec.people)
+        ToolingPipelines(self, "pipelines", spec)
