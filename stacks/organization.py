@@ -46,12 +46,14 @@ class OrganizationStack(TerraformStack):
         Guardrails(
             self,
             "guardrails",
+            depends_on=root.dependables,
             guardrails=common,
             target_ids=units.unit_ids(),
         )
         Guardrails(
             self,
             "access-guardrails",
+            depends_on=root.dependables,
             guardrails=by_environment,
             target_ids=units.unit_ids(),
         )

@@ -81,7 +81,31 @@ def test_each_environment_stack_assumes_a_role_in_its_own_account(
         role = provider["assume_role"][0]["role_arn"]
         assert role == f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
         assert provider["default_tags"][0]["tags"]["ndap:environment"] == env.value
-    assert "assume_role" not in reference_stacks["organization"]["provider"]["aws"][0]
+    # The reference example deploys to the emulator, where the management account is
+    # reached like the others (its dummy credentials belong to moto's default account).
+    org_role = reference_stacks["organization"]["provider"]["aws"][0]["assume_role"][0]
+    management = reference_config.organization.management_account_id
+    assert org_role["role_arn"] == f"arn:aws:iam::{management}:role/OrganizationAccountAccessRole"
+
+
+def test_on_the_aws_target_the_management_account_uses_the_callers_credentials(
+    tmp_path,
+) -> None:  # type: ignore[no-untyped-def]
+    data = minimal()
+    data["deploy"] = {"target": "aws"}
+    config, issues = validate_data(data)
+    assert config is not None, issues
+    app = App(outdir=str(tmp_path))
+    build_platform(app, config)
+    stacks = {s.node.id: json.loads(CdktfTesting.synth(s)) for s in app.node.children}
+    org_provider = stacks["organization"]["provider"]["aws"][0]
+    assert "assume_role" not in org_provider
+    assert "endpoints" not in org_provider
+    assert "s3" not in stacks["organization"]["terraform"].get("backend", {})
+    for env in config.enabled_environments():
+        provider = stacks[f"env-{env.value}"]["provider"]["aws"][0]
+        assert "endpoints" not in provider and "access_key" not in provider
+        assert "variable" not in stacks[f"env-{env.value}"]
 
 
 ACCESS_SUBTREES = ("personas", "data-access", "pipelines")
@@ -175,3 +199,14 @@ def test_every_stack_passes_real_terraform_validate(reference_synthesis, tmp_pat
     assert [r.stack for r in results] == EXPECTED_STACKS
     failures = [r.message for r in results if not r.ok]
     assert failures == []
+
+
+def test_cdktf_knows_the_deploy_order(reference_synthesis) -> None:  # type: ignore[no-untyped-def]
+    """`cdktf deploy '*'` orders stacks by the manifest's dependencies: the organization
+    first, then tooling, then every environment (which trusts tooling's build roles)."""
+    manifest = json.loads((reference_synthesis.out_dir / "manifest.json").read_text())
+    depends = {name: sorted(stack["dependencies"]) for name, stack in manifest["stacks"].items()}
+    assert depends["organization"] == []
+    assert depends["tooling"] == ["organization"]
+    for name in ("env-nonprod", "env-dev", "env-acc", "env-prd"):
+        assert depends[name] == ["organization", "tooling"]

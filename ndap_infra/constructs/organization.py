@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from cdktf import ITerraformDependable
 from constructs import Construct
 
 from ndap_infra.guardrails.catalog import GuardrailSpec
@@ -32,6 +33,9 @@ class OrganizationRoot(Construct):
 
     def __init__(self, scope: Construct, id_: str, *, create: bool) -> None:
         super().__init__(scope, id_)
+        # What must exist before organization policies can be created: the organization
+        # itself with its policy types enabled (a created organization only).
+        self.dependables: list[ITerraformDependable] = []
         if create:
             org = OrganizationsOrganization(
                 self,
@@ -41,6 +45,7 @@ class OrganizationRoot(Construct):
                 enabled_policy_types=POLICY_TYPES,
             )
             self.root_id = org.get_string_attribute("roots.0.id")
+            self.dependables.append(org)
         else:
             existing = DataAwsOrganizationsOrganization(self, "organization")
             self.root_id = existing.get_string_attribute("roots.0.id")
@@ -74,12 +79,17 @@ class Guardrails(Construct):
         *,
         guardrails: Sequence[GuardrailSpec],
         target_ids: Mapping[str, str],
+        depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, id_)
         for guardrail in guardrails:
+            # A policy's content does not refer to the organization, so without depends_on
+            # Terraform creates it while the organization (and its policy types) is still
+            # being created: AWSOrganizationsNotInUse / PolicyTypeNotEnabled.
             policy = OrganizationsPolicy(
                 self,
                 guardrail.name,
+                depends_on=list(depends_on) or None,
                 name=guardrail.name,
                 description=guardrail.description,
                 type=guardrail.policy_type,
