@@ -236,8 +236,28 @@ def test_destroy_keeps_protected_resources_and_what_they_need() -> None:
         "aws_kms_key.k": [],
         "aws_s3_bucket.data": ["aws_kms_key.k"],
         "aws_s3_bucket_policy.logs": ["aws_s3_bucket.logs"],
+        "aws_s3_bucket_versioning.logs": ["aws_s3_bucket.logs"],
+        "aws_s3_bucket_server_side_encryption_configuration.logs": [
+            "aws_s3_bucket.logs",
+            "aws_kms_key.sse",
+        ],
+        "aws_kms_key.sse": [],
+        "aws_kms_alias.sse": ["aws_kms_key.sse"],
+        "aws_iam_role_policy.reader": ["aws_s3_bucket.logs", "aws_iam_role.reader"],
+        "aws_iam_role.reader": [],
+        "aws_s3_bucket_versioning.data": ["aws_s3_bucket.data"],
     }
-    assert kept_for(["aws_s3_bucket.logs"], state) == {"aws_s3_bucket.logs", "aws_kms_key.k"}
+    # The bucket, its configuration, and the keys that configuration needs stay; the data
+    # bucket, a role that merely reads the bucket, and unrelated configuration go.
+    assert kept_for(["aws_s3_bucket.logs"], state) == {
+        "aws_s3_bucket.logs",
+        "aws_kms_key.k",
+        "aws_s3_bucket_policy.logs",
+        "aws_s3_bucket_versioning.logs",
+        "aws_s3_bucket_server_side_encryption_configuration.logs",
+        "aws_kms_key.sse",
+    }
+    assert kept_for(["aws_kms_key.sse"], state) == {"aws_kms_key.sse", "aws_kms_alias.sse"}
     lifted = _lift_protection(["aws_s3_bucket.logs"])
     assert lifted["resource"]["aws_s3_bucket"]["logs"]["lifecycle"] == {"prevent_destroy": False}
 

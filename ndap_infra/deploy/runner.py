@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 
 from ndap_infra.emulator.lifecycle import EmulatorInfo, is_healthy
 from ndap_infra.emulator.settings import EMULATOR_ENDPOINT_VARIABLE
+from ndap_infra.terraform.cache_lock import plugin_cache_lock
 from ndap_infra.terraform.cli_config import TerraformSetup
 from ndap_infra.terraform.runner import find_terraform
 
@@ -127,14 +127,9 @@ def parse_lock(output: str) -> dict[str, str] | None:
     return {m.group(1): m.group(2).strip() for m in LOCK_FIELD.finditer(output)}
 
 
-# Concurrent `terraform init`s sharing one plugin cache race on creating its directories
-# ("mkdir ...: file exists"); init is quick once the cache holds the provider.
-_INIT_LOCK = threading.Lock()
-
-
 def init(run: StackRun, action: str) -> str | None:
     """``terraform init``; the failure message, or None."""
-    with _INIT_LOCK:
+    with plugin_cache_lock(Path(run.env.get("TF_PLUGIN_CACHE_DIR") or run.log_dir)):
         completed = run.terraform(["init", "-input=false", "-no-color", "-reconfigure"], action)
     if completed.returncode != 0:
         return _failure(run, completed.stdout + completed.stderr, "init")
@@ -227,11 +222,27 @@ def _base(address: str) -> str:
     return address.split("[", 1)[0]
 
 
+def _service(address: str) -> str:
+    """``aws_s3`` of ``aws_s3_bucket_policy.x``: the provider's service of a resource."""
+    return "_".join(_base(address).split(".", 1)[0].split("_")[:2])
+
+
 def kept_for(protected: Sequence[str], resources: Mapping[str, Sequence[str]]) -> set[str]:
-    """The protected resources in state and everything they depend on: destroying any of
-    those would force Terraform to destroy the protected one too."""
+    """The protected resources in state, the resources of the same service that configure
+    them (a kept bucket keeps its policy, encryption, versioning and public access block; a
+    kept key keeps its alias), and everything all of those depend on: destroying any of
+    those would force Terraform to destroy a protected one too, or leave it unprotected."""
+    protected_bases = set(protected)
+    roots = {a for a in resources if _base(a) in protected_bases}
+    attached = {
+        address
+        for address, dependencies in resources.items()
+        if any(
+            _base(d) in protected_bases and _service(d) == _service(address) for d in dependencies
+        )
+    }
     kept: set[str] = set()
-    pending = [a for a in resources if _base(a) in set(protected)]
+    pending = [*roots, *attached]
     while pending:
         address = pending.pop()
         if address in kept:
@@ -292,7 +303,9 @@ def destroy(run: StackRun, document: Mapping[str, Any], *, include_protected: bo
             found = APPLY_SUMMARY.search(output)
             summary = found.group(2) if found else "destroyed"
             if kept:
-                summary += f"; kept {len(kept)} (prevent_destroy and what it depends on)"
+                summary += (
+                    f"; kept {len(kept)} (prevent_destroy, its configuration and what it needs)"
+                )
             return StackResult(
                 run.stack,
                 "destroy",
@@ -316,7 +329,7 @@ def destroy(run: StackRun, document: Mapping[str, Any], *, include_protected: bo
 
 def _labelled(kept: set[str], protected: Sequence[str]) -> tuple[str, ...]:
     return tuple(
-        f"{a} ({'prevent_destroy' if _base(a) in protected else 'a protected resource needs it'})"
+        f"{a} ({'prevent_destroy' if _base(a) in protected else 'kept with a protected resource'})"
         for a in sorted(kept)
     )
 

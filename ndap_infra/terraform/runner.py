@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ndap_infra.provider import PROVIDER_SOURCE, PROVIDER_VERSION
+from ndap_infra.terraform.cache_lock import plugin_cache_lock
 from ndap_infra.terraform.cli_config import MIRROR_ENV, TerraformSetup
 
 
@@ -61,9 +62,10 @@ def init_and_validate(stack: str, directory: Path, setup: TerraformSetup) -> Sta
     """``terraform init`` (no backend) and ``terraform validate`` in one stack directory."""
     terraform = find_terraform()
     start = time.monotonic()
-    init = _run(
-        [terraform, "init", "-backend=false", "-input=false", "-no-color"], directory, setup
-    )
+    with plugin_cache_lock(setup.plugin_cache_dir):
+        init = _run(
+            [terraform, "init", "-backend=false", "-input=false", "-no-color"], directory, setup
+        )
     if init.returncode != 0:
         output = init.stdout + init.stderr
         return StackCheck(
