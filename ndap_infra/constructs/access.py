@@ -89,7 +89,9 @@ class PersonaRoles(Construct):
 
 class DatasetBucket(Construct):
     """The datasets bucket of one environment: its key, the bucket, and (in prd) the
-    replication that writes the dev replica and the acc copy."""
+    replication that writes the dev replica and the acc copy. The bucket and its key hold
+    production data wherever they exist: both are deletion-protected (``prevent_destroy``;
+    `ndap destroy` keeps them unless ``--include-protected``)."""
 
     def __init__(self, scope: Construct, id_: str, store: DatasetStore) -> None:
         super().__init__(scope, id_)
@@ -100,12 +102,18 @@ class DatasetBucket(Construct):
                 alias=store.key_alias,
                 description=f"production datasets ({store.environment.value})",
                 policy=store.key_policy,
+                prevent_destroy=True,
             ),
         )
         bucket = SecureBucket(
             self,
             "bucket",
-            BucketProps(name=store.bucket, kms_key_arn=key.arn, policy=store.bucket_policy),
+            BucketProps(
+                name=store.bucket,
+                kms_key_arn=key.arn,
+                policy=store.bucket_policy,
+                prevent_destroy=True,
+            ),
         )
         if not store.replication_targets or store.replication_role is None:
             return

@@ -45,6 +45,9 @@ class KeyProps:
     description: str
     policy: PolicyDocument
     deletion_window_in_days: int = 30
+    prevent_destroy: bool = False
+    """Terraform refuses to destroy the key (``lifecycle { prevent_destroy = true }``):
+    `ndap destroy` keeps it unless told loudly otherwise."""
 
 
 class ManagedKey(Construct):
@@ -59,6 +62,9 @@ class ManagedKey(Construct):
             enable_key_rotation=True,
             deletion_window_in_days=props.deletion_window_in_days,
             policy=props.policy.to_terraform_json_with_tokens(),
+            lifecycle=(
+                TerraformResourceLifecycle(prevent_destroy=True) if props.prevent_destroy else None
+            ),
         )
         self.alias = KmsAlias(self, "alias", name=props.alias, target_key_id=self.key.key_id)
 
