@@ -558,6 +558,104 @@ def test_the_digest_check_refuses_a_mismatch_with_a_clear_message(tmp_path: Path
     assert missing.returncode == 1 and "records no sha256" in missing.stderr
 
 
+FAKE_AWS = r"""#!/usr/bin/env bash
+# A stand-in for the aws CLI: model packages from $REGISTRY/<arn>.json, s3 cp from $STORE.
+args=("$@")
+[ "${args[0]}" = "--profile" ] && args=("${args[@]:2}")
+case "${args[0]} ${args[1]}" in
+  "sagemaker list-model-packages") cat "$REGISTRY/approved.txt" ;;
+  "sagemaker describe-model-package") cat "$REGISTRY/${args[3]}.json" ;;
+  "s3 cp") cp "$STORE/${args[2]#s3://}" "${args[3]}" ;;
+  *) echo "unexpected aws ${args[*]}" >&2; exit 2 ;;
+esac
+"""
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq")
+def test_prd_takes_the_package_acc_approved_for_its_own_tag(tmp_path: Path) -> None:
+    """prd takes acc's package for this release tag, never the latest approved one, and
+    refuses any file that differs from what acc registered."""
+    repo, registry, store, bin_dir = (tmp_path / d for d in ("repo", "registry", "store", "bin"))
+    for directory in (repo, registry, store, bin_dir):
+        directory.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "a").write_text("1")
+    git(repo, "add", "a")
+    git(repo, "commit", "-q", "-m", "release")
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    (bin_dir / "aws").write_text(FAKE_AWS)
+    (bin_dir / "aws").chmod(0o755)
+    files: dict[str, dict[str, str]] = {}
+    for version in ("v1-2", "v1-3"):
+        folder = store / "artifacts" / version
+        folder.mkdir(parents=True)
+        for name in ("model.tar.gz", "model-metadata.json", "definition.json"):
+            (folder / name).write_text(f"{version} {name}")
+        files[version] = {
+            n: _sha256(folder / n)
+            for n in ("model.tar.gz", "model-metadata.json", "definition.json")
+        }
+
+    def package(version: str, tag: str) -> dict[str, Any]:
+        return {
+            "InferenceSpecification": {
+                "Containers": [{"ModelDataUrl": f"s3://artifacts/{version}/model.tar.gz"}]
+            },
+            "CustomerMetadataProperties": {
+                "sha256": files[version]["model.tar.gz"],
+                "metadata_sha256": files[version]["model-metadata.json"],
+                "definition_sha256": files[version]["definition.json"],
+                "git_commit": commit,
+                "git_tag": tag,
+            },
+        }
+
+    (registry / "pkg-2.json").write_text(json.dumps(package("v1-2", "v1.2")))
+    (registry / "pkg-3.json").write_text(json.dumps(package("v1-3", "v1.3")))
+    script = buildspecs.script(
+        buildspecs.VERSION,
+        buildspecs.DIGEST_CHECK,
+        buildspecs.TAKE_APPROVED,
+        'echo "DEFINITION=$DEFINITION"',
+    )
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin:/usr/local/bin",
+        "REGISTRY": str(registry),
+        "STORE": str(store),
+        "MODEL_PACKAGE_GROUP_ARN": "group",
+        "REQUIRED_BRANCH": "main",
+        "PROJECT": "p",
+        "DATA_BUCKET": "d",
+    }
+
+    # v1.3 failed in acc: only v1.2 is approved. prd v1.3 must not ship v1.2's model.
+    (registry / "approved.txt").write_text("pkg-2\n")
+    refused = bash(script, repo, {**env, "RELEASE_TAG": "v1.3"})
+    assert refused.returncode == 1
+    assert "no model package approved by acc for release v1.3" in refused.stderr
+
+    (registry / "approved.txt").write_text("pkg-3\tpkg-2\n")
+    taken = bash(script, repo, {**env, "RELEASE_TAG": "v1.2"})
+    assert taken.returncode == 0, taken.stderr
+    assert "prd deploys pkg-2, approved by acc for v1.2" in taken.stdout
+    assert (repo / "dist" / "model.tar.gz").read_text() == "v1-2 model.tar.gz"
+    assert "DEFINITION=dist/definition.json" in taken.stdout  # acc's copy, not main's
+
+    # The orchestration definition changed after acc registered it: refused.
+    (store / "artifacts" / "v1-3" / "definition.json").write_text("tampered")
+    tampered = bash(script, repo, {**env, "RELEASE_TAG": "v1.3"})
+    assert tampered.returncode == 1
+    assert "digest mismatch for model package pkg-3" in tampered.stderr
+
+
 def git(cwd: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],

@@ -475,6 +475,54 @@ def branch_and_tag_filters_are_usable(config: NdapConfig) -> Iterator[ConfigIssu
 
 
 @rule("ml_projects")
+def project_names_do_not_nest(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """A project's resources are named ``<project>-...`` and its deployer role may touch
+    ``<project>-*``: a project named like another's prefix would reach its resources."""
+    names = {project.name for project in config.ml_projects}
+    for index, project in enumerate(config.ml_projects):
+        inner = sorted(n for n in names if n != project.name and project.name.startswith(f"{n}-"))
+        if inner:
+            yield ConfigIssue(
+                ("ml_projects", index, "name"),
+                f"starts with '{inner[0]}-', the name of another project followed by '-': "
+                f"the deployer role of '{inner[0]}' may act on '{inner[0]}-*' resources and "
+                "would reach this project's; rename one of them",
+                project.name,
+                True,
+            )
+
+
+@rule("ml_projects", "organization")
+def pipeline_artifacts_do_not_collide(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """CodePipeline keeps a pipeline's artifacts under the first 20 characters of its name:
+    two pipelines sharing them would share artifacts (a dev build could rewrite what the
+    acc or prd pipeline deploys)."""
+    # Imported here: ndap_infra.config's package init loads this module, and the names
+    # module imports ndap_infra.config.enums through that package.
+    from ndap_infra.pipelines.names import PIPELINE_ENVIRONMENTS, artifact_prefix, pipeline_name
+
+    if config.tooling_account_id is None:
+        return
+    owner: dict[str, str] = {}
+    for index, project in enumerate(config.ml_projects):
+        for env in PIPELINE_ENVIRONMENTS:
+            pipeline = pipeline_name(project.name, env)
+            prefix = artifact_prefix(pipeline)
+            if prefix in owner and owner[prefix] != pipeline:
+                yield ConfigIssue(
+                    ("ml_projects", index, "name"),
+                    f"pipeline '{pipeline}' would share its artifact prefix '{prefix}' with "
+                    f"'{owner[prefix]}' (CodePipeline keeps artifacts under the first 20 "
+                    "characters of a pipeline's name): use a name of at most 16 characters, "
+                    "or one that differs from the other project's in its first 16",
+                    project.name,
+                    True,
+                )
+                break
+            owner.setdefault(prefix, pipeline)
+
+
+@rule("ml_projects")
 def project_names_stay_clear_of_the_guardrails(config: NdapConfig) -> Iterator[ConfigIssue]:
     for index, project in enumerate(config.ml_projects):
         if Persona.DATA_SCIENTIST.value in project.name:

@@ -210,6 +210,7 @@ class ToolingPipelines(Construct):
                 writes_project_objects=stage.writes_project_objects,
                 key_arn=self.key.arn,
                 connection_arn=connection,
+                repository=project.repository,
                 log_group_arn=log_group_arn,
                 registry=project.registry_arns if stage.registers_releases else None,
             ),
@@ -222,12 +223,17 @@ class ToolingPipelines(Construct):
             "pipeline",
             name=stage.pipeline_role,
             path=names.PIPELINE_PATH,
-            trust=policies.service_trust("codepipeline.amazonaws.com", spec.account_id),
+            trust=policies.service_trust(
+                "codepipeline.amazonaws.com",
+                spec.account_id,
+                (f"arn:aws:codepipeline:{spec.region}:{spec.account_id}:{stage.pipeline}",),
+            ),
             policy=policies.pipeline_role_policy(
                 pipeline_objects=pipeline_objects,
                 bucket=spec.bucket,
                 key_arn=self.key.arn,
                 connection_arn=connection,
+                repository=project.repository,
                 build_projects=[
                     f"arn:aws:codebuild:{spec.region}:{spec.account_id}:project/{b.project}"
                     for b in stage.builds

@@ -105,21 +105,26 @@ ndap_check_digest() {
 }
 """
 
-VERSION = """\
+VERSION = (
+    f"DEFINITION={ORCHESTRATION_DEFINITION}\n"
+    + """\
 VERSION="$(printf '%s' "${RELEASE_TAG:-$(git rev-parse --short=12 HEAD)}" | tr -c 'a-zA-Z0-9-' '-' | cut -c 1-30)"
 MODEL_NAME="$PROJECT-$VERSION"
 DATA_PREFIX="s3://$DATA_BUCKET/projects/$PROJECT"
 """
+)
 
 PACKAGE = f"""\
 make model || ndap_fail "'make model' failed: it must write {MODEL_ARCHIVE} and dist/model-metadata.json"
 [ -f {MODEL_ARCHIVE} ] || ndap_fail "'make model' wrote no {MODEL_ARCHIVE}"
 [ -f dist/model-metadata.json ] || ndap_fail "'make model' wrote no dist/model-metadata.json"
 DIGEST="$(sha256sum {MODEL_ARCHIVE} | cut -d ' ' -f 1)"
+METADATA_DIGEST="$(sha256sum dist/model-metadata.json | cut -d ' ' -f 1)"
+DEFINITION_DIGEST="$(sha256sum "$DEFINITION" | cut -d ' ' -f 1)"
 ARTIFACTS="s3://$ARTIFACT_BUCKET/$ARTIFACTS_PREFIX/$VERSION"
 aws s3 cp {MODEL_ARCHIVE} "$ARTIFACTS/model.tar.gz"
 aws s3 cp dist/model-metadata.json "$ARTIFACTS/model-metadata.json"
-aws s3 cp {ORCHESTRATION_DEFINITION} "$ARTIFACTS/definition.json"
+aws s3 cp "$DEFINITION" "$ARTIFACTS/definition.json"
 printf '%s  model.tar.gz\\n' "$DIGEST" > model.sha256
 aws s3 cp model.sha256 "$ARTIFACTS/model.sha256"
 MODEL_URL="$ARTIFACTS/model.tar.gz"
@@ -130,24 +135,40 @@ jq -n --arg image "$(jq -r .image dist/model-metadata.json)" --arg url "$MODEL_U
   '{Containers: [{Image: $image, ModelDataUrl: $url}], SupportedContentTypes: ["application/json", "text/csv"], SupportedResponseMIMETypes: ["application/json", "text/csv"]}' > inference.json
 PACKAGE_ARN="$(aws sagemaker create-model-package --model-package-group-name "$MODEL_PACKAGE_GROUP_ARN" \\
   --model-approval-status PendingManualApproval --inference-specification file://inference.json \\
-  --customer-metadata-properties "sha256=$DIGEST,git_commit=$(git rev-parse HEAD),git_tag=$RELEASE_TAG" \\
+  --customer-metadata-properties "sha256=$DIGEST,metadata_sha256=$METADATA_DIGEST,definition_sha256=$DEFINITION_DIGEST,git_commit=$(git rev-parse HEAD),git_tag=$RELEASE_TAG" \\
   --query ModelPackageArn --output text)" || ndap_fail "cannot register the release in $MODEL_PACKAGE_GROUP_ARN"
-echo "registered $PACKAGE_ARN (sha256 $DIGEST)"
+echo "registered $PACKAGE_ARN for $RELEASE_TAG (sha256 $DIGEST)"
 """
 
+# prd takes the package acc approved for this very release tag (never merely the latest
+# approved one: a release that failed in acc must not ship the previous release's model
+# under its name), and the model, its metadata and the orchestration definition exactly as
+# acc registered them, each checked by digest.
 TAKE_APPROVED = """\
-PACKAGE_ARN="$(aws --profile deployer sagemaker list-model-packages --model-package-group-name "$MODEL_PACKAGE_GROUP_ARN" \\
-  --model-approval-status Approved --sort-by CreationTime --sort-order Descending --max-results 1 \\
-  --query 'ModelPackageSummaryList[0].ModelPackageArn' --output text)"
-[ -n "$PACKAGE_ARN" ] && [ "$PACKAGE_ARN" != "None" ] || ndap_fail "no model package approved by acc in $MODEL_PACKAGE_GROUP_ARN: release to acc first"
-aws --profile deployer sagemaker describe-model-package --model-package-name "$PACKAGE_ARN" > package.json
+PACKAGE_ARN=""
+for candidate in $(aws --profile deployer sagemaker list-model-packages --model-package-group-name "$MODEL_PACKAGE_GROUP_ARN" \\
+    --model-approval-status Approved --sort-by CreationTime --sort-order Descending \\
+    --query 'ModelPackageSummaryList[].ModelPackageArn' --output text); do
+  aws --profile deployer sagemaker describe-model-package --model-package-name "$candidate" > package.json \\
+    || ndap_fail "cannot read model package $candidate"
+  if [ "$(jq -r '.CustomerMetadataProperties.git_tag // empty' package.json)" = "$RELEASE_TAG" ]; then
+    PACKAGE_ARN="$candidate"
+    break
+  fi
+done
+[ -n "$PACKAGE_ARN" ] || ndap_fail "no model package approved by acc for release $RELEASE_TAG in $MODEL_PACKAGE_GROUP_ARN: release $RELEASE_TAG to acc and let it pass there first"
 ACC_COMMIT="$(jq -r '.CustomerMetadataProperties.git_commit // empty' package.json)"
 git merge-base --is-ancestor "$ACC_COMMIT" HEAD || ndap_fail "model package $PACKAGE_ARN was built from $ACC_COMMIT, which is not part of release $RELEASE_TAG: merge the acc release into $REQUIRED_BRANCH first"
 MODEL_URL="$(jq -r '.InferenceSpecification.Containers[0].ModelDataUrl' package.json)"
 mkdir -p dist
 aws --profile deployer s3 cp "$MODEL_URL" dist/model.tar.gz
 aws --profile deployer s3 cp "${MODEL_URL%/model.tar.gz}/model-metadata.json" dist/model-metadata.json
+aws --profile deployer s3 cp "${MODEL_URL%/model.tar.gz}/definition.json" dist/definition.json
 ndap_check_digest "$(jq -r '.CustomerMetadataProperties.sha256 // empty' package.json)" dist/model.tar.gz "$PACKAGE_ARN"
+ndap_check_digest "$(jq -r '.CustomerMetadataProperties.metadata_sha256 // empty' package.json)" dist/model-metadata.json "$PACKAGE_ARN"
+ndap_check_digest "$(jq -r '.CustomerMetadataProperties.definition_sha256 // empty' package.json)" dist/definition.json "$PACKAGE_ARN"
+DEFINITION=dist/definition.json
+echo "prd deploys $PACKAGE_ARN, approved by acc for $RELEASE_TAG"
 """
 
 DEPLOY_MODEL = f"""\
@@ -159,9 +180,9 @@ aws --profile deployer sagemaker describe-model --model-name "$MODEL_NAME" > /de
   || ndap_fail "cannot create model $MODEL_NAME"
 """
 
-DEPLOY_ORCHESTRATION = f"""\
+DEPLOY_ORCHESTRATION = """\
 jq --arg model "$MODEL_NAME" '(.Parameters[]? | select(.Name == "ModelName") | .DefaultValue) |= $model' \\
-  {ORCHESTRATION_DEFINITION} > definition.json || ndap_fail "{ORCHESTRATION_DEFINITION} is not valid JSON"
+  "$DEFINITION" > definition.json || ndap_fail "$DEFINITION is not valid JSON"
 if aws --profile deployer sagemaker describe-pipeline --pipeline-name "$ORCHESTRATION_PIPELINE" > /dev/null 2>&1; then
   aws --profile deployer sagemaker update-pipeline --pipeline-name "$ORCHESTRATION_PIPELINE" \\
     --pipeline-definition file://definition.json --role-arn "$EXECUTION_ROLE_ARN"

@@ -44,8 +44,23 @@ REGISTRY_READS = (
     "sagemaker:ListModelPackages",
 )
 REGISTRY_WRITES = ("sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage")
-CONNECTION_USE = ("codeconnections:UseConnection", "codestar-connections:UseConnection")
 DEPLOYER_NAME = "*-deployer"
+
+
+def connection_use(connection_arn: str, repository: str) -> tuple[Statement, ...]:
+    """The git connection, for the project's own repository only: one connection serves
+    every project of a git host, and the repository is known (``owner/name``). The
+    condition key is per service prefix, so one statement each."""
+    return tuple(
+        Statement(
+            f"UseTheGitConnectionFor{prefix.title().replace('-', '')}",
+            "Allow",
+            actions=(f"{prefix}:UseConnection",),
+            resources=(connection_arn,),
+            conditions=(Condition.of("StringEquals", f"{prefix}:FullRepositoryId", repository),),
+        )
+        for prefix in ("codeconnections", "codestar-connections")
+    )
 
 
 def _via_s3(region: str) -> Condition:
@@ -234,6 +249,7 @@ def build_role_policy(
     writes_project_objects: bool,
     key_arn: str,
     connection_arn: str,
+    repository: str,
     log_group_arn: str,
     registry: tuple[str, str] | None,
 ) -> PolicyDocument:
@@ -270,9 +286,7 @@ def build_role_policy(
             actions=("kms:Decrypt", "kms:GenerateDataKey"),
             resources=(key_arn,),
         ),
-        Statement(
-            "UseTheGitConnection", "Allow", actions=CONNECTION_USE, resources=(connection_arn,)
-        ),
+        *connection_use(connection_arn, repository),
         Statement(
             "WriteBuildLogs",
             "Allow",
@@ -298,6 +312,7 @@ def pipeline_role_policy(
     bucket: str,
     key_arn: str,
     connection_arn: str,
+    repository: str,
     build_projects: Sequence[str],
 ) -> PolicyDocument:
     """A pipeline's service role: its artifacts, the git connection, its build projects."""
@@ -321,9 +336,7 @@ def pipeline_role_policy(
                 actions=("kms:Decrypt", "kms:GenerateDataKey"),
                 resources=(key_arn,),
             ),
-            Statement(
-                "UseTheGitConnection", "Allow", actions=CONNECTION_USE, resources=(connection_arn,)
-            ),
+            *connection_use(connection_arn, repository),
             Statement(
                 "RunItsBuilds",
                 "Allow",
