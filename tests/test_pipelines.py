@@ -138,6 +138,22 @@ def test_project_names_and_schedules_are_checked() -> None:
     assert "not an EventBridge schedule" in messages["ml_projects[2].prediction_schedule"]
 
 
+def test_names_that_would_share_artifacts_or_resources_are_rejected() -> None:
+    data = reference_data()
+    data["ml_projects"][0]["name"] = "customer-lifetime-value"  # 19+ characters
+    data["ml_projects"][1]["name"] = "demand-forecast-eu"  # nests in demand-forecast
+    messages = issues_of(data)
+    assert (
+        "would share its artifact prefix 'customer-lifetime-va'" in messages["ml_projects[0].name"]
+    )
+    assert "at most 16 characters" in messages["ml_projects[0].name"]
+    assert "starts with 'demand-forecast-'" in messages["ml_projects[1].name"]
+    data = reference_data()
+    data["ml_projects"][0]["name"] = "abcdefghijklmnopqr"  # 18: -d / -a / -p still differ
+    config, issues = validate_data(data)
+    assert config is not None, issues
+
+
 # ---- the synthesized tooling stack ----------------------------------------------------------
 
 
