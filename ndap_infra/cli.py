@@ -400,3 +400,7 @@ app.command("changes")(changes)
 from ndap_infra.cli_review import review  # noqa: E402
 
 app.command("review")(review)
+
+from ndap_infra.cli_bootstrap import register as register_bootstrap  # noqa: E402
+
+register_bootstrap(app)

@@ -1,0 +1,528 @@
+"""The repository scaffold of a new ML project: everything the platform's pipelines and
+the change classifier expect to find, ready to commit.
+
+* the git-host workflows (``pipelines.workflows.repository_files``);
+* the orchestration definition (``pipelines/definition.json``, a SageMaker pipeline
+  definition the pull-request check parses);
+* the layout the default path rules classify: ``src/training``, ``src/serving``,
+  ``features``, ``config/params.yaml``, ``tests`` (unit tests that pass, and
+  ``tests/integration`` for dev), ``docs``;
+* the build contract of the buildspecs: ``make model`` writes ``dist/model.tar.gz`` and
+  ``dist/model-metadata.json``; ``requirements-dev.txt``;
+* a README for the team, generated from the configuration: who may touch which
+  environment, and how code reaches production.
+
+Pure: ``scaffold_files`` returns path -> text; ``write_scaffold`` writes all or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ndap_infra.bootstrap.files import BootstrapError
+from ndap_infra.config.enums import (
+    Access,
+    DataSharingMode,
+    Environment,
+    Persona,
+    ProjectKind,
+    RetrainingStrategy,
+)
+from ndap_infra.config.model import MlProjectConfig, NdapConfig
+from ndap_infra.naming import bucket_name
+from ndap_infra.output import replace_directory, write_files
+from ndap_infra.pipelines.names import MODEL_ARCHIVE, ORCHESTRATION_DEFINITION
+from ndap_infra.pipelines.workflows import repository_files
+
+BUILD_FILES = ("Makefile", "requirements-dev.txt")
+"""Files at the repository root that decide how every stage builds and runs. The default
+path rules leave them (and the workflows) unclassified on purpose: a change to them runs
+every stage."""
+
+ACCESS_WORDS: dict[Access, str] = {
+    Access.NONE: "no access",
+    Access.READ_ONLY: "read-only",
+    Access.SECURITY_AUDIT: "security audit (read-only)",
+    Access.UAT: "invoke and test the acceptance endpoints, read reports",
+    Access.FULL: "full",
+    Access.DEPLOY: "deploy",
+    Access.ADMIN: "admin, MFA, time-bound",
+}
+
+PERSONA_ROLES: dict[Persona, str] = {
+    Persona.DATA_SCIENTIST: "develops the model",
+    Persona.ML_ENGINEER: "productionises pipelines",
+    Persona.PLATFORM_ENGINEER: "runs the platform",
+    Persona.BUSINESS_USER: "user-acceptance tests",
+    Persona.SECURITY_AUDITOR: "audits",
+    Persona.BREAK_GLASS: "emergencies only",
+    Persona.DEPLOYER: "the pipeline's identity",
+}
+
+
+def scaffold_files(config: NdapConfig, project: MlProjectConfig) -> dict[str, str]:
+    """Every file of the project's new repository, by path."""
+    files = dict(repository_files(project))
+    files.update(
+        {
+            "README.md": team_readme(config, project),
+            "Makefile": MAKEFILE,
+            "requirements-dev.txt": "pytest>=8\npyyaml>=6\n",
+            ORCHESTRATION_DEFINITION: orchestration_definition(project),
+            "config/params.yaml": params_yaml(project),
+            "src/training/__init__.py": '"""Training code: changes here retrain the model."""\n',
+            "src/training/train.py": TRAIN_PY,
+            "src/serving/__init__.py": '"""Serving code: changes here redeploy serving only."""\n',
+            "src/serving/predict.py": PREDICT_PY[project.kind],
+            "features/__init__.py": '"""Feature definitions: changes here rerun the feature '
+            'pipeline and retrain."""\n',
+            "features/definitions.py": FEATURES_PY,
+            "tests/conftest.py": CONFTEST_PY,
+            "tests/test_training.py": TEST_TRAINING_PY,
+            "tests/test_serving.py": TEST_SERVING_PY[project.kind],
+            "tests/test_features.py": TEST_FEATURES_PY,
+            "tests/integration/test_dev_data.py": INTEGRATION_PY,
+            "docs/model-card.md": model_card(project),
+        }
+    )
+    return files
+
+
+def write_scaffold(directory: Path, files: dict[str, str]) -> None:
+    """Write the scaffold into ``directory``, which must not exist or be empty; all or
+    nothing (a failure leaves no partial directory)."""
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise BootstrapError(
+            f"{directory} already exists and is not empty: the scaffold goes into a new or "
+            "empty directory; pick another --scaffold DIR (nothing was written)"
+        )
+    replace_directory(directory, lambda staging: write_files(staging, files))
+
+
+def _environments(config: NdapConfig) -> tuple[Environment, ...]:
+    return config.enabled_environments()
+
+
+def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
+    """What the team needs to know, from the configuration."""
+    pipeline = project.pipeline
+    envs = _environments(config)
+    matrix = config.persona_matrix()
+    org = config.organization.name
+    lines = [
+        f"# {project.name}",
+        "",
+        f"An ML project of team **{project.team}** on the `{org}` N-D-A-P platform: "
+        f"a {_kind_words(project.kind)}, retrained {_retraining_words(project)}. "
+        f"Repository: `{project.repository}` on {project.git_host.value}.",
+        "",
+        "## Who may touch which environment",
+        "",
+        "Read from the platform configuration (the persona x environment matrix). "
+        "Acceptance and production change only through the pipeline.",
+        "",
+        "| persona | " + " | ".join(e.value for e in envs) + " |",
+        "|---|" + "---|" * len(envs),
+    ]
+    for persona in Persona:
+        cells = " | ".join(ACCESS_WORDS[matrix[persona][env]] for env in envs)
+        lines.append(f"| {persona.value} ({PERSONA_ROLES[persona]}) | {cells} |")
+    lines += [
+        "",
+        "Data scientists work in **dev** only (full access inside a permission boundary): "
+        + _production_data_words(config)
+        + " They have no access at all to acc or prd, whatever they do in dev.",
+        "",
+        "## How code reaches production",
+        "",
+        f"1. Cut a feature branch from `{pipeline.develop_branch}` and open a pull request "
+        f"into `{pipeline.develop_branch}`. The pull-request workflow runs the unit tests, "
+        f"`ruff` and the `{ORCHESTRATION_DEFINITION}` check, with no cloud credentials; a "
+        "reviewer approves.",
+        f"2. The merge into `{pipeline.develop_branch}` deploys to **dev** and runs "
+        "`tests/integration` there, on a subset of production data "
+        "(`NDAP_INTEGRATION_DATA`).",
+        f"3. A release tag matching `{pipeline.release_tag_pattern}`, cut from "
+        f"`{pipeline.develop_branch}`, deploys to **acc** for user-acceptance testing.",
+        f"4. After acceptance, merge the tag into `{pipeline.main_branch}` and cut a new "
+        f"tag matching `{pipeline.release_tag_pattern}` there: it deploys to **prd**"
+        + (" after a manual approval" if pipeline.prd_approval else "")
+        + (
+            ", reusing exactly the model acc verified (checked by sha256)."
+            if pipeline.reuse_acc_artifacts
+            else ", rebuilt from the tag."
+        ),
+        "",
+    ]
+    if config.tooling_account_id is None:
+        lines += [
+            "The platform has no tooling account yet (`organization.tooling_account_id`), "
+            "so no pipeline exists for this project: steps 2-4 start once one is "
+            "configured.",
+            "",
+        ]
+    lines += [
+        "## What runs when you change what",
+        "",
+        "`ndap changes` classifies the changed paths; a change that cannot affect the "
+        "model skips retraining.",
+        "",
+        "| path | kind | effect |",
+        "|---|---|---|",
+    ]
+    effects = {
+        "training": "retrain, register, redeploy",
+        "features": "feature pipeline, retrain, redeploy",
+        "data_config": "retrain, register, redeploy",
+        "serving": "redeploy serving; the model is reused",
+        "orchestration": "deploy the orchestration definition, retrain, redeploy",
+        "tests": "tests only",
+        "docs": "tests only; nothing deployed",
+    }
+    for kind, effect in effects.items():
+        patterns = ", ".join(f"`{p}`" for p in getattr(project.paths, kind))
+        lines.append(f"| {patterns} | {kind} | {effect} |")
+    lines += [
+        "| anything else (`Makefile`, `requirements-dev.txt`, `.github/`) | unclassified | "
+        "every stage |",
+        "",
+        "## The build contract",
+        "",
+        f"- `make model` writes `{MODEL_ARCHIVE}` and `dist/model-metadata.json` (set "
+        "`inference_image` in `config/params.yaml` to your inference image first).",
+        f"- `{ORCHESTRATION_DEFINITION}` is the SageMaker pipeline definition the pipeline "
+        "deploys"
+        + (
+            "; the deploy step sets its `ModelName` parameter to the model it deploys."
+            if project.kind is ProjectKind.BATCH
+            else "."
+        ),
+        "- `python -m pytest tests` runs the unit tests; `tests/integration` runs in dev.",
+        "",
+        "Where the project's data lives in each environment it is deployed to:",
+        "",
+    ]
+    for env in envs:
+        if env is Environment.NONPROD:
+            continue
+        bucket = bucket_name(org, env, "data", config.account_id(env))
+        lines.append(f"- {env.value}: `s3://{bucket}/projects/{project.name}/`")
+    lines += ["", "See `NDAP.md` for the generated files, and the platform's README.", ""]
+    return "\n".join(lines)
+
+
+def _production_data_words(config: NdapConfig) -> str:
+    names = ", ".join(f"`{d.name}`" for d in config.data.datasets) or "none configured yet"
+    if config.data.sharing_mode is DataSharingMode.REPLICA:
+        return f"they read production datasets ({names}) as a read-only replica in dev."
+    return f"they read the named production datasets ({names}) read-only, nothing else."
+
+
+def _kind_words(kind: ProjectKind) -> str:
+    if kind is ProjectKind.BATCH:
+        return "batch project (a scheduled prediction job)"
+    return "real-time project (a SageMaker endpoint)"
+
+
+def _retraining_words(project: MlProjectConfig) -> str:
+    retraining = project.retraining
+    if retraining.strategy is RetrainingStrategy.PERIODIC:
+        return f"periodically (`{retraining.schedule}`)"
+    if retraining.strategy is RetrainingStrategy.DRIFT:
+        return f"when `{retraining.metric}` crosses {retraining.threshold}"
+    return "ad hoc, when new data arrives"
+
+
+def orchestration_definition(project: MlProjectConfig) -> str:
+    """A SageMaker pipeline definition: a batch transform of the deployed model (batch),
+    or a monitoring-data processing step placeholder the team replaces (realtime)."""
+    parameters: list[dict[str, object]] = [
+        {"Name": "InputUri", "Type": "String", "DefaultValue": "s3://replace-me/input/"},
+        {"Name": "OutputUri", "Type": "String", "DefaultValue": "s3://replace-me/output/"},
+    ]
+    if project.kind is ProjectKind.BATCH:
+        parameters.insert(0, {"Name": "ModelName", "Type": "String", "DefaultValue": ""})
+        step: dict[str, object] = {
+            "Name": "BatchPredict",
+            "Type": "Transform",
+            "Arguments": {
+                "ModelName": {"Get": "Parameters.ModelName"},
+                "TransformInput": {
+                    "DataSource": {
+                        "S3DataSource": {
+                            "S3DataType": "S3Prefix",
+                            "S3Uri": {"Get": "Parameters.InputUri"},
+                        }
+                    },
+                    "ContentType": "application/json",
+                    "SplitType": "Line",
+                },
+                "TransformOutput": {"S3OutputPath": {"Get": "Parameters.OutputUri"}},
+                "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+            },
+        }
+    else:
+        step = {
+            "Name": "CollectEndpointData",
+            "Type": "Processing",
+            "Arguments": {
+                "ProcessingResources": {
+                    "ClusterConfig": {
+                        "InstanceType": "ml.t3.medium",
+                        "InstanceCount": 1,
+                        "VolumeSizeInGB": 10,
+                    }
+                },
+                "AppSpecification": {
+                    "ImageUri": "replace-me",
+                    "ContainerEntrypoint": ["python", "-m", "src.training.train"],
+                },
+                "ProcessingInputs": [
+                    {
+                        "InputName": "input",
+                        "S3Input": {
+                            "S3Uri": {"Get": "Parameters.InputUri"},
+                            "LocalPath": "/opt/ml/processing/input",
+                            "S3DataType": "S3Prefix",
+                            "S3InputMode": "File",
+                        },
+                    }
+                ],
+            },
+        }
+    definition = {
+        "Version": "2020-12-01",
+        "Metadata": {"project": project.name, "team": project.team},
+        "Parameters": parameters,
+        "Steps": [step],
+    }
+    return json.dumps(definition, indent=2) + "\n"
+
+
+def params_yaml(project: MlProjectConfig) -> str:
+    return (
+        f"# Parameters of {project.name}: a change here retrains the model.\n"
+        "# The inference image SageMaker serves the model with (an ECR image URI).\n"
+        'inference_image: ""\n'
+        "instance_type: ml.m5.large\n"
+        "training:\n"
+        "  # Replace with reading your training data; the stub fits a constant model.\n"
+        "  targets: [1.0, 2.0, 3.0]\n"
+    )
+
+
+def model_card(project: MlProjectConfig) -> str:
+    return (
+        f"# Model card: {project.name}\n\n"
+        "Fill in as the model takes shape: intended use, training data, evaluation, "
+        "limitations, owners.\n\n"
+        f"- Owning team: {project.team}\n"
+        f"- Kind: {project.kind.value}\n"
+        f"- Retraining: {_retraining_words(project)}\n"
+    )
+
+
+MAKEFILE = f"""\
+# The pipelines' build contract: `make model` writes {MODEL_ARCHIVE} and
+# dist/model-metadata.json. A change here runs every pipeline stage.
+.PHONY: model test
+
+model:
+\tpython -m src.training.train config/params.yaml dist
+
+test:
+\tpython -m pytest -q --ignore=tests/integration tests
+"""
+
+TRAIN_PY = '''\
+"""Training: fit the model and package it for the pipeline (`make model`).
+
+The stub fits a constant model (the mean of the targets); replace ``fit`` with the real
+training, keeping ``package``'s outputs: the pipelines read them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import tarfile
+from pathlib import Path
+
+
+def fit(targets: list[float]) -> dict[str, float]:
+    """A constant model: predicts the mean of the training targets."""
+    if not targets:
+        raise ValueError("no training targets: cannot fit a model")
+    return {"mean": sum(targets) / len(targets)}
+
+
+def package(params_file: Path, out_dir: Path) -> Path:
+    """Train from ``params_file`` and write model.tar.gz and model-metadata.json."""
+    import yaml
+
+    params = yaml.safe_load(params_file.read_text(encoding="utf-8"))
+    if not params.get("inference_image"):
+        raise SystemExit(f"set inference_image in {params_file} (an ECR image URI)")
+    model = fit([float(t) for t in params["training"]["targets"]])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    archive = out_dir / "model.tar.gz"
+    data = json.dumps(model).encode()
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo("model.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    metadata = {
+        "image": params["inference_image"],
+        "instance_type": params.get("instance_type", "ml.m5.large"),
+    }
+    (out_dir / "model-metadata.json").write_text(json.dumps(metadata) + "\\n")
+    return archive
+
+
+if __name__ == "__main__":
+    print(package(Path(sys.argv[1]), Path(sys.argv[2])))
+'''
+
+PREDICT_BATCH_PY = '''\
+"""Batch prediction: score records with the model (run by the scheduled batch job)."""
+
+from __future__ import annotations
+
+import json
+
+
+def predict(model: dict[str, float], records: list[dict[str, object]]) -> list[float]:
+    """One prediction per record."""
+    return [model["mean"] for _ in records]
+
+
+def predict_lines(model: dict[str, float], lines: list[str]) -> list[str]:
+    """JSON lines in, JSON lines out (the batch transform's format)."""
+    records = [json.loads(line) for line in lines if line.strip()]
+    return [json.dumps({"prediction": p}) for p in predict(model, records)]
+'''
+
+PREDICT_REALTIME_PY = '''\
+"""Real-time serving: the endpoint's request handler."""
+
+from __future__ import annotations
+
+import json
+
+
+def predict(model: dict[str, float], records: list[dict[str, object]]) -> list[float]:
+    """One prediction per record."""
+    return [model["mean"] for _ in records]
+
+
+def handle(model: dict[str, float], body: str) -> str:
+    """A JSON request ``{"instances": [...]}`` to a JSON response."""
+    request = json.loads(body)
+    instances = request.get("instances")
+    if not isinstance(instances, list):
+        raise ValueError("the request needs a list of 'instances'")
+    return json.dumps({"predictions": predict(model, instances)})
+'''
+
+PREDICT_PY = {ProjectKind.BATCH: PREDICT_BATCH_PY, ProjectKind.REALTIME: PREDICT_REALTIME_PY}
+
+FEATURES_PY = '''\
+"""Feature definitions: how a raw record becomes model input."""
+
+from __future__ import annotations
+
+FEATURES = ("amount", "is_weekend")
+
+
+def build_features(record: dict[str, object]) -> dict[str, float]:
+    """The model's features of one raw record."""
+    amount = float(record.get("amount", 0.0))  # type: ignore[arg-type]
+    weekday = int(record.get("weekday", 0))  # type: ignore[call-overload]
+    return {"amount": amount, "is_weekend": 1.0 if weekday >= 5 else 0.0}
+'''
+
+CONFTEST_PY = '''\
+"""Make the repository root importable (``src.training``, ``features``) under pytest."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+'''
+
+TEST_TRAINING_PY = """\
+import pytest
+
+from src.training.train import fit
+
+
+def test_fit_predicts_the_mean() -> None:
+    assert fit([1.0, 2.0, 6.0]) == {"mean": 3.0}
+
+
+def test_fit_refuses_no_data() -> None:
+    with pytest.raises(ValueError):
+        fit([])
+"""
+
+TEST_SERVING_BATCH_PY = """\
+import json
+
+from src.serving.predict import predict_lines
+
+
+def test_one_prediction_per_record() -> None:
+    lines = predict_lines({"mean": 2.5}, ['{"amount": 1}', "", '{"amount": 3}'])
+    assert [json.loads(line) for line in lines] == [{"prediction": 2.5}] * 2
+"""
+
+TEST_SERVING_REALTIME_PY = """\
+import json
+
+import pytest
+
+from src.serving.predict import handle
+
+
+def test_one_prediction_per_instance() -> None:
+    body = json.dumps({"instances": [{"amount": 1}, {"amount": 3}]})
+    assert json.loads(handle({"mean": 2.5}, body)) == {"predictions": [2.5, 2.5]}
+
+
+def test_a_request_without_instances_is_refused() -> None:
+    with pytest.raises(ValueError):
+        handle({"mean": 2.5}, "{}")
+"""
+
+TEST_SERVING_PY = {
+    ProjectKind.BATCH: TEST_SERVING_BATCH_PY,
+    ProjectKind.REALTIME: TEST_SERVING_REALTIME_PY,
+}
+
+TEST_FEATURES_PY = """\
+from features.definitions import FEATURES, build_features
+
+
+def test_every_feature_is_built() -> None:
+    built = build_features({"amount": "12.5", "weekday": 6})
+    assert set(built) == set(FEATURES)
+    assert built == {"amount": 12.5, "is_weekend": 1.0}
+"""
+
+INTEGRATION_PY = '''\
+"""Integration tests: run by the pipeline in dev, after the deploy, on a subset of
+production data (``NDAP_INTEGRATION_DATA``, an S3 prefix read-only to the pipeline)."""
+
+import os
+
+import pytest
+
+DATA = os.environ.get("NDAP_INTEGRATION_DATA")
+
+
+@pytest.mark.skipif(DATA is None, reason="runs in the dev pipeline only")
+def test_the_integration_data_is_an_s3_prefix() -> None:
+    assert DATA is not None and DATA.startswith("s3://")
+'''

@@ -1,0 +1,233 @@
+"""`ndap init` and `ndap add-project`: start an organization's configuration, add an ML
+project to it and write the project's repository scaffold.
+
+Registered on the main `ndap` application by `ndap_infra/cli.py`. Exit codes as everywhere:
+0 ok, 2 bad input (a missing or invalid answer, an existing file or directory, a project
+that exists); on exit 2 nothing was written.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ndap_infra.bootstrap.files import BootstrapError, create_file, replace_file
+from ndap_infra.bootstrap.init import REQUIRED_FLAGS, InitAnswers, problems, render_config
+from ndap_infra.bootstrap.project import ProjectAnswers, add_project
+from ndap_infra.bootstrap.scaffold import scaffold_files, write_scaffold
+from ndap_infra.config import ConfigError
+from ndap_infra.config.model import DeployTarget
+
+EXIT_BAD_INPUT = 2
+
+PROMPTS: dict[str, str] = {
+    "org_name": "Organization short name (3-24 of a-z, 0-9, -)",
+    "management_account_id": "Management account id (12 digits)",
+    "home_region": "Home region (e.g. eu-west-1)",
+    "dev_account_id": "dev account id",
+    "acc_account_id": "acc account id",
+    "prd_account_id": "prd account id",
+}
+
+
+def _fail(command: str, message: str) -> typer.Exit:
+    sys.stderr.write(f"ndap {command}: {message}\n")
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    return tuple(v.strip() for value in values or () for v in value.split(",") if v.strip())
+
+
+def init(
+    config: Annotated[Path, typer.Option("--config", "-c", help="The file to create.")],
+    org_name: Annotated[
+        str | None, typer.Option(help="Organization short name, prefix of every resource.")
+    ] = None,
+    management_account_id: Annotated[
+        str | None, typer.Option(help="The organization's management account (12 digits).")
+    ] = None,
+    home_region: Annotated[
+        str | None, typer.Option(help="Region of the platform's own resources.")
+    ] = None,
+    allowed_regions: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Regions workloads may use (repeat or comma-separate). Default: the home region."
+        ),
+    ] = None,
+    dev_account_id: Annotated[str | None, typer.Option(help="The dev account.")] = None,
+    acc_account_id: Annotated[str | None, typer.Option(help="The acc account.")] = None,
+    prd_account_id: Annotated[str | None, typer.Option(help="The prd account.")] = None,
+    nonprod_account_id: Annotated[
+        str | None, typer.Option(help="The nonprod account (optional environment).")
+    ] = None,
+    no_nonprod: Annotated[
+        bool, typer.Option("--no-nonprod", help="No nonprod environment (do not ask).")
+    ] = False,
+    tooling_account_id: Annotated[
+        str | None,
+        typer.Option(help="The delivery account of the ML projects' pipelines (optional)."),
+    ] = None,
+    identity_account_id: Annotated[
+        str | None,
+        typer.Option(help="Where people sign in (default: the management account)."),
+    ] = None,
+    deploy_target: Annotated[
+        DeployTarget, typer.Option(help="local (the moto emulator) or aws.")
+    ] = DeployTarget.AWS,
+    create_organization: Annotated[
+        bool | None,
+        typer.Option(
+            "--create-organization/--adopt-organization",
+            help="Create the AWS organization, or adopt the existing one. Default: create "
+            "on the local target, adopt on aws.",
+        ),
+    ] = None,
+) -> None:
+    """Create a new platform configuration from flags (asking for missing required values
+    on a terminal). Refuses to overwrite an existing file."""
+    if config.exists():
+        raise _fail(
+            "init",
+            f"{config} already exists: nothing was written. Edit it, add projects with "
+            "`ndap add-project`, or pass another --config.",
+        )
+    if nonprod_account_id is not None and no_nonprod:
+        raise _fail("init", "--nonprod-account-id and --no-nonprod contradict: pass one")
+    given: dict[str, str | None] = {
+        "org_name": org_name,
+        "management_account_id": management_account_id,
+        "home_region": home_region,
+        "dev_account_id": dev_account_id,
+        "acc_account_id": acc_account_id,
+        "prd_account_id": prd_account_id,
+    }
+    missing = [key for key, value in given.items() if not value]
+    if missing and not _interactive():
+        flags = ", ".join(REQUIRED_FLAGS[key] for key in missing)
+        raise _fail(
+            "init",
+            f"missing {flags} (stdin is not a terminal, so nothing is asked): pass them; "
+            "nothing was written.",
+        )
+    for key in missing:
+        given[key] = typer.prompt(PROMPTS[key]).strip()
+    if nonprod_account_id is None and not no_nonprod and missing:
+        nonprod_account_id = (
+            typer.prompt("nonprod account id (empty: no nonprod)", default="").strip() or None
+        )
+    answers = InitAnswers(
+        org_name=str(given["org_name"]),
+        management_account_id=str(given["management_account_id"]),
+        home_region=str(given["home_region"]),
+        dev_account_id=str(given["dev_account_id"]),
+        acc_account_id=str(given["acc_account_id"]),
+        prd_account_id=str(given["prd_account_id"]),
+        allowed_regions=_split(allowed_regions),
+        nonprod_account_id=nonprod_account_id,
+        tooling_account_id=tooling_account_id,
+        identity_account_id=identity_account_id,
+        deploy_target=deploy_target.value,
+        create_organization=create_organization,
+    )
+    text = render_config(answers)
+    found = problems(text)
+    if found:
+        count = len(found)
+        sys.stderr.write(
+            f"{count} problem{'s' if count != 1 else ''} in the answers:\n"
+            + "".join(f"  - {problem}\n" for problem in found)
+            + "Nothing was written.\n"
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        create_file(config, text)
+    except BootstrapError as error:
+        raise _fail("init", str(error)) from None
+    print(f"Wrote {config} (valid).")
+    print("Next:")
+    print(f"  ndap add-project -c {config} --name NAME --team TEAM --kind batch|realtime \\")
+    print("      --repository OWNER/NAME --scaffold DIR")
+    print(f"  ndap validate -c {config} && ndap synth -c {config}")
+
+
+def add_project_command(
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="The platform configuration to edit.")
+    ],
+    name: Annotated[str, typer.Option(help="Project name (3-24 of a-z, 0-9, -).")],
+    team: Annotated[str, typer.Option(help="The owning team.")],
+    kind: Annotated[str, typer.Option(help="batch (scheduled predictions) or realtime.")],
+    repository: Annotated[str, typer.Option(help="owner/name on the git host.")],
+    git_host: Annotated[
+        str | None, typer.Option(help="github (default), gitlab or bitbucket.")
+    ] = None,
+    retraining: Annotated[
+        str | None,
+        typer.Option(help="ad-hoc (default), periodic (with --schedule) or drift."),
+    ] = None,
+    schedule: Annotated[str | None, typer.Option(help="periodic: cron(...) or rate(...).")] = None,
+    metric: Annotated[str | None, typer.Option(help="drift: the monitored metric.")] = None,
+    threshold: Annotated[float | None, typer.Option(help="drift: the alarm threshold.")] = None,
+    scaffold: Annotated[
+        Path | None,
+        typer.Option(help="Write the project's repository scaffold into this new directory."),
+    ] = None,
+) -> None:
+    """Add an ML project to a configuration (comments and layout kept; the whole result
+    validated before the file is replaced) and, with --scaffold, write its repository."""
+    answers = ProjectAnswers(
+        name=name,
+        team=team,
+        kind=kind,
+        repository=repository,
+        git_host=git_host,
+        retraining=retraining,
+        schedule=schedule,
+        metric=metric,
+        threshold=threshold,
+    )
+    try:
+        edit = add_project(config, answers)
+    except ConfigError as error:
+        sys.stderr.write(error.render() + "\nNothing was written.\n")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except BootstrapError as error:
+        raise _fail(
+            "add-project", f"{error}\n{config} is unchanged; nothing was written."
+        ) from None
+    created = False
+    try:
+        if scaffold is not None:
+            created = not scaffold.exists()
+            files = scaffold_files(edit.config, edit.project)
+            write_scaffold(scaffold, files)
+        replace_file(config, edit.text)
+    except BootstrapError as error:
+        raise _fail("add-project", str(error)) from None
+    except BaseException:
+        if scaffold is not None and created:
+            shutil.rmtree(scaffold, ignore_errors=True)
+        raise
+    print(f"Added {edit.project.kind.value} project {name!r} (team {team}) to {config}.")
+    if scaffold is not None:
+        print(f"Wrote its repository scaffold ({len(files)} files) to {scaffold}/:")
+        print(
+            f"  commit it to {edit.project.repository} on a branch of "
+            f"{edit.project.pipeline.develop_branch!r}; README.md tells the team the rest."
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the main `ndap` application."""
+    app.command("init")(init)
+    app.command("add-project")(add_project_command)
