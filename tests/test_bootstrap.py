@@ -547,3 +547,41 @@ def test_newcomer_init_add_project_validate_synth(tmp_path: Path) -> None:
     assert generated.read_text() == (tmp_path / "churn" / WORKFLOW_PATH).read_text(), (
         "the scaffold's workflow is the one synth generates for the project"
     )
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_a_serving_change_in_the_scaffold_skips_retraining(scaffolded: tuple[Path, Path]) -> None:
+    """The scaffold works with the change-aware pipelines: a serving-only change redeploys
+    serving and reuses the model; a training change retrains."""
+    from ndap_infra.changes import Stage, plan_changes
+
+    config, repo = scaffolded
+    rules = load_config(config).ml_projects[-1].paths
+    git(repo, "init", "-q", "-b", "develop")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "scaffold")
+    predict = repo / "src" / "serving" / "predict.py"
+    predict.write_text(predict.read_text() + "\n# tuned\n")
+    git(repo, "commit", "-qam", "serving only")
+    plan = plan_changes(repo, "HEAD~1", "HEAD", rules)
+    assert plan.stages[Stage.REDEPLOY_SERVING].run
+    assert not plan.stages[Stage.RETRAIN].run
+    train = repo / "src" / "training" / "train.py"
+    train.write_text(train.read_text() + "\n# tuned\n")
+    git(repo, "commit", "-qam", "training")
+    assert plan_changes(repo, "HEAD~1", "HEAD", rules).stages[Stage.RETRAIN].run
+
+
+def test_help_lists_the_bootstrap_commands() -> None:
+    code, out, _ = ndap("--help")
+    assert code == 0 and "init" in out and "add-project" in out
+    code, out, _ = ndap("add-project", "--help")
+    assert code == 0 and "--scaffold" in out and "--retraining" in out
