@@ -219,6 +219,11 @@ def add_project_command(
             shutil.rmtree(scaffold, ignore_errors=True)
         raise
     print(f"Added {edit.project.kind.value} project {name!r} (team {team}) to {config}.")
+    if not edit.layout_kept:
+        print(
+            f"note: {config}'s indentation was normalised (2-space mappings, sequences "
+            "indented under their key); comments and key order are kept."
+        )
     if scaffold is not None:
         print(f"Wrote its repository scaffold ({len(files)} files) to {scaffold}/:")
         print(

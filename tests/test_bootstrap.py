@@ -585,3 +585,23 @@ def test_help_lists_the_bootstrap_commands() -> None:
     assert code == 0 and "init" in out and "add-project" in out
     code, out, _ = ndap("add-project", "--help")
     assert code == 0 and "--scaffold" in out and "--retraining" in out
+
+
+def test_an_unusual_layout_is_normalised_and_says_so(tmp_path: Path) -> None:
+    config = tmp_path / "platform.yaml"
+    config.write_text(
+        "organization:\n"
+        "      name: acme-ml   # ours\n"
+        '      management_account_id: "100000000001"\n'
+        "      home_region: eu-west-1\n"
+        "      allowed_regions: [eu-west-1]\n"
+        "environments:\n"
+        '      dev: {account_id: "300000000003"}\n'
+        '      acc: {account_id: "400000000004"}\n'
+        '      prd: {account_id: "500000000005"}\n'
+    )
+    code, out, err = ndap("add-project", "-c", str(config), *ADD)
+    assert code == 0, err
+    assert "indentation was normalised" in out
+    assert "# ours" in config.read_text()
+    assert load_config(config).ml_projects[0].name == "churn-v2"

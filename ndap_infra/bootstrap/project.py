@@ -58,9 +58,9 @@ class ProjectAnswers:
         return project
 
 
-def _writer(text: str) -> YAML:
+def _writer(text: str) -> tuple[YAML, bool]:
     """A round-trip YAML writer that reproduces ``text`` byte for byte, if one of the
-    usual layouts does; otherwise the project's own layout (2, 4, 2)."""
+    usual layouts does (True); otherwise the project's own layout (2, 4, 2) (False)."""
     for mapping, sequence, offset in INDENT_STYLES:
         yaml = YAML(typ="rt")
         yaml.preserve_quotes = True
@@ -69,12 +69,12 @@ def _writer(text: str) -> YAML:
         out = StringIO()
         yaml.dump(yaml.load(text), out)
         if out.getvalue() == text:
-            return yaml
+            return yaml, True
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
+    return yaml, False
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,9 @@ class Edit:
     text: str
     config: NdapConfig
     project: MlProjectConfig
+    layout_kept: bool = True
+    """False: no usual layout reproduced the file, so its indentation was normalised to
+    the project's (2, 4, 2); comments and key order are kept either way."""
 
 
 def add_project(path: Path, answers: ProjectAnswers) -> Edit:
@@ -91,12 +94,12 @@ def add_project(path: Path, answers: ProjectAnswers) -> Edit:
 
     Raises ConfigError (the file is missing or not YAML) or BootstrapError (a duplicate
     name; ProjectRejected: the loader's issues with the result); writes nothing."""
-    document = read_yaml(path)  # ConfigError when missing or not YAML
-    if not isinstance(document, CommentedMap):
+    before = read_yaml(path)  # ConfigError when missing or not YAML
+    if not isinstance(before, CommentedMap):
         raise ConfigError(
             [ConfigIssue((), "the configuration must be a YAML mapping at top level")], str(path)
         )
-    projects = document.get("ml_projects")
+    projects = before.get("ml_projects")
     if isinstance(projects, list):
         for index, existing in enumerate(projects):
             if isinstance(existing, dict) and existing.get("name") == answers.name:
@@ -105,7 +108,7 @@ def add_project(path: Path, answers: ProjectAnswers) -> Edit:
                     f"[{index}]): pick another --name, or edit that entry by hand"
                 )
     original = path.read_text(encoding="utf-8")
-    yaml = _writer(original)
+    yaml, layout_kept = _writer(original)
     document = yaml.load(original)
     if not isinstance(document.get("ml_projects"), list) or not document["ml_projects"]:
         document["ml_projects"] = CommentedSeq()  # block style, unlike an empty `[]`
@@ -121,7 +124,8 @@ def add_project(path: Path, answers: ProjectAnswers) -> Edit:
         _put_trailing_comment(entries, trailing)
     out = StringIO()
     yaml.dump(document, out)
-    return _validated(path, read_yaml(path), out.getvalue(), answers.name)
+    edit = _validated(path, before, out.getvalue(), answers.name)
+    return Edit(edit.text, edit.config, edit.project, layout_kept)
 
 
 def _last_slot(node: Any) -> tuple[Any, Any] | None:
