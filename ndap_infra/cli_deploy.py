@@ -19,6 +19,7 @@ import typer
 from ndap_infra.config.model import DeployTarget, NdapConfig
 from ndap_infra.emulator import lifecycle
 from ndap_infra.emulator.lifecycle import EmulatorError, EmulatorInfo
+from ndap_infra.naming import ORGANIZATION_STACK
 
 if TYPE_CHECKING:
     from ndap_infra.build import Synthesis
@@ -89,8 +90,20 @@ def _setup() -> TerraformSetup:
 
 
 @emulator_app.command("start")
-def emulator_start() -> None:
+def emulator_start(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Also prepare what this configuration adopts (create_organization: false): "
+            "the organization and its member accounts, as a user would already have them. "
+            "Needed before a plain `cdktf deploy`; `ndap deploy` does it itself.",
+        ),
+    ] = None,
+) -> None:
     """Start the emulator on a free loopback port (it keeps running until `stop`)."""
+    loaded = _load(config) if config is not None else None
     try:
         started = lifecycle.start(work_dir())
     except EmulatorError as error:
@@ -98,6 +111,8 @@ def emulator_start() -> None:
     info = started.info
     verb = "already running" if started.already_running else "started"
     _say(f"emulator {verb} at {info.endpoint} (pid {info.pid}, log {info.log})")
+    if loaded is not None:
+        _seed(info, loaded)
 
 
 @emulator_app.command("status")
@@ -252,6 +267,8 @@ def deploy(
     synthesis = _synthesize(loaded, out, synth=synth)
     selected = _select(synthesis, stacks)
     emulator = _emulator_for(loaded, start=True)
+    if emulator is not None:
+        _seed(emulator, loaded)
     setup = _setup()
     runs = _runs(synthesis, setup, emulator)
     start = time.monotonic()
@@ -266,10 +283,18 @@ def deploy(
     clean = True
     if check_plan and applied:
         clean = _check_plans(selected, runs, workers)
+    placed = True
     if emulator is not None:
         _report_gaps(synthesis, selected)
-        _report_organization(emulator, loaded)
-    if not (applied and clean):
+        if applied and ORGANIZATION_STACK in selected:
+            placed = _report_organization(emulator, loaded)
+            if not placed:
+                _ui().errors.print(
+                    "deploy: an account is not in its unit, so its unit's guardrails do not "
+                    "cover it (see above)",
+                    markup=False,
+                )
+    if not (applied and clean and placed):
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
@@ -375,11 +400,26 @@ def _report_gaps(synthesis: Synthesis, selected: list[str]) -> None:
         _say(f"  - {effect}: {types} x{len(where)} ({stacks_hit}): {reason}")
 
 
-def _report_organization(emulator: EmulatorInfo, loaded: NdapConfig) -> None:
+def _report_organization(emulator: EmulatorInfo, loaded: NdapConfig) -> bool:
+    """Read the organization back: is every account in its unit? True when it is."""
     from ndap_infra.deploy.organization import check_organization
 
     report = check_organization(emulator, loaded)
     _say(report.render())
+    return report.ok
+
+
+def _seed(emulator: EmulatorInfo, loaded: NdapConfig) -> None:
+    """On the emulator, the adopted organization and accounts a user would already have."""
+    from ndap_infra.emulator.seed import seed_adopted_organization
+
+    try:
+        seeded = seed_adopted_organization(emulator, loaded)
+    except Exception as error:  # botocore errors, a refused id: say what failed
+        message = f"could not prepare the adopted organization on the emulator: {error}"
+        raise _fail(message) from None
+    if seeded is not None:
+        _say(seeded.line())
 
 
 # -- ndap destroy -----------------------------------------------------------------------

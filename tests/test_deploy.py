@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -418,7 +419,10 @@ def test_deploy_probe_lock_redeploy_destroy(emulator_work: Path, tmp_path: Path)
     assert "not created: aws_accessanalyzer_analyzer" in text
     gaps = (work / "emulator-gaps.md").read_text()
     assert "aws_accessanalyzer_analyzer" in gaps and "env-dev" in gaps
-    assert "not in the organization" in text, "adopted accounts are reported, not hidden"
+    # the adopted organization was prepared, and every account was placed in its unit
+    assert "member accounts added as if invited: acc, dev, nonprod, prd, tooling" in text
+    for key in ("nonprod", "dev", "acc", "prd", "tooling"):
+        assert re.search(rf"ok   {key:<8} account \d{{12}} in its unit", text), text
 
     # the state is really on the emulator, one per stack
     info = lifecycle.require_running(work)
@@ -458,7 +462,12 @@ def test_deploy_probe_lock_redeploy_destroy(emulator_work: Path, tmp_path: Path)
     assert "--include-protected" in destroyed.stdout
     dev = lifecycle.client(info, "s3", account_id="300000000003", region="eu-west-1")
     left = {b["Name"] for b in dev.list_buckets()["Buckets"]}
-    assert left and all("baseline-logs" in name for name in left), left
+    # kept: the audit-log buckets and the production-data replica (deletion-protected)
+    assert left == {
+        "acme-ml-baseline-logs-300000000003",
+        "acme-ml-baseline-logs-access-300000000003",
+        "acme-ml-dev-datasets-replica-300000000003",
+    }, left
     everything = run(
         "destroy", *common, *_stacks(*DEPLOYED), "--include-protected", "--no-synth", work=work
     )
@@ -480,6 +489,10 @@ def test_the_pinned_cdktf_cli_deploys_onto_the_emulator(emulator_work: Path) -> 
         env[key] = value.strip("'")
     assert env["TF_VAR_ndap_emulator_endpoint"].startswith("http://127.0.0.1:")
     assert env["AWS_ENDPOINT_URL_S3"] == env["TF_VAR_ndap_emulator_endpoint"]
+    # what `ndap deploy` does before applying: the organization being adopted
+    seeded = run("emulator", "start", "-c", str(REFERENCE), work=emulator_work)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "emulator already running" in seeded.stdout and "adopt" in seeded.stdout
     out = emulator_work.parent / "cdktf.out"
     deployed = run(
         "cdktf", "deploy", "--auto-approve", "--output", str(out), "organization",
@@ -489,3 +502,11 @@ def test_the_pinned_cdktf_cli_deploys_onto_the_emulator(emulator_work: Path) -> 
     info = lifecycle.require_running(emulator_work)
     orgs = lifecycle.client(info, "organizations", account_id="100000000001")
     assert orgs.describe_organization()["Organization"]["MasterAccountId"] == "100000000001"
+    units = {
+        u["Id"]: u["Name"]
+        for u in orgs.list_organizational_units_for_parent(
+            ParentId=orgs.list_roots()["Roots"][0]["Id"]
+        )["OrganizationalUnits"]
+    }
+    parent = orgs.list_parents(ChildId="400000000004")["Parents"][0]["Id"]
+    assert units[parent] == "acme-ml-acc", "cdktf deploy placed the adopted account too"

@@ -101,6 +101,12 @@ class OrganizationConfig(StrictModel):
         "common guardrails. Data scientists have no access to it. Optional: without it no "
         "pipelines are generated (ml_projects are then only validated).",
     )
+    tooling_email: Email | None = Field(
+        default=None,
+        description="Root e-mail of the tooling account. With create_organization: false "
+        "the organization stack adopts the account (by id) and places it in its unit, "
+        "which needs the e-mail; without it the account is left where it is.",
+    )
 
 
 DEFAULT_CONFIG_RULES = (
@@ -179,7 +185,10 @@ class EnvironmentConfig(StrictModel):
         default=None, description="The environment's AWS account (adopted). Required if enabled."
     )
     email: Email | None = Field(
-        default=None, description="Root e-mail of the account, for reference and creation."
+        default=None,
+        description="Root e-mail of the account. With create_organization: false the "
+        "organization stack adopts the account (by id) and places it in its unit, which "
+        "needs the e-mail; without it the account is left where it is.",
     )
     production_data: ProductionData | None = Field(
         default=None,
