@@ -148,6 +148,35 @@ def _report_access(proof: AccessProof) -> None:
         )
     for trust_control in pipelines.controls:
         console.print(trust_control.render(), markup=False)
+    flow = pipelines.flow
+    if flow is None:
+        return
+    wrong_rows = [r for r in flow.rows if not r.ok]
+    wrong_builds = [b for b in flow.build_trust if not b.ok]
+    console.print(
+        f"git flow: {len(flow.rows)} git events x identities and {len(flow.build_trust)} "
+        "build-role trusts evaluated, "
+        + (
+            "all as the flow allows"
+            if not wrong_rows and not wrong_builds
+            else f"{len(wrong_rows) + len(wrong_builds)} differ from the flow"
+        ),
+        markup=False,
+    )
+    for row in wrong_rows:
+        for difference in row.differences():
+            console.print(
+                f"  - {row.project} / {row.event.description} ({row.event.ref}): {difference}",
+                markup=False,
+            )
+    for build in wrong_builds:
+        console.print(
+            f"  - {build.role}: CodeBuild runs it for {', '.join(build.runners) or 'nothing'}, "
+            f"expected only {', '.join(build.expected)}",
+            markup=False,
+        )
+    for flow_control in flow.controls:
+        console.print(flow_control.render(), markup=False)
 
 
 @app.command()
