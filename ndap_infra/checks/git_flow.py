@@ -178,6 +178,13 @@ def git_events(project: MlProjectConfig) -> tuple[GitEvent, ...]:
         GitEvent("main-merge", f"a merge into {main}, no tag", "branch", main, (main,)),
         GitEvent("tag-on-main", f"a release tag on {main}", "tag", release, (main,)),
         GitEvent(
+            "tag-on-merged",
+            f"a release tag on a {develop} commit already merged into {main}",
+            "tag",
+            release,
+            (develop, main),
+        ),
+        GitEvent(
             "other-tag",
             f"a tag not matching {flow.release_tag_pattern} on {develop}",
             "tag",
