@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -510,3 +512,54 @@ def test_the_pinned_cdktf_cli_deploys_onto_the_emulator(emulator_work: Path) -> 
     }
     parent = orgs.list_parents(ChildId="400000000004")["Parents"][0]["Id"]
     assert units[parent] == "acme-ml-acc", "cdktf deploy placed the adopted account too"
+
+
+@pytest.mark.deploy
+def test_an_interrupted_deploy_converges_on_the_next_run(
+    emulator_work: Path, tmp_path: Path
+) -> None:
+    """`kill` (SIGTERM) during an apply: terraform is asked to stop once, saves its state and
+    releases its lock; the next deploy converges to an empty plan."""
+    work, out = emulator_work, tmp_path / "out"
+    common = ["-c", str(REFERENCE), "--out", str(out)]
+    env = dict(
+        os.environ, NDAP_WORK_DIR=str(work), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20"
+    )
+    process = subprocess.Popen(
+        [*NDAP, "deploy", *common, *_stacks("tooling")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    apply_log = work / "logs" / "tooling.apply.log"
+    started = time.monotonic()
+    # wait until terraform apply runs (init is logged first), then a few seconds into it
+    while time.monotonic() - started < 300 and process.poll() is None:
+        if apply_log.exists() and "$ terraform init" in apply_log.read_text():
+            break
+        time.sleep(0.5)
+    time.sleep(6)
+    assert process.poll() is None, "the apply finished before it could be interrupted"
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=600)
+    assert process.returncode == 130, stdout + stderr
+    assert "interrupted: asking terraform to stop" in stderr
+    assert "Run `ndap deploy` again to converge" in stderr and "Traceback" not in stderr
+    info = lifecycle.require_running(work)
+    s3 = lifecycle.client(info, "s3")
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="ndap-terraform-state")["Contents"]}
+    assert "tooling.tfstate.tflock" not in keys, "the lock was released"
+
+    again = run("deploy", *common, *_stacks("tooling"), "--no-synth", work=work)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "plan: no changes in any stack" in again.stdout
+
+
+def test_a_missing_terraform_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """Without terraform on PATH, deploy says what to install and exits 2."""
+    python_dir = str(Path(sys.executable).parent)
+    deployed = run(
+        "deploy", "-c", str(REFERENCE), "--out", str(tmp_path / "out"),
+        work=tmp_path / "work", extra={"PATH": f"{python_dir}:/nonexistent"},
+    )  # fmt: skip
+    assert deployed.returncode == 2, deployed.stdout + deployed.stderr
+    assert "terraform was not found on PATH" in deployed.stderr
+    assert "Traceback" not in deployed.stderr

@@ -420,6 +420,20 @@ def _started(pipeline: Mapping[str, Any], event: GitEvent) -> bool:
     return False
 
 
+def may_name(trust_text: str, role_arn: str) -> bool:
+    """Whether a trust policy can name ``role_arn`` as a principal at all: by its ARN, its
+    account (root ARN or bare id), or ``*``. AWS allows no partial wildcard in
+    ``Principal``, so a trust mentioning none of these cannot let the role in; only the
+    others are evaluated (with 100 projects: ~1,000 roles per build role otherwise)."""
+    account = role_arn.split(":")[4]
+    return (
+        role_arn in trust_text
+        or f"arn:aws:iam::{account}:root" in trust_text
+        or f'"{account}"' in trust_text
+        or '"*"' in trust_text
+    )
+
+
 class Replay:
     """The tooling stack's pipelines and builds, and the evaluated reach of build roles."""
 
@@ -435,6 +449,12 @@ class Replay:
             for lid, body in _resources(tooling, "aws_iam_role").items()
         }
         self._reach: dict[str, tuple[str, ...]] = {}
+        self._trust_texts: dict[str, str] = {}
+
+    def _trust_text(self, arn: str) -> str:
+        if arn not in self._trust_texts:
+            self._trust_texts[arn] = json.dumps(self.model.roles[arn].trust_policy.document)
+        return self._trust_texts[arn]
 
     def build(self, project_name: str) -> Mapping[str, Any]:
         """A build by name, or by its reference (``${aws_codebuild_project.<id>.name}``)."""
@@ -460,6 +480,7 @@ class Replay:
                     arn
                     for arn, role in model.roles.items()
                     if arn != role_arn
+                    and may_name(self._trust_text(arn), role_arn)
                     and can_assume(principal, role, model.organization, context).allowed
                 )
             )

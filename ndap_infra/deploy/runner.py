@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -78,21 +80,68 @@ class StackRun:
 
     def terraform(self, args: Sequence[str], action: str) -> subprocess.CompletedProcess[str]:
         command = [find_terraform(), *args]
-        completed = subprocess.run(
-            command,
-            cwd=self.directory,
-            env=dict(self.env),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        with _RUNNING_LOCK:
+            if _INTERRUPTED.is_set():
+                return subprocess.CompletedProcess(command, 130, "", INTERRUPTED_TEXT)
+            # Its own session: a Ctrl-C on the terminal reaches ndap only, which then asks
+            # every running terraform to stop exactly once (a second SIGINT would make
+            # terraform exit at once, without saving its state).
+            process = subprocess.Popen(
+                command,
+                cwd=self.directory,
+                env=dict(self.env),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+            _RUNNING.add(process)
+        try:
+            stdout, stderr = process.communicate()
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(process)
+        completed = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
         with self.log(action).open("a") as log:
             log.write(f"$ terraform {' '.join(args)}\n{completed.stdout}{completed.stderr}\n")
         return completed
 
 
+# -- interruption: stop terraform gracefully, so the next run converges ------------------
+
+INTERRUPTED_TEXT = "ndap: interrupted before this terraform command started\n"
+_RUNNING: set[subprocess.Popen[str]] = set()
+_RUNNING_LOCK = threading.Lock()
+_INTERRUPTED = threading.Event()
+
+
+def interrupt_terraform() -> int:
+    """Ask every running terraform to stop (one SIGINT each: it finishes the operations in
+    flight, writes its state and releases its lock) and start no new one. Returns how many
+    were asked. Safe to call from a signal handler (only the first call does anything)."""
+    if _INTERRUPTED.is_set():
+        return 0
+    _INTERRUPTED.set()
+    asked = 0
+    for process in list(_RUNNING):
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            asked += 1
+    return asked
+
+
+def was_interrupted() -> bool:
+    return _INTERRUPTED.is_set()
+
+
 def _failure(run: StackRun, output: str, what: str) -> str:
     """The error to show for a failed Terraform command, cause first when known."""
+    if was_interrupted():
+        return (
+            f"{run.stack}: interrupted during terraform {what}; terraform finished what it "
+            "had in flight, saved its state and released its lock: run the same command "
+            "again to converge"
+        )
     lock = parse_lock(output)
     if lock is not None:
         return (
