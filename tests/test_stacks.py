@@ -125,6 +125,9 @@ def test_on_the_aws_target_the_management_account_uses_the_callers_credentials(
 
 
 ACCESS_SUBTREES = ("personas", "data-access", "pipelines")
+WORKLOAD_SUBTREES = ("retraining", "features")
+"""ML workload that follows the configuration per environment (retraining choices,
+feature promotion), checked in tests/test_retraining.py."""
 
 
 def normalized(stack: dict[str, Any], config: Any, env: Environment) -> str:
@@ -134,7 +137,8 @@ def normalized(stack: dict[str, Any], config: Any, env: Environment) -> str:
         rtype: {
             logical_id: body
             for logical_id, body in bodies.items()
-            if body["//"]["metadata"]["path"].split("/")[1] not in ACCESS_SUBTREES
+            if body["//"]["metadata"]["path"].split("/")[1]
+            not in (*ACCESS_SUBTREES, *WORKLOAD_SUBTREES)
         }
         for rtype, bodies in stack["resource"].items()
     }
