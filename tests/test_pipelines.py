@@ -859,6 +859,8 @@ def test_pipeline_stacks_pass_real_terraform_validate(tmp_path_factory: Any) -> 
     ]
     for name, stack in stacks.items():
         assert unknown_attributes(stack) == [], name
-    chosen = {n: p for n, p in synthesis.stacks.items() if n in ("tooling", "env-prd")}
+    # env-dev carries every retraining trigger kind (rule, schedule, alarm) and feature
+    # groups; env-prd the drift trigger of a project that retrains in prd.
+    chosen = {n: p for n, p in synthesis.stacks.items() if n in ("tooling", "env-dev", "env-prd")}
     results = validate_stacks(chosen, write_cli_config(tmp_path_factory.mktemp("tf")))
     assert [r.message for r in results if not r.ok] == []

@@ -15,7 +15,18 @@ What a project's repository provides (the contract the buildspecs rely on):
   definition. Batch projects declare a ``ModelName`` parameter, which the deploy step sets
   to the model it deploys;
 * ``requirements-dev.txt`` and ``tests/integration/`` (pytest): the integration tests run
-  in dev, with ``NDAP_INTEGRATION_DATA`` pointing at the production-data subset.
+  in dev, with ``NDAP_INTEGRATION_DATA`` pointing at the production-data subset;
+* ``make model`` honours ``NDAP_RETRAIN`` (``false``: do not train, package the model at
+  ``NDAP_PREVIOUS_MODEL`` with the current serving code), ``NDAP_TRAINING_MODE``
+  (``from-scratch`` or ``from-previous-state``, starting from ``NDAP_PREVIOUS_MODEL``);
+* the training pipeline (a realtime project's ``pipelines/definition.json``, a batch
+  project's ``pipelines/training.json``), deployed as ``<project>-training``, declares the
+  parameters ``TrainingMode`` and ``TriggeredBy``: the retraining triggers set them.
+
+Change-aware: each deploy step computes the change plan (``ndap_infra.changes``) between
+the commit the environment runs (``projects/<project>/deployed.json`` in its data bucket)
+and this one, prints it, and skips what it skips, saying so (``ndap: skip <stage>: <why>``);
+anything uncertain runs every stage.
 
 Promotion: acc builds the release (from a tag on the develop branch), records the
 artifact's sha256 in the model registry, deploys it and, once it is deployed and checked,
