@@ -430,6 +430,46 @@ from ndap_infra.cli_review import review  # noqa: E402
 
 app.command("review")(review)
 
+
+@app.command()
+def promotion(
+    project: Annotated[str, typer.Option("--project", help="An ml_projects name.")],
+    env: Annotated[
+        str, typer.Option("--env", help="The environment to promote to: dev, acc or prd.")
+    ],
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Would promoting PROJECT's model to ENV be refused for a missing feature version?
+    Reads the configuration (what has been promoted where); the pipelines' deploy steps
+    check the environment itself. Exit 1 when refused."""
+    from ndap_infra.config.enums import Environment
+    from ndap_infra.pipelines.features import (
+        PROMOTION_ORDER,
+        available_versions,
+        promotion_refusal,
+    )
+
+    loaded = _load(config)
+    found = [p for p in loaded.ml_projects if p.name == project]
+    if not found:
+        known = ", ".join(p.name for p in loaded.ml_projects) or "none"
+        errors.print(f"unknown project {project!r} (ml_projects: {known})", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    targets = {e.value: e for e in PROMOTION_ORDER}
+    if env not in targets:
+        errors.print(f"--env must be one of {', '.join(targets)}, not {env!r}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    target: Environment = targets[env]
+    refusal = promotion_refusal(
+        project, target, found[0].uses_features, available_versions(loaded, target)
+    )
+    if refusal is not None:
+        errors.print(refusal, markup=False)
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    needs = ", ".join(f"{u.group}-v{u.version}" for u in found[0].uses_features) or "none"
+    console.print(f"{project} may be promoted to {env} (feature versions it needs: {needs})")
+
+
 from ndap_infra.cli_bootstrap import register as register_bootstrap  # noqa: E402
 
 register_bootstrap(app)

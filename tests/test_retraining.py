@@ -785,3 +785,25 @@ def test_acceptance_enum_is_in_the_schema() -> None:
     for choice in AcceptanceRetraining:
         assert choice.value in text
     assert "feature_groups" in schema["properties"]
+
+
+NDAP = (sys.executable, "-m", "ndap_infra")
+REFERENCE = str(ROOT / "examples" / "reference.yaml")
+
+
+def test_ndap_promotion_says_whether_a_promotion_would_be_refused() -> None:
+    def promotion(env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*NDAP, "promotion", "--project", "churn-prediction", "--env", env, "-c", REFERENCE],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    ok = promotion("acc")
+    assert ok.returncode == 0 and "may be promoted to acc" in ok.stdout
+    refused = promotion("prd")
+    assert refused.returncode == 1
+    assert "refusing to promote churn-prediction to prd" in refused.stderr
+    assert promotion("nonprod").returncode == 2
