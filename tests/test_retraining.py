@@ -807,3 +807,68 @@ def test_ndap_promotion_says_whether_a_promotion_would_be_refused() -> None:
     assert refused.returncode == 1
     assert "refusing to promote churn-prediction to prd" in refused.stderr
     assert promotion("nonprod").returncode == 2
+
+
+@pytest.mark.skipif(
+    shutil.which("jq") is None or shutil.which("git") is None, reason="needs jq, git"
+)
+@pytest.mark.parametrize("acceptance", ["if-model-changed", "periodic-from-scratch"])
+def test_acc_retrains_a_docs_only_release_only_when_its_choice_says_so(
+    acceptance: str, tmp_path: Path
+) -> None:
+    """GIVEN demand-forecast released to acc once WHEN a docs-only release follows THEN
+    if-model-changed keeps (and does not re-register) the approved model, while
+    periodic-from-scratch builds the release from scratch anyway, and each says so."""
+    config, _ = project_with(acceptance=acceptance)
+    spec = tooling_spec(config)
+    assert spec is not None
+    run = DeployRun(tmp_path, spec.projects[2].stages[1].before_approval[0].buildspec)
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    git(origin, "init", "-q", "-b", "develop")
+    commit(
+        origin,
+        {
+            "Makefile": MAKEFILE,
+            "src/training/train.py": "def train(): return 1\n",
+            "src/serving/app.py": "def predict(x): return x\n",
+            "pipelines/definition.json": json.dumps({"Parameters": [{"Name": "ModelName"}]}),
+            "pipelines/training.json": json.dumps({"Parameters": []}),
+            "docs/index.md": "# demand\n",
+        },
+        "initial",
+    )
+    git(origin, "tag", "v1.0.0")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(origin), str(clone))
+    git(clone, "checkout", "-q", "v1.0.0")
+    first = run(clone)
+    assert first.returncode == 0, first.stderr + first.stdout
+    assert "release v1.0.0" in first.stdout
+    assert [c.split()[1] for c in run.sagemaker_calls() if "model-package" in c] == [
+        "create-model-package",
+        "update-model-package",
+    ]
+    assert "sagemaker create-pipeline demand-forecast-training" in run.sagemaker_calls()
+
+    commit(origin, {"docs/index.md": "# demand, documented\n"}, "docs")
+    git(origin, "tag", "v1.0.1")
+    git(clone, "fetch", "-q", "origin", "--tags")
+    git(clone, "checkout", "-q", "v1.0.1")
+    second = run(clone)
+    assert second.returncode == 0, second.stderr + second.stdout
+    packages = [c for c in run.sagemaker_calls() if "model-package" in c]
+    if acceptance == "if-model-changed":
+        assert "ndap: skip retrain: no training, features, data_config" in second.stdout
+        assert "ndap: skip register_model: the model acc approved before is unchanged" in (
+            second.stdout
+        )
+        assert len(run.make_log()) == 1 and len(packages) == 2
+    else:
+        assert "ndap:   run  retrain: acceptance: periodic-from-scratch builds every release" in (
+            second.stdout
+        )
+        assert run.make_log()[-1].startswith(
+            "make model: NDAP_RETRAIN=true NDAP_TRAINING_MODE=from-scratch"
+        )
+        assert len(packages) == 4

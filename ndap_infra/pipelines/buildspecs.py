@@ -274,7 +274,7 @@ ndap_plan_everything() {
 }
 ndap_run() { [ "$(jq -r --arg s "$1" '.stages[$s].run' .ndap/plan.json)" = "true" ]; }
 ndap_skip() { echo "ndap: skip $1: $(jq -r --arg s "$1" '.stages[$s].reasons | join("; ")' .ndap/plan.json)"; }
-ndap_force() { jq --arg s "$1" --arg why "$2" '.stages[$s] = {run: true, reasons: [$why]}' .ndap/plan.json > .ndap/plan.tmp && mv .ndap/plan.tmp .ndap/plan.json; }
+ndap_force() { jq --arg s "$1" --arg why "$2" '.stages[$s] = {run: true, reasons: [$why]} | .summary += "; forced: " + $s + " (" + $why + ")"' .ndap/plan.json > .ndap/plan.tmp && mv .ndap/plan.tmp .ndap/plan.json; }
 PLAN_BASE=""
 if aws --profile deployer s3 cp "$DATA_PREFIX/deployed.json" .ndap/deployed.json > /dev/null 2>&1; then
   PLAN_BASE="$(jq -r '.commit // empty' .ndap/deployed.json)"
@@ -288,16 +288,19 @@ elif ! pip install --quiet "$NDAP_TOOLS" > .ndap/tools.log 2>&1; then
 elif ! PLAN_BASE="$PLAN_BASE" python -c "$NDAP_PLAN_SCRIPT" > .ndap/plan.json 2> .ndap/plan.log; then
   ndap_plan_everything "the change classifier failed: $(tail -n 1 .ndap/plan.log)"
 fi
+"""
+)
+
+PRINT_PLAN = """\
 echo "ndap: change plan for $PROJECT in $TARGET_ENVIRONMENT (deployed: ${PLAN_BASE:-none}, head: $(git rev-parse HEAD))"
 jq -r '.stages | to_entries[] | "ndap:   " + (if .value.run then "run " else "skip" end) + " " + .key + ": " + (.value.reasons | join("; "))' .ndap/plan.json
 jq -r '"ndap: " + .summary' .ndap/plan.json
 if ndap_run integration_tests; then echo true > .ndap/run-integration-tests; else echo false > .ndap/run-integration-tests; fi
 """
-)
 
 FORCE_FROM_SCRATCH = """\
 ndap_force retrain "acceptance: periodic-from-scratch builds every release from scratch"
-echo "ndap: acceptance retraining is periodic-from-scratch: retrain runs whatever the plan says"
+ndap_force register_model "acceptance: periodic-from-scratch builds every release from scratch"
 """
 
 PREVIOUS_MODEL = """\
@@ -512,6 +515,7 @@ def deploy_buildspec(ctx: BuildContext) -> str:
     steps.append(CHANGE_PLAN)
     if env is Environment.ACC and ctx.acceptance is AcceptanceRetraining.PERIODIC_FROM_SCRATCH:
         steps.append(FORCE_FROM_SCRATCH)
+    steps.append(PRINT_PLAN)
     steps.append('MODEL_BUILT=false\nTRAINING_MODE="${TRAINING_MODE:-from-scratch}"\n')
     if env is Environment.PRD and ctx.reuse_acc_artifacts:
         steps += [
