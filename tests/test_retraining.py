@@ -812,13 +812,15 @@ def test_ndap_promotion_says_whether_a_promotion_would_be_refused() -> None:
 @pytest.mark.skipif(
     shutil.which("jq") is None or shutil.which("git") is None, reason="needs jq, git"
 )
-@pytest.mark.parametrize("acceptance", ["if-model-changed", "periodic-from-scratch"])
-def test_acc_retrains_a_docs_only_release_only_when_its_choice_says_so(
-    acceptance: str, tmp_path: Path
-) -> None:
+@pytest.mark.parametrize(
+    "acceptance", ["if-model-changed", "periodic-from-scratch", "from-previous-state"]
+)
+def test_acc_retrains_a_release_as_its_choice_says(acceptance: str, tmp_path: Path) -> None:
     """GIVEN demand-forecast released to acc once WHEN a docs-only release follows THEN
     if-model-changed keeps (and does not re-register) the approved model, while
-    periodic-from-scratch builds the release from scratch anyway, and each says so."""
+    periodic-from-scratch builds the release from scratch anyway, and each says so; WHEN a
+    training change follows under from-previous-state THEN training starts from the model
+    acc runs."""
     config, _ = project_with(acceptance=acceptance)
     spec = tooling_spec(config)
     assert spec is not None
@@ -851,7 +853,10 @@ def test_acc_retrains_a_docs_only_release_only_when_its_choice_says_so(
     ]
     assert "sagemaker create-pipeline demand-forecast-training" in run.sagemaker_calls()
 
-    commit(origin, {"docs/index.md": "# demand, documented\n"}, "docs")
+    if acceptance == "from-previous-state":
+        commit(origin, {"src/training/train.py": "def train(): return 2\n"}, "training")
+    else:
+        commit(origin, {"docs/index.md": "# demand, documented\n"}, "docs")
     git(origin, "tag", "v1.0.1")
     git(clone, "fetch", "-q", "origin", "--tags")
     git(clone, "checkout", "-q", "v1.0.1")
@@ -864,6 +869,15 @@ def test_acc_retrains_a_docs_only_release_only_when_its_choice_says_so(
             second.stdout
         )
         assert len(run.make_log()) == 1 and len(packages) == 2
+    elif acceptance == "from-previous-state":
+        assert "ndap:   run  retrain: training changed: src/training/train.py" in second.stdout
+        assert run.make_log()[-1] == (
+            "make model: NDAP_RETRAIN=true NDAP_TRAINING_MODE=from-previous-state "
+            "NDAP_PREVIOUS_MODEL=dist/previous-model.tar.gz"
+        )
+        assert run.make_log()[0].startswith(  # the first release had nothing to start from
+            "make model: NDAP_RETRAIN=true NDAP_TRAINING_MODE=from-scratch"
+        )
     else:
         assert "ndap:   run  retrain: acceptance: periodic-from-scratch builds every release" in (
             second.stdout
