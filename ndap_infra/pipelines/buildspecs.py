@@ -296,6 +296,9 @@ echo "ndap: change plan for $PROJECT in $TARGET_ENVIRONMENT (deployed: ${PLAN_BA
 jq -r '.stages | to_entries[] | "ndap:   " + (if .value.run then "run " else "skip" end) + " " + .key + ": " + (.value.reasons | join("; "))' .ndap/plan.json
 jq -r '"ndap: " + .summary' .ndap/plan.json
 if ndap_run integration_tests; then echo true > .ndap/run-integration-tests; else echo false > .ndap/run-integration-tests; fi
+if ndap_run feature_pipeline; then
+  echo "ndap: feature_pipeline: feature code changed; the model is retrained on it (retrain), and feature group versions are promoted by the platform configuration (feature_groups[].versions[].promoted_to), not by this pipeline"
+fi
 """
 
 FORCE_FROM_SCRATCH = """\
