@@ -12,6 +12,7 @@ that it could not parse, is an error: a silent scan is not a passed one.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -124,12 +125,29 @@ def run_checkov(
     the order to report them) and apply the suppressions."""
     if not stacks:
         raise GateError("no stacks to check")
-    files = stack_files(stacks)
     checkov = find_tool("checkov", CHECKOV_ENV)
-    cwd = Path(*_common_parts(files.values()))
-    run = run_tool(checkov_command(checkov, files.values()), cwd=cwd, env=OFFLINE_ENV)
-    raw = _parse_json(run.stdout)
-    return replace(evaluate_checkov(raw, files, suppressions), seconds=run.seconds)
+    with tempfile.TemporaryDirectory(prefix="ndap-checkov-") as scratch:
+        files = scannable_copies(stack_files(stacks), Path(scratch))
+        cwd = Path(*_common_parts(files.values()))
+        run = run_tool(checkov_command(checkov, files.values()), cwd=cwd, env=OFFLINE_ENV)
+        raw = _parse_json(run.stdout)
+        return replace(evaluate_checkov(raw, files, suppressions), seconds=run.seconds)
+
+
+def scannable_copies(files: Mapping[str, Path], scratch: Path) -> dict[str, Path]:
+    """Copies of the stacks without Terraform ``import`` blocks, which checkov 3.3.30
+    cannot parse ("could not parse" for the whole file). An import block only says which
+    existing object a resource adopts; the resource's configuration, which checkov
+    scans, is unchanged."""
+    copies = {}
+    for name, path in files.items():
+        document = json.loads(path.read_text())
+        document.pop("import", None)
+        target = scratch / name / STACK_FILE
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(document, indent=2))
+        copies[name] = target.resolve()
+    return copies
 
 
 def _common_parts(paths: Iterable[Path]) -> tuple[str, ...]:

@@ -362,8 +362,16 @@ def _resources(stack: Mapping[str, Any], rtype: str) -> dict[str, dict[str, Any]
 
 
 def _buildspec(project: Mapping[str, Any]) -> dict[str, Any]:
-    text = str(project["source"][0]["buildspec"]).replace("$${", "${")
-    loaded: dict[str, Any] = YAML(typ="safe").load(text)
+    return copy.deepcopy(_parsed_buildspec(str(project["source"][0]["buildspec"])))
+
+
+@cache
+def _parsed_buildspec(text: str) -> dict[str, Any]:
+    """A buildspec parsed once per process: with 100 projects the proof reads ~1,400 of
+    them, and ruamel's pure-Python loader took a minute; PyYAML's C loader takes a second."""
+    import yaml  # type: ignore[import-untyped]
+
+    loaded: dict[str, Any] = yaml.load(text.replace("$${", "${"), Loader=yaml.CSafeLoader)
     return loaded
 
 
@@ -420,18 +428,28 @@ def _started(pipeline: Mapping[str, Any], event: GitEvent) -> bool:
     return False
 
 
-def may_name(trust_text: str, role_arn: str) -> bool:
-    """Whether a trust policy can name ``role_arn`` as a principal at all: by its ARN, its
-    account (root ARN or bare id), or ``*``. AWS allows no partial wildcard in
-    ``Principal``, so a trust mentioning none of these cannot let the role in; only the
-    others are evaluated (with 100 projects: ~1,000 roles per build role otherwise)."""
+def may_name(trust: Mapping[str, Any], role_arn: str) -> bool:
+    """Whether a trust policy can admit ``role_arn`` at all: an Allow statement whose
+    ``Principal`` names the role, its account (root ARN or bare id) or ``*``, or one with
+    ``NotPrincipal``. AWS allows no partial wildcard in ``Principal``, so no other
+    statement can let the role in; only the roles that pass are evaluated (with 100
+    projects, ~1,000 roles per build role otherwise)."""
     account = role_arn.split(":")[4]
-    return (
-        role_arn in trust_text
-        or f"arn:aws:iam::{account}:root" in trust_text
-        or f'"{account}"' in trust_text
-        or '"*"' in trust_text
-    )
+    admitted = {role_arn, f"arn:aws:iam::{account}:root", account, "*"}
+    statements = trust.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if statement.get("Effect") != "Allow":
+            continue
+        if "NotPrincipal" in statement:
+            return True
+        principal = statement.get("Principal")
+        if principal == "*":
+            return True
+        values = principal.get("AWS", []) if isinstance(principal, Mapping) else []
+        values = [values] if isinstance(values, str) else values
+        if admitted & set(values):
+            return True
+    return False
 
 
 class Replay:
@@ -449,12 +467,6 @@ class Replay:
             for lid, body in _resources(tooling, "aws_iam_role").items()
         }
         self._reach: dict[str, tuple[str, ...]] = {}
-        self._trust_texts: dict[str, str] = {}
-
-    def _trust_text(self, arn: str) -> str:
-        if arn not in self._trust_texts:
-            self._trust_texts[arn] = json.dumps(self.model.roles[arn].trust_policy.document)
-        return self._trust_texts[arn]
 
     def build(self, project_name: str) -> Mapping[str, Any]:
         """A build by name, or by its reference (``${aws_codebuild_project.<id>.name}``)."""
@@ -480,7 +492,7 @@ class Replay:
                     arn
                     for arn, role in model.roles.items()
                     if arn != role_arn
-                    and may_name(self._trust_text(arn), role_arn)
+                    and may_name(role.trust_policy.document, role_arn)
                     and can_assume(principal, role, model.organization, context).allowed
                 )
             )
@@ -521,12 +533,17 @@ class Replay:
         return Run(name, env, outcome, tuple(dict.fromkeys(reached))), problems
 
 
-def flow_rows(model: PlatformModel, stacks: Stacks, repositories: Repositories) -> list[FlowRow]:
+def flow_rows(
+    model: PlatformModel, stacks: Stacks, repositories: Repositories, only: str | None = None
+) -> list[FlowRow]:
+    """Every project's rows (or only the project named ``only``)."""
     replay = Replay(model, stacks)
     config = model.config
     org = config.organization.name
     rows = []
     for project in config.ml_projects:
+        if only is not None and project.name != only:
+            continue
         own = {names.pipeline_name(project.name, e) for e in names.PIPELINE_ENVIRONMENTS}
         deployers = {
             names.deployer_role_arn(org, project.name, config.account_id(e)): e
@@ -601,7 +618,9 @@ def _codebuild(account: str, region: str, project: str) -> str:
     return f"arn:aws:codebuild:{region}:{account}:project/{project}"
 
 
-def check_build_trust(model: PlatformModel, stacks: Stacks) -> list[BuildTrustCheck]:
+def check_build_trust(
+    model: PlatformModel, stacks: Stacks, only: str | None = None
+) -> list[BuildTrustCheck]:
     """For each build role: which CodeBuild projects CodeBuild would run as it, among every
     build of the tooling stack, a project someone else creates in the tooling account and
     one a data scientist creates in dev (the ``aws:SourceArn`` / ``aws:SourceAccount``
@@ -620,6 +639,12 @@ def check_build_trust(model: PlatformModel, stacks: Stacks) -> list[BuildTrustCh
     own: dict[str, list[str]] = {}
     for name, build in replay.builds.items():
         own.setdefault(replay.build_role(build), []).append(_codebuild(tooling, region, name))
+    if only is not None:  # that project's build roles (project names never nest)
+        own = {
+            role: builds
+            for role, builds in own.items()
+            if all(b.rsplit("/", 1)[1].startswith(f"{only}-") for b in builds)
+        }
     checks = []
     for role_arn in sorted(own):
         role = model.roles[role_arn]
@@ -690,23 +715,27 @@ def _some(items: Sequence[str], shown: int = 3) -> str:
     return ", ".join(items[:shown]) + more
 
 
-def _findings(model: PlatformModel, stacks: Stacks, repositories: Repositories) -> list[str]:
+def _findings(
+    model: PlatformModel, stacks: Stacks, repositories: Repositories, only: str
+) -> list[str]:
+    """What the proof finds about project ``only`` (the negative controls loosen one
+    project's triggers, checks and trusts, so only its rows can change)."""
     from ndap_infra.checks.pipeline_proof import check_deployer_trust
 
     found = [
         f"{r.project} / {r.event.description}: {d}"
-        for r in flow_rows(model, stacks, repositories)
+        for r in flow_rows(model, stacks, repositories, only)
         for d in r.differences()
     ]
     found += [
         f"CodeBuild runs {c.role} for "
         + _some([x.rsplit(":", 1)[-1] for x in c.runners if x not in c.expected])
-        for c in check_build_trust(model, stacks)
+        for c in check_build_trust(model, stacks, only)
         if not c.ok
     ]
     found += [
         f"{t.deployer} is assumable by " + _some([a for a in t.assumers if a != t.expected])
-        for t in check_deployer_trust(model)
+        for t in check_deployer_trust(model, only)
         if not t.ok
     ]
     return found
@@ -753,7 +782,7 @@ def flow_controls(
     deployer_prd = names.deployer_role_arn(org, p, config.account_id(Environment.PRD))
     workflow = f"{p}/{WORKFLOW_PATH}"
 
-    baseline = set(_findings(model, stacks, repositories))
+    baseline = set(_findings(model, stacks, repositories, p))
 
     def new(found: list[str]) -> list[str]:
         return [f for f in found if f not in baseline]
@@ -762,7 +791,7 @@ def flow_controls(
         def run() -> list[str]:
             mutated = {**stacks, names.TOOLING: copy.deepcopy(stacks[names.TOOLING])}
             edit(mutated)
-            return new(_findings(model, mutated, repositories))
+            return new(_findings(model, mutated, repositories, p))
 
         return run
 
@@ -792,12 +821,12 @@ def flow_controls(
     def workflow_with(text: str) -> Callable[[], list[str]]:
         def run() -> list[str]:
             changed = {**repositories, workflow: text}
-            return new(_findings(model, stacks, changed))
+            return new(_findings(model, stacks, changed, p))
 
         return run
 
     def model_edit(arn: str, edit: Callable[[dict[str, Any]], None]) -> Callable[[], list[str]]:
-        return lambda: new(_findings(_with_trust(model, arn, edit), stacks, repositories))
+        return lambda: new(_findings(_with_trust(model, arn, edit), stacks, repositories, p))
 
     def principal_star(statement: dict[str, Any]) -> None:
         statement["Principal"] = {"AWS": "*"}

@@ -397,11 +397,14 @@ def assumers(
     )
 
 
-def check_deployer_trust(model: PlatformModel) -> list[TrustCheck]:
-    """Question 2: each deployer role, assumable by exactly its stage's build role."""
+def check_deployer_trust(model: PlatformModel, only: str | None = None) -> list[TrustCheck]:
+    """Question 2: each deployer role (of every project, or of ``only``), assumable by
+    exactly its stage's build role."""
     principals = every_principal(model)
     checks = []
     for project in projects(model):
+        if only is not None and project != only:
+            continue
         for env in names.PIPELINE_ENVIRONMENTS:
             deployer = pipeline_identity(model, project, "deployer", env)
             build = pipeline_identity(model, project, "build", env)

@@ -289,11 +289,13 @@ PARLIAMENT_SUPPRESSIONS: tuple[ParliamentSuppression, ...] = (
     ),
     ParliamentSuppression(
         "UNKNOWN_CONDITION_FOR_ACTION",
-        r"env-(dev|acc|prd)/pipelines/[a-z0-9-]+/(deployer|execution|schedule)-access\.json",
+        r"env-(dev|acc|prd)/(pipelines/[a-z0-9-]+/(deployer|execution|schedule)-access"
+        r"|retraining/[a-z0-9-]+/trigger-access|features/offline-store-access)\.json",
         "kms:ResourceAliases (attribute-based access control for KMS, 2021) is a condition "
         "key of kms:Decrypt and kms:GenerateDataKey in AWS's service authorization "
-        "reference; parliament's action database predates it. The pipeline roles use it "
-        "to name the key by alias, because its id exists only once created.",
+        "reference; parliament's action database predates it. The pipeline, retraining "
+        "trigger and feature-store roles use it to name the key by alias, because its id "
+        "exists only once created.",
         detail=r"Unknown condition kms:ResourceAliases for action kms:(Decrypt|GenerateDataKey)",
     ),
     # -- identity policies: the persona matrix --

@@ -593,13 +593,12 @@ DIGEST="$(sha256sum {MODEL_ARCHIVE} | cut -d ' ' -f 1)"
 
 
 def verify_buildspec(ctx: BuildContext) -> str:
-    """prd, before the approval: the tag is a release tag on main and the feature group
-    versions the model needs are in prd (so nobody is asked to approve what the deploy
-    step would refuse)."""
-    steps = [VERIFY_RELEASE]
-    if ctx.needed_features:
-        steps.append(FEATURE_CHECK)
-    return _buildspec(ctx, required_branch(ctx), *steps, 'echo "ready for approval"')
+    """prd, before the approval: the tag is a release tag on main, and nothing else. It
+    runs no repository code and never uses the deployer profile: its build role could
+    assume the prd deployer, and nothing may act as the prd deployer before the approval
+    (the git-flow proof checks it). The feature-version check runs in the deploy step,
+    after the approval, and refuses there."""
+    return _buildspec(ctx, required_branch(ctx), VERIFY_RELEASE, 'echo "ready for approval"')
 
 
 def integration_buildspec(ctx: BuildContext) -> str:
