@@ -138,6 +138,16 @@ def test_project_names_and_schedules_are_checked() -> None:
     assert "not an EventBridge schedule" in messages["ml_projects[2].prediction_schedule"]
 
 
+def test_a_project_cannot_name_environments_of_its_own() -> None:
+    """The git flow's environments come from the model (dev, acc, prd); a project that
+    names others (or any) is refused, with the keys a project may have."""
+    data = reference_data()
+    data["ml_projects"][0]["deploy_to"] = ["dev", "qa"]
+    messages = issues_of(data)
+    assert messages["ml_projects[0].deploy_to"].startswith("Extra inputs are not permitted")
+    assert "allowed keys here: git_host, kind, name" in messages["ml_projects[0].deploy_to"]
+
+
 def test_names_that_would_share_artifacts_or_resources_are_rejected() -> None:
     data = reference_data()
     data["ml_projects"][0]["name"] = "customer-lifetime-value"  # 19+ characters
