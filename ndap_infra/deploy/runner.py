@@ -342,3 +342,74 @@ def _lift_protection(protected: Sequence[str]) -> dict[str, Any]:
         resource_type, name = address.split(".", 1)
         resources.setdefault(resource_type, {})[name] = {"lifecycle": {"prevent_destroy": False}}
     return {"resource": resources}
+
+
+PLAN_FILE = "ndap-drift.tfplan"
+
+
+@dataclass(frozen=True)
+class PlanDocument:
+    """A no-change plan of one stack as Terraform's JSON plan, or why there is none."""
+
+    stack: str
+    seconds: float
+    document: Mapping[str, Any] | None = None
+    error: str | None = None
+    nothing_deployed: bool = False
+
+
+def plan_document(run: StackRun, *, action: str = "drift") -> PlanDocument:
+    """``terraform init``, then ``plan -out`` and ``show -json`` of that plan (the JSON
+    carries both what changed outside Terraform and what Terraform would do). A stack
+    whose state holds no resource is reported as ``nothing_deployed``: planning it would
+    list every resource as missing, which is not drift. The plan file is removed."""
+    start = time.monotonic()
+    failure = init(run, action)
+    if failure is not None:
+        return PlanDocument(run.stack, time.monotonic() - start, error=failure)
+    listed = run.terraform(["state", "list", "-no-color"], action)
+    if listed.returncode != 0:
+        return PlanDocument(
+            run.stack,
+            time.monotonic() - start,
+            error=_failure(run, listed.stdout + listed.stderr, "state list"),
+        )
+    if not listed.stdout.strip():
+        return PlanDocument(run.stack, time.monotonic() - start, nothing_deployed=True)
+    plan_file = run.directory / PLAN_FILE
+    try:
+        planned = run.terraform(
+            [
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-lock-timeout=0s",
+                "-lock=false",  # read-only: a drift check never blocks a deploy
+                f"-out={PLAN_FILE}",
+            ],
+            action,
+        )
+        if planned.returncode != 0:
+            return PlanDocument(
+                run.stack,
+                time.monotonic() - start,
+                error=_failure(run, planned.stdout + planned.stderr, "plan"),
+            )
+        shown = run.terraform(["show", "-json", "-no-color", PLAN_FILE], action)
+        if shown.returncode != 0:
+            return PlanDocument(
+                run.stack,
+                time.monotonic() - start,
+                error=_failure(run, shown.stdout + shown.stderr, "show"),
+            )
+        try:
+            document = json.loads(shown.stdout)
+        except json.JSONDecodeError as error:
+            return PlanDocument(
+                run.stack,
+                time.monotonic() - start,
+                error=f"{run.stack}: terraform show -json printed no JSON ({error})",
+            )
+        return PlanDocument(run.stack, time.monotonic() - start, document=document)
+    finally:
+        plan_file.unlink(missing_ok=True)
