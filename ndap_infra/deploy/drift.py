@@ -345,8 +345,7 @@ def summary_line(result: StackDrift) -> str:
     if result.nothing_deployed:
         return f"{result.stack}: not deployed (its state holds no resource): skipped"
     if not result.drifted:
-        extra = f" ({len(result.notes)} changes outside Terraform the code does not manage)"
-        return f"{result.stack}: in sync" + (extra if result.notes else "")
+        return f"{result.stack}: in sync"
     counts: dict[str, int] = {}
     for difference in result.differences:
         counts[difference.kind.value] = counts.get(difference.kind.value, 0) + 1
@@ -375,8 +374,9 @@ def render_text(results: Sequence[StackDrift]) -> str:
     failed = [r.stack for r in results if r.error is not None]
     if drifted:
         lines.append(
-            f"drift in {', '.join(drifted)}: `ndap deploy --stacks <stack>` puts the code back "
-            "(or change the code to match, if the change was wanted)"
+            f"drift in {', '.join(drifted)}: `ndap deploy"
+            + "".join(f" --stacks {s}" for s in drifted)
+            + "` puts the code's values back (or change the code, if the change was wanted)"
         )
     elif not failed:
         lines.append("no drift: every stack matches the code")

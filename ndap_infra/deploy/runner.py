@@ -91,8 +91,10 @@ class StackRun:
         return completed
 
 
-def _failure(run: StackRun, output: str, what: str) -> str:
-    """The error to show for a failed Terraform command, cause first when known."""
+def _failure(run: StackRun, output: str, what: str, logged_as: str | None = None) -> str:
+    """The error to show for a failed Terraform command, cause first when known
+    (``logged_as``: the action whose log holds the output, when not ``what``)."""
+    log = run.log(logged_as or what)
     lock = parse_lock(output)
     if lock is not None:
         return (
@@ -112,8 +114,8 @@ def _failure(run: StackRun, output: str, what: str) -> str:
     first = output.find("Error:")
     shown = output[first:] if first >= 0 else output
     if len(shown) > MAX_ERROR_TEXT:
-        shown = shown[:MAX_ERROR_TEXT] + f"\n  ... (the rest is in {run.log(what)})"
-    return f"{run.stack}: terraform {what} failed (log {run.log(what)}):\n{shown.strip()}"
+        shown = shown[:MAX_ERROR_TEXT] + f"\n  ... (the rest is in {log})"
+    return f"{run.stack}: terraform {what} failed (log {log}):\n{shown.strip()}"
 
 
 MAX_ERROR_TEXT = 4000
@@ -132,7 +134,7 @@ def init(run: StackRun, action: str) -> str | None:
     with plugin_cache_lock(Path(run.env.get("TF_PLUGIN_CACHE_DIR") or run.log_dir)):
         completed = run.terraform(["init", "-input=false", "-no-color", "-reconfigure"], action)
     if completed.returncode != 0:
-        return _failure(run, completed.stdout + completed.stderr, "init")
+        return _failure(run, completed.stdout + completed.stderr, "init", action)
     return None
 
 
@@ -345,6 +347,7 @@ def _lift_protection(protected: Sequence[str]) -> dict[str, Any]:
 
 
 PLAN_FILE = "ndap-drift.tfplan"
+NO_STATE = "No state file was found"
 
 
 @dataclass(frozen=True)
@@ -368,11 +371,13 @@ def plan_document(run: StackRun, *, action: str = "drift") -> PlanDocument:
     if failure is not None:
         return PlanDocument(run.stack, time.monotonic() - start, error=failure)
     listed = run.terraform(["state", "list", "-no-color"], action)
+    if listed.returncode != 0 and NO_STATE in listed.stdout + listed.stderr:
+        return PlanDocument(run.stack, time.monotonic() - start, nothing_deployed=True)
     if listed.returncode != 0:
         return PlanDocument(
             run.stack,
             time.monotonic() - start,
-            error=_failure(run, listed.stdout + listed.stderr, "state list"),
+            error=_failure(run, listed.stdout + listed.stderr, "state list", action),
         )
     if not listed.stdout.strip():
         return PlanDocument(run.stack, time.monotonic() - start, nothing_deployed=True)
@@ -393,14 +398,14 @@ def plan_document(run: StackRun, *, action: str = "drift") -> PlanDocument:
             return PlanDocument(
                 run.stack,
                 time.monotonic() - start,
-                error=_failure(run, planned.stdout + planned.stderr, "plan"),
+                error=_failure(run, planned.stdout + planned.stderr, "plan", action),
             )
         shown = run.terraform(["show", "-json", "-no-color", PLAN_FILE], action)
         if shown.returncode != 0:
             return PlanDocument(
                 run.stack,
                 time.monotonic() - start,
-                error=_failure(run, shown.stdout + shown.stderr, "show"),
+                error=_failure(run, shown.stdout + shown.stderr, "show", action),
             )
         try:
             document = json.loads(shown.stdout)
