@@ -97,12 +97,20 @@ def drift(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the result as JSON (for machines).")
     ] = False,
+    assume_role: Annotated[
+        str | None,
+        typer.Option(
+            "--assume-role",
+            help="Plan as this role in each stack's account instead of the account access "
+            "role (the scheduled check uses the read-only <org>-drift-reader).",
+        ),
+    ] = None,
     synth: SynthOption = True,
 ) -> None:
     """Compare every deployed stack with the code: a plan against the target (nothing is
     applied) that lists the resources changed or deleted outside Terraform, the attributes
     that differ, and what `ndap deploy` would do. Exit 0 in sync, 1 drift, 2 bad input."""
-    from ndap_infra.deploy.drift import detect, render_text, to_json
+    from ndap_infra.deploy.drift import detect, render_text, role_override, to_json
     from ndap_infra.deploy.orchestrate import run_waves
     from ndap_infra.deploy.runner import StackResult
 
@@ -118,8 +126,12 @@ def drift(
     results: dict[str, StackDrift] = {}
     start = time.monotonic()
 
+    documents = synthesis.stack_json() if assume_role else {}
+    management = loaded.organization.management_account_id
+
     def check(stack: str) -> StackResult:
-        found = results[stack] = detect(runs[stack])
+        override = role_override(documents[stack], assume_role, management) if assume_role else None
+        found = results[stack] = detect(runs[stack], override)
         return StackResult(stack, "drift", found.error is None, found.seconds, found.status, Path())
 
     console = _ui().console

@@ -322,9 +322,36 @@ def differences(stack: str, plan: Mapping[str, Any]) -> StackDrift:
     return StackDrift(stack, tuple(found), tuple(notes))
 
 
-def detect(run: StackRun) -> StackDrift:
-    """Plan one deployed stack against its target and read the differences."""
-    planned = plan_document(run)
+ROLE_OVERRIDE_FILE = "ndap_drift_role_override.tf.json"
+
+
+def role_override(document: Mapping[str, Any], role_name: str, account_id: str) -> dict[str, Any]:
+    """A Terraform override file that makes the stack's AWS provider assume ``role_name``
+    (in the account it deploys into: the one its own role names, else ``account_id``)
+    instead of the account access role: ``ndap drift --assume-role`` plans with a
+    read-only role. Terraform replaces an ``assume_role`` block of the provider with the
+    override's."""
+    providers = document.get("provider", {}).get("aws", [])
+    provider = providers[0] if providers else {}
+    current = (provider.get("assume_role") or [{}])[0]
+    arn = str(current.get("role_arn", ""))
+    account = arn.split(":")[4] if arn.count(":") >= 5 and arn.split(":")[4] else account_id
+    block = {"role_arn": f"arn:aws:iam::{account}:role/{role_name}"}
+    if "session_name" in current:
+        block["session_name"] = str(current["session_name"])
+    return {"provider": {"aws": {"assume_role": [block]}}}
+
+
+def detect(run: StackRun, override: Mapping[str, Any] | None = None) -> StackDrift:
+    """Plan one deployed stack against its target and read the differences (with
+    ``override`` written next to the stack for this plan only)."""
+    path = run.directory / ROLE_OVERRIDE_FILE
+    if override is not None:
+        path.write_text(json.dumps(override, indent=2) + "\n")
+    try:
+        planned = plan_document(run)
+    finally:
+        path.unlink(missing_ok=True)
     if planned.error is not None:
         return StackDrift(run.stack, error=planned.error, seconds=planned.seconds)
     if planned.document is None:

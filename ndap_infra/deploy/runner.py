@@ -76,7 +76,11 @@ class StackRun:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         return self.log_dir / f"{self.stack}.{action}.log"
 
-    def terraform(self, args: Sequence[str], action: str) -> subprocess.CompletedProcess[str]:
+    def terraform(
+        self, args: Sequence[str], action: str, *, log_stdout: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run Terraform in the stack's directory; its output is appended to the action's
+        log (without stdout when ``log_stdout`` is false: a JSON plan is megabytes)."""
         command = [find_terraform(), *args]
         completed = subprocess.run(
             command,
@@ -87,7 +91,8 @@ class StackRun:
             check=False,
         )
         with self.log(action).open("a") as log:
-            log.write(f"$ terraform {' '.join(args)}\n{completed.stdout}{completed.stderr}\n")
+            shown = completed.stdout if log_stdout else f"({len(completed.stdout)} characters)\n"
+            log.write(f"$ terraform {' '.join(args)}\n{shown}{completed.stderr}\n")
         return completed
 
 
@@ -400,7 +405,7 @@ def plan_document(run: StackRun, *, action: str = "drift") -> PlanDocument:
                 time.monotonic() - start,
                 error=_failure(run, planned.stdout + planned.stderr, "plan", action),
             )
-        shown = run.terraform(["show", "-json", "-no-color", PLAN_FILE], action)
+        shown = run.terraform(["show", "-json", "-no-color", PLAN_FILE], action, log_stdout=False)
         if shown.returncode != 0:
             return PlanDocument(
                 run.stack,
