@@ -16,8 +16,9 @@ What runs, and with which rights:
 * The build's role may write its own log group, read the Terraform state (the state
   bucket, when configured), and assume the read-only role ``<org>-drift-reader`` in the
   platform's accounts, nothing else: it cannot change anything.
-* ``<org>-drift-reader`` (in the tooling account here; the same role in each account the
-  platform deploys into) trusts only the build's role, and may read configuration
+* ``<org>-drift-reader``, in every account the platform deploys into (management,
+  tooling, each environment: ``ndap_infra.constructs.drift.DriftReader``), trusts only the
+  build's role, and may read configuration
   (``SecurityAudit``: Describe/Get/List of resource configuration and policies, which is
   what ``terraform plan``'s refresh reads), with reads of data denied: object contents,
   secrets, parameters, decryption.
@@ -67,7 +68,7 @@ class DriftDetectionSpec:
     config_path: str
     schedule: str
     reader_accounts: tuple[str, ...]
-    alarm_topic_arn: str
+    alarm_topic_arn: str | None = None  # the tooling account's alarm topic
     state_bucket: str | None = None
 
     @property
@@ -106,6 +107,10 @@ class DriftDetectionSpec:
     def alarm(self) -> str:
         """Under the baseline prefix: the alarm topic only accepts baseline alarms."""
         return baseline_name(self.org, "drift-detection-failed")
+
+    @property
+    def key_alias(self) -> str:
+        return f"alias/{self.org}/tooling/drift-detection"
 
     @property
     def repository_url(self) -> str:
@@ -157,6 +162,7 @@ class DriftDetectionSpec:
         return PolicyDocument(tuple(statements))
 
     def schedule_policy(self) -> PolicyDocument:
+        """Start the one build; read its own schedule (encrypted with the drift key)."""
         return PolicyDocument(
             (
                 Statement(
@@ -164,6 +170,49 @@ class DriftDetectionSpec:
                     "Allow",
                     actions=("codebuild:StartBuild",),
                     resources=(self.project_arn,),
+                ),
+                Statement(
+                    "DecryptTheSchedule",
+                    "Allow",
+                    actions=("kms:Decrypt",),
+                    resources=(f"arn:aws:kms:{self.region}:{self.account_id}:key/*",),
+                    conditions=(
+                        Condition.of(
+                            "ForAnyValue:StringEquals", "kms:ResourceAliases", self.key_alias
+                        ),
+                    ),
+                ),
+            )
+        )
+
+    def key_policy(self) -> PolicyDocument:
+        """The key of the build's logs and of the schedule: the account administers it
+        through IAM (AWS's default), and CloudWatch Logs uses it for this log group only."""
+        return PolicyDocument(
+            (
+                Statement(
+                    "AccountAdministersKey",
+                    "Allow",
+                    principals=(Principal.aws(f"arn:aws:iam::{self.account_id}:root"),),
+                    actions=("kms:*",),
+                    resources=("*",),
+                ),
+                Statement(
+                    "CloudWatchLogsEncryptsTheDriftLogs",
+                    "Allow",
+                    principals=(Principal.service(f"logs.{self.region}.amazonaws.com"),),
+                    actions=(
+                        "kms:Decrypt*",
+                        "kms:Encrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:ReEncrypt*",
+                    ),
+                    resources=("*",),
+                    conditions=(
+                        Condition.of(
+                            "ArnEquals", "kms:EncryptionContext:aws:logs:arn", self.log_group_arn
+                        ),
+                    ),
                 ),
             )
         )
@@ -229,7 +278,9 @@ def _service_trust(service: str, account_id: str, source_arn: str | None = None)
     )
 
 
-def drift_detection_spec(config: NdapConfig, alarm_topic_arn: str) -> DriftDetectionSpec | None:
+def drift_detection_spec(
+    config: NdapConfig, alarm_topic_arn: str | None = None
+) -> DriftDetectionSpec | None:
     """The scheduled check, or None when it is not configured, switched off, or there is
     no tooling account to run it in."""
     drift = config.drift_detection

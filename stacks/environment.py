@@ -12,6 +12,7 @@ from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import DatasetBucket, PersonaRoles
 from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
+from ndap_infra.constructs.drift import DriftReader
 from ndap_infra.constructs.pipelines import PipelineDeployers
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
@@ -76,3 +77,4 @@ class EnvironmentStack(TerraformStack):
         deployments = environment_deployers(config, env)
         if deployments:
             PipelineDeployers(self, "pipelines", deployments, data_key.arn)
+        DriftReader.for_config(self, "drift-reader", config)

@@ -9,6 +9,7 @@ from ndap_infra.access.people import people_policy
 from ndap_infra.access.personas import permission_sets
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import IdentityCenterAccess
+from ndap_infra.constructs.drift import DriftReader
 from ndap_infra.constructs.organization import Guardrails, OrganizationalUnits, OrganizationRoot
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.guardrails.catalog import (
@@ -71,6 +72,7 @@ class OrganizationStack(TerraformStack):
                 description="Attach to the groups of people; each person carries ndap:persona",
                 policy=people_policy(org.name, org.account_access_role).to_terraform_json(),
             )
+        DriftReader.for_config(self, "drift-reader", config)
         for key, unit_id in units.unit_ids().items():
             TerraformOutput(self, f"unit-{key}", value=unit_id)
 

@@ -30,10 +30,14 @@ def synthesized(data: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def tooling(tmp_path_factory: Any) -> dict[str, Any]:
-    stacks = synthesized(
+def stacks(tmp_path_factory: Any) -> dict[str, Any]:
+    return synthesized(
         with_drift(state_bucket="acme-ml-terraform-state"), tmp_path_factory.mktemp("d")
     )
+
+
+@pytest.fixture(scope="module")
+def tooling(stacks: dict[str, Any]) -> dict[str, Any]:
     tooling: dict[str, Any] = stacks["tooling"]
     return tooling
 
@@ -76,15 +80,17 @@ def test_unknown_keys_are_rejected() -> None:
 def test_without_the_section_nothing_is_generated(reference_stacks: Any) -> None:
     if "drift_detection" in reference_data():
         pytest.skip("the reference example configures drift detection")
-    assert "drift" not in json.dumps(
-        resources(reference_stacks["tooling"], "aws_codebuild_project")
+    for stack in reference_stacks.values():
+        assert "drift" not in json.dumps(stack.get("resource", {}).get("aws_iam_role", {}))
+    assert "drift-detection/build" not in resources(
+        reference_stacks["tooling"], "aws_codebuild_project"
     )
 
 
 def test_a_build_started_on_schedule_runs_ndap_drift_from_the_repository(
     tooling: dict[str, Any],
 ) -> None:
-    build = resources(tooling, "aws_codebuild_project")["drift/build"]
+    build = resources(tooling, "aws_codebuild_project")["drift-detection/build"]
     assert build["name"] == "acme-ml-drift-detection"
     (source,) = build["source"]
     assert source["type"] == "GITHUB"
@@ -94,15 +100,19 @@ def test_a_build_started_on_schedule_runs_ndap_drift_from_the_repository(
         "ndap_infra drift --config examples/reference.yaml --assume-role acme-ml-drift-reader"
         in source["buildspec"]
     )
-    schedule = resources(tooling, "aws_scheduler_schedule")["drift/schedule"]
+    schedule = resources(tooling, "aws_scheduler_schedule")["drift-detection/schedule"]
     assert schedule["schedule_expression"] == "cron(0 6 * * ? *)"
     (target,) = schedule["target"]
     assert target["arn"] == "arn:aws:scheduler:::aws-sdk:codebuild:startBuild"
     assert json.loads(target["input"]) == {"ProjectName": "acme-ml-drift-detection"}
+    # its logs and its schedule are encrypted with a key of its own
+    logs = resources(tooling, "aws_cloudwatch_log_group")["drift-detection/logs"]
+    assert logs["kms_key_id"].startswith("${aws_kms_key.drift-detection_key_")
+    assert schedule["kms_key_arn"] == logs["kms_key_id"]
 
 
 def test_a_failed_build_raises_the_alarm_on_the_baseline_topic(tooling: dict[str, Any]) -> None:
-    alarm = resources(tooling, "aws_cloudwatch_metric_alarm")["drift/failed-alarm"]
+    alarm = resources(tooling, "aws_cloudwatch_metric_alarm")["drift-detection/failed-alarm"]
     assert (alarm["namespace"], alarm["metric_name"]) == ("AWS/CodeBuild", "FailedBuilds")
     assert alarm["dimensions"] == {"ProjectName": "acme-ml-drift-detection"}
     assert (
@@ -123,7 +133,9 @@ def _policy(tooling: dict[str, Any], path: str) -> dict[str, Any]:
 
 
 def test_the_build_can_change_nothing(tooling: dict[str, Any]) -> None:
-    statements = {s["Sid"]: s for s in _policy(tooling, "drift/build-access")["Statement"]}
+    statements = {
+        s["Sid"]: s for s in _policy(tooling, "drift-detection/build-access")["Statement"]
+    }
     assert set(statements) == {"WriteItsLogs", "AssumeTheDriftReaders", "ReadTheTerraformState"}
     readers = statements["AssumeTheDriftReaders"]["Resource"]
     assert sorted(readers) == sorted(
@@ -143,34 +155,84 @@ def test_the_build_can_change_nothing(tooling: dict[str, Any]) -> None:
         "s3:GetObject",
         "s3:ListBucket",
     }
-    schedule = _policy(tooling, "drift/schedule-access")["Statement"]
+    schedule = _policy(tooling, "drift-detection/schedule-access")["Statement"]
     assert [(s["Action"], s["Resource"]) for s in schedule] == [
         (
             "codebuild:StartBuild",
             "arn:aws:codebuild:eu-west-1:600000000006:project/acme-ml-drift-detection",
-        )
+        ),
+        ("kms:Decrypt", "arn:aws:kms:eu-west-1:600000000006:key/*"),
     ]
+    assert schedule[1]["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/acme-ml/tooling/drift-detection"}
+    }
 
 
 def test_the_reader_reads_configuration_never_data(tooling: dict[str, Any]) -> None:
     roles = resources(tooling, "aws_iam_role")
-    trust = json.loads(roles["drift/reader-role"]["assume_role_policy"])["Statement"]
+    trust = json.loads(roles["drift-reader/role"]["assume_role_policy"])["Statement"]
     assert [s["Principal"] for s in trust] == [
         {"AWS": "arn:aws:iam::600000000006:role/acme-ml-drift-detection-build"}
     ]
-    attachment = resources(tooling, "aws_iam_role_policy_attachment")["drift/reader-audit"]
+    attachment = resources(tooling, "aws_iam_role_policy_attachment")["drift-reader/security-audit"]
     assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/SecurityAudit"
-    (guard,) = _policy(tooling, "drift/reader-guard")["Statement"]
+    (guard,) = _policy(tooling, "drift-reader/never-read-data")["Statement"]
     assert guard["Effect"] == "Deny" and guard["Resource"] == "*"
     assert {"s3:GetObject", "kms:Decrypt", "secretsmanager:GetSecretValue"} <= set(guard["Action"])
-    build_trust = json.loads(roles["drift/build-role"]["assume_role_policy"])["Statement"][0]
+    build_trust = json.loads(roles["drift-detection/build-role"]["assume_role_policy"])[
+        "Statement"
+    ][0]
     assert build_trust["Principal"] == {"Service": "codebuild.amazonaws.com"}
     assert build_trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "600000000006"}
 
 
+def test_every_account_has_the_same_reader_trusting_only_the_build(
+    stacks: dict[str, Any],
+) -> None:
+    assert set(stacks) == {
+        "organization", "tooling", "env-nonprod", "env-dev", "env-acc", "env-prd"
+    }  # fmt: skip
+    for name, stack in stacks.items():
+        role = resources(stack, "aws_iam_role")["drift-reader/role"]
+        assert role["name"] == "acme-ml-drift-reader", name
+        (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+        assert statement["Principal"] == {
+            "AWS": "arn:aws:iam::600000000006:role/acme-ml-drift-detection-build"
+        }, name
+        attachments = resources(stack, "aws_iam_role_policy_attachment")
+        attachment = attachments["drift-reader/security-audit"]
+        assert attachment["policy_arn"].endswith(":policy/SecurityAudit"), name
+        assert "drift-reader/never-read-data" in resources(stack, "aws_iam_role_policy"), name
+
+
 def test_switched_off_generates_nothing(tmp_path: Any) -> None:
     stacks = synthesized(with_drift(enabled=False), tmp_path)
-    assert "drift/build" not in resources(stacks["tooling"], "aws_codebuild_project")
+    assert "drift-detection/build" not in resources(stacks["tooling"], "aws_codebuild_project")
+
+
+@pytest.mark.terraform
+def test_the_platform_with_drift_detection_passes_the_main_job(tmp_path: Any) -> None:
+    """`ndap build` on it: parity (the reader is in every account; the scheduled part is an
+    allowed tooling-only difference), the access proof, lint, terraform validate."""
+    import subprocess
+    import sys
+
+    from ruamel.yaml import YAML
+
+    from tests.conftest import ROOT
+
+    data = with_drift()
+    data["deploy"]["target"] = "aws"
+    config = tmp_path / "platform.yaml"
+    with config.open("w") as stream:
+        YAML(typ="safe").dump(data, stream)
+    built = subprocess.run(
+        [sys.executable, "-m", "ndap_infra", "build", "-c", str(config), "--out",
+         str(tmp_path / "out"), "--policies", str(tmp_path / "policies")],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
+    assert "drift-detection/: scheduled drift detection" in built.stdout
 
 
 @pytest.mark.terraform

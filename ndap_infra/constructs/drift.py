@@ -14,6 +14,7 @@ import json
 from constructs import Construct
 
 from ndap_infra.config.model import NdapConfig
+from ndap_infra.constructs.storage import KeyProps, ManagedKey
 from ndap_infra.drift_detection import (
     ALARM_PERIOD_SECONDS,
     BUILD_TIMEOUT_MINUTES,
@@ -59,8 +60,40 @@ def _role(
     )
 
 
+class DriftReader(Construct):
+    """The read-only role the drift build assumes in one account (``<org>-drift-reader``):
+    trusted by the tooling account's drift build role alone; ``SecurityAudit`` (reads of
+    resource configuration and policies, which a plan's refresh needs) with reads of data
+    and secrets denied."""
+
+    @classmethod
+    def for_config(cls, scope: Construct, id_: str, config: NdapConfig) -> DriftReader | None:
+        """The reader when scheduled drift detection is configured and enabled, else None."""
+        spec = drift_detection_spec(config)
+        return None if spec is None else cls(scope, id_, spec)
+
+    def __init__(self, scope: Construct, id_: str, spec: DriftDetectionSpec) -> None:
+        super().__init__(scope, id_)
+        role = _role(
+            self,
+            "role",
+            spec.reader_role,
+            spec.reader_trust(),
+            "drift detection: reads resource configuration (never data) for terraform plan",
+        )
+        IamRolePolicyAttachment(self, "security-audit", role=role.name, policy_arn=SECURITY_AUDIT)
+        IamRolePolicy(
+            self,
+            "never-read-data",
+            name="never-read-data",
+            role=role.id,
+            policy=spec.reader_guard().to_terraform_json(),
+        )
+
+
 class ScheduledDriftDetection(Construct):
-    """The build that runs ``ndap drift``, its schedule, its alarm and its roles."""
+    """The build that runs ``ndap drift``, its schedule, its alarm and its roles (the
+    tooling account's own reader is a ``DriftReader``, as in every other account)."""
 
     @classmethod
     def for_config(
@@ -72,9 +105,24 @@ class ScheduledDriftDetection(Construct):
 
     def __init__(self, scope: Construct, id_: str, spec: DriftDetectionSpec) -> None:
         super().__init__(scope, id_)
+        if spec.alarm_topic_arn is None:
+            raise ValueError("scheduled drift detection needs the tooling account's alarm topic")
         self.spec = spec
+        key = ManagedKey(
+            self,
+            "key",
+            KeyProps(
+                alias=spec.key_alias,
+                description=f"{spec.org} drift detection: its build logs and schedule",
+                policy=spec.key_policy(),
+            ),
+        )
         logs = CloudwatchLogGroup(
-            self, "logs", name=spec.log_group, retention_in_days=LOG_RETENTION_DAYS
+            self,
+            "logs",
+            name=spec.log_group,
+            retention_in_days=LOG_RETENTION_DAYS,
+            kms_key_id=key.arn,
         )
         build_role = _role(
             self,
@@ -89,21 +137,6 @@ class ScheduledDriftDetection(Construct):
             name="access",
             role=build_role.id,
             policy=spec.build_policy().to_terraform_json(),
-        )
-        reader = _role(
-            self,
-            "reader-role",
-            spec.reader_role,
-            spec.reader_trust(),
-            "drift detection: reads resource configuration (never data) for terraform plan",
-        )
-        IamRolePolicyAttachment(self, "reader-audit", role=reader.name, policy_arn=SECURITY_AUDIT)
-        IamRolePolicy(
-            self,
-            "reader-guard",
-            name="never-read-data",
-            role=reader.id,
-            policy=spec.reader_guard().to_terraform_json(),
         )
         self.project = CodebuildProject(
             self,
@@ -164,6 +197,7 @@ class ScheduledDriftDetection(Construct):
             description="starts the drift detection build",
             schedule_expression=spec.schedule,
             flexible_time_window=[SchedulerScheduleFlexibleTimeWindow(mode="OFF")],
+            kms_key_arn=key.arn,
             state="ENABLED",
             target=[
                 SchedulerScheduleTarget(
