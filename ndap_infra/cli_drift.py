@@ -64,8 +64,11 @@ def _render_table(results: list[StackDrift]) -> None:
     from ndap_infra.deploy.drift import summary_line
 
     table = Table(title="Drift: deployed vs code", show_lines=False)
-    for column in ("stack", "resource", "difference", "attribute: deployed -> now", "fix"):
-        table.add_column(column, overflow="fold")
+    table.add_column("stack", no_wrap=True)
+    table.add_column("resource", no_wrap=True)  # an address stays whole: copy-pasteable
+    table.add_column("difference", overflow="fold")
+    table.add_column("attribute: deployed -> now", overflow="fold")
+    table.add_column("fix", overflow="fold")
     for result in results:
         if not result.differences:
             table.add_row(result.stack, "", summary_line(result).split(": ", 1)[1], "", "")

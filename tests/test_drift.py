@@ -295,3 +295,21 @@ def test_drift_names_what_was_changed_behind_terraform_s_back(
     assert "| env-dev | 1 | 1 | 0 |" in review.stdout
     assert "| organization | not deployed | | |" in review.stdout
     assert f"- `{ROLE}`: update in place" in review.stdout
+
+
+def test_on_a_terminal_the_differences_are_a_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from ndap_infra import cli
+    from ndap_infra.cli_drift import _render_table
+
+    console = Console(record=True, force_terminal=True, width=200)
+    monkeypatch.setattr(cli, "console", console)
+    _render_table(
+        [differences("env-dev", recorded("drift")), StackDrift("env-acc", nothing_deployed=True)]
+    )
+    text = console.export_text()
+    assert "Drift: deployed vs code" in text
+    assert ROLE in text and "max_session_duration: was 14400, now 43200" in text
+    assert ALARM in text and "deleted" in text and "create" in text
+    assert "not deployed" in text

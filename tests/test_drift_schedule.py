@@ -77,14 +77,13 @@ def test_unknown_keys_are_rejected() -> None:
 # -- the synthesized tooling stack -----------------------------------------------------------
 
 
-def test_without_the_section_nothing_is_generated(reference_stacks: Any) -> None:
-    if "drift_detection" in reference_data():
-        pytest.skip("the reference example configures drift detection")
-    for stack in reference_stacks.values():
-        assert "drift" not in json.dumps(stack.get("resource", {}).get("aws_iam_role", {}))
-    assert "drift-detection/build" not in resources(
-        reference_stacks["tooling"], "aws_codebuild_project"
-    )
+def test_without_the_section_nothing_is_generated(tmp_path: Any) -> None:
+    data = reference_data()
+    data.pop("drift_detection", None)
+    stacks = synthesized(data, tmp_path)
+    for name, stack in stacks.items():
+        text = json.dumps(stack.get("resource", {}))
+        assert "drift-reader" not in text and "drift-detection" not in text, name
 
 
 def test_a_build_started_on_schedule_runs_ndap_drift_from_the_repository(
@@ -207,7 +206,9 @@ def test_every_account_has_the_same_reader_trusting_only_the_build(
 
 def test_switched_off_generates_nothing(tmp_path: Any) -> None:
     stacks = synthesized(with_drift(enabled=False), tmp_path)
-    assert "drift-detection/build" not in resources(stacks["tooling"], "aws_codebuild_project")
+    for name, stack in stacks.items():
+        text = json.dumps(stack.get("resource", {}))
+        assert "drift-reader" not in text and "drift-detection" not in text, name
 
 
 @pytest.mark.terraform
