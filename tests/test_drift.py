@@ -187,6 +187,23 @@ def test_drift_without_a_running_emulator_says_nothing_is_deployed(tmp_path: Pat
     assert "Traceback" not in result.stderr
 
 
+def test_drift_against_a_vanished_emulator_says_the_target_is_unreachable(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import REFERENCE
+    from tests.test_deploy import _free_port, run
+
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "emulator.json").write_text(
+        json.dumps({"port": _free_port(), "pid": 999999, "started_at": "x", "log": "x.log"})
+    )
+    result = run("drift", "-c", str(REFERENCE), work=work)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "the target is unreachable" in result.stderr and "does not answer" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_drift_with_a_missing_configuration_is_bad_input(tmp_path: Path) -> None:
     from tests.test_deploy import run
 
