@@ -69,6 +69,15 @@ def test_drift_detection_needs_the_tooling_account() -> None:
     assert validate_data(data)[0] is not None
 
 
+def test_a_bad_organization_does_not_hide_the_drift_section_s_own_problems() -> None:
+    data = with_drift(schedule="daily")
+    data["organization"]["home_region"] = "mars"
+    config, issues = validate_data(data)
+    assert config is None
+    paths = {i.dotted_path for i in issues}
+    assert {"organization.home_region", "drift_detection.schedule"} <= paths, issues
+
+
 def test_unknown_keys_are_rejected() -> None:
     config, issues = validate_data(with_drift(schedul="rate(1 day)"))
     assert config is None and any("schedul" in i.dotted_path for i in issues)

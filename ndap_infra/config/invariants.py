@@ -560,7 +560,7 @@ def prediction_schedule_fits_the_kind(config: NdapConfig) -> Iterator[ConfigIssu
             )
 
 
-@rule("drift_detection")
+@rule("drift_detection", "organization")
 def drift_detection_needs_a_tooling_account(config: NdapConfig) -> Iterator[ConfigIssue]:
     drift = config.drift_detection
     if drift is not None and drift.enabled and config.organization.tooling_account_id is None:
