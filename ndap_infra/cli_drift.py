@@ -113,7 +113,13 @@ def drift(
     """Compare every deployed stack with the code: a plan against the target (nothing is
     applied) that lists the resources changed or deleted outside Terraform, the attributes
     that differ, and what `ndap deploy` would do. Exit 0 in sync, 1 drift, 2 bad input."""
-    from ndap_infra.deploy.drift import detect, render_text, role_override, to_json
+    from ndap_infra.deploy.drift import (
+        detect,
+        render_text,
+        role_override,
+        to_json,
+        unreachable_reason,
+    )
     from ndap_infra.deploy.orchestrate import run_waves
     from ndap_infra.deploy.runner import StackResult
 
@@ -152,6 +158,13 @@ def drift(
         raise _fail(
             f"the target is unreachable: the local emulator at {emulator.endpoint} stopped "
             f"answering; see {emulator.log}",
+            EXIT_BAD_INPUT,
+        )
+    reason = unreachable_reason(ordered)
+    if reason is not None:
+        raise _fail(
+            f"the target is unreachable (no stack could be planned): {reason}; check the "
+            "credentials and the network (the logs are under the work directory's logs/)",
             EXIT_BAD_INPUT,
         )
     deployed = [r for r in ordered if not r.nothing_deployed]

@@ -174,6 +174,24 @@ def test_assume_role_overrides_only_the_provider_role_in_the_stack_s_account(
     assert block == {"role_arn": "arn:aws:iam::100000000001:role/reader"}
 
 
+def test_an_unreachable_target_is_told_apart_from_a_failed_plan() -> None:
+    from ndap_infra.deploy.drift import unreachable_reason
+
+    no_credentials = StackDrift(
+        "env-dev",
+        error="env-dev: terraform init failed (log x):\nError: No valid credential sources "
+        "found\n  more",
+    )
+    failed = StackDrift("env-acc", error="env-acc: terraform plan failed:\nError: invalid value")
+    skipped = StackDrift("env-prd", nothing_deployed=True)
+    assert unreachable_reason([no_credentials, skipped]) == (
+        "env-dev: Error: No valid credential sources found"
+    )
+    assert unreachable_reason([no_credentials, failed]) is None, "not every stack failed alike"
+    assert unreachable_reason([failed]) is None
+    assert unreachable_reason([no_credentials, StackDrift("org")]) is None, "one was planned"
+
+
 # -- bad input without a deployment ------------------------------------------------------
 
 

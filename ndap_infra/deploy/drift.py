@@ -363,6 +363,36 @@ def detect(run: StackRun, override: Mapping[str, Any] | None = None) -> StackDri
     return StackDrift(run.stack, found.differences, found.notes, seconds=planned.seconds)
 
 
+# Terraform's words when it cannot reach or authenticate to AWS at all (as opposed to a
+# plan that fails on one resource).
+UNREACHABLE_SIGNS = (
+    "No valid credential sources found",
+    "failed to refresh cached credentials",
+    "no EC2 IMDS role found",
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "dial tcp",
+    "no such host",
+    "connection refused",
+)
+
+
+def unreachable_reason(results: Sequence[StackDrift]) -> str | None:
+    """When every stack that was tried failed to reach its target: the first such line."""
+    tried = [r for r in results if not r.nothing_deployed]
+    signs = [_unreachable_line(r.error or "") for r in tried]
+    if not tried or any(sign is None for sign in signs):
+        return None
+    return f"{tried[0].stack}: {signs[0]}"
+
+
+def _unreachable_line(error: str) -> str | None:
+    for line in error.splitlines():
+        if any(sign in line for sign in UNREACHABLE_SIGNS):
+            return line.strip()
+    return None
+
+
 # -- rendering --------------------------------------------------------------------------
 
 
