@@ -10,10 +10,11 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 
-.PHONY: all setup build test test-fast lint format typecheck resources schema bench cdktf-synth clean
+.PHONY: all setup build deploy probe destroy emulator-stop test test-fast lint format typecheck resources schema bench bench-deploy cdktf-synth clean
 
-## all: set up everything, then run the main job on the reference example
-all: setup build
+## all: set up everything, run the main job on the reference example, deploy it onto the
+## local emulator and probe it
+all: setup build deploy probe
 
 ## setup: virtualenv with pinned Python dependencies, and the pinned cdktf CLI
 setup: $(VENV)/.installed node_modules/.installed $(TOOLS)/.installed
@@ -36,6 +37,22 @@ node_modules/.installed: package.json package-lock.json
 ## build: validate the config, synthesize all stacks, write policies/, terraform validate
 build: setup
 	$(BIN)/ndap build --config $(CONFIG)
+
+## deploy: deploy the platform (deploy.target local: onto the emulator ndap starts)
+deploy: setup
+	$(BIN)/ndap deploy --config $(CONFIG) --no-synth
+
+## probe: behavioural probes against the running emulator (expected vs observed)
+probe: setup
+	$(BIN)/ndap probe --config $(CONFIG)
+
+## destroy: destroy the platform (deletion-protected resources are kept)
+destroy: setup
+	$(BIN)/ndap destroy --config $(CONFIG) --no-synth
+
+## emulator-stop: stop the local emulator (everything deployed into it is gone)
+emulator-stop: setup
+	$(BIN)/ndap emulator stop
 
 ## test: the whole test suite (what CI runs)
 test: setup
@@ -62,6 +79,10 @@ schema: setup
 ## bench: print synthesis and terraform figures
 bench: setup
 	$(BIN)/python bench/synth_bench.py
+
+## bench-deploy: print deploy and no-change plan figures on the emulator (reference, 100 projects)
+bench-deploy: setup
+	$(BIN)/python bench/deploy_bench.py
 
 ## cdktf-synth: synthesize through the pinned cdktf CLI
 cdktf-synth: setup

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,10 +112,15 @@ class AccessProof:
 def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
     from ndap_infra.checks.access_model import build_model
     from ndap_infra.checks.access_proof import negative_controls, prove
+    from ndap_infra.checks.git_flow import prove_git_flow, read_repositories
     from ndap_infra.checks.pipeline_proof import projects, prove_pipelines
 
-    model = build_model(config, synthesis.stack_json())
-    pipelines = prove_pipelines(model) if projects(model) else None
+    stacks = synthesis.stack_json()
+    model = build_model(config, stacks)
+    pipelines = None
+    if projects(model):
+        flow = prove_git_flow(model, stacks, read_repositories(synthesis.out_dir))
+        pipelines = replace(prove_pipelines(model), flow=flow)
     return AccessProof(model, prove(model), negative_controls(model), pipelines)
 
 

@@ -148,6 +148,35 @@ def _report_access(proof: AccessProof) -> None:
         )
     for trust_control in pipelines.controls:
         console.print(trust_control.render(), markup=False)
+    flow = pipelines.flow
+    if flow is None:
+        return
+    wrong_rows = [r for r in flow.rows if not r.ok]
+    wrong_builds = [b for b in flow.build_trust if not b.ok]
+    console.print(
+        f"git flow: {len(flow.rows)} git events x identities and {len(flow.build_trust)} "
+        "build-role trusts evaluated, "
+        + (
+            "all as the flow allows"
+            if not wrong_rows and not wrong_builds
+            else f"{len(wrong_rows) + len(wrong_builds)} differ from the flow"
+        ),
+        markup=False,
+    )
+    for row in wrong_rows:
+        for difference in row.differences():
+            console.print(
+                f"  - {row.project} / {row.event.description} ({row.event.ref}): {difference}",
+                markup=False,
+            )
+    for build in wrong_builds:
+        console.print(
+            f"  - {build.role}: CodeBuild runs it for {', '.join(build.runners) or 'nothing'}, "
+            f"expected only {', '.join(build.expected)}",
+            markup=False,
+        )
+    for flow_control in flow.controls:
+        console.print(flow_control.render(), markup=False)
 
 
 @app.command()
@@ -400,6 +429,46 @@ app.command("changes")(changes)
 from ndap_infra.cli_review import review  # noqa: E402
 
 app.command("review")(review)
+
+
+@app.command()
+def promotion(
+    project: Annotated[str, typer.Option("--project", help="An ml_projects name.")],
+    env: Annotated[
+        str, typer.Option("--env", help="The environment to promote to: dev, acc or prd.")
+    ],
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Would promoting PROJECT's model to ENV be refused for a missing feature version?
+    Reads the configuration (what has been promoted where); the pipelines' deploy steps
+    check the environment itself. Exit 1 when refused."""
+    from ndap_infra.config.enums import Environment
+    from ndap_infra.pipelines.features import (
+        PROMOTION_ORDER,
+        available_versions,
+        promotion_refusal,
+    )
+
+    loaded = _load(config)
+    found = [p for p in loaded.ml_projects if p.name == project]
+    if not found:
+        known = ", ".join(p.name for p in loaded.ml_projects) or "none"
+        errors.print(f"unknown project {project!r} (ml_projects: {known})", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    targets = {e.value: e for e in PROMOTION_ORDER}
+    if env not in targets:
+        errors.print(f"--env must be one of {', '.join(targets)}, not {env!r}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    target: Environment = targets[env]
+    refusal = promotion_refusal(
+        project, target, found[0].uses_features, available_versions(loaded, target)
+    )
+    if refusal is not None:
+        errors.print(refusal, markup=False)
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    needs = ", ".join(f"{u.group}-v{u.version}" for u in found[0].uses_features) or "none"
+    console.print(f"{project} may be promoted to {env} (feature versions it needs: {needs})")
+
 
 from ndap_infra.cli_bootstrap import register as register_bootstrap  # noqa: E402
 

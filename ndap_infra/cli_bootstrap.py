@@ -20,6 +20,7 @@ from ndap_infra.bootstrap.init import REQUIRED_FLAGS, InitAnswers, problems, ren
 from ndap_infra.bootstrap.project import ProjectAnswers, add_project
 from ndap_infra.bootstrap.scaffold import scaffold_files, write_scaffold
 from ndap_infra.config import ConfigError
+from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import DeployTarget
 
 EXIT_BAD_INPUT = 2
@@ -88,8 +89,17 @@ def init(
         bool | None,
         typer.Option(
             "--create-organization/--adopt-organization",
-            help="Create the AWS organization, or adopt the existing one. Default: create "
-            "on the local target, adopt on aws.",
+            help="Create the AWS organization, or adopt the existing one (default; on the "
+            "local target ndap deploy builds the organization being adopted).",
+        ),
+    ] = None,
+    account_email: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--account-email",
+            help="ENV=ADDRESS: an account's root e-mail (repeat for nonprod, dev, acc, prd, "
+            "tooling). When adopting, the organization stack places each account with an "
+            "e-mail in its unit.",
         ),
     ] = None,
 ) -> None:
@@ -125,6 +135,16 @@ def init(
         nonprod_account_id = (
             typer.prompt("nonprod account id (empty: no nonprod)", default="").strip() or None
         )
+    emails: dict[str, str] = {}
+    for item in _split(account_email):
+        key, sep, address = item.partition("=")
+        if not sep or key not in (*(e.value for e in Environment), "tooling"):
+            raise _fail(
+                "init",
+                f"--account-email {item!r}: use ENV=ADDRESS with ENV one of nonprod, dev, "
+                "acc, prd, tooling; nothing was written.",
+            )
+        emails[key] = address.strip()
     answers = InitAnswers(
         org_name=str(given["org_name"]),
         management_account_id=str(given["management_account_id"]),
@@ -138,6 +158,8 @@ def init(
         identity_account_id=identity_account_id,
         deploy_target=deploy_target.value,
         create_organization=create_organization,
+        emails=tuple((k, v) for k, v in emails.items() if k != "tooling"),
+        tooling_email=emails.get("tooling"),
     )
     text = render_config(answers)
     found = problems(text)

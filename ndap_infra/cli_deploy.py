@@ -7,9 +7,12 @@ failed, 2 bad input.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +22,7 @@ import typer
 from ndap_infra.config.model import DeployTarget, NdapConfig
 from ndap_infra.emulator import lifecycle
 from ndap_infra.emulator.lifecycle import EmulatorError, EmulatorInfo
+from ndap_infra.naming import ORGANIZATION_STACK
 
 if TYPE_CHECKING:
     from ndap_infra.build import Synthesis
@@ -77,11 +81,17 @@ def _load(config: Path) -> NdapConfig:
 
 
 def _setup() -> TerraformSetup:
+    """The project's Terraform settings; a missing terraform is named here, before any
+    stack runs (not as a traceback from a worker thread)."""
     from ndap_infra.terraform.cli_config import MirrorError, write_cli_config
+    from ndap_infra.terraform.runner import TerraformMissing, find_terraform
 
     try:
+        find_terraform()
         return write_cli_config(work_dir())
     except MirrorError as error:
+        raise _fail(str(error), EXIT_BAD_INPUT) from None
+    except TerraformMissing as error:
         raise _fail(str(error), EXIT_BAD_INPUT) from None
 
 
@@ -89,8 +99,20 @@ def _setup() -> TerraformSetup:
 
 
 @emulator_app.command("start")
-def emulator_start() -> None:
+def emulator_start(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Also prepare what this configuration adopts (create_organization: false): "
+            "the organization and its member accounts, as a user would already have them. "
+            "Needed before a plain `cdktf deploy`; `ndap deploy` does it itself.",
+        ),
+    ] = None,
+) -> None:
     """Start the emulator on a free loopback port (it keeps running until `stop`)."""
+    loaded = _load(config) if config is not None else None
     try:
         started = lifecycle.start(work_dir())
     except EmulatorError as error:
@@ -98,6 +120,8 @@ def emulator_start() -> None:
     info = started.info
     verb = "already running" if started.already_running else "started"
     _say(f"emulator {verb} at {info.endpoint} (pid {info.pid}, log {info.log})")
+    if loaded is not None:
+        _seed(info, loaded)
 
 
 @emulator_app.command("status")
@@ -249,28 +273,79 @@ def deploy(
     if via not in ("terraform", "cdktf"):
         raise _fail(f"--via must be terraform or cdktf (got {via!r})", EXIT_BAD_INPUT)
     loaded = _load(config)
+    setup = _setup()
     synthesis = _synthesize(loaded, out, synth=synth)
     selected = _select(synthesis, stacks)
     emulator = _emulator_for(loaded, start=True)
-    setup = _setup()
+    if emulator is not None:
+        _seed(emulator, loaded)
     runs = _runs(synthesis, setup, emulator)
     start = time.monotonic()
     _say(f"deploying {', '.join(selected)} (via {via}; environment stacks {workers} at a time)")
     if via == "cdktf":
         results = _deploy_with_cdktf(config, out, selected, setup, emulator, workers)
     else:
-        results = apply_all(runs, selected, workers=workers, on_result=_print_result)
+        with _graceful_interruption():
+            results = apply_all(runs, selected, workers=workers, on_result=_print_result)
     _print_failures(results)
+    _exit_if_interrupted("deploy")
     applied = all(r.ok for r in results)
     _say(f"deploy: {'done' if applied else 'FAILED'} in {time.monotonic() - start:.1f}s")
     clean = True
     if check_plan and applied:
         clean = _check_plans(selected, runs, workers)
+    placed = True
     if emulator is not None:
         _report_gaps(synthesis, selected)
-        _report_organization(emulator, loaded)
-    if not (applied and clean):
+        if applied and ORGANIZATION_STACK in selected:
+            placed = _report_organization(emulator, loaded)
+            if not placed:
+                _ui().errors.print(
+                    "deploy: an account is not in its unit, so its unit's guardrails do not "
+                    "cover it (see above)",
+                    markup=False,
+                )
+    if not (applied and clean and placed):
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+EXIT_INTERRUPTED = 130
+
+
+@contextlib.contextmanager
+def _graceful_interruption() -> Iterator[None]:
+    """While Terraform runs: SIGINT (Ctrl-C) or SIGTERM (kill) asks every running terraform
+    to stop once, so that it saves its state and releases its lock; the next run
+    converges. Killing terraform instead would leave a lock and resources it created
+    outside its state."""
+    from ndap_infra.deploy.runner import interrupt_terraform
+
+    def handler(signum: int, frame: object) -> None:
+        if interrupt_terraform():
+            _ui().errors.print(
+                "ndap: interrupted: asking terraform to stop after what it has in flight "
+                "(it saves its state and releases its lock)...",
+                markup=False,
+            )
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _exit_if_interrupted(command: str) -> None:
+    from ndap_infra.deploy.runner import was_interrupted
+
+    if was_interrupted():
+        _ui().errors.print(
+            f"{command}: interrupted; every stack's state is saved and unlocked. Run "
+            f"`ndap {command}` again to converge.",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED)
 
 
 def _check_plans(selected: list[str], runs: dict[str, StackRun], workers: int) -> bool:
@@ -375,11 +450,26 @@ def _report_gaps(synthesis: Synthesis, selected: list[str]) -> None:
         _say(f"  - {effect}: {types} x{len(where)} ({stacks_hit}): {reason}")
 
 
-def _report_organization(emulator: EmulatorInfo, loaded: NdapConfig) -> None:
+def _report_organization(emulator: EmulatorInfo, loaded: NdapConfig) -> bool:
+    """Read the organization back: is every account in its unit? True when it is."""
     from ndap_infra.deploy.organization import check_organization
 
     report = check_organization(emulator, loaded)
     _say(report.render())
+    return report.ok
+
+
+def _seed(emulator: EmulatorInfo, loaded: NdapConfig) -> None:
+    """On the emulator, the adopted organization and accounts a user would already have."""
+    from ndap_infra.emulator.seed import seed_adopted_organization
+
+    try:
+        seeded = seed_adopted_organization(emulator, loaded)
+    except Exception as error:  # botocore errors, a refused id: say what failed
+        message = f"could not prepare the adopted organization on the emulator: {error}"
+        raise _fail(message) from None
+    if seeded is not None:
+        _say(seeded.line())
 
 
 # -- ndap destroy -----------------------------------------------------------------------
@@ -394,8 +484,9 @@ def destroy(
         bool,
         typer.Option(
             "--include-protected",
-            help="ALSO destroy resources marked prevent_destroy (the baseline log bucket: "
-            "audit logs). Without it they are kept, with what they depend on.",
+            help="ALSO destroy resources marked prevent_destroy (audit-log buckets, "
+            "production-data buckets and keys, adopted accounts). Without it they are kept, "
+            "with their configuration and what they depend on.",
         ),
     ] = False,
     yes: Annotated[
@@ -424,24 +515,27 @@ def destroy(
     runs = _runs(synthesis, _setup(), emulator)
     if include_protected:
         _ui().errors.print(
-            "!!! --include-protected: resources marked prevent_destroy (audit log buckets) "
-            "WILL BE DESTROYED !!!",
+            "!!! --include-protected: resources marked prevent_destroy (audit log buckets, "
+            "production-data buckets and keys, adopted accounts) WILL BE DESTROYED !!!",
             markup=False,
         )
     start = time.monotonic()
-    results = destroy_all(
-        runs,
-        synthesis,
-        selected,
-        include_protected=include_protected,
-        workers=workers,
-        on_result=_print_result,
-    )
+    with _graceful_interruption():
+        results = destroy_all(
+            runs,
+            synthesis,
+            selected,
+            include_protected=include_protected,
+            workers=workers,
+            on_result=_print_result,
+        )
     _print_failures(results)
+    _exit_if_interrupted("destroy")
     kept = [(r.stack, address) for r in results for address in r.kept]
     if kept:
         _say(
-            f"kept {len(kept)} resources (prevent_destroy, and what they depend on); "
+            f"kept {len(kept)} resources (prevent_destroy, their configuration and what "
+            "they depend on); "
             "`ndap destroy --include-protected` removes them too:"
         )
         for stack, address in kept:

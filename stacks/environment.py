@@ -15,9 +15,12 @@ from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
 from ndap_infra.constructs.drift import DriftReader
 from ndap_infra.constructs.pipelines import PipelineDeployers
 from ndap_infra.constructs.provider import account_provider, provider_target
+from ndap_infra.constructs.retraining import FeatureGroups, RetrainingTriggers
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
 from ndap_infra.iam.resource_policies import bucket_policy_tls_only, key_policy_account_administers
 from ndap_infra.naming import bucket_name, kms_alias
+from ndap_infra.pipelines.features import feature_store
+from ndap_infra.pipelines.retraining import retraining_triggers
 from ndap_infra.pipelines.spec import environment_deployers
 from ndap_infra.tags import platform_tags
 
@@ -77,4 +80,12 @@ class EnvironmentStack(TerraformStack):
         deployments = environment_deployers(config, env)
         if deployments:
             PipelineDeployers(self, "pipelines", deployments, data_key.arn)
+        # What starts retraining here (per project, by its strategy and the environment).
+        triggers = retraining_triggers(config, env)
+        if triggers:
+            RetrainingTriggers(self, "retraining", triggers, data_key.arn)
+        # The feature group versions promoted to this environment.
+        features = feature_store(config, env)
+        if features is not None:
+            FeatureGroups(self, "features", features, data_key.arn)
         DriftReader.for_config(self, "drift-reader", config)

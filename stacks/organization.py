@@ -7,10 +7,16 @@ from constructs import Construct
 
 from ndap_infra.access.people import people_policy
 from ndap_infra.access.personas import permission_sets
+from ndap_infra.accounts import adopted_accounts
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import IdentityCenterAccess
 from ndap_infra.constructs.drift import DriftReader
-from ndap_infra.constructs.organization import Guardrails, OrganizationalUnits, OrganizationRoot
+from ndap_infra.constructs.organization import (
+    AdoptedAccounts,
+    Guardrails,
+    OrganizationalUnits,
+    OrganizationRoot,
+)
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.guardrails.catalog import (
     access_guardrails,
@@ -41,6 +47,12 @@ class OrganizationStack(TerraformStack):
             "units",
             root_id=root.root_id,
             units=organization_units(config),
+        )
+        AdoptedAccounts(
+            self,
+            "accounts",
+            accounts=adopted_accounts(config),
+            unit_ids=units.unit_ids(),
         )
         common, by_environment = organization_guardrails(config), access_guardrails(config)
         check_attachment_quota(common + by_environment)

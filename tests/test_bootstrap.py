@@ -17,6 +17,7 @@ import pytest
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
+from ndap_infra.accounts import adopted_accounts
 from ndap_infra.bootstrap import init as init_module
 from ndap_infra.bootstrap.scaffold import BUILD_FILES, scaffold_files
 from ndap_infra.changes import Kind, PathRules
@@ -52,6 +53,9 @@ INIT_FLAGS = [
     "600000000006",
     "--deploy-target",
     "local",
+    *("--account-email", "nonprod=aws-nonprod@acme.example"),
+    *("--account-email", "dev=aws-dev@acme.example,acc=aws-acc@acme.example"),
+    *("--account-email", "prd=aws-prd@acme.example", "--account-email", "tooling=t@acme.example"),
 ]
 
 
@@ -82,7 +86,10 @@ def test_init_with_flags_writes_a_commented_config_that_loads(tmp_path: Path) ->
     assert loaded.organization.allowed_regions == ("eu-west-1", "eu-central-1")
     assert loaded.enabled_environments() == tuple(Environment)
     assert loaded.tooling_account_id == "600000000006"
-    assert loaded.organization.create_organization, "the local emulator starts empty"
+    assert not loaded.organization.create_organization, "adopts (the emulator builds it)"
+    # every account has its e-mail, so the organization stack places each in its unit
+    assert [a.key for a in adopted_accounts(loaded)] == ["nonprod", "dev", "acc", "prd", "tooling"]
+    assert loaded.organization.tooling_email == "t@acme.example"
     text = config.read_text()
     assert text.startswith("# N-D-A-P platform configuration")
     assert 'management_account_id: "100000000001"' in text, "account ids stay quoted"
@@ -100,6 +107,13 @@ def test_init_without_nonprod_and_on_aws_adopts_the_organization(tmp_path: Path)
     assert Environment.NONPROD not in loaded.enabled_environments()
     assert not loaded.organization.create_organization
     assert loaded.deploy.target.value == "aws"
+
+
+def test_init_rejects_an_email_for_an_unknown_account(tmp_path: Path) -> None:
+    config = tmp_path / "platform.yaml"
+    code, _, err = ndap("init", "-c", str(config), *INIT_FLAGS, "--account-email", "qa=x@y.z")
+    assert code == 2 and "--account-email 'qa=x@y.z': use ENV=ADDRESS" in err
+    assert not config.exists()
 
 
 def test_init_refuses_to_overwrite(reference_copy: Path) -> None:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -418,7 +421,10 @@ def test_deploy_probe_lock_redeploy_destroy(emulator_work: Path, tmp_path: Path)
     assert "not created: aws_accessanalyzer_analyzer" in text
     gaps = (work / "emulator-gaps.md").read_text()
     assert "aws_accessanalyzer_analyzer" in gaps and "env-dev" in gaps
-    assert "not in the organization" in text, "adopted accounts are reported, not hidden"
+    # the adopted organization was prepared, and every account was placed in its unit
+    assert "member accounts added as if invited: acc, dev, nonprod, prd, tooling" in text
+    for key in ("nonprod", "dev", "acc", "prd", "tooling"):
+        assert re.search(rf"ok   {key:<8} account \d{{12}} in its unit", text), text
 
     # the state is really on the emulator, one per stack
     info = lifecycle.require_running(work)
@@ -458,7 +464,12 @@ def test_deploy_probe_lock_redeploy_destroy(emulator_work: Path, tmp_path: Path)
     assert "--include-protected" in destroyed.stdout
     dev = lifecycle.client(info, "s3", account_id="300000000003", region="eu-west-1")
     left = {b["Name"] for b in dev.list_buckets()["Buckets"]}
-    assert left and all("baseline-logs" in name for name in left), left
+    # kept: the audit-log buckets and the production-data replica (deletion-protected)
+    assert left == {
+        "acme-ml-baseline-logs-300000000003",
+        "acme-ml-baseline-logs-access-300000000003",
+        "acme-ml-dev-datasets-replica-300000000003",
+    }, left
     everything = run(
         "destroy", *common, *_stacks(*DEPLOYED), "--include-protected", "--no-synth", work=work
     )
@@ -480,6 +491,10 @@ def test_the_pinned_cdktf_cli_deploys_onto_the_emulator(emulator_work: Path) -> 
         env[key] = value.strip("'")
     assert env["TF_VAR_ndap_emulator_endpoint"].startswith("http://127.0.0.1:")
     assert env["AWS_ENDPOINT_URL_S3"] == env["TF_VAR_ndap_emulator_endpoint"]
+    # what `ndap deploy` does before applying: the organization being adopted
+    seeded = run("emulator", "start", "-c", str(REFERENCE), work=emulator_work)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "emulator already running" in seeded.stdout and "adopt" in seeded.stdout
     out = emulator_work.parent / "cdktf.out"
     deployed = run(
         "cdktf", "deploy", "--auto-approve", "--output", str(out), "organization",
@@ -489,3 +504,62 @@ def test_the_pinned_cdktf_cli_deploys_onto_the_emulator(emulator_work: Path) -> 
     info = lifecycle.require_running(emulator_work)
     orgs = lifecycle.client(info, "organizations", account_id="100000000001")
     assert orgs.describe_organization()["Organization"]["MasterAccountId"] == "100000000001"
+    units = {
+        u["Id"]: u["Name"]
+        for u in orgs.list_organizational_units_for_parent(
+            ParentId=orgs.list_roots()["Roots"][0]["Id"]
+        )["OrganizationalUnits"]
+    }
+    parent = orgs.list_parents(ChildId="400000000004")["Parents"][0]["Id"]
+    assert units[parent] == "acme-ml-acc", "cdktf deploy placed the adopted account too"
+
+
+@pytest.mark.deploy
+def test_an_interrupted_deploy_converges_on_the_next_run(
+    emulator_work: Path, tmp_path: Path
+) -> None:
+    """`kill` (SIGTERM) during an apply: terraform is asked to stop once, saves its state and
+    releases its lock; the next deploy converges to an empty plan."""
+    work, out = emulator_work, tmp_path / "out"
+    common = ["-c", str(REFERENCE), "--out", str(out)]
+    env = dict(
+        os.environ, NDAP_WORK_DIR=str(work), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20"
+    )
+    process = subprocess.Popen(
+        [*NDAP, "deploy", *common, *_stacks("tooling")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    apply_log = work / "logs" / "tooling.apply.log"
+    started = time.monotonic()
+    # wait until terraform apply runs (init is logged first), then a few seconds into it
+    while time.monotonic() - started < 300 and process.poll() is None:
+        if apply_log.exists() and "$ terraform init" in apply_log.read_text():
+            break
+        time.sleep(0.5)
+    time.sleep(6)
+    assert process.poll() is None, "the apply finished before it could be interrupted"
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=600)
+    assert process.returncode == 130, stdout + stderr
+    assert "interrupted: asking terraform to stop" in stderr
+    assert "Run `ndap deploy` again to converge" in stderr and "Traceback" not in stderr
+    info = lifecycle.require_running(work)
+    s3 = lifecycle.client(info, "s3")
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket="ndap-terraform-state")["Contents"]}
+    assert "tooling.tfstate.tflock" not in keys, "the lock was released"
+
+    again = run("deploy", *common, *_stacks("tooling"), "--no-synth", work=work)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "plan: no changes in any stack" in again.stdout
+
+
+def test_a_missing_terraform_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """Without terraform on PATH, deploy says what to install and exits 2."""
+    python_dir = str(Path(sys.executable).parent)
+    deployed = run(
+        "deploy", "-c", str(REFERENCE), "--out", str(tmp_path / "out"),
+        work=tmp_path / "work", extra={"PATH": f"{python_dir}:/nonexistent"},
+    )  # fmt: skip
+    assert deployed.returncode == 2, deployed.stdout + deployed.stderr
+    assert "terraform was not found on PATH" in deployed.stderr
+    assert "Traceback" not in deployed.stderr

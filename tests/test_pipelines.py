@@ -255,9 +255,11 @@ def test_build_specs_verify_the_ref_and_the_digest(reference_stacks: Any) -> Non
             script = spec[name]["phases"]["build"]["commands"][0]
             assert 'git merge-base --is-ancestor "$commit" "origin/$REQUIRED_BRANCH"' in script
         prd_script = spec["prd"]["phases"]["build"]["commands"][0]
-        assert (
+        reuses = project != "fraud-scoring"  # the reference's fraud-scoring retrains in prd
+        assert reuses == (
             "ndap_check_digest" in prd_script and "--model-approval-status Approved" in prd_script
         )
+        assert spec["prd"]["env"]["variables"]["REUSE_ACC_ARTIFACTS"] == str(reuses).lower()
         assert "create-model-package" in spec["acc"]["phases"]["build"]["commands"][0]
 
 
@@ -272,7 +274,13 @@ def test_each_environment_has_the_deployer_identities(reference_stacks: Any) -> 
             assert deployer["path"] == "/ndap/pipelines/"
             assert deployer["tags"] == {"ndap:project": project}
             assert f"pipelines/{project}/execution-role" in roles
-        schedules = resources(reference_stacks[f"env-{env.value}"], "aws_scheduler_schedule")
+        schedules = {
+            path: body
+            for path, body in resources(
+                reference_stacks[f"env-{env.value}"], "aws_scheduler_schedule"
+            ).items()
+            if path.startswith("pipelines/")  # retraining/: tests/test_retraining.py
+        }
         assert {s["name"] for s in schedules.values()} == {
             "churn-prediction-batch-predict",
             "demand-forecast-batch-predict",
@@ -426,7 +434,9 @@ def test_deployer_policies_are_scoped_to_the_project(reference_proof: Any) -> No
             assert all("*" not in a for a in actions), statement
             assert "*" not in resources_, statement
             for resource in resources_:
-                if ":sagemaker:" in resource and ":model-package" not in resource:
+                if ":feature-group/" in resource:  # the versions the model needs, by name
+                    assert resource.endswith(":feature-group/customer-spend-v1"), resource
+                elif ":sagemaker:" in resource and ":model-package" not in resource:
                     assert "/fraud-scoring-" in resource, resource
             if actions == ["iam:PassRole"]:
                 assert resources_ == [
@@ -849,6 +859,8 @@ def test_pipeline_stacks_pass_real_terraform_validate(tmp_path_factory: Any) -> 
     ]
     for name, stack in stacks.items():
         assert unknown_attributes(stack) == [], name
-    chosen = {n: p for n, p in synthesis.stacks.items() if n in ("tooling", "env-prd")}
+    # env-dev carries every retraining trigger kind (rule, schedule, alarm) and feature
+    # groups; env-prd the drift trigger of a project that retrains in prd.
+    chosen = {n: p for n, p in synthesis.stacks.items() if n in ("tooling", "env-dev", "env-prd")}
     results = validate_stacks(chosen, write_cli_config(tmp_path_factory.mktemp("tf")))
     assert [r.message for r in results if not r.ok] == []

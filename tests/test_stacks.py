@@ -66,7 +66,23 @@ def test_organization_has_a_unit_per_enabled_environment(reference_stacks) -> No
         "acme-ml-prd",
         "acme-ml-tooling",
     ]
-    assert "aws_organizations_organization" in org["resource"]  # create_organization: true
+    # create_organization: false: the existing organization is looked up, and every
+    # configured account is imported by id and placed in its unit, never destroyed.
+    assert "aws_organizations_organization" not in org["resource"]
+    assert "aws_organizations_organization" in org["data"]
+    accounts = org["resource"]["aws_organizations_account"]
+    imported = {i["id"]: i["to"] for i in org["import"]}
+    assert sorted(imported) == [
+        "200000000002", "300000000003", "400000000004", "500000000005", "600000000006"
+    ]  # fmt: skip
+    for logical_id, account in accounts.items():
+        assert f"aws_organizations_account.{logical_id}" in imported.values()
+        unit = account["//"]["metadata"]["path"].rsplit("/", 1)[1]
+        assert account["parent_id"].startswith(
+            "${aws_organizations_organizational_unit.units_" + unit + "_"
+        )
+        assert account["lifecycle"]["prevent_destroy"] is True
+        assert {"name", "email"} <= set(account["lifecycle"]["ignore_changes"])
     attachments = org["resource"]["aws_organizations_policy_attachment"]
     targets = {a["target_id"] for a in attachments.values()}
     assert len(targets) == 5, "every unit (the tooling account's too) carries the guardrails"
@@ -109,6 +125,9 @@ def test_on_the_aws_target_the_management_account_uses_the_callers_credentials(
 
 
 ACCESS_SUBTREES = ("personas", "data-access", "pipelines")
+WORKLOAD_SUBTREES = ("retraining", "features")
+"""ML workload that follows the configuration per environment (retraining choices,
+feature promotion), checked in tests/test_retraining.py."""
 
 
 def normalized(stack: dict[str, Any], config: Any, env: Environment) -> str:
@@ -118,7 +137,8 @@ def normalized(stack: dict[str, Any], config: Any, env: Environment) -> str:
         rtype: {
             logical_id: body
             for logical_id, body in bodies.items()
-            if body["//"]["metadata"]["path"].split("/")[1] not in ACCESS_SUBTREES
+            if body["//"]["metadata"]["path"].split("/")[1]
+            not in (*ACCESS_SUBTREES, *WORKLOAD_SUBTREES)
         }
         for rtype, bodies in stack["resource"].items()
     }

@@ -60,10 +60,11 @@ class InitAnswers:
     identity_account_id: str | None = None
     deploy_target: str = DeployTarget.AWS.value
     create_organization: bool | None = None
-    """Default: true for the local emulator (it starts empty), false on AWS (adopt the
-    organization that exists)."""
+    """Default: false, adopt the organization that exists (on the local target, ndap deploy
+    builds it on the emulator first)."""
     emails: tuple[tuple[str, str], ...] = ()
     """(environment, root e-mail) pairs."""
+    tooling_email: str | None = None
 
 
 def _quoted(account_id: str) -> DoubleQuotedScalarString:
@@ -79,8 +80,7 @@ def _flow(items: tuple[str, ...]) -> CommentedSeq:
 
 def config_document(answers: InitAnswers) -> CommentedMap:
     """The configuration as a commented round-trip document."""
-    local = answers.deploy_target == DeployTarget.LOCAL.value
-    create = answers.create_organization if answers.create_organization is not None else local
+    create = bool(answers.create_organization)
     regions = answers.allowed_regions or (answers.home_region,)
 
     org = CommentedMap()
@@ -97,7 +97,7 @@ def config_document(answers: InitAnswers) -> CommentedMap:
     org.yaml_set_comment_before_after_key(
         "create_organization",
         before="true: the organization stack creates the AWS organization; false: it "
-        "adopts the existing one.",
+        "adopts the existing one\nand places every account that has an e-mail below in its unit.",
         indent=2,
     )
     if answers.tooling_account_id is not None:
@@ -108,6 +108,8 @@ def config_document(answers: InitAnswers) -> CommentedMap:
             "model registry.\nData scientists have no access to it.",
             indent=2,
         )
+        if answers.tooling_email is not None:
+            org["tooling_email"] = answers.tooling_email
 
     emails = dict(answers.emails)
     envs = CommentedMap()

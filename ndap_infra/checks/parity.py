@@ -48,6 +48,19 @@ ALLOWED_DIFFERENCES: tuple[AllowedDifference, ...] = (
         "deploys to, not in nonprod; in the tooling account, the pipelines themselves; "
         "access rules, not security controls",
     ),
+    AllowedDifference(
+        "retraining/",
+        "each project's retraining trigger (rule, schedule or drift alarm, and its role) "
+        "exists where the project retrains by itself: dev always, acc by "
+        "retraining.acceptance, prd by retraining.production; ML workload, not security "
+        "controls",
+    ),
+    AllowedDifference(
+        "features/",
+        "feature group versions exist in the environments they have been promoted to "
+        "(feature_groups[].versions[].promoted_to), with the offline-store role wherever "
+        "one exists; ML workload, not security controls",
+    ),
 )
 
 TOOLING_DIFFERENCES: tuple[AllowedDifference, ...] = (

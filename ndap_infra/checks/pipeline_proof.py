@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ndap_infra.checks.access_model import PlatformModel, identity_user, pipeline_principal
+from ndap_infra.checks.git_flow import GitFlowProof
 from ndap_infra.config.enums import Environment, Persona
 from ndap_infra.evaluator import (
     NamedPolicy,
@@ -70,6 +71,28 @@ PIPELINE_ACTIONS: tuple[PipelineAction, ...] = (
     PipelineAction("assume-dev-deployer", "sts:AssumeRole into <project>'s dev deployer role"),
     PipelineAction("assume-acc-deployer", "sts:AssumeRole into <project>'s acc deployer role"),
     PipelineAction("assume-prd-deployer", "sts:AssumeRole into <project>'s prd deployer role"),
+    # The pipeline's secrets: what a person could use to act as the pipeline, or learn it.
+    PipelineAction(
+        "use-git-connection",
+        "codeconnections:UseConnection (or the codestar-connections: prefix) of the git "
+        "connection, for <project>'s repository",
+    ),
+    PipelineAction(
+        "get-connection-token",
+        "codeconnections:GetConnectionToken (or the codestar-connections: prefix) of the git "
+        "connection: the git host's token",
+    ),
+    PipelineAction(
+        "read-build-environment",
+        "codebuild:BatchGetProjects on <project>'s prd deploy build (its environment "
+        "variables and buildspec)",
+    ),
+    PipelineAction(
+        "decrypt-with-artifact-key",
+        "kms:Decrypt directly with the artifact key (not through S3)",
+    ),
+    PipelineAction("read-pipeline-definition", "codepipeline:GetPipeline on <project>-prd"),
+    PipelineAction("read-pipeline-state", "codepipeline:GetPipelineState on <project>-prd"),
 )
 PIPELINE_ACTION_NAMES = tuple(a.name for a in PIPELINE_ACTIONS)
 ADMINISTER = frozenset(
@@ -81,14 +104,23 @@ ADMINISTER = frozenset(
         "approve-prd-release",
         "read-release-artifacts",
         "read-model-registry",
+        "use-git-connection",
+        "get-connection-token",
+        "read-build-environment",
+        "decrypt-with-artifact-key",
+        "read-pipeline-definition",
+        "read-pipeline-state",
     }
 )
+FOLLOW = frozenset({"read-build-environment", "read-pipeline-definition", "read-pipeline-state"})
+"""What a release operator (ML and platform engineers in the tooling account) reads to
+follow the pipelines: never the git connection, its token or the artifact key."""
 PERSONA_ALLOWS: dict[Persona, frozenset[str]] = {
     Persona.DATA_SCIENTIST: frozenset(),
     Persona.BUSINESS_USER: frozenset(),
     Persona.SECURITY_AUDITOR: frozenset(),
-    Persona.ML_ENGINEER: frozenset({"approve-prd-release"}),
-    Persona.PLATFORM_ENGINEER: frozenset({"approve-prd-release"}),
+    Persona.ML_ENGINEER: FOLLOW | {"approve-prd-release"},
+    Persona.PLATFORM_ENGINEER: FOLLOW | {"approve-prd-release"},
     # Administrators of the tooling account (break-glass, and the platform's deployment
     # identity through the account access role) administer the pipelines, but even they
     # cannot become a deployer: its trust names one build role.
@@ -106,6 +138,9 @@ def identity_allows(kind: str, env: Environment) -> frozenset[str]:
             allowed.add("read-release-artifacts")  # acc writes the release, prd reads it
         if env is Environment.ACC:
             allowed.add("read-model-registry")  # acc registers the release
+        # The build clones its own repository through the connection and reads and writes
+        # its artifacts with the artifact key.
+        allowed |= {"use-git-connection", "decrypt-with-artifact-key"}
         return frozenset(allowed)
     if env is Environment.DEV:
         return frozenset()  # dev's deployer reads dev artifacts only
@@ -129,6 +164,8 @@ class Goal:
 
     requests: tuple[tuple[str, Resource, dict[str, Any]], ...] = ()
     assume: Role | None = None
+    alternatives: tuple[Goal, ...] = ()
+    """Goals any one of which achieves this one (an action under two service prefixes)."""
 
 
 def _tooling(model: PlatformModel) -> str:
@@ -175,6 +212,22 @@ def goal(model: PlatformModel, project: str, action: str) -> Goal:
         return Goal(
             (("sagemaker:DescribeModelPackage", Resource(arn, account, "sagemaker", policy), {}),)
         )
+    if action in ("use-git-connection", "get-connection-token"):
+        return _connection_goal(model, project, action)
+    if action == "read-build-environment":
+        arn = (
+            f"arn:aws:codebuild:{region}:{tooling}:project/"
+            f"{names.codebuild_project(project, 'deploy', Environment.PRD)}"
+        )
+        return Goal((("codebuild:BatchGetProjects", Resource(arn, tooling), {}),))
+    if action == "decrypt-with-artifact-key":
+        artifact_key = model.key(names.TOOLING, "pipelines/artifact-key/key")
+        aliases = {"kms:ResourceAliases": [names.artifact_key_alias(org)]}
+        return Goal((("kms:Decrypt", artifact_key, aliases),))
+    if action in ("read-pipeline-definition", "read-pipeline-state"):
+        api = "GetPipeline" if action == "read-pipeline-definition" else "GetPipelineState"
+        arn = f"{codepipeline}:{names.pipeline_name(project, Environment.PRD)}"
+        return Goal(((f"codepipeline:{api}", Resource(arn, tooling), {}),))
     if action.startswith("assume-") and action.endswith("-deployer"):
         env = Environment(action.split("-")[1])
         arn = names.deployer_role_arn(org, project, config.account_id(env))
@@ -182,7 +235,34 @@ def goal(model: PlatformModel, project: str, action: str) -> Goal:
     raise KeyError(action)
 
 
+def _connection_goal(model: PlatformModel, project: str, action: str) -> Goal:
+    """The project's git connection, under both service prefixes (AWS renamed CodeStar
+    Connections to CodeConnections; policies may name either)."""
+    config = model.config
+    tooling = _tooling(model)
+    spec = next(p for p in config.ml_projects if p.name == project)
+    name = names.connection_name(config.organization.name, spec.git_host)
+    arn = f"arn:aws:codeconnections:{config.organization.home_region}:{tooling}:connection/{name}"
+    api = "UseConnection" if action == "use-git-connection" else "GetConnectionToken"
+    return Goal(
+        alternatives=tuple(
+            Goal(
+                (
+                    (
+                        f"{prefix}:{api}",
+                        Resource(arn, tooling),
+                        {f"{prefix}:FullRepositoryId": spec.repository},
+                    ),
+                )
+            )
+            for prefix in ("codeconnections", "codestar-connections")
+        )
+    )
+
+
 def achieves(model: PlatformModel, principal: Principal, target: Goal) -> bool:
+    if target.alternatives:
+        return any(achieves(model, principal, g) for g in target.alternatives)
     if target.assume is not None:
         return can_assume(principal, target.assume, model.organization, _context(model)).allowed
     return all(
@@ -457,6 +537,8 @@ class PipelineProof:
     cells: tuple[PipelineCell, ...]
     trust: tuple[TrustCheck, ...]
     controls: tuple[TrustControl, ...]
+    flow: GitFlowProof | None = None
+    """Git refs to identities (``git_flow``): needs the synthesized stacks and workflows."""
 
     @property
     def ok(self) -> bool:
@@ -464,6 +546,7 @@ class PipelineProof:
             all(c.ok for c in self.cells)
             and all(t.ok for t in self.trust)
             and all(c.ok for c in self.controls)
+            and (self.flow is None or self.flow.ok)
         )
 
 

@@ -81,6 +81,29 @@ class RetrainingStrategy(StrEnum):
     DRIFT = "drift"
 
 
+class AcceptanceRetraining(StrEnum):
+    """How a project retrains in acceptance (chosen by training cost)."""
+
+    IF_MODEL_CHANGED = "if-model-changed"
+    PERIODIC_FROM_SCRATCH = "periodic-from-scratch"
+    FROM_PREVIOUS_STATE = "from-previous-state"
+
+
+class ProductionRetraining(StrEnum):
+    """How a project's model reaches production."""
+
+    REUSE_ACC_ARTIFACTS = "reuse-acc-artifacts"
+    RETRAIN = "retrain"
+
+
+class FeatureValueType(StrEnum):
+    """SageMaker Feature Store feature types."""
+
+    STRING = "String"
+    INTEGRAL = "Integral"
+    FRACTIONAL = "Fractional"
+
+
 class GitHost(StrEnum):
     GITHUB = "github"
     GITLAB = "gitlab"

@@ -14,16 +14,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ndap_infra.config.enums import (
+    AcceptanceRetraining,
     Access,
     Environment,
     IdentitySource,
     Persona,
     ProductionData,
+    ProductionRetraining,
     ProjectKind,
     RetrainingStrategy,
 )
 from ndap_infra.config.issues import ConfigIssue
-from ndap_infra.config.model import SCHEDULE_PATTERN, NdapConfig
+from ndap_infra.config.model import NdapConfig, PathRulesConfig
+from ndap_infra.config.schedules import schedule_problem
 
 INVARIANT_1 = "breaks invariant 1 (every environment gets the same security controls)"
 INVARIANT_2 = (
@@ -270,10 +273,10 @@ def retraining_settings_fit_the_strategy(config: NdapConfig) -> Iterator[ConfigI
                     "periodic retraining needs a schedule: e.g. 'cron(0 3 ? * MON *)' or "
                     "'rate(7 days)'",
                 )
-            elif not SCHEDULE_PATTERN.match(r.schedule):
+            elif problem := schedule_problem(r.schedule):
                 yield ConfigIssue(
                     (*base, "schedule"),
-                    "is not an EventBridge schedule: use 'cron(...)' or 'rate(N unit)'",
+                    f"is not an EventBridge schedule: {problem}",
                     r.schedule,
                     True,
                 )
@@ -283,6 +286,22 @@ def retraining_settings_fit_the_strategy(config: NdapConfig) -> Iterator[ConfigI
                     yield ConfigIssue(
                         (*base, field), f"drift-triggered retraining needs a {field}: add it"
                     )
+        if r.acceptance_schedule is not None:
+            if r.acceptance is not AcceptanceRetraining.PERIODIC_FROM_SCRATCH:
+                yield ConfigIssue(
+                    (*base, "acceptance_schedule"),
+                    f"is used only with acceptance: periodic-from-scratch (this project's is "
+                    f"'{r.acceptance.value}'): remove it or change acceptance",
+                    r.acceptance_schedule,
+                    True,
+                )
+            elif problem := schedule_problem(r.acceptance_schedule):
+                yield ConfigIssue(
+                    (*base, "acceptance_schedule"),
+                    f"is not an EventBridge schedule: {problem}",
+                    r.acceptance_schedule,
+                    True,
+                )
         unused = {
             RetrainingStrategy.AD_HOC: ("schedule", "metric", "threshold"),
             RetrainingStrategy.PERIODIC: ("metric", "threshold"),
@@ -379,12 +398,12 @@ def pipelines_follow_the_git_flow(config: NdapConfig) -> Iterator[ConfigIssue]:
                 False,
                 True,
             )
-        if pipeline.reuse_acc_artifacts and not pipeline.digest_check:
+        if project.reuses_acc_artifacts and not pipeline.digest_check:
             yield ConfigIssue(
                 (*base, "digest_check"),
                 "reusing acc's artifacts in prd needs the digest check (prd must deploy "
-                "exactly what acc verified): set digest_check: true or reuse_acc_artifacts: "
-                "false",
+                "exactly what acc verified): set digest_check: true or retraining.production: "
+                "retrain",
                 False,
                 True,
             )
@@ -551,13 +570,144 @@ def prediction_schedule_fits_the_kind(config: NdapConfig) -> Iterator[ConfigIssu
                 schedule,
                 True,
             )
-        elif not SCHEDULE_PATTERN.match(schedule):
+        elif problem := schedule_problem(schedule):
+            yield ConfigIssue(path, f"is not an EventBridge schedule: {problem}", schedule, True)
+
+
+@rule("ml_projects")
+def production_retraining_has_one_source(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """``retraining.production`` and the older ``pipeline.reuse_acc_artifacts`` say the
+    same thing; both may be given only if they agree."""
+    for index, project in enumerate(config.ml_projects):
+        production = project.retraining.production
+        reuse = project.pipeline.reuse_acc_artifacts
+        if production is None or reuse is None:
+            continue
+        if (production is ProductionRetraining.REUSE_ACC_ARTIFACTS) != reuse:
             yield ConfigIssue(
-                path,
-                "is not an EventBridge schedule: use 'cron(...)' or 'rate(N unit)'",
-                schedule,
+                ("ml_projects", index, "pipeline", "reuse_acc_artifacts"),
+                f"contradicts retraining.production: '{production.value}': remove "
+                "pipeline.reuse_acc_artifacts (retraining.production is the one setting)",
+                reuse,
                 True,
             )
+
+
+FEATURE_ENVIRONMENTS = (Environment.DEV, Environment.ACC, Environment.PRD)
+
+
+@rule("feature_groups")
+def feature_groups_are_well_formed(config: NdapConfig) -> Iterator[ConfigIssue]:
+    seen: dict[str, int] = {}
+    for index, group in enumerate(config.feature_groups):
+        base: tuple[str | int, ...] = ("feature_groups", index)
+        if group.name in seen:
+            yield ConfigIssue(
+                (*base, "name"),
+                f"is already used by feature_groups[{seen[group.name]}]: feature group names "
+                "must be unique",
+                group.name,
+                True,
+            )
+        seen.setdefault(group.name, index)
+        if group.record_identifier == group.event_time:
+            yield ConfigIssue(
+                (*base, "event_time"),
+                "must differ from record_identifier: a feature group needs both",
+                group.event_time,
+                True,
+            )
+        versions: dict[int, int] = {}
+        for v_index, version in enumerate(group.versions):
+            v_base = (*base, "versions", v_index)
+            if version.version in versions:
+                yield ConfigIssue(
+                    (*v_base, "version"),
+                    f"is already declared by versions[{versions[version.version]}]: give each "
+                    "version of the definitions its own number",
+                    version.version,
+                    True,
+                )
+            versions.setdefault(version.version, v_index)
+            if version.promoted_to not in FEATURE_ENVIRONMENTS:
+                yield ConfigIssue(
+                    (*v_base, "promoted_to"),
+                    "feature definitions are promoted dev > acc > prd: use dev, acc or prd",
+                    version.promoted_to.value,
+                    True,
+                )
+            for reserved in (group.record_identifier, group.event_time):
+                if reserved in version.features:
+                    yield ConfigIssue(
+                        (*v_base, "features", reserved),
+                        "is the group's record_identifier or event_time, which every version "
+                        "has already: remove it from features",
+                    )
+
+
+@rule("feature_groups", "ml_projects")
+def projects_use_declared_features(config: NdapConfig) -> Iterator[ConfigIssue]:
+    groups = {g.name: g for g in config.feature_groups}
+    for index, project in enumerate(config.ml_projects):
+        used: set[tuple[str, int]] = set()
+        for u_index, use in enumerate(project.uses_features):
+            path = ("ml_projects", index, "uses_features", u_index)
+            group = groups.get(use.group)
+            if group is None:
+                declared = ", ".join(sorted(groups)) or "none"
+                yield ConfigIssue(
+                    (*path, "group"),
+                    f"is not a declared feature group (feature_groups: {declared}): declare it "
+                    "under feature_groups or fix the name",
+                    use.group,
+                    True,
+                )
+                continue
+            versions = sorted(v.version for v in group.versions)
+            if use.version not in versions:
+                yield ConfigIssue(
+                    (*path, "version"),
+                    f"feature group '{use.group}' has no version {use.version} (declared: "
+                    f"{', '.join(map(str, versions))}): add it to the group's versions or use "
+                    "a declared one",
+                    use.version,
+                    True,
+                )
+            if (use.group, use.version) in used:
+                yield ConfigIssue(path, "is listed twice: remove the copy")
+            used.add((use.group, use.version))
+
+
+@rule("ml_projects")
+def path_rules_are_unambiguous(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """The same glob under two kinds makes every path it matches count for both; that is
+    never what was meant (the classifier would retrain on a docs edit, say), so it is
+    refused. Patterns the classifier cannot match exactly as git does are refused too."""
+    from ndap_infra.changes.globs import GlobError, compile_glob
+
+    kinds = tuple(PathRulesConfig.model_fields)
+    for index, project in enumerate(config.ml_projects):
+        owner: dict[str, str] = {}
+        for kind in kinds:
+            for p_index, pattern in enumerate(getattr(project.paths, kind)):
+                path = ("ml_projects", index, "paths", kind, p_index)
+                try:
+                    compile_glob(pattern)
+                except GlobError as error:
+                    yield ConfigIssue(
+                        path, f"cannot be matched as git does: {error}", pattern, True
+                    )
+                normalized = pattern.rstrip("/") if not set(pattern) & set("*?[") else pattern
+                other = owner.get(normalized)
+                if other is not None and other != kind:
+                    yield ConfigIssue(
+                        path,
+                        f"is also a '{other}' path rule: a path matching it would count as both "
+                        f"{other} and {kind}; keep it under one kind",
+                        pattern,
+                        True,
+                    )
+                owner.setdefault(normalized, kind)
 
 
 @rule("drift_detection", "organization")

@@ -8,7 +8,6 @@ so that each is a small named function with its own tests.
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -22,16 +21,20 @@ from pydantic import (
 )
 
 from ndap_infra.config.enums import (
+    AcceptanceRetraining,
     Access,
     DataSharingMode,
     Environment,
+    FeatureValueType,
     GitHost,
     IdentitySource,
     Persona,
     ProductionData,
+    ProductionRetraining,
     ProjectKind,
     RetrainingStrategy,
 )
+from ndap_infra.config.schedules import schedule_problem
 
 
 def _account_id_from_yaml(value: Any) -> Any:
@@ -67,7 +70,7 @@ Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 TagKey = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 TagValue = Annotated[str, StringConstraints(max_length=256)]
 
-SCHEDULE_PATTERN = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
+DEFAULT_ACCEPTANCE_SCHEDULE = "rate(7 days)"
 
 
 class StrictModel(BaseModel):
@@ -107,6 +110,12 @@ class OrganizationConfig(StrictModel):
         "store and model registry live here, in their own organizational unit with the "
         "common guardrails. Data scientists have no access to it. Optional: without it no "
         "pipelines are generated (ml_projects are then only validated).",
+    )
+    tooling_email: Email | None = Field(
+        default=None,
+        description="Root e-mail of the tooling account. With create_organization: false "
+        "the organization stack adopts the account (by id) and places it in its unit, "
+        "which needs the e-mail; without it the account is left where it is.",
     )
 
 
@@ -186,7 +195,10 @@ class EnvironmentConfig(StrictModel):
         default=None, description="The environment's AWS account (adopted). Required if enabled."
     )
     email: Email | None = Field(
-        default=None, description="Root e-mail of the account, for reference and creation."
+        default=None,
+        description="Root e-mail of the account. With create_organization: false the "
+        "organization stack adopts the account (by id) and places it in its unit, which "
+        "needs the e-mail; without it the account is left where it is.",
     )
     production_data: ProductionData | None = Field(
         default=None,
@@ -281,15 +293,94 @@ class DataConfig(StrictModel):
 
 
 class RetrainingConfig(StrictModel):
-    """When a project's model is retrained."""
+    """When a project's model is retrained, in each environment where it trains."""
 
-    strategy: RetrainingStrategy = Field(description="ad-hoc, periodic or drift.")
+    strategy: RetrainingStrategy = Field(
+        description="ad-hoc (new objects under the project's input prefix of the "
+        "environment's data bucket start retraining), periodic (a schedule) or drift (an "
+        "alarm on a monitored metric)."
+    )
     schedule: str | None = Field(
         default=None,
-        description="periodic only: an EventBridge expression, cron(...) or rate(...).",
+        description="periodic only: an EventBridge Scheduler expression, 'cron(min hour "
+        "day-of-month month day-of-week year)' or 'rate(N minutes|hours|days)'.",
     )
-    metric: str | None = Field(default=None, description="drift only: the monitored metric.")
-    threshold: float | None = Field(default=None, description="drift only: alarm threshold.")
+    metric: str | None = Field(
+        default=None,
+        description="drift only: the metric the project's monitoring job publishes in the "
+        "CloudWatch namespace 'ndap/<project>'.",
+    )
+    threshold: float | None = Field(
+        default=None, description="drift only: the alarm fires when the metric exceeds it."
+    )
+    acceptance: AcceptanceRetraining = Field(
+        default=AcceptanceRetraining.IF_MODEL_CHANGED,
+        description="How acc retrains. if-model-changed: only when a release changes the "
+        "model (acc's deploy consults the change plan and reuses the approved model whose "
+        "fingerprint is unchanged; no data trigger in acc). periodic-from-scratch: acc "
+        "retrains from scratch on acceptance_schedule and builds every release from "
+        "scratch. from-previous-state: acc gets the project's trigger and warm-starts "
+        "from the previously approved model.",
+    )
+    acceptance_schedule: str | None = Field(
+        default=None,
+        description="periodic-from-scratch only: when acc retrains. Default: the project's "
+        f"schedule if the strategy is periodic, else '{DEFAULT_ACCEPTANCE_SCHEDULE}'.",
+    )
+    production: ProductionRetraining | None = Field(
+        default=None,
+        description="reuse-acc-artifacts: prd deploys exactly the artifacts acc verified (by "
+        "digest) and never retrains by itself. retrain: prd gets the project's trigger and "
+        "builds releases again. Default: pipeline.reuse_acc_artifacts, else "
+        "reuse-acc-artifacts. Set one of the two, not both differently.",
+    )
+
+
+FeatureName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-zA-Z0-9]([-_]*[a-zA-Z0-9]){0,63}$"),
+    Field(description="A SageMaker Feature Store feature name."),
+]
+
+
+class FeatureVersionConfig(StrictModel):
+    """One version of a feature group's definitions (a new schema is a new version)."""
+
+    version: int = Field(ge=1, le=999, description="The version number.")
+    features: dict[FeatureName, FeatureValueType] = Field(
+        min_length=1,
+        description="The features of this version (besides the record identifier and the "
+        "event time), each with its type: String, Integral or Fractional.",
+    )
+    promoted_to: Environment = Field(
+        default=Environment.DEV,
+        description="How far along dev > acc > prd this version has been promoted: it "
+        "exists there and in every environment before it.",
+    )
+
+
+class FeatureGroupConfig(StrictModel):
+    """Feature definitions owned by a team, promoted dev > acc > prd version by version.
+    Each version present in an environment is a SageMaker feature group
+    '<name>-v<version>' there, with its offline store in the environment's encrypted data
+    bucket."""
+
+    name: Slug
+    team: Slug = Field(description="Owning team.")
+    record_identifier: FeatureName = Field(
+        default="record_id", description="The feature that identifies a record (a String)."
+    )
+    event_time: FeatureName = Field(
+        default="event_time", description="The feature holding the event time (a String)."
+    )
+    versions: tuple[FeatureVersionConfig, ...] = Field(min_length=1)
+
+
+class FeatureUseConfig(StrictModel):
+    """A feature group version a model project is trained and served with."""
+
+    group: Slug = Field(description="A name from feature_groups.")
+    version: int = Field(ge=1, description="A version of that group.")
 
 
 GlobPattern = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -321,9 +412,10 @@ class PipelineConfig(StrictModel):
     prd_approval: bool = Field(
         default=True, description="A manual approval gates prd. It cannot be switched off."
     )
-    reuse_acc_artifacts: bool = Field(
-        default=True,
-        description="prd deploys exactly the artifacts acc verified instead of retraining.",
+    reuse_acc_artifacts: bool | None = Field(
+        default=None,
+        description="Same as retraining.production (true: reuse-acc-artifacts, false: "
+        "retrain); kept for existing files. Default: reuse.",
     )
     digest_check: bool = Field(
         default=True,
@@ -351,6 +443,25 @@ class MlProjectConfig(StrictModel):
         description="batch only: when the batch prediction pipeline runs, an EventBridge "
         "expression, cron(...) or rate(...). Default: rate(1 day).",
     )
+    uses_features: tuple[FeatureUseConfig, ...] = Field(
+        default=(),
+        description="The feature group versions the model needs: promotion of the model to "
+        "an environment is refused while one of them is not there yet.",
+    )
+
+    @property
+    def production_retraining(self) -> ProductionRetraining:
+        """The one effective choice (``retraining.production``, else the older
+        ``pipeline.reuse_acc_artifacts``; a contradiction is a configuration error)."""
+        if self.retraining.production is not None:
+            return self.retraining.production
+        if self.pipeline.reuse_acc_artifacts is False:
+            return ProductionRetraining.RETRAIN
+        return ProductionRetraining.REUSE_ACC_ARTIFACTS
+
+    @property
+    def reuses_acc_artifacts(self) -> bool:
+        return self.production_retraining is ProductionRetraining.REUSE_ACC_ARTIFACTS
 
 
 class DeployTarget(StrEnum):
@@ -404,11 +515,9 @@ class DriftDetectionConfig(StrictModel):
     @field_validator("schedule")
     @classmethod
     def _is_a_schedule(cls, value: str) -> str:
-        if not SCHEDULE_PATTERN.match(value):
-            raise ValueError(
-                f"{value!r} is not an EventBridge schedule: use 'cron(...)' (six fields, e.g. "
-                f"'{DEFAULT_DRIFT_SCHEDULE}') or 'rate(N unit)' (e.g. 'rate(12 hours)')"
-            )
+        problem = schedule_problem(value)
+        if problem is not None:
+            raise ValueError(f"{value!r} is not an EventBridge schedule: {problem}")
         return value
 
 
@@ -445,6 +554,11 @@ class NdapConfig(StrictModel):
     drift_detection: DriftDetectionConfig | None = Field(
         default=None,
         description="Scheduled drift detection in the tooling account (optional).",
+    )
+    feature_groups: tuple[FeatureGroupConfig, ...] = Field(
+        default=(),
+        description="Feature definitions with their own promotion dev > acc > prd; model "
+        "projects name the versions they use (ml_projects[].uses_features).",
     )
     ml_projects: tuple[MlProjectConfig, ...] = Field(default=())
 

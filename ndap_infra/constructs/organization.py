@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from cdktf import ITerraformDependable
+from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from constructs import Construct
 
+from ndap_infra.accounts import AdoptedAccount
 from ndap_infra.guardrails.catalog import GuardrailSpec
 from ndap_infra.resources.aws import (
     DataAwsOrganizationsOrganization,
+    OrganizationsAccount,
     OrganizationsOrganization,
     OrganizationsOrganizationalUnit,
     OrganizationsPolicy,
@@ -66,6 +68,44 @@ class OrganizationalUnits(Construct):
 
     def unit_ids(self) -> dict[str, str]:
         return {key: unit.id for key, unit in self.units.items()}
+
+
+# What an adopted account's resource must never change or read back differently: the
+# account's name and e-mail belong to its owners (and are replace-on-change in the
+# provider), role_name and billing access exist only at creation.
+ADOPTED_ACCOUNT_FIXED = ("name", "email", "role_name", "iam_user_access_to_billing")
+
+
+class AdoptedAccounts(Construct):
+    """Existing member accounts placed in their units: each account is imported by id
+    (Terraform ``import``) and its ``parent_id`` managed, so the guardrails attached to a
+    unit cover the account its environment stack deploys into. Deletion-protected:
+    destroying the resource would remove the account from the organization."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        accounts: Sequence[AdoptedAccount],
+        unit_ids: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, id_)
+        self.accounts: dict[str, OrganizationsAccount] = {}
+        for account in accounts:
+            resource = OrganizationsAccount(
+                self,
+                account.key,
+                name=account.name,
+                email=account.email,
+                parent_id=unit_ids[account.key],
+                close_on_deletion=False,
+                lifecycle=TerraformResourceLifecycle(
+                    prevent_destroy=True, ignore_changes=list(ADOPTED_ACCOUNT_FIXED)
+                ),
+            )
+            resource.import_from(account.account_id)
+            self.accounts[account.key] = resource
 
 
 class Guardrails(Construct):

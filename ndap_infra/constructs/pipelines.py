@@ -7,6 +7,7 @@ the git connections' ARNs, which exist only once created).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from constructs import Construct
@@ -17,11 +18,11 @@ from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, Sec
 from ndap_infra.iam.document import PolicyDocument, escape_terraform
 from ndap_infra.pipelines import names, policies
 from ndap_infra.pipelines.buildspecs import BUILD_IMAGE
+from ndap_infra.pipelines.roles import RoleSpec
 from ndap_infra.pipelines.spec import (
     BuildStep,
     ProjectDeployment,
     ProjectPipelines,
-    RoleSpec,
     StageSpec,
     ToolingRole,
     ToolingSpec,
@@ -350,6 +351,12 @@ class ToolingPipelines(Construct):
         )
 
     def _build_stage(self, build: BuildStep, codebuild: CodebuildProject) -> CodepipelineStage:
+        configuration = {"ProjectName": codebuild.name}
+        if build.variables:
+            configuration["EnvironmentVariables"] = json.dumps(
+                [{"name": n, "value": v, "type": "PLAINTEXT"} for n, v in build.variables],
+                separators=(",", ":"),
+            )
         return CodepipelineStage(
             name=build.stage,
             action=[
@@ -360,7 +367,8 @@ class ToolingPipelines(Construct):
                     provider="CodeBuild",
                     version="1",
                     input_artifacts=[names.SOURCE_ARTIFACT],
-                    configuration={"ProjectName": codebuild.name},
+                    namespace=build.namespace,
+                    configuration=configuration,
                 )
             ],
         )

@@ -110,6 +110,12 @@ KNOWN_GAPS: tuple[EmulatorGap, ...] = (
         "moto does not implement sagemaker:PutModelPackageGroupPolicy (HTTP 500)",
     ),
     EmulatorGap(
+        "aws_sagemaker_feature_group",
+        "moto creates the feature group, but answers the provider's ListTags on its ARN "
+        "with HTTP 500: its ARN lookup (moto/sagemaker/models.py _get_resource_from_arn) "
+        "knows no 'feature-group' resource type",
+    ),
+    EmulatorGap(
         "aws_securityhub_account",
         "moto does not implement securityhub:UpdateSecurityHubConfiguration (HTTP 500), "
         "which the provider calls right after EnableSecurityHub",

@@ -1,9 +1,12 @@
-"""Read the organization back from the emulator: is every environment's account in its unit?
+"""Read the organization back from the emulator: is every account in its unit?
 
-The reference example adopts account ids from configuration. The emulator's organization
-is created by the organization stack and holds only the management account (moto cannot
-invite or adopt an existing account id), so adopted accounts are reported as outside the
-organization: said plainly, never hidden.
+Every enabled environment's account and the tooling account must sit in its own unit, or
+the guardrails attached to that unit do not cover the account its stack deployed into.
+With ``create_organization: false`` (the reference example) the organization stack adopts
+the configured accounts and places them (``ndap_infra.accounts``); on the emulator,
+``ndap deploy`` first builds the organization being adopted (``ndap_infra.emulator.seed``).
+With ``create_organization: true`` a new organization holds no member yet (accounts join
+by invitation, by hand): they are reported outside the organization, never hidden.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.emulator.lifecycle import EmulatorInfo, client
 from ndap_infra.naming import organizational_unit
+from ndap_infra.pipelines.names import TOOLING, tooling_unit
 
 
 class Placement(StrEnum):
@@ -69,12 +73,12 @@ class OrganizationReport:
         outside = [p for p in self.placements if p.placement is Placement.OUTSIDE]
         if outside:
             lines.append(
-                f"  {len(outside)} adopted account(s) are not members of the emulator's "
-                "organization: the configuration adopts existing account ids, and the "
-                "emulator cannot adopt or invite an account (its organization has only the "
-                "accounts it created). Their environment stacks were deployed into those "
-                "account ids all the same (moto creates an account on first use), outside "
-                "the organization, so no guardrail applies to them there."
+                f"  {len(outside)} account(s) are not members of the organization: with "
+                "create_organization: true the organization is new and accounts join it by "
+                "invitation (by hand); their stacks were deployed into those account ids all "
+                "the same, outside the organization, so no guardrail applies to them there. "
+                "Invite them, then set create_organization: false so the organization stack "
+                "adopts them into their units."
             )
         return "\n".join(lines)
 
@@ -88,6 +92,18 @@ def _all(method: Any, key: str, **kwargs: Any) -> list[Any]:
         token = page.get("NextToken")
         if not token:
             return items
+
+
+def expected_units(config: NdapConfig) -> list[tuple[str, str, str]]:
+    """(environment or ``tooling``, account id, unit name) for every account to check."""
+    org = config.organization
+    expected = [
+        (env.value, config.account_id(env), organizational_unit(org.name, env))
+        for env in config.enabled_environments()
+    ]
+    if org.tooling_account_id is not None:
+        expected.append((TOOLING, org.tooling_account_id, tooling_unit(org.name)))
+    return expected
 
 
 def check_organization(info: EmulatorInfo, config: NdapConfig) -> OrganizationReport:
@@ -113,23 +129,21 @@ def check_organization(info: EmulatorInfo, config: NdapConfig) -> OrganizationRe
     members = {a["Id"] for a in _all(orgs.list_accounts, "Accounts")}
     unit_names = {v: k for k, v in units.items()}
     placements = []
-    for env in config.enabled_environments():
-        account = config.account_id(env)
-        unit = organizational_unit(config.organization.name, env)
+    for key, account, unit in expected_units(config):
         if unit not in units:
-            placements.append(AccountPlacement(env.value, account, unit, Placement.NO_UNIT))
+            placements.append(AccountPlacement(key, account, unit, Placement.NO_UNIT))
             continue
         if account not in members:
-            placements.append(AccountPlacement(env.value, account, unit, Placement.OUTSIDE))
+            placements.append(AccountPlacement(key, account, unit, Placement.OUTSIDE))
             continue
         parents = orgs.list_parents(ChildId=account)["Parents"]
         parent_id = parents[0]["Id"] if parents else ""
         if parent_id == units[unit]:
-            placements.append(AccountPlacement(env.value, account, unit, Placement.IN_UNIT))
+            placements.append(AccountPlacement(key, account, unit, Placement.IN_UNIT))
         else:
             placements.append(
                 AccountPlacement(
-                    env.value,
+                    key,
                     account,
                     unit,
                     Placement.OTHER_UNIT,

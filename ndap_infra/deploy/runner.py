@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -82,24 +84,71 @@ class StackRun:
         """Run Terraform in the stack's directory; its output is appended to the action's
         log (without stdout when ``log_stdout`` is false: a JSON plan is megabytes)."""
         command = [find_terraform(), *args]
-        completed = subprocess.run(
-            command,
-            cwd=self.directory,
-            env=dict(self.env),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        with _RUNNING_LOCK:
+            if _INTERRUPTED.is_set():
+                return subprocess.CompletedProcess(command, 130, "", INTERRUPTED_TEXT)
+            # Its own session: a Ctrl-C on the terminal reaches ndap only, which then asks
+            # every running terraform to stop exactly once (a second SIGINT would make
+            # terraform exit at once, without saving its state).
+            process = subprocess.Popen(
+                command,
+                cwd=self.directory,
+                env=dict(self.env),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+            _RUNNING.add(process)
+        try:
+            stdout, stderr = process.communicate()
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(process)
+        completed = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
         with self.log(action).open("a") as log:
             shown = completed.stdout if log_stdout else f"({len(completed.stdout)} characters)\n"
             log.write(f"$ terraform {' '.join(args)}\n{shown}{completed.stderr}\n")
         return completed
 
 
+# -- interruption: stop terraform gracefully, so the next run converges ------------------
+
+INTERRUPTED_TEXT = "ndap: interrupted before this terraform command started\n"
+_RUNNING: set[subprocess.Popen[str]] = set()
+_RUNNING_LOCK = threading.Lock()
+_INTERRUPTED = threading.Event()
+
+
+def interrupt_terraform() -> int:
+    """Ask every running terraform to stop (one SIGINT each: it finishes the operations in
+    flight, writes its state and releases its lock) and start no new one. Returns how many
+    were asked. Safe to call from a signal handler (only the first call does anything)."""
+    if _INTERRUPTED.is_set():
+        return 0
+    _INTERRUPTED.set()
+    asked = 0
+    for process in list(_RUNNING):
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            asked += 1
+    return asked
+
+
+def was_interrupted() -> bool:
+    return _INTERRUPTED.is_set()
+
+
 def _failure(run: StackRun, output: str, what: str, logged_as: str | None = None) -> str:
     """The error to show for a failed Terraform command, cause first when known
     (``logged_as``: the action whose log holds the output, when not ``what``)."""
     log = run.log(logged_as or what)
+    if was_interrupted():
+        return (
+            f"{run.stack}: interrupted during terraform {what}; terraform finished what it "
+            "had in flight, saved its state and released its lock: run the same command "
+            "again to converge"
+        )
     lock = parse_lock(output)
     if lock is not None:
         return (

@@ -15,7 +15,18 @@ What a project's repository provides (the contract the buildspecs rely on):
   definition. Batch projects declare a ``ModelName`` parameter, which the deploy step sets
   to the model it deploys;
 * ``requirements-dev.txt`` and ``tests/integration/`` (pytest): the integration tests run
-  in dev, with ``NDAP_INTEGRATION_DATA`` pointing at the production-data subset.
+  in dev, with ``NDAP_INTEGRATION_DATA`` pointing at the production-data subset;
+* ``make model`` honours ``NDAP_RETRAIN`` (``false``: do not train, package the model at
+  ``NDAP_PREVIOUS_MODEL`` with the current serving code), ``NDAP_TRAINING_MODE``
+  (``from-scratch`` or ``from-previous-state``, starting from ``NDAP_PREVIOUS_MODEL``);
+* the training pipeline (a realtime project's ``pipelines/definition.json``, a batch
+  project's ``pipelines/training.json``), deployed as ``<project>-training``, declares the
+  parameters ``TrainingMode`` and ``TriggeredBy``: the retraining triggers set them.
+
+Change-aware: each deploy step computes the change plan (``ndap_infra.changes``) between
+the commit the environment runs (``projects/<project>/deployed.json`` in its data bucket)
+and this one, prints it, and skips what it skips, saying so (``ndap: skip <stage>: <why>``);
+anything uncertain runs every stage.
 
 Promotion: acc builds the release (from a tag on the develop branch), records the
 artifact's sha256 in the model registry, deploys it and, once it is deployed and checked,
@@ -34,8 +45,14 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from ndap_infra.config.enums import Environment, ProjectKind
-from ndap_infra.pipelines.names import MODEL_ARCHIVE, ORCHESTRATION_DEFINITION
+from ndap_infra import __version__
+from ndap_infra.config.enums import AcceptanceRetraining, Environment, ProjectKind
+from ndap_infra.pipelines.names import (
+    MODEL_ARCHIVE,
+    ORCHESTRATION_DEFINITION,
+    TRAINING_DEFINITION,
+    training_pipeline,
+)
 
 BUILD_IMAGE = "aws/codebuild/standard:7.0"
 PYTHON_RUNTIME = "3.11"
@@ -67,6 +84,13 @@ class BuildContext:
     reuse_acc_artifacts: bool
     integration_data: str | None = None
     """``s3://<dev replica>/integration-subset/`` (dev only, when dev holds a replica)."""
+    path_rules_json: str = "{}"
+    """The project's path rules (``PathRulesConfig`` as JSON): the change classifier's input."""
+    needed_features: tuple[str, ...] = ()
+    """Feature group versions (``<group>-v<version>``) the model needs in the environment."""
+    acceptance: AcceptanceRetraining = AcceptanceRetraining.IF_MODEL_CHANGED
+    tools: str = f"ndap-infra=={__version__}"
+    """What ``pip install`` installs to run the change classifier in the build."""
 
 
 # -- shell snippets (bash; every failure names what failed and why) ---------------------
@@ -217,6 +241,153 @@ pip install --quiet -r requirements-dev.txt || ndap_fail "cannot install require
 python -m pytest -q tests/integration || ndap_fail "integration tests failed in dev"
 """
 
+# -- change-aware deployment --------------------------------------------------------------
+
+STAGES = (
+    "unit_tests",
+    "integration_tests",
+    "feature_pipeline",
+    "retrain",
+    "register_model",
+    "redeploy_serving",
+    "deploy_orchestration",
+)
+
+PLAN_SCRIPT = """\
+import os
+from pathlib import Path
+from ndap_infra.changes import plan_changes, plan_to_json_text
+from ndap_infra.config.model import PathRulesConfig
+rules = PathRulesConfig.model_validate_json(os.environ["NDAP_PATH_RULES"])
+plan = plan_changes(Path("."), os.environ["PLAN_BASE"], "HEAD", rules)
+print(plan_to_json_text(plan), end="")
+"""
+
+CHANGE_PLAN = (
+    """\
+mkdir -p .ndap
+ndap_plan_everything() {
+  jq -n --arg why "$1" --arg stages '"""
+    + " ".join(STAGES)
+    + """' \\
+    '{summary: ("run every stage: " + $why), fingerprint: {head: null}, stages: ($stages | split(" ") | map({key: ., value: {run: true, reasons: [$why]}}) | from_entries)}' > .ndap/plan.json
+}
+ndap_run() { [ "$(jq -r --arg s "$1" '.stages[$s].run' .ndap/plan.json)" = "true" ]; }
+ndap_skip() { echo "ndap: skip $1: $(jq -r --arg s "$1" '.stages[$s].reasons | join("; ")' .ndap/plan.json)"; }
+ndap_force() { jq --arg s "$1" --arg why "$2" '.stages[$s] = {run: true, reasons: [$why]} | .summary += "; forced: " + $s + " (" + $why + ")"' .ndap/plan.json > .ndap/plan.tmp && mv .ndap/plan.tmp .ndap/plan.json; }
+PLAN_BASE=""
+if aws --profile deployer s3 cp "$DATA_PREFIX/deployed.json" .ndap/deployed.json > /dev/null 2>&1; then
+  PLAN_BASE="$(jq -r '.commit // empty' .ndap/deployed.json)"
+fi
+if [ -z "$PLAN_BASE" ]; then
+  ndap_plan_everything "no deployment of $PROJECT is recorded in $TARGET_ENVIRONMENT"
+elif ! git cat-file -e "$PLAN_BASE^{commit}" 2> /dev/null; then
+  ndap_plan_everything "the deployed commit $PLAN_BASE is not in this clone"
+elif ! pip install --quiet "$NDAP_TOOLS" > .ndap/tools.log 2>&1; then
+  ndap_plan_everything "cannot install the change classifier ($NDAP_TOOLS, see .ndap/tools.log)"
+elif ! PLAN_BASE="$PLAN_BASE" python -c "$NDAP_PLAN_SCRIPT" > .ndap/plan.json 2> .ndap/plan.log; then
+  ndap_plan_everything "the change classifier failed: $(tail -n 1 .ndap/plan.log)"
+fi
+"""
+)
+
+PRINT_PLAN = """\
+echo "ndap: change plan for $PROJECT in $TARGET_ENVIRONMENT (deployed: ${PLAN_BASE:-none}, head: $(git rev-parse HEAD))"
+jq -r '.stages | to_entries[] | "ndap:   " + (if .value.run then "run " else "skip" end) + " " + .key + ": " + (.value.reasons | join("; "))' .ndap/plan.json
+jq -r '"ndap: " + .summary' .ndap/plan.json
+if ndap_run integration_tests; then echo true > .ndap/run-integration-tests; else echo false > .ndap/run-integration-tests; fi
+if ndap_run feature_pipeline; then
+  echo "ndap: feature_pipeline: feature code changed; the model is retrained on it (retrain), and feature group versions are promoted by the platform configuration (feature_groups[].versions[].promoted_to), not by this pipeline"
+fi
+"""
+
+FORCE_FROM_SCRATCH = """\
+ndap_force retrain "acceptance: periodic-from-scratch builds every release from scratch"
+ndap_force register_model "acceptance: periodic-from-scratch builds every release from scratch"
+"""
+
+PREVIOUS_MODEL = """\
+NDAP_PREVIOUS_MODEL=""
+ndap_fetch_previous_model() {
+  version="$(jq -r '.version // empty' .ndap/deployed.json 2> /dev/null || true)"
+  [ -n "$version" ] || return 0
+  mkdir -p dist
+  if aws --profile deployer s3 cp "$DATA_PREFIX/models/$version/model.tar.gz" dist/previous-model.tar.gz > /dev/null; then
+    NDAP_PREVIOUS_MODEL="dist/previous-model.tar.gz"
+  else
+    echo "ndap: the deployed model $version cannot be read"
+  fi
+}
+"""
+
+TRAIN = """\
+[ "$TRAINING_MODE" = from-scratch ] || ndap_fetch_previous_model
+if [ "$TRAINING_MODE" != from-scratch ] && [ -z "$NDAP_PREVIOUS_MODEL" ]; then
+  echo "ndap: no previous model in $TARGET_ENVIRONMENT to start from: training from scratch"
+  TRAINING_MODE=from-scratch
+fi
+export NDAP_RETRAIN=true NDAP_TRAINING_MODE="$TRAINING_MODE" NDAP_PREVIOUS_MODEL
+echo "ndap: run retrain ($NDAP_TRAINING_MODE)"
+"""
+
+REPACKAGE = """\
+ndap_skip retrain
+ndap_fetch_previous_model
+[ -n "$NDAP_PREVIOUS_MODEL" ] || ndap_fail "serving changed but the deployed model cannot be read to package it again without retraining"
+export NDAP_RETRAIN=false NDAP_TRAINING_MODE=none NDAP_PREVIOUS_MODEL
+echo "ndap: serving changed: packaging the deployed model again with the new serving code, without retraining (NDAP_RETRAIN=false)"
+"""
+
+KEEP_DEPLOYED = """\
+ndap_skip retrain
+VERSION="$(jq -r .version .ndap/deployed.json)"
+MODEL_NAME="$(jq -r .model_name .ndap/deployed.json)"
+DIGEST="$(jq -r '.sha256 // empty' .ndap/deployed.json)"
+PACKAGE_ARN="$(jq -r '.package_arn // empty' .ndap/deployed.json)"
+echo "ndap: keeping the deployed model $MODEL_NAME (sha256 $DIGEST)"
+"""
+
+RECORD_DEPLOYED = """\
+jq -n --arg commit "$(git rev-parse HEAD)" --arg version "$VERSION" --arg model "$MODEL_NAME" \\
+  --arg sha "${DIGEST:-}" --arg package "${PACKAGE_ARN:-}" --arg fingerprint "$(jq -r '.fingerprint.head // empty' .ndap/plan.json)" \\
+  '{commit: $commit, version: $version, model_name: $model, sha256: $sha, package_arn: $package, fingerprint: $fingerprint}' > .ndap/deployed.json
+aws --profile deployer s3 cp .ndap/deployed.json "$DATA_PREFIX/deployed.json"
+echo "ndap: $TARGET_ENVIRONMENT now runs $MODEL_NAME from $(git rev-parse HEAD)"
+"""
+
+FEATURE_CHECK = """\
+ndap_check_features() {
+  missing=""
+  for group in $NEEDED_FEATURES; do
+    status="$(aws --profile deployer sagemaker describe-feature-group --feature-group-name "$group" --query FeatureGroupStatus --output text 2> /dev/null || true)"
+    if [ "$status" = "Created" ]; then
+      echo "ndap: feature group $group is in $TARGET_ENVIRONMENT"
+    else
+      missing="$missing $group"
+    fi
+  done
+  [ -z "$missing" ] || ndap_fail "refusing to promote $PROJECT to $TARGET_ENVIRONMENT: it needs feature group version(s)$missing, not yet promoted to $TARGET_ENVIRONMENT; promote the feature definitions first (feature_groups[].versions[].promoted_to: $TARGET_ENVIRONMENT), then release the model again"
+}
+ndap_check_features
+"""
+
+DEPLOY_TRAINING = f"""\
+if aws --profile deployer sagemaker describe-pipeline --pipeline-name "$TRAINING_PIPELINE" > /dev/null 2>&1; then
+  aws --profile deployer sagemaker update-pipeline --pipeline-name "$TRAINING_PIPELINE" \\
+    --pipeline-definition file://{TRAINING_DEFINITION} --role-arn "$EXECUTION_ROLE_ARN"
+else
+  aws --profile deployer sagemaker create-pipeline --pipeline-name "$TRAINING_PIPELINE" \\
+    --pipeline-definition file://{TRAINING_DEFINITION} --role-arn "$EXECUTION_ROLE_ARN"
+fi || ndap_fail "cannot deploy {TRAINING_DEFINITION} as $TRAINING_PIPELINE (the retraining triggers start it)"
+"""
+
+SKIP_INTEGRATION = """\
+if [ "${NDAP_RUN_INTEGRATION_TESTS:-true}" != true ]; then
+  echo "ndap: skip integration_tests: the change plan of the deploy stage says no path that tests cover changed"
+  exit 0
+fi
+"""
+
 
 def _literal(text: str) -> LiteralScalarString:
     literal: LiteralScalarString = LiteralScalarString(text if text.endswith("\n") else text + "\n")
@@ -242,6 +413,7 @@ def _variables(ctx: BuildContext, required_branch: str | None) -> dict[str, str]
         "ARTIFACTS_PREFIX": ctx.artifacts_prefix,
         "DATA_BUCKET": ctx.data_bucket,
         "ORCHESTRATION_PIPELINE": ctx.orchestration_pipeline,
+        "TRAINING_PIPELINE": training_pipeline(ctx.project),
         "MODEL_PACKAGE_GROUP_ARN": ctx.model_package_group_arn,
         "RELEASE_TAG_PATTERN": ctx.release_tag_pattern,
         "REUSE_ACC_ARTIFACTS": "true" if ctx.reuse_acc_artifacts else "false",
@@ -252,6 +424,8 @@ def _variables(ctx: BuildContext, required_branch: str | None) -> dict[str, str]
         variables["ENDPOINT_NAME"] = ctx.endpoint
     if ctx.integration_data is not None:
         variables["NDAP_INTEGRATION_DATA"] = ctx.integration_data
+    if ctx.needed_features:
+        variables["NEEDED_FEATURES"] = " ".join(ctx.needed_features)
     return variables
 
 
@@ -264,17 +438,36 @@ def _render(document: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def _buildspec(ctx: BuildContext, required_branch: str | None, *snippets: str) -> str:
+def _buildspec(
+    ctx: BuildContext,
+    required_branch: str | None,
+    *snippets: str,
+    extra: dict[str, str] | None = None,
+    exported: tuple[str, ...] = (),
+) -> str:
+    commands: list[Any] = [_literal(script(*snippets))]
+    env: dict[str, Any] = {
+        "shell": "bash",
+        "variables": {**_variables(ctx, required_branch), **(extra or {})},
+    }
+    if exported:
+        env["exported-variables"] = list(exported)
+        # The script runs in a subshell; it leaves each exported value in .ndap/<name>.
+        commands += [
+            f'{name}="$(cat .ndap/{name.removeprefix("NDAP_").lower().replace("_", "-")} '
+            f'2> /dev/null || echo true)"'
+            for name in exported
+        ]
     return _render(
         {
             "version": 0.2,
-            "env": {"shell": "bash", "variables": _variables(ctx, required_branch)},
+            "env": env,
             "phases": {
                 "install": {
                     "runtime-versions": {"python": PYTHON_RUNTIME},
                     "commands": list(DEPLOYER_PROFILE),
                 },
-                "build": {"commands": [_literal(script(*snippets))]},
+                "build": {"commands": commands},
             },
         }
     )
@@ -289,55 +482,138 @@ def required_branch(ctx: BuildContext) -> str | None:
     }.get(ctx.environment)
 
 
-def _deploy_steps(ctx: BuildContext) -> list[str]:
-    steps = [DEPLOY_MODEL, DEPLOY_ORCHESTRATION]
-    if ctx.kind is ProjectKind.REALTIME:
-        steps.append(DEPLOY_ENDPOINT)
-    return steps
+def training_mode(ctx: BuildContext) -> str:
+    """How a release build in this environment trains when the plan says retrain."""
+    if ctx.environment is not Environment.DEV and (
+        ctx.acceptance is AcceptanceRetraining.FROM_PREVIOUS_STATE
+    ):
+        return "from-previous-state"
+    return "from-scratch"
+
+
+EXPORTED_PLAN = ("NDAP_RUN_INTEGRATION_TESTS",)
+"""What the dev deploy step hands to the integration-test step (a CodePipeline variable)."""
+
+
+def _guarded(condition: str, then: list[str], otherwise: list[str]) -> str:
+    body = "".join(s if s.endswith("\n") else s + "\n" for s in then)
+    other = "".join(s if s.endswith("\n") else s + "\n" for s in otherwise)
+    return f"if {condition}; then\n{body}else\n{other}fi\n"
 
 
 def deploy_buildspec(ctx: BuildContext) -> str:
-    """The deploy step of one environment (one script: verify the ref, build or take the
-    artifact, deploy; acc then approves the release it deployed)."""
+    """The deploy step of one environment, in one script: verify the ref; check that the
+    feature group versions the model needs are there; compute the change plan between
+    what the environment runs and this commit (``ndap changes``' library, with the
+    project's path rules) and print it; then retrain, re-package or keep the deployed
+    model, and redeploy orchestration and serving, each only when the plan (or a new
+    model) asks for it, saying so when skipped; acc registers and approves what it built;
+    finally record what the environment runs now."""
     env = ctx.environment
     branch = required_branch(ctx)
     steps = [VERIFY_RELEASE] if branch is not None else []
     steps.append(VERSION)
+    if ctx.needed_features:
+        steps.append(FEATURE_CHECK)
+    steps.append(CHANGE_PLAN)
+    if env is Environment.ACC and ctx.acceptance is AcceptanceRetraining.PERIODIC_FROM_SCRATCH:
+        steps.append(FORCE_FROM_SCRATCH)
+    steps.append(PRINT_PLAN)
+    steps.append('MODEL_BUILT=false\nTRAINING_MODE="${TRAINING_MODE:-from-scratch}"\n')
     if env is Environment.PRD and ctx.reuse_acc_artifacts:
-        steps += [DIGEST_CHECK, TAKE_APPROVED]
-    elif env is Environment.PRD:
-        steps.append(PACKAGE_LOCALLY)  # no reuse: prd builds the release again from its tag
+        steps += [
+            DIGEST_CHECK,
+            'echo "ndap: skip retrain: prd deploys the artifacts acc verified '
+            '(retraining.production: reuse-acc-artifacts)"\n',
+            TAKE_APPROVED,
+            "DIGEST=\"$(sha256sum dist/model.tar.gz | cut -d ' ' -f 1)\"\n",
+            DEPLOY_MODEL,
+            '[ "$PACKAGE_ARN" = "$(jq -r \'.package_arn // empty\' .ndap/deployed.json '
+            '2> /dev/null || true)" ] || MODEL_BUILT=true\n',
+        ]
     else:
-        steps.append(PACKAGE)
+        build = [PACKAGE_LOCALLY] if env is Environment.PRD else [PACKAGE]
         if env is Environment.ACC:
-            steps.append(REGISTER)
-    steps += _deploy_steps(ctx)
+            build.append(REGISTER)
+        build += [DEPLOY_MODEL, "MODEL_BUILT=true\n"]
+        steps.append(PREVIOUS_MODEL)
+        steps.append(
+            _guarded(
+                "ndap_run retrain",
+                [TRAIN, *build],
+                [
+                    _guarded(
+                        "ndap_run redeploy_serving",
+                        [REPACKAGE, *build],
+                        [KEEP_DEPLOYED],
+                    )
+                ],
+            )
+        )
+    orchestration = [DEPLOY_ORCHESTRATION]
+    if ctx.kind is ProjectKind.BATCH:
+        orchestration.append(DEPLOY_TRAINING)
+        condition = 'ndap_run deploy_orchestration || [ "$MODEL_BUILT" = true ]'
+    else:
+        condition = "ndap_run deploy_orchestration"
+    steps.append(_guarded(condition, orchestration, ["ndap_skip deploy_orchestration"]))
+    if ctx.kind is ProjectKind.REALTIME:
+        steps.append(
+            _guarded('[ "$MODEL_BUILT" = true ]', [DEPLOY_ENDPOINT], ["ndap_skip redeploy_serving"])
+        )
     if env is Environment.ACC:
-        steps.append(APPROVE)
-    return _buildspec(ctx, branch, *steps)
+        steps.append(
+            _guarded(
+                '[ "$MODEL_BUILT" = true ]',
+                [APPROVE],
+                [
+                    'echo "ndap: skip register_model: the model acc approved before is '
+                    'unchanged and stays approved"'
+                ],
+            )
+        )
+    steps.append(RECORD_DEPLOYED)
+    extra = {
+        "NDAP_PATH_RULES": ctx.path_rules_json,
+        "NDAP_TOOLS": ctx.tools,
+        "NDAP_PLAN_SCRIPT": PLAN_SCRIPT,
+        "TRAINING_MODE": training_mode(ctx),
+    }
+    if env is Environment.ACC:
+        extra["ACC_RETRAINING"] = ctx.acceptance.value
+    exported = EXPORTED_PLAN if env is Environment.DEV else ()
+    return _buildspec(ctx, branch, *[s for s in steps if s], extra=extra, exported=exported)
 
 
 PACKAGE_LOCALLY = f"""\
 make model || ndap_fail "'make model' failed: it must write {MODEL_ARCHIVE} and dist/model-metadata.json"
 [ -f {MODEL_ARCHIVE} ] || ndap_fail "'make model' wrote no {MODEL_ARCHIVE}"
+DIGEST="$(sha256sum {MODEL_ARCHIVE} | cut -d ' ' -f 1)"
 """
 
 
 def verify_buildspec(ctx: BuildContext) -> str:
-    """prd, before the approval: the tag is a release tag on main (so nobody is asked to
-    approve what the deploy step would refuse)."""
-    return _buildspec(ctx, required_branch(ctx), VERIFY_RELEASE, 'echo "ready for approval"')
+    """prd, before the approval: the tag is a release tag on main and the feature group
+    versions the model needs are in prd (so nobody is asked to approve what the deploy
+    step would refuse)."""
+    steps = [VERIFY_RELEASE]
+    if ctx.needed_features:
+        steps.append(FEATURE_CHECK)
+    return _buildspec(ctx, required_branch(ctx), *steps, 'echo "ready for approval"')
 
 
 def integration_buildspec(ctx: BuildContext) -> str:
     """dev, after the deploy step: the project's integration tests against dev, on the
-    production-data subset."""
-    return _buildspec(ctx, None, INTEGRATION_TESTS)
+    production-data subset, unless the deploy step's change plan skips them (it hands
+    its decision over as ``NDAP_RUN_INTEGRATION_TESTS``)."""
+    return _buildspec(ctx, None, SKIP_INTEGRATION, INTEGRATION_TESTS)
 
 
 __all__ = [
+    "CHANGE_PLAN",
     "DIGEST_CHECK",
     "FAIL",
+    "FEATURE_CHECK",
     "VERIFY_RELEASE",
     "BuildContext",
     "deploy_buildspec",

@@ -36,6 +36,8 @@ RELEASE_ARTIFACTS = "releases"
 SOURCE_ACTION = "Source"
 SOURCE_NAMESPACE = "SourceVariables"
 SOURCE_ARTIFACT = "SourceArtifact"
+DEPLOY_NAMESPACE = "DeployVariables"
+"""Namespace of the variables dev's deploy step exports (its change plan's decisions)."""
 APPROVAL_STAGE = "Approve"
 APPROVAL_ACTION = "ApproveRelease"
 MAX_CONNECTION_NAME = 32
@@ -158,11 +160,55 @@ def artifacts_kind(env: Environment) -> str:
     return DEV_ARTIFACTS if env is Environment.DEV else RELEASE_ARTIFACTS
 
 
+def training_pipeline(project: str) -> str:
+    """The SageMaker pipeline that (re)trains a project's model in an environment: what
+    the retraining triggers start. A realtime project's orchestration definition is this
+    pipeline; a batch project deploys it from ``TRAINING_DEFINITION``."""
+    return f"{project}-training"
+
+
 def orchestration_pipeline(project: str, batch: bool) -> str:
     """The SageMaker pipeline a project's orchestration definition is deployed as: the
     batch prediction pipeline (which the schedule starts), or a realtime project's
     training pipeline."""
-    return batch_pipeline(project) if batch else f"{project}-training"
+    return batch_pipeline(project) if batch else training_pipeline(project)
+
+
+TRAINING_DEFINITION = "pipelines/training.json"
+"""A batch project's training pipeline definition (a realtime project's orchestration
+definition is its training pipeline)."""
+
+
+def retraining_name(project: str) -> str:
+    """The retraining trigger of a project in an environment: the EventBridge rule or the
+    schedule (and, for drift, the alarm's prefix)."""
+    return f"{project}-retrain"
+
+
+def retraining_role_name(org: str, project: str) -> str:
+    return f"{org}-{project}-retrain"
+
+
+def input_prefix(project: str) -> str:
+    """Where new training data for a project lands in an environment's data bucket: an
+    object created below it starts ad-hoc retraining."""
+    return f"{project_data_prefix(project)}/input/"
+
+
+def metrics_namespace(project: str) -> str:
+    """The CloudWatch namespace a project's monitoring job publishes its drift metrics in."""
+    return f"ndap/{project}"
+
+
+def feature_group_name(group: str, version: int) -> str:
+    """One version of a feature group in an environment (a new schema is a new group)."""
+    return f"{group}-v{version}"
+
+
+FEATURE_STORE_PREFIX = "feature-store"
+"""Prefix of the offline store in each environment's data bucket."""
+FEATURE_GROUP_TAG = "ndap:feature-group"
+FEATURE_VERSION_TAG = "ndap:feature-version"
 
 
 DEFAULT_PREDICTION_SCHEDULE = "rate(1 day)"

@@ -31,6 +31,7 @@ from ndap_infra.pipelines.names import (
     APPROVAL_ACTION,
     APPROVAL_STAGE,
     DEV_ARTIFACTS,
+    FEATURE_STORE_PREFIX,
     PIPELINE_PATH,
     PROJECT_TAG,
     RELEASE_ARTIFACTS,
@@ -361,9 +362,11 @@ def deployer_policy(
     endpoint: str | None,
     registry: tuple[str, str] | None,
     integration_data: tuple[str, str] | None,
+    feature_groups: Sequence[str] = (),
 ) -> PolicyDocument:
     """A deployer role: scoped to its project's artifacts, data prefix and SageMaker
-    resources in its environment."""
+    resources in its environment (and it may look up the feature groups its model needs,
+    to refuse a promotion while one is missing)."""
     sagemaker = f"arn:aws:sagemaker:{region}:{account_id}"
     data = bucket_arn(data_bucket)
     statements = [
@@ -456,6 +459,15 @@ def deployer_policy(
                 "ReadTheProjectsReleases", "Allow", actions=REGISTRY_READS, resources=registry
             )
         )
+    if feature_groups:
+        statements.append(
+            Statement(
+                "CheckTheFeatureGroupsTheModelNeeds",
+                "Allow",
+                actions=("sagemaker:DescribeFeatureGroup",),
+                resources=tuple(f"{sagemaker}:feature-group/{g}" for g in feature_groups),
+            )
+        )
     if integration_data is not None:
         replica, alias = integration_data
         statements += [
@@ -492,6 +504,8 @@ def execution_policy(
     data_bucket: str,
     key_aliases: Sequence[str],
     datasets_bucket: str | None,
+    feature_groups: Sequence[str] = (),
+    metrics_namespace: str | None = None,
 ) -> PolicyDocument:
     """What the project's SageMaker pipeline and jobs run as. SageMaker Pipelines names the
     jobs it starts itself (``pipelines-<execution>-<step>-...``), so job ARNs are scoped to
@@ -572,6 +586,41 @@ def execution_policy(
             resources=(f"arn:aws:ecr:{region}:*:repository/*",),
         ),
     ]
+    if feature_groups:
+        statements += [
+            Statement(
+                "ReadTheFeatureGroupsTheModelNeeds",
+                "Allow",
+                actions=(
+                    "sagemaker:BatchGetRecord",
+                    "sagemaker:DescribeFeatureGroup",
+                    "sagemaker:GetRecord",
+                ),
+                resources=tuple(f"{sagemaker}:feature-group/{g}" for g in feature_groups),
+            ),
+            Statement(
+                "ReadTheOfflineStore",
+                "Allow",
+                actions=("s3:GetObject",),
+                resources=tuple(
+                    f"{data}/{FEATURE_STORE_PREFIX}/{account_id}/sagemaker/{region}/offline-store/"
+                    f"{g}-*"
+                    for g in feature_groups
+                ),
+            ),
+        ]
+    if metrics_namespace is not None:
+        statements.append(
+            Statement(
+                "PublishTheProjectsDriftMetrics",
+                "Allow",
+                actions=("cloudwatch:PutMetricData",),
+                resources=("*",),
+                conditions=(
+                    Condition.of("StringEquals", "cloudwatch:namespace", metrics_namespace),
+                ),
+            )
+        )
     if datasets_bucket is not None:
         statements.append(
             Statement(

@@ -35,6 +35,7 @@ from ndap_infra.iam.resource_policies import (
 )
 from ndap_infra.naming import bucket_name, kms_alias
 from ndap_infra.pipelines import buildspecs, names, policies
+from ndap_infra.pipelines.roles import RoleSpec
 
 LOWER = (Environment.NONPROD, Environment.DEV)
 
@@ -49,6 +50,11 @@ class BuildStep:
     project: str
     buildspec: str
     description: str
+    namespace: str | None = None
+    """The CodePipeline namespace of the variables this step exports."""
+    variables: tuple[tuple[str, str], ...] = ()
+    """Environment variables the pipeline sets for this step (e.g. from an earlier step's
+    namespace)."""
 
 
 @dataclass(frozen=True)
@@ -213,9 +219,16 @@ def _context(
         develop_branch=project.pipeline.develop_branch,
         main_branch=project.pipeline.main_branch,
         release_tag_pattern=project.pipeline.release_tag_pattern,
-        reuse_acc_artifacts=project.pipeline.reuse_acc_artifacts,
+        reuse_acc_artifacts=project.reuses_acc_artifacts,
         integration_data=integration,
+        path_rules_json=project.paths.model_dump_json(),
+        needed_features=_needed_features(project),
+        acceptance=project.retraining.acceptance,
     )
+
+
+def _needed_features(project: MlProjectConfig) -> tuple[str, ...]:
+    return tuple(names.feature_group_name(u.group, u.version) for u in project.uses_features)
 
 
 def _stage(config: NdapConfig, project: MlProjectConfig, env: Environment) -> StageSpec:
@@ -232,6 +245,7 @@ def _stage(config: NdapConfig, project: MlProjectConfig, env: Environment) -> St
         names.codebuild_project(p, "deploy", env),
         buildspecs.deploy_buildspec(ctx),
         f"{p}: deploy to {env.value}",
+        namespace=names.DEPLOY_NAMESPACE if env is Environment.DEV else None,
     )
     before: tuple[BuildStep, ...]
     after: tuple[BuildStep, ...] = ()
@@ -244,6 +258,10 @@ def _stage(config: NdapConfig, project: MlProjectConfig, env: Environment) -> St
                 names.codebuild_project(p, "integration", env),
                 buildspecs.integration_buildspec(ctx),
                 f"{p}: integration tests in dev on the production-data subset",
+                variables=tuple(
+                    (name, f"#{{{names.DEPLOY_NAMESPACE}.{name}}}")
+                    for name in buildspecs.EXPORTED_PLAN
+                ),
             ),
         )
     elif env is Environment.ACC:
@@ -368,15 +386,6 @@ def tooling_spec(config: NdapConfig) -> ToolingSpec | None:
 
 
 @dataclass(frozen=True)
-class RoleSpec:
-    name: str
-    trust: PolicyDocument
-    policy: PolicyDocument
-    tags: dict[str, str]
-    description: str
-
-
-@dataclass(frozen=True)
 class ScheduleSpec:
     name: str
     expression: str
@@ -440,6 +449,7 @@ def environment_deployers(config: NdapConfig, env: Environment) -> list[ProjectD
                     if env is Environment.DEV and datasets is not None
                     else None
                 ),
+                feature_groups=_needed_features(project),
             ),
             tags={names.PROJECT_TAG: p},
             description=f"{p}: deploys to {env.value}; assumed only by the project's "
@@ -456,6 +466,8 @@ def environment_deployers(config: NdapConfig, env: Environment) -> list[ProjectD
                 data_bucket=data_bucket,
                 key_aliases=(data_alias, datasets_alias) if datasets else (data_alias,),
                 datasets_bucket=datasets,
+                feature_groups=_needed_features(project),
+                metrics_namespace=names.metrics_namespace(p),
             ),
             tags={names.PROJECT_TAG: p},
             description=f"{p}: what the project's SageMaker pipeline and jobs run as",

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from ndap_infra.checks.access_model import PlatformModel
 from ndap_infra.checks.access_proof import ACTIONS, Cell, ControlResult
+from ndap_infra.checks.git_flow import GitFlowProof, render_reach
 from ndap_infra.checks.pipeline_proof import PIPELINE_ACTIONS, PipelineCell, PipelineProof
 from ndap_infra.config.enums import Environment, Persona
 from ndap_infra.review.policy_files import ExtractedPolicy
@@ -199,6 +200,64 @@ def pipeline_section(proof: PipelineProof | None) -> list[str]:
         "### Loosened deployer trusts (negative controls)",
         "",
         *(c.render() for c in proof.controls),
+        "",
+    ]
+    if proof.flow is not None:
+        lines += git_flow_section(proof.flow)
+    return lines
+
+
+def git_flow_section(flow: GitFlowProof) -> list[str]:
+    """Git refs to identities: each kind of git event, the pipelines it starts and the
+    deployer roles that run can reach."""
+    lines = [
+        "### Git refs to identities",
+        "",
+        "Replayed from the synthesized pipelines: each pipeline's trigger filters (matched",
+        "with CodePipeline's glob rules) decide which pipelines start; each build runs its",
+        "synthesized buildspec, whose ref check (release tag pattern, required branch) may",
+        "refuse the run; a manual approval holds what follows; the roles each running build's",
+        "role can assume are evaluated. Pull requests: no pipeline has a pull-request trigger",
+        "and the generated workflow offers no cloud identity (no `id-token: write`, no write",
+        "permission, no secret, no AWS credentials action, a checkout without its token).",
+        "Expected: the git flow of the model (develop > dev; a release tag on develop > acc;",
+        "a release tag on main > prd after the approval; nothing else).",
+        "",
+        "| project | git event | ref | pipelines started | how far | deployers reached "
+        "| as the flow allows |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in flow.rows:
+        runs = "; ".join(f"{r.pipeline}: {r.outcome}" for r in row.runs) or "-"
+        started = ", ".join(r.pipeline for r in row.runs) or "none"
+        verdict = "yes" if row.ok else "NO: " + "; ".join(row.differences())
+        lines.append(
+            f"| {row.project} | {row.event.description} | `{row.event.ref}` | {started} | "
+            f"{runs} | {render_reach(row.reach)} | {verdict} |"
+        )
+    lines += [
+        "",
+        "A build that only checks the ref (prd's `VerifyRelease`) holds the prd build role but",
+        "runs no repository code and never uses the deployer profile, so it reaches nothing",
+        "before the approval.",
+        "",
+        "### Who CodeBuild runs as each build role",
+        "",
+        "Every build of the tooling stack, a build someone else creates in the tooling account",
+        "and one a data scientist creates in dev, as the CodeBuild service with their",
+        "`aws:SourceArn`/`aws:SourceAccount`.",
+        "",
+        "| build role | runs for | as expected |",
+        "|---|---|---|",
+    ]
+    for check in flow.build_trust:
+        runners = ", ".join(r.rsplit("/", 1)[-1] for r in check.runners) or "nothing"
+        lines.append(f"| {check.role} | {runners} | {'yes' if check.ok else 'NO'} |")
+    lines += [
+        "",
+        "### Loosened triggers, ref checks, workflows and trust conditions (negative controls)",
+        "",
+        *(c.render() for c in flow.controls),
         "",
     ]
     return lines
