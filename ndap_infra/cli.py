@@ -473,3 +473,7 @@ def promotion(
 from ndap_infra.cli_bootstrap import register as register_bootstrap  # noqa: E402
 
 register_bootstrap(app)
+
+from ndap_infra.cli_drift import register as register_drift  # noqa: E402
+
+register_drift(app)

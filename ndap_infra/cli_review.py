@@ -28,16 +28,31 @@ def review(
     out: Annotated[
         Path | None, typer.Option(help="Write the Markdown here (default: stdout).")
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Also plan every stack of this configuration against its deploy target "
+            "(the running local emulator, or AWS) and add the plan per stack; when the "
+            "target is not reachable the section says so.",
+        ),
+    ] = None,
+    synthesized: Annotated[
+        Path, typer.Option("--synth-out", help="Where the stacks are synthesized for the plan.")
+    ] = Path("cdktf.out"),
 ) -> None:
     """Compare the generated policies and access matrix with a git revision and write a
-    Markdown review pack: changed decisions, changed policies (JSON diff), sizes."""
+    Markdown review pack: changed decisions, changed policies (JSON diff), sizes, and with
+    --config the Terraform plan per stack."""
     try:
         before = policies_at(repo, base, policies)
         after = policies_in(policies)
     except ReviewError as error:
         print(str(error), file=sys.stderr)
         raise typer.Exit(2) from None
-    text = render_review(base, before, after)
+    plan_section = "" if config is None else _plan_section(config, synthesized)
+    text = render_review(base, before, after, plan_section)
     if out is None:
         sys.stdout.write(text)
     else:
@@ -45,3 +60,58 @@ def review(
         tmp.write_text(text)
         tmp.replace(out)
         print(f"Wrote {out}")
+
+
+def _plan_section(config: Path, synthesized: Path) -> str:
+    """Plan each stack against the configuration's target; one line when unreachable."""
+    from ndap_infra.cli_deploy import _load, _runs, _setup, work_dir
+    from ndap_infra.cli_drift import _quiet_synthesis
+    from ndap_infra.config.model import DeployTarget
+    from ndap_infra.deploy.orchestrate import run_waves
+    from ndap_infra.deploy.runner import StackResult, plan_document
+    from ndap_infra.emulator import lifecycle
+    from ndap_infra.review.plan_summary import (
+        StackPlan,
+        render_plan_section,
+        summarize,
+        unreachable,
+    )
+
+    loaded = _load(config)
+    emulator = None
+    if loaded.deploy.target is DeployTarget.LOCAL:
+        current = lifecycle.status(work_dir())
+        if current.state is not lifecycle.State.RUNNING or current.info is None:
+            reason = (
+                "the local emulator is not running: nothing is deployed, `ndap deploy` first"
+                if current.state is lifecycle.State.STOPPED
+                else current.message
+            )
+            return unreachable(reason)
+        emulator = current.info
+        target = f"the local emulator at {emulator.endpoint}"
+    else:
+        target = "AWS"
+    synthesis = _quiet_synthesis(loaded, synthesized)
+    runs = _runs(synthesis, _setup(), emulator)
+    plans: dict[str, StackPlan] = {}
+
+    def plan(stack: str) -> StackResult:
+        made = plan_document(runs[stack], action="review")
+        if made.error is not None:
+            plans[stack] = StackPlan(stack, error=made.error)
+        elif made.document is None:
+            plans[stack] = StackPlan(stack, not_deployed=True)
+        else:
+            plans[stack] = summarize(stack, made.document)
+        return StackResult(stack, "review", made.error is None, made.seconds, "", Path())
+
+    stacks = list(synthesis.stacks)
+    run_waves([stacks], plan, stop_on_failure=False, label="review")
+    ordered = [plans[s] for s in stacks]
+    if all(p.error is not None for p in ordered):
+        first = (ordered[0].error or "").strip().splitlines()
+        return unreachable(first[0] if first else "every plan failed")
+    if all(p.not_deployed for p in ordered):
+        return unreachable(f"nothing is deployed on {target}: `ndap deploy` first")
+    return render_plan_section(ordered, target)

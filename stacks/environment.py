@@ -12,6 +12,7 @@ from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import DatasetBucket, PersonaRoles
 from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
+from ndap_infra.constructs.drift import DriftReader
 from ndap_infra.constructs.pipelines import PipelineDeployers
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.retraining import FeatureGroups, RetrainingTriggers
@@ -87,3 +88,4 @@ class EnvironmentStack(TerraformStack):
         features = feature_store(config, env)
         if features is not None:
             FeatureGroups(self, "features", features, data_key.arn)
+        DriftReader.for_config(self, "drift-reader", config)

@@ -10,6 +10,7 @@ from ndap_infra.access.personas import permission_sets
 from ndap_infra.accounts import adopted_accounts
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import IdentityCenterAccess
+from ndap_infra.constructs.drift import DriftReader
 from ndap_infra.constructs.organization import (
     AdoptedAccounts,
     Guardrails,
@@ -83,6 +84,7 @@ class OrganizationStack(TerraformStack):
                 description="Attach to the groups of people; each person carries ndap:persona",
                 policy=people_policy(org.name, org.account_access_role).to_terraform_json(),
             )
+        DriftReader.for_config(self, "drift-reader", config)
         for key, unit_id in units.unit_ids().items():
             TerraformOutput(self, f"unit-{key}", value=unit_id)
 

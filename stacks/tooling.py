@@ -8,6 +8,7 @@ from constructs import Construct
 from ndap_infra.access.names import account_access_role_arn
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
+from ndap_infra.constructs.drift import DriftReader, ScheduledDriftDetection
 from ndap_infra.constructs.pipelines import ToolingPeople, ToolingPipelines
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.storage import KeyProps, ManagedKey
@@ -56,3 +57,6 @@ class ToolingStack(TerraformStack):
         )
         ToolingPeople(self, "personas", spec.people)
         ToolingPipelines(self, "pipelines", spec)
+        DriftReader.for_config(self, "drift-reader", config)
+        topic = self.baseline.alarm_topic_arn
+        ScheduledDriftDetection.for_config(self, "drift-detection", config, topic)

@@ -77,3 +77,52 @@ def test_unknown_revision_is_bad_input(tmp_path: Path) -> None:
     result = run_review(repo, "--base", "v9.9.9")
     assert result.returncode == 2
     assert "revision 'v9.9.9' does not exist" in result.stderr
+
+
+# -- the Terraform plan per stack -------------------------------------------------------
+
+
+def test_plan_summary_counts_like_terraform_and_names_the_changed_resources() -> None:
+    import json
+
+    from ndap_infra.review.plan_summary import StackPlan, render_plan_section, summarize
+    from tests.conftest import FIXTURES
+
+    drifted = json.loads((FIXTURES / "plans" / "env-dev-drift.json").read_text())
+    clean = json.loads((FIXTURES / "plans" / "env-dev-clean.json").read_text())
+    plan = summarize("env-dev", drifted)
+    assert (plan.add, plan.change, plan.destroy) == (1, 1, 0)
+    replaced = summarize(
+        "x",
+        {"resource_changes": [{"address": "a.b", "change": {"actions": ["delete", "create"]}}]},
+    )
+    assert (replaced.add, replaced.change, replaced.destroy) == (1, 0, 1)
+    text = render_plan_section(
+        [summarize("organization", clean), plan, StackPlan("env-acc", not_deployed=True)],
+        "the local emulator",
+    )
+    assert "| organization | 0 | 0 | 0 |" in text and "| env-dev | 1 | 1 | 0 |" in text
+    assert "| env-acc | not deployed | | |" in text
+    assert "`aws_iam_role.personas_data-scientist_role_09B258F6`: update in place" in text
+    assert "`aws_cloudwatch_metric_alarm.baseline_alarm-root-account-use_B1AB7448`: create" in text
+
+
+def test_an_unreachable_target_is_one_line_not_an_error(tmp_path: Path) -> None:
+    import os
+
+    from tests.conftest import REFERENCE
+
+    repo = make_repo(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "ndap_infra", "review", "--repo", str(repo), "--policies",
+         str(repo / "policies"), "--base", "v1.0.0", "--config", str(REFERENCE)],
+        cwd=ROOT, capture_output=True, text=True,
+        env=dict(os.environ, NDAP_WORK_DIR=str(tmp_path / "work")),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    section = result.stdout.split("## Terraform plan per stack\n\n", 1)[1].split("\n")[0]
+    assert section == (
+        "Not run: the target is not reachable (the local emulator is not running: nothing "
+        "is deployed, `ndap deploy` first)."
+    )
+    assert "access decisions changed: **0**" in result.stdout, "the rest is unchanged"

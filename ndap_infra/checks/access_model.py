@@ -164,6 +164,32 @@ def _resolved(text: str, references: Mapping[str, str]) -> Any:
     return _document(text)
 
 
+def _attachment_note(
+    stack_name: str, attachment: Mapping[str, Any], roles: Mapping[str, Any]
+) -> str:
+    """Why an attached AWS managed policy is left out, and what that leaves unproven."""
+    role_ref = _ref(attachment["role"])
+    role = roles.get(role_ref[1]) if role_ref else None
+    statements = _document(role["assume_role_policy"]).get("Statement", []) if role else []
+    principals = [
+        f"{kind} {value}"
+        for statement in statements
+        for kind, values in (statement.get("Principal") or {}).items()
+        for value in ([values] if isinstance(values, str) else values)
+    ]
+    policy = attachment["policy_arn"]
+    if role is None or all(p.startswith("Service ") for p in principals):
+        return (
+            f"{stack_name}: managed policy {policy} attached to a service role is "
+            "not modelled (AWS managed document); that role is trusted only by its service"
+        )
+    return (
+        f"{stack_name}: managed policy {policy} attached to role {role['name']} (trusted by "
+        f"{', '.join(principals)}) is not modelled (AWS managed document): the proof counts "
+        "only that role's own policies"
+    )
+
+
 def _stack_roles(
     stack_name: str, account: str, stack: Mapping[str, Any], region: str = "us-east-1"
 ) -> tuple[dict[str, Role], list[str]]:
@@ -182,10 +208,7 @@ def _stack_roles(
                 NamedPolicy(_file(stack_name, body, lid), _resolved(body["policy"], references))
             )
     for body in resources.get("aws_iam_role_policy_attachment", {}).values():
-        notes.append(
-            f"{stack_name}: managed policy {body['policy_arn']} attached to a service role is "
-            "not modelled (AWS managed document); that role is trusted only by its service"
-        )
+        notes.append(_attachment_note(stack_name, body, resources.get("aws_iam_role", {})))
     roles = {}
     for lid, body in resources.get("aws_iam_role", {}).items():
         path = body.get("path", "/")

@@ -69,6 +69,17 @@ TOOLING_DIFFERENCES: tuple[AllowedDifference, ...] = (
         "the tooling account holds no ML data: its only bucket is the pipelines' artifact "
         "store (pipelines/artifact-bucket), which carries the same bucket controls",
     ),
+    AllowedDifference(
+        "drift-detection/",
+        "scheduled drift detection (its build, schedule, alarm and their roles) runs from the "
+        "tooling account alone; the read-only drift-reader it assumes is in every account",
+    ),
+    AllowedDifference(
+        "drift-reader/",
+        "the same read-only role as in every environment account, trusting the same drift "
+        "build role; that role is in the tooling account, so here its ARN names the "
+        "account's own id, which the comparison reads as a difference",
+    ),
 )
 """Compared with an environment account, the tooling account may also lack these."""
 

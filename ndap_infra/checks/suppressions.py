@@ -188,7 +188,7 @@ CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
 
 # -- parliament over policies/ ------------------------------------------------------------
 
-_TRUST_POLICY = rf"{ENV}/(.+/)?([a-z-]+-)?role\.json"
+_TRUST_POLICY = rf"(?:{ENV}|organization)/(.+/)?([a-z-]+-)?role\.json"
 _KEY_POLICY = rf"{ENV}/(.+/)?[a-z-]*key/key\.json"
 _BUCKET_POLICY = rf"{ENV}/(.+/)?[a-z-]*bucket/policy\.json"
 
@@ -311,5 +311,23 @@ PARLIAMENT_SUPPRESSIONS: tuple[ParliamentSuppression, ...] = (
         rf"{ENV}/personas/security-auditor/access\.json",
         "The security auditor reads the security configuration of every resource in the "
         "account (bucket settings included); naming every ARN would be the same grant.",
+    ),
+    # -- scheduled drift detection (tooling) --
+    ParliamentSuppression(
+        "MISMATCHED_TYPE",
+        r"tooling/drift-detection/key/key\.json",
+        "parliament types kms:EncryptionContext:* keys as strings; AWS's CloudWatch Logs "
+        "documentation conditions the log group's encryption context "
+        "(kms:EncryptionContext:aws:logs:arn) with ArnEquals, as this policy does for the "
+        "drift build's log group.",
+        detail=r"ArnEquals requires a value of type Arn but given String",
+    ),
+    ParliamentSuppression(
+        "UNKNOWN_CONDITION_FOR_ACTION",
+        r"tooling/drift-detection/schedule-access\.json",
+        "kms:ResourceAliases is a condition key of kms:Decrypt in AWS's service "
+        "authorization reference; parliament's action database predates it. The schedule "
+        "role names the drift key by alias, because its id exists only once created.",
+        detail=r"Unknown condition kms:ResourceAliases for action kms:Decrypt",
     ),
 )

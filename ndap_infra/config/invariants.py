@@ -708,3 +708,14 @@ def path_rules_are_unambiguous(config: NdapConfig) -> Iterator[ConfigIssue]:
                         True,
                     )
                 owner.setdefault(normalized, kind)
+
+
+@rule("drift_detection", "organization")
+def drift_detection_needs_a_tooling_account(config: NdapConfig) -> Iterator[ConfigIssue]:
+    drift = config.drift_detection
+    if drift is not None and drift.enabled and config.organization.tooling_account_id is None:
+        yield ConfigIssue(
+            ("drift_detection",),
+            "scheduled drift detection runs in the tooling (delivery) account: set "
+            "organization.tooling_account_id, or set drift_detection.enabled: false",
+        )

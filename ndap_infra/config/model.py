@@ -11,7 +11,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from ndap_infra.config.enums import (
     AcceptanceRetraining,
@@ -27,6 +34,7 @@ from ndap_infra.config.enums import (
     ProjectKind,
     RetrainingStrategy,
 )
+from ndap_infra.config.schedules import schedule_problem
 
 
 def _account_id_from_yaml(value: Any) -> Any:
@@ -472,6 +480,47 @@ class DeployConfig(StrictModel):
     )
 
 
+DEFAULT_DRIFT_SCHEDULE = "cron(0 6 * * ? *)"
+
+
+class DriftDetectionConfig(StrictModel):
+    """Scheduled drift detection in the tooling account: a build that runs `ndap drift`
+    over the platform's own infrastructure repository and alarms when it fails (drift, or
+    a plan that could not be made). Needs organization.tooling_account_id."""
+
+    enabled: bool = Field(default=True, description="false: nothing is generated.")
+    repository: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")] = Field(
+        description="owner/name of the platform's infrastructure repository (this "
+        "configuration's repository) on GitHub, cloned by the drift build."
+    )
+    branch: Annotated[str, StringConstraints(min_length=1)] = Field(
+        default="main", description="The branch whose code is compared with what is deployed."
+    )
+    config_path: Annotated[str, StringConstraints(min_length=1)] = Field(
+        default="examples/reference.yaml",
+        description="Path of this configuration inside the repository.",
+    )
+    state_bucket: str | None = Field(
+        default=None,
+        description="The S3 bucket holding the stacks' Terraform state on deploy.target aws, "
+        "which the drift build reads (read only). Optional: without it the build can read "
+        "no remote state.",
+    )
+    schedule: str = Field(
+        default=DEFAULT_DRIFT_SCHEDULE,
+        description="When the check runs: an EventBridge Scheduler expression, cron(...) or "
+        "rate(N unit). Default: every day at 06:00 UTC.",
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _is_a_schedule(cls, value: str) -> str:
+        problem = schedule_problem(value)
+        if problem is not None:
+            raise ValueError(f"{value!r} is not an EventBridge schedule: {problem}")
+        return value
+
+
 def default_persona_matrix() -> dict[Persona, dict[Environment, Access]]:
     """The default matrix of the design document."""
     n, d, a, p = Environment.NONPROD, Environment.DEV, Environment.ACC, Environment.PRD
@@ -502,6 +551,10 @@ class NdapConfig(StrictModel):
     data: DataConfig = Field(default_factory=DataConfig)
     security_baseline: SecurityBaselineConfig = Field(default_factory=SecurityBaselineConfig)
     deploy: DeployConfig = Field(default_factory=DeployConfig)
+    drift_detection: DriftDetectionConfig | None = Field(
+        default=None,
+        description="Scheduled drift detection in the tooling account (optional).",
+    )
     feature_groups: tuple[FeatureGroupConfig, ...] = Field(
         default=(),
         description="Feature definitions with their own promotion dev > acc > prd; model "

@@ -78,7 +78,11 @@ class StackRun:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         return self.log_dir / f"{self.stack}.{action}.log"
 
-    def terraform(self, args: Sequence[str], action: str) -> subprocess.CompletedProcess[str]:
+    def terraform(
+        self, args: Sequence[str], action: str, *, log_stdout: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run Terraform in the stack's directory; its output is appended to the action's
+        log (without stdout when ``log_stdout`` is false: a JSON plan is megabytes)."""
         command = [find_terraform(), *args]
         with _RUNNING_LOCK:
             if _INTERRUPTED.is_set():
@@ -103,7 +107,8 @@ class StackRun:
                 _RUNNING.discard(process)
         completed = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
         with self.log(action).open("a") as log:
-            log.write(f"$ terraform {' '.join(args)}\n{completed.stdout}{completed.stderr}\n")
+            shown = completed.stdout if log_stdout else f"({len(completed.stdout)} characters)\n"
+            log.write(f"$ terraform {' '.join(args)}\n{shown}{completed.stderr}\n")
         return completed
 
 
@@ -134,8 +139,10 @@ def was_interrupted() -> bool:
     return _INTERRUPTED.is_set()
 
 
-def _failure(run: StackRun, output: str, what: str) -> str:
-    """The error to show for a failed Terraform command, cause first when known."""
+def _failure(run: StackRun, output: str, what: str, logged_as: str | None = None) -> str:
+    """The error to show for a failed Terraform command, cause first when known
+    (``logged_as``: the action whose log holds the output, when not ``what``)."""
+    log = run.log(logged_as or what)
     if was_interrupted():
         return (
             f"{run.stack}: interrupted during terraform {what}; terraform finished what it "
@@ -161,8 +168,8 @@ def _failure(run: StackRun, output: str, what: str) -> str:
     first = output.find("Error:")
     shown = output[first:] if first >= 0 else output
     if len(shown) > MAX_ERROR_TEXT:
-        shown = shown[:MAX_ERROR_TEXT] + f"\n  ... (the rest is in {run.log(what)})"
-    return f"{run.stack}: terraform {what} failed (log {run.log(what)}):\n{shown.strip()}"
+        shown = shown[:MAX_ERROR_TEXT] + f"\n  ... (the rest is in {log})"
+    return f"{run.stack}: terraform {what} failed (log {log}):\n{shown.strip()}"
 
 
 MAX_ERROR_TEXT = 4000
@@ -181,7 +188,7 @@ def init(run: StackRun, action: str) -> str | None:
     with plugin_cache_lock(Path(run.env.get("TF_PLUGIN_CACHE_DIR") or run.log_dir)):
         completed = run.terraform(["init", "-input=false", "-no-color", "-reconfigure"], action)
     if completed.returncode != 0:
-        return _failure(run, completed.stdout + completed.stderr, "init")
+        return _failure(run, completed.stdout + completed.stderr, "init", action)
     return None
 
 
@@ -391,3 +398,77 @@ def _lift_protection(protected: Sequence[str]) -> dict[str, Any]:
         resource_type, name = address.split(".", 1)
         resources.setdefault(resource_type, {})[name] = {"lifecycle": {"prevent_destroy": False}}
     return {"resource": resources}
+
+
+PLAN_FILE = "ndap-drift.tfplan"
+NO_STATE = "No state file was found"
+
+
+@dataclass(frozen=True)
+class PlanDocument:
+    """A no-change plan of one stack as Terraform's JSON plan, or why there is none."""
+
+    stack: str
+    seconds: float
+    document: Mapping[str, Any] | None = None
+    error: str | None = None
+    nothing_deployed: bool = False
+
+
+def plan_document(run: StackRun, *, action: str = "drift") -> PlanDocument:
+    """``terraform init``, then ``plan -out`` and ``show -json`` of that plan (the JSON
+    carries both what changed outside Terraform and what Terraform would do). A stack
+    whose state holds no resource is reported as ``nothing_deployed``: planning it would
+    list every resource as missing, which is not drift. The plan file is removed."""
+    start = time.monotonic()
+    failure = init(run, action)
+    if failure is not None:
+        return PlanDocument(run.stack, time.monotonic() - start, error=failure)
+    listed = run.terraform(["state", "list", "-no-color"], action)
+    if listed.returncode != 0 and NO_STATE in listed.stdout + listed.stderr:
+        return PlanDocument(run.stack, time.monotonic() - start, nothing_deployed=True)
+    if listed.returncode != 0:
+        return PlanDocument(
+            run.stack,
+            time.monotonic() - start,
+            error=_failure(run, listed.stdout + listed.stderr, "state list", action),
+        )
+    if not listed.stdout.strip():
+        return PlanDocument(run.stack, time.monotonic() - start, nothing_deployed=True)
+    plan_file = run.directory / PLAN_FILE
+    try:
+        planned = run.terraform(
+            [
+                "plan",
+                "-input=false",
+                "-no-color",
+                "-lock-timeout=0s",
+                "-lock=false",  # read-only: a drift check never blocks a deploy
+                f"-out={PLAN_FILE}",
+            ],
+            action,
+        )
+        if planned.returncode != 0:
+            return PlanDocument(
+                run.stack,
+                time.monotonic() - start,
+                error=_failure(run, planned.stdout + planned.stderr, "plan", action),
+            )
+        shown = run.terraform(["show", "-json", "-no-color", PLAN_FILE], action, log_stdout=False)
+        if shown.returncode != 0:
+            return PlanDocument(
+                run.stack,
+                time.monotonic() - start,
+                error=_failure(run, shown.stdout + shown.stderr, "show", action),
+            )
+        try:
+            document = json.loads(shown.stdout)
+        except json.JSONDecodeError as error:
+            return PlanDocument(
+                run.stack,
+                time.monotonic() - start,
+                error=f"{run.stack}: terraform show -json printed no JSON ({error})",
+            )
+        return PlanDocument(run.stack, time.monotonic() - start, document=document)
+    finally:
+        plan_file.unlink(missing_ok=True)

@@ -5,7 +5,8 @@ Reads the committed ``policies/`` at the revision with ``git show`` and the work
 ``policies/`` (regenerate them first with ``ndap synth``), and writes Markdown meant to be
 pasted into a pull request: the persona x environment decisions that changed (read from
 the evaluated tables of ``ACCESS.md``), the policy documents that changed (a readable JSON
-diff), and the policy sizes against their AWS limits.
+diff), the policy sizes against their AWS limits, and, given a configuration whose target
+is reachable, the Terraform plan per stack (``ndap_infra.review.plan_summary``).
 """
 
 from __future__ import annotations
@@ -212,10 +213,11 @@ def render_review(
         "Largest relative to their limit now: "
         + ", ".join(f"{n} {s}/{lim}" for n, (_, s, lim) in largest),
         "",
-        "## Terraform plan",
+        "## Terraform plan per stack",
         "",
         plan_summary
-        or "Not run: no deployment target was given (`--plan` needs a reachable target).",
+        or "Not run: no target was given (`ndap review --config <file>` plans each stack "
+        "against the configuration's deploy target when it is reachable).",
         "",
         "## Policy documents",
         "",

@@ -1,0 +1,303 @@
+"""Scheduled drift detection in the tooling account, as plain values (no CDKTF).
+
+What runs, and with which rights:
+
+* A CodeBuild project (``<org>-drift-detection``) clones the platform's infrastructure
+  repository (``drift_detection.repository`` at ``branch``, over CodeBuild's GitHub
+  source: the account's CodeBuild source credential for GitHub, a connection or token
+  registered once outside Terraform, so no secret sits in the state) and runs
+  ``ndap drift --config <config_path> --assume-role <org>-drift-reader``. The build fails
+  when ``ndap drift`` exits non-zero: drift (1) or a plan that could not be made (2).
+* An EventBridge Scheduler schedule starts the build (``drift_detection.schedule``); its
+  role may start this one project and nothing else.
+* A CloudWatch alarm on the project's ``AWS/CodeBuild FailedBuilds`` metric notifies the
+  tooling account's security alarm topic. Its name carries the baseline prefix because
+  the topic's policy accepts only the account's baseline alarms.
+* The build's role may write its own log group, read the Terraform state (the state
+  bucket, when configured), and assume the read-only role ``<org>-drift-reader`` in the
+  platform's accounts, nothing else: it cannot change anything.
+* ``<org>-drift-reader``, in every account the platform deploys into (management,
+  tooling, each environment: ``ndap_infra.constructs.drift.DriftReader``), trusts only the
+  build's role, and may read configuration
+  (``SecurityAudit``: Describe/Get/List of resource configuration and policies, which is
+  what ``terraform plan``'s refresh reads), with reads of data denied: object contents,
+  secrets, parameters, decryption.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ndap_infra.config.model import NdapConfig
+from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
+from ndap_infra.naming import baseline_name
+
+CODEBUILD = "codebuild.amazonaws.com"
+SCHEDULER = "scheduler.amazonaws.com"
+SECURITY_AUDIT = "arn:aws:iam::aws:policy/SecurityAudit"
+BUILD_TIMEOUT_MINUTES = 60
+LOG_RETENTION_DAYS = 365
+ALARM_PERIOD_SECONDS = 3600
+
+# What a drift reader must never read, although SecurityAudit allows some of it: data
+# and secrets, as opposed to the configuration a plan compares.
+DATA_READS = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "kms:Decrypt",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "sagemaker:InvokeEndpoint",
+)
+
+
+@dataclass(frozen=True)
+class DriftDetectionSpec:
+    """Every name, document and text of the scheduled drift check in the tooling account."""
+
+    org: str
+    account_id: str
+    region: str
+    repository: str
+    branch: str
+    config_path: str
+    schedule: str
+    reader_accounts: tuple[str, ...]
+    alarm_topic_arn: str | None = None  # the tooling account's alarm topic
+    state_bucket: str | None = None
+
+    @property
+    def project(self) -> str:
+        return f"{self.org}-drift-detection"
+
+    @property
+    def project_arn(self) -> str:
+        return f"arn:aws:codebuild:{self.region}:{self.account_id}:project/{self.project}"
+
+    @property
+    def build_role(self) -> str:
+        return f"{self.org}-drift-detection-build"
+
+    @property
+    def schedule_role(self) -> str:
+        return f"{self.org}-drift-detection-schedule"
+
+    @property
+    def schedule_name(self) -> str:
+        return f"{self.org}-drift-detection"
+
+    @property
+    def reader_role(self) -> str:
+        return f"{self.org}-drift-reader"
+
+    @property
+    def log_group(self) -> str:
+        return f"/ndap/{self.org}/drift-detection"
+
+    @property
+    def log_group_arn(self) -> str:
+        return f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{self.log_group}"
+
+    @property
+    def alarm(self) -> str:
+        """Under the baseline prefix: the alarm topic only accepts baseline alarms."""
+        return baseline_name(self.org, "drift-detection-failed")
+
+    @property
+    def key_alias(self) -> str:
+        return f"alias/{self.org}/tooling/drift-detection"
+
+    @property
+    def repository_url(self) -> str:
+        return f"https://github.com/{self.repository}.git"
+
+    def reader_arn(self, account_id: str) -> str:
+        return f"arn:aws:iam::{account_id}:role/{self.reader_role}"
+
+    @property
+    def build_role_arn(self) -> str:
+        return f"arn:aws:iam::{self.account_id}:role/{self.build_role}"
+
+    # -- documents --
+
+    def build_trust(self) -> PolicyDocument:
+        return _service_trust(CODEBUILD, self.account_id, self.project_arn)
+
+    def schedule_trust(self) -> PolicyDocument:
+        return _service_trust(SCHEDULER, self.account_id)
+
+    def build_policy(self) -> PolicyDocument:
+        """Write its logs, read the state, assume the readers: no write anywhere else."""
+        statements = [
+            Statement(
+                "WriteItsLogs",
+                "Allow",
+                actions=("logs:CreateLogStream", "logs:PutLogEvents"),
+                resources=(self.log_group_arn, f"{self.log_group_arn}:log-stream:*"),
+            ),
+            Statement(
+                "AssumeTheDriftReaders",
+                "Allow",
+                actions=("sts:AssumeRole",),
+                resources=tuple(self.reader_arn(a) for a in self.reader_accounts),
+            ),
+        ]
+        if self.state_bucket is not None:
+            statements.append(
+                Statement(
+                    "ReadTheTerraformState",
+                    "Allow",
+                    actions=("s3:GetObject", "s3:ListBucket"),
+                    resources=(
+                        f"arn:aws:s3:::{self.state_bucket}",
+                        f"arn:aws:s3:::{self.state_bucket}/*",
+                    ),
+                )
+            )
+        return PolicyDocument(tuple(statements))
+
+    def schedule_policy(self) -> PolicyDocument:
+        """Start the one build; read its own schedule (encrypted with the drift key)."""
+        return PolicyDocument(
+            (
+                Statement(
+                    "StartTheDriftBuild",
+                    "Allow",
+                    actions=("codebuild:StartBuild",),
+                    resources=(self.project_arn,),
+                ),
+                Statement(
+                    "DecryptTheSchedule",
+                    "Allow",
+                    actions=("kms:Decrypt",),
+                    resources=(f"arn:aws:kms:{self.region}:{self.account_id}:key/*",),
+                    conditions=(
+                        Condition.of(
+                            "ForAnyValue:StringEquals", "kms:ResourceAliases", self.key_alias
+                        ),
+                    ),
+                ),
+            )
+        )
+
+    def key_policy(self) -> PolicyDocument:
+        """The key of the build's logs and of the schedule: the account administers it
+        through IAM (AWS's default), and CloudWatch Logs uses it for this log group only."""
+        return PolicyDocument(
+            (
+                Statement(
+                    "AccountAdministersKey",
+                    "Allow",
+                    principals=(Principal.aws(f"arn:aws:iam::{self.account_id}:root"),),
+                    actions=("kms:*",),
+                    resources=("*",),
+                ),
+                Statement(
+                    "CloudWatchLogsEncryptsTheDriftLogs",
+                    "Allow",
+                    principals=(Principal.service(f"logs.{self.region}.amazonaws.com"),),
+                    actions=(
+                        "kms:Decrypt*",
+                        "kms:Encrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:ReEncrypt*",
+                    ),
+                    resources=("*",),
+                    conditions=(
+                        Condition.of(
+                            "ArnEquals", "kms:EncryptionContext:aws:logs:arn", self.log_group_arn
+                        ),
+                    ),
+                ),
+            )
+        )
+
+    def reader_trust(self) -> PolicyDocument:
+        """Only the drift build's role assumes a reader."""
+        return PolicyDocument(
+            (
+                Statement(
+                    "DriftBuildAssumes",
+                    "Allow",
+                    principals=(Principal.aws(self.build_role_arn),),
+                    actions=("sts:AssumeRole",),
+                ),
+            )
+        )
+
+    def reader_guard(self) -> PolicyDocument:
+        """Denies the data reads ``SecurityAudit`` would otherwise leave open."""
+        return PolicyDocument(
+            (Statement("NeverReadData", "Deny", actions=DATA_READS, resources=("*",)),)
+        )
+
+    def buildspec(self) -> str:
+        """Clone (the project's source), install, and run the check; ``ndap drift`` exits
+        non-zero on drift, which fails the build and raises the alarm."""
+        return "\n".join(
+            [
+                "version: 0.2",
+                "env:",
+                "  variables:",
+                "    NDAP_WORK_DIR: /tmp/ndap",
+                "    JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20'",
+                "phases:",
+                "  install:",
+                "    commands:",
+                "      - make setup",
+                "  build:",
+                "    commands:",
+                f"      - .venv/bin/python -m ndap_infra drift --config {self.config_path} "
+                f"--assume-role {self.reader_role}",
+                "",
+            ]
+        )
+
+
+def _service_trust(service: str, account_id: str, source_arn: str | None = None) -> PolicyDocument:
+    conditions: tuple[Condition, ...] = (
+        Condition.of("StringEquals", "aws:SourceAccount", account_id),
+    )
+    if source_arn is not None:
+        conditions += (Condition.of("ArnLike", "aws:SourceArn", source_arn),)
+    return PolicyDocument(
+        (
+            Statement(
+                "ServiceAssumes",
+                "Allow",
+                principals=(Principal.service(service),),
+                actions=("sts:AssumeRole",),
+                conditions=conditions,
+            ),
+        )
+    )
+
+
+def drift_detection_spec(
+    config: NdapConfig, alarm_topic_arn: str | None = None
+) -> DriftDetectionSpec | None:
+    """The scheduled check, or None when it is not configured, switched off, or there is
+    no tooling account to run it in."""
+    drift = config.drift_detection
+    tooling = config.tooling_account_id
+    if drift is None or not drift.enabled or tooling is None:
+        return None
+    accounts = [config.organization.management_account_id, tooling]
+    accounts += [config.account_id(env) for env in config.enabled_environments()]
+    return DriftDetectionSpec(
+        org=config.organization.name,
+        account_id=tooling,
+        region=config.organization.home_region,
+        repository=drift.repository,
+        branch=drift.branch,
+        config_path=drift.config_path,
+        schedule=drift.schedule,
+        reader_accounts=tuple(dict.fromkeys(accounts)),
+        alarm_topic_arn=alarm_topic_arn,
+        state_bucket=drift.state_bucket,
+    )
