@@ -230,7 +230,7 @@ class IntegrationSubsetJob(Construct):
             retention_in_days=sampler.log_retention_days,
             kms_key_id=key_arn,
         )
-        project = CodebuildProject(
+        CodebuildProject(
             self,
             "project",
             name=sampler.project,
@@ -287,7 +287,7 @@ class IntegrationSubsetJob(Construct):
                 SchedulerScheduleTarget(
                     arn=START_BUILD_TARGET,
                     role_arn=schedule_role.arn,
-                    input=f'{{"ProjectName":"{project.name}"}}',
+                    input=sampler.start_build_input,
                     retry_policy=[SchedulerScheduleTargetRetryPolicy(maximum_retry_attempts=2)],
                 )
             ],
