@@ -19,6 +19,7 @@ from ndap_infra.access.names import (
     role_arn,
 )
 from ndap_infra.access.personas import data_scientist_role_arn, shared_read_resources
+from ndap_infra.access.sampling import IntegrationSampler, integration_sampler, logs_key_statement
 from ndap_infra.config.enums import DataSharingMode, Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.guardrails.access import SharedRead, lower_environment_denials
@@ -62,6 +63,9 @@ class DatasetStore:
     replication_role_policy: PolicyDocument | None = None
     replication_targets: tuple[ReplicationTarget, ...] = ()
     prefixes: tuple[str, ...] = ()
+    sampler: IntegrationSampler | None = None
+    """The job that writes ``integration-subset/`` here, where this store is the source
+    of a replicated subset (prd, with pipelines and a dev replica)."""
 
 
 def _shared_read(config: NdapConfig) -> SharedRead | None:
@@ -311,15 +315,26 @@ def _with_replication(config: NdapConfig, store: DatasetStore) -> DatasetStore:
             ),
         )
     )
+    sampler = (
+        integration_sampler(config, store.bucket, prd, store.prefixes)
+        if any(INTEGRATION_SUBSET in t.extra_prefixes for t in targets)
+        else None
+    )
+    key_policy = store.key_policy
+    if sampler is not None:
+        key_policy = PolicyDocument(
+            (*key_policy.statements, logs_key_statement(region, sampler.log_group_arn))
+        )
     return DatasetStore(
         environment=store.environment,
         bucket=store.bucket,
         key_alias=store.key_alias,
         bucket_policy=store.bucket_policy,
-        key_policy=store.key_policy,
+        key_policy=key_policy,
         replication_role=replication_role_name(org),
         replication_role_trust=trust,
         replication_role_policy=policy,
         replication_targets=targets,
         prefixes=store.prefixes,
+        sampler=sampler,
     )

@@ -271,6 +271,23 @@ PARLIAMENT_SUPPRESSIONS: tuple[ParliamentSuppression, ...] = (
         detail=r"Does not have 6 parts",
     ),
     ParliamentSuppression(
+        "INVALID_ARN",
+        r"env-[a-z]+/data-access/integration-subset/(sampler|schedule)-access\.json",
+        "The integration-subset job's roles name the datasets key by its ARN, a Terraform "
+        "reference (the key id exists only once the key is created), so the reviewer file "
+        "shows ${aws_kms_key...arn}, resolved at apply.",
+        detail=r"Does not have 6 parts",
+    ),
+    ParliamentSuppression(
+        "MISMATCHED_TYPE",
+        r"env-[a-z]+/data-access/key/key\.json",
+        "parliament types kms:EncryptionContext:* keys as strings; AWS's CloudWatch Logs "
+        "documentation conditions the log group's encryption context "
+        "(kms:EncryptionContext:aws:logs:arn) with ArnEquals, as the datasets key does for "
+        "the integration-subset job's log group.",
+        detail=r"ArnEquals requires a value of type Arn but given String",
+    ),
+    ParliamentSuppression(
         "RESOURCE_MISMATCH",
         r"tooling/pipelines/artifact-bucket/policy\.json",
         "The object ARNs hold the policy variable ${aws:PrincipalTag/ndap:project} (each "

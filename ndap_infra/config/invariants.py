@@ -331,6 +331,31 @@ def dataset_names_are_unique(config: NdapConfig) -> Iterator[ConfigIssue]:
             )
 
 
+@rule("data")
+def integration_subset_is_valid(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """The sampling job's schedule parses as EventBridge reads it, and no dataset is named
+    like the prefix the subset is written under (the job would sample its own output)."""
+    from ndap_infra.pipelines.names import INTEGRATION_SUBSET
+
+    subset = config.data.integration_subset
+    if problem := schedule_problem(subset.schedule):
+        yield ConfigIssue(
+            ("data", "integration_subset", "schedule"),
+            f"is not an EventBridge schedule: {problem}",
+            subset.schedule,
+            True,
+        )
+    for index, dataset in enumerate(config.data.datasets):
+        if dataset.name == INTEGRATION_SUBSET:
+            yield ConfigIssue(
+                ("data", "datasets", index, "name"),
+                f"'{INTEGRATION_SUBSET}' is where the sampling job writes the subset of the "
+                "datasets: rename the dataset",
+                dataset.name,
+                True,
+            )
+
+
 @rule("environments")
 def no_per_environment_security_controls(config: NdapConfig) -> Iterator[ConfigIssue]:
     for env in Environment:

@@ -8,9 +8,20 @@ from constructs import Construct
 
 from ndap_infra.access.data import DatasetStore
 from ndap_infra.access.personas import PermissionSetSpec, PersonaAccess, PersonaRole
+from ndap_infra.access.sampling import DATA_ROLE_PATH, START_BUILD_TARGET, IntegrationSampler
 from ndap_infra.config.enums import Persona
+from ndap_infra.constructs.pipelines import COMPUTE_TYPE, _role
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
+from ndap_infra.iam.document import escape_terraform
+from ndap_infra.pipelines.buildspecs import BUILD_IMAGE
 from ndap_infra.resources.aws import (
+    CloudwatchLogGroup,
+    CodebuildProject,
+    CodebuildProjectArtifacts,
+    CodebuildProjectEnvironment,
+    CodebuildProjectLogsConfig,
+    CodebuildProjectLogsConfigCloudwatchLogs,
+    CodebuildProjectSource,
     IamPolicy,
     IamRole,
     IamRolePolicy,
@@ -23,6 +34,10 @@ from ndap_infra.resources.aws import (
     S3BucketReplicationConfigurationRuleFilter,
     S3BucketReplicationConfigurationRuleSourceSelectionCriteria,
     S3BucketReplicationConfigurationRuleSourceSelectionCriteriaSseKmsEncryptedObjects,
+    SchedulerSchedule,
+    SchedulerScheduleFlexibleTimeWindow,
+    SchedulerScheduleTarget,
+    SchedulerScheduleTargetRetryPolicy,
     SsoadminAccountAssignment,
     SsoadminPermissionsBoundaryAttachment,
     SsoadminPermissionsBoundaryAttachmentPermissionsBoundary,
@@ -115,6 +130,8 @@ class DatasetBucket(Construct):
                 prevent_destroy=True,
             ),
         )
+        if store.sampler is not None:
+            IntegrationSubsetJob(self, "integration-subset", store.sampler, key.arn)
         if not store.replication_targets or store.replication_role is None:
             return
         assert store.replication_role_trust and store.replication_role_policy
@@ -180,6 +197,100 @@ class DatasetBucket(Construct):
                 )
         S3BucketReplicationConfiguration(
             self, "replication", bucket=bucket.bucket.id, role=role.arn, rule=rules
+        )
+
+
+SAMPLER_TIMEOUT_MINUTES = 120
+
+
+class IntegrationSubsetJob(Construct):
+    """The sampling job that writes ``integration-subset/`` of the datasets bucket: its
+    role and log group, the CodeBuild project (no source, inline buildspec) and the
+    schedule that starts it, with the schedule's role. Logs and schedule are encrypted
+    with the datasets key (the logs name production objects)."""
+
+    def __init__(
+        self, scope: Construct, id_: str, sampler: IntegrationSampler, key_arn: str
+    ) -> None:
+        super().__init__(scope, id_)
+        role = _role(
+            self,
+            "sampler",
+            name=sampler.role_name,
+            path=DATA_ROLE_PATH,
+            trust=sampler.role_trust,
+            policy=sampler.role_policy(key_arn),
+            description="Samples the production datasets into integration-subset/ of the "
+            "same bucket; reads the datasets, writes only the subset",
+        )
+        logs = CloudwatchLogGroup(
+            self,
+            "logs",
+            name=sampler.log_group,
+            retention_in_days=sampler.log_retention_days,
+            kms_key_id=key_arn,
+        )
+        CodebuildProject(
+            self,
+            "project",
+            name=sampler.project,
+            description="Writes the integration subset of the production datasets "
+            "(replicated to dev for the pipelines' integration tests)",
+            service_role=role.arn,
+            build_timeout=SAMPLER_TIMEOUT_MINUTES,
+            encryption_key=key_arn,
+            artifacts=[CodebuildProjectArtifacts(type="NO_ARTIFACTS")],
+            source=[
+                CodebuildProjectSource(
+                    type="NO_SOURCE", buildspec=escape_terraform(sampler.buildspec)
+                )
+            ],
+            environment=[
+                CodebuildProjectEnvironment(
+                    compute_type=COMPUTE_TYPE,
+                    image=BUILD_IMAGE,
+                    type="LINUX_CONTAINER",
+                    image_pull_credentials_type="CODEBUILD",
+                    privileged_mode=False,
+                )
+            ],
+            logs_config=[
+                CodebuildProjectLogsConfig(
+                    cloudwatch_logs=[
+                        CodebuildProjectLogsConfigCloudwatchLogs(
+                            group_name=logs.name, status="ENABLED"
+                        )
+                    ]
+                )
+            ],
+        )
+        schedule_role = _role(
+            self,
+            "schedule",
+            name=sampler.schedule_role_name,
+            path=DATA_ROLE_PATH,
+            trust=sampler.schedule_role_trust,
+            policy=sampler.schedule_role_policy(key_arn),
+            description="Starts the integration-subset sampling job; nothing else",
+        )
+        SchedulerSchedule(
+            self,
+            "schedule",
+            name=sampler.schedule_name,
+            group_name="default",
+            description="Starts the integration-subset sampling job",
+            schedule_expression=sampler.schedule,
+            flexible_time_window=[SchedulerScheduleFlexibleTimeWindow(mode="OFF")],
+            kms_key_arn=key_arn,
+            state="ENABLED",
+            target=[
+                SchedulerScheduleTarget(
+                    arn=START_BUILD_TARGET,
+                    role_arn=schedule_role.arn,
+                    input=sampler.start_build_input,
+                    retry_policy=[SchedulerScheduleTargetRetryPolicy(maximum_retry_attempts=2)],
+                )
+            ],
         )
 
 
