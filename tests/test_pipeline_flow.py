@@ -54,12 +54,17 @@ def test_each_git_event_reaches_exactly_what_the_flow_allows(flow: gf.GitFlowPro
 
 
 def test_build_roles_run_only_for_their_own_stage(flow: gf.GitFlowProof) -> None:
-    assert len(flow.build_trust) == len(PROJECTS) * 3
+    """Every build role of the tooling account (each project's stage, and the scheduled
+    drift check's) is run by CodeBuild for its own builds only."""
     assert [c.role for c in flow.build_trust if not c.ok] == []
-    for check in flow.build_trust:
+    stages = [c for c in flow.build_trust if "drift-detection" not in c.role]
+    assert len(stages) == len(PROJECTS) * 3
+    for check in stages:
         assert check.runners and all(
             r.rsplit("-", 1)[-1] == check.role.rsplit("-", 1)[-1] for r in check.runners
         )
+    (drift,) = [c for c in flow.build_trust if "drift-detection" in c.role]
+    assert drift.runners == drift.expected and len(drift.runners) == 1
 
 
 def test_the_ref_model_agrees_with_the_real_ref_check(tmp_path: Path) -> None:

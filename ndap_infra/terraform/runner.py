@@ -58,20 +58,33 @@ def _init_failure(stack: str, output: str, setup: TerraformSetup) -> str:
     return f"{stack}: terraform init failed:\n{output.strip()}"
 
 
-def init_and_validate(stack: str, directory: Path, setup: TerraformSetup) -> StackCheck:
-    """``terraform init`` (no backend) and ``terraform validate`` in one stack directory."""
-    terraform = find_terraform()
+def init_stack(stack: str, directory: Path, setup: TerraformSetup) -> StackCheck | None:
+    """``terraform init`` (no backend) in one stack directory: None when it worked."""
     start = time.monotonic()
     with plugin_cache_lock(setup.plugin_cache_dir):
         init = _run(
-            [terraform, "init", "-backend=false", "-input=false", "-no-color"], directory, setup
+            [find_terraform(), "init", "-backend=false", "-input=false", "-no-color"],
+            directory,
+            setup,
         )
     if init.returncode != 0:
         output = init.stdout + init.stderr
         return StackCheck(
             stack, False, time.monotonic() - start, _init_failure(stack, output, setup)
         )
-    validate = _run([terraform, "validate", "-json", "-no-color"], directory, setup)
+    return None
+
+
+def init_and_validate(stack: str, directory: Path, setup: TerraformSetup) -> StackCheck:
+    """``terraform init`` (no backend) and ``terraform validate`` in one stack directory."""
+    failed = init_stack(stack, directory, setup)
+    return failed if failed is not None else validate_stack(stack, directory, setup)
+
+
+def validate_stack(stack: str, directory: Path, setup: TerraformSetup) -> StackCheck:
+    """``terraform validate`` in an initialized stack directory."""
+    start = time.monotonic()
+    validate = _run([find_terraform(), "validate", "-json", "-no-color"], directory, setup)
     seconds = time.monotonic() - start
     try:
         report = json.loads(validate.stdout)
@@ -90,10 +103,16 @@ def init_and_validate(stack: str, directory: Path, setup: TerraformSetup) -> Sta
 def validate_stacks(
     stacks: dict[str, Path], setup: TerraformSetup, workers: int = 2
 ) -> list[StackCheck]:
-    """Init and validate every stack, a few at a time, in the given order."""
+    """Init every stack, one at a time, then validate them a few at a time, in the given
+    order. Inits never overlap a validate: an init can rewrite the plugin cache's entry
+    that another stack's ``.terraform/providers`` links to (seen here: "there is no
+    package for registry.terraform.io/hashicorp/aws 5.100.0 cached in
+    .terraform/providers" from a validate running beside an init)."""
     find_terraform()
+    failed = {name: init_stack(name, path, setup) for name, path in stacks.items()}
+    ready = {name: path for name, path in stacks.items() if failed[name] is None}
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [
-            pool.submit(init_and_validate, name, path, setup) for name, path in stacks.items()
-        ]
-        return [f.result() for f in futures]
+        futures = {
+            name: pool.submit(validate_stack, name, path, setup) for name, path in ready.items()
+        }
+        return [failed[name] or futures[name].result() for name in stacks]
