@@ -434,15 +434,18 @@ def _report_gaps(synthesis: Synthesis, selected: list[str]) -> None:
     if not gaps:
         _say(f"emulator gaps: none; every resource was created as defined ({path})")
         return
-    absent = [g for g in gaps if not g.ignored]
+    absent = [g for g in gaps if not g.ignored and not g.undeletable]
+    ignored = [g for g in gaps if g.ignored]
     _say(
-        f"emulator gaps: {len(absent)} resources NOT created on the emulator and "
-        f"{len(gaps) - len(absent)} created with arguments it does not keep (local target "
-        f"only; every one listed in {path}):"
+        f"emulator gaps: {len(absent)} resources NOT created on the emulator, "
+        f"{len(ignored)} created with arguments it does not keep and "
+        f"{len(gaps) - len(absent) - len(ignored)} it cannot delete (local target only; "
+        f"every one listed in {path}):"
     )
     groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for gap in gaps:
-        key = ("not created" if not gap.ignored else "drift ignored", gap.reason)
+        effect = "not deletable" if gap.undeletable else "drift ignored" if gap.ignored else ""
+        key = (effect or "not created", gap.reason)
         groups.setdefault(key, []).append((gap.stack, gap.address.split(".")[0]))
     for (effect, reason), where in groups.items():
         types = ", ".join(sorted({t for _, t in where}))
@@ -497,6 +500,7 @@ def destroy(
     """Destroy what `ndap deploy` created, the environments first and the organization
     last. Deletion-protected resources are kept (and listed) unless --include-protected."""
     from ndap_infra.deploy.flow import destroy_all
+    from ndap_infra.deploy.gaps import UNDELETABLE
 
     loaded = _load(config)
     if loaded.deploy.target is DeployTarget.AWS and not yes:
@@ -540,6 +544,15 @@ def destroy(
         )
         for stack, address in kept:
             _say(f"  - {stack}: {address}")
+    left = [(r.stack, address) for r in results for address in r.left]
+    if left:
+        _say(
+            f"left {len(left)} resources on the emulator, which cannot delete them (removed "
+            "from the state instead; they go when the emulator stops):"
+        )
+        for stack, address in left:
+            reason = UNDELETABLE[address.split(".", 1)[0]]
+            _say(f"  - {stack}: {address}: {reason}")
     ok = all(r.ok for r in results)
     _say(f"destroy: {'done' if ok else 'FAILED'} in {time.monotonic() - start:.1f}s")
     if not ok:
