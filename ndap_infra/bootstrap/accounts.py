@@ -75,6 +75,13 @@ def record_account_ids(path: Path, ids: Mapping[str, str], *, write: bool = True
         keys = list(container.keys())
         position = keys.index(before) if before in keys else len(keys)
         container.insert(position, field, DoubleQuotedScalarString(account_id))
+        # Comment lines above the e-mail belong above the account now: ruamel keeps them
+        # either with the key before (then they stay above the new id) or, after a flow
+        # value, as the e-mail's own leading comment (moved here to the new id).
+        leading = container.ca.items.get(before)
+        if leading is not None and leading[1]:
+            container.ca.items[field] = [None, leading[1], None, None]
+            leading[1] = None
         written.append((dotted, account_id))
     out = StringIO()
     yaml.dump(document, out)
