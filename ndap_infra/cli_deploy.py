@@ -645,11 +645,19 @@ def probe(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -
     """Try a few persona actions on the running emulator, as the persona roles, and print
     expected vs observed, with whether the emulator can witness each row at all (it only
     evaluates identity policies). The proof of the access rules is `ndap access`."""
+    from ndap_infra.accounts import pending_accounts
     from ndap_infra.deploy.probes import ProbeError, render_probes, run_probes
 
     loaded = _load(config)
     if loaded.deploy.target is not DeployTarget.LOCAL:
         raise _fail("ndap probe runs against the local emulator (deploy.target: local)", 2)
+    pending = pending_accounts(loaded)
+    if pending:
+        raise _fail(
+            f"ndap probe: the ids of {', '.join(a.key for a in pending)} are not recorded "
+            f"yet (accounts the organization stack creates): `ndap deploy -c {config}` first",
+            EXIT_BAD_INPUT,
+        )
     emulator = _running_emulator()
     from ndap_infra.build import NotSynthesized, load_synthesis
 

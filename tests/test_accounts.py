@@ -299,3 +299,20 @@ def test_init_help_explains_adopting_and_creating() -> None:
     flat = " ".join(stdout.split())
     assert "Each account is either adopted or created" in flat
     assert "records the new id" in flat
+
+
+def test_a_scaffold_before_the_ids_are_known_says_where_they_go(created_config: Path) -> None:
+    scaffold = created_config.parent / "churn"
+    code, _, stderr = ndap(
+        "add-project", "-c", str(created_config), "--name", "upsell", "--team", "growth",
+        "--kind", "batch", "--repository", "acme/upsell", "--scaffold", str(scaffold),
+    )  # fmt: skip
+    assert code == 0, stderr
+    readme = (scaffold / "README.md").read_text()
+    assert "s3://acme-ml-dev-data-ACCOUNT_ID/projects/upsell/` (ACCOUNT_ID: the dev" in readme
+    assert "s3://acme-ml-acc-data-400000000004/projects/upsell/`" in readme
+
+
+def test_probe_waits_for_the_ids(created_config: Path) -> None:
+    code, _, stderr = ndap("probe", "-c", str(created_config))
+    assert code == 2 and "`ndap deploy -c" in stderr and "dev, prd, tooling" in stderr
