@@ -200,8 +200,12 @@ def test_a_suppression_for_resources_the_configuration_lacks_is_not_stale(
     assert "this configuration does not have" in report.render()
     # and likewise for parliament, by policy file
     elsewhere_file = ParliamentSuppression("RESOURCE_STAR", r"tooling/.*\.json", reason)
-    parliament = evaluate_parliament([], tmp_path, ["env-x/a.json"], [elsewhere_file])
-    assert parliament.ok and parliament.not_applicable == (elsewhere_file,)
+    # a detail suppression for a finding this configuration's version of the file lacks
+    other_content = ParliamentSuppression("MISMATCHED_TYPE", r"env-x/a\.json", reason, "Arn")
+    parliament = evaluate_parliament(
+        [], tmp_path, ["env-x/a.json"], [elsewhere_file, other_content]
+    )
+    assert parliament.ok and parliament.not_applicable == (elsewhere_file, other_content)
 
 
 def test_checkov_evaluation_refuses_a_silent_or_unparsed_scan(tmp_path: Path) -> None:

@@ -189,8 +189,19 @@ def evaluate_parliament(
         else:
             failures.append(finding)
 
+    # A suppression naming no file of this configuration, or (with a detail) no file with
+    # a finding of its issue, is not applicable here; unused otherwise, it is stale.
     unused = [s for s in suppressions if s not in used]
-    applicable = [s for s in unused if any(re.fullmatch(s.file, f) for f in files)]
+    issues_by_file = {(f.issue, f.file) for f in findings}
+    applicable = [
+        s
+        for s in unused
+        if any(re.fullmatch(s.file, f) for f in files)
+        and (
+            s.detail is None
+            or any(i == s.issue and re.fullmatch(s.file, f) for i, f in issues_by_file)
+        )
+    ]
     groups: dict[str, list[str]] = {}
     for file in files:
         groups.setdefault(file.split("/", 1)[0] if "/" in file else ROOT_GROUP, []).append(file)
