@@ -316,3 +316,38 @@ def test_a_scaffold_before_the_ids_are_known_says_where_they_go(created_config: 
 def test_probe_waits_for_the_ids(created_config: Path) -> None:
     code, _, stderr = ndap("probe", "-c", str(created_config))
     assert code == 2 and "`ndap deploy -c" in stderr and "dev, prd, tooling" in stderr
+
+
+def test_deploy_refuses_no_synth_and_cdktf_while_ids_are_pending(created_config: Path) -> None:
+    code, _, stderr = ndap("deploy", "-c", str(created_config), "--no-synth")
+    assert code == 2 and "drop --no-synth" in stderr
+    code, _, stderr = ndap("deploy", "-c", str(created_config), "--via", "cdktf")
+    assert code == 2 and "--via terraform" in stderr
+
+
+def test_created_ids_are_read_from_the_organization_stack_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from ndap_infra.deploy.accounts import AccountIdsMissing, created_account_ids
+    from ndap_infra.deploy.runner import StackRun
+
+    outputs = {
+        "account-dev": {"value": "701847654604"},
+        "account-prd": {"value": "542937855482"},
+        "unit-dev": {"value": "ou-abcd-12345678"},
+    }
+
+    def terraform(self: StackRun, args: list[str], action: str, **_: Any) -> Any:
+        assert args[:2] == ["output", "-json"]
+        return subprocess.CompletedProcess(args, 0, json.dumps(outputs), "")
+
+    monkeypatch.setattr(StackRun, "terraform", terraform)
+    run = StackRun("organization", tmp_path, {}, tmp_path / "logs")
+    assert created_account_ids(run, ["dev", "prd"]) == {
+        "dev": "701847654604",
+        "prd": "542937855482",
+    }
+    with pytest.raises(AccountIdsMissing, match="no account id for tooling"):
+        created_account_ids(run, ["dev", "tooling"])
