@@ -45,7 +45,7 @@ ConfigOption = Annotated[
 OutOption = Annotated[Path, typer.Option("--out", help="Where synthesized stacks are written.")]
 StacksOption = Annotated[
     list[str] | None,
-    typer.Option("--stacks", "-s", help="Only these stacks (repeatable); default: all."),
+    typer.Option("--stacks", "--stack", "-s", help="Only these stacks (repeatable); default: all."),
 ]
 WorkersOption = Annotated[
     int,
