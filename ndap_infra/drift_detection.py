@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
+from ndap_infra.iam.trust import service_trust
 from ndap_infra.naming import baseline_name
 
 CODEBUILD = "codebuild.amazonaws.com"
@@ -126,10 +127,10 @@ class DriftDetectionSpec:
     # -- documents --
 
     def build_trust(self) -> PolicyDocument:
-        return _service_trust(CODEBUILD, self.account_id, self.project_arn)
+        return service_trust(CODEBUILD, self.account_id, (self.project_arn,))
 
     def schedule_trust(self) -> PolicyDocument:
-        return _service_trust(SCHEDULER, self.account_id)
+        return service_trust(SCHEDULER, self.account_id)
 
     def build_policy(self) -> PolicyDocument:
         """Write its logs, read the state, assume the readers: no write anywhere else."""
@@ -257,25 +258,6 @@ class DriftDetectionSpec:
                 "",
             ]
         )
-
-
-def _service_trust(service: str, account_id: str, source_arn: str | None = None) -> PolicyDocument:
-    conditions: tuple[Condition, ...] = (
-        Condition.of("StringEquals", "aws:SourceAccount", account_id),
-    )
-    if source_arn is not None:
-        conditions += (Condition.of("ArnLike", "aws:SourceArn", source_arn),)
-    return PolicyDocument(
-        (
-            Statement(
-                "ServiceAssumes",
-                "Allow",
-                principals=(Principal.service(service),),
-                actions=("sts:AssumeRole",),
-                conditions=conditions,
-            ),
-        )
-    )
 
 
 def drift_detection_spec(

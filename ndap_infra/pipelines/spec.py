@@ -33,6 +33,7 @@ from ndap_infra.iam.resource_policies import (
     bucket_arn,
     bucket_policy_tls_only,
 )
+from ndap_infra.iam.trust import service_trust
 from ndap_infra.naming import bucket_name, kms_alias
 from ndap_infra.pipelines import buildspecs, names, policies
 from ndap_infra.pipelines.roles import RoleSpec
@@ -288,7 +289,7 @@ def _stage(config: NdapConfig, project: MlProjectConfig, env: Environment) -> St
         pipeline=names.pipeline_name(p, env),
         pipeline_role=names.pipeline_role_name(org, p, env),
         build_role=names.build_role_name(org, p, env),
-        build_role_trust=policies.service_trust("codebuild.amazonaws.com", tooling, build_projects),
+        build_role_trust=service_trust("codebuild.amazonaws.com", tooling, build_projects),
         deployer_arn=names.deployer_role_arn(org, p, config.account_id(env)),
         branches=(pipeline.develop_branch,) if env is Environment.DEV else (),
         tags=() if env is Environment.DEV else (pipeline.release_tag_pattern,),
@@ -457,7 +458,7 @@ def environment_deployers(config: NdapConfig, env: Environment) -> list[ProjectD
         )
         execution = RoleSpec(
             name=names.execution_role_name(org, p),
-            trust=policies.service_trust("sagemaker.amazonaws.com", account),
+            trust=service_trust("sagemaker.amazonaws.com", account),
             policy=policies.execution_policy(
                 project=p,
                 region=region,
@@ -483,7 +484,7 @@ def environment_deployers(config: NdapConfig, env: Environment) -> list[ProjectD
                 pipeline_arn=pipeline_arn,
                 role=RoleSpec(
                     name=names.schedule_role_name(org, p),
-                    trust=policies.service_trust(
+                    trust=service_trust(
                         "scheduler.amazonaws.com",
                         account,
                         (
