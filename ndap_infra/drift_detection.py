@@ -281,5 +281,6 @@ def drift_detection_spec(
         schedule=drift.schedule,
         reader_accounts=tuple(dict.fromkeys(accounts)),
         alarm_topic_arn=alarm_topic_arn,
-        state_bucket=drift.state_bucket,
+        state_bucket=drift.state_bucket
+        or (config.deploy.state.bucket if config.deploy.state is not None else None),
     )

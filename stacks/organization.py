@@ -17,6 +17,7 @@ from ndap_infra.constructs.organization import (
     OrganizationalUnits,
     OrganizationRoot,
 )
+from ndap_infra.constructs.platform_pipeline import PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.guardrails.catalog import (
     access_guardrails,
@@ -85,6 +86,7 @@ class OrganizationStack(TerraformStack):
                 policy=people_policy(org.name, org.account_access_role).to_terraform_json(),
             )
         DriftReader.for_config(self, "drift-reader", config)
+        PlatformRoles.for_config(self, "platform-roles", config)
         for key, unit_id in units.unit_ids().items():
             TerraformOutput(self, f"unit-{key}", value=unit_id)
 

@@ -37,6 +37,7 @@ from ndap_infra.iam.trust import service_trust
 from ndap_infra.naming import bucket_name, kms_alias
 from ndap_infra.pipelines import buildspecs, names, policies
 from ndap_infra.pipelines.roles import RoleSpec
+from ndap_infra.platform_pipeline import platform_pipeline_spec
 
 LOWER = (Environment.NONPROD, Environment.DEV)
 
@@ -339,6 +340,10 @@ def tooling_people(config: NdapConfig) -> tuple[ToolingRole, ...]:
             policy = policy_for(
                 Access(access), account_id=tooling, region=region, reports_bucket="none"
             )
+        platform = platform_pipeline_spec(config)
+        if platform is not None and persona in platform.approvers:
+            # Approves the platform's reviewed plans (platform_pipeline.approvers).
+            policy = PolicyDocument((*policy.statements, *platform.approval_statements()))
         roles.append(
             ToolingRole(
                 persona=persona,
@@ -376,7 +381,14 @@ def tooling_spec(config: NdapConfig) -> ToolingSpec | None:
         key_alias=names.artifact_key_alias(org),
         bucket_policy=bucket_policy,
         key_policy=key_policy,
-        hosts=tuple(dict.fromkeys(sorted(p.git_host for p in config.ml_projects))),
+        hosts=tuple(
+            dict.fromkeys(
+                sorted(
+                    [p.git_host for p in config.ml_projects]
+                    + ([config.platform_pipeline.git_host] if config.platform_pipeline else [])
+                )
+            )
+        ),
         projects=tuple(_project(config, p) for p in config.ml_projects),
         people=tooling_people(config),
         log_retention_days=config.security_baseline.cloudwatch_log_retention_days,
