@@ -103,6 +103,38 @@ def synth(
     _report_access(proof)
 
 
+def _report_platform(proof: AccessProof) -> None:
+    platform = proof.platform
+    if platform is None:
+        return
+    wrong = [c for c in platform.cells if not c.ok]
+    wrong_trust = [t for t in platform.trust if not t.ok]
+    console.print(
+        f"platform pipeline: {len(platform.cells)} decisions and {len(platform.trust)} "
+        "planner/deployer trusts evaluated, "
+        + (
+            "all as expected"
+            if not wrong and not wrong_trust
+            else f"{len(wrong) + len(wrong_trust)} differ from the model"
+        ),
+        markup=False,
+    )
+    for cell in wrong:
+        console.print(
+            f"  - {cell.who} / {cell.action}: expected {cell.expected}, evaluated "
+            f"{cell.allowed} ({cell.via or 'no principal reached is allowed'})",
+            markup=False,
+        )
+    for trust in wrong_trust:
+        console.print(
+            f"  - {trust.role}: assumable by {', '.join(trust.assumers) or 'nobody'}, "
+            f"expected only {trust.expected}",
+            markup=False,
+        )
+    for control in platform.controls:
+        console.print(control.render(), markup=False)
+
+
 def _report_access(proof: AccessProof) -> None:
     wrong = [c for c in proof.cells if not c.ok]
     console.print(
@@ -118,6 +150,7 @@ def _report_access(proof: AccessProof) -> None:
         )
     for control in proof.controls:
         console.print(control.render(), markup=False)
+    _report_platform(proof)
     pipelines = proof.pipelines
     if pipelines is None:
         return

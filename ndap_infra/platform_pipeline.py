@@ -51,7 +51,7 @@ from ndap_infra.access.names import role_arn
 from ndap_infra.config.enums import Environment, GitHost, Persona
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.drift_detection import DATA_READS
-from ndap_infra.iam.document import PolicyDocument, Statement
+from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.trust import only_role_trust, service_trust
 from ndap_infra.naming import ORGANIZATION_STACK, environment_stack
 from ndap_infra.pipelines import names, policies
@@ -385,6 +385,50 @@ class PlatformPipelineSpec:
                         "sts:AssumeRoleWithWebIdentity",
                     ),
                     resources=("*",),
+                ),
+            )
+        )
+
+    def state_bucket_policy(self) -> PolicyDocument | None:
+        """The policy to put on the state bucket when creating it (by hand, in the
+        management account): TLS only; the plan build role reads every stack's state, the
+        apply build role reads and writes it (and its lock files); nobody else of another
+        account. People of the management account keep their IAM rights there."""
+        if self.state_bucket is None:
+            return None
+        bucket = f"arn:aws:s3:::{self.state_bucket}"
+        objects = tuple(f"{bucket}/{key}" for key in self.state_keys)
+        locks = tuple(f"{o}.tflock" for o in objects)
+        return PolicyDocument(
+            (
+                Statement(
+                    "TlsOnly",
+                    "Deny",
+                    principals=(Principal.anyone(),),
+                    actions=("s3:*",),
+                    resources=(bucket, f"{bucket}/*"),
+                    conditions=(Condition.of("Bool", "aws:SecureTransport", "false"),),
+                ),
+                Statement(
+                    "BuildsListTheState",
+                    "Allow",
+                    principals=(Principal.aws(self.plan_role_arn, self.apply_role_arn),),
+                    actions=("s3:ListBucket",),
+                    resources=(bucket,),
+                ),
+                Statement(
+                    "PlanBuildReadsTheState",
+                    "Allow",
+                    principals=(Principal.aws(self.plan_role_arn),),
+                    actions=("s3:GetObject",),
+                    resources=objects,
+                ),
+                Statement(
+                    "ApplyBuildWritesTheState",
+                    "Allow",
+                    principals=(Principal.aws(self.apply_role_arn),),
+                    actions=("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+                    resources=(*objects, *locks),
                 ),
             )
         )
