@@ -392,8 +392,9 @@ class PlatformPipelineSpec:
     def state_bucket_policy(self) -> PolicyDocument | None:
         """The policy to put on the state bucket when creating it (by hand, in the
         management account): TLS only; the plan build role reads every stack's state, the
-        apply build role reads and writes it (and its lock files); nobody else of another
-        account. People of the management account keep their IAM rights there."""
+        apply build role reads and writes it (and its lock files); the planners and
+        deployers never (the management account's deployer administers the account the
+        bucket is in). People of the management account keep their IAM rights there."""
         if self.state_bucket is None:
             return None
         bucket = f"arn:aws:s3:::{self.state_bucket}"
@@ -408,6 +409,20 @@ class PlatformPipelineSpec:
                     actions=("s3:*",),
                     resources=(bucket, f"{bucket}/*"),
                     conditions=(Condition.of("Bool", "aws:SecureTransport", "false"),),
+                ),
+                Statement(
+                    # The management account's deployer administers that account, where
+                    # the bucket is: it still never reads or writes the state.
+                    "PlatformRolesNeverTouchTheState",
+                    "Deny",
+                    principals=(Principal.anyone(),),
+                    actions=("s3:*",),
+                    resources=(bucket, f"{bucket}/*"),
+                    conditions=(
+                        Condition.of(
+                            "ArnLike", "aws:PrincipalArn", f"arn:aws:iam::*:role{PLATFORM_PATH}*"
+                        ),
+                    ),
                 ),
                 Statement(
                     "BuildsListTheState",
