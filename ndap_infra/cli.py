@@ -503,6 +503,26 @@ def promotion(
     console.print(f"{project} may be promoted to {env} (feature versions it needs: {needs})")
 
 
+@app.command("state-bucket-policy")
+def state_bucket_policy(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Print the bucket policy to put on the stacks' state bucket (deploy.state.bucket)
+    when creating it by hand: the platform pipeline's plan build reads the state, its
+    apply build reads and writes it, its planners and deployers never touch it."""
+    from ndap_infra.platform_pipeline import platform_pipeline_spec
+
+    loaded = _load(config)
+    spec = platform_pipeline_spec(loaded)
+    policy = spec.state_bucket_policy() if spec is not None else None
+    if policy is None:
+        errors.print(
+            f"{config}: no platform_pipeline with deploy.state: the state bucket's policy "
+            "comes from the platform pipeline's build roles; set both first",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    console.print(policy.to_pretty_json(), markup=False, end="")
+
+
 from ndap_infra.cli_bootstrap import register as register_bootstrap  # noqa: E402
 
 register_bootstrap(app)

@@ -50,7 +50,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from ndap_infra.access.names import role_arn
 from ndap_infra.config.enums import Environment, GitHost, Persona
 from ndap_infra.config.model import NdapConfig
-from ndap_infra.drift_detection import DATA_READS
+from ndap_infra.drift_detection import DATA_READS, drift_detection_spec
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.trust import only_role_trust, service_trust
 from ndap_infra.naming import ORGANIZATION_STACK, environment_stack
@@ -119,6 +119,8 @@ class PlatformPipelineSpec:
     state_bucket: str | None
     state_keys: tuple[str, ...]
     state_kms_key_arn: str | None
+    state_readers: tuple[str, ...] = ()
+    """Other roles that read every stack's state (the scheduled drift detection's build)."""
 
     # -- names --
 
@@ -427,14 +429,16 @@ class PlatformPipelineSpec:
                 Statement(
                     "BuildsListTheState",
                     "Allow",
-                    principals=(Principal.aws(self.plan_role_arn, self.apply_role_arn),),
+                    principals=(
+                        Principal.aws(self.plan_role_arn, self.apply_role_arn, *self.state_readers),
+                    ),
                     actions=("s3:ListBucket",),
                     resources=(bucket,),
                 ),
                 Statement(
                     "PlanBuildReadsTheState",
                     "Allow",
-                    principals=(Principal.aws(self.plan_role_arn),),
+                    principals=(Principal.aws(self.plan_role_arn, *self.state_readers),),
                     actions=("s3:GetObject",),
                     resources=objects,
                 ),
@@ -683,6 +687,7 @@ def platform_pipeline_spec(config: NdapConfig) -> PlatformPipelineSpec | None:
         *(environment_stack(e) for e in PROTECTED_ENVIRONMENTS),
     )
     state = config.deploy.state
+    drift = drift_detection_spec(config)
     return PlatformPipelineSpec(
         org=config.organization.name,
         tooling=tooling,
@@ -698,4 +703,5 @@ def platform_pipeline_spec(config: NdapConfig) -> PlatformPipelineSpec | None:
         state_bucket=state.bucket if state is not None else None,
         state_keys=tuple(state.key(s) for s, _ in stacks) if state is not None else (),
         state_kms_key_arn=state.kms_key_arn if state is not None else None,
+        state_readers=(drift.build_role_arn,) if drift is not None else (),
     )

@@ -569,3 +569,30 @@ def test_without_this_execution_s_approval_acc_and_prd_are_not_applied(
     assert "applies only after an approval of this pipeline execution" in refused.stderr
     assert "refusing to apply" in refused.stderr
     assert not workspace["log"].exists()  # not even the organization stack, nor dev
+
+
+def test_the_state_bucket_policy_is_printed_for_the_bootstrap(tmp_path: Path) -> None:
+    import sys
+
+    from tests.conftest import ROOT
+
+    config = tmp_path / "platform.yaml"
+    with config.open("w") as stream:
+        YAML(typ="safe").dump(aws_data(), stream)
+    printed = subprocess.run(
+        [sys.executable, "-m", "ndap_infra", "state-bucket-policy", "-c", str(config)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert printed.returncode == 0, printed.stderr
+    statements = {s["Sid"]: s for s in json.loads(printed.stdout)["Statement"]}
+    assert statements["PlanBuildReadsTheState"]["Action"] == "s3:GetObject"
+    readers = statements["PlanBuildReadsTheState"]["Principal"]["AWS"]
+    assert f"arn:aws:iam::{TOOLING}:role/acme-ml-drift-detection-build" in readers
+    writer = statements["ApplyBuildWritesTheState"]["Principal"]["AWS"]
+    assert writer == f"arn:aws:iam::{TOOLING}:role/ndap/pipelines/acme-ml-platform-apply"
+    local = subprocess.run(
+        [sys.executable, "-m", "ndap_infra", "state-bucket-policy", "-c",
+         str(ROOT / "examples" / "reference.yaml")],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert local.returncode == 2 and "set both first" in local.stderr
