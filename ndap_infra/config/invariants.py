@@ -27,7 +27,6 @@ from ndap_infra.config.enums import (
 from ndap_infra.config.issues import ConfigIssue
 from ndap_infra.config.model import DeployTarget, NdapConfig, PathRulesConfig
 from ndap_infra.config.schedules import schedule_problem
-from ndap_infra.pipelines.names import PIPELINE_ENVIRONMENTS, artifact_prefix, pipeline_name
 
 INVARIANT_1 = "breaks invariant 1 (every environment gets the same security controls)"
 INVARIANT_2 = (
@@ -807,6 +806,9 @@ def drift_detection_reads_the_configured_state(config: NdapConfig) -> Iterator[C
 def platform_pipeline_artifacts_are_its_own(config: NdapConfig) -> Iterator[ConfigIssue]:
     """CodePipeline keeps a pipeline's artifacts under the first 20 characters of its
     name: a project pipeline with the same prefix would read and write the saved plans."""
+    # Imported here, as in pipeline_artifacts_do_not_collide.
+    from ndap_infra.pipelines.names import PIPELINE_ENVIRONMENTS, artifact_prefix, pipeline_name
+
     if config.platform_pipeline is None:
         return
     platform = artifact_prefix(f"{config.organization.name}-platform")
