@@ -321,14 +321,14 @@ class PlatformPipelineSpec:
             )
         )
 
-    def apply_build_policy(self, key_arn: str, connection_arn: str) -> PolicyDocument:
+    def apply_build_policy(self, key_arn: str) -> PolicyDocument:
         """Apply: the artifacts (read only: the plans it applies are the plan build's),
-        the deployers, the state (read, write), the approval's state, the record."""
+        the deployers, the state (read, write), the approval's state, the record. No git
+        connection: it applies the plan artifact, never the source."""
         applied = f"arn:aws:s3:::{self.artifact_bucket}/{self.applied_record}"
         return PolicyDocument(
             (
                 *self._common(key_arn, tuple(self.deployer_arn(a) for a in self.accounts), False),
-                *policies.connection_use(connection_arn, self.repository),
                 Statement(
                     "RecordTheApplied", "Allow", actions=("s3:PutObject",), resources=(applied,)
                 ),

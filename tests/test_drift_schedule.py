@@ -60,6 +60,7 @@ def test_drift_detection_needs_the_tooling_account() -> None:
     data = with_drift()
     del data["organization"]["tooling_account_id"]
     data["ml_projects"] = []
+    del data["platform_pipeline"]  # which needs the tooling account too
     config, issues = validate_data(data)
     assert config is None
     assert any(

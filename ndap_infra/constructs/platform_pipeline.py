@@ -140,7 +140,7 @@ class PlatformPipeline(Construct):
             name=spec.apply_role,
             path=names.PIPELINE_PATH,
             trust=spec.apply_build_trust(),
-            policy=spec.apply_build_policy(key_arn, connection),
+            policy=spec.apply_build_policy(key_arn),
             description="platform pipeline, apply: assumes only the deployers; applies the "
             "approved plans",
         )
