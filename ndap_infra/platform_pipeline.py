@@ -553,7 +553,7 @@ if [ -z "$base" ] || ! git cat-file -e "$base^{commit}" 2> /dev/null; then
   base="$(git rev-list --max-parents=0 HEAD | tail -n 1)"
   echo "ndap: no applied commit recorded (or not in this history): the review pack compares with the first commit, $base"
 fi
-ndap review --base "$base" --output plan/REVIEW.md || ndap_fail "ndap review failed"
+ndap review --base "$base" --out plan/REVIEW.md || ndap_fail "ndap review failed"
 echo "---- review pack (against $base) ----"; cat plan/REVIEW.md
 python3 - "$commit" "$base" $STACKS > plan/manifest.json <<'PY'
 import hashlib, json, sys

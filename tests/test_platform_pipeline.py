@@ -321,6 +321,7 @@ FAKE_NDAP = r"""#!/usr/bin/env bash
 # review writes the pack.
 case "$1" in
   build)
+    [ "$2" = "--config" ] && [ -n "$3" ] || { echo "ndap build: --config FILE" >&2; exit 2; }
     [ -z "${NDAP_FAILS:-}" ] || { echo "access: 1 differs from the model" >&2; exit 1; }
     for stack in $STACKS; do
       mkdir -p "cdktf.out/stacks/$stack"
@@ -328,7 +329,12 @@ case "$1" in
     done ;;
   review)
     while [ $# -gt 0 ]; do
-      case "$1" in --base) base="$2"; shift ;; --output) out="$2"; shift ;; esac; shift
+      case "$1" in
+        --base) base="$2"; shift ;;
+        --out) out="$2"; shift ;;
+        review) ;;
+        *) echo "ndap review: no such option $1" >&2; exit 2 ;;
+      esac; shift
     done
     echo "# Security review pack against $base" > "$out" ;;
   *) echo "unexpected ndap $*" >&2; exit 2 ;;
@@ -596,3 +602,19 @@ def test_the_state_bucket_policy_is_printed_for_the_bootstrap(tmp_path: Path) ->
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert local.returncode == 2 and "set both first" in local.stderr
+
+
+def test_the_scripts_use_only_options_the_real_ndap_has(spec: PlatformPipelineSpec) -> None:
+    """The stand-in ndap accepts only what the scripts pass; the real CLI must too."""
+    from typer.testing import CliRunner
+
+    from ndap_infra.cli import app
+
+    script = spec.plan_buildspec()
+    assert 'ndap build --config "$CONFIG_PATH"' in script
+    assert 'ndap review --base "$base" --out plan/REVIEW.md' in script
+    runner = CliRunner()
+    build_help = runner.invoke(app, ["build", "--help"]).output
+    review_help = runner.invoke(app, ["review", "--help"]).output
+    assert "--config" in build_help
+    assert "--base" in review_help and "--out" in review_help
