@@ -71,6 +71,8 @@ class DriftDetectionSpec:
     reader_accounts: tuple[str, ...]
     alarm_topic_arn: str | None = None  # the tooling account's alarm topic
     state_bucket: str | None = None
+    state_kms_key_arn: str | None = None
+    """The key of the state objects (``deploy.state.kms_key_arn``), when there is one."""
 
     @property
     def project(self) -> str:
@@ -160,6 +162,15 @@ class DriftDetectionSpec:
                     ),
                 )
             )
+            if self.state_kms_key_arn is not None:
+                statements.append(
+                    Statement(
+                        "DecryptTheTerraformState",
+                        "Allow",
+                        actions=("kms:Decrypt",),
+                        resources=(self.state_kms_key_arn,),
+                    )
+                )
         return PolicyDocument(tuple(statements))
 
     def schedule_policy(self) -> PolicyDocument:
@@ -269,6 +280,7 @@ def drift_detection_spec(
     tooling = config.tooling_account_id
     if drift is None or not drift.enabled or tooling is None:
         return None
+    state = config.deploy.state
     accounts = [config.organization.management_account_id, tooling]
     accounts += [config.account_id(env) for env in config.enabled_environments()]
     return DriftDetectionSpec(
@@ -281,6 +293,6 @@ def drift_detection_spec(
         schedule=drift.schedule,
         reader_accounts=tuple(dict.fromkeys(accounts)),
         alarm_topic_arn=alarm_topic_arn,
-        state_bucket=drift.state_bucket
-        or (config.deploy.state.bucket if config.deploy.state is not None else None),
+        state_bucket=drift.state_bucket or (state.bucket if state is not None else None),
+        state_kms_key_arn=state.kms_key_arn if state is not None else None,
     )

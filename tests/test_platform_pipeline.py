@@ -618,3 +618,18 @@ def test_the_scripts_use_only_options_the_real_ndap_has(spec: PlatformPipelineSp
     review_help = runner.invoke(app, ["review", "--help"]).output
     assert "--config" in build_help
     assert "--base" in review_help and "--out" in review_help
+
+
+def test_the_drift_build_reads_the_configured_state_and_its_key() -> None:
+    from ndap_infra.drift_detection import drift_detection_spec
+
+    kms = "arn:aws:kms:eu-west-1:100000000001:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    config, issues = validate_data(aws_data(kms_key_arn=kms))
+    assert config is not None, issues
+    drift = drift_detection_spec(config)
+    assert drift is not None and drift.state_bucket == "acme-ml-terraform-state"
+    statements = {s.sid: s for s in drift.build_policy().statements}
+    assert statements["DecryptTheTerraformState"].resources == (kms,)
+    data = aws_data()
+    data["drift_detection"]["state_bucket"] = "another-bucket"
+    assert "drift_detection.state_bucket" in issues_of(data)
