@@ -254,8 +254,9 @@ def test_the_reference_proof_holds(reference_proof: Any) -> None:
 
 def test_loosened_trusts_make_the_proof_fail(reference_proof: Any) -> None:
     controls = reference_proof.platform.controls
-    assert len(controls) == 2 and all(c.ok for c in controls)
-    planner, deployer = controls
+    assert len(controls) == 3 and all(c.ok for c in controls)
+    planner, deployer, guardrails = controls
+    assert guardrails.refused  # without its exception the deployer cannot apply
     assert f"arn:aws:iam::{TOOLING}:role/OrganizationAccountAccessRole" in planner.check.assumers
     assert len(deployer.check.assumers) > 10
 

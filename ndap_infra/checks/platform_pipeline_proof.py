@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from ndap_infra.checks.access_model import PlatformModel
 from ndap_infra.checks.pipeline_proof import (
@@ -41,6 +42,7 @@ from ndap_infra.pipelines import names
 from ndap_infra.platform_pipeline import (
     PLAN_ARTIFACT,
     PlatformPipelineSpec,
+    deployer_pattern,
     platform_pipeline_spec,
 )
 
@@ -385,11 +387,68 @@ def platform_controls(model: PlatformModel) -> list[PlatformControl]:
     return controls
 
 
+def guardrails_without_the_deployer(model: PlatformModel) -> PlatformModel:
+    """A mistake: the guardrails' exceptions for the platform's deployment identity name
+    the account access role only (the deployer pattern removed from every SCP)."""
+    spec = _spec(model)
+    assert spec is not None
+    pattern = deployer_pattern(spec.org)
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [strip(v) for v in value if v != pattern]
+        return value
+
+    org = model.organization
+    scps = {
+        level: tuple(NamedPolicy(p.name, strip(p.document)) for p in policies)
+        for level, policies in org.scps.items()
+    }
+    return replace(model, organization=replace(org, scps=scps))
+
+
+@dataclass(frozen=True)
+class GuardrailControl:
+    """The guardrails without the deployer's exception: the deployer must then be
+    refused what an apply needs (the exception is what lets it through, nothing else)."""
+
+    name: str
+    refused: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.refused
+
+    def render(self) -> str:
+        verdict = (
+            "the deployer is refused (as expected): the exception is load-bearing"
+            if self.refused
+            else "the deployer is still allowed (NOT AS EXPECTED)"
+        )
+        return f"- {self.name}: {verdict}"
+
+
+def guardrail_control(model: PlatformModel) -> GuardrailControl:
+    spec = _spec(model)
+    assert spec is not None
+    stack, account = spec.stacks[-1]
+    mutated = guardrails_without_the_deployer(model)
+    target = goal(mutated, spec, "change-platform-roles", account)
+    allowed = achieves(mutated, principal_for(mutated.roles[spec.deployer_arn(account)]), target)
+    return GuardrailControl(
+        f"the guardrails except only the account access role: the deployer in {stack} "
+        "creates a role under /ndap/",
+        not allowed,
+    )
+
+
 @dataclass(frozen=True)
 class PlatformProof:
     cells: tuple[PlatformCell, ...]
     trust: tuple[PlatformTrust, ...]
-    controls: tuple[PlatformControl, ...]
+    controls: tuple[PlatformControl | GuardrailControl, ...]
 
     @property
     def ok(self) -> bool:
@@ -406,5 +465,5 @@ def prove_platform_pipeline(model: PlatformModel) -> PlatformProof | None:
     return PlatformProof(
         tuple(prove_platform_actions(model)),
         tuple(check_platform_trust(model)),
-        tuple(platform_controls(model)),
+        (*platform_controls(model), guardrail_control(model)),
     )

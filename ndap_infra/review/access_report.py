@@ -285,7 +285,8 @@ def platform_section(proof: PlatformProof | None) -> list[str]:
         )
     lines += [
         "",
-        "### Loosened planner and deployer trusts (negative controls)",
+        "### Loosened planner and deployer trusts, guardrails without the deployer (negative "
+        "controls)",
         "",
         *(c.render() for c in proof.controls),
         "",
