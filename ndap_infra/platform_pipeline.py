@@ -503,6 +503,7 @@ class PlatformPipelineSpec:
                 "NDAP_STACK_CREDENTIALS": "profiles",
             },
             PLAN_SCRIPT,
+            (*INSTALL_TERRAFORM, *INSTALL_NDAP),
             exported=("MANIFEST_SHA256", "PLAN_BUILD_ID"),
             artifacts=True,
         )
@@ -511,6 +512,8 @@ class PlatformPipelineSpec:
         return _buildspec(
             {**self._stack_variables(), "ROLE_NAME": deployer_name(self.org)},
             APPLY_SCRIPT,
+            # Its input is the plan artifact, not the repository: Terraform only.
+            INSTALL_TERRAFORM,
         )
 
 
@@ -614,10 +617,13 @@ aws s3 cp applied.json "s3://$ARTIFACT_BUCKET/$APPLIED_RECORD" > /dev/null || nd
 echo "ndap: applied $commit"
 """
 
-INSTALL = (
-    f'curl -fsSLo terraform.zip "https://releases.hashicorp.com/terraform/{TERRAFORM_VERSION}/terraform_{TERRAFORM_VERSION}_linux_amd64.zip"',
-    f'curl -fsSL "https://releases.hashicorp.com/terraform/{TERRAFORM_VERSION}/terraform_{TERRAFORM_VERSION}_SHA256SUMS" | grep linux_amd64 | sed "s/ .*_linux_amd64.zip/  terraform.zip/" | sha256sum -c -',
-    "unzip -o -q terraform.zip -d /usr/local/bin && rm terraform.zip",
+INSTALL_TERRAFORM = (
+    f'curl -fsSLo /tmp/terraform.zip "https://releases.hashicorp.com/terraform/{TERRAFORM_VERSION}/terraform_{TERRAFORM_VERSION}_linux_amd64.zip"',
+    f'curl -fsSL "https://releases.hashicorp.com/terraform/{TERRAFORM_VERSION}/terraform_{TERRAFORM_VERSION}_SHA256SUMS" | grep linux_amd64 | sed "s| .*_linux_amd64.zip|  /tmp/terraform.zip|" | sha256sum -c -',
+    "unzip -o -q /tmp/terraform.zip -d /usr/local/bin && rm /tmp/terraform.zip",
+)
+INSTALL_NDAP = (
+    # The repository pins its toolchain (ndap-infra, the cdktf CLI, the policy linters).
     "make setup",
     'export PATH="$PWD/.venv/bin:$PATH"',
 )
@@ -633,6 +639,7 @@ def script(*snippets: str) -> str:
 def _buildspec(
     variables: dict[str, str],
     body: str,
+    install: tuple[str, ...],
     exported: tuple[str, ...] = (),
     artifacts: bool = False,
 ) -> str:
@@ -650,7 +657,7 @@ def _buildspec(
         "phases": {
             "install": {
                 "runtime-versions": {"python": PYTHON_RUNTIME},
-                "commands": list(INSTALL),
+                "commands": list(install),
             },
             "build": {"commands": commands},
         },

@@ -634,3 +634,13 @@ def test_the_drift_build_reads_the_configured_state_and_its_key() -> None:
     data = aws_data()
     data["drift_detection"]["state_bucket"] = "another-bucket"
     assert "drift_detection.state_bucket" in issues_of(data)
+
+
+def test_the_apply_build_installs_terraform_only(spec: PlatformPipelineSpec) -> None:
+    """The apply build's input is the plan artifact (no repository, no Makefile)."""
+    plan = YAML(typ="safe").load(spec.plan_buildspec())
+    apply = YAML(typ="safe").load(spec.apply_buildspec())
+    assert "make setup" in plan["phases"]["install"]["commands"]
+    install = apply["phases"]["install"]["commands"]
+    assert "make setup" not in install and all("terraform" in c for c in install)
+    assert "artifacts" not in apply and plan["artifacts"] == {"files": ["plan/**/*"]}
