@@ -544,6 +544,8 @@ for stack in $STACKS; do
     terraform init -input=false -no-color > init.log || { cat init.log >&2; ndap_fail "terraform init failed for $stack"; }
     # No lock: the plan only reads; the apply holds the lock, and refuses this plan if the state moved on.
     terraform plan -input=false -no-color -lock=false -out=ndap.tfplan > plan.txt || { cat plan.txt >&2; ndap_fail "terraform plan failed for $stack"; }
+    # The provider lock travels under a visible name (the artifact keeps it either way).
+    cp .terraform.lock.hcl providers.lock.hcl
     rm -rf .terraform init.log
   ) || exit 1
   echo "---- plan of $stack ----"; cat "plan/$stack/plan.txt"
@@ -607,7 +609,9 @@ for stack in $STACKS; do
   echo "---- apply of $stack (the saved, reviewed plan) ----"
   (
     cd "plan/$stack"
-    terraform init -input=false -no-color > init.log || { cat init.log >&2; ndap_fail "terraform init failed for $stack"; }
+    [ -f providers.lock.hcl ] && cp providers.lock.hcl .terraform.lock.hcl
+    # The providers the plan was made with, no other: the lock file is read only.
+    terraform init -input=false -no-color -lockfile=readonly > init.log || { cat init.log >&2; ndap_fail "terraform init failed for $stack"; }
     terraform apply -input=false -no-color ndap.tfplan || ndap_fail "terraform apply of the saved plan failed for $stack (a stale plan is refused: start the pipeline again)"
   ) || exit 1
 done

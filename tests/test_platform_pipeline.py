@@ -430,6 +430,7 @@ def test_the_plan_step_saves_a_plan_per_stack_and_a_manifest_of_their_digests(
         plan = repo / "plan" / stack / "ndap.tfplan"
         assert manifest["plans"][stack] == _digest(plan)
         assert (repo / "plan" / stack / "cdk.tf.json").is_file()
+        assert (repo / "plan" / stack / "providers.lock.hcl").is_file()
         assert '"profiles": "profiles"' in (repo / "plan" / stack / "cdk.tf.json").read_text()
     assert (repo / "plan" / "manifest.sha256").read_text().strip() == _digest(
         repo / "plan" / "manifest.json"
