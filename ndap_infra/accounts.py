@@ -1,46 +1,198 @@
-"""Which existing accounts the organization stack adopts into their units (pure data).
+"""The member accounts the organization stack manages: adopted by id, or created (pure data).
 
-With ``organization.create_organization: false`` the platform adopts an existing
-organization and its member accounts (by id). The organization stack then places each
-environment's account, and the tooling account, in its unit, so that the guardrails
-attached to a unit really cover the account its stack deploys into. The provider's
-account resource needs the account's e-mail: an account configured without one is left
-where it is (``ndap deploy`` then reports it outside its unit).
+Every enabled environment's account, and the tooling (delivery) account, is one of:
+
+* **adopted**: configured with its ``account_id`` (and an ``email``): the organization
+  stack imports it by id (a Terraform ``import`` block) and places it in its unit, so the
+  guardrails attached to a unit really cover the account its stack deploys into. Without
+  an e-mail the account is left where it is (the provider's account resource needs one;
+  ``ndap deploy`` then reports it outside its unit);
+* **created**: configured with an ``email`` and no ``account_id``: the organization stack
+  creates it (``<org>-<env>``, in its unit, with ``organization.account_access_role``).
+  Its id is known only once the stack has been applied: until ``ndap deploy`` records it
+  in the configuration the account is **pending**, and only what names no pending id is
+  synthesized (phase 1, see ``phase_one_config``). Once recorded, the account is adopted
+  like any other; its resource keeps its address, so Terraform's import is a no-op.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import NdapConfig
 
 TOOLING_KEY = "tooling"
 
 
 @dataclass(frozen=True)
-class AdoptedAccount:
-    """A configured member account the organization stack places in its unit."""
+class MemberAccount:
+    """A member account the organization stack manages, placed in its unit."""
 
     key: str
     """The environment (``dev``) or ``tooling``: also the key of its unit."""
-    account_id: str
+    account_id: str | None
+    """None: the organization stack creates the account (its id is pending)."""
     name: str
     email: str
 
+    @property
+    def created(self) -> bool:
+        return self.account_id is None
 
-def adopted_accounts(config: NdapConfig) -> list[AdoptedAccount]:
-    """The accounts placed by the organization stack (none when it creates the
-    organization: a new organization's members join by invitation first)."""
+    def id_field(self) -> str:
+        """Where the configuration holds this account's id."""
+        if self.key == TOOLING_KEY:
+            return "organization.tooling_account_id"
+        return f"environments.{self.key}.account_id"
+
+
+def account_name(config: NdapConfig, key: str) -> str:
+    return f"{config.organization.name}-{key}"
+
+
+def has_tooling_account(config: NdapConfig) -> bool:
+    """A delivery account is configured: by id, or by e-mail alone (to be created)."""
     org = config.organization
-    if org.create_organization:
-        return []
+    return org.tooling_account_id is not None or org.tooling_email is not None
+
+
+def member_accounts(config: NdapConfig) -> list[MemberAccount]:
+    """Every account with an e-mail, in the order environments, then tooling."""
     found = []
     for env in config.enabled_environments():
-        email = config.environments.get(env).email
-        if email is not None:
-            name = f"{org.name}-{env.value}"
-            found.append(AdoptedAccount(env.value, config.account_id(env), name, email))
-    if org.tooling_account_id is not None and org.tooling_email is not None:
-        name = f"{org.name}-{TOOLING_KEY}"
-        found.append(AdoptedAccount(TOOLING_KEY, org.tooling_account_id, name, org.tooling_email))
+        settings = config.environments.get(env)
+        if settings.email is not None:
+            found.append(
+                MemberAccount(
+                    env.value, settings.account_id, account_name(config, env.value), settings.email
+                )
+            )
+    org = config.organization
+    if org.tooling_email is not None:
+        found.append(
+            MemberAccount(
+                TOOLING_KEY,
+                org.tooling_account_id,
+                account_name(config, TOOLING_KEY),
+                org.tooling_email,
+            )
+        )
     return found
+
+
+def adopted_accounts(config: NdapConfig) -> list[MemberAccount]:
+    """The accounts the organization stack imports by id and places in their units."""
+    return [a for a in member_accounts(config) if a.account_id is not None]
+
+
+def pending_accounts(config: NdapConfig) -> list[MemberAccount]:
+    """The accounts the organization stack creates whose ids are not recorded yet."""
+    return [a for a in member_accounts(config) if a.account_id is None]
+
+
+PLACEHOLDER_BASE = 999_999_999_900
+"""Stand-in ids for pending accounts while synthesizing phase 1. They never reach the
+output: whatever names one is left out (and the build checks that none is left)."""
+
+
+def phase_one_config(config: NdapConfig) -> tuple[NdapConfig, dict[str, str]]:
+    """The configuration with a stand-in id for every pending account, and which account
+    key each stand-in stands for. Everything downstream reads account ids from the
+    configuration, so a stand-in that shows up in an output marks exactly what needs that
+    pending id."""
+    pending = pending_accounts(config)
+    if not pending:
+        return config, {}
+    used = {
+        config.organization.management_account_id,
+        config.organization.tooling_account_id,
+        config.identity.identity_account_id,
+        *(config.environments.get(e).account_id for e in Environment),
+    }
+    stand_ins: dict[str, str] = {}
+    candidate = PLACEHOLDER_BASE
+    for account in pending:
+        while f"{candidate:012d}" in used:
+            candidate += 1
+        stand_ins[account.key] = f"{candidate:012d}"
+        used.add(stand_ins[account.key])
+        candidate += 1
+    environments = config.environments
+    for env in Environment:
+        if env.value in stand_ins:
+            settings = environments.get(env).model_copy(update={"account_id": stand_ins[env.value]})
+            environments = environments.model_copy(update={env.value: settings})
+    organization = config.organization
+    if TOOLING_KEY in stand_ins:
+        organization = organization.model_copy(
+            update={"tooling_account_id": stand_ins[TOOLING_KEY]}
+        )
+    filled = config.model_copy(update={"environments": environments, "organization": organization})
+    return filled, {stand_in: key for key, stand_in in stand_ins.items()}
+
+
+def pending_named_in(text: str, stand_ins: dict[str, str]) -> list[str]:
+    """The pending accounts (keys) whose stand-in id occurs in ``text``."""
+    return [key for stand_in, key in stand_ins.items() if stand_in in text]
+
+
+@dataclass(frozen=True)
+class PhaseOne:
+    """What is synthesized while some ids are pending, and what waits for which account."""
+
+    accounts: tuple[MemberAccount, ...]
+    """The pending accounts, which the organization stack creates."""
+    left_out: dict[str, list[str]]
+    """Parts of the organization stack left out (guardrail, role...) -> accounts they name."""
+    waiting: dict[str, list[str]]
+    """Stacks not synthesized -> the pending accounts they need."""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "accounts": [
+                {"key": a.key, "name": a.name, "email": a.email, "id_field": a.id_field()}
+                for a in self.accounts
+            ],
+            "left_out": self.left_out,
+            "waiting": self.waiting,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> PhaseOne:
+        accounts = data.get("accounts", [])
+        assert isinstance(accounts, list)
+        left_out = data.get("left_out", {})
+        waiting = data.get("waiting", {})
+        assert isinstance(left_out, dict) and isinstance(waiting, dict)
+        return cls(
+            tuple(MemberAccount(a["key"], None, a["name"], a["email"]) for a in accounts),
+            {str(k): list(v) for k, v in left_out.items()},
+            {str(k): list(v) for k, v in waiting.items()},
+        )
+
+    def render(self, config_path: str) -> str:
+        """What a user reads: which accounts are to be created, what phase 1 holds, which
+        stacks wait for which account, and the command that moves on."""
+        lines = [
+            f"{len(self.accounts)} account(s) to be created by the organization stack "
+            "(an e-mail and no id in the configuration):"
+        ]
+        for account in self.accounts:
+            lines.append(
+                f"  - {account.key}: {account.name} <{account.email}>, in unit {account.name}; "
+                f"its id goes to {account.id_field()}"
+            )
+        lines.append(
+            "phase 1: only the organization stack is synthesized: the organization, its "
+            "units, the accounts and every guardrail that names no pending id"
+        )
+        for part, keys in self.left_out.items():
+            lines.append(f"  - waits: {part} (names the id of {', '.join(keys)})")
+        for stack, keys in self.waiting.items():
+            lines.append(f"  - not synthesized: {stack} (needs the id of {', '.join(keys)})")
+        lines.append(
+            f"next: `ndap deploy -c {config_path}` creates the accounts, records their ids in "
+            f"{config_path} and deploys the rest; or create them yourself and set the ids"
+        )
+        return "\n".join(lines)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ndap_infra.accounts import PhaseOne, pending_accounts, phase_one_config
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.iam.limits import PolicyTooLarge
 from ndap_infra.output import replace_directory, write_files
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from ndap_infra.checks.platform_pipeline_proof import PlatformProof
 
 STACK_ORDER_FILE = "ndap-stacks.json"
+PHASE_ONE_FILE = "ndap-phase-one.json"
+"""Present when the synthesis is phase 1 (created accounts' ids pending): what waits."""
 REPOSITORIES_DIR = "repositories"
 """Files for each ML project's repository (``<out>/repositories/<project>/...``)."""
 KEPT_REVIEWER_FILES = ("LINT.md",)
@@ -32,6 +35,8 @@ class Synthesis:
 
     out_dir: Path
     stacks: dict[str, Path]
+    phase_one: PhaseOne | None = None
+    """Set while created accounts' ids are pending: only the organization stack is here."""
 
     def stack_json(self) -> dict[str, dict[str, Any]]:
         return {
@@ -47,11 +52,45 @@ def synthesize(config: NdapConfig, out_dir: Path) -> Synthesis:
     def build(staging: Path) -> None:
         names = synthesize_platform(config, staging)
         (staging / STACK_ORDER_FILE).write_text(json.dumps(names, indent=2) + "\n")
-        write_files(staging / REPOSITORIES_DIR, repository_files(config))
+        if phase_one is not None:
+            _check_no_stand_in(staging, phase_one_config(config)[1])
+            (staging / PHASE_ONE_FILE).write_text(json.dumps(phase_one.to_json(), indent=2) + "\n")
+        else:
+            write_files(staging / REPOSITORIES_DIR, repository_files(config))
         check_policy_sizes(Synthesis(staging, {n: staging / "stacks" / n for n in names}))
 
+    phase_one = plan_phase_one(config)
     replace_directory(out_dir, build)
     return load_synthesis(out_dir)
+
+
+def plan_phase_one(config: NdapConfig) -> PhaseOne | None:
+    """While created accounts' ids are pending: which accounts, what the organization
+    stack leaves out and which stacks wait for which id (the platform is built in memory
+    with stand-in ids to find out). None when every id is known."""
+    pending = pending_accounts(config)
+    if not pending:
+        return None
+    from cdktf import App
+
+    from stacks.organization import OrganizationStack
+    from stacks.platform import waiting_stacks
+
+    filled, stand_ins = phase_one_config(config)
+    organization = OrganizationStack(App(), "organization", filled, stand_ins)
+    return PhaseOne(tuple(pending), organization.waiting, waiting_stacks(config))
+
+
+def _check_no_stand_in(staging: Path, stand_ins: dict[str, str]) -> None:
+    """A stand-in id in phase 1's output would deploy a policy naming an account that does
+    not exist: never write one (a bug if it happens)."""
+    for path in staging.rglob("*.json"):
+        text = path.read_text()
+        named = [key for stand_in, key in stand_ins.items() if stand_in in text]
+        if named:
+            raise RuntimeError(
+                f"phase 1 output {path.name} names the stand-in id of {', '.join(named)}"
+            )
 
 
 def repository_files(config: NdapConfig) -> dict[str, str]:
@@ -78,7 +117,11 @@ def load_synthesis(out_dir: Path) -> Synthesis:
     if not order_file.is_file():
         raise NotSynthesized(f"no synthesized platform in {out_dir}: run `ndap synth` first")
     names = json.loads(order_file.read_text())
-    return Synthesis(out_dir, {name: out_dir / "stacks" / name for name in names})
+    phase_file = out_dir / PHASE_ONE_FILE
+    phase_one = (
+        PhaseOne.from_json(json.loads(phase_file.read_text())) if phase_file.is_file() else None
+    )
+    return Synthesis(out_dir, {name: out_dir / "stacks" / name for name in names}, phase_one)
 
 
 def check_policy_sizes(synthesis: Synthesis) -> None:

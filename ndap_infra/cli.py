@@ -66,9 +66,50 @@ def _terraform_setup() -> TerraformSetup:
 @app.command()
 def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Check a configuration: every problem at once, each with its field and fix."""
+    from ndap_infra.accounts import pending_accounts
+
     loaded = _load(config)
     envs = ", ".join(e.value for e in loaded.enabled_environments())
     console.print(f"{config}: valid ({envs}; {len(loaded.ml_projects)} ML projects)", markup=False)
+    pending = pending_accounts(loaded)
+    if pending:
+        console.print(
+            f"{len(pending)} account(s) to be created by the organization stack: "
+            + ", ".join(f"{a.key} ({a.name} <{a.email}>)" for a in pending)
+            + ". Until their ids are recorded only the organization stack is synthesized "
+            "(phase 1; `ndap synth` says which stack waits for which id); "
+            f"`ndap deploy -c {config}` creates them and records the ids in {config}.",
+            markup=False,
+        )
+
+
+def _refuse_pending(loaded: NdapConfig, config: Path, command: str) -> None:
+    """Exit 2 when created accounts' ids are pending: the command needs every stack."""
+    from ndap_infra.accounts import pending_accounts
+    from ndap_infra.build import plan_phase_one
+
+    if not pending_accounts(loaded):
+        return
+    phase_one = plan_phase_one(loaded)
+    assert phase_one is not None
+    errors.print(
+        f"ndap {command} needs every stack, and some account ids are not known yet.",
+        markup=False,
+    )
+    errors.print(phase_one.render(str(config)), markup=False)
+    errors.print("Nothing was written.", markup=False)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _refuse_phase_one(synthesis: Synthesis, command: str) -> None:
+    if synthesis.phase_one is not None:
+        errors.print(
+            f"ndap {command}: {synthesis.out_dir} holds phase 1 only (the organization "
+            "stack; created accounts' ids are pending):",
+            markup=False,
+        )
+        errors.print(synthesis.phase_one.render("FILE"), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 @app.command()
@@ -90,6 +131,17 @@ def synth(
         errors.print(str(error), markup=False)
         errors.print("Nothing was written.", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    if synthesis.phase_one is not None:
+        console.print(
+            f"Synthesized phase 1 into {out}/stacks in {time.monotonic() - start:.1f}s: "
+            + ", ".join(synthesis.stacks),
+            markup=False,
+        )
+        console.print(synthesis.phase_one.render(str(config)), markup=False)
+        console.print(
+            f"{policies}/ was not written: the reviewer files cover every stack.", markup=False
+        )
+        return
     with console.status("Evaluating access..."):
         proof = prove_access(loaded, synthesis)
         files = write_reviewer_files(synthesis, proof, policies)
@@ -219,7 +271,10 @@ def access(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) 
     from ndap_infra.build import prove_access
 
     loaded = _load(config)
-    proof = prove_access(loaded, _synthesis(out))
+    _refuse_pending(loaded, config, "access")
+    synthesis = _synthesis(out)
+    _refuse_phase_one(synthesis, "access")
+    proof = prove_access(loaded, synthesis)
     _report_access(proof)
     if not proof.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
@@ -256,7 +311,10 @@ def explain(
     if env not in loaded.enabled_environments():
         errors.print(f"{env.value} is not enabled in {config}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT)
-    model = build_model(loaded, _synthesis(out).stack_json())
+    _refuse_pending(loaded, config, "explain")
+    synthesis = _synthesis(out)
+    _refuse_phase_one(synthesis, "explain")
+    model = build_model(loaded, synthesis.stack_json())
     goal = target(model, env, action)
     if goal is None:
         console.print(
@@ -319,18 +377,17 @@ def _validate_synthesized(out: Path) -> None:
 @app.command()
 def parity(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -> None:
     """Prove every environment carries the same security controls (exit 1 if not)."""
-    _check_parity(_load(config), out)
+    loaded = _load(config)
+    _refuse_pending(loaded, config, "parity")
+    _check_parity(loaded, out)
 
 
 def _check_parity(loaded: NdapConfig, out: Path) -> None:
-    from ndap_infra.build import NotSynthesized, load_synthesis
     from ndap_infra.checks.parity import check_platform_parity
 
-    try:
-        stacks = load_synthesis(out).stack_json()
-    except NotSynthesized as error:
-        errors.print(str(error), markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    synthesis = _synthesis(out)
+    _refuse_phase_one(synthesis, "parity")
+    stacks = synthesis.stack_json()
     accounts = {env.value: loaded.account_id(env) for env in loaded.enabled_environments()}
     missing = [env for env in accounts if f"env-{env}" not in stacks]
     if missing:
@@ -390,7 +447,10 @@ def build(
     policies: PoliciesOption = DEFAULT_POLICIES,
 ) -> None:
     """The main job: validate the configuration, synthesize, write reviewer files, prove
-    parity between environments, and run terraform validate on every stack, offline."""
+    parity between environments, and run terraform validate on every stack, offline.
+    While created accounts' ids are pending it writes nothing and exits 2, naming the
+    stacks that wait for each account (`ndap deploy` creates them and records the ids)."""
+    _refuse_pending(_load(config), config, "build")
     synth(config=config, out=out, policies=policies)
     loaded = _load(config)
     _check_parity(loaded, out)

@@ -29,9 +29,14 @@ PROMPTS: dict[str, str] = {
     "org_name": "Organization short name (3-24 of a-z, 0-9, -)",
     "management_account_id": "Management account id (12 digits)",
     "home_region": "Home region (e.g. eu-west-1)",
-    "dev_account_id": "dev account id",
-    "acc_account_id": "acc account id",
-    "prd_account_id": "prd account id",
+    "dev_account_id": "dev account id (empty: the organization stack creates it)",
+    "acc_account_id": "acc account id (empty: the organization stack creates it)",
+    "prd_account_id": "prd account id (empty: the organization stack creates it)",
+}
+ENVIRONMENT_OF = {
+    "dev_account_id": "dev",
+    "acc_account_id": "acc",
+    "prd_account_id": "prd",
 }
 
 
@@ -65,18 +70,34 @@ def init(
             help="Regions workloads may use (repeat or comma-separate). Default: the home region."
         ),
     ] = None,
-    dev_account_id: Annotated[str | None, typer.Option(help="The dev account.")] = None,
-    acc_account_id: Annotated[str | None, typer.Option(help="The acc account.")] = None,
-    prd_account_id: Annotated[str | None, typer.Option(help="The prd account.")] = None,
+    dev_account_id: Annotated[
+        str | None,
+        typer.Option(help="The dev account to adopt (or --account-email dev=... to create it)."),
+    ] = None,
+    acc_account_id: Annotated[
+        str | None,
+        typer.Option(help="The acc account to adopt (or --account-email acc=... to create it)."),
+    ] = None,
+    prd_account_id: Annotated[
+        str | None,
+        typer.Option(help="The prd account to adopt (or --account-email prd=... to create it)."),
+    ] = None,
     nonprod_account_id: Annotated[
-        str | None, typer.Option(help="The nonprod account (optional environment).")
+        str | None,
+        typer.Option(
+            help="The nonprod account to adopt (optional environment; --account-email "
+            "nonprod=... alone creates it)."
+        ),
     ] = None,
     no_nonprod: Annotated[
         bool, typer.Option("--no-nonprod", help="No nonprod environment (do not ask).")
     ] = False,
     tooling_account_id: Annotated[
         str | None,
-        typer.Option(help="The delivery account of the ML projects' pipelines (optional)."),
+        typer.Option(
+            help="The delivery account of the ML projects' pipelines to adopt (optional; "
+            "--account-email tooling=... alone creates it)."
+        ),
     ] = None,
     identity_account_id: Annotated[
         str | None,
@@ -97,14 +118,25 @@ def init(
         list[str] | None,
         typer.Option(
             "--account-email",
-            help="ENV=ADDRESS: an account's root e-mail (repeat for nonprod, dev, acc, prd, "
-            "tooling). When adopting, the organization stack places each account with an "
-            "e-mail in its unit.",
+            help="ENV=ADDRESS: an account's root e-mail (repeat or comma-separate for "
+            "nonprod, dev, acc, prd, tooling). With the account's id, the organization stack "
+            "adopts the account and places it in its unit; without an id, it creates the "
+            "account there, and `ndap deploy` records the new id in the file.",
         ),
     ] = None,
 ) -> None:
     """Create a new platform configuration from flags (asking for missing required values
-    on a terminal). Refuses to overwrite an existing file."""
+    on a terminal). Refuses to overwrite an existing file.
+
+    Each account is either adopted or created. Adopted: give its id (--dev-account-id
+    ...), and its e-mail (--account-email dev=...) for the organization stack to place it
+    in its unit. Created (an organization starting from nothing): give only its e-mail;
+    the organization stack creates the account in its unit and `ndap deploy` records the
+    new id in the file, before the account stacks are deployed. For example:
+
+        ndap init -c platform.yaml --org-name acme-ml --management-account-id 100000000001
+        --home-region eu-west-1 --create-organization --account-email
+        dev=aws-dev@acme.example,acc=aws-acc@acme.example,prd=aws-prd@acme.example"""
     if config.exists():
         raise _fail(
             "init",
@@ -113,28 +145,6 @@ def init(
         )
     if nonprod_account_id is not None and no_nonprod:
         raise _fail("init", "--nonprod-account-id and --no-nonprod contradict: pass one")
-    given: dict[str, str | None] = {
-        "org_name": org_name,
-        "management_account_id": management_account_id,
-        "home_region": home_region,
-        "dev_account_id": dev_account_id,
-        "acc_account_id": acc_account_id,
-        "prd_account_id": prd_account_id,
-    }
-    missing = [key for key, value in given.items() if not value]
-    if missing and not _interactive():
-        flags = ", ".join(REQUIRED_FLAGS[key] for key in missing)
-        raise _fail(
-            "init",
-            f"missing {flags} (stdin is not a terminal, so nothing is asked): pass them; "
-            "nothing was written.",
-        )
-    for key in missing:
-        given[key] = typer.prompt(PROMPTS[key]).strip()
-    if nonprod_account_id is None and not no_nonprod and missing:
-        nonprod_account_id = (
-            typer.prompt("nonprod account id (empty: no nonprod)", default="").strip() or None
-        )
     emails: dict[str, str] = {}
     for item in _split(account_email):
         key, sep, address = item.partition("=")
@@ -145,13 +155,56 @@ def init(
                 "acc, prd, tooling; nothing was written.",
             )
         emails[key] = address.strip()
+    given: dict[str, str | None] = {
+        "org_name": org_name,
+        "management_account_id": management_account_id,
+        "home_region": home_region,
+        "dev_account_id": dev_account_id,
+        "acc_account_id": acc_account_id,
+        "prd_account_id": prd_account_id,
+    }
+    # An account given by its e-mail alone is created: its id is not missing.
+    missing = [
+        key
+        for key, value in given.items()
+        if not value and ENVIRONMENT_OF.get(key, "") not in emails
+    ]
+    if missing and not _interactive():
+        flags = ", ".join(
+            REQUIRED_FLAGS[key]
+            + (
+                f" (or --account-email {ENVIRONMENT_OF[key]}=ADDRESS to create it)"
+                if key in ENVIRONMENT_OF
+                else ""
+            )
+            for key in missing
+        )
+        raise _fail(
+            "init",
+            f"missing {flags}; stdin is not a terminal, so nothing is asked: pass them; "
+            "nothing was written.",
+        )
+    for key in missing:
+        if key not in ENVIRONMENT_OF:
+            given[key] = typer.prompt(PROMPTS[key]).strip()
+            continue
+        given[key] = typer.prompt(PROMPTS[key], default="", show_default=False).strip() or None
+        if given[key] is None:
+            env = ENVIRONMENT_OF[key]
+            emails[env] = typer.prompt(f"{env} account's root e-mail (to create it)").strip()
+    if nonprod_account_id is None and not no_nonprod and missing and "nonprod" not in emails:
+        nonprod_account_id = (
+            typer.prompt("nonprod account id (empty: no nonprod)", default="").strip() or None
+        )
+    if no_nonprod:
+        emails.pop("nonprod", None)
     answers = InitAnswers(
         org_name=str(given["org_name"]),
         management_account_id=str(given["management_account_id"]),
         home_region=str(given["home_region"]),
-        dev_account_id=str(given["dev_account_id"]),
-        acc_account_id=str(given["acc_account_id"]),
-        prd_account_id=str(given["prd_account_id"]),
+        dev_account_id=given["dev_account_id"],
+        acc_account_id=given["acc_account_id"],
+        prd_account_id=given["prd_account_id"],
         allowed_regions=_split(allowed_regions),
         nonprod_account_id=nonprod_account_id,
         tooling_account_id=tooling_account_id,
@@ -176,6 +229,24 @@ def init(
     except BootstrapError as error:
         raise _fail("init", str(error)) from None
     print(f"Wrote {config} (valid).")
+    created = [key for key in (*(e.value for e in Environment), "tooling") if key in emails]
+    created = [
+        key
+        for key in created
+        if {
+            "nonprod": nonprod_account_id,
+            "dev": given["dev_account_id"],
+            "acc": given["acc_account_id"],
+            "prd": given["prd_account_id"],
+            "tooling": tooling_account_id,
+        }[key]
+        is None
+    ]
+    if created:
+        print(
+            f"Accounts the organization stack will create: {', '.join(created)}; "
+            f"`ndap deploy -c {config}` creates them and records their ids in {config}."
+        )
     print("Next:")
     print(f"  ndap add-project -c {config} --name NAME --team TEAM --kind batch|realtime \\")
     print("      --repository OWNER/NAME --scaffold DIR")

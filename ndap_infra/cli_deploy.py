@@ -274,6 +274,10 @@ def deploy(
         raise _fail(f"--via must be terraform or cdktf (got {via!r})", EXIT_BAD_INPUT)
     loaded = _load(config)
     setup = _setup()
+    from ndap_infra.accounts import pending_accounts
+
+    if pending_accounts(loaded):
+        loaded = _create_pending_accounts(config, loaded, out, stacks, setup, via, synth)
     synthesis = _synthesize(loaded, out, synth=synth)
     selected = _select(synthesis, stacks)
     emulator = _emulator_for(loaded, start=True)
@@ -307,6 +311,92 @@ def deploy(
                 )
     if not (applied and clean and placed):
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _create_pending_accounts(
+    config: Path,
+    loaded: NdapConfig,
+    out: Path,
+    stacks: list[str] | None,
+    setup: TerraformSetup,
+    via: str,
+    synth: bool,
+) -> NdapConfig:
+    """Phase 1: apply the organization stack without what names a pending id (it creates
+    the accounts), read the created ids back, record them in the configuration file and
+    return the configuration with them. The caller then deploys as usual: the full
+    organization stack first (the remaining guardrails), then the account stacks."""
+    from ndap_infra.accounts import pending_accounts
+    from ndap_infra.bootstrap.accounts import record_account_ids
+    from ndap_infra.bootstrap.files import BootstrapError
+    from ndap_infra.deploy.accounts import AccountIdsMissing, created_account_ids
+    from ndap_infra.deploy.flow import apply_all
+
+    pending = pending_accounts(loaded)
+    names = ", ".join(a.key for a in pending)
+    if not synth:
+        raise _fail(
+            f"deploy: the ids of {names} are pending (created by the organization stack): "
+            "drop --no-synth, so the stacks are synthesized again once the ids are recorded",
+            EXIT_BAD_INPUT,
+        )
+    if via != "terraform":
+        raise _fail(
+            f"deploy: the ids of {names} are pending: the first deploy, which creates those "
+            "accounts and records their ids, runs with --via terraform",
+            EXIT_BAD_INPUT,
+        )
+    if stacks and ORGANIZATION_STACK not in stacks:
+        raise _fail(
+            f"deploy: the ids of {names} are pending: the organization stack creates those "
+            f"accounts first; add --stacks {ORGANIZATION_STACK}",
+            EXIT_BAD_INPUT,
+        )
+    start = time.monotonic()
+    synthesis = _synthesize(loaded, out)
+    phase_one = synthesis.phase_one
+    assert phase_one is not None
+    known = [ORGANIZATION_STACK, *phase_one.waiting]
+    unknown = [s for s in stacks or [] if s not in known]
+    if unknown:
+        raise _fail(
+            f"unknown stacks: {', '.join(unknown)}; this configuration's stacks are "
+            + ", ".join(known),
+            EXIT_BAD_INPUT,
+        )
+    _say(
+        f"phase 1: the organization stack creates {len(pending)} account(s): "
+        + ", ".join(f"{a.name} <{a.email}>" for a in pending)
+        + f"; {len(phase_one.left_out)} part(s) of it and "
+        + f"{len(phase_one.waiting)} stack(s) wait for their ids"
+    )
+    emulator = _emulator_for(loaded, start=True)
+    if emulator is not None:
+        _seed(emulator, loaded)
+    runs = _runs(synthesis, setup, emulator)
+    with _graceful_interruption():
+        results = apply_all(runs, [ORGANIZATION_STACK], on_result=_print_result)
+    _print_failures(results)
+    _exit_if_interrupted("deploy")
+    if not all(r.ok for r in results):
+        raise _fail("deploy: phase 1 FAILED: no account id was recorded")
+    try:
+        ids = created_account_ids(runs[ORGANIZATION_STACK], [a.key for a in pending])
+        recorded = record_account_ids(config, ids)
+    except (AccountIdsMissing, BootstrapError) as error:
+        raise _fail(
+            f"deploy: the accounts were created, but their ids could not be recorded: {error}\n"
+            "Run `ndap deploy` again: phase 1 is then a no-op and the ids are read again."
+        ) from None
+    _say(f"recorded the created accounts' ids in {config} (comments and layout kept):")
+    for field, account_id in recorded.fields:
+        _say(f'  {field}: "{account_id}"')
+    _say(
+        f"phase 1: done in {time.monotonic() - start:.1f}s; synthesizing every stack with "
+        "the ids, then the organization stack again (the guardrails that name them) before "
+        "the account stacks"
+    )
+    return recorded.config
 
 
 EXIT_INTERRUPTED = 130
@@ -434,15 +524,18 @@ def _report_gaps(synthesis: Synthesis, selected: list[str]) -> None:
     if not gaps:
         _say(f"emulator gaps: none; every resource was created as defined ({path})")
         return
-    absent = [g for g in gaps if not g.ignored]
+    absent = [g for g in gaps if not g.ignored and not g.undeletable]
+    ignored = [g for g in gaps if g.ignored]
     _say(
-        f"emulator gaps: {len(absent)} resources NOT created on the emulator and "
-        f"{len(gaps) - len(absent)} created with arguments it does not keep (local target "
-        f"only; every one listed in {path}):"
+        f"emulator gaps: {len(absent)} resources NOT created on the emulator, "
+        f"{len(ignored)} created with arguments it does not keep and "
+        f"{len(gaps) - len(absent) - len(ignored)} it cannot delete (local target only; "
+        f"every one listed in {path}):"
     )
     groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for gap in gaps:
-        key = ("not created" if not gap.ignored else "drift ignored", gap.reason)
+        effect = "not deletable" if gap.undeletable else "drift ignored" if gap.ignored else ""
+        key = (effect or "not created", gap.reason)
         groups.setdefault(key, []).append((gap.stack, gap.address.split(".")[0]))
     for (effect, reason), where in groups.items():
         types = ", ".join(sorted({t for _, t in where}))
@@ -485,8 +578,9 @@ def destroy(
         typer.Option(
             "--include-protected",
             help="ALSO destroy resources marked prevent_destroy (audit-log buckets, "
-            "production-data buckets and keys, adopted accounts). Without it they are kept, "
-            "with their configuration and what they depend on.",
+            "production-data buckets and keys; member accounts, adopted or created, are then "
+            "taken out of the organization, never closed). Without it they are kept, with "
+            "their configuration and what they depend on.",
         ),
     ] = False,
     yes: Annotated[
@@ -497,6 +591,7 @@ def destroy(
     """Destroy what `ndap deploy` created, the environments first and the organization
     last. Deletion-protected resources are kept (and listed) unless --include-protected."""
     from ndap_infra.deploy.flow import destroy_all
+    from ndap_infra.deploy.gaps import UNDELETABLE
 
     loaded = _load(config)
     if loaded.deploy.target is DeployTarget.AWS and not yes:
@@ -516,7 +611,8 @@ def destroy(
     if include_protected:
         _ui().errors.print(
             "!!! --include-protected: resources marked prevent_destroy (audit log buckets, "
-            "production-data buckets and keys, adopted accounts) WILL BE DESTROYED !!!",
+            "production-data buckets and keys) WILL BE DESTROYED, and member accounts "
+            "(adopted or created) taken out of the organization (never closed) !!!",
             markup=False,
         )
     start = time.monotonic()
@@ -540,6 +636,15 @@ def destroy(
         )
         for stack, address in kept:
             _say(f"  - {stack}: {address}")
+    left = [(r.stack, address) for r in results for address in r.left]
+    if left:
+        _say(
+            f"left {len(left)} resources on the emulator, which cannot delete them (removed "
+            "from the state instead; they go when the emulator stops):"
+        )
+        for stack, address in left:
+            reason = UNDELETABLE[address.split(".", 1)[0]]
+            _say(f"  - {stack}: {address}: {reason}")
     ok = all(r.ok for r in results)
     _say(f"destroy: {'done' if ok else 'FAILED'} in {time.monotonic() - start:.1f}s")
     if not ok:
@@ -553,11 +658,19 @@ def probe(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -
     """Try a few persona actions on the running emulator, as the persona roles, and print
     expected vs observed, with whether the emulator can witness each row at all (it only
     evaluates identity policies). The proof of the access rules is `ndap access`."""
+    from ndap_infra.accounts import pending_accounts
     from ndap_infra.deploy.probes import ProbeError, render_probes, run_probes
 
     loaded = _load(config)
     if loaded.deploy.target is not DeployTarget.LOCAL:
         raise _fail("ndap probe runs against the local emulator (deploy.target: local)", 2)
+    pending = pending_accounts(loaded)
+    if pending:
+        raise _fail(
+            f"ndap probe: the ids of {', '.join(a.key for a in pending)} are not recorded "
+            f"yet (accounts the organization stack creates): `ndap deploy -c {config}` first",
+            EXIT_BAD_INPUT,
+        )
     emulator = _running_emulator()
     from ndap_infra.build import NotSynthesized, load_synthesis
 

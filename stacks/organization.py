@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from ndap_infra.access.people import people_policy
 from ndap_infra.access.personas import permission_sets
-from ndap_infra.accounts import adopted_accounts
+from ndap_infra.accounts import has_tooling_account, member_accounts, pending_named_in
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import IdentityCenterAccess
 from ndap_infra.constructs.drift import DriftReader
 from ndap_infra.constructs.organization import (
-    AdoptedAccounts,
     Guardrails,
+    MemberAccounts,
     OrganizationalUnits,
     OrganizationRoot,
 )
 from ndap_infra.constructs.platform_pipeline import PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
+from ndap_infra.drift_detection import drift_detection_spec
 from ndap_infra.guardrails.catalog import (
     access_guardrails,
     check_attachment_quota,
@@ -26,15 +30,39 @@ from ndap_infra.guardrails.catalog import (
 )
 from ndap_infra.naming import organizational_unit
 from ndap_infra.pipelines.names import TOOLING, tooling_unit
+from ndap_infra.platform_pipeline import planner_name, platform_pipeline_spec
 from ndap_infra.resources.aws import IamPolicy
 from ndap_infra.tags import platform_tags
 
 
 class OrganizationStack(TerraformStack):
-    """Organizational units per environment and the guardrails attached to them."""
+    """Organizational units per environment, the member accounts in them, and the
+    guardrails attached to them.
 
-    def __init__(self, scope: Construct, id_: str, config: NdapConfig) -> None:
+    ``stand_ins`` (stand-in id -> account key, ``ndap_infra.accounts.phase_one_config``):
+    while created accounts' ids are pending, ``config`` carries stand-ins for them and
+    everything that names one is left out of this stack (phase 1) and listed in
+    ``waiting`` instead; the next synthesis, with the ids recorded, adds it."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        config: NdapConfig,
+        stand_ins: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(scope, id_)
+        stand_ins = dict(stand_ins or {})
+        self.waiting: dict[str, list[str]] = {}
+        """What phase 1 left out (guardrail, permission set, role), with the pending
+        accounts (keys) it names."""
+
+        def ready(what: str, text: str) -> bool:
+            needs = pending_named_in(text, stand_ins)
+            if needs:
+                self.waiting[what] = needs
+            return not needs
+
         org = config.organization
         account_provider(
             self,
@@ -49,11 +77,16 @@ class OrganizationStack(TerraformStack):
             root_id=root.root_id,
             units=organization_units(config),
         )
-        AdoptedAccounts(
+        accounts = [
+            replace(a, account_id=None) if a.account_id in stand_ins else a
+            for a in member_accounts(config)
+        ]
+        members = MemberAccounts(
             self,
             "accounts",
-            accounts=adopted_accounts(config),
+            accounts=accounts,
             unit_ids=units.unit_ids(),
+            access_role=org.account_access_role,
         )
         common, by_environment = organization_guardrails(config), access_guardrails(config)
         check_attachment_quota(common + by_environment)
@@ -61,20 +94,23 @@ class OrganizationStack(TerraformStack):
             self,
             "guardrails",
             depends_on=root.dependables,
-            guardrails=common,
+            guardrails=[g for g in common if ready(g.name, g.document.to_json())],
             target_ids=units.unit_ids(),
         )
         Guardrails(
             self,
             "access-guardrails",
             depends_on=root.dependables,
-            guardrails=by_environment,
+            guardrails=[g for g in by_environment if ready(g.name, g.document.to_json())],
             target_ids=units.unit_ids(),
         )
         center = config.identity.identity_center
         if center is not None:
             IdentityCenterAccess(
-                self, "identity-center", center.instance_arn, permission_sets(config)
+                self,
+                "identity-center",
+                center.instance_arn,
+                [s for s in permission_sets(config) if ready(s.name, repr(s))],
             )
         if config.identity_account_id == org.management_account_id:
             # People sign in here: they may assume their own persona's roles, nothing else.
@@ -85,10 +121,22 @@ class OrganizationStack(TerraformStack):
                 description="Attach to the groups of people; each person carries ndap:persona",
                 policy=people_policy(org.name, org.account_access_role).to_terraform_json(),
             )
-        DriftReader.for_config(self, "drift-reader", config)
-        PlatformRoles.for_config(self, "platform-roles", config)
+        reader = drift_detection_spec(config)
+        if reader is not None and ready(
+            reader.reader_role, reader.reader_trust().to_json() + reader.reader_guard().to_json()
+        ):
+            DriftReader(self, "drift-reader", reader)
+        platform = platform_pipeline_spec(config)
+        if platform is not None and ready(
+            planner_name(platform.org),
+            platform.planner_trust().to_json() + platform.deployer_trust().to_json(),
+        ):
+            PlatformRoles(self, "platform-roles", platform)
         for key, unit_id in units.unit_ids().items():
             TerraformOutput(self, f"unit-{key}", value=unit_id)
+        # Where `ndap deploy` reads the ids of the accounts this stack created.
+        for key, account in members.accounts.items():
+            TerraformOutput(self, f"account-{key}", value=account.id)
 
 
 def organization_units(config: NdapConfig) -> dict[str, str]:
@@ -97,6 +145,6 @@ def organization_units(config: NdapConfig) -> dict[str, str]:
     units: dict[str, str] = {
         env.value: organizational_unit(org, env) for env in config.enabled_environments()
     }
-    if config.tooling_account_id is not None:
+    if has_tooling_account(config):
         units[TOOLING] = tooling_unit(org)
     return units

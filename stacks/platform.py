@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformStack
+import json
+
+from cdktf import App, TerraformStack
 from constructs import Construct
 
+from ndap_infra.accounts import pending_named_in, phase_one_config
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.naming import ORGANIZATION_STACK, environment_stack
 from ndap_infra.pipelines.names import TOOLING
@@ -15,6 +18,34 @@ from stacks.tooling import ToolingStack
 
 
 def build_platform(scope: Construct, config: NdapConfig) -> dict[str, TerraformStack]:
+    """Every stack the configuration can have now. While created accounts' ids are pending
+    (``ndap_infra.accounts``), that is the organization stack alone, without what names a
+    pending id (phase 1): the account stacks deploy into those accounts and name each
+    other's ids, so they wait until ``ndap deploy`` has recorded the ids."""
+    filled, stand_ins = phase_one_config(config)
+    if stand_ins:
+        return {ORGANIZATION_STACK: OrganizationStack(scope, ORGANIZATION_STACK, filled, stand_ins)}
+    return _all_stacks(scope, config)
+
+
+def waiting_stacks(config: NdapConfig) -> dict[str, list[str]]:
+    """The stacks phase 1 leaves out, each with the pending accounts (keys) it needs:
+    the whole platform is built in memory with stand-in ids and each stack searched for
+    them. Empty when no id is pending."""
+    filled, stand_ins = phase_one_config(config)
+    if not stand_ins:
+        return {}
+    stacks = _all_stacks(App(), filled)
+    waiting = {}
+    for name, stack in stacks.items():
+        if name == ORGANIZATION_STACK:
+            continue
+        text = json.dumps(stack.to_terraform())
+        waiting[name] = pending_named_in(text, stand_ins)
+    return waiting
+
+
+def _all_stacks(scope: Construct, config: NdapConfig) -> dict[str, TerraformStack]:
     """The organization stack, the tooling stack (when a delivery account is configured:
     the environments' deployer roles trust its build roles, which must exist first), then
     one stack per enabled environment. The order is declared to cdktf too (the manifest's

@@ -173,7 +173,7 @@ def test_gap_report_lists_every_left_out_resource(reference_stacks) -> None:  # 
     from ndap_infra.deploy.gaps import render_gaps, synthesized_gaps
 
     gaps = synthesized_gaps(reference_stacks)
-    absent = [g for g in gaps if not g.ignored]
+    absent = [g for g in gaps if not g.ignored and not g.undeletable]
     counted = sum(
         1
         for stack in reference_stacks.values()
@@ -185,6 +185,12 @@ def test_gap_report_lists_every_left_out_resource(reference_stacks) -> None:  # 
     text = render_gaps(gaps)
     assert "aws_accessanalyzer_analyzer" in text and "not created (count = 0)" in text
     assert "created; changes ignored to eventbridge" in text
+    # created but not deletable: one model package group per project, in tooling
+    undeletable = [g for g in gaps if g.undeletable]
+    assert {(g.stack, g.address.split(".")[0]) for g in undeletable} == {
+        ("tooling", "aws_sagemaker_model_package_group")
+    }
+    assert len(undeletable) == 3 and "DeleteModelPackageGroup" in text
 
 
 def test_kms_gap_matches_moto_s_key_policy_check() -> None:
@@ -373,23 +379,52 @@ def test_probe_rows_say_what_the_emulator_cannot_witness(
     assert can
 
 
+def test_deployer_rows_agree_with_the_evaluator_and_say_what_the_emulator_can_witness(
+    reference_config, reference_stacks
+) -> None:  # type: ignore[no-untyped-def]
+    from ndap_infra.checks.access_model import build_model
+    from ndap_infra.checks.access_proof import decide
+    from ndap_infra.deploy.probes import deployer_probes, witness_role
+    from ndap_infra.evaluator import principal_for
+
+    model = build_model(reference_config, reference_stacks)
+    probes = deployer_probes(model)
+    assert {(p.who, p.environment.value) for p in probes} == {
+        ("churn-prediction deployer", env) for env in ("dev", "acc", "prd")
+    }
+    assert len(probes) == 12
+    seen = {}
+    for probe in probes:
+        assert probe.role is not None, probe
+        # the written expectation is what the evaluator decides, with every layer
+        decision = decide(model, principal_for(probe.role), probe.goal)
+        assert decision.allowed == probe.expected, (probe.environment, probe.action)
+        seen[probe.action] = witness_role(model, probe.role, probe.goal)
+    # moto checks SageMaker actions against resource "*": the ARN-scoped allow cannot count
+    for action in ("describe-own-project-model", "describe-other-project-model"):
+        can, why = seen[action]
+        assert not can and "against resource '*'" in why and "ManageTheProjects" in why
+    assert seen["create-role-without-boundary"][0] and seen["describe-trail"][0]
+
+
 def test_an_emulator_verdict_is_never_proof() -> None:
     from ndap_infra.config.enums import Environment, Persona
     from ndap_infra.deploy.probes import ProbeRow, render_probes
 
-    leak = ProbeRow(
-        Persona.DATA_SCIENTIST, Environment.DEV, "x", False, "allowed", False, "boundary"
-    )
+    ds, pe = Persona.DATA_SCIENTIST.value, Persona.PLATFORM_ENGINEER.value
+    leak = ProbeRow(ds, Environment.DEV, "x", False, "allowed", False, "boundary")
     assert not leak.contradicts and leak.verdict == "no evidence either way"
-    wrong = ProbeRow(Persona.PLATFORM_ENGINEER, Environment.PRD, "x", False, "allowed", True, "")
+    wrong = ProbeRow(pe, Environment.PRD, "x", False, "allowed", True, "")
     assert wrong.contradicts
     text = render_probes([leak, wrong])
     assert "not a leak" in text and "not proof" in text and "DIFFER" in text
 
 
-# -- for real: deploy, probe, lock, redeploy, destroy -------------------------------------
+# -- for real: the whole reference platform deployed once, then probed, locked, redeployed,
+# drifted and destroyed (the tests below run in this order on one deployment) -----------
 
-DEPLOYED = ("organization", "env-dev")
+STACKS = ("organization", "tooling", "env-nonprod", "env-dev", "env-acc", "env-prd")
+DEV_ACCOUNT, REGION = "300000000003", "eu-west-1"
 
 
 @pytest.fixture(scope="module")
@@ -406,63 +441,188 @@ def _stacks(*names: str) -> list[str]:
     return [arg for name in names for arg in ("--stacks", name)]
 
 
-@pytest.mark.deploy
-def test_deploy_probe_lock_redeploy_destroy(emulator_work: Path, tmp_path: Path) -> None:
-    work, out = emulator_work, tmp_path / "out"
-    common = ["-c", str(REFERENCE), "--out", str(out)]
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory) -> Iterator[tuple[Path, Path, subprocess.CompletedProcess[str]]]:  # type: ignore[no-untyped-def]
+    """`ndap deploy` of every stack of the reference example on an emulator of its own."""
+    root = tmp_path_factory.mktemp("deployed")
+    work, out = root / "work", root / "out"
+    lifecycle.start(work)
+    try:
+        result = run("deploy", "-c", str(REFERENCE), "--out", str(out), work=work)
+        yield work, out, result
+    finally:
+        lifecycle.stop(work)
 
-    deployed = run("deploy", *common, *_stacks(*DEPLOYED), work=work)
-    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-    text = deployed.stdout
+
+@pytest.mark.deploy
+def test_the_reference_platform_deploys_with_an_empty_second_plan(deployed) -> None:  # type: ignore[no-untyped-def]
+    work, _, result = deployed
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    text = result.stdout
     assert "emulator running at http://127.0.0.1:" in text
     assert "plan: no changes in any stack" in text
-    for stack in DEPLOYED:
+    for stack in STACKS:
         assert f"ok   {stack:<12} apply" in text and f"ok   {stack:<12} plan     no changes" in text
+    # the order: the organization, then tooling, then the environments
+    assert text.index("ok   organization apply") < text.index("ok   tooling      apply")
+    assert text.index("ok   tooling      apply") < text.index("ok   env-dev      apply")
     assert "not created: aws_accessanalyzer_analyzer" in text
     gaps = (work / "emulator-gaps.md").read_text()
-    assert "aws_accessanalyzer_analyzer" in gaps and "env-dev" in gaps
+    for stack in STACKS[1:]:  # the organization stack has none
+        assert f"| {stack} |" in gaps, stack
+    assert "aws_accessanalyzer_analyzer" in gaps
     # the adopted organization was prepared, and every account was placed in its unit
     assert "member accounts added as if invited: acc, dev, nonprod, prd, tooling" in text
     for key in ("nonprod", "dev", "acc", "prd", "tooling"):
         assert re.search(rf"ok   {key:<8} account \d{{12}} in its unit", text), text
-
     # the state is really on the emulator, one per stack
     info = lifecycle.require_running(work)
     s3 = lifecycle.client(info, "s3")
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="ndap-terraform-state")["Contents"]}
-    assert keys == {"organization.tfstate", "env-dev.tfstate"}
+    assert keys == {f"{stack}.tfstate" for stack in STACKS}
+    # resources really landed in each environment's own account
+    for account in ("200000000002", "300000000003", "400000000004", "500000000005"):
+        buckets = lifecycle.client(info, "s3", account_id=account).list_buckets()["Buckets"]
+        assert f"acme-ml-baseline-logs-{account}" in {b["Name"] for b in buckets}
 
-    probed = run("probe", *common, work=work)
+
+@pytest.mark.deploy
+def test_probes_on_the_deployed_platform(deployed) -> None:  # type: ignore[no-untyped-def]
+    work, out, _ = deployed
+    probed = run("probe", "-c", str(REFERENCE), "--out", str(out), work=work)
     assert probed.returncode == 0, probed.stdout + probed.stderr
-    assert "witness?" in probed.stdout and "agrees (identity policies only)" in probed.stdout
-    assert "no evidence either way" in probed.stdout
+    text = probed.stdout
+    assert "witness?" in text and "agrees (identity policies only)" in text
+    assert "no evidence either way" in text and "DIFFER" not in text
+    # persona rows in dev and prd, and the pipeline deployer's rows in dev, acc and prd
+    rows = [line.split() for line in text.splitlines() if line.startswith(("data-", "platform-"))]
+    assert {(r[0], r[1]) for r in rows} >= {("data-scientist", "dev"), ("platform-engineer", "prd")}
+    for env in ("dev", "acc", "prd"):
+        row = next(
+            line for line in text.splitlines()
+            if line.startswith(f"churn-prediction deployer  {env}") and "create-role" in line
+        )  # fmt: skip
+        assert "denied" in row and "agrees (identity policies only)" in row, row
+    assert "checks sagemaker actions against resource '*'" in text
+    info = lifecycle.require_running(work)
     iam = lifecycle.client(info, "iam", account_id="100000000001")
     assert not [u for u in iam.list_users()["Users"] if u["UserName"].startswith("ndap-probe")]
 
-    # a held state lock: a clear message, nothing applied
+
+@pytest.mark.deploy
+def test_a_held_lock_is_explained_and_a_redeploy_changes_nothing(deployed) -> None:  # type: ignore[no-untyped-def]
+    work, out, _ = deployed
+    common = ["-c", str(REFERENCE), "--out", str(out), "--no-synth"]
+    info = lifecycle.require_running(work)
+    s3 = lifecycle.client(info, "s3")
     lock = {"ID": "6f1c0e2a-0000", "Operation": "OperationTypeApply", "Who": "alice@laptop",
             "Version": "1.11.4", "Created": "2026-11-28T07:00:00Z", "Info": "",
             "Path": "ndap-terraform-state/env-dev.tfstate"}  # fmt: skip
     s3.put_object(
         Bucket="ndap-terraform-state", Key="env-dev.tfstate.tflock", Body=json.dumps(lock)
     )
-    locked = run("deploy", *common, *_stacks("env-dev"), "--no-synth", work=work)
+    locked = run("deploy", *common, *_stacks("env-dev"), work=work)
     assert locked.returncode == 1
     assert "the state is locked" in locked.stderr and "alice@laptop" in locked.stderr
     assert "Traceback" not in locked.stderr
     s3.delete_object(Bucket="ndap-terraform-state", Key="env-dev.tfstate.tflock")
 
-    # idempotent: a second deploy changes nothing
-    again = run("deploy", *common, *_stacks("env-dev"), "--no-synth", "--no-check-plan", work=work)
+    again = run("deploy", *common, *_stacks("env-dev"), "--no-check-plan", work=work)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "0 added, 0 changed, 0 destroyed" in again.stdout
 
-    # reversible: everything but the deletion-protected buckets, then those too
-    destroyed = run("destroy", *common, *_stacks(*DEPLOYED), "--no-synth", work=work)
+
+@pytest.mark.deploy
+def test_drift_names_what_was_changed_behind_terraform_s_back(deployed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_drift import ALARM, CHANGED_ROLE, DELETED_ALARM, ROLE
+    from tests.test_review_pack import make_repo
+
+    work, out, _ = deployed
+    common = ["-c", str(REFERENCE), "--out", str(out), "--no-synth"]
+
+    # GIVEN a fresh deployment: in sync
+    clean = run("drift", *common, "--stack", "env-dev", work=work)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "env-dev: in sync" in clean.stdout and "no drift" in clean.stdout
+    unknown = run("drift", *common, "--stack", "env-x", work=work)
+    assert unknown.returncode == 2 and "unknown stacks: env-x" in unknown.stderr
+
+    # WHEN a role's maximum session is raised and an alarm deleted, outside Terraform
+    info = lifecycle.require_running(work)
+    iam = lifecycle.client(info, "iam", account_id=DEV_ACCOUNT)
+    role = iam.get_role(RoleName=CHANGED_ROLE)["Role"]
+    assert role["MaxSessionDuration"] == 14400
+    iam.update_role(
+        RoleName=CHANGED_ROLE, MaxSessionDuration=43200, Description=role["Description"]
+    )
+    cloudwatch = lifecycle.client(info, "cloudwatch", account_id=DEV_ACCOUNT, region=REGION)
+    cloudwatch.delete_alarms(AlarmNames=[DELETED_ALARM])
+
+    # THEN drift names exactly those two resources, the attribute, and the fix; every other
+    # stack is in sync
+    drifted = run("drift", *common, work=work)
+    assert drifted.returncode == 1, drifted.stdout + drifted.stderr
+    text = drifted.stdout
+    assert "env-dev: DRIFT: 1 changed, 1 deleted" in text
+    assert f"{ROLE}: changed outside Terraform; terraform apply would update in place" in text
+    assert "      max_session_duration: was 14400, now 43200\n" in text
+    assert f"{ALARM}: deleted outside Terraform; terraform apply would create" in text
+    assert "description" not in text and "inline_policy" not in text
+    for stack in STACKS:
+        if stack != "env-dev":
+            assert f"{stack}: in sync" in text, text
+    assert "Traceback" not in drifted.stderr
+
+    as_json = run("drift", *common, "--stack", "env-dev", "--json", work=work)
+    assert as_json.returncode == 1, as_json.stderr
+    document = json.loads(as_json.stdout)
+    (dev,) = document["stacks"]
+    assert document["drift"] is True and dev["status"] == "drift"
+    assert [(d["address"], d["kind"], d["fix"]) for d in dev["differences"]] == [
+        (ROLE, "changed", "update in place"),
+        (ALARM, "deleted", "create"),
+    ]
+    assert dev["differences"][0]["attributes"] == [
+        {"path": "max_session_duration", "before": 14400, "after": 43200, "sensitive": False}
+    ]
+
+    # and the review pack's plan section shows what applying would do
+    repo = make_repo(tmp_path)
+    review = run(
+        "review", "--repo", str(repo), "--policies", str(repo / "policies"), "--base",
+        "v1.0.0", "--config", str(REFERENCE), "--synth-out", str(out), work=work,
+    )  # fmt: skip
+    assert review.returncode == 0, review.stderr
+    assert f"Planned against the local emulator at {info.endpoint}" in review.stdout
+    assert "| env-dev | 1 | 1 | 0 |" in review.stdout
+    assert "| organization | 0 | 0 | 0 |" in review.stdout
+    assert f"- `{ROLE}`: update in place" in review.stdout
+
+    # a re-deploy repairs the drift (the plan check is skipped: moto's UpdateRole blanks the
+    # description Terraform does not resend, so the emulator drifts again by itself)
+    repaired = run("deploy", *common, *_stacks("env-dev"), "--no-check-plan", work=work)
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "1 added, 1 changed, 0 destroyed" in repaired.stdout
+    assert cloudwatch.describe_alarms(AlarmNames=[DELETED_ALARM])["MetricAlarms"]
+    assert iam.get_role(RoleName=CHANGED_ROLE)["Role"]["MaxSessionDuration"] == 14400
+
+
+@pytest.mark.deploy
+def test_destroy_keeps_what_is_deletion_protected_until_told_loudly(deployed) -> None:  # type: ignore[no-untyped-def]
+    work, out, _ = deployed
+    common = ["-c", str(REFERENCE), "--out", str(out), "--no-synth"]
+    info = lifecycle.require_running(work)
+    destroyed = run("destroy", *common, work=work)
     assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
     assert "kept" in destroyed.stdout and "(prevent_destroy)" in destroyed.stdout
     assert "--include-protected" in destroyed.stdout
-    dev = lifecycle.client(info, "s3", account_id="300000000003", region="eu-west-1")
+    # what the emulator cannot delete is named, with the reason, and out of the state
+    assert "left 3 resources on the emulator" in destroyed.stdout
+    assert "aws_sagemaker_model_package_group" in destroyed.stdout
+    assert "DeleteModelPackageGroup" in destroyed.stdout
+    for stack in STACKS:
+        assert f"ok   {stack:<12} destroy" in destroyed.stdout, destroyed.stdout
+    dev = lifecycle.client(info, "s3", account_id=DEV_ACCOUNT, region=REGION)
     left = {b["Name"] for b in dev.list_buckets()["Buckets"]}
     # kept: the audit-log buckets and the production-data replica (deletion-protected)
     assert left == {
@@ -470,12 +630,18 @@ def test_deploy_probe_lock_redeploy_destroy(emulator_work: Path, tmp_path: Path)
         "acme-ml-baseline-logs-access-300000000003",
         "acme-ml-dev-datasets-replica-300000000003",
     }, left
+    iam = lifecycle.client(info, "iam", account_id=DEV_ACCOUNT)
+    assert not [r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("acme-ml-")]
+    # the loud override, on the environments holding production data (the others would
+    # only repeat it: the emulator goes with the test)
     everything = run(
-        "destroy", *common, *_stacks(*DEPLOYED), "--include-protected", "--no-synth", work=work
+        "destroy", *common, *_stacks("env-dev", "env-prd"), "--include-protected", work=work
     )
     assert everything.returncode == 0, everything.stdout + everything.stderr
     assert "WILL BE DESTROYED" in everything.stderr
     assert dev.list_buckets()["Buckets"] == []
+    prd = lifecycle.client(info, "s3", account_id="500000000005", region=REGION)
+    assert prd.list_buckets()["Buckets"] == []
     assert not list((out / "stacks" / "env-dev").glob("*override*")), "override removed"
 
 
@@ -551,6 +717,11 @@ def test_an_interrupted_deploy_converges_on_the_next_run(
     again = run("deploy", *common, *_stacks("tooling"), "--no-synth", work=work)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "plan: no changes in any stack" in again.stdout
+
+    # drift on a stack that was never deployed here is bad input, not drift
+    missing = run("drift", *common, "--no-synth", "--stack", "env-acc", work=work)
+    assert missing.returncode == 2 and "nothing deployed in env-acc" in missing.stderr
+    assert "ndap deploy" in missing.stderr
 
 
 def test_a_missing_terraform_is_named_not_a_traceback(tmp_path: Path) -> None:

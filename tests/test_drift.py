@@ -11,7 +11,6 @@ root-account-use alarm deleted. Unchanged resources' plan entries are shortened.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -230,106 +229,10 @@ def test_drift_with_a_missing_configuration_is_bad_input(tmp_path: Path) -> None
     assert "missing.yaml" in result.stderr and "Traceback" not in result.stderr
 
 
-# -- for real: deploy, change behind Terraform's back, detect -----------------------------
-
-DEV_ACCOUNT, REGION = "300000000003", "eu-west-1"
+# The drift test on a real deployment lives with the other emulator tests, on the one
+# deployment of the whole reference platform (tests/test_deploy.py).
 CHANGED_ROLE = "acme-ml-data-scientist"
 DELETED_ALARM = "acme-ml-baseline-root-account-use"
-
-
-@pytest.fixture(scope="module")
-def deployed_dev(tmp_path_factory) -> Iterator[tuple[Path, Path]]:  # type: ignore[no-untyped-def]
-    """env-dev deployed once on an emulator of its own (a temporary work directory)."""
-    from ndap_infra.emulator import lifecycle
-    from tests.conftest import REFERENCE
-    from tests.test_deploy import run
-
-    root = tmp_path_factory.mktemp("drift")
-    work, out = root / "work", root / "out"
-    lifecycle.start(work)
-    try:
-        deployed = run(
-            "deploy", "-c", str(REFERENCE), "--out", str(out), "--stacks", "env-dev",
-            "--no-check-plan", work=work,
-        )  # fmt: skip
-        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-        yield work, out
-    finally:
-        lifecycle.stop(work)
-
-
-@pytest.mark.deploy
-def test_drift_names_what_was_changed_behind_terraform_s_back(
-    deployed_dev: tuple[Path, Path], tmp_path: Path
-) -> None:
-    from ndap_infra.emulator import lifecycle
-    from tests.conftest import REFERENCE
-    from tests.test_deploy import run
-    from tests.test_review_pack import make_repo
-
-    work, out = deployed_dev
-    common = ["-c", str(REFERENCE), "--out", str(out), "--no-synth"]
-
-    # GIVEN a fresh deployment: in sync
-    clean = run("drift", *common, "--stack", "env-dev", work=work)
-    assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "env-dev: in sync" in clean.stdout and "no drift" in clean.stdout
-
-    # bad input: a stack that is not deployed, a stack that does not exist
-    missing = run("drift", *common, "--stack", "env-acc", work=work)
-    assert missing.returncode == 2 and "nothing deployed in env-acc" in missing.stderr
-    assert "ndap deploy" in missing.stderr
-    unknown = run("drift", *common, "--stack", "env-x", work=work)
-    assert unknown.returncode == 2 and "unknown stacks: env-x" in unknown.stderr
-
-    # WHEN a role's maximum session is raised and an alarm deleted, outside Terraform
-    info = lifecycle.require_running(work)
-    iam = lifecycle.client(info, "iam", account_id=DEV_ACCOUNT)
-    role = iam.get_role(RoleName=CHANGED_ROLE)["Role"]
-    assert role["MaxSessionDuration"] == 14400
-    iam.update_role(
-        RoleName=CHANGED_ROLE, MaxSessionDuration=43200, Description=role["Description"]
-    )
-    cloudwatch = lifecycle.client(info, "cloudwatch", account_id=DEV_ACCOUNT, region=REGION)
-    cloudwatch.delete_alarms(AlarmNames=[DELETED_ALARM])
-
-    # THEN drift names exactly those two resources, the attribute, and the fix; the stacks
-    # that were never deployed are skipped, not reported as drift
-    drifted = run("drift", *common, work=work)
-    assert drifted.returncode == 1, drifted.stdout + drifted.stderr
-    text = drifted.stdout
-    assert "env-dev: DRIFT: 1 changed, 1 deleted" in text
-    assert f"{ROLE}: changed outside Terraform; terraform apply would update in place" in text
-    assert "      max_session_duration: was 14400, now 43200\n" in text
-    assert f"{ALARM}: deleted outside Terraform; terraform apply would create" in text
-    assert "description" not in text and "inline_policy" not in text
-    assert "organization: not deployed" in text and "env-acc: not deployed" in text
-    assert "Traceback" not in drifted.stderr
-
-    as_json = run("drift", *common, "--stack", "env-dev", "--json", work=work)
-    assert as_json.returncode == 1, as_json.stderr
-    document = json.loads(as_json.stdout)
-    (dev,) = document["stacks"]
-    assert document["drift"] is True and dev["status"] == "drift"
-    assert [(d["address"], d["kind"], d["fix"]) for d in dev["differences"]] == [
-        (ROLE, "changed", "update in place"),
-        (ALARM, "deleted", "create"),
-    ]
-    assert dev["differences"][0]["attributes"] == [
-        {"path": "max_session_duration", "before": 14400, "after": 43200, "sensitive": False}
-    ]
-
-    # and the review pack's plan section shows what applying would do
-    repo = make_repo(tmp_path)
-    review = run(
-        "review", "--repo", str(repo), "--policies", str(repo / "policies"), "--base",
-        "v1.0.0", "--config", str(REFERENCE), "--synth-out", str(out), work=work,
-    )  # fmt: skip
-    assert review.returncode == 0, review.stderr
-    assert f"Planned against the local emulator at {info.endpoint}" in review.stdout
-    assert "| env-dev | 1 | 1 | 0 |" in review.stdout
-    assert "| organization | not deployed | | |" in review.stdout
-    assert f"- `{ROLE}`: update in place" in review.stdout
 
 
 def test_on_a_terminal_the_differences_are_a_table(monkeypatch: pytest.MonkeyPatch) -> None:

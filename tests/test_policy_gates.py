@@ -53,6 +53,7 @@ def parliament_report() -> ParliamentReport:
 def test_checkov_has_no_unexplained_finding(checkov_report: CheckovReport) -> None:
     assert checkov_report.failures == (), checkov_report.render()
     assert checkov_report.stale == (), checkov_report.render()
+    assert checkov_report.not_applicable == (), "every suppression names a reference resource"
     assert checkov_report.ok
     assert [s.stack for s in checkov_report.stacks] == EXPECTED_STACKS
     assert all(s.passed > 0 for s in checkov_report.stacks), "checkov checked every stack"
@@ -182,6 +183,31 @@ def test_checkov_evaluation_resolves_resources_and_finds_stale_suppressions(
     assert "Stale suppressions" in rendered and "CKV_9" in rendered
 
 
+def test_a_suppression_for_resources_the_configuration_lacks_is_not_stale(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a platform without a tooling account (a newcomer's), and suppressions written
+    # for the reference, which has one
+    file = _stack_file(tmp_path, "env-x", {"aws_s3_bucket": {"b_2": "b"}})
+    raw = {"results": {"passed_checks": [_check("CKV_1", "aws_s3_bucket.b_2", file)]}}
+    reason = "a written reason, long enough to say why this finding is accepted"
+    elsewhere = CheckovSuppression("CKV_9", r"tooling/pipelines/.*", reason)
+    unused_here = CheckovSuppression("CKV_9", r"env-x/b", reason)
+    # WHEN checkov's report is evaluated
+    report = evaluate_checkov(raw, {"env-x": file}, [elsewhere, unused_here])
+    # THEN only the suppression naming an existing resource is stale
+    assert report.stale == (unused_here,) and report.not_applicable == (elsewhere,)
+    assert "this configuration does not have" in report.render()
+    # and likewise for parliament, by policy file
+    elsewhere_file = ParliamentSuppression("RESOURCE_STAR", r"tooling/.*\.json", reason)
+    # a detail suppression for a finding this configuration's version of the file lacks
+    other_content = ParliamentSuppression("MISMATCHED_TYPE", r"env-x/a\.json", reason, "Arn")
+    parliament = evaluate_parliament(
+        [], tmp_path, ["env-x/a.json"], [elsewhere_file, other_content]
+    )
+    assert parliament.ok and parliament.not_applicable == (elsewhere_file, other_content)
+
+
 def test_checkov_evaluation_refuses_a_silent_or_unparsed_scan(tmp_path: Path) -> None:
     file = _stack_file(tmp_path, "env-x", {"aws_s3_bucket": {"b": "b"}})
     nothing = {"check_type": "terraform_json", "results": {"passed_checks": []}}
@@ -211,6 +237,7 @@ def test_a_missing_linter_names_make_setup(monkeypatch: pytest.MonkeyPatch, tmp_
 def test_parliament_has_no_unexplained_finding(parliament_report: ParliamentReport) -> None:
     assert parliament_report.failures == (), parliament_report.render()
     assert parliament_report.stale == (), parliament_report.render()
+    assert parliament_report.not_applicable == (), "every suppression names a reference file"
     assert parliament_report.ok
     committed = parliament_gate.policy_files(ROOT / "policies")
     assert parliament_report.files == len(committed) > 0

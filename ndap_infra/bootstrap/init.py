@@ -45,14 +45,17 @@ FLAG_OF_FIELD: dict[str, str] = {
 
 @dataclass(frozen=True)
 class InitAnswers:
-    """What ``ndap init`` asks. ``nonprod_account_id`` None: no nonprod environment."""
+    """What ``ndap init`` asks. An account given by id is adopted; one given only by its
+    e-mail is created by the organization stack. ``nonprod`` with neither: no nonprod
+    environment."""
 
     org_name: str
     management_account_id: str
     home_region: str
-    dev_account_id: str
-    acc_account_id: str
-    prd_account_id: str
+    dev_account_id: str | None
+    acc_account_id: str | None
+    prd_account_id: str | None
+    """None (with an e-mail in ``emails``): the organization stack creates the account."""
     allowed_regions: tuple[str, ...] = ()
     """Default: the home region only."""
     nonprod_account_id: str | None = None
@@ -97,19 +100,27 @@ def config_document(answers: InitAnswers) -> CommentedMap:
     org.yaml_set_comment_before_after_key(
         "create_organization",
         before="true: the organization stack creates the AWS organization; false: it "
-        "adopts the existing one\nand places every account that has an e-mail below in its unit.",
+        "adopts the existing one.\nEither way it places every account that has an e-mail "
+        "below in its unit, and creates\nthose with an e-mail and no id (`ndap deploy` then "
+        "records their ids here).",
         indent=2,
+    )
+    tooling_comment = (
+        "The delivery account: every ML project's pipelines, artifact store and model "
+        "registry.\nData scientists have no access to it."
     )
     if answers.tooling_account_id is not None:
         org["tooling_account_id"] = _quoted(answers.tooling_account_id)
         org.yaml_set_comment_before_after_key(
-            "tooling_account_id",
-            before="The delivery account: every ML project's pipelines, artifact store and "
-            "model registry.\nData scientists have no access to it.",
-            indent=2,
+            "tooling_account_id", before=tooling_comment, indent=2
         )
         if answers.tooling_email is not None:
             org["tooling_email"] = answers.tooling_email
+    elif answers.tooling_email is not None:
+        org["tooling_email"] = answers.tooling_email
+        org.yaml_set_comment_before_after_key(
+            "tooling_email", before=tooling_comment + "\n" + CREATED_COMMENT, indent=2
+        )
 
     emails = dict(answers.emails)
     envs = CommentedMap()
@@ -128,16 +139,20 @@ def config_document(answers: InitAnswers) -> CommentedMap:
     }
     for env, account in accounts.items():
         settings = CommentedMap()
-        if account is None:
+        comment = why[env]
+        if account is None and env.value not in emails:
             settings["enabled"] = False
         else:
             if env is Environment.NONPROD:
                 settings["enabled"] = True
-            settings["account_id"] = _quoted(account)
+            if account is not None:
+                settings["account_id"] = _quoted(account)
+            else:
+                comment += "\n" + CREATED_COMMENT
             if env.value in emails:
                 settings["email"] = emails[env.value]
         envs[env.value] = settings
-        envs.yaml_set_comment_before_after_key(env.value, before=why[env], indent=2)
+        envs.yaml_set_comment_before_after_key(env.value, before=comment, indent=2)
 
     identity = CommentedMap()
     identity["source"] = "iam-roles"
@@ -170,6 +185,9 @@ def config_document(answers: InitAnswers) -> CommentedMap:
     )
     doc.yaml_set_comment_before_after_key("environments", before="\n")
     return doc
+
+
+CREATED_COMMENT = "Created by the organization stack: `ndap deploy` records its account id here."
 
 
 def yaml_writer() -> YAML:

@@ -206,7 +206,15 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
     for env in envs:
         if env is Environment.NONPROD:
             continue
-        bucket = bucket_name(org, env, "data", config.account_id(env))
+        account = config.environments.get(env).account_id
+        if account is None:  # created by the organization stack; its id is not known yet
+            bucket = bucket_name(org, env, "data", "ACCOUNT_ID")
+            lines.append(
+                f"- {env.value}: `s3://{bucket}/projects/{project.name}/` (ACCOUNT_ID: the "
+                f"{env.value} account's id, once the platform has created it)"
+            )
+            continue
+        bucket = bucket_name(org, env, "data", account)
         lines.append(f"- {env.value}: `s3://{bucket}/projects/{project.name}/`")
     lines += ["", "See `NDAP.md` for the generated files, and the platform's README.", ""]
     return "\n".join(lines)

@@ -12,6 +12,7 @@ that it could not parse, is an error: a silent scan is not a passed one.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -72,10 +73,13 @@ class CheckovReport:
     """Failed checks no suppression accepts, sorted."""
     suppressed: tuple[SuppressedFinding, ...]
     stale: tuple[CheckovSuppression, ...]
-    """Suppressions that matched no failed check."""
+    """Suppressions that matched no failed check, though resources they name exist."""
     suppressions: tuple[CheckovSuppression, ...]
     seconds: float = field(default=0.0, compare=False)
     """How long checkov ran (not rendered: the report is deterministic)."""
+    not_applicable: tuple[CheckovSuppression, ...] = ()
+    """Suppressions naming no resource of this configuration (e.g. the tooling account's
+    on a platform without one): neither used nor stale."""
 
     @property
     def ok(self) -> bool:
@@ -228,13 +232,17 @@ def evaluate_checkov(
         )
         for name in files
     )
+    paths = {path for stack_index in index.values() for _, path in stack_index.values()}
+    unused = [s for s in suppressions if s not in used]
+    applicable = [s for s in unused if any(re.fullmatch(s.resource, p) for p in paths)]
     return CheckovReport(
         checkov_version=version,
         stacks=stacks,
         failures=tuple(failures),
         suppressed=tuple(suppressed),
-        stale=tuple(s for s in suppressions if s not in used),
+        stale=tuple(applicable),
         suppressions=tuple(suppressions),
+        not_applicable=tuple(s for s in unused if s not in applicable),
     )
 
 
@@ -325,6 +333,13 @@ def render_checkov(report: CheckovReport, heading: str = "##") -> str:
             "",
         ]
         lines += [f"- {s.check_id} `{markdown_cell(s.resource)}`" for s in report.stale]
+    if report.not_applicable:
+        lines += [
+            "",
+            f"{heading}# Suppressions for resources this configuration does not have",
+            "",
+        ]
+        lines += [f"- {s.check_id} `{markdown_cell(s.resource)}`" for s in report.not_applicable]
     lines += [
         "",
         f"{heading}# Suppressions",

@@ -12,6 +12,7 @@ expanded action; the gate keeps one per issue, file, position and detail.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -81,8 +82,11 @@ class ParliamentReport:
     failures: tuple[ParliamentFinding, ...]
     suppressed: tuple[SuppressedFinding, ...]
     stale: tuple[ParliamentSuppression, ...]
+    """Suppressions that matched no finding, though policy files they name exist."""
     suppressions: tuple[ParliamentSuppression, ...]
     seconds: float = field(default=0.0, compare=False)
+    not_applicable: tuple[ParliamentSuppression, ...] = ()
+    """Suppressions naming no policy file of this configuration: neither used nor stale."""
 
     @property
     def ok(self) -> bool:
@@ -185,6 +189,19 @@ def evaluate_parliament(
         else:
             failures.append(finding)
 
+    # A suppression naming no file of this configuration, or (with a detail) no file with
+    # a finding of its issue, is not applicable here; unused otherwise, it is stale.
+    unused = [s for s in suppressions if s not in used]
+    issues_by_file = {(f.issue, f.file) for f in findings}
+    applicable = [
+        s
+        for s in unused
+        if any(re.fullmatch(s.file, f) for f in files)
+        and (
+            s.detail is None
+            or any(i == s.issue and re.fullmatch(s.file, f) for i, f in issues_by_file)
+        )
+    ]
     groups: dict[str, list[str]] = {}
     for file in files:
         groups.setdefault(file.split("/", 1)[0] if "/" in file else ROOT_GROUP, []).append(file)
@@ -203,8 +220,9 @@ def evaluate_parliament(
         ),
         failures=tuple(failures),
         suppressed=tuple(suppressed),
-        stale=tuple(s for s in suppressions if s not in used),
+        stale=tuple(applicable),
         suppressions=tuple(suppressions),
+        not_applicable=tuple(s for s in unused if s not in applicable),
     )
 
 
@@ -267,6 +285,13 @@ def render_parliament(report: ParliamentReport, heading: str = "##") -> str:
             "",
         ]
         lines += [f"- `{markdown_cell(s.key, 300)}`" for s in report.stale]
+    if report.not_applicable:
+        lines += [
+            "",
+            f"{heading}# Suppressions for policy files this configuration does not have",
+            "",
+        ]
+        lines += [f"- `{markdown_cell(s.key, 300)}`" for s in report.not_applicable]
     lines += [
         "",
         f"{heading}# Suppressions",

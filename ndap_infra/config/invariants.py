@@ -183,11 +183,38 @@ def core_environments_exist(config: NdapConfig) -> Iterator[ConfigIssue]:
 def enabled_environments_have_accounts(config: NdapConfig) -> Iterator[ConfigIssue]:
     for env in Environment:
         settings = config.environments.get(env)
-        if settings.enabled and settings.account_id is None:
+        if settings.enabled and settings.account_id is None and settings.email is None:
             yield ConfigIssue(
                 ("environments", env.value, "account_id"),
-                "an enabled environment needs its 12-digit account id: add 'account_id: "
-                f'"123456789012"\'{" or set enabled: false" if env is Environment.NONPROD else ""}',
+                'an enabled environment needs an account: set account_id ("123456789012", '
+                f"quoted) to adopt an existing one, or environments.{env.value}.email (a root "
+                "e-mail no other AWS account uses) for the organization stack to create it"
+                f"{'; or set enabled: false' if env is Environment.NONPROD else ''}",
+            )
+
+
+@rule("organization", "environments")
+def account_emails_are_unique(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """AWS gives every account its own root e-mail: two accounts cannot share one."""
+    owners: list[tuple[tuple[str, ...], str]] = []
+    for env in Environment:
+        settings = config.environments.get(env)
+        if settings.enabled and settings.email is not None:
+            owners.append((("environments", env.value, "email"), settings.email.lower()))
+    if config.organization.tooling_email is not None:
+        owners.append(
+            (("organization", "tooling_email"), config.organization.tooling_email.lower())
+        )
+    counts = Counter(email for _, email in owners)
+    for path, email in owners:
+        if counts[email] > 1:
+            others = [".".join(p) for p, e in owners if e == email and p != path]
+            yield ConfigIssue(
+                path,
+                f"e-mail is also used by {', '.join(others)}: every AWS account needs its own "
+                "root e-mail (an alias such as name+dev@domain works)",
+                email,
+                True,
             )
 
 
@@ -545,7 +572,7 @@ def pipeline_artifacts_do_not_collide(config: NdapConfig) -> Iterator[ConfigIssu
     # module imports ndap_infra.config.enums through that package.
     from ndap_infra.pipelines.names import PIPELINE_ENVIRONMENTS, artifact_prefix, pipeline_name
 
-    if config.tooling_account_id is None:
+    if config.tooling_account_id is None and config.organization.tooling_email is None:
         return
     owner: dict[str, str] = {}
     for index, project in enumerate(config.ml_projects):
@@ -738,11 +765,14 @@ def path_rules_are_unambiguous(config: NdapConfig) -> Iterator[ConfigIssue]:
 @rule("drift_detection", "organization")
 def drift_detection_needs_a_tooling_account(config: NdapConfig) -> Iterator[ConfigIssue]:
     drift = config.drift_detection
-    if drift is not None and drift.enabled and config.organization.tooling_account_id is None:
+    org = config.organization
+    tooling = org.tooling_account_id is not None or org.tooling_email is not None
+    if drift is not None and drift.enabled and not tooling:
         yield ConfigIssue(
             ("drift_detection",),
             "scheduled drift detection runs in the tooling (delivery) account: set "
-            "organization.tooling_account_id, or set drift_detection.enabled: false",
+            "organization.tooling_account_id (or tooling_email, to create it), or set "
+            "drift_detection.enabled: false",
         )
 
 
@@ -751,11 +781,14 @@ def drift_detection_needs_a_tooling_account(config: NdapConfig) -> Iterator[Conf
 
 @rule("platform_pipeline", "organization")
 def platform_pipeline_needs_a_tooling_account(config: NdapConfig) -> Iterator[ConfigIssue]:
-    if config.platform_pipeline is not None and config.organization.tooling_account_id is None:
+    org = config.organization
+    tooling = org.tooling_account_id is not None or org.tooling_email is not None
+    if config.platform_pipeline is not None and not tooling:
         yield ConfigIssue(
             ("platform_pipeline",),
             "the platform's own pipeline runs in the tooling (delivery) account: set "
-            "organization.tooling_account_id, or remove platform_pipeline",
+            "organization.tooling_account_id (or tooling_email, to create it), or remove "
+            "platform_pipeline",
         )
 
 

@@ -113,9 +113,11 @@ class OrganizationConfig(StrictModel):
     )
     tooling_email: Email | None = Field(
         default=None,
-        description="Root e-mail of the tooling account. With create_organization: false "
-        "the organization stack adopts the account (by id) and places it in its unit, "
-        "which needs the e-mail; without it the account is left where it is.",
+        description="Root e-mail of the tooling account. With tooling_account_id the "
+        "organization stack adopts the account (by id) and places it in its unit, which "
+        "needs the e-mail (without it the account is left where it is). Without "
+        "tooling_account_id the organization stack creates the account, and `ndap deploy` "
+        "records its id here.",
     )
 
 
@@ -192,13 +194,17 @@ class EnvironmentConfig(StrictModel):
         default=True, description="Only nonprod may be switched off; dev, acc, prd always exist."
     )
     account_id: AccountId | None = Field(
-        default=None, description="The environment's AWS account (adopted). Required if enabled."
+        default=None,
+        description="The environment's AWS account, adopted by id. An enabled environment "
+        "needs it or an email (then the organization stack creates the account and `ndap "
+        "deploy` records its id here).",
     )
     email: Email | None = Field(
         default=None,
-        description="Root e-mail of the account. With create_organization: false the "
-        "organization stack adopts the account (by id) and places it in its unit, which "
-        "needs the e-mail; without it the account is left where it is.",
+        description="Root e-mail of the account. With account_id the organization stack "
+        "adopts the account (by id) and places it in its unit, which needs the e-mail "
+        "(without it the account is left where it is). Without account_id the organization "
+        "stack creates the account with this e-mail.",
     )
     production_data: ProductionData | None = Field(
         default=None,

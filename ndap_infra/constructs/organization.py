@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from constructs import Construct
 
-from ndap_infra.accounts import AdoptedAccount
+from ndap_infra.accounts import MemberAccount
 from ndap_infra.guardrails.catalog import GuardrailSpec
 from ndap_infra.resources.aws import (
     DataAwsOrganizationsOrganization,
@@ -74,37 +74,60 @@ class OrganizationalUnits(Construct):
 # account's name and e-mail belong to its owners (and are replace-on-change in the
 # provider), role_name and billing access exist only at creation.
 ADOPTED_ACCOUNT_FIXED = ("name", "email", "role_name", "iam_user_access_to_billing")
+# What a created account's resource ignores afterwards, as the provider's documentation
+# recommends: both are used at creation only and never read back from AWS.
+CREATED_ACCOUNT_FIXED = ("role_name", "iam_user_access_to_billing")
 
 
-class AdoptedAccounts(Construct):
-    """Existing member accounts placed in their units: each account is imported by id
-    (Terraform ``import``) and its ``parent_id`` managed, so the guardrails attached to a
-    unit cover the account its environment stack deploys into. Deletion-protected:
-    destroying the resource would remove the account from the organization."""
+class MemberAccounts(Construct):
+    """Member accounts in their units, so the guardrails attached to a unit cover the
+    account its stack deploys into. An adopted account (configured id) is imported by id
+    (Terraform ``import``) and only its ``parent_id`` is managed. A created account (no id
+    yet) is created here, with the access role the account stacks' providers assume and no
+    billing access for IAM users; once its id is recorded in the configuration it is
+    adopted at the same address, so the import is a no-op. Deletion-protected both ways,
+    and never closed: destroying the resource would take the account out of the
+    organization."""
 
     def __init__(
         self,
         scope: Construct,
         id_: str,
         *,
-        accounts: Sequence[AdoptedAccount],
+        accounts: Sequence[MemberAccount],
         unit_ids: Mapping[str, str],
+        access_role: str,
     ) -> None:
         super().__init__(scope, id_)
         self.accounts: dict[str, OrganizationsAccount] = {}
         for account in accounts:
-            resource = OrganizationsAccount(
-                self,
-                account.key,
-                name=account.name,
-                email=account.email,
-                parent_id=unit_ids[account.key],
-                close_on_deletion=False,
-                lifecycle=TerraformResourceLifecycle(
-                    prevent_destroy=True, ignore_changes=list(ADOPTED_ACCOUNT_FIXED)
-                ),
-            )
-            resource.import_from(account.account_id)
+            if account.account_id is None:
+                resource = OrganizationsAccount(
+                    self,
+                    account.key,
+                    name=account.name,
+                    email=account.email,
+                    parent_id=unit_ids[account.key],
+                    role_name=access_role,
+                    iam_user_access_to_billing="DENY",
+                    close_on_deletion=False,
+                    lifecycle=TerraformResourceLifecycle(
+                        prevent_destroy=True, ignore_changes=list(CREATED_ACCOUNT_FIXED)
+                    ),
+                )
+            else:
+                resource = OrganizationsAccount(
+                    self,
+                    account.key,
+                    name=account.name,
+                    email=account.email,
+                    parent_id=unit_ids[account.key],
+                    close_on_deletion=False,
+                    lifecycle=TerraformResourceLifecycle(
+                        prevent_destroy=True, ignore_changes=list(ADOPTED_ACCOUNT_FIXED)
+                    ),
+                )
+                resource.import_from(account.account_id)
             self.accounts[account.key] = resource
 
 

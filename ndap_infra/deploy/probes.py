@@ -15,6 +15,14 @@ switches it on through ``/moto-api/reset-auth`` for the duration and back off af
 * for S3 objects it also evaluates the bucket policy, with that same flaw, so the TLS-only
   deny every ndap bucket carries denies every object request.
 
+* for every service but S3, IAM, STS and SQS it checks the action against resource ``*``,
+  not the resource's ARN: a statement scoped to ARNs never counts there.
+
+Besides the persona rows, the first ML project's pipeline deployer role is probed in dev,
+acc and prd: its own and another project's SageMaker model, creating an IAM role, reading
+the trail's configuration (``DEPLOYER_ACTIONS``: the expectation, which tests also check
+against the evaluator).
+
 So each row says whether the emulator can witness it at all. A row is witnessable when
 the model's decision for that role is the decision of its identity policies alone (the
 project's evaluator, every other layer removed, gives the same answer), no statement the
@@ -43,7 +51,8 @@ from ndap_infra.emulator.lifecycle import EmulatorInfo, client
 if TYPE_CHECKING:
     from ndap_infra.build import Synthesis
     from ndap_infra.checks.access_model import PlatformModel
-    from ndap_infra.evaluator import NamedPolicy
+    from ndap_infra.checks.access_proof import Target
+    from ndap_infra.evaluator import NamedPolicy, Role
 
 PROBE_USER = "ndap-probe"
 
@@ -70,7 +79,8 @@ class ProbeError(RuntimeError):
 
 @dataclass(frozen=True)
 class ProbeRow:
-    persona: Persona
+    who: str
+    """A persona (``data-scientist``) or a pipeline identity (``fraud-scoring deployer``)."""
     environment: Environment
     action: str
     expected: bool | None
@@ -137,19 +147,45 @@ def conditioned_statements(policies: Sequence[NamedPolicy], action: str) -> list
     return found
 
 
+# moto passes the request's resource ARN to its authorization check only for these
+# services; for every other service it checks the action against resource "*".
+RESOURCE_AWARE_SERVICES = frozenset({"s3", "iam", "sts", "sqs"})
+
+
+def unscoped_only(policies: Sequence[NamedPolicy], action: str) -> list[str]:
+    """Statements concerning ``action`` scoped to resources other than ``*`` (which moto
+    cannot match for a service it checks against resource ``*``)."""
+    found = []
+    for policy in policies:
+        for index, statement in enumerate(_statements(policy)):
+            if "NotAction" in statement or not _matches(statement.get("Action"), action):
+                continue
+            resources = statement.get("Resource", statement.get("NotResource"))
+            values = [resources] if isinstance(resources, str) else list(resources or [])
+            if "NotResource" in statement or values != ["*"]:
+                found.append(f"{statement.get('Sid', index)} in {policy.name}")
+    return found
+
+
 def witness(
     model: PlatformModel, persona: Persona, env: Environment, action: str
 ) -> tuple[bool, str]:
-    """Can the emulator witness this row, and why (not)."""
-    from ndap_infra.checks.access_proof import decide, target
-    from ndap_infra.evaluator import Principal, Request, Resource, evaluate, principal_for
+    """Can the emulator witness this persona row, and why (not)."""
+    from ndap_infra.checks.access_proof import target
 
     config = model.config
     role_arn = persona_role_arn(config.organization.name, persona, config.account_id(env))
-    role = model.roles.get(role_arn)
     goal = target(model, env, action)
     if goal is None:
         return False, "no such resource in this environment"
+    return witness_role(model, model.roles.get(role_arn), goal)
+
+
+def witness_role(model: PlatformModel, role: Role | None, goal: Target) -> tuple[bool, str]:
+    """Can the emulator witness ``role`` attempting ``goal``, and why (not)."""
+    from ndap_infra.checks.access_proof import decide
+    from ndap_infra.evaluator import Principal, Request, Resource, evaluate, principal_for
+
     if role is None:
         return False, (
             "the persona has no role here; the emulator issues credentials for any role ARN "
@@ -183,6 +219,13 @@ def witness(
             "identity statements with conditions the emulator cannot evaluate: "
             + "; ".join(conditioned[:2])
         )
+    service = goal.action.split(":", 1)[0]
+    scoped = unscoped_only(role.identity_policies, goal.action)
+    if service not in RESOURCE_AWARE_SERVICES and scoped:
+        return False, (
+            f"the emulator checks {service} actions against resource '*', not the resource's "
+            "ARN, so statements scoped to ARNs do not count there: " + "; ".join(scoped[:2])
+        )
     policy = goal.resource.resource_policy
     if (
         policy is not None
@@ -194,6 +237,70 @@ def witness(
             "emulator counts as denials for every object request"
         )
     return True, "decided by identity policies alone, without conditions"
+
+
+# -- the pipeline deployers' rows ---------------------------------------------------------
+
+# What a project's deployer role may do in its environment: manage its own project's
+# SageMaker resources, nothing of another project, no IAM role of its own making, no
+# reading of the audit trail's configuration. Written here (the model), checked against
+# the evaluator in tests and against the emulator where it can witness.
+DEPLOYER_ACTIONS: tuple[tuple[str, bool], ...] = (
+    ("describe-own-project-model", True),
+    ("describe-other-project-model", False),
+    ("create-role-without-boundary", False),
+    ("describe-trail", False),
+)
+DEPLOYER_ENVIRONMENTS = (Environment.DEV, Environment.ACC, Environment.PRD)
+
+
+@dataclass(frozen=True)
+class DeployerProbe:
+    project: str
+    environment: Environment
+    action: str
+    expected: bool
+    role: Role | None
+    goal: Target
+
+    @property
+    def who(self) -> str:
+        return f"{self.project} deployer"
+
+
+def deployer_probes(model: PlatformModel) -> list[DeployerProbe]:
+    """The deployer rows: the first project (by name) in dev, acc and prd, against its own
+    and the next project's SageMaker model, IAM and CloudTrail."""
+    from ndap_infra.checks.access_proof import Target, target
+    from ndap_infra.evaluator import Resource
+    from ndap_infra.pipelines.names import deployer_role_arn
+
+    config = model.config
+    projects = sorted(p.name for p in config.ml_projects)
+    if not projects or config.tooling_account_id is None:
+        return []
+    project, other = projects[0], (projects[1] if len(projects) > 1 else None)
+    region = config.organization.home_region
+    found = []
+    for env in DEPLOYER_ENVIRONMENTS:
+        if env not in config.enabled_environments():
+            continue
+        account = config.account_id(env)
+        role = model.roles.get(deployer_role_arn(config.organization.name, project, account))
+        for action, expected in DEPLOYER_ACTIONS:
+            if action.endswith("-project-model"):
+                owner = project if action == "describe-own-project-model" else other
+                if owner is None:
+                    continue
+                arn = f"arn:aws:sagemaker:{region}:{account}:model/{owner}-ndap-probe"
+                goal: Target | None = Target(
+                    "sagemaker:DescribeModel", Resource(arn, account, "sagemaker"), {}
+                )
+            else:
+                goal = target(model, env, action)
+            if goal is not None:
+                found.append(DeployerProbe(project, env, action, expected, role, goal))
+    return found
 
 
 # -- attempting the actions -------------------------------------------------------------
@@ -226,15 +333,12 @@ class _Attempt:
     call: Callable[[Any], Any]
     service: str
     cleanup: Callable[[EmulatorInfo], None] | None = None
+    not_found: frozenset[str] = frozenset({"NoSuchKey", "404"})
+    """Error codes meaning the request was authorized and the thing is simply not there."""
 
 
-def _attempt(model: PlatformModel, env: Environment, action: str, token: str) -> _Attempt | None:
-    from ndap_infra.checks.access_proof import target
-
+def _attempt(model: PlatformModel, env: Environment, goal: Target, token: str) -> _Attempt | None:
     config = model.config
-    goal = target(model, env, action)
-    if goal is None:
-        return None
     account = config.account_id(env)
     region = config.organization.home_region
     if goal.action in ("s3:GetObject", "s3:PutObject"):
@@ -276,6 +380,14 @@ def _attempt(model: PlatformModel, env: Environment, action: str, token: str) ->
         )
     if goal.action == "cloudtrail:DescribeTrails":
         return _Attempt(lambda c: c.describe_trails(), "cloudtrail")
+    if goal.action == "sagemaker:DescribeModel":
+        model_name = goal.resource.arn.rsplit("/", 1)[1]
+        # moto authorizes first; a model that does not exist then fails validation
+        return _Attempt(
+            lambda c: c.describe_model(ModelName=model_name),
+            "sagemaker",
+            not_found=frozenset({"ValidationException"}),
+        )
     return None
 
 
@@ -306,7 +418,7 @@ def _observe(
         code = str(error.response.get("Error", {}).get("Code", ""))
         if code in DENIED_CODES:
             return "denied"
-        if code in ("NoSuchKey", "404"):
+        if code in attempt.not_found:
             return "allowed"  # authorized; the object is simply not there
         return f"error: {code}"
     except BotoCoreError as error:
@@ -320,7 +432,7 @@ def run_probes(info: EmulatorInfo, config: NdapConfig, synthesis: Synthesis) -> 
     from botocore.exceptions import ClientError
 
     from ndap_infra.checks.access_model import build_model
-    from ndap_infra.checks.access_proof import expected
+    from ndap_infra.checks.access_proof import expected, target
 
     model = build_model(config, synthesis.stack_json())
     identity = config.identity_account_id
@@ -354,27 +466,39 @@ def run_probes(info: EmulatorInfo, config: NdapConfig, synthesis: Synthesis) -> 
     try:
         with authorization(info):
             sts_user = _client_with_keys(info, "sts", key, region)
-            for persona, env, action in PROBES:
-                if env not in enabled:
-                    continue
-                can, why = witness(model, persona, env, action)
-                want = expected(config, persona, env, action)
-                attempt = _attempt(model, env, action, token)
-                if attempt is None:
-                    continue
-                role = persona_role_arn(config.organization.name, persona, config.account_id(env))
+
+            def attempt(who: str, env: Environment, action: str, role_arn: str,
+                        goal: Target, want: bool | None, can: bool, why: str) -> None:  # fmt: skip
+                tried = _attempt(model, env, goal, token)
+                if tried is None:
+                    return
                 try:
-                    credentials = sts_user.assume_role(RoleArn=role, RoleSessionName="ndap-probe")[
-                        "Credentials"
-                    ]
+                    credentials = sts_user.assume_role(
+                        RoleArn=role_arn, RoleSessionName="ndap-probe"
+                    )["Credentials"]
                 except ClientError as error:
                     code = error.response.get("Error", {}).get("Code", "")
                     observed = "denied" if code in DENIED_CODES else f"error: {code}"
                 else:
-                    observed = _observe(attempt, credentials, info, region)
-                if attempt.cleanup is not None and observed == "allowed":
-                    cleanups.append(attempt.cleanup)
-                rows.append(ProbeRow(persona, env, action, want, observed, can, why))
+                    observed = _observe(tried, credentials, info, region)
+                if tried.cleanup is not None and observed == "allowed":
+                    cleanups.append(tried.cleanup)
+                rows.append(ProbeRow(who, env, action, want, observed, can, why))
+
+            for persona, env, action in PROBES:
+                goal = target(model, env, action)
+                if env not in enabled or goal is None:
+                    continue
+                can, why = witness(model, persona, env, action)
+                role = persona_role_arn(config.organization.name, persona, config.account_id(env))
+                want = expected(config, persona, env, action)
+                attempt(persona.value, env, action, role, goal, want, can, why)
+            for probe in deployer_probes(model):
+                if probe.environment not in enabled or probe.role is None:
+                    continue
+                can, why = witness_role(model, probe.role, probe.goal)
+                attempt(probe.who, probe.environment, probe.action, probe.role.arn, probe.goal,
+                        probe.expected, can, why)  # fmt: skip
     finally:
         for cleanup in cleanups:
             with contextlib.suppress(Exception):
@@ -407,10 +531,10 @@ def render_probes(rows: Sequence[ProbeRow]) -> str:
     def word(value: bool | None) -> str:
         return "n/a" if value is None else ("allowed" if value else "denied")
 
-    header = ("persona", "env", "action", "expected", "emulator", "witness?", "verdict")
+    header = ("who", "env", "action", "expected", "emulator", "witness?", "verdict")
     table = [
         (
-            r.persona.value,
+            r.who,
             r.environment.value,
             r.action,
             word(r.expected),
@@ -430,7 +554,7 @@ def render_probes(rows: Sequence[ProbeRow]) -> str:
     lines.append("Why a row cannot be witnessed:")
     for r in rows:
         if not r.witness:
-            lines.append(f"  - {r.persona.value} / {r.environment.value} / {r.action}: {r.why}")
+            lines.append(f"  - {r.who} / {r.environment.value} / {r.action}: {r.why}")
     lines.append(
         "The emulator evaluates identity policies only (no SCPs/RCPs, boundaries, key "
         "policies, conditions or cross-account trust): an emulator 'allowed' is not a leak "

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ndap_infra.deploy.gaps import undeletable
 from ndap_infra.emulator.lifecycle import EmulatorInfo, is_healthy
 from ndap_infra.emulator.settings import EMULATOR_ENDPOINT_VARIABLE
 from ndap_infra.terraform.cache_lock import plugin_cache_lock
@@ -58,6 +59,8 @@ class StackResult:
     detail: str = ""
     changes: bool | None = None  # plan only: True when the plan is not empty
     kept: tuple[str, ...] = field(default=())  # destroy only: what was deliberately kept
+    left: tuple[str, ...] = field(default=())
+    """Destroy on the emulator only: what it cannot delete, removed from state instead."""
 
     def line(self) -> str:
         mark = "ok  " if self.ok else "FAIL"
@@ -312,75 +315,64 @@ def kept_for(protected: Sequence[str], resources: Mapping[str, Sequence[str]]) -
 def destroy(run: StackRun, document: Mapping[str, Any], *, include_protected: bool) -> StackResult:
     """Destroy the stack. Resources with ``prevent_destroy`` (and what they depend on) are
     kept, unless ``include_protected``, which lifts the protection for this run only (an
-    override file next to the stack, removed afterwards)."""
+    override file next to the stack, removed afterwards). On the emulator, what it cannot
+    delete (``gaps.UNDELETABLE``) is removed from the state instead, and reported."""
     start = time.monotonic()
-    failure = init(run, "destroy")
     protected = protected_addresses(document)
-    kept: set[str] = set()
+
+    def result(ok: bool, summary: str, detail: str = "", kept: set[str] | None = None,
+               left: Sequence[str] = ()) -> StackResult:  # fmt: skip
+        if left:
+            summary += f"; {len(left)} left on the emulator (it cannot delete them)"
+        return StackResult(
+            run.stack, "destroy", ok, time.monotonic() - start, summary, run.log("destroy"),
+            detail, kept=_labelled(kept or set(), protected), left=tuple(left),
+        )  # fmt: skip
+
+    failure = init(run, "destroy")
+    if failure is not None:
+        return result(False, "failed", failure)
     args = ["destroy", "-auto-approve", "-input=false", "-no-color", "-lock-timeout=0s"]
-    override = run.directory / OVERRIDE_FILE
-    # With the protection lifted there is nothing to keep: no need to read the state first.
-    if failure is None and not include_protected:
+    kept: set[str] = set()
+    left: list[str] = []
+    # With the protection lifted there is nothing to keep: no need to read the state first,
+    # except on the emulator, for what it cannot delete.
+    if not include_protected or run.emulator is not None:
         resources = state_resources(run)
         if resources is None:
-            failure = f"{run.stack}: could not read the state (log {run.log('destroy')})"
-        elif not resources:
-            return StackResult(
-                run.stack,
-                "destroy",
-                True,
-                time.monotonic() - start,
-                "nothing to destroy",
-                run.log("destroy"),
-            )
-        elif protected:
+            return result(False, "failed", f"{run.stack}: could not read the state "
+                          f"(log {run.log('destroy')})")  # fmt: skip
+        if run.emulator is not None:
+            left = undeletable(list(resources))
+            if left:
+                forgotten = run.terraform(["state", "rm", "-lock-timeout=0s", *left], "destroy")
+                if forgotten.returncode != 0:
+                    output = forgotten.stdout + forgotten.stderr
+                    return result(False, "failed", _failure(run, output, "destroy"))
+                resources = {a: d for a, d in resources.items() if a not in left}
+        if not resources:
+            return result(True, "nothing to destroy", left=left)
+        if protected and not include_protected:
             kept = kept_for(protected, resources)
             targets = sorted(set(resources) - kept)
             if not targets:
-                return StackResult(
-                    run.stack,
-                    "destroy",
-                    True,
-                    time.monotonic() - start,
-                    f"kept {len(kept)} protected",
-                    run.log("destroy"),
-                    kept=_labelled(kept, protected),
-                )
+                return result(True, f"kept {len(kept)} protected", kept=kept, left=left)
             args += [f"-target={t}" for t in targets]
-    if failure is None:
-        if protected and include_protected:
-            override.write_text(json.dumps(_lift_protection(protected), indent=2) + "\n")
-        try:
-            completed = run.terraform(args, "destroy")
-        finally:
-            override.unlink(missing_ok=True)
-        output = completed.stdout + completed.stderr
-        if completed.returncode == 0:
-            found = APPLY_SUMMARY.search(output)
-            summary = found.group(2) if found else "destroyed"
-            if kept:
-                summary += (
-                    f"; kept {len(kept)} (prevent_destroy, its configuration and what it needs)"
-                )
-            return StackResult(
-                run.stack,
-                "destroy",
-                True,
-                time.monotonic() - start,
-                summary,
-                run.log("destroy"),
-                kept=_labelled(kept, protected),
-            )
-        failure = _failure(run, output, "destroy")
-    return StackResult(
-        run.stack,
-        "destroy",
-        False,
-        time.monotonic() - start,
-        "failed",
-        run.log("destroy"),
-        failure,
-    )
+    override = run.directory / OVERRIDE_FILE
+    if protected and include_protected:
+        override.write_text(json.dumps(_lift_protection(protected), indent=2) + "\n")
+    try:
+        completed = run.terraform(args, "destroy")
+    finally:
+        override.unlink(missing_ok=True)
+    output = completed.stdout + completed.stderr
+    if completed.returncode != 0:
+        return result(False, "failed", _failure(run, output, "destroy"), left=left)
+    found = APPLY_SUMMARY.search(output)
+    summary = found.group(2) if found else "destroyed"
+    if kept:
+        summary += f"; kept {len(kept)} (prevent_destroy, its configuration and what it needs)"
+    return result(True, summary, kept=kept, left=left)
 
 
 def _labelled(kept: set[str], protected: Sequence[str]) -> tuple[str, ...]:

@@ -69,7 +69,7 @@ def seed_adopted_organization(info: EmulatorInfo, config: NdapConfig) -> Seeded 
     members = {a["Id"] for a in orgs.list_accounts()["Accounts"]}
     missing = [a for a in accounts if a.account_id not in members]
     if missing:
-        _register_ids(info, {a.email: a.account_id for a in missing})
+        _register_ids(info, {a.email: str(a.account_id) for a in missing})
         for account in missing:
             orgs.create_account(Email=account.email, AccountName=account.name)
         members = {a["Id"] for a in orgs.list_accounts()["Accounts"]}
