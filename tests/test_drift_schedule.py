@@ -59,6 +59,7 @@ def test_the_schedule_defaults_to_daily_and_is_validated() -> None:
 def test_drift_detection_needs_the_tooling_account() -> None:
     data = with_drift()
     del data["organization"]["tooling_account_id"]
+    del data["organization"]["tooling_email"]  # alone, it means: create the account
     data["ml_projects"] = []
     del data["platform_pipeline"]  # which needs the tooling account too
     config, issues = validate_data(data)

@@ -70,6 +70,9 @@ def test_the_pipeline_needs_the_tooling_account() -> None:
     del data["organization"]["tooling_account_id"]
     data["ml_projects"] = []
     del data["drift_detection"]
+    # tooling_email alone means: the organization stack creates the account
+    assert validate_data(data)[0] is not None
+    del data["organization"]["tooling_email"]
     assert "tooling_account_id" in issues_of(data)["platform_pipeline"]
 
 
