@@ -648,3 +648,23 @@ def test_the_apply_build_installs_terraform_only(spec: PlatformPipelineSpec) -> 
     install = apply["phases"]["install"]["commands"]
     assert "make setup" not in install and all("terraform" in c for c in install)
     assert "artifacts" not in apply and plan["artifacts"] == {"files": ["plan/**/*"]}
+
+
+def test_while_the_tooling_id_is_pending_the_platform_roles_wait(tmp_path: Path) -> None:
+    """A tooling account to be created (tooling_email alone): phase 1 synthesizes the
+    organization stack without the planner and deployer, whose trust names the pending
+    tooling account's build roles, and says they wait for it."""
+    from cdktf import App
+
+    from stacks.platform import build_platform
+
+    data = reference_data()
+    del data["organization"]["tooling_account_id"]
+    config, issues = validate_data(data)
+    assert config is not None, issues
+    stacks = build_platform(App(outdir=str(tmp_path)), config)
+    assert list(stacks) == ["organization"]
+    organization = stacks["organization"]
+    assert organization.waiting["acme-ml-platform-planner"] == ["tooling"]
+    paths = [c.node.path for c in organization.node.find_all()]
+    assert not any("/platform-roles" in p for p in paths)
