@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ndap_infra.checks.access_model import PlatformModel
     from ndap_infra.checks.access_proof import Cell, ControlResult
     from ndap_infra.checks.pipeline_proof import PipelineProof
+    from ndap_infra.checks.platform_pipeline_proof import PlatformProof
 
 STACK_ORDER_FILE = "ndap-stacks.json"
 PHASE_ONE_FILE = "ndap-phase-one.json"
@@ -142,6 +143,8 @@ class AccessProof:
     controls: list[ControlResult]
     pipelines: PipelineProof | None = None
     """The delivery pipelines' part (with a tooling account)."""
+    platform: PlatformProof | None = None
+    """The platform's own pipeline (with ``platform_pipeline``)."""
 
     @property
     def ok(self) -> bool:
@@ -149,6 +152,7 @@ class AccessProof:
             all(c.ok for c in self.cells)
             and all(r.denied_with_all_layers for r in self.controls)
             and (self.pipelines is None or self.pipelines.ok)
+            and (self.platform is None or self.platform.ok)
         )
 
 
@@ -157,6 +161,7 @@ def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
     from ndap_infra.checks.access_proof import negative_controls, prove
     from ndap_infra.checks.git_flow import prove_git_flow, read_repositories
     from ndap_infra.checks.pipeline_proof import projects, prove_pipelines
+    from ndap_infra.checks.platform_pipeline_proof import prove_platform_pipeline
 
     stacks = synthesis.stack_json()
     model = build_model(config, stacks)
@@ -164,7 +169,9 @@ def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
     if projects(model):
         flow = prove_git_flow(model, stacks, read_repositories(synthesis.out_dir))
         pipelines = replace(prove_pipelines(model), flow=flow)
-    return AccessProof(model, prove(model), negative_controls(model), pipelines)
+    return AccessProof(
+        model, prove(model), negative_controls(model), pipelines, prove_platform_pipeline(model)
+    )
 
 
 def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
@@ -189,7 +196,12 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
     )
     files[DIAGRAM_SVG] = render_svg(proof.model.config)
     files["ACCESS.md"] = render_access_report(
-        proof.model, proof.cells, proof.controls, list(extract_policies(stacks)), proof.pipelines
+        proof.model,
+        proof.cells,
+        proof.controls,
+        list(extract_policies(stacks)),
+        proof.pipelines,
+        proof.platform,
     )
     return files
 

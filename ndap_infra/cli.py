@@ -155,6 +155,38 @@ def synth(
     _report_access(proof)
 
 
+def _report_platform(proof: AccessProof) -> None:
+    platform = proof.platform
+    if platform is None:
+        return
+    wrong = [c for c in platform.cells if not c.ok]
+    wrong_trust = [t for t in platform.trust if not t.ok]
+    console.print(
+        f"platform pipeline: {len(platform.cells)} decisions and {len(platform.trust)} "
+        "planner/deployer trusts evaluated, "
+        + (
+            "all as expected"
+            if not wrong and not wrong_trust
+            else f"{len(wrong) + len(wrong_trust)} differ from the model"
+        ),
+        markup=False,
+    )
+    for cell in wrong:
+        console.print(
+            f"  - {cell.who} / {cell.action}: expected {cell.expected}, evaluated "
+            f"{cell.allowed} ({cell.via or 'no principal reached is allowed'})",
+            markup=False,
+        )
+    for trust in wrong_trust:
+        console.print(
+            f"  - {trust.role}: assumable by {', '.join(trust.assumers) or 'nobody'}, "
+            f"expected only {trust.expected}",
+            markup=False,
+        )
+    for control in platform.controls:
+        console.print(control.render(), markup=False)
+
+
 def _report_access(proof: AccessProof) -> None:
     wrong = [c for c in proof.cells if not c.ok]
     console.print(
@@ -170,6 +202,7 @@ def _report_access(proof: AccessProof) -> None:
         )
     for control in proof.controls:
         console.print(control.render(), markup=False)
+    _report_platform(proof)
     pipelines = proof.pipelines
     if pipelines is None:
         return
@@ -528,6 +561,26 @@ def promotion(
         raise typer.Exit(EXIT_CHECK_FAILED)
     needs = ", ".join(f"{u.group}-v{u.version}" for u in found[0].uses_features) or "none"
     console.print(f"{project} may be promoted to {env} (feature versions it needs: {needs})")
+
+
+@app.command("state-bucket-policy")
+def state_bucket_policy(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Print the bucket policy to put on the stacks' state bucket (deploy.state.bucket)
+    when creating it by hand: the platform pipeline's plan build reads the state, its
+    apply build reads and writes it, its planners and deployers never touch it."""
+    from ndap_infra.platform_pipeline import platform_pipeline_spec
+
+    loaded = _load(config)
+    spec = platform_pipeline_spec(loaded)
+    policy = spec.state_bucket_policy() if spec is not None else None
+    if policy is None:
+        errors.print(
+            f"{config}: no platform_pipeline with deploy.state: the state bucket's policy "
+            "comes from the platform pipeline's build roles; set both first",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    console.print(policy.to_pretty_json(), markup=False, end="")
 
 
 from ndap_infra.cli_bootstrap import register as register_bootstrap  # noqa: E402

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
+from ndap_infra.iam.trust import service_trust
 from ndap_infra.naming import baseline_name
 
 CODEBUILD = "codebuild.amazonaws.com"
@@ -70,6 +71,8 @@ class DriftDetectionSpec:
     reader_accounts: tuple[str, ...]
     alarm_topic_arn: str | None = None  # the tooling account's alarm topic
     state_bucket: str | None = None
+    state_kms_key_arn: str | None = None
+    """The key of the state objects (``deploy.state.kms_key_arn``), when there is one."""
 
     @property
     def project(self) -> str:
@@ -126,10 +129,10 @@ class DriftDetectionSpec:
     # -- documents --
 
     def build_trust(self) -> PolicyDocument:
-        return _service_trust(CODEBUILD, self.account_id, self.project_arn)
+        return service_trust(CODEBUILD, self.account_id, (self.project_arn,))
 
     def schedule_trust(self) -> PolicyDocument:
-        return _service_trust(SCHEDULER, self.account_id)
+        return service_trust(SCHEDULER, self.account_id)
 
     def build_policy(self) -> PolicyDocument:
         """Write its logs, read the state, assume the readers: no write anywhere else."""
@@ -159,6 +162,15 @@ class DriftDetectionSpec:
                     ),
                 )
             )
+            if self.state_kms_key_arn is not None:
+                statements.append(
+                    Statement(
+                        "DecryptTheTerraformState",
+                        "Allow",
+                        actions=("kms:Decrypt",),
+                        resources=(self.state_kms_key_arn,),
+                    )
+                )
         return PolicyDocument(tuple(statements))
 
     def schedule_policy(self) -> PolicyDocument:
@@ -259,25 +271,6 @@ class DriftDetectionSpec:
         )
 
 
-def _service_trust(service: str, account_id: str, source_arn: str | None = None) -> PolicyDocument:
-    conditions: tuple[Condition, ...] = (
-        Condition.of("StringEquals", "aws:SourceAccount", account_id),
-    )
-    if source_arn is not None:
-        conditions += (Condition.of("ArnLike", "aws:SourceArn", source_arn),)
-    return PolicyDocument(
-        (
-            Statement(
-                "ServiceAssumes",
-                "Allow",
-                principals=(Principal.service(service),),
-                actions=("sts:AssumeRole",),
-                conditions=conditions,
-            ),
-        )
-    )
-
-
 def drift_detection_spec(
     config: NdapConfig, alarm_topic_arn: str | None = None
 ) -> DriftDetectionSpec | None:
@@ -287,6 +280,7 @@ def drift_detection_spec(
     tooling = config.tooling_account_id
     if drift is None or not drift.enabled or tooling is None:
         return None
+    state = config.deploy.state
     accounts = [config.organization.management_account_id, tooling]
     accounts += [config.account_id(env) for env in config.enabled_environments()]
     return DriftDetectionSpec(
@@ -299,5 +293,6 @@ def drift_detection_spec(
         schedule=drift.schedule,
         reader_accounts=tuple(dict.fromkeys(accounts)),
         alarm_topic_arn=alarm_topic_arn,
-        state_bucket=drift.state_bucket,
+        state_bucket=drift.state_bucket or (state.bucket if state is not None else None),
+        state_kms_key_arn=state.kms_key_arn if state is not None else None,
     )

@@ -14,6 +14,7 @@ from ndap_infra.constructs.access import DatasetBucket, PersonaRoles
 from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
 from ndap_infra.constructs.drift import DriftReader
 from ndap_infra.constructs.pipelines import PipelineDeployers
+from ndap_infra.constructs.platform_pipeline import PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.retraining import FeatureGroups, RetrainingTriggers
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
@@ -89,3 +90,4 @@ class EnvironmentStack(TerraformStack):
         if features is not None:
             FeatureGroups(self, "features", features, data_key.arn)
         DriftReader.for_config(self, "drift-reader", config)
+        PlatformRoles.for_config(self, "platform-roles", config)

@@ -20,6 +20,7 @@ from ndap_infra.constructs.organization import (
     OrganizationalUnits,
     OrganizationRoot,
 )
+from ndap_infra.constructs.platform_pipeline import PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.drift_detection import drift_detection_spec
 from ndap_infra.guardrails.catalog import (
@@ -29,6 +30,7 @@ from ndap_infra.guardrails.catalog import (
 )
 from ndap_infra.naming import organizational_unit
 from ndap_infra.pipelines.names import TOOLING, tooling_unit
+from ndap_infra.platform_pipeline import planner_name, platform_pipeline_spec
 from ndap_infra.resources.aws import IamPolicy
 from ndap_infra.tags import platform_tags
 
@@ -124,6 +126,12 @@ class OrganizationStack(TerraformStack):
             reader.reader_role, reader.reader_trust().to_json() + reader.reader_guard().to_json()
         ):
             DriftReader(self, "drift-reader", reader)
+        platform = platform_pipeline_spec(config)
+        if platform is not None and ready(
+            planner_name(platform.org),
+            platform.planner_trust().to_json() + platform.deployer_trust().to_json(),
+        ):
+            PlatformRoles(self, "platform-roles", platform)
         for key, unit_id in units.unit_ids().items():
             TerraformOutput(self, f"unit-{key}", value=unit_id)
         # Where `ndap deploy` reads the ids of the accounts this stack created.

@@ -10,6 +10,7 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
 from ndap_infra.constructs.drift import DriftReader, ScheduledDriftDetection
 from ndap_infra.constructs.pipelines import ToolingPeople, ToolingPipelines
+from ndap_infra.constructs.platform_pipeline import PlatformPipeline, PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.storage import KeyProps, ManagedKey
 from ndap_infra.iam.resource_policies import key_policy_account_administers
@@ -56,7 +57,9 @@ class ToolingStack(TerraformStack):
             ),
         )
         ToolingPeople(self, "personas", spec.people)
-        ToolingPipelines(self, "pipelines", spec)
+        pipelines = ToolingPipelines(self, "pipelines", spec)
         DriftReader.for_config(self, "drift-reader", config)
         topic = self.baseline.alarm_topic_arn
         ScheduledDriftDetection.for_config(self, "drift-detection", config, topic)
+        PlatformPipeline.for_config(self, "platform-pipeline", config, pipelines)
+        PlatformRoles.for_config(self, "platform-roles", config)

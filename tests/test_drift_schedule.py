@@ -59,7 +59,9 @@ def test_the_schedule_defaults_to_daily_and_is_validated() -> None:
 def test_drift_detection_needs_the_tooling_account() -> None:
     data = with_drift()
     del data["organization"]["tooling_account_id"]
+    del data["organization"]["tooling_email"]  # alone, it means: create the account
     data["ml_projects"] = []
+    del data["platform_pipeline"]  # which needs the tooling account too
     config, issues = validate_data(data)
     assert config is None
     assert any(
@@ -232,7 +234,7 @@ def test_the_platform_with_drift_detection_passes_the_main_job(tmp_path: Any) ->
     from tests.conftest import ROOT
 
     data = with_drift()
-    data["deploy"]["target"] = "aws"
+    data["deploy"] = {"target": "aws", "state": {"bucket": "acme-ml-terraform-state"}}
     config = tmp_path / "platform.yaml"
     with config.open("w") as stream:
         YAML(typ="safe").dump(data, stream)
@@ -256,6 +258,8 @@ def test_the_tooling_stack_with_drift_detection_passes_real_terraform_validate(
     for target in ("aws", "local"):
         data = with_drift()
         data["deploy"]["target"] = target
+        if target == "aws":  # the platform pipeline on aws needs the stacks' remote state
+            data["deploy"]["state"] = {"bucket": "acme-ml-terraform-state"}
         config, issues = validate_data(data)
         assert config is not None, issues
         synthesis = synthesize(config, tmp_path_factory.mktemp(target) / "out")

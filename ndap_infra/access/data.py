@@ -27,6 +27,7 @@ from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statem
 from ndap_infra.iam.resource_policies import account_root, bucket_arn, bucket_policy_tls_only
 from ndap_infra.naming import kms_alias
 from ndap_infra.pipelines.names import INTEGRATION_SUBSET
+from ndap_infra.platform_pipeline import platform_deployers
 
 REPLICA_WRITES = (
     "s3:ReplicateObject",
@@ -128,7 +129,7 @@ def _replica_statements(config: NdapConfig, bucket: str) -> tuple[Statement, ...
     the platform's deployment role."""
     arn = bucket_arn(bucket)
     replicator = _replication_role_arn(config)
-    deployer = f"arn:aws:iam::*:role/{config.organization.account_access_role}"
+    deployers = platform_deployers(config)
     return (
         Statement(
             "ReplicationWrites",
@@ -158,7 +159,7 @@ def _replica_statements(config: NdapConfig, bucket: str) -> tuple[Statement, ...
             principals=(Principal.anyone(),),
             actions=POLICY_CHANGES,
             resources=(arn,),
-            conditions=(Condition.of("ArnNotLike", "aws:PrincipalArn", deployer),),
+            conditions=(Condition.of("ArnNotLike", "aws:PrincipalArn", *deployers),),
         ),
     )
 

@@ -37,6 +37,24 @@ ASSUME_ANY = {
         {"Sid": "AssumeAnyRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}
     ],
 }
+READ_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["*:BatchGet*", "*:Describe*", "*:Get*", "*:List*", "*:View*"],
+            "Resource": "*",
+        }
+    ],
+}
+MODELLED_MANAGED = {
+    "arn:aws:iam::aws:policy/AdministratorAccess": ADMINISTRATOR,
+    "arn:aws:iam::aws:policy/ReadOnlyAccess": READ_ONLY,
+}
+"""AWS managed policies the model includes: AdministratorAccess exactly, ReadOnlyAccess
+approximated by its verbs (every Get, List, Describe, BatchGet and View action): the
+platform pipeline's deployer and planner carry them, and what they may do is part of
+the proof."""
 ROOT_LEVEL = "r-root"
 
 
@@ -208,6 +226,13 @@ def _stack_roles(
                 NamedPolicy(_file(stack_name, body, lid), _resolved(body["policy"], references))
             )
     for body in resources.get("aws_iam_role_policy_attachment", {}).values():
+        role_ref = _ref(body["role"])
+        document = MODELLED_MANAGED.get(body["policy_arn"])
+        if role_ref and document is not None:
+            inline.setdefault(role_ref[1], []).append(
+                NamedPolicy(f"aws-managed/{body['policy_arn'].rsplit('/', 1)[1]}.json", document)
+            )
+            continue
         notes.append(_attachment_note(stack_name, body, resources.get("aws_iam_role", {})))
     roles = {}
     for lid, body in resources.get("aws_iam_role", {}).items():
@@ -340,7 +365,10 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
     registries: dict[str, tuple[str, NamedPolicy]] = {}
     notes = [
         f"{config.organization.account_access_role} in each member account is modelled as "
-        "AWS Organizations creates it: trusted by the management account, AdministratorAccess."
+        "AWS Organizations creates it: trusted by the management account, AdministratorAccess.",
+        "AWS managed policies AdministratorAccess (exactly) and ReadOnlyAccess (approximated "
+        "by its verbs: every Get, List, Describe, BatchGet and View action) are modelled; "
+        "other AWS managed policies are not (listed below).",
     ]
     region = config.organization.home_region
     accounts: list[Environment | str] = list(config.enabled_environments())
@@ -384,6 +412,16 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
                 arn,
                 NamedPolicy(_file(name, body, lid), _document(body["policy"])),
             )
+    # The management account's own roles (the drift reader, the platform pipeline's
+    # planner and deployer): no SCP applies there.
+    management_roles, management_notes = _stack_roles(
+        "organization",
+        config.organization.management_account_id,
+        synthesized["organization"],
+        region,
+    )
+    roles.update(management_roles)
+    notes += management_notes
     if TOOLING in accounts:
         notes.append(
             "Pipeline service roles (CodeBuild builds, CodePipeline, SageMaker execution, "

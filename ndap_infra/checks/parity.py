@@ -80,6 +80,17 @@ TOOLING_DIFFERENCES: tuple[AllowedDifference, ...] = (
         "build role; that role is in the tooling account, so here its ARN names the "
         "account's own id, which the comparison reads as a difference",
     ),
+    AllowedDifference(
+        "platform-pipeline/",
+        "the platform's own pipeline (its builds, roles and log group) runs from the tooling "
+        "account alone; the planner and deployer it assumes are in every account",
+    ),
+    AllowedDifference(
+        "platform-roles/",
+        "the same planner and deployer roles as in every environment account, trusting the "
+        "same build roles; those are in the tooling account, so here their ARNs name the "
+        "account's own id, which the comparison reads as a difference",
+    ),
 )
 """Compared with an environment account, the tooling account may also lack these."""
 

@@ -183,6 +183,16 @@ CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
         )
         for check in _STAR_ADMIN
     ),
+    CheckovSuppression(
+        "CKV_AWS_274",
+        r"(?:env-[a-z]+|tooling|organization)/platform-roles/deployer-managed",
+        "The platform pipeline's deployer applies the reviewed, approved plan of a whole "
+        "stack (IAM, KMS, S3, CloudTrail, Config, Organizations, ...): the rights the "
+        "account access role has, which people used until now. It is trusted only by the "
+        "tooling account's apply build role (principal ARN and aws:PrincipalAccount), no "
+        "person can assume it (ndap access proves it), it may assume no role, and the apply "
+        "build runs only saved plans whose sha256 the approver saw.",
+    ),
 )
 
 
@@ -265,6 +275,14 @@ PARLIAMENT_SUPPRESSIONS: tuple[ParliamentSuppression, ...] = (
     ParliamentSuppression(
         "INVALID_ARN",
         r"tooling/pipelines/[a-z0-9-]+/(dev|acc|prd)/(build|pipeline)-access\.json",
+        "The artifact key's and the git connection's ARNs are Terraform references (both "
+        "exist only once created), so the reviewer file shows ${aws_kms_key...arn} and "
+        "${aws_codestarconnections_connection...arn}, resolved at apply.",
+        detail=r"Does not have 6 parts",
+    ),
+    ParliamentSuppression(
+        "INVALID_ARN",
+        r"tooling/platform-pipeline/(plan|apply|pipeline)-access\.json",
         "The artifact key's and the git connection's ARNs are Terraform references (both "
         "exist only once created), so the reviewer file shows ${aws_kms_key...arn} and "
         "${aws_codestarconnections_connection...arn}, resolved at apply.",

@@ -25,7 +25,7 @@ from ndap_infra.config.enums import (
     RetrainingStrategy,
 )
 from ndap_infra.config.issues import ConfigIssue
-from ndap_infra.config.model import NdapConfig, PathRulesConfig
+from ndap_infra.config.model import DeployTarget, NdapConfig, PathRulesConfig
 from ndap_infra.config.schedules import schedule_problem
 
 INVARIANT_1 = "breaks invariant 1 (every environment gets the same security controls)"
@@ -774,3 +774,85 @@ def drift_detection_needs_a_tooling_account(config: NdapConfig) -> Iterator[Conf
             "organization.tooling_account_id (or tooling_email, to create it), or set "
             "drift_detection.enabled: false",
         )
+
+
+# -- the platform's own pipeline and its state ---------------------------------------------
+
+
+@rule("platform_pipeline", "organization")
+def platform_pipeline_needs_a_tooling_account(config: NdapConfig) -> Iterator[ConfigIssue]:
+    org = config.organization
+    tooling = org.tooling_account_id is not None or org.tooling_email is not None
+    if config.platform_pipeline is not None and not tooling:
+        yield ConfigIssue(
+            ("platform_pipeline",),
+            "the platform's own pipeline runs in the tooling (delivery) account: set "
+            "organization.tooling_account_id (or tooling_email, to create it), or remove "
+            "platform_pipeline",
+        )
+
+
+@rule("platform_pipeline", "deploy")
+def platform_pipeline_needs_remote_state(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """On real AWS the pipeline's builds plan and apply against the stacks' remote state;
+    on the local target the pipeline is generated (and proved) but runs nowhere."""
+    deploy = config.deploy
+    if (
+        config.platform_pipeline is not None
+        and deploy.target is DeployTarget.AWS
+        and deploy.state is None
+    ):
+        yield ConfigIssue(
+            ("deploy", "state"),
+            "the platform pipeline's builds plan and apply against the stacks' remote "
+            "state: set deploy.state.bucket (the S3 state bucket, created once by hand)",
+        )
+
+
+@rule("deploy")
+def state_backend_is_for_aws(config: NdapConfig) -> Iterator[ConfigIssue]:
+    if config.deploy.state is not None and config.deploy.target is DeployTarget.LOCAL:
+        yield ConfigIssue(
+            ("deploy", "state"),
+            "deploy.target local keeps every stack's state on the emulator: remove "
+            "deploy.state, or set deploy.target: aws",
+        )
+
+
+@rule("deploy", "drift_detection")
+def drift_detection_reads_the_configured_state(config: NdapConfig) -> Iterator[ConfigIssue]:
+    drift, state = config.drift_detection, config.deploy.state
+    if drift is None or drift.state_bucket is None or state is None:
+        return
+    if drift.state_bucket != state.bucket:
+        yield ConfigIssue(
+            ("drift_detection", "state_bucket"),
+            "the drift build would read another bucket than the stacks' state "
+            f"(deploy.state.bucket: {state.bucket!r}): remove drift_detection.state_bucket "
+            "(it defaults to deploy.state.bucket) or make them equal",
+            drift.state_bucket,
+            True,
+        )
+
+
+@rule("platform_pipeline", "ml_projects", "organization")
+def platform_pipeline_artifacts_are_its_own(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """CodePipeline keeps a pipeline's artifacts under the first 20 characters of its
+    name: a project pipeline with the same prefix would read and write the saved plans."""
+    # Imported here, as in pipeline_artifacts_do_not_collide.
+    from ndap_infra.pipelines.names import PIPELINE_ENVIRONMENTS, artifact_prefix, pipeline_name
+
+    if config.platform_pipeline is None:
+        return
+    platform = artifact_prefix(f"{config.organization.name}-platform")
+    for index, project in enumerate(config.ml_projects):
+        for env in PIPELINE_ENVIRONMENTS:
+            if artifact_prefix(pipeline_name(project.name, env)) == platform:
+                yield ConfigIssue(
+                    ("ml_projects", index, "name"),
+                    f"its {env.value} pipeline would share the artifact prefix {platform!r} "
+                    "with the platform's own pipeline (CodePipeline uses the first 20 "
+                    "characters of a pipeline's name): rename the project",
+                    project.name,
+                    True,
+                )

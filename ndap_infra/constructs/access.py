@@ -10,18 +10,10 @@ from ndap_infra.access.data import DatasetStore
 from ndap_infra.access.personas import PermissionSetSpec, PersonaAccess, PersonaRole
 from ndap_infra.access.sampling import DATA_ROLE_PATH, START_BUILD_TARGET, IntegrationSampler
 from ndap_infra.config.enums import Persona
-from ndap_infra.constructs.pipelines import COMPUTE_TYPE, _role
+from ndap_infra.constructs.builds import build_project, inline_source, role
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
-from ndap_infra.iam.document import escape_terraform
-from ndap_infra.pipelines.buildspecs import BUILD_IMAGE
 from ndap_infra.resources.aws import (
     CloudwatchLogGroup,
-    CodebuildProject,
-    CodebuildProjectArtifacts,
-    CodebuildProjectEnvironment,
-    CodebuildProjectLogsConfig,
-    CodebuildProjectLogsConfigCloudwatchLogs,
-    CodebuildProjectSource,
     IamPolicy,
     IamRole,
     IamRolePolicy,
@@ -213,7 +205,7 @@ class IntegrationSubsetJob(Construct):
         self, scope: Construct, id_: str, sampler: IntegrationSampler, key_arn: str
     ) -> None:
         super().__init__(scope, id_)
-        role = _role(
+        sampler_role = role(
             self,
             "sampler",
             name=sampler.role_name,
@@ -230,41 +222,19 @@ class IntegrationSubsetJob(Construct):
             retention_in_days=sampler.log_retention_days,
             kms_key_id=key_arn,
         )
-        CodebuildProject(
+        build_project(
             self,
             "project",
             name=sampler.project,
             description="Writes the integration subset of the production datasets "
             "(replicated to dev for the pipelines' integration tests)",
-            service_role=role.arn,
-            build_timeout=SAMPLER_TIMEOUT_MINUTES,
+            service_role_arn=sampler_role.arn,
+            timeout_minutes=SAMPLER_TIMEOUT_MINUTES,
+            log_group=logs.name,
+            source=inline_source("NO_SOURCE", sampler.buildspec),
             encryption_key=key_arn,
-            artifacts=[CodebuildProjectArtifacts(type="NO_ARTIFACTS")],
-            source=[
-                CodebuildProjectSource(
-                    type="NO_SOURCE", buildspec=escape_terraform(sampler.buildspec)
-                )
-            ],
-            environment=[
-                CodebuildProjectEnvironment(
-                    compute_type=COMPUTE_TYPE,
-                    image=BUILD_IMAGE,
-                    type="LINUX_CONTAINER",
-                    image_pull_credentials_type="CODEBUILD",
-                    privileged_mode=False,
-                )
-            ],
-            logs_config=[
-                CodebuildProjectLogsConfig(
-                    cloudwatch_logs=[
-                        CodebuildProjectLogsConfigCloudwatchLogs(
-                            group_name=logs.name, status="ENABLED"
-                        )
-                    ]
-                )
-            ],
         )
-        schedule_role = _role(
+        schedule_role = role(
             self,
             "schedule",
             name=sampler.schedule_role_name,

@@ -14,6 +14,7 @@ import json
 from constructs import Construct
 
 from ndap_infra.config.model import NdapConfig
+from ndap_infra.constructs.builds import build_project, role
 from ndap_infra.constructs.storage import KeyProps, ManagedKey
 from ndap_infra.drift_detection import (
     ALARM_PERIOD_SECONDS,
@@ -23,16 +24,10 @@ from ndap_infra.drift_detection import (
     DriftDetectionSpec,
     drift_detection_spec,
 )
-from ndap_infra.iam.document import PolicyDocument, escape_terraform
-from ndap_infra.pipelines.buildspecs import BUILD_IMAGE
+from ndap_infra.iam.document import escape_terraform
 from ndap_infra.resources.aws import (
     CloudwatchLogGroup,
     CloudwatchMetricAlarm,
-    CodebuildProject,
-    CodebuildProjectArtifacts,
-    CodebuildProjectEnvironment,
-    CodebuildProjectLogsConfig,
-    CodebuildProjectLogsConfigCloudwatchLogs,
     CodebuildProjectSource,
     IamRole,
     IamRolePolicy,
@@ -45,19 +40,6 @@ from ndap_infra.resources.aws import (
 
 # EventBridge Scheduler's universal target for CodeBuild's StartBuild API.
 START_BUILD_TARGET = "arn:aws:scheduler:::aws-sdk:codebuild:startBuild"
-COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
-
-
-def _role(
-    scope: Construct, id_: str, name: str, trust: PolicyDocument, description: str
-) -> IamRole:
-    return IamRole(
-        scope,
-        id_,
-        name=name,
-        assume_role_policy=trust.to_terraform_json(),
-        description=description,
-    )
 
 
 class DriftReader(Construct):
@@ -74,12 +56,13 @@ class DriftReader(Construct):
 
     def __init__(self, scope: Construct, id_: str, spec: DriftDetectionSpec) -> None:
         super().__init__(scope, id_)
-        role = _role(
+        role = IamRole(
             self,
             "role",
-            spec.reader_role,
-            spec.reader_trust(),
-            "drift detection: reads resource configuration (never data) for terraform plan",
+            name=spec.reader_role,
+            assume_role_policy=spec.reader_trust().to_terraform_json(),
+            description="drift detection: reads resource configuration (never data) for "
+            "terraform plan",
         )
         IamRolePolicyAttachment(self, "security-audit", role=role.name, policy_arn=SECURITY_AUDIT)
         IamRolePolicy(
@@ -124,70 +107,38 @@ class ScheduledDriftDetection(Construct):
             retention_in_days=LOG_RETENTION_DAYS,
             kms_key_id=key.arn,
         )
-        build_role = _role(
+        build_role = role(
             self,
-            "build-role",
-            spec.build_role,
-            spec.build_trust(),
-            "drift detection build: reads state, assumes the read-only drift readers",
+            "build",
+            name=spec.build_role,
+            trust=spec.build_trust(),
+            policy=spec.build_policy(),
+            description="drift detection build: reads state, assumes the read-only drift readers",
         )
-        IamRolePolicy(
-            self,
-            "build-access",
-            name="access",
-            role=build_role.id,
-            policy=spec.build_policy().to_terraform_json(),
-        )
-        self.project = CodebuildProject(
+        self.project = build_project(
             self,
             "build",
             name=spec.project,
             description=f"ndap drift over {spec.repository}@{spec.branch}: fails on drift",
-            service_role=build_role.arn,
-            build_timeout=BUILD_TIMEOUT_MINUTES,
+            service_role_arn=build_role.arn,
+            timeout_minutes=BUILD_TIMEOUT_MINUTES,
+            log_group=logs.name,
+            source=CodebuildProjectSource(
+                type="GITHUB",
+                location=spec.repository_url,
+                git_clone_depth=1,
+                buildspec=escape_terraform(spec.buildspec()),
+                report_build_status=False,
+            ),
             source_version=spec.branch,
-            artifacts=[CodebuildProjectArtifacts(type="NO_ARTIFACTS")],
-            source=[
-                CodebuildProjectSource(
-                    type="GITHUB",
-                    location=spec.repository_url,
-                    git_clone_depth=1,
-                    buildspec=escape_terraform(spec.buildspec()),
-                    report_build_status=False,
-                )
-            ],
-            environment=[
-                CodebuildProjectEnvironment(
-                    compute_type=COMPUTE_TYPE,
-                    image=BUILD_IMAGE,
-                    type="LINUX_CONTAINER",
-                    image_pull_credentials_type="CODEBUILD",
-                    privileged_mode=False,
-                )
-            ],
-            logs_config=[
-                CodebuildProjectLogsConfig(
-                    cloudwatch_logs=[
-                        CodebuildProjectLogsConfigCloudwatchLogs(
-                            group_name=logs.name, status="ENABLED"
-                        )
-                    ]
-                )
-            ],
         )
-        schedule_role = _role(
+        schedule_role = role(
             self,
-            "schedule-role",
-            spec.schedule_role,
-            spec.schedule_trust(),
-            "drift detection schedule: starts the drift build, nothing else",
-        )
-        IamRolePolicy(
-            self,
-            "schedule-access",
-            name="access",
-            role=schedule_role.id,
-            policy=spec.schedule_policy().to_terraform_json(),
+            "schedule",
+            name=spec.schedule_role,
+            trust=spec.schedule_trust(),
+            policy=spec.schedule_policy(),
+            description="drift detection schedule: starts the drift build, nothing else",
         )
         SchedulerSchedule(
             self,

@@ -14,10 +14,10 @@ from constructs import Construct
 
 from ndap_infra.access.names import PERSONA_PATH, PERSONA_TAG
 from ndap_infra.config.enums import Environment, GitHost
+from ndap_infra.constructs.builds import build_project, inline_source, role
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
-from ndap_infra.iam.document import PolicyDocument, escape_terraform
+from ndap_infra.iam.trust import service_trust
 from ndap_infra.pipelines import names, policies
-from ndap_infra.pipelines.buildspecs import BUILD_IMAGE
 from ndap_infra.pipelines.roles import RoleSpec
 from ndap_infra.pipelines.spec import (
     BuildStep,
@@ -30,11 +30,6 @@ from ndap_infra.pipelines.spec import (
 from ndap_infra.resources.aws import (
     CloudwatchLogGroup,
     CodebuildProject,
-    CodebuildProjectArtifacts,
-    CodebuildProjectEnvironment,
-    CodebuildProjectLogsConfig,
-    CodebuildProjectLogsConfigCloudwatchLogs,
-    CodebuildProjectSource,
     Codepipeline,
     CodepipelineArtifactStore,
     CodepipelineArtifactStoreEncryptionKey,
@@ -57,40 +52,6 @@ from ndap_infra.resources.aws import (
 )
 
 BUILD_TIMEOUT_MINUTES = 60
-COMPUTE_TYPE = "BUILD_GENERAL1_SMALL"
-
-
-def _role(
-    scope: Construct,
-    id_: str,
-    *,
-    name: str,
-    path: str,
-    trust: PolicyDocument,
-    policy: PolicyDocument,
-    description: str,
-    tags: dict[str, str] | None = None,
-    max_session_seconds: int | None = None,
-) -> IamRole:
-    """A role with its trust (``<id>-role``) and one inline policy (``<id>-access``)."""
-    role = IamRole(
-        scope,
-        f"{id_}-role",
-        name=name,
-        path=path,
-        assume_role_policy=trust.to_terraform_json_with_tokens(),
-        description=description,
-        tags=tags,
-        max_session_duration=max_session_seconds,
-    )
-    IamRolePolicy(
-        scope,
-        f"{id_}-access",
-        name="access",
-        role=role.id,
-        policy=policy.to_terraform_json_with_tokens(),
-    )
-    return role
 
 
 class ToolingPeople(Construct):
@@ -198,7 +159,7 @@ class ToolingPipelines(Construct):
         node = Construct(scope, stage.environment.value)
         connection = self.connections[project.git_host].arn
         pipeline_objects = f"arn:aws:s3:::{spec.bucket}/{names.artifact_prefix(stage.pipeline)}/*"
-        build_role = _role(
+        build_role = role(
             node,
             "build",
             name=stage.build_role,
@@ -219,12 +180,12 @@ class ToolingPipelines(Construct):
             f"the project's {stage.environment.value} deployer role",
         )
         builds = {build.stage: self._build(node, build, build_role, logs) for build in stage.builds}
-        pipeline_role = _role(
+        pipeline_role = role(
             node,
             "pipeline",
             name=stage.pipeline_role,
             path=names.PIPELINE_PATH,
-            trust=policies.service_trust(
+            trust=service_trust(
                 "codepipeline.amazonaws.com",
                 spec.account_id,
                 (f"arn:aws:codepipeline:{spec.region}:{spec.account_id}:{stage.pipeline}",),
@@ -291,38 +252,17 @@ class ToolingPipelines(Construct):
     def _build(
         self, scope: Construct, build: BuildStep, role: IamRole, logs: CloudwatchLogGroup
     ) -> CodebuildProject:
-        return CodebuildProject(
+        return build_project(
             scope,
             f"build-{build.purpose}",
             name=build.project,
             description=build.description,
-            service_role=role.arn,
-            build_timeout=BUILD_TIMEOUT_MINUTES,
+            service_role_arn=role.arn,
+            timeout_minutes=BUILD_TIMEOUT_MINUTES,
+            log_group=logs.name,
+            source=inline_source("CODEPIPELINE", build.buildspec),
+            artifacts="CODEPIPELINE",
             encryption_key=self.key.arn,
-            artifacts=[CodebuildProjectArtifacts(type="CODEPIPELINE")],
-            source=[
-                CodebuildProjectSource(
-                    type="CODEPIPELINE", buildspec=escape_terraform(build.buildspec)
-                )
-            ],
-            environment=[
-                CodebuildProjectEnvironment(
-                    compute_type=COMPUTE_TYPE,
-                    image=BUILD_IMAGE,
-                    type="LINUX_CONTAINER",
-                    image_pull_credentials_type="CODEBUILD",
-                    privileged_mode=False,
-                )
-            ],
-            logs_config=[
-                CodebuildProjectLogsConfig(
-                    cloudwatch_logs=[
-                        CodebuildProjectLogsConfigCloudwatchLogs(
-                            group_name=logs.name, status="ENABLED"
-                        )
-                    ]
-                )
-            ],
         )
 
     def _source_stage(
@@ -414,7 +354,7 @@ class PipelineDeployers(Construct):
             schedule = deployment.schedule
             if schedule is None:
                 continue
-            role = _spec_role(node, "schedule", schedule.role)
+            schedule_role = _spec_role(node, "schedule", schedule.role)
             SchedulerSchedule(
                 node,
                 "schedule",
@@ -428,7 +368,7 @@ class PipelineDeployers(Construct):
                 target=[
                     SchedulerScheduleTarget(
                         arn=schedule.pipeline_arn,
-                        role_arn=role.arn,
+                        role_arn=schedule_role.arn,
                         retry_policy=[SchedulerScheduleTargetRetryPolicy(maximum_retry_attempts=2)],
                     )
                 ],
@@ -436,7 +376,7 @@ class PipelineDeployers(Construct):
 
 
 def _spec_role(scope: Construct, id_: str, spec: RoleSpec) -> IamRole:
-    return _role(
+    return role(
         scope,
         id_,
         name=spec.name,

@@ -1,7 +1,20 @@
 """The AWS provider of a stack: which account it deploys into, and how.
 
 On ``deploy.target: aws`` the provider is plain: a region, default tags and, for member
-accounts, the role to assume. Nothing of the emulator is generated.
+accounts, the role to assume. Nothing of the emulator is generated. With
+``deploy.state`` every stack gets an S3 backend: the configured bucket, the key
+``<key_prefix>/<stack>.tfstate``, always encrypted (with ``kms_key_arn`` when given),
+locked with Terraform's S3 lock file (``use_lockfile``).
+
+The platform's own pipeline (``ndap_infra.platform_pipeline``) plans and applies every
+stack with per-account roles: a saved plan keeps the provider configuration it was made
+with, so the role cannot be written into the stack (the plan is made read-only, the same
+plan is applied with the deployer). Its builds therefore synthesize with
+``NDAP_STACK_CREDENTIALS=profiles`` in the environment: each stack's provider then names
+the AWS profile ``ndap-<stack>`` instead of assuming a role, and each build defines that
+profile for itself (the planner role, or the deployer role, of the stack's account). The
+backend keeps the build's own credentials. Without the variable (people, ``ndap deploy``,
+``ndap drift``) nothing changes.
 
 On ``deploy.target: local`` the same stack deploys into the local AWS emulator (moto,
 started by ``ndap emulator start`` / ``ndap deploy``). The stack's deployment wiring
@@ -36,6 +49,7 @@ explicitly and reported (the last point):
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +69,7 @@ from cdktf import (
 from constructs import Construct, IConstruct
 
 from ndap_infra.access.names import account_access_role_arn
-from ndap_infra.config.model import DeployTarget, NdapConfig
+from ndap_infra.config.model import DeployTarget, NdapConfig, StateBackendConfig
 from ndap_infra.deploy.gaps import DRIFT_COMMENT_KEY, GAP_COMMENT_KEY, drift, gap_reason
 from ndap_infra.emulator.settings import (
     DUMMY_CREDENTIAL,
@@ -64,6 +78,7 @@ from ndap_infra.emulator.settings import (
     EMULATOR_STATE_REGION,
     state_key,
 )
+from ndap_infra.platform_pipeline import STACK_PROFILE_PREFIX
 from ndap_infra.resources.aws import (
     AwsProvider,
     AwsProviderAssumeRole,
@@ -141,11 +156,34 @@ class EmulatorTarget:
     access_role: str
 
 
-def provider_target(config: NdapConfig) -> EmulatorTarget | None:
-    """What the stacks pass to ``account_provider``: None on the ``aws`` target."""
-    if config.deploy.target is not DeployTarget.LOCAL:
-        return None
+STACK_CREDENTIALS_VARIABLE = "NDAP_STACK_CREDENTIALS"
+"""``profiles``: each stack's provider names the AWS profile ``ndap-<stack>`` (module
+docstring); the platform pipeline's builds set it."""
+
+
+def stack_profile(stack: str) -> str:
+    return f"{STACK_PROFILE_PREFIX}{stack}"
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """Deploy into real AWS (``deploy.target: aws``)."""
+
+    region: str
+    state: StateBackendConfig | None = None
+    profiles: bool = False
+    """The stack's identity comes from the profile ``ndap-<stack>`` (pipeline builds)."""
+
+
+def provider_target(config: NdapConfig) -> EmulatorTarget | AwsTarget:
+    """What the stacks pass to ``account_provider``."""
     org = config.organization
+    if config.deploy.target is not DeployTarget.LOCAL:
+        return AwsTarget(
+            org.home_region,
+            config.deploy.state,
+            os.environ.get(STACK_CREDENTIALS_VARIABLE, "") == "profiles",
+        )
     return EmulatorTarget(org.management_account_id, org.account_access_role)
 
 
@@ -156,25 +194,30 @@ def account_provider(
     tags: dict[str, str],
     assume_role_arn: str | None = None,
     session_name: str = "ndap-infra",
-    target: EmulatorTarget | None = None,
+    target: EmulatorTarget | AwsTarget | None = None,
 ) -> AwsProvider:
     """A provider for one account: assumes ``assume_role_arn`` when given (member
     accounts), or uses the caller's credentials (the management account). With an
     emulator ``target``, the same provider wired to the local emulator (module docstring)."""
     default_tags = [AwsProviderDefaultTags(tags=tags)] if tags else None
-    if target is None:
-        return AwsProvider(
+    stack = TerraformStack.of(scope)
+    if not isinstance(target, EmulatorTarget):
+        profiles = target is not None and target.profiles
+        provider = AwsProvider(
             scope,
             "aws",
             region=region,
+            profile=stack_profile(stack.node.id) if profiles else None,
             assume_role=(
                 [AwsProviderAssumeRole(role_arn=assume_role_arn, session_name=session_name)]
-                if assume_role_arn
+                if assume_role_arn and not profiles
                 else None
             ),
             default_tags=default_tags,
         )
-    stack = TerraformStack.of(scope)
+        if target is not None and target.state is not None:
+            _remote_state(stack, target.state, target.region)
+        return provider
     endpoint = TerraformVariable(
         stack,
         EMULATOR_ENDPOINT_VARIABLE,
@@ -217,6 +260,18 @@ def account_provider(
     ).add_override("use_lockfile", True)
     Aspects.of(stack).add(EmulatorGaps())
     return provider
+
+
+def _remote_state(stack: TerraformStack, state: StateBackendConfig, home_region: str) -> None:
+    """The stack's state in the configured bucket, encrypted and locked."""
+    S3Backend(
+        stack,
+        bucket=state.bucket,
+        key=state.key(stack.node.id),
+        region=state.region or home_region,
+        encrypt=True,
+        kms_key_id=state.kms_key_arn,
+    ).add_override("use_lockfile", True)
 
 
 @jsii.implements(IAspect)

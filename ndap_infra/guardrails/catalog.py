@@ -28,6 +28,7 @@ from ndap_infra.iam.limits import PolicyTooLarge
 from ndap_infra.iam.resource_policies import bucket_arn
 from ndap_infra.naming import scp_name
 from ndap_infra.pipelines.names import PIPELINE_ROLE_PATTERN, TOOLING
+from ndap_infra.platform_pipeline import platform_deployers
 
 SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"
@@ -84,6 +85,8 @@ def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
     if config.tooling_account_id is not None:
         everywhere += (TOOLING,)
     platform_roles = platform_role_patterns(org, role)
+    # The platform pipeline's deployer deploys like the account access role.
+    also = platform_deployers(config)[1:]
     non_pipeline_roles = (
         f"arn:aws:iam::*:role{PERSONA_PATH}*",
         *(p for p in platform_roles if p != "arn:aws:iam::*:role/ndap/*"),
@@ -100,7 +103,7 @@ def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
                     scp.deny_root_user(),
                     scp.restrict_regions(config.organization.allowed_regions),
                     scp.protect_platform_roles(
-                        platform_roles, role, PIPELINE_ROLE_PATTERN, non_pipeline_roles
+                        platform_roles, role, PIPELINE_ROLE_PATTERN, non_pipeline_roles, also
                     ),
                 ),
                 everywhere,
@@ -108,7 +111,7 @@ def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
             GuardrailSpec(
                 scp_name(org, "protect-baseline"),
                 "Only the platform stops, deletes or reconfigures the security baseline.",
-                scp.protect_baseline(org, role),
+                scp.protect_baseline(org, role, also),
                 everywhere,
             ),
         ]

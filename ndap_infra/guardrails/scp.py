@@ -32,9 +32,11 @@ def deny_leaving_organization() -> PolicyDocument:
     )
 
 
-def _unless_platform(account_access_role: str) -> Condition:
+def _unless_platform(account_access_role: str, also: Sequence[str] = ()) -> Condition:
+    """Unless the principal is the platform's deployment identity: the account access
+    role, and ``also`` (the platform pipeline's deployer, when there is one)."""
     return Condition.of(
-        "ArnNotLike", "aws:PrincipalArn", f"arn:aws:iam::*:role/{account_access_role}"
+        "ArnNotLike", "aws:PrincipalArn", f"arn:aws:iam::*:role/{account_access_role}", *also
     )
 
 
@@ -72,11 +74,13 @@ def restrict_regions(allowed_regions: Sequence[str]) -> PolicyDocument:
     )
 
 
-def protect_baseline(org: str, account_access_role: str) -> PolicyDocument:
+def protect_baseline(
+    org: str, account_access_role: str, also: Sequence[str] = ()
+) -> PolicyDocument:
     """Nobody but the platform's deployment role stops, deletes or reconfigures the
     baseline: its services, its named resources, and the keys the platform manages."""
     prefix = f"{org}-baseline"
-    unless_platform = _unless_platform(account_access_role)
+    unless_platform = _unless_platform(account_access_role, also)
     return PolicyDocument(
         (
             Statement(
@@ -117,13 +121,14 @@ def protect_platform_roles(
     account_access_role: str,
     pipeline_role_pattern: str | None = None,
     non_pipeline_role_patterns: Sequence[str] = (),
+    also: Sequence[str] = (),
 ) -> PolicyDocument:
     """The roles the platform uses (persona, pipeline, baseline, replication, deployment)
     are created and changed only through the platform's deployment role, and used (passed,
     assumed) only by it — and by the pipeline roles (``pipeline_role_pattern``), which may
     use pipeline roles only: a build role in the tooling account assumes its deployer role
     in an environment, a deployer role passes its project's execution role to SageMaker."""
-    users = [f"arn:aws:iam::*:role/{account_access_role}"]
+    users = [f"arn:aws:iam::*:role/{account_access_role}", *also]
     if pipeline_role_pattern is not None:
         users.append(pipeline_role_pattern)
     statements = [
@@ -132,7 +137,7 @@ def protect_platform_roles(
             "Deny",
             actions=(*ROLE_MUTATIONS, "iam:CreateRole"),
             resources=tuple(role_patterns),
-            conditions=(_unless_platform(account_access_role),),
+            conditions=(_unless_platform(account_access_role, also),),
         ),
         Statement(
             "PlatformRolesAreNotForUse",
@@ -158,7 +163,7 @@ def protect_platform_roles(
             "Deny",
             actions=IDENTITY_PROVIDER_MUTATIONS,
             resources=("*",),
-            conditions=(_unless_platform(account_access_role),),
+            conditions=(_unless_platform(account_access_role, also),),
         )
     )
     return PolicyDocument(tuple(statements))

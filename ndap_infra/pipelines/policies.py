@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.resource_policies import account_root, bucket_arn
+from ndap_infra.iam.trust import only_role_trust
 from ndap_infra.pipelines.names import (
     APPROVAL_ACTION,
     APPROVAL_STAGE,
@@ -70,27 +71,6 @@ def _via_s3(region: str) -> Condition:
 
 def _aliases(*aliases: str) -> Condition:
     return Condition.of("ForAnyValue:StringEquals", "kms:ResourceAliases", *aliases)
-
-
-def service_trust(service: str, account_id: str, source_arns: Sequence[str] = ()) -> PolicyDocument:
-    """A role only ``service`` assumes, on behalf of ``account_id`` (and of the named
-    resources): the confused-deputy guard AWS documents."""
-    conditions: tuple[Condition, ...] = (
-        Condition.of("StringEquals", "aws:SourceAccount", account_id),
-    )
-    if source_arns:
-        conditions += (Condition.of("ArnLike", "aws:SourceArn", *source_arns),)
-    return PolicyDocument(
-        (
-            Statement(
-                "ServiceAssumes",
-                "Allow",
-                principals=(Principal.service(service),),
-                actions=("sts:AssumeRole",),
-                conditions=conditions,
-            ),
-        )
-    )
 
 
 def deployer_pattern(account_id: str) -> str:
@@ -229,17 +209,7 @@ def registry_policy(
 
 def deployer_trust(build_role_arn: str, tooling_account: str) -> PolicyDocument:
     """Only the project's build role for this environment, in the tooling account."""
-    return PolicyDocument(
-        (
-            Statement(
-                "OnlyThisStagesBuildRole",
-                "Allow",
-                principals=(Principal.aws(build_role_arn),),
-                actions=("sts:AssumeRole",),
-                conditions=(Condition.of("StringEquals", "aws:PrincipalAccount", tooling_account),),
-            ),
-        )
-    )
+    return only_role_trust("OnlyThisStagesBuildRole", build_role_arn, tooling_account)
 
 
 def build_role_policy(

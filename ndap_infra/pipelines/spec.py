@@ -33,9 +33,11 @@ from ndap_infra.iam.resource_policies import (
     bucket_arn,
     bucket_policy_tls_only,
 )
+from ndap_infra.iam.trust import service_trust
 from ndap_infra.naming import bucket_name, kms_alias
 from ndap_infra.pipelines import buildspecs, names, policies
 from ndap_infra.pipelines.roles import RoleSpec
+from ndap_infra.platform_pipeline import platform_pipeline_spec
 
 LOWER = (Environment.NONPROD, Environment.DEV)
 
@@ -288,7 +290,7 @@ def _stage(config: NdapConfig, project: MlProjectConfig, env: Environment) -> St
         pipeline=names.pipeline_name(p, env),
         pipeline_role=names.pipeline_role_name(org, p, env),
         build_role=names.build_role_name(org, p, env),
-        build_role_trust=policies.service_trust("codebuild.amazonaws.com", tooling, build_projects),
+        build_role_trust=service_trust("codebuild.amazonaws.com", tooling, build_projects),
         deployer_arn=names.deployer_role_arn(org, p, config.account_id(env)),
         branches=(pipeline.develop_branch,) if env is Environment.DEV else (),
         tags=() if env is Environment.DEV else (pipeline.release_tag_pattern,),
@@ -338,6 +340,10 @@ def tooling_people(config: NdapConfig) -> tuple[ToolingRole, ...]:
             policy = policy_for(
                 Access(access), account_id=tooling, region=region, reports_bucket="none"
             )
+        platform = platform_pipeline_spec(config)
+        if platform is not None and persona in platform.approvers:
+            # Approves the platform's reviewed plans (platform_pipeline.approvers).
+            policy = PolicyDocument((*policy.statements, *platform.approval_statements()))
         roles.append(
             ToolingRole(
                 persona=persona,
@@ -375,7 +381,14 @@ def tooling_spec(config: NdapConfig) -> ToolingSpec | None:
         key_alias=names.artifact_key_alias(org),
         bucket_policy=bucket_policy,
         key_policy=key_policy,
-        hosts=tuple(dict.fromkeys(sorted(p.git_host for p in config.ml_projects))),
+        hosts=tuple(
+            dict.fromkeys(
+                sorted(
+                    [p.git_host for p in config.ml_projects]
+                    + ([config.platform_pipeline.git_host] if config.platform_pipeline else [])
+                )
+            )
+        ),
         projects=tuple(_project(config, p) for p in config.ml_projects),
         people=tooling_people(config),
         log_retention_days=config.security_baseline.cloudwatch_log_retention_days,
@@ -457,7 +470,7 @@ def environment_deployers(config: NdapConfig, env: Environment) -> list[ProjectD
         )
         execution = RoleSpec(
             name=names.execution_role_name(org, p),
-            trust=policies.service_trust("sagemaker.amazonaws.com", account),
+            trust=service_trust("sagemaker.amazonaws.com", account),
             policy=policies.execution_policy(
                 project=p,
                 region=region,
@@ -483,7 +496,7 @@ def environment_deployers(config: NdapConfig, env: Environment) -> list[ProjectD
                 pipeline_arn=pipeline_arn,
                 role=RoleSpec(
                     name=names.schedule_role_name(org, p),
-                    trust=policies.service_trust(
+                    trust=service_trust(
                         "scheduler.amazonaws.com",
                         account,
                         (

@@ -8,6 +8,14 @@ from ndap_infra.checks.access_model import PlatformModel
 from ndap_infra.checks.access_proof import ACTIONS, Cell, ControlResult
 from ndap_infra.checks.git_flow import GitFlowProof, render_reach
 from ndap_infra.checks.pipeline_proof import PIPELINE_ACTIONS, PipelineCell, PipelineProof
+from ndap_infra.checks.platform_pipeline_proof import (
+    ACCOUNT_ACTIONS,
+    OWN_ACCOUNT_ACTIONS,
+    STATE_ACTIONS,
+    TOOLING_ACTIONS,
+    PlatformCell,
+    PlatformProof,
+)
 from ndap_infra.config.enums import Environment, Persona
 from ndap_infra.review.policy_files import ExtractedPolicy
 
@@ -25,11 +33,14 @@ def render_access_report(
     controls: Sequence[ControlResult],
     policies: Sequence[ExtractedPolicy],
     proof_pipelines: PipelineProof | None = None,
+    proof_platform: PlatformProof | None = None,
 ) -> str:
     envs = model.config.enabled_environments()
-    mismatches: list[Cell | PipelineCell] = [c for c in cells if not c.ok]
+    mismatches: list[Cell | PipelineCell | PlatformCell] = [c for c in cells if not c.ok]
     if proof_pipelines is not None:
         mismatches += [c for c in proof_pipelines.cells if not c.ok]
+    if proof_platform is not None:
+        mismatches += [c for c in proof_platform.cells if not c.ok]
     by = {(c.persona, c.environment, c.action): c for c in cells}
     lines = [
         "# Access matrix, as evaluated",
@@ -42,8 +53,8 @@ def render_access_report(
         "matrix: it is what the policies allow. `ndap explain PERSONA ENV ACTION` shows the",
         "statement behind any cell.",
         "",
-        f"**{len(cells) + _count(proof_pipelines)} decisions checked against the model's "
-        "expected tables: "
+        f"**{len(cells) + _count(proof_pipelines) + _count(proof_platform)} decisions "
+        "checked against the model's expected tables: "
         + ("all as expected.**" if not mismatches else f"{len(mismatches)} DIFFER.**"),
         "",
     ]
@@ -76,6 +87,7 @@ def render_access_report(
         lines.append("")
     lines += [
         *pipeline_section(proof_pipelines),
+        *platform_section(proof_platform),
         "## Which layers hold (negative controls)",
         "",
         "Each attack is evaluated with every layer in place, with each layer removed on its",
@@ -121,16 +133,24 @@ def render_access_report(
         "  people roles (`personas/`), and under `pipelines/` the artifact store's bucket and",
         "  key policies, each project's model registry policy and, per environment, the",
         "  pipeline's and the build's roles.",
+        "- `<stack>/platform-roles/`: the platform pipeline's planner and deployer in every",
+        "  account (trust, managed policy, guard); `tooling/platform-pipeline/`: its plan,",
+        "  apply and pipeline roles.",
         "",
     ]
     return "\n".join(lines)
 
 
-def _count(proof: PipelineProof | None) -> int:
+def _count(proof: PipelineProof | PlatformProof | None) -> int:
     return 0 if proof is None else len(proof.cells)
 
 
-def _difference(cell: Cell | PipelineCell) -> str:
+def _difference(cell: Cell | PipelineCell | PlatformCell) -> str:
+    if isinstance(cell, PlatformCell):
+        return (
+            f"- platform pipeline / {cell.who} / {cell.action}: expected "
+            f"{MARK[cell.expected]}, evaluated {MARK[cell.allowed]}"
+        )
     if isinstance(cell, PipelineCell):
         return (
             f"- {cell.who} / {cell.project} / {cell.action}: expected {MARK[cell.expected]}, "
@@ -204,6 +224,73 @@ def pipeline_section(proof: PipelineProof | None) -> list[str]:
     ]
     if proof.flow is not None:
         lines += git_flow_section(proof.flow)
+    return lines
+
+
+def platform_section(proof: PlatformProof | None) -> list[str]:
+    """The platform's own pipeline: who can do what to it, who can assume each planner
+    and deployer, and the loosened-trust controls."""
+    if proof is None:
+        return []
+    by_who: dict[str, list[PlatformCell]] = {}
+    for cell in proof.cells:
+        by_who.setdefault(cell.who, []).append(cell)
+    columns = list(dict.fromkeys(c.action.split(":")[0] for c in proof.cells))
+    lines = [
+        "## The platform's own pipeline (tooling account)",
+        "",
+        "The pipeline that plans, reviews and applies the platform's stacks, evaluated the",
+        "same way: for each persona, every principal reachable from a person of that",
+        "persona; then the pipeline's identities, each role itself. Per-stack actions",
+        "(`assume-planner`, `assume-deployer`) are `yes` when they hold for every stack's",
+        "account, else the stacks where they do; `change-platform-roles` and `stop-trail`",
+        "are asked of the planners and deployers in their own account only (`n/a` elsewhere).",
+        "",
+        "| who | " + " | ".join(columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+    ]
+    for who, cells in by_who.items():
+        marks = []
+        for column in columns:
+            selected = [c for c in cells if c.action.split(":")[0] == column]
+            if not selected:
+                marks.append("n/a")
+            elif len(selected) == 1:
+                marks.append(MARK[selected[0].allowed])
+            else:
+                allowed = [c.action.split(":")[1] for c in selected if c.allowed]
+                marks.append(
+                    "yes"
+                    if len(allowed) == len(selected)
+                    else ("-" if not allowed else "some: " + ", ".join(allowed))
+                )
+        lines.append(f"| {who} | " + " | ".join(marks) + " |")
+    lines += ["", "Actions:", ""]
+    lines += [
+        f"- `{a.name}`: {a.description}"
+        for a in (*TOOLING_ACTIONS, *STATE_ACTIONS, *ACCOUNT_ACTIONS, *OWN_ACCOUNT_ACTIONS)
+        if a.name in columns
+    ]
+    lines += [
+        "",
+        "### Who can assume each planner and deployer",
+        "",
+        "| role | assumable by | as expected |",
+        "|---|---|---|",
+    ]
+    for check in proof.trust:
+        lines.append(
+            f"| {check.role} | {', '.join(check.assumers) or 'nobody'} | "
+            f"{'yes' if check.ok else 'NO'} |"
+        )
+    lines += [
+        "",
+        "### Loosened planner and deployer trusts, guardrails without the deployer (negative "
+        "controls)",
+        "",
+        *(c.render() for c in proof.controls),
+        "",
+    ]
     return lines
 
 
