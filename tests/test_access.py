@@ -94,6 +94,29 @@ def test_each_layer_holds_as_designed(reference_proof: Any) -> None:
     assert "bucket and key policy denials" in data.holding_layers
 
 
+def test_every_role_the_platform_makes_is_one_the_guardrails_protect(
+    reference_stacks: Any, reference_config: Any
+) -> None:
+    """A platform role outside the protected patterns could be changed by whoever may
+    change roles in its account (the drift reader was, at path /, until this test)."""
+    from fnmatch import fnmatchcase
+
+    from ndap_infra.access.boundary import platform_role_patterns
+
+    org = reference_config.organization
+    patterns = platform_role_patterns(org.name, org.account_access_role)
+    unprotected = [
+        f"{stack}: {body.get('path', '/')}{body['name']}"
+        for stack, document in reference_stacks.items()
+        for body in document.get("resource", {}).get("aws_iam_role", {}).values()
+        if not any(
+            fnmatchcase(f"arn:aws:iam::*:role{body.get('path', '/')}{body['name']}", pattern)
+            for pattern in patterns
+        )
+    ]
+    assert unprotected == []
+
+
 def test_removing_the_dev_scp_and_boundary_and_rcp_opens_a_loosened_trust(
     reference_proof: Any,
 ) -> None:

@@ -25,13 +25,15 @@ def platform_role_patterns(org: str, account_access_role: str) -> tuple[str, ...
     """Roles the platform itself uses, in any account: persona and pipeline roles (path
     /ndap/), the roles IAM Identity Center provisions (path /aws-reserved/), the account
     access role the stacks deploy with, the baseline's service
-    roles, and the data replication role."""
+    roles, the data replication role, and the drift-detection roles (the reader in every
+    account, the build and schedule roles in tooling)."""
     return (
         "arn:aws:iam::*:role/ndap/*",
         "arn:aws:iam::*:role/aws-reserved/*",
         f"arn:aws:iam::*:role/{account_access_role}",
         f"arn:aws:iam::*:role/{org}-baseline*",
         f"arn:aws:iam::*:role/{org}-data-replication",
+        f"arn:aws:iam::*:role/{org}-drift-*",
     )
 
 
