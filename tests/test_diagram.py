@@ -28,6 +28,8 @@ def test_svg_shows_units_personas_flows_and_pipelines(reference_config: Any) -> 
         "release tag",
         "main + tag + approval",
         "500000000005",
+        "platform pipeline (tooling)",
+        "approved by platform-engineer &gt; apply saved plan",
     ):
         assert text in svg, text
 
@@ -46,3 +48,4 @@ def test_diagram_follows_the_configuration() -> None:
     assert config is not None
     svg = render_svg(config)
     assert "OU acme-ml-nonprod" not in svg and "no production data" not in svg
+    assert "platform pipeline" not in svg

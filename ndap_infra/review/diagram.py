@@ -150,6 +150,23 @@ def render_svg(config: NdapConfig) -> str:
         svg.line(710, 130, x, ACCOUNT_Y - 8, "#6a1b9a", dash=True)
         svg.text(x + 4, ACCOUNT_Y - 40, label, 10, anchor="middle", colour="#6a1b9a")
 
+    # The platform's own pipeline: one reviewed plan, approved, applied to every account.
+    platform = config.platform_pipeline
+    if platform is not None:
+        teal = "#00695c"
+        svg.rect(880, 70, 280, 60, "#e0f2f1")
+        svg.text(1020, 90, "platform pipeline (tooling)", 13, "bold")
+        svg.text(1020, 106, f"push to {platform.branch}: plan > review pack", 10)
+        approvers = ", ".join(a.value for a in platform.approvers)
+        svg.text(1020, 121, f"approved by {approvers} > apply saved plan", 10)
+        svg.add(
+            f'<path d="M385,70 L385,60 L1020,60 L1020,70" stroke="{teal}" stroke-width="1.4" '
+            'fill="none" marker-end="url(#arrow)"/>'
+        )
+        for env in envs:
+            x = COLUMN_X[env] + BOX_W - 12
+            svg.line(1100, 130, x, ACCOUNT_Y - 28, teal, dash=True, width=1.0)
+
     # Personas and the accounts they reach.
     svg.text(PERSONA_X + PERSONA_W / 2, 170, "people (identity account)", 12, "bold")
     for index, persona in enumerate(p for p in Persona if p is not Persona.DEPLOYER):
