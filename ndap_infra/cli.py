@@ -7,8 +7,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -155,113 +156,111 @@ def synth(
     _report_access(proof)
 
 
+def _section(
+    summary: str,
+    failures: int,
+    lines: Iterable[str],
+    *,
+    ok: str = "all as expected",
+    against: str = "the model",
+    controls: Iterable[Any] = (),
+) -> None:
+    """One proof's summary line, then each difference, then its negative controls."""
+    verdict = ok if not failures else f"{failures} differ from {against}"
+    console.print(f"{summary}, {verdict}", markup=False)
+    for line in lines:
+        console.print(f"  - {line}", markup=False)
+    for control in controls:
+        console.print(control.render(), markup=False)
+
+
 def _report_platform(proof: AccessProof) -> None:
     platform = proof.platform
     if platform is None:
         return
     wrong = [c for c in platform.cells if not c.ok]
     wrong_trust = [t for t in platform.trust if not t.ok]
-    console.print(
+    _section(
         f"platform pipeline: {len(platform.cells)} decisions and {len(platform.trust)} "
-        "planner/deployer trusts evaluated, "
-        + (
-            "all as expected"
-            if not wrong and not wrong_trust
-            else f"{len(wrong) + len(wrong_trust)} differ from the model"
-        ),
-        markup=False,
+        "planner/deployer trusts evaluated",
+        len(wrong) + len(wrong_trust),
+        [
+            *(
+                f"{c.who} / {c.action}: expected {c.expected}, evaluated {c.allowed} "
+                f"({c.via or 'no principal reached is allowed'})"
+                for c in wrong
+            ),
+            *(
+                f"{t.role}: assumable by {', '.join(t.assumers) or 'nobody'}, "
+                f"expected only {t.expected}"
+                for t in wrong_trust
+            ),
+        ],
+        controls=platform.controls,
     )
-    for cell in wrong:
-        console.print(
-            f"  - {cell.who} / {cell.action}: expected {cell.expected}, evaluated "
-            f"{cell.allowed} ({cell.via or 'no principal reached is allowed'})",
-            markup=False,
-        )
-    for trust in wrong_trust:
-        console.print(
-            f"  - {trust.role}: assumable by {', '.join(trust.assumers) or 'nobody'}, "
-            f"expected only {trust.expected}",
-            markup=False,
-        )
-    for control in platform.controls:
-        console.print(control.render(), markup=False)
 
 
 def _report_access(proof: AccessProof) -> None:
     wrong = [c for c in proof.cells if not c.ok]
-    console.print(
-        f"access: {len(proof.cells)} decisions evaluated, "
-        + ("all as expected" if not wrong else f"{len(wrong)} differ from the model"),
-        markup=False,
+    _section(
+        f"access: {len(proof.cells)} decisions evaluated",
+        len(wrong),
+        (
+            f"{c.persona.value} / {c.environment.value} / {c.action}: expected "
+            f"{c.expected}, evaluated {c.allowed} ({c.via})"
+            for c in wrong
+        ),
+        controls=proof.controls,
     )
-    for cell in wrong:
-        console.print(
-            f"  - {cell.persona.value} / {cell.environment.value} / {cell.action}: expected "
-            f"{cell.expected}, evaluated {cell.allowed} ({cell.via})",
-            markup=False,
-        )
-    for control in proof.controls:
-        console.print(control.render(), markup=False)
     _report_platform(proof)
     pipelines = proof.pipelines
     if pipelines is None:
         return
     wrong_pipeline = [c for c in pipelines.cells if not c.ok]
     wrong_trust = [t for t in pipelines.trust if not t.ok]
-    console.print(
+    _section(
         f"pipelines: {len(pipelines.cells)} decisions and {len(pipelines.trust)} deployer "
-        "trusts evaluated, "
-        + (
-            "all as expected"
-            if not wrong_pipeline and not wrong_trust
-            else f"{len(wrong_pipeline) + len(wrong_trust)} differ from the model"
-        ),
-        markup=False,
+        "trusts evaluated",
+        len(wrong_pipeline) + len(wrong_trust),
+        [
+            *(
+                f"{c.who} / {c.project} / {c.action}: expected {c.expected}, evaluated "
+                f"{c.allowed} ({c.via or 'no principal reached is allowed'})"
+                for c in wrong_pipeline
+            ),
+            *(
+                f"{t.deployer}: assumable by {', '.join(t.assumers) or 'nobody'}, "
+                f"expected only {t.expected}"
+                for t in wrong_trust
+            ),
+        ],
+        controls=pipelines.controls,
     )
-    for pipeline_cell in wrong_pipeline:
-        console.print(
-            f"  - {pipeline_cell.who} / {pipeline_cell.project} / {pipeline_cell.action}: "
-            f"expected {pipeline_cell.expected}, evaluated {pipeline_cell.allowed} "
-            f"({pipeline_cell.via or 'no principal reached is allowed'})",
-            markup=False,
-        )
-    for trust in wrong_trust:
-        console.print(
-            f"  - {trust.deployer}: assumable by {', '.join(trust.assumers) or 'nobody'}, "
-            f"expected only {trust.expected}",
-            markup=False,
-        )
-    for trust_control in pipelines.controls:
-        console.print(trust_control.render(), markup=False)
     flow = pipelines.flow
     if flow is None:
         return
     wrong_rows = [r for r in flow.rows if not r.ok]
     wrong_builds = [b for b in flow.build_trust if not b.ok]
-    console.print(
+    _section(
         f"git flow: {len(flow.rows)} git events x identities and {len(flow.build_trust)} "
-        "build-role trusts evaluated, "
-        + (
-            "all as the flow allows"
-            if not wrong_rows and not wrong_builds
-            else f"{len(wrong_rows) + len(wrong_builds)} differ from the flow"
-        ),
-        markup=False,
+        "build-role trusts evaluated",
+        len(wrong_rows) + len(wrong_builds),
+        [
+            *(
+                f"{row.project} / {row.event.description} ({row.event.ref}): {difference}"
+                for row in wrong_rows
+                for difference in row.differences()
+            ),
+            *(
+                f"{b.role}: CodeBuild runs it for {', '.join(b.runners) or 'nothing'}, "
+                f"expected only {', '.join(b.expected)}"
+                for b in wrong_builds
+            ),
+        ],
+        ok="all as the flow allows",
+        against="the flow",
+        controls=flow.controls,
     )
-    for row in wrong_rows:
-        for difference in row.differences():
-            console.print(
-                f"  - {row.project} / {row.event.description} ({row.event.ref}): {difference}",
-                markup=False,
-            )
-    for build in wrong_builds:
-        console.print(
-            f"  - {build.role}: CodeBuild runs it for {', '.join(build.runners) or 'nothing'}, "
-            f"expected only {', '.join(build.expected)}",
-            markup=False,
-        )
-    for flow_control in flow.controls:
-        console.print(flow_control.render(), markup=False)
 
 
 @app.command()
