@@ -203,7 +203,7 @@ class ToolingPipelines(Construct):
             ),
             description=f"{stage.pipeline}: the pipeline's service role",
         )
-        stages = [self._source_stage(project, stage, connection)]
+        stages = [source_stage(connection, project.repository, stage.source_branch)]
         stages += [self._build_stage(b, builds[b.stage]) for b in stage.before_approval]
         if stage.approval:
             stages.append(self._approval_stage(project, stage))
@@ -263,31 +263,6 @@ class ToolingPipelines(Construct):
             source=inline_source("CODEPIPELINE", build.buildspec),
             artifacts="CODEPIPELINE",
             encryption_key=self.key.arn,
-        )
-
-    def _source_stage(
-        self, project: ProjectPipelines, stage: StageSpec, connection: str
-    ) -> CodepipelineStage:
-        return CodepipelineStage(
-            name=names.SOURCE_ACTION,
-            action=[
-                CodepipelineStageAction(
-                    name=names.SOURCE_ACTION,
-                    category="Source",
-                    owner="AWS",
-                    provider="CodeStarSourceConnection",
-                    version="1",
-                    namespace=names.SOURCE_NAMESPACE,
-                    output_artifacts=[names.SOURCE_ARTIFACT],
-                    configuration={
-                        "ConnectionArn": connection,
-                        "FullRepositoryId": project.repository,
-                        "BranchName": stage.source_branch,
-                        # A full clone: the build checks the tagged commit's ancestry.
-                        "OutputArtifactFormat": "CODEBUILD_CLONE_REF",
-                    },
-                )
-            ],
         )
 
     def _build_stage(self, build: BuildStep, codebuild: CodebuildProject) -> CodepipelineStage:
@@ -385,4 +360,30 @@ def _spec_role(scope: Construct, id_: str, spec: RoleSpec) -> IamRole:
         policy=spec.policy,
         description=spec.description,
         tags=spec.tags,
+    )
+
+
+def source_stage(connection: str, repository: str, branch: str) -> CodepipelineStage:
+    """The source stage: ``repository``'s ``branch`` through the git connection, as a full
+    clone (the builds check a tagged commit's ancestry, or compare with the last applied
+    commit)."""
+    return CodepipelineStage(
+        name=names.SOURCE_ACTION,
+        action=[
+            CodepipelineStageAction(
+                name=names.SOURCE_ACTION,
+                category="Source",
+                owner="AWS",
+                provider="CodeStarSourceConnection",
+                version="1",
+                namespace=names.SOURCE_NAMESPACE,
+                output_artifacts=[names.SOURCE_ARTIFACT],
+                configuration={
+                    "ConnectionArn": connection,
+                    "FullRepositoryId": repository,
+                    "BranchName": branch,
+                    "OutputArtifactFormat": "CODEBUILD_CLONE_REF",
+                },
+            )
+        ],
     )

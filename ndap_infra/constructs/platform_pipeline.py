@@ -15,7 +15,7 @@ from constructs import Construct
 
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.builds import build_project, inline_source, role
-from ndap_infra.constructs.pipelines import ToolingPipelines
+from ndap_infra.constructs.pipelines import ToolingPipelines, source_stage
 from ndap_infra.pipelines import names
 from ndap_infra.platform_pipeline import (
     ADMINISTRATOR_ACCESS,
@@ -195,7 +195,7 @@ class PlatformPipeline(Construct):
                 )
             ],
             stage=[
-                _source(spec, connection),
+                source_stage(connection, spec.repository, spec.branch),
                 _build_stage(PLAN_STAGE, plan, names.SOURCE_ARTIFACT, PLAN_NAMESPACE, {}),
                 _approval(spec),
                 _build_stage(
@@ -229,30 +229,6 @@ class PlatformPipeline(Construct):
                 )
             ],
         )
-
-
-def _source(spec: PlatformPipelineSpec, connection: str) -> CodepipelineStage:
-    return CodepipelineStage(
-        name=names.SOURCE_ACTION,
-        action=[
-            CodepipelineStageAction(
-                name=names.SOURCE_ACTION,
-                category="Source",
-                owner="AWS",
-                provider="CodeStarSourceConnection",
-                version="1",
-                namespace=names.SOURCE_NAMESPACE,
-                output_artifacts=[names.SOURCE_ARTIFACT],
-                configuration={
-                    "ConnectionArn": connection,
-                    "FullRepositoryId": spec.repository,
-                    "BranchName": spec.branch,
-                    # A full clone: the review pack compares with the last applied commit.
-                    "OutputArtifactFormat": "CODEBUILD_CLONE_REF",
-                },
-            )
-        ],
-    )
 
 
 def _build_stage(
