@@ -68,8 +68,18 @@ def test_a_gained_permission_and_a_changed_policy_are_named(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     report = out.read_text()
     assert "**platform-engineer gained `write-production-data` in acc** (- -> yes)" in report
+
     assert "### organization/guardrails/acme-ml-protect-baseline.json (changed)" in report
     assert '-      "Effect": "Deny",' in report and '+      "Effect": "Allow",' in report
+
+
+def test_a_new_denied_row_reads_as_a_denial_not_a_change() -> None:
+    from ndap_infra.review.review_pack import DecisionChange
+
+    new = DecisionChange("business-user", "acc", "change-scp", None, "-")
+    assert new.render() == "- **business-user has no `change-scp` in acc** (absent -> -)"
+    granted = DecisionChange("business-user", "acc", "invoke-endpoint", None, "yes")
+    assert "gained" in granted.render()
 
 
 def test_unknown_revision_is_bad_input(tmp_path: Path) -> None:

@@ -110,6 +110,8 @@ class DecisionChange:
             verb = "lost"
         elif self.after == "yes" and self.before != "yes":
             verb = "gained"
+        elif self.before is None:
+            verb = "has no"  # a new row (e.g. a new environment), denied
         else:
             verb = "changed"
         return (
