@@ -287,23 +287,13 @@ class PlatformPipelineSpec:
             Statement(
                 "PipelineArtifacts",
                 "Allow",
-                actions=("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject")
+                actions=(*policies.S3_READ, *policies.S3_WRITE)
                 if write_artifacts
-                else ("s3:GetObject", "s3:GetObjectVersion"),
+                else policies.S3_READ,
                 resources=(self.pipeline_objects,),
             ),
-            Statement(
-                "UseTheArtifactKey",
-                "Allow",
-                actions=("kms:Decrypt", "kms:GenerateDataKey"),
-                resources=(key_arn,),
-            ),
-            Statement(
-                "WriteBuildLogs",
-                "Allow",
-                actions=("logs:CreateLogStream", "logs:PutLogEvents"),
-                resources=(f"{self.log_group_arn}:*",),
-            ),
+            policies.artifact_key_use(key_arn),
+            policies.build_log_writes(self.log_group_arn),
         ]
 
     def plan_build_policy(self, key_arn: str, connection_arn: str) -> PolicyDocument:

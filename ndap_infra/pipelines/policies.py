@@ -40,6 +40,24 @@ from ndap_infra.pipelines.names import (
 
 S3_READ = ("s3:GetObject", "s3:GetObjectVersion")
 S3_WRITE = ("s3:PutObject",)
+
+
+def artifact_key_use(key_arn: str) -> Statement:
+    """Encrypt and decrypt with the artifact store's key (a pipeline's or a build's)."""
+    return Statement(
+        "UseTheArtifactKey", "Allow", actions=("kms:Decrypt", "kms:GenerateDataKey"),
+        resources=(key_arn,),
+    )  # fmt: skip
+
+
+def build_log_writes(log_group_arn: str) -> Statement:
+    """A build writes its own log group's streams."""
+    return Statement(
+        "WriteBuildLogs", "Allow", actions=("logs:CreateLogStream", "logs:PutLogEvents"),
+        resources=(f"{log_group_arn}:*",),
+    )  # fmt: skip
+
+
 REGISTRY_READS = (
     "sagemaker:DescribeModelPackage",
     "sagemaker:DescribeModelPackageGroup",
@@ -251,19 +269,9 @@ def build_role_policy(
             actions=(*S3_READ, *S3_WRITE) if writes_project_objects else S3_READ,
             resources=(project_objects,),
         ),
-        Statement(
-            "UseTheArtifactKey",
-            "Allow",
-            actions=("kms:Decrypt", "kms:GenerateDataKey"),
-            resources=(key_arn,),
-        ),
+        artifact_key_use(key_arn),
         *connection_use(connection_arn, repository),
-        Statement(
-            "WriteBuildLogs",
-            "Allow",
-            actions=("logs:CreateLogStream", "logs:PutLogEvents"),
-            resources=(f"{log_group_arn}:*",),
-        ),
+        build_log_writes(log_group_arn),
     ]
     if registry is not None:
         statements.append(
@@ -301,12 +309,7 @@ def pipeline_role_policy(
                 actions=("s3:GetBucketLocation", "s3:GetBucketVersioning"),
                 resources=(bucket_arn(bucket),),
             ),
-            Statement(
-                "UseTheArtifactKey",
-                "Allow",
-                actions=("kms:Decrypt", "kms:GenerateDataKey"),
-                resources=(key_arn,),
-            ),
+            artifact_key_use(key_arn),
             *connection_use(connection_arn, repository),
             Statement(
                 "RunItsBuilds",
