@@ -25,11 +25,11 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 def measure(name: str, config_path: Path, tmp: Path, workers: int) -> None:
-    from ndap_infra.build import synthesize
     from ndap_infra.config import load_config
     from ndap_infra.deploy.flow import apply_all, plan_all, stack_runs
-    from ndap_infra.deploy.gaps import synthesized_gaps
     from ndap_infra.emulator import lifecycle
+    from ndap_infra.emulator.gaps import synthesized_gaps
+    from ndap_infra.stacks.synthesis import synthesize
     from ndap_infra.terraform.cli_config import write_cli_config
 
     work = tmp / f"{name.replace(' ', '-')}-work"

@@ -53,7 +53,7 @@ CHILD_SYNTH = (
 import json, sys, time
 t = time.perf_counter()
 from ndap_infra.config import load_config
-from ndap_infra.build import synthesize
+from ndap_infra.stacks.synthesis import synthesize
 from pathlib import Path
 config = load_config(sys.argv[1])
 synthesis = synthesize(config, Path(sys.argv[2]))
@@ -103,7 +103,7 @@ def many_projects_config(count: int, path: Path) -> Path:
 
 
 def terraform_seconds(out_dir: Path, work: Path) -> float:
-    from ndap_infra.build import load_synthesis
+    from ndap_infra.stacks.synthesis import load_synthesis
     from ndap_infra.terraform.cli_config import write_cli_config
     from ndap_infra.terraform.runner import validate_stacks
 

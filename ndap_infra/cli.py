@@ -19,7 +19,8 @@ from ndap_infra.config.schema import SCHEMA_PATH, config_json_schema
 from ndap_infra.terraform.cli_config import MirrorError, TerraformSetup, write_cli_config
 
 if TYPE_CHECKING:
-    from ndap_infra.build import AccessProof, Synthesis
+    from ndap_infra.proofs.suite import AccessProof
+    from ndap_infra.stacks.synthesis import Synthesis
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_CONFIG = Path("examples/reference.yaml")
@@ -67,7 +68,7 @@ def _terraform_setup() -> TerraformSetup:
 @app.command()
 def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Check a configuration: every problem at once, each with its field and fix."""
-    from ndap_infra.accounts import pending_accounts
+    from ndap_infra.config.accounts import pending_accounts
 
     loaded = _load(config)
     envs = ", ".join(e.value for e in loaded.enabled_environments())
@@ -86,8 +87,8 @@ def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
 
 def _refuse_pending(loaded: NdapConfig, config: Path, command: str) -> None:
     """Exit 2 when created accounts' ids are pending: the command needs every stack."""
-    from ndap_infra.accounts import pending_accounts
-    from ndap_infra.build import plan_phase_one
+    from ndap_infra.config.accounts import pending_accounts
+    from ndap_infra.stacks.synthesis import plan_phase_one
 
     if not pending_accounts(loaded):
         return
@@ -120,8 +121,10 @@ def synth(
     policies: PoliciesOption = DEFAULT_POLICIES,
 ) -> None:
     """Synthesize every stack (one process) and write the policies reviewers read."""
-    from ndap_infra.build import prove_access, synthesize, write_reviewer_files
     from ndap_infra.iam.limits import PolicyTooLarge
+    from ndap_infra.proofs.suite import prove_access
+    from ndap_infra.review.reviewer_files import write_reviewer_files
+    from ndap_infra.stacks.synthesis import synthesize
 
     loaded = _load(config)
     start = time.monotonic()
@@ -267,7 +270,7 @@ def _report_access(proof: AccessProof) -> None:
 def access(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -> None:
     """Prove the access rules: evaluate every persona x environment x action decision from
     the synthesized policies against the model's expected table (exit 1 on a difference)."""
-    from ndap_infra.build import prove_access
+    from ndap_infra.proofs.suite import prove_access
 
     loaded = _load(config)
     _refuse_pending(loaded, config, "access")
@@ -288,9 +291,9 @@ def explain(
     out: OutOption = DEFAULT_OUT,
 ) -> None:
     """Explain one decision: allowed or denied, and by which statement in which file."""
-    from ndap_infra.checks.access_model import build_model
-    from ndap_infra.checks.access_proof import ACTION_NAMES, decide, reachable_principals, target
     from ndap_infra.config.enums import Environment, Persona
+    from ndap_infra.proofs.access import ACTION_NAMES, decide, reachable_principals, target
+    from ndap_infra.proofs.access_model import build_model
 
     loaded = _load(config)
     try:
@@ -332,7 +335,7 @@ def explain(
 
 
 def _synthesis(out: Path) -> Synthesis:
-    from ndap_infra.build import NotSynthesized, load_synthesis
+    from ndap_infra.stacks.synthesis import NotSynthesized, load_synthesis
 
     try:
         return load_synthesis(out)
@@ -348,7 +351,7 @@ def terraform_validate(out: OutOption = DEFAULT_OUT) -> None:
 
 
 def _validate_synthesized(out: Path) -> None:
-    from ndap_infra.build import NotSynthesized, load_synthesis
+    from ndap_infra.stacks.synthesis import NotSynthesized, load_synthesis
     from ndap_infra.terraform.runner import TerraformMissing, validate_stacks
 
     try:
@@ -382,7 +385,7 @@ def parity(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) 
 
 
 def _check_parity(loaded: NdapConfig, out: Path) -> None:
-    from ndap_infra.checks.parity import check_platform_parity
+    from ndap_infra.proofs.parity import check_platform_parity
 
     synthesis = _synthesis(out)
     _refuse_phase_one(synthesis, "parity")
@@ -410,10 +413,10 @@ def lint(out: OutOption = DEFAULT_OUT, policies: PoliciesOption = DEFAULT_POLICI
 
 
 def _lint(out: Path, policies: Path) -> None:
-    from ndap_infra.checks.checkov_gate import run_checkov
-    from ndap_infra.checks.lint_report import render_lint_report
-    from ndap_infra.checks.parliament_gate import run_parliament
-    from ndap_infra.checks.tools import GateError
+    from ndap_infra.linters.checkov import run_checkov
+    from ndap_infra.linters.parliament import run_parliament
+    from ndap_infra.linters.report import render_lint_report
+    from ndap_infra.linters.tools import GateError
 
     synthesis = _synthesis(out)
     try:
@@ -453,7 +456,7 @@ def build(
     synth(config=config, out=out, policies=policies)
     loaded = _load(config)
     _check_parity(loaded, out)
-    from ndap_infra.build import prove_access
+    from ndap_infra.proofs.suite import prove_access
 
     if not prove_access(loaded, _synthesis(out)).ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
@@ -567,7 +570,7 @@ def state_bucket_policy(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Print the bucket policy to put on the stacks' state bucket (deploy.state.bucket)
     when creating it by hand: the platform pipeline's plan build reads the state, its
     apply build reads and writes it, its planners and deployers never touch it."""
-    from ndap_infra.platform_pipeline import platform_pipeline_spec
+    from ndap_infra.pipelines.platform import platform_pipeline_spec
 
     loaded = _load(config)
     spec = platform_pipeline_spec(loaded)

@@ -20,7 +20,7 @@ from ndap_infra.bootstrap.init import REQUIRED_FLAGS, InitAnswers, problems, ren
 from ndap_infra.bootstrap.project import ProjectAnswers, add_project
 from ndap_infra.bootstrap.scaffold import scaffold_files, write_scaffold
 from ndap_infra.config import ConfigError
-from ndap_infra.config.enums import Environment
+from ndap_infra.config.enums import TOOLING, Environment
 from ndap_infra.config.model import DeployTarget
 
 EXIT_BAD_INPUT = 2
@@ -148,7 +148,7 @@ def init(
     emails: dict[str, str] = {}
     for item in _split(account_email):
         key, sep, address = item.partition("=")
-        if not sep or key not in (*(e.value for e in Environment), "tooling"):
+        if not sep or key not in (*(e.value for e in Environment), TOOLING):
             raise _fail(
                 "init",
                 f"--account-email {item!r}: use ENV=ADDRESS with ENV one of nonprod, dev, "
@@ -211,8 +211,8 @@ def init(
         identity_account_id=identity_account_id,
         deploy_target=deploy_target.value,
         create_organization=create_organization,
-        emails=tuple((k, v) for k, v in emails.items() if k != "tooling"),
-        tooling_email=emails.get("tooling"),
+        emails=tuple((k, v) for k, v in emails.items() if k != TOOLING),
+        tooling_email=emails.get(TOOLING),
     )
     text = render_config(answers)
     found = problems(text)
@@ -229,7 +229,7 @@ def init(
     except BootstrapError as error:
         raise _fail("init", str(error)) from None
     print(f"Wrote {config} (valid).")
-    created = [key for key in (*(e.value for e in Environment), "tooling") if key in emails]
+    created = [key for key in (*(e.value for e in Environment), TOOLING) if key in emails]
     created = [
         key
         for key in created
@@ -238,7 +238,7 @@ def init(
             "dev": given["dev_account_id"],
             "acc": given["acc_account_id"],
             "prd": given["prd_account_id"],
-            "tooling": tooling_account_id,
+            TOOLING: tooling_account_id,
         }[key]
         is None
     ]

@@ -22,11 +22,11 @@ import typer
 from ndap_infra.config.model import DeployTarget, NdapConfig
 from ndap_infra.emulator import lifecycle
 from ndap_infra.emulator.lifecycle import EmulatorError, EmulatorInfo
-from ndap_infra.naming import ORGANIZATION_STACK
+from ndap_infra.names.platform import ORGANIZATION_STACK
 
 if TYPE_CHECKING:
-    from ndap_infra.build import Synthesis
     from ndap_infra.deploy.runner import StackResult, StackRun
+    from ndap_infra.stacks.synthesis import Synthesis
     from ndap_infra.terraform.cli_config import TerraformSetup
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -176,9 +176,9 @@ SynthOption = Annotated[
 
 
 def _synthesize(loaded: NdapConfig, out: Path, *, synth: bool = True) -> Synthesis:
-    from ndap_infra.build import NotSynthesized, load_synthesis, synthesize
     from ndap_infra.emulator.settings import EMULATOR_ENDPOINT_VARIABLE
     from ndap_infra.iam.limits import PolicyTooLarge
+    from ndap_infra.stacks.synthesis import NotSynthesized, load_synthesis, synthesize
 
     if not synth:
         try:
@@ -274,7 +274,7 @@ def deploy(
         raise _fail(f"--via must be terraform or cdktf (got {via!r})", EXIT_BAD_INPUT)
     loaded = _load(config)
     setup = _setup()
-    from ndap_infra.accounts import pending_accounts
+    from ndap_infra.config.accounts import pending_accounts
 
     if pending_accounts(loaded):
         loaded = _create_pending_accounts(config, loaded, out, stacks, setup, via, synth)
@@ -326,9 +326,9 @@ def _create_pending_accounts(
     the accounts), read the created ids back, record them in the configuration file and
     return the configuration with them. The caller then deploys as usual: the full
     organization stack first (the remaining guardrails), then the account stacks."""
-    from ndap_infra.accounts import pending_accounts
     from ndap_infra.bootstrap.accounts import record_account_ids
     from ndap_infra.bootstrap.files import BootstrapError
+    from ndap_infra.config.accounts import pending_accounts
     from ndap_infra.deploy.accounts import AccountIdsMissing, created_account_ids
     from ndap_infra.deploy.flow import apply_all
 
@@ -514,7 +514,7 @@ def _deploy_with_cdktf(
 
 
 def _report_gaps(synthesis: Synthesis, selected: list[str]) -> None:
-    from ndap_infra.deploy.gaps import render_gaps, synthesized_gaps
+    from ndap_infra.emulator.gaps import render_gaps, synthesized_gaps
 
     documents = {k: v for k, v in synthesis.stack_json().items() if k in selected}
     gaps = synthesized_gaps(documents)
@@ -591,7 +591,7 @@ def destroy(
     """Destroy what `ndap deploy` created, the environments first and the organization
     last. Deletion-protected resources are kept (and listed) unless --include-protected."""
     from ndap_infra.deploy.flow import destroy_all
-    from ndap_infra.deploy.gaps import UNDELETABLE
+    from ndap_infra.emulator.gaps import UNDELETABLE
 
     loaded = _load(config)
     if loaded.deploy.target is DeployTarget.AWS and not yes:
@@ -658,7 +658,7 @@ def probe(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -
     """Try a few persona actions on the running emulator, as the persona roles, and print
     expected vs observed, with whether the emulator can witness each row at all (it only
     evaluates identity policies). The proof of the access rules is `ndap access`."""
-    from ndap_infra.accounts import pending_accounts
+    from ndap_infra.config.accounts import pending_accounts
     from ndap_infra.deploy.probes import ProbeError, render_probes, run_probes
 
     loaded = _load(config)
@@ -672,7 +672,7 @@ def probe(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -
             EXIT_BAD_INPUT,
         )
     emulator = _running_emulator()
-    from ndap_infra.build import NotSynthesized, load_synthesis
+    from ndap_infra.stacks.synthesis import NotSynthesized, load_synthesis
 
     try:
         synthesis = load_synthesis(out)

@@ -40,8 +40,8 @@ from ndap_infra.config.model import DeployTarget, NdapConfig
 from ndap_infra.emulator import lifecycle
 
 if TYPE_CHECKING:
-    from ndap_infra.build import Synthesis
     from ndap_infra.deploy.drift import StackDrift
+    from ndap_infra.stacks.synthesis import Synthesis
 
 
 def _local_emulator() -> lifecycle.EmulatorInfo:
@@ -194,8 +194,8 @@ def drift(
 
 def _quiet_synthesis(loaded: NdapConfig, out: Path) -> Synthesis:
     """Synthesize without the progress line: with --json, stdout carries only JSON."""
-    from ndap_infra.build import synthesize
     from ndap_infra.iam.limits import PolicyTooLarge
+    from ndap_infra.stacks.synthesis import synthesize
 
     try:
         return synthesize(loaded, out)

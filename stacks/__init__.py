@@ -1,5 +1,2 @@
-"""Thin stacks: each wires constructs for one account. No security decision lives here."""
-
-from stacks.platform import build_platform
-
-__all__ = ["build_platform"]
+"""The cdktf app entry (cdktf.json runs ``python -m stacks``); the stack classes live in
+``ndap_infra.stacks``. Not installed: it exists for the habits of cdktf users."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from cdktf import App
 
 from ndap_infra.config import ConfigError, load_config
-from stacks.platform import build_platform
+from ndap_infra.stacks.platform import build_platform
 
 DEFAULT_CONFIG = "examples/reference.yaml"
 

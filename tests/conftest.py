@@ -24,7 +24,7 @@ def reference_config():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def reference_synthesis(reference_config, tmp_path_factory):  # type: ignore[no-untyped-def]
     """The reference platform, synthesized once for the whole session."""
-    from ndap_infra.build import synthesize
+    from ndap_infra.stacks.synthesis import synthesize
 
     return synthesize(reference_config, tmp_path_factory.mktemp("synth") / "cdktf.out")
 
@@ -37,6 +37,6 @@ def reference_stacks(reference_synthesis):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def reference_proof(reference_config, reference_synthesis):  # type: ignore[no-untyped-def]
     """The access proof of the reference platform, evaluated once."""
-    from ndap_infra.build import prove_access
+    from ndap_infra.proofs.suite import prove_access
 
     return prove_access(reference_config, reference_synthesis)

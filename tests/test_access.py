@@ -12,15 +12,16 @@ from typing import Any
 
 import pytest
 
-from ndap_infra.build import prove_access, synthesize
-from ndap_infra.checks.access_proof import (
+from ndap_infra.config import Environment, Persona
+from ndap_infra.config.load import validate_data
+from ndap_infra.proofs.access import (
     ACTION_NAMES,
     expected,
     prove,
     reachable_principals,
 )
-from ndap_infra.config import Environment, Persona
-from ndap_infra.config.load import validate_data
+from ndap_infra.proofs.suite import prove_access
+from ndap_infra.stacks.synthesis import synthesize
 from tests.conftest import REFERENCE, ROOT
 
 
@@ -122,7 +123,7 @@ def test_removing_the_dev_scp_and_boundary_and_rcp_opens_a_loosened_trust(
 ) -> None:
     """Negative control on the full table: with the layers gone and a mistaken trust, the
     data scientist's prd cells flip."""
-    from ndap_infra.checks.access_proof import LAYERS, loosen_prd_trust_to_dev
+    from ndap_infra.proofs.access import LAYERS, loosen_prd_trust_to_dev
 
     model = loosen_prd_trust_to_dev(reference_proof.model)
     for layer in LAYERS:
@@ -246,8 +247,8 @@ def test_policy_too_large_is_an_error_naming_it(tmp_path: Path) -> None:
 
 
 def test_oversized_synthesized_policy_is_named(tmp_path: Path, reference_synthesis: Any) -> None:
-    from ndap_infra.build import Synthesis, check_policy_sizes
     from ndap_infra.iam.limits import PolicyTooLarge
+    from ndap_infra.stacks.synthesis import Synthesis, check_policy_sizes
 
     stacks = {name: tmp_path / name for name in reference_synthesis.stacks}
     for name, source in reference_synthesis.stacks.items():

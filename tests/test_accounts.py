@@ -18,18 +18,18 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from ndap_infra.accounts import (
+from ndap_infra.bootstrap.accounts import record_account_ids
+from ndap_infra.bootstrap.files import BootstrapError
+from ndap_infra.cli import app
+from ndap_infra.config import ConfigError, load_config
+from ndap_infra.config.accounts import (
     adopted_accounts,
     member_accounts,
     pending_accounts,
     phase_one_config,
 )
-from ndap_infra.bootstrap.accounts import record_account_ids
-from ndap_infra.bootstrap.files import BootstrapError
-from ndap_infra.build import synthesize
-from ndap_infra.cli import app
-from ndap_infra.config import ConfigError, load_config
 from ndap_infra.config.enums import Environment
+from ndap_infra.stacks.synthesis import synthesize
 from tests.conftest import REFERENCE
 
 runner = CliRunner()

@@ -11,15 +11,16 @@ from typing import Any
 
 import pytest
 
-from ndap_infra.baseline import alarms, arns, controls, policies
-from ndap_infra.baseline.names import (
+from ndap_infra.baseline import alarms, controls, policies
+from ndap_infra.config.model import PasswordPolicyConfig, SecurityBaselineConfig
+from ndap_infra.iam.document import PolicyDocument, Statement
+from ndap_infra.names import arns
+from ndap_infra.names.baseline import (
     BaselineNames,
     baseline_resource_name_patterns,
     baseline_role_names,
     config_rule_name,
 )
-from ndap_infra.config.model import PasswordPolicyConfig, SecurityBaselineConfig
-from ndap_infra.iam.document import PolicyDocument, Statement
 from ndap_infra.resources.schema import unknown_attributes
 from tests.conftest import ROOT
 

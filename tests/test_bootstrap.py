@@ -17,14 +17,14 @@ import pytest
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
-from ndap_infra.accounts import adopted_accounts
 from ndap_infra.bootstrap import init as init_module
 from ndap_infra.bootstrap.scaffold import BUILD_FILES, scaffold_files
 from ndap_infra.changes import Kind, PathRules
 from ndap_infra.cli import app
 from ndap_infra.config import load_config
+from ndap_infra.config.accounts import adopted_accounts
 from ndap_infra.config.enums import Environment, Persona, ProjectKind
-from ndap_infra.pipelines.names import ORCHESTRATION_DEFINITION
+from ndap_infra.names.pipelines import ORCHESTRATION_DEFINITION
 from ndap_infra.pipelines.workflows import CHECK_ORCHESTRATION, WORKFLOW_PATH
 from tests.conftest import REFERENCE, ROOT
 

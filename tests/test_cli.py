@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ndap_infra.build import reviewer_files
-from ndap_infra.output import read_tree
+from ndap_infra.files.directories import read_tree
+from ndap_infra.review.reviewer_files import reviewer_files
 from tests.conftest import FIXTURES, REFERENCE, ROOT
 
 NDAP = [sys.executable, "-m", "ndap_infra"]

@@ -46,7 +46,7 @@ def run(
 
 @pytest.fixture(scope="module")
 def aws_stacks(reference_config, tmp_path_factory):  # type: ignore[no-untyped-def]
-    from ndap_infra.build import synthesize
+    from ndap_infra.stacks.synthesis import synthesize
 
     config = reference_config.model_copy(update={"deploy": DeployConfig(target=DeployTarget.AWS)})
     return synthesize(config, tmp_path_factory.mktemp("aws") / "out").stack_json()
@@ -82,7 +82,7 @@ def test_local_providers_point_every_service_at_the_emulator_variable(reference_
 def test_local_stacks_hold_no_port_and_synthesize_identically(
     reference_config, reference_stacks, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    from ndap_infra.build import synthesize
+    from ndap_infra.stacks.synthesis import synthesize
 
     again = synthesize(reference_config, tmp_path / "again").stack_json()
     assert again == reference_stacks
@@ -170,7 +170,7 @@ def test_drifting_arguments_are_ignored_only_locally(reference_stacks, aws_stack
 
 
 def test_gap_report_lists_every_left_out_resource(reference_stacks) -> None:  # type: ignore[no-untyped-def]
-    from ndap_infra.deploy.gaps import render_gaps, synthesized_gaps
+    from ndap_infra.emulator.gaps import render_gaps, synthesized_gaps
 
     gaps = synthesized_gaps(reference_stacks)
     absent = [g for g in gaps if not g.ignored and not g.undeletable]
@@ -194,7 +194,7 @@ def test_gap_report_lists_every_left_out_resource(reference_stacks) -> None:  # 
 
 
 def test_kms_gap_matches_moto_s_key_policy_check() -> None:
-    from ndap_infra.deploy.gaps import gap_reason
+    from ndap_infra.emulator.gaps import gap_reason
 
     deny = {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}
     allow = {"Effect": "Allow", "Principal": {"AWS": "x"}, "Action": "kms:*", "Resource": "*"}
@@ -363,9 +363,9 @@ def test_a_stopped_or_vanished_emulator_gives_a_message_not_a_traceback(tmp_path
 def test_probe_rows_say_what_the_emulator_cannot_witness(
     reference_config, reference_stacks
 ) -> None:  # type: ignore[no-untyped-def]
-    from ndap_infra.checks.access_model import build_model
     from ndap_infra.config.enums import Environment, Persona
     from ndap_infra.deploy.probes import witness
+    from ndap_infra.proofs.access_model import build_model
 
     model = build_model(reference_config, reference_stacks)
     ds, pe = Persona.DATA_SCIENTIST, Persona.PLATFORM_ENGINEER
@@ -382,10 +382,10 @@ def test_probe_rows_say_what_the_emulator_cannot_witness(
 def test_deployer_rows_agree_with_the_evaluator_and_say_what_the_emulator_can_witness(
     reference_config, reference_stacks
 ) -> None:  # type: ignore[no-untyped-def]
-    from ndap_infra.checks.access_model import build_model
-    from ndap_infra.checks.access_proof import decide
     from ndap_infra.deploy.probes import deployer_probes, witness_role
     from ndap_infra.evaluator import principal_for
+    from ndap_infra.proofs.access import decide
+    from ndap_infra.proofs.access_model import build_model
 
     model = build_model(reference_config, reference_stacks)
     probes = deployer_probes(model)

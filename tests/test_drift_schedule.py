@@ -21,7 +21,7 @@ def with_drift(**settings: Any) -> dict[str, Any]:
 
 
 def synthesized(data: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
-    from ndap_infra.build import synthesize
+    from ndap_infra.stacks.synthesis import synthesize
 
     config, issues = validate_data(data)
     assert config is not None, issues
@@ -251,7 +251,7 @@ def test_the_platform_with_drift_detection_passes_the_main_job(tmp_path: Any) ->
 def test_the_tooling_stack_with_drift_detection_passes_real_terraform_validate(
     tmp_path_factory: Any,
 ) -> None:
-    from ndap_infra.build import synthesize
+    from ndap_infra.stacks.synthesis import synthesize
     from ndap_infra.terraform.cli_config import write_cli_config
     from ndap_infra.terraform.runner import validate_stacks
 

@@ -18,11 +18,11 @@ import pytest
 
 from ndap_infra.access.data import dataset_store
 from ndap_infra.access.sampling import SAMPLE, START_BUILD_TARGET
-from ndap_infra.checks.access_proof import reachable_principals
 from ndap_infra.config import Environment, Persona
 from ndap_infra.config.load import validate_data
 from ndap_infra.evaluator import Request, Resource, evaluate, principal_for
 from ndap_infra.pipelines import buildspecs
+from ndap_infra.proofs.access import reachable_principals
 from tests.test_pipelines import bash, issues_of, reference_data, resources
 
 ORG = "acme-ml"

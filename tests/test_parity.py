@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ndap_infra.checks.parity import check_platform_parity
+from ndap_infra.proofs.parity import check_platform_parity
 from tests.conftest import REFERENCE, ROOT
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from ndap_infra.checks import git_flow as gf
-from ndap_infra.checks import pipeline_proof as pp
 from ndap_infra.config.enums import Environment, Persona
 from ndap_infra.evaluator import principal_for
 from ndap_infra.pipelines import buildspecs
 from ndap_infra.pipelines.workflows import WORKFLOW_PATH
+from ndap_infra.proofs import git_flow as gf
+from ndap_infra.proofs import pipelines as pp
 
 PROJECTS = ("churn-prediction", "fraud-scoring", "demand-forecast")
 DEV, ACC, PRD = Environment.DEV, Environment.ACC, Environment.PRD

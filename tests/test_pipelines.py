@@ -17,10 +17,6 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from ndap_infra.checks import pipeline_proof as pp
-from ndap_infra.checks.access_model import PlatformModel
-from ndap_infra.checks.access_proof import LAYERS
-from ndap_infra.checks.parity import check_platform_parity
 from ndap_infra.config import Environment, Persona
 from ndap_infra.config.load import validate_data
 from ndap_infra.evaluator import NamedPolicy, Role, can_assume, principal_for
@@ -29,9 +25,14 @@ from ndap_infra.guardrails.catalog import (
     check_attachment_quota,
     organization_guardrails,
 )
-from ndap_infra.pipelines import buildspecs, names
+from ndap_infra.names import pipelines as names
+from ndap_infra.pipelines import buildspecs
 from ndap_infra.pipelines.spec import environment_deployers, tooling_spec
 from ndap_infra.pipelines.workflows import WORKFLOW_PATH, pull_request_workflow
+from ndap_infra.proofs import pipelines as pp
+from ndap_infra.proofs.access import LAYERS
+from ndap_infra.proofs.access_model import PlatformModel
+from ndap_infra.proofs.parity import check_platform_parity
 from ndap_infra.resources.schema import unknown_attributes
 from tests.conftest import REFERENCE, ROOT
 from tests.test_config import minimal
@@ -851,7 +852,7 @@ def test_non_github_hosts_get_no_workflow_but_a_note() -> None:
 
 @pytest.mark.terraform
 def test_pipeline_stacks_pass_real_terraform_validate(tmp_path_factory: Any) -> None:
-    from ndap_infra.build import synthesize
+    from ndap_infra.stacks.synthesis import synthesize
     from ndap_infra.terraform.cli_config import write_cli_config
     from ndap_infra.terraform.runner import validate_stacks
 

@@ -14,7 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from ndap_infra.config.load import validate_data
-from ndap_infra.platform_pipeline import (
+from ndap_infra.pipelines.platform import (
     APPROVAL_STAGE,
     PlatformPipelineSpec,
     platform_pipeline_spec,
@@ -188,7 +188,7 @@ def _synth_in_memory(data: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
     from cdktf import App
     from cdktf import Testing as CdktfTesting
 
-    from stacks.platform import build_platform
+    from ndap_infra.stacks.platform import build_platform
 
     config, issues = validate_data(data)
     assert config is not None, issues
@@ -267,9 +267,9 @@ def test_loosened_trusts_make_the_proof_fail(reference_proof: Any) -> None:
 def test_the_plan_build_reads_the_state_and_only_the_apply_build_writes_it(
     tmp_path: Path,
 ) -> None:
-    from ndap_infra.build import synthesize
-    from ndap_infra.checks.access_model import build_model
-    from ndap_infra.checks.platform_pipeline_proof import prove_platform_pipeline
+    from ndap_infra.proofs.access_model import build_model
+    from ndap_infra.proofs.platform_pipeline import prove_platform_pipeline
+    from ndap_infra.stacks.synthesis import synthesize
 
     config, issues = validate_data(aws_data())
     assert config is not None, issues
@@ -626,7 +626,7 @@ def test_the_scripts_use_only_options_the_real_ndap_has(spec: PlatformPipelineSp
 
 
 def test_the_drift_build_reads_the_configured_state_and_its_key() -> None:
-    from ndap_infra.drift_detection import drift_detection_spec
+    from ndap_infra.pipelines.drift import drift_detection_spec
 
     kms = "arn:aws:kms:eu-west-1:100000000001:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     config, issues = validate_data(aws_data(kms_key_arn=kms))
@@ -656,7 +656,7 @@ def test_while_the_tooling_id_is_pending_the_platform_roles_wait(tmp_path: Path)
     tooling account's build roles, and says they wait for it."""
     from cdktf import App
 
-    from stacks.platform import build_platform
+    from ndap_infra.stacks.platform import build_platform
 
     data = reference_data()
     del data["organization"]["tooling_account_id"]

@@ -1,7 +1,7 @@
 """Policy-as-code gates: checkov over the synthesized stacks, parliament over policies/.
 
 Each linter runs once per session on the real output; every finding is fixed or accepted
-with a written reason in ``ndap_infra/checks/suppressions.py``, and a suppression that
+with a written reason in ``ndap_infra/linters/suppressions.py``, and a suppression that
 matches nothing fails too. The negative cases prove the gates see a regression.
 """
 
@@ -14,22 +14,23 @@ from typing import Any
 
 import pytest
 
-from ndap_infra.checks import checkov_gate, parliament_gate
-from ndap_infra.checks.checkov_gate import CheckovReport, evaluate_checkov, run_checkov
-from ndap_infra.checks.lint_report import render_lint_report
-from ndap_infra.checks.parliament_gate import (
+from ndap_infra.linters import checkov as checkov_gate
+from ndap_infra.linters import parliament as parliament_gate
+from ndap_infra.linters.checkov import CheckovReport, evaluate_checkov, run_checkov
+from ndap_infra.linters.parliament import (
     ParliamentReport,
     evaluate_parliament,
     run_parliament,
 )
-from ndap_infra.checks.suppressions import (
+from ndap_infra.linters.report import render_lint_report
+from ndap_infra.linters.suppressions import (
     CHECKOV_SUPPRESSIONS,
     PARLIAMENT_SUPPRESSIONS,
     TODO,
     CheckovSuppression,
     ParliamentSuppression,
 )
-from ndap_infra.checks.tools import GateError, find_tool
+from ndap_infra.linters.tools import GateError, find_tool
 from tests.conftest import ROOT
 
 EXPECTED_STACKS = ["organization", "tooling", "env-nonprod", "env-dev", "env-acc", "env-prd"]

@@ -20,7 +20,6 @@ from ndap_infra.codegen.__main__ import main as codegen_main
 from ndap_infra.codegen.config import OUTPUT_DIR, REPO_ROOT
 from ndap_infra.codegen.extract import extract_provider_schema
 from ndap_infra.codegen.generator import committed_files, differences
-from ndap_infra.provider import PROVIDER_SOURCE, PROVIDER_VERSION
 from ndap_infra.resources.aws import (
     AwsProvider,
     AwsProviderAssumeRole,
@@ -46,6 +45,7 @@ from ndap_infra.resources.aws import (
     SsoadminPermissionSetTimeouts,
 )
 from ndap_infra.resources.schema import load_schema, schema_path, unknown_attributes
+from ndap_infra.terraform.provider import PROVIDER_SOURCE, PROVIDER_VERSION
 
 SSE = S3BucketServerSideEncryptionConfiguration
 SSERule = S3BucketServerSideEncryptionConfigurationRule

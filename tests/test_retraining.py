@@ -17,17 +17,18 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from ndap_infra.checks.access_proof import reachable_principals
 from ndap_infra.config import Environment, Persona
 from ndap_infra.config.enums import AcceptanceRetraining
 from ndap_infra.config.load import validate_data
 from ndap_infra.config.model import FeatureUseConfig
 from ndap_infra.config.schedules import schedule_problem
 from ndap_infra.evaluator import Request, Resource, evaluate, principal_for
-from ndap_infra.pipelines import buildspecs, names
+from ndap_infra.names import pipelines as names
+from ndap_infra.pipelines import buildspecs
 from ndap_infra.pipelines.features import available_versions, promotion_refusal
 from ndap_infra.pipelines.retraining import retraining_trigger
 from ndap_infra.pipelines.spec import tooling_spec
+from ndap_infra.proofs.access import reachable_principals
 from tests.conftest import ROOT
 from tests.test_pipelines import bash, issues_of, reference_data, resources
 

@@ -10,11 +10,11 @@ import pytest
 from cdktf import App
 from cdktf import Testing as CdktfTesting
 
-from ndap_infra.checks.parity import endpoint_targets
 from ndap_infra.config import Environment
 from ndap_infra.config.load import validate_data
+from ndap_infra.proofs.parity import endpoint_targets
 from ndap_infra.resources.schema import unknown_attributes
-from stacks.platform import build_platform
+from ndap_infra.stacks.platform import build_platform
 from tests.test_config import minimal
 
 EXPECTED_STACKS = ["organization", "tooling", "env-nonprod", "env-dev", "env-acc", "env-prd"]

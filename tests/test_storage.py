@@ -10,7 +10,6 @@ from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
 
 from ndap_infra.baseline import policies
-from ndap_infra.baseline.names import BaselineNames
 from ndap_infra.constructs.storage import (
     DATA_LIFECYCLE,
     BucketLifecycle,
@@ -18,6 +17,7 @@ from ndap_infra.constructs.storage import (
     SecureBucket,
     ServerAccessLogging,
 )
+from ndap_infra.names.baseline import BaselineNames
 from ndap_infra.resources.schema import unknown_attributes
 from tests.test_baseline import ACCOUNT, env_stacks, one, ref, resources, statement
 

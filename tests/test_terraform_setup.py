@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from ndap_infra.provider import PROVIDER_VERSION
 from ndap_infra.terraform.cli_config import (
     MIRROR_ENV,
     MirrorError,
@@ -15,6 +14,7 @@ from ndap_infra.terraform.cli_config import (
     terraform_platform,
     write_cli_config,
 )
+from ndap_infra.terraform.provider import PROVIDER_VERSION
 
 
 def fake_mirror(root: Path) -> Path:

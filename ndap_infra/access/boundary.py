@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ndap_infra.access.names import boundary_policy_arn
 from ndap_infra.guardrails.actions import (
     BASELINE_SERVICE_CHANGES,
     IDENTITY_PROVIDER_MUTATIONS,
@@ -19,6 +18,7 @@ from ndap_infra.guardrails.actions import (
     ROLE_MUTATIONS,
 )
 from ndap_infra.iam.document import Condition, PolicyDocument, Statement
+from ndap_infra.names.access import boundary_policy_arn
 
 
 def platform_role_patterns(org: str, account_access_role: str) -> tuple[str, ...]:

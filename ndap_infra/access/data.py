@@ -13,11 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ndap_infra.access.names import (
-    dataset_bucket_name,
-    replication_role_name,
-    role_arn,
-)
 from ndap_infra.access.personas import data_scientist_role_arn, shared_read_resources
 from ndap_infra.access.sampling import IntegrationSampler, integration_sampler, logs_key_statement
 from ndap_infra.config.enums import DataSharingMode, Environment
@@ -25,9 +20,14 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.guardrails.access import SharedRead, lower_environment_denials
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.resource_policies import account_root, bucket_arn, bucket_policy_tls_only
-from ndap_infra.naming import kms_alias
-from ndap_infra.pipelines.names import INTEGRATION_SUBSET
-from ndap_infra.platform_pipeline import platform_deployers
+from ndap_infra.names.access import (
+    dataset_bucket_name,
+    replication_role_name,
+    role_arn,
+)
+from ndap_infra.names.pipelines import INTEGRATION_SUBSET
+from ndap_infra.names.platform import kms_alias
+from ndap_infra.pipelines.platform import platform_deployers
 
 REPLICA_WRITES = (
     "s3:ReplicateObject",

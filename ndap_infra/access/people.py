@@ -4,8 +4,8 @@ person carries the ``ndap:persona`` tag that names their persona."""
 
 from __future__ import annotations
 
-from ndap_infra.access.names import PERSONA_PATH, PERSONA_TAG
 from ndap_infra.iam.document import Condition, PolicyDocument, Statement
+from ndap_infra.names.access import PERSONA_PATH, PERSONA_TAG
 
 
 def people_policy(org: str, account_access_role: str) -> PolicyDocument:

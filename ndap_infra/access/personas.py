@@ -6,14 +6,6 @@ from dataclasses import dataclass
 
 from ndap_infra.access.boundary import data_scientist_boundary
 from ndap_infra.access.identity import policy_for
-from ndap_infra.access.names import (
-    PERSONA_PATH,
-    PERSONA_TAG,
-    boundary_policy_name,
-    dataset_bucket_name,
-    persona_role_arn,
-    persona_role_name,
-)
 from ndap_infra.config.enums import (
     Access,
     DataSharingMode,
@@ -23,6 +15,14 @@ from ndap_infra.config.enums import (
 )
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
+from ndap_infra.names.access import (
+    PERSONA_PATH,
+    PERSONA_TAG,
+    boundary_policy_name,
+    dataset_bucket_name,
+    persona_role_arn,
+    persona_role_name,
+)
 
 PROTECTED = (Environment.ACC, Environment.PRD)
 LOWER = (Environment.NONPROD, Environment.DEV)

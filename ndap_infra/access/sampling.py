@@ -33,8 +33,8 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.resource_policies import bucket_arn
 from ndap_infra.iam.trust import service_trust
+from ndap_infra.names.pipelines import INTEGRATION_SUBSET
 from ndap_infra.pipelines.buildspecs import _literal, _render, script
-from ndap_infra.pipelines.names import INTEGRATION_SUBSET
 from ndap_infra.pipelines.retraining import SCHEDULER_SERVICE
 
 DATA_ROLE_PATH = "/ndap/data/"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ndap_infra.baseline.arns import DEFAULT_PARTITION, security_hub_standard_arn
-from ndap_infra.baseline.names import slug
 from ndap_infra.config.model import PasswordPolicyConfig, SecurityBaselineConfig
+from ndap_infra.names.arns import DEFAULT_PARTITION, security_hub_standard_arn
+from ndap_infra.names.baseline import slug
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 ARCHIVE_STORAGE_CLASS = "GLACIER"

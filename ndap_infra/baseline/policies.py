@@ -7,13 +7,13 @@ KMS encryption contexts) wherever the service supports the condition.
 
 from __future__ import annotations
 
-from ndap_infra.baseline.arns import DEFAULT_PARTITION
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.resource_policies import (
     bucket_arn,
     bucket_policy_tls_only,
     key_policy_account_administers,
 )
+from ndap_infra.names.arns import DEFAULT_PARTITION
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 CONFIG = "config.amazonaws.com"

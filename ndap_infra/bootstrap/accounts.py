@@ -1,6 +1,6 @@
 """Record the ids of the accounts the organization stack created in the configuration.
 
-``ndap deploy`` creates pending accounts in phase 1 (``ndap_infra.accounts``), reads their
+``ndap deploy`` creates pending accounts in phase 1 (``ndap_infra.config.accounts``), reads their
 ids back and records them here, in place: the file is edited as a round-trip document
 (comments, key order, quoting and layout kept, as ``ndap add-project`` does), each id is
 written just before the account's e-mail, the whole result is validated with the ordinary
@@ -19,9 +19,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from ndap_infra.accounts import TOOLING_KEY
 from ndap_infra.bootstrap.files import BootstrapError, replace_file
 from ndap_infra.bootstrap.project import _writer
+from ndap_infra.config.enums import TOOLING
 from ndap_infra.config.load import _plain, validate_data
 from ndap_infra.config.model import NdapConfig
 
@@ -38,7 +38,7 @@ class Recorded:
 
 def _slot(document: CommentedMap, key: str) -> tuple[CommentedMap, str, str]:
     """The mapping that holds ``key``'s id, the id's key and the key it goes before."""
-    if key == TOOLING_KEY:
+    if key == TOOLING:
         container = document.get("organization")
         field, before = "tooling_account_id", "tooling_email"
     else:
@@ -63,7 +63,7 @@ def record_account_ids(path: Path, ids: Mapping[str, str], *, write: bool = True
     written: list[tuple[str, str]] = []
     for key, account_id in ids.items():
         container, field, before = _slot(document, key)
-        dotted = ("organization." if key == TOOLING_KEY else f"environments.{key}.") + field
+        dotted = ("organization." if key == TOOLING else f"environments.{key}.") + field
         if field in container:
             if str(container[field]) != account_id:
                 raise BootstrapError(

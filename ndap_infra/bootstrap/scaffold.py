@@ -30,9 +30,9 @@ from ndap_infra.config.enums import (
     RetrainingStrategy,
 )
 from ndap_infra.config.model import MlProjectConfig, NdapConfig
-from ndap_infra.naming import bucket_name
-from ndap_infra.output import replace_directory, write_files
-from ndap_infra.pipelines.names import MODEL_ARCHIVE, ORCHESTRATION_DEFINITION
+from ndap_infra.files.directories import replace_directory, write_files
+from ndap_infra.names.pipelines import MODEL_ARCHIVE, ORCHESTRATION_DEFINITION
+from ndap_infra.names.platform import bucket_name
 from ndap_infra.pipelines.workflows import repository_files
 
 BUILD_FILES = ("Makefile", "requirements-dev.txt")

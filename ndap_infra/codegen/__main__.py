@@ -20,8 +20,8 @@ from ndap_infra.codegen.config import (
 )
 from ndap_infra.codegen.extract import dump_schema, extract_provider_schema, trim_schema
 from ndap_infra.codegen.generator import differences, generate, write_files
-from ndap_infra.provider import PROVIDER_SOURCE, PROVIDER_TYPE, PROVIDER_VERSION
 from ndap_infra.resources.schema import SCHEMA_DIR, schema_path
+from ndap_infra.terraform.provider import PROVIDER_SOURCE, PROVIDER_TYPE, PROVIDER_VERSION
 
 
 def main(argv: Sequence[str] | None = None) -> int:

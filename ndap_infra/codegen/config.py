@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ndap_infra.provider import PROVIDER_TYPE
+from ndap_infra.terraform.provider import PROVIDER_TYPE
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # .../ndap_infra
 REPO_ROOT = PACKAGE_ROOT.parent

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ndap_infra.codegen.config import WORK_DIR, CodegenError, TypeList
-from ndap_infra.provider import PROVIDER_SOURCE, PROVIDER_TYPE, PROVIDER_VERSION
 from ndap_infra.terraform.cli_config import provider_address, write_cli_config
+from ndap_infra.terraform.provider import PROVIDER_SOURCE, PROVIDER_TYPE, PROVIDER_VERSION
 
 
 def terraform_binary() -> str | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ndap_infra.codegen.config import CodegenError, SchemaMismatchError, TypeList
-from ndap_infra.provider import PROVIDER_SOURCE, PROVIDER_TYPE
+from ndap_infra.terraform.provider import PROVIDER_SOURCE, PROVIDER_TYPE
 
 LINE_LENGTH = 100
 REGISTRY = "https://registry.terraform.io/providers"

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import cdktf
 
-from ndap_infra.provider import PROVIDER_SOURCE, PROVIDER_TYPE, PROVIDER_VERSION
+from ndap_infra.terraform.provider import PROVIDER_SOURCE, PROVIDER_TYPE, PROVIDER_VERSION
 
 __all__ = ["GENERATOR_METADATA", "PROVIDER_SOURCE", "Block", "render", "synthesize"]
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+TOOLING = "tooling"
+"""The tooling (delivery) account: its key beside the environments', its stack's name, its
+organizational unit's suffix and its ``ndap:environment`` tag. Defined here, once."""
+
 
 class Environment(StrEnum):
     """The four environments, in promotion order."""

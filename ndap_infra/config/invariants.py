@@ -362,7 +362,7 @@ def dataset_names_are_unique(config: NdapConfig) -> Iterator[ConfigIssue]:
 def integration_subset_is_valid(config: NdapConfig) -> Iterator[ConfigIssue]:
     """The sampling job's schedule parses as EventBridge reads it, and no dataset is named
     like the prefix the subset is written under (the job would sample its own output)."""
-    from ndap_infra.pipelines.names import INTEGRATION_SUBSET
+    from ndap_infra.names.pipelines import INTEGRATION_SUBSET
 
     subset = config.data.integration_subset
     if problem := schedule_problem(subset.schedule):
@@ -570,7 +570,7 @@ def pipeline_artifacts_do_not_collide(config: NdapConfig) -> Iterator[ConfigIssu
     acc or prd pipeline deploys)."""
     # Imported here: ndap_infra.config's package init loads this module, and the names
     # module imports ndap_infra.config.enums through that package.
-    from ndap_infra.pipelines.names import PIPELINE_ENVIRONMENTS, artifact_prefix, pipeline_name
+    from ndap_infra.names.pipelines import PIPELINE_ENVIRONMENTS, artifact_prefix, pipeline_name
 
     if config.tooling_account_id is None and config.organization.tooling_email is None:
         return
@@ -840,7 +840,7 @@ def platform_pipeline_artifacts_are_its_own(config: NdapConfig) -> Iterator[Conf
     """CodePipeline keeps a pipeline's artifacts under the first 20 characters of its
     name: a project pipeline with the same prefix would read and write the saved plans."""
     # Imported here, as in pipeline_artifacts_do_not_collide.
-    from ndap_infra.pipelines.names import PIPELINE_ENVIRONMENTS, artifact_prefix, pipeline_name
+    from ndap_infra.names.pipelines import PIPELINE_ENVIRONMENTS, artifact_prefix, pipeline_name
 
     if config.platform_pipeline is None:
         return

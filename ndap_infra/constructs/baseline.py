@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from cdktf import TerraformStack
 from constructs import Construct
 
-from ndap_infra.baseline import arns, controls, policies
+from ndap_infra.baseline import controls, policies
 from ndap_infra.baseline.alarms import BASELINE_ALARMS, AlarmSpec
-from ndap_infra.baseline.names import BaselineNames
 from ndap_infra.config.model import SecurityBaselineConfig
 from ndap_infra.constructs.storage import (
     BucketLifecycle,
@@ -27,6 +26,8 @@ from ndap_infra.constructs.storage import (
     ServerAccessLogging,
     lifecycle_configuration,
 )
+from ndap_infra.names import arns
+from ndap_infra.names.baseline import BaselineNames
 from ndap_infra.resources.aws import (
     AccessanalyzerAnalyzer,
     Cloudtrail,

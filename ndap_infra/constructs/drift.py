@@ -1,9 +1,9 @@
 """Scheduled drift detection in the tooling account, as resources.
 
-Every name, document and the buildspec come from ``ndap_infra.drift_detection`` (pure);
+Every name, document and the buildspec come from ``ndap_infra.pipelines.drift`` (pure);
 this module only creates the resources: the build and its log group, the schedule that
 starts it, the alarm on its failures, and the roles (what each may do is explained in
-``ndap_infra.drift_detection``). Construct ids are kept stable: renaming one replaces the
+``ndap_infra.pipelines.drift``). Construct ids are kept stable: renaming one replaces the
 deployed resource.
 """
 
@@ -16,7 +16,8 @@ from constructs import Construct
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.builds import build_project, role
 from ndap_infra.constructs.storage import KeyProps, ManagedKey
-from ndap_infra.drift_detection import (
+from ndap_infra.iam.document import escape_terraform
+from ndap_infra.pipelines.drift import (
     ALARM_PERIOD_SECONDS,
     BUILD_TIMEOUT_MINUTES,
     LOG_RETENTION_DAYS,
@@ -24,7 +25,6 @@ from ndap_infra.drift_detection import (
     DriftDetectionSpec,
     drift_detection_spec,
 )
-from ndap_infra.iam.document import escape_terraform
 from ndap_infra.resources.aws import (
     CloudwatchLogGroup,
     CloudwatchMetricAlarm,

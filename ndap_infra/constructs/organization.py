@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from constructs import Construct
 
-from ndap_infra.accounts import MemberAccount
+from ndap_infra.config.accounts import MemberAccount
 from ndap_infra.guardrails.catalog import GuardrailSpec
 from ndap_infra.resources.aws import (
     DataAwsOrganizationsOrganization,

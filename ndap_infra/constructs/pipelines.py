@@ -12,12 +12,13 @@ from collections.abc import Sequence
 
 from constructs import Construct
 
-from ndap_infra.access.names import PERSONA_PATH, PERSONA_TAG
 from ndap_infra.config.enums import Environment, GitHost
 from ndap_infra.constructs.builds import build_project, inline_source, role
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
 from ndap_infra.iam.trust import service_trust
-from ndap_infra.pipelines import names, policies
+from ndap_infra.names import pipelines as names
+from ndap_infra.names.access import PERSONA_PATH, PERSONA_TAG
+from ndap_infra.pipelines import policies
 from ndap_infra.pipelines.roles import RoleSpec
 from ndap_infra.pipelines.spec import (
     BuildStep,

@@ -1,6 +1,6 @@
 """The platform's own infrastructure pipeline, as resources.
 
-Every name, document and script comes from ``ndap_infra.platform_pipeline`` (pure); this
+Every name, document and script comes from ``ndap_infra.pipelines.platform`` (pure); this
 module creates the pipeline, its two builds and three roles in the tooling account
 (``PlatformPipeline``), and the planner and deployer roles in every account the stacks
 deploy to (``PlatformRoles``). Construct ids are kept stable: renaming one replaces the
@@ -16,8 +16,8 @@ from constructs import Construct
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.builds import build_project, inline_source, role
 from ndap_infra.constructs.pipelines import ToolingPipelines, source_stage
-from ndap_infra.pipelines import names
-from ndap_infra.platform_pipeline import (
+from ndap_infra.names import pipelines as names
+from ndap_infra.pipelines.platform import (
     ADMINISTRATOR_ACCESS,
     APPLY_STAGE,
     APPROVAL_ACTION,

@@ -6,7 +6,7 @@ accounts, the role to assume. Nothing of the emulator is generated. With
 ``<key_prefix>/<stack>.tfstate``, always encrypted (with ``kms_key_arn`` when given),
 locked with Terraform's S3 lock file (``use_lockfile``).
 
-The platform's own pipeline (``ndap_infra.platform_pipeline``) plans and applies every
+The platform's own pipeline (``ndap_infra.pipelines.platform``) plans and applies every
 stack with per-account roles: a saved plan keeps the provider configuration it was made
 with, so the role cannot be written into the stack (the plan is made read-only, the same
 plan is applied with the deployer). Its builds therefore synthesize with
@@ -41,7 +41,7 @@ explicitly and reported (the last point):
   lives and dies with the emulator's resources, and ``ndap deploy`` and ``cdktf deploy``
   share it. The backend cannot read variables, so its endpoint comes from
   ``AWS_ENDPOINT_URL_S3`` in the environment;
-* resources the emulator cannot create (``ndap_infra.deploy.gaps``) get ``count = 0``,
+* resources the emulator cannot create (``ndap_infra.emulator.gaps``) get ``count = 0``,
   and arguments it reads back differently get ``lifecycle.ignore_changes``, each with
   the reason written next to it: see ``EmulatorGaps`` below.
 """
@@ -68,9 +68,8 @@ from cdktf import (
 )
 from constructs import Construct, IConstruct
 
-from ndap_infra.access.names import account_access_role_arn
 from ndap_infra.config.model import DeployTarget, NdapConfig, StateBackendConfig
-from ndap_infra.deploy.gaps import DRIFT_COMMENT_KEY, GAP_COMMENT_KEY, drift, gap_reason
+from ndap_infra.emulator.gaps import DRIFT_COMMENT_KEY, GAP_COMMENT_KEY, drift, gap_reason
 from ndap_infra.emulator.settings import (
     DUMMY_CREDENTIAL,
     EMULATOR_ENDPOINT_VARIABLE,
@@ -78,7 +77,8 @@ from ndap_infra.emulator.settings import (
     EMULATOR_STATE_REGION,
     state_key,
 )
-from ndap_infra.platform_pipeline import STACK_PROFILE_PREFIX
+from ndap_infra.names.access import account_access_role_arn
+from ndap_infra.pipelines.platform import STACK_PROFILE_PREFIX
 from ndap_infra.resources.aws import (
     AwsProvider,
     AwsProviderAssumeRole,

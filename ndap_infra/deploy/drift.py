@@ -19,7 +19,7 @@ files), so it is tested on recorded plans. The differences, by kind:
   not deployed yet, or a resource never created).
 
 A drift entry that no planned change answers (e.g. an attribute the code does not manage,
-or one the local target ignores, see ``ndap_infra.deploy.gaps``) is kept as a note: the
+or one the local target ignores, see ``ndap_infra.emulator.gaps``) is kept as a note: the
 target still matches the code.
 """
 

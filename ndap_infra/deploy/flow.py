@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ndap_infra.build import Synthesis
 from ndap_infra.deploy import runner
 from ndap_infra.deploy.orchestrate import DEFAULT_WORKERS, run_waves, waves
 from ndap_infra.deploy.runner import StackResult, StackRun, stack_environment
 from ndap_infra.emulator.lifecycle import EmulatorInfo
+from ndap_infra.stacks.synthesis import Synthesis
 from ndap_infra.terraform.cli_config import TerraformSetup
 
 Report = Callable[[StackResult], None]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ndap_infra.config.enums import Environment
 from ndap_infra.deploy.runner import StackResult
-from ndap_infra.naming import environment_stack
+from ndap_infra.names.platform import environment_stack
 
 DEFAULT_WORKERS = 2
 

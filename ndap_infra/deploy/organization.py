@@ -3,7 +3,7 @@
 Every enabled environment's account and the tooling account must sit in its own unit, or
 the guardrails attached to that unit do not cover the account its stack deployed into.
 With ``create_organization: false`` (the reference example) the organization stack adopts
-the configured accounts and places them (``ndap_infra.accounts``); on the emulator,
+the configured accounts and places them (``ndap_infra.config.accounts``); on the emulator,
 ``ndap deploy`` first builds the organization being adopted (``ndap_infra.emulator.seed``).
 With ``create_organization: true`` a new organization holds no member yet (accounts join
 by invitation, by hand): they are reported outside the organization, never hidden.
@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ndap_infra.config.enums import TOOLING
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.emulator.lifecycle import EmulatorInfo, client
-from ndap_infra.naming import organizational_unit
-from ndap_infra.pipelines.names import TOOLING, tooling_unit
+from ndap_infra.names.pipelines import tooling_unit
+from ndap_infra.names.platform import organizational_unit
 
 
 class Placement(StrEnum):

@@ -43,16 +43,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ndap_infra.access.names import PERSONA_PATH, persona_role_arn
 from ndap_infra.config.enums import Environment, Persona
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.emulator.lifecycle import EmulatorInfo, client
+from ndap_infra.names.access import PERSONA_PATH, persona_role_arn
 
 if TYPE_CHECKING:
-    from ndap_infra.build import Synthesis
-    from ndap_infra.checks.access_model import PlatformModel
-    from ndap_infra.checks.access_proof import Target
     from ndap_infra.evaluator import NamedPolicy, Role
+    from ndap_infra.proofs.access import Target
+    from ndap_infra.proofs.access_model import PlatformModel
+    from ndap_infra.stacks.synthesis import Synthesis
 
 PROBE_USER = "ndap-probe"
 
@@ -171,7 +171,7 @@ def witness(
     model: PlatformModel, persona: Persona, env: Environment, action: str
 ) -> tuple[bool, str]:
     """Can the emulator witness this persona row, and why (not)."""
-    from ndap_infra.checks.access_proof import target
+    from ndap_infra.proofs.access import target
 
     config = model.config
     role_arn = persona_role_arn(config.organization.name, persona, config.account_id(env))
@@ -183,8 +183,8 @@ def witness(
 
 def witness_role(model: PlatformModel, role: Role | None, goal: Target) -> tuple[bool, str]:
     """Can the emulator witness ``role`` attempting ``goal``, and why (not)."""
-    from ndap_infra.checks.access_proof import decide
     from ndap_infra.evaluator import Principal, Request, Resource, evaluate, principal_for
+    from ndap_infra.proofs.access import decide
 
     if role is None:
         return False, (
@@ -271,9 +271,9 @@ class DeployerProbe:
 def deployer_probes(model: PlatformModel) -> list[DeployerProbe]:
     """The deployer rows: the first project (by name) in dev, acc and prd, against its own
     and the next project's SageMaker model, IAM and CloudTrail."""
-    from ndap_infra.checks.access_proof import Target, target
     from ndap_infra.evaluator import Resource
-    from ndap_infra.pipelines.names import deployer_role_arn
+    from ndap_infra.names.pipelines import deployer_role_arn
+    from ndap_infra.proofs.access import Target, target
 
     config = model.config
     projects = sorted(p.name for p in config.ml_projects)
@@ -431,8 +431,8 @@ def run_probes(info: EmulatorInfo, config: NdapConfig, synthesis: Synthesis) -> 
     probes created are removed afterwards."""
     from botocore.exceptions import ClientError
 
-    from ndap_infra.checks.access_model import build_model
-    from ndap_infra.checks.access_proof import expected, target
+    from ndap_infra.proofs.access import expected, target
+    from ndap_infra.proofs.access_model import build_model
 
     model = build_model(config, synthesis.stack_json())
     identity = config.identity_account_id

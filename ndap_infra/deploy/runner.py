@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ndap_infra.deploy.gaps import undeletable
+from ndap_infra.emulator.gaps import undeletable
 from ndap_infra.emulator.lifecycle import EmulatorInfo, is_healthy
 from ndap_infra.emulator.settings import EMULATOR_ENDPOINT_VARIABLE
 from ndap_infra.terraform.cache_lock import plugin_cache_lock

@@ -16,7 +16,7 @@ import json
 import urllib.request
 from dataclasses import dataclass
 
-from ndap_infra.accounts import adopted_accounts
+from ndap_infra.config.accounts import adopted_accounts
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.emulator.lifecycle import EmulatorInfo, client
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ndap_infra.access.names import PERSONA_TAG, data_scientist_name_pattern
 from ndap_infra.config.enums import Persona
 from ndap_infra.guardrails.actions import RCP_SERVICES
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
+from ndap_infra.names.access import PERSONA_TAG, data_scientist_name_pattern
 
 SHARED_READ_ACTIONS = ("s3:GetObject", "s3:ListBucket", "kms:Decrypt")
 # Everything on S3 and KMS that is not one of the shared reads (RCPs have no NotAction).

@@ -13,7 +13,7 @@ from ndap_infra.guardrails.actions import (
     ROLE_MUTATIONS,
 )
 from ndap_infra.iam.document import Condition, PolicyDocument, Statement
-from ndap_infra.tags import MANAGED_BY, MANAGED_BY_TAG
+from ndap_infra.names.tags import MANAGED_BY, MANAGED_BY_TAG
 
 SCP_SIZE_LIMIT = 5120
 

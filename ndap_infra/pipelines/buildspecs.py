@@ -47,7 +47,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from ndap_infra import __version__
 from ndap_infra.config.enums import AcceptanceRetraining, Environment, ProjectKind
-from ndap_infra.pipelines.names import (
+from ndap_infra.names.pipelines import (
     MODEL_ARCHIVE,
     ORCHESTRATION_DEFINITION,
     TRAINING_DEFINITION,

@@ -27,8 +27,8 @@ from ndap_infra.config.model import FeatureUseConfig, MlProjectConfig, NdapConfi
 from ndap_infra.iam.document import Condition, PolicyDocument, Statement
 from ndap_infra.iam.resource_policies import bucket_arn
 from ndap_infra.iam.trust import service_trust
-from ndap_infra.naming import bucket_name, kms_alias
-from ndap_infra.pipelines import names
+from ndap_infra.names import pipelines as names
+from ndap_infra.names.platform import bucket_name, kms_alias
 from ndap_infra.pipelines.roles import RoleSpec
 
 PROMOTION_ORDER: tuple[Environment, ...] = (Environment.DEV, Environment.ACC, Environment.PRD)

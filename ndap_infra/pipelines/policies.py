@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.resource_policies import account_root, bucket_arn
 from ndap_infra.iam.trust import only_role_trust
-from ndap_infra.pipelines.names import (
+from ndap_infra.names.pipelines import (
     APPROVAL_ACTION,
     APPROVAL_STAGE,
     DEV_ARTIFACTS,

@@ -46,8 +46,8 @@ from ndap_infra.config.enums import (
 from ndap_infra.config.model import DEFAULT_ACCEPTANCE_SCHEDULE, MlProjectConfig, NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Statement
 from ndap_infra.iam.trust import service_trust
-from ndap_infra.naming import bucket_name, kms_alias
-from ndap_infra.pipelines import names
+from ndap_infra.names import pipelines as names
+from ndap_infra.names.platform import bucket_name, kms_alias
 from ndap_infra.pipelines.roles import RoleSpec
 
 

@@ -13,12 +13,6 @@ from dataclasses import dataclass
 
 from ndap_infra.access.data import receives_data
 from ndap_infra.access.identity import policy_for
-from ndap_infra.access.names import (
-    PERSONA_PATH,
-    PERSONA_TAG,
-    dataset_bucket_name,
-    persona_role_name,
-)
 from ndap_infra.access.personas import (
     BREAK_GLASS_SESSION_SECONDS,
     DEFAULT_SESSION_SECONDS,
@@ -34,10 +28,17 @@ from ndap_infra.iam.resource_policies import (
     bucket_policy_tls_only,
 )
 from ndap_infra.iam.trust import service_trust
-from ndap_infra.naming import bucket_name, kms_alias
-from ndap_infra.pipelines import buildspecs, names, policies
+from ndap_infra.names import pipelines as names
+from ndap_infra.names.access import (
+    PERSONA_PATH,
+    PERSONA_TAG,
+    dataset_bucket_name,
+    persona_role_name,
+)
+from ndap_infra.names.platform import bucket_name, kms_alias
+from ndap_infra.pipelines import buildspecs, policies
+from ndap_infra.pipelines.platform import platform_pipeline_spec
 from ndap_infra.pipelines.roles import RoleSpec
-from ndap_infra.platform_pipeline import platform_pipeline_spec
 
 LOWER = (Environment.NONPROD, Environment.DEV)
 

@@ -21,7 +21,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from ndap_infra.config.enums import GitHost
 from ndap_infra.config.model import MlProjectConfig
-from ndap_infra.pipelines.names import ORCHESTRATION_DEFINITION
+from ndap_infra.names.pipelines import ORCHESTRATION_DEFINITION
 
 WORKFLOW_PATH = ".github/workflows/pull-request.yml"
 PYTHON_VERSION = "3.11"

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ndap_infra.provider import PROVIDER_SOURCE, PROVIDER_TYPE, PROVIDER_VERSION
+from ndap_infra.terraform.provider import PROVIDER_SOURCE, PROVIDER_TYPE, PROVIDER_VERSION
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
 

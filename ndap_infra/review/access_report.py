@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ndap_infra.checks.access_model import PlatformModel
-from ndap_infra.checks.access_proof import ACTIONS, Cell, ControlResult
-from ndap_infra.checks.git_flow import GitFlowProof, render_reach
-from ndap_infra.checks.pipeline_proof import PIPELINE_ACTIONS, PipelineCell, PipelineProof
-from ndap_infra.checks.platform_pipeline_proof import (
+from ndap_infra.config.enums import Environment, Persona
+from ndap_infra.iam.synthesized import ExtractedPolicy
+from ndap_infra.proofs.access import ACTIONS, Cell, ControlResult
+from ndap_infra.proofs.access_model import PlatformModel
+from ndap_infra.proofs.git_flow import GitFlowProof, render_reach
+from ndap_infra.proofs.pipelines import PIPELINE_ACTIONS, PipelineCell, PipelineProof
+from ndap_infra.proofs.platform_pipeline import (
     ACCOUNT_ACTIONS,
     OWN_ACCOUNT_ACTIONS,
     STATE_ACTIONS,
@@ -16,8 +18,6 @@ from ndap_infra.checks.platform_pipeline_proof import (
     PlatformCell,
     PlatformProof,
 )
-from ndap_infra.config.enums import Environment, Persona
-from ndap_infra.review.policy_files import ExtractedPolicy
 
 MARK = {True: "yes", False: "-", None: "n/a"}
 

@@ -25,7 +25,12 @@ import platform
 from dataclasses import dataclass
 from pathlib import Path
 
-from ndap_infra.provider import PROVIDER_HOST, PROVIDER_NAMESPACE, PROVIDER_TYPE, PROVIDER_VERSION
+from ndap_infra.terraform.provider import (
+    PROVIDER_HOST,
+    PROVIDER_NAMESPACE,
+    PROVIDER_TYPE,
+    PROVIDER_VERSION,
+)
 
 MIRROR_ENV = "NDAP_TF_PROVIDER_MIRROR"
 MIRROR_OFF = "off"

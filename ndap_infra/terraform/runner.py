@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ndap_infra.provider import PROVIDER_SOURCE, PROVIDER_VERSION
 from ndap_infra.terraform.cache_lock import plugin_cache_lock
 from ndap_infra.terraform.cli_config import MIRROR_ENV, TerraformSetup
+from ndap_infra.terraform.provider import PROVIDER_SOURCE, PROVIDER_VERSION
 
 
 class TerraformMissing(RuntimeError):

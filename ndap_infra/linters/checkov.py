@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ndap_infra.checks.suppressions import CHECKOV_SUPPRESSIONS, CheckovSuppression
-from ndap_infra.checks.tools import GateError, find_tool, markdown_cell, run_tool
+from ndap_infra.linters.suppressions import CHECKOV_SUPPRESSIONS, CheckovSuppression
+from ndap_infra.linters.tools import GateError, find_tool, markdown_cell, run_tool
 
 CHECKOV_ENV = "NDAP_CHECKOV"
 """Environment variable naming the checkov executable (default ``.venv-tools/bin/checkov``)."""

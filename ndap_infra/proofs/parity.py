@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ndap_infra.config.enums import TOOLING
+
 ACCOUNT = "<ACCOUNT>"
 ENV = "<ENV>"
 
@@ -297,8 +299,3 @@ def check_platform_parity(
     organization = synthesized.get("organization")
     guardrails = check_guardrail_parity(organization) if organization else []
     return ParityReport(names, report.compared, differences + tuple(guardrails), allowed)
-
-
-TOOLING = "tooling"
-"""The tooling stack's name (``ndap_infra.pipelines.names.TOOLING``; this module reads
-synthesized output only and imports nothing of the generator)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktf import TerraformStack
 from constructs import Construct
 
-from ndap_infra.access.names import account_access_role_arn
+from ndap_infra.config.enums import TOOLING
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
 from ndap_infra.constructs.drift import DriftReader, ScheduledDriftDetection
@@ -14,9 +14,9 @@ from ndap_infra.constructs.platform_pipeline import PlatformPipeline, PlatformRo
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.storage import KeyProps, ManagedKey
 from ndap_infra.iam.resource_policies import key_policy_account_administers
-from ndap_infra.pipelines.names import TOOLING
+from ndap_infra.names.access import account_access_role_arn
+from ndap_infra.names.tags import platform_tags
 from ndap_infra.pipelines.spec import ToolingSpec
-from ndap_infra.tags import platform_tags
 
 
 class ToolingStack(TerraformStack):

@@ -1,32 +1,24 @@
-"""The main job, step by step: synthesize, write reviewer output, validate with Terraform."""
+"""Synthesis of the whole platform, phase 1 and 2, all or nothing: the stacks in dependency
+order, each project's repository files, and the policy-size check."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ndap_infra.accounts import PhaseOne, pending_accounts, phase_one_config
+from ndap_infra.config.accounts import PhaseOne, pending_accounts, phase_one_config
 from ndap_infra.config.model import NdapConfig
+from ndap_infra.files.directories import replace_directory, write_files
 from ndap_infra.iam.limits import PolicyTooLarge
-from ndap_infra.output import replace_directory, write_files
-from ndap_infra.review.policy_files import extract_policies, policy_files
-
-if TYPE_CHECKING:
-    from ndap_infra.checks.access_model import PlatformModel
-    from ndap_infra.checks.access_proof import Cell, ControlResult
-    from ndap_infra.checks.pipeline_proof import PipelineProof
-    from ndap_infra.checks.platform_pipeline_proof import PlatformProof
+from ndap_infra.iam.synthesized import extract_policies
 
 STACK_ORDER_FILE = "ndap-stacks.json"
 PHASE_ONE_FILE = "ndap-phase-one.json"
 """Present when the synthesis is phase 1 (created accounts' ids pending): what waits."""
 REPOSITORIES_DIR = "repositories"
 """Files for each ML project's repository (``<out>/repositories/<project>/...``)."""
-KEPT_REVIEWER_FILES = ("LINT.md",)
-DIAGRAM_SVG = "platform.svg"
-DIAGRAM_PNG = "platform.png"  # rendered from the SVG; checked by rendering, not bytes
 
 
 @dataclass(frozen=True)
@@ -47,7 +39,6 @@ class Synthesis:
 
 def synthesize(config: NdapConfig, out_dir: Path) -> Synthesis:
     """Synthesize every stack in one process into ``out_dir``, all or nothing."""
-    from stacks.app import synthesize_platform  # the cdktf layer, imported when needed
 
     def build(staging: Path) -> None:
         names = synthesize_platform(config, staging)
@@ -73,8 +64,8 @@ def plan_phase_one(config: NdapConfig) -> PhaseOne | None:
         return None
     from cdktf import App
 
-    from stacks.organization import OrganizationStack
-    from stacks.platform import waiting_stacks
+    from ndap_infra.stacks.organization import OrganizationStack
+    from ndap_infra.stacks.platform import waiting_stacks
 
     filled, stand_ins = phase_one_config(config)
     organization = OrganizationStack(App(), "organization", filled, stand_ins)
@@ -136,93 +127,14 @@ def check_policy_sizes(synthesis: Synthesis) -> None:
         )
 
 
-@dataclass(frozen=True)
-class AccessProof:
-    model: PlatformModel
-    cells: list[Cell]
-    controls: list[ControlResult]
-    pipelines: PipelineProof | None = None
-    """The delivery pipelines' part (with a tooling account)."""
-    platform: PlatformProof | None = None
-    """The platform's own pipeline (with ``platform_pipeline``)."""
+def synthesize_platform(config: NdapConfig, outdir: Path) -> list[str]:
+    """Synthesize every stack into ``outdir`` (cdktf's layout: stacks/<name>/cdk.tf.json).
+    Returns the stack names in dependency order."""
+    from cdktf import App  # deferred: the jsii runtime starts on import (about a second)
 
-    @property
-    def ok(self) -> bool:
-        return (
-            all(c.ok for c in self.cells)
-            and all(r.denied_with_all_layers for r in self.controls)
-            and (self.pipelines is None or self.pipelines.ok)
-            and (self.platform is None or self.platform.ok)
-        )
+    from ndap_infra.stacks.platform import build_platform
 
-
-def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
-    from ndap_infra.checks.access_model import build_model
-    from ndap_infra.checks.access_proof import negative_controls, prove
-    from ndap_infra.checks.git_flow import prove_git_flow, read_repositories
-    from ndap_infra.checks.pipeline_proof import projects, prove_pipelines
-    from ndap_infra.checks.platform_pipeline_proof import prove_platform_pipeline
-
-    stacks = synthesis.stack_json()
-    model = build_model(config, stacks)
-    pipelines = None
-    if projects(model):
-        flow = prove_git_flow(model, stacks, read_repositories(synthesis.out_dir))
-        pipelines = replace(prove_pipelines(model), flow=flow)
-    return AccessProof(
-        model, prove(model), negative_controls(model), pipelines, prove_platform_pipeline(model)
-    )
-
-
-def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
-    from ndap_infra.checks.parity import TOOLING, guardrail_attachments
-    from ndap_infra.review.access_report import render_access_report
-    from ndap_infra.review.baseline_report import render_baseline_report
-    from ndap_infra.review.diagram import render_svg
-
-    stacks = synthesis.stack_json()
-    files = policy_files(stacks)
-    envs = [e.value for e in proof.model.config.enabled_environments()]
-    columns = {env: stacks[f"env-{env}"] for env in envs}
-    if TOOLING in stacks:
-        columns[TOOLING] = stacks[TOOLING]  # the delivery account carries the same baseline
-    files["BASELINE.md"] = render_baseline_report(
-        list(columns),
-        columns,
-        {
-            env: sorted(names)
-            for env, names in guardrail_attachments(stacks["organization"]).items()
-        },
-    )
-    files[DIAGRAM_SVG] = render_svg(proof.model.config)
-    files["ACCESS.md"] = render_access_report(
-        proof.model,
-        proof.cells,
-        proof.controls,
-        list(extract_policies(stacks)),
-        proof.pipelines,
-        proof.platform,
-    )
-    return files
-
-
-def write_reviewer_files(
-    synthesis: Synthesis, proof: AccessProof, policies_dir: Path
-) -> dict[str, str]:
-    """Replace the reviewer files; the lint report (written by ``ndap lint``) is kept."""
-    files = reviewer_files(synthesis, proof)
-    kept = {
-        name: (policies_dir / name).read_text()
-        for name in KEPT_REVIEWER_FILES
-        if (policies_dir / name).is_file()
-    }
-    from ndap_infra.review.diagram import render_png
-
-    png = render_png(files[DIAGRAM_SVG])
-
-    def build(staging: Path) -> None:
-        write_files(staging, {**files, **kept})
-        (staging / DIAGRAM_PNG).write_bytes(png)
-
-    replace_directory(policies_dir, build)
-    return files
+    app = App(outdir=str(outdir), skip_validation=False)
+    stacks = build_platform(app, config)
+    app.synth()
+    return list(stacks)

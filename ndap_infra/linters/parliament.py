@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ndap_infra.checks.suppressions import PARLIAMENT_SUPPRESSIONS, ParliamentSuppression
-from ndap_infra.checks.tools import GateError, find_tool, markdown_cell, run_tool
+from ndap_infra.linters.suppressions import PARLIAMENT_SUPPRESSIONS, ParliamentSuppression
+from ndap_infra.linters.tools import GateError, find_tool, markdown_cell, run_tool
 
 PARLIAMENT_ENV = "NDAP_PARLIAMENT"
 """Environment variable naming the parliament executable (default

@@ -16,16 +16,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ndap_infra.access.data import receives_data
-from ndap_infra.access.names import (
-    account_access_role_arn,
-    dataset_bucket_name,
-)
-from ndap_infra.checks.access_model import (
-    ADMINISTRATOR,
-    PlatformModel,
-    identity_user,
-    pipeline_principal,
-)
 from ndap_infra.config.enums import Access, DataSharingMode, Environment, Persona
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.evaluator import (
@@ -40,7 +30,17 @@ from ndap_infra.evaluator import (
     principal_for,
     reachable_roles,
 )
-from ndap_infra.naming import bucket_name
+from ndap_infra.names.access import (
+    account_access_role_arn,
+    dataset_bucket_name,
+)
+from ndap_infra.names.platform import bucket_name
+from ndap_infra.proofs.access_model import (
+    ADMINISTRATOR,
+    PlatformModel,
+    identity_user,
+    pipeline_principal,
+)
 
 
 def base_context(config: NdapConfig) -> dict[str, str]:
@@ -517,7 +517,7 @@ class ControlResult:
 
 
 def _attack_allowed(model: PlatformModel, attack: Attack) -> bool:
-    from ndap_infra.checks.pipeline_proof import PIPELINE_ACTION_NAMES, pipeline_attack_allowed
+    from ndap_infra.proofs.pipelines import PIPELINE_ACTION_NAMES, pipeline_attack_allowed
 
     if attack.action in PIPELINE_ACTION_NAMES:
         return pipeline_attack_allowed(model, attack.persona, attack.action)
@@ -538,7 +538,7 @@ def _attack_allowed(model: PlatformModel, attack: Attack) -> bool:
 
 
 def negative_controls(model: PlatformModel) -> list[ControlResult]:
-    from ndap_infra.checks.pipeline_proof import pipeline_attacks
+    from ndap_infra.proofs.pipelines import pipeline_attacks
 
     results = []
     for attack in (*ATTACKS, *pipeline_attacks(model)):

@@ -36,13 +36,13 @@ from typing import Any, Literal
 
 from ruamel.yaml import YAML
 
-from ndap_infra.checks.access_model import PlatformModel
-from ndap_infra.config.enums import Environment, GitHost
+from ndap_infra.config.enums import TOOLING, Environment, GitHost
 from ndap_infra.config.model import MlProjectConfig
 from ndap_infra.evaluator import NamedPolicy, Principal, can_assume, principal_for
-from ndap_infra.pipelines import names
+from ndap_infra.names import pipelines as names
 from ndap_infra.pipelines.buildspecs import FAIL, VERIFY_RELEASE
 from ndap_infra.pipelines.workflows import WORKFLOW_PATH
+from ndap_infra.proofs.access_model import PlatformModel
 
 Stacks = Mapping[str, Mapping[str, Any]]
 Repositories = Mapping[str, str]
@@ -457,7 +457,7 @@ class Replay:
 
     def __init__(self, model: PlatformModel, stacks: Stacks) -> None:
         self.model = model
-        tooling = stacks[names.TOOLING]
+        tooling = stacks[TOOLING]
         self.pipelines = _resources(tooling, "aws_codepipeline")
         self.build_ids = _resources(tooling, "aws_codebuild_project")
         self.builds = {b["name"]: b for b in self.build_ids.values()}
@@ -697,7 +697,7 @@ class FlowControl:
 
 def _pipeline(stacks: Stacks, project: str, env: Environment) -> dict[str, Any]:
     name = names.pipeline_name(project, env)
-    for body in stacks[names.TOOLING]["resource"]["aws_codepipeline"].values():
+    for body in stacks[TOOLING]["resource"]["aws_codepipeline"].values():
         if body["name"] == name:
             return dict(body)
     raise KeyError(name)
@@ -720,7 +720,7 @@ def _findings(
 ) -> list[str]:
     """What the proof finds about project ``only`` (the negative controls loosen one
     project's triggers, checks and trusts, so only its rows can change)."""
-    from ndap_infra.checks.pipeline_proof import check_deployer_trust
+    from ndap_infra.proofs.pipelines import check_deployer_trust
 
     found = [
         f"{r.project} / {r.event.description}: {d}"
@@ -789,7 +789,7 @@ def flow_controls(
 
     def stacks_edit(edit: Callable[[dict[str, Any]], None]) -> Callable[[], list[str]]:
         def run() -> list[str]:
-            mutated = {**stacks, names.TOOLING: copy.deepcopy(stacks[names.TOOLING])}
+            mutated = {**stacks, TOOLING: copy.deepcopy(stacks[TOOLING])}
             edit(mutated)
             return new(_findings(model, mutated, repositories, p))
 
@@ -810,7 +810,7 @@ def flow_controls(
     def no_ref_check_in_acc(s: dict[str, Any]) -> None:
         build = next(
             b
-            for b in s[names.TOOLING]["resource"]["aws_codebuild_project"].values()
+            for b in s[TOOLING]["resource"]["aws_codebuild_project"].values()
             if b["name"] == names.codebuild_project(p, "deploy", Environment.ACC)
         )
         spec = _buildspec(build)

@@ -6,7 +6,6 @@ from cdktf import TerraformStack
 from constructs import Construct
 
 from ndap_infra.access.data import dataset_store
-from ndap_infra.access.names import account_access_role_arn
 from ndap_infra.access.personas import boundaries, persona_roles
 from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import NdapConfig
@@ -19,11 +18,12 @@ from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.retraining import FeatureGroups, RetrainingTriggers
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
 from ndap_infra.iam.resource_policies import bucket_policy_tls_only, key_policy_account_administers
-from ndap_infra.naming import bucket_name, kms_alias
+from ndap_infra.names.access import account_access_role_arn
+from ndap_infra.names.platform import bucket_name, kms_alias
+from ndap_infra.names.tags import platform_tags
 from ndap_infra.pipelines.features import feature_store
 from ndap_infra.pipelines.retraining import retraining_triggers
 from ndap_infra.pipelines.spec import environment_deployers
-from ndap_infra.tags import platform_tags
 
 
 class EnvironmentStack(TerraformStack):

@@ -19,10 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ndap_infra.config.enums import Environment
+from ndap_infra.config.enums import TOOLING, Environment
 from ndap_infra.config.model import NdapConfig
-
-TOOLING_KEY = "tooling"
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,7 @@ class MemberAccount:
 
     def id_field(self) -> str:
         """Where the configuration holds this account's id."""
-        if self.key == TOOLING_KEY:
+        if self.key == TOOLING:
             return "organization.tooling_account_id"
         return f"environments.{self.key}.account_id"
 
@@ -72,9 +70,9 @@ def member_accounts(config: NdapConfig) -> list[MemberAccount]:
     if org.tooling_email is not None:
         found.append(
             MemberAccount(
-                TOOLING_KEY,
+                TOOLING,
                 org.tooling_account_id,
-                account_name(config, TOOLING_KEY),
+                account_name(config, TOOLING),
                 org.tooling_email,
             )
         )
@@ -124,10 +122,8 @@ def phase_one_config(config: NdapConfig) -> tuple[NdapConfig, dict[str, str]]:
             settings = environments.get(env).model_copy(update={"account_id": stand_ins[env.value]})
             environments = environments.model_copy(update={env.value: settings})
     organization = config.organization
-    if TOOLING_KEY in stand_ins:
-        organization = organization.model_copy(
-            update={"tooling_account_id": stand_ins[TOOLING_KEY]}
-        )
+    if TOOLING in stand_ins:
+        organization = organization.model_copy(update={"tooling_account_id": stand_ins[TOOLING]})
     filled = config.model_copy(update={"environments": environments, "organization": organization})
     return filled, {stand_in: key for key, stand_in in stand_ins.items()}
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ndap_infra import naming
-from ndap_infra.baseline import arns
 from ndap_infra.baseline.alarms import AlarmSpec
+from ndap_infra.names import arns
+from ndap_infra.names import platform as naming
 
 TRAIL_ROLE = "cloudtrail"
 CONFIG_ROLE = "config"

@@ -28,22 +28,22 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ndap_infra.checks.access_model import PlatformModel
-from ndap_infra.checks.pipeline_proof import (
-    Goal,
-    achieves,
-    assumers,
-    every_principal,
-)
-from ndap_infra.config.enums import Persona
+from ndap_infra.config.enums import TOOLING, Persona
 from ndap_infra.evaluator import NamedPolicy, Principal, Resource, principal_for
-from ndap_infra.naming import trail_name
-from ndap_infra.pipelines import names
-from ndap_infra.platform_pipeline import (
+from ndap_infra.names import pipelines as names
+from ndap_infra.names.platform import trail_name
+from ndap_infra.pipelines.platform import (
     PLAN_ARTIFACT,
     PlatformPipelineSpec,
     deployer_pattern,
     platform_pipeline_spec,
+)
+from ndap_infra.proofs.access_model import PlatformModel
+from ndap_infra.proofs.pipelines import (
+    Goal,
+    achieves,
+    assumers,
+    every_principal,
 )
 
 
@@ -121,7 +121,7 @@ def _artifact_goal(model: PlatformModel, spec: PlatformPipelineSpec, write: bool
         "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{bucket}/{key}",
         "kms:ResourceAliases": [names.artifact_key_alias(org)],
     }
-    artifact_key = model.key(names.TOOLING, "pipelines/artifact-key/key")
+    artifact_key = model.key(TOOLING, "pipelines/artifact-key/key")
     return Goal(
         (
             ("s3:PutObject" if write else "s3:GetObject", model.bucket_object(bucket, key), {}),
@@ -224,7 +224,7 @@ def _role(model: PlatformModel, arn: str) -> list[tuple[str, Principal]]:
 
 def prove_platform_actions(model: PlatformModel) -> list[PlatformCell]:
     """Question 1."""
-    from ndap_infra.checks.access_proof import reachable_principals
+    from ndap_infra.proofs.access import reachable_principals
 
     spec = _spec(model)
     if spec is None:

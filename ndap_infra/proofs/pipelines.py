@@ -26,9 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ndap_infra.checks.access_model import PlatformModel, identity_user, pipeline_principal
-from ndap_infra.checks.git_flow import GitFlowProof
-from ndap_infra.config.enums import Environment, Persona
+from ndap_infra.config.enums import TOOLING, Environment, Persona
 from ndap_infra.evaluator import (
     NamedPolicy,
     Principal,
@@ -40,7 +38,9 @@ from ndap_infra.evaluator import (
     principal_for,
     trust_names,
 )
-from ndap_infra.pipelines import names
+from ndap_infra.names import pipelines as names
+from ndap_infra.proofs.access_model import PlatformModel, identity_user, pipeline_principal
+from ndap_infra.proofs.git_flow import GitFlowProof
 
 # ---- what is asked --------------------------------------------------------------------
 
@@ -202,7 +202,7 @@ def goal(model: PlatformModel, project: str, action: str) -> Goal:
         return Goal(
             (
                 ("s3:GetObject", model.bucket_object(bucket, key), {}),
-                ("kms:Decrypt", model.key(names.TOOLING, "pipelines/artifact-key/key"), context),
+                ("kms:Decrypt", model.key(TOOLING, "pipelines/artifact-key/key"), context),
             )
         )
     if action == "read-model-registry":
@@ -221,7 +221,7 @@ def goal(model: PlatformModel, project: str, action: str) -> Goal:
         )
         return Goal((("codebuild:BatchGetProjects", Resource(arn, tooling), {}),))
     if action == "decrypt-with-artifact-key":
-        artifact_key = model.key(names.TOOLING, "pipelines/artifact-key/key")
+        artifact_key = model.key(TOOLING, "pipelines/artifact-key/key")
         aliases = {"kms:ResourceAliases": [names.artifact_key_alias(org)]}
         return Goal((("kms:Decrypt", artifact_key, aliases),))
     if action in ("read-pipeline-definition", "read-pipeline-state"):
@@ -323,7 +323,7 @@ def pipeline_identity(model: PlatformModel, project: str, kind: str, env: Enviro
 
 def prove_pipeline_actions(model: PlatformModel) -> list[PipelineCell]:
     """Question 1, for every persona and every pipeline identity, for every project."""
-    from ndap_infra.checks.access_proof import reachable_principals
+    from ndap_infra.proofs.access import reachable_principals
 
     cells: list[PipelineCell] = []
     if not projects(model):
@@ -367,7 +367,7 @@ def every_principal(model: PlatformModel) -> list[tuple[str, Principal]]:
     """Every principal of the model: each person's starting point, the platform's
     deployment identity, every role (as a session of itself) and a role a data scientist
     could create in dev."""
-    from ndap_infra.checks.access_proof import data_scientist_created_role
+    from ndap_infra.proofs.access import data_scientist_created_role
 
     found: dict[str, Principal] = {}
     for persona in Persona:
@@ -481,7 +481,7 @@ class TrustControl:
 
 def trust_controls(model: PlatformModel) -> list[TrustControl]:
     """Question 3 (the trust check's part; the layer analysis is in ``access_proof``)."""
-    from ndap_infra.checks.access_proof import reachable_principals
+    from ndap_infra.proofs.access import reachable_principals
 
     if not projects(model):
         return []
@@ -564,7 +564,7 @@ def prove_pipelines(model: PlatformModel) -> PipelineProof:
 def pipeline_attack_allowed(model: PlatformModel, persona: Persona, action: str) -> bool:
     """Can a person of ``persona`` do ``action`` to the first project's pipelines (for the
     negative controls of ``access_proof``)?"""
-    from ndap_infra.checks.access_proof import reachable_principals
+    from ndap_infra.proofs.access import reachable_principals
 
     target = goal(model, projects(model)[0], action)
     return any(achieves(model, p, target) for _, p in reachable_principals(model, persona))
@@ -616,7 +616,7 @@ def grant_artifacts_to_dev(model: PlatformModel) -> PlatformModel:
     bucket_policy = NamedPolicy(
         policy.name, {**policy.document, "Statement": [*policy.document["Statement"], grant]}
     )
-    key_id = (names.TOOLING, "pipelines/artifact-key/key")
+    key_id = (TOOLING, "pipelines/artifact-key/key")
     key_account, key_arn, key_policy = model.keys[key_id]
     key_grant = {
         "Sid": "MistakeGrantsDev",
@@ -638,7 +638,7 @@ def grant_artifacts_to_dev(model: PlatformModel) -> PlatformModel:
 
 def pipeline_attacks(model: PlatformModel) -> list[Any]:
     """Attacks on the pipelines, each with the mistake it exploits (``access_proof.Attack``)."""
-    from ndap_infra.checks.access_proof import Attack
+    from ndap_infra.proofs.access import Attack
 
     if not projects(model):
         return []

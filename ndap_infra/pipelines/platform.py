@@ -47,15 +47,16 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from ndap_infra.access.names import role_arn
-from ndap_infra.config.enums import Environment, GitHost, Persona
+from ndap_infra.config.enums import TOOLING, Environment, GitHost, Persona
 from ndap_infra.config.model import NdapConfig
-from ndap_infra.drift_detection import DATA_READS, drift_detection_spec
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.trust import only_role_trust, service_trust
-from ndap_infra.naming import ORGANIZATION_STACK, environment_stack
-from ndap_infra.pipelines import names, policies
+from ndap_infra.names import pipelines as names
+from ndap_infra.names.access import role_arn
+from ndap_infra.names.platform import ORGANIZATION_STACK, environment_stack
+from ndap_infra.pipelines import policies
 from ndap_infra.pipelines.buildspecs import PYTHON_RUNTIME
+from ndap_infra.pipelines.drift import DATA_READS, drift_detection_spec
 
 PLATFORM_PATH = "/ndap/platform/"
 READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -670,7 +671,7 @@ def platform_stacks(config: NdapConfig) -> tuple[tuple[str, str], ...]:
     """(stack, account), in the order the stacks apply."""
     stacks = [(ORGANIZATION_STACK, config.organization.management_account_id)]
     if config.tooling_account_id is not None:
-        stacks.append((names.TOOLING, config.tooling_account_id))
+        stacks.append((TOOLING, config.tooling_account_id))
     stacks += [(environment_stack(e), config.account_id(e)) for e in config.enabled_environments()]
     return tuple(stacks)
 
@@ -684,7 +685,7 @@ def platform_pipeline_spec(config: NdapConfig) -> PlatformPipelineSpec | None:
     stacks = platform_stacks(config)
     protected = (
         ORGANIZATION_STACK,
-        names.TOOLING,
+        TOOLING,
         *(environment_stack(e) for e in PROTECTED_ENVIRONMENTS),
     )
     state = config.deploy.state

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.trust import service_trust
-from ndap_infra.naming import baseline_name
+from ndap_infra.names.platform import baseline_name
 
 CODEBUILD = "codebuild.amazonaws.com"
 SCHEDULER = "scheduler.amazonaws.com"

@@ -7,19 +7,19 @@ import json
 from cdktf import App, TerraformStack
 from constructs import Construct
 
-from ndap_infra.accounts import pending_named_in, phase_one_config
+from ndap_infra.config.accounts import pending_named_in, phase_one_config
+from ndap_infra.config.enums import TOOLING
 from ndap_infra.config.model import NdapConfig
-from ndap_infra.naming import ORGANIZATION_STACK, environment_stack
-from ndap_infra.pipelines.names import TOOLING
+from ndap_infra.names.platform import ORGANIZATION_STACK, environment_stack
 from ndap_infra.pipelines.spec import tooling_spec
-from stacks.environment import EnvironmentStack
-from stacks.organization import OrganizationStack
-from stacks.tooling import ToolingStack
+from ndap_infra.stacks.environment import EnvironmentStack
+from ndap_infra.stacks.organization import OrganizationStack
+from ndap_infra.stacks.tooling import ToolingStack
 
 
 def build_platform(scope: Construct, config: NdapConfig) -> dict[str, TerraformStack]:
     """Every stack the configuration can have now. While created accounts' ids are pending
-    (``ndap_infra.accounts``), that is the organization stack alone, without what names a
+    (``ndap_infra.config.accounts``), that is the organization stack alone, without what names a
     pending id (phase 1): the account stacks deploy into those accounts and name each
     other's ids, so they wait until ``ndap deploy`` has recorded the ids."""
     filled, stand_ins = phase_one_config(config)

@@ -15,14 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ndap_infra.access.names import PERSONA_TAG, account_access_role_arn
 from ndap_infra.access.people import people_policy
-from ndap_infra.config.enums import Environment, Persona
+from ndap_infra.config.enums import TOOLING, Environment, Persona
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.evaluator import NamedPolicy, Organization, Principal, Resource, Role
 from ndap_infra.iam.document import unescape_terraform
-from ndap_infra.naming import environment_stack
-from ndap_infra.pipelines.names import TOOLING
+from ndap_infra.names.access import PERSONA_TAG, account_access_role_arn
+from ndap_infra.names.platform import environment_stack
 
 REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([^.}\[]+)(?:\[0\])?\.([a-z_]+)\}")
 """``${<type>.<logical id>.<attribute>}``; on the local emulator target a resource left

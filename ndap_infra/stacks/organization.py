@@ -10,7 +10,8 @@ from constructs import Construct
 
 from ndap_infra.access.people import people_policy
 from ndap_infra.access.personas import permission_sets
-from ndap_infra.accounts import has_tooling_account, member_accounts, pending_named_in
+from ndap_infra.config.accounts import has_tooling_account, member_accounts, pending_named_in
+from ndap_infra.config.enums import TOOLING
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import IdentityCenterAccess
 from ndap_infra.constructs.drift import DriftReader
@@ -22,24 +23,24 @@ from ndap_infra.constructs.organization import (
 )
 from ndap_infra.constructs.platform_pipeline import PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
-from ndap_infra.drift_detection import drift_detection_spec
 from ndap_infra.guardrails.catalog import (
     access_guardrails,
     check_attachment_quota,
     organization_guardrails,
 )
-from ndap_infra.naming import organizational_unit
-from ndap_infra.pipelines.names import TOOLING, tooling_unit
-from ndap_infra.platform_pipeline import planner_name, platform_pipeline_spec
+from ndap_infra.names.pipelines import tooling_unit
+from ndap_infra.names.platform import organizational_unit
+from ndap_infra.names.tags import platform_tags
+from ndap_infra.pipelines.drift import drift_detection_spec
+from ndap_infra.pipelines.platform import planner_name, platform_pipeline_spec
 from ndap_infra.resources.aws import IamPolicy
-from ndap_infra.tags import platform_tags
 
 
 class OrganizationStack(TerraformStack):
     """Organizational units per environment, the member accounts in them, and the
     guardrails attached to them.
 
-    ``stand_ins`` (stand-in id -> account key, ``ndap_infra.accounts.phase_one_config``):
+    ``stand_ins`` (stand-in id -> account key, ``ndap_infra.config.accounts.phase_one_config``):
     while created accounts' ids are pending, ``config`` carries stand-ins for them and
     everything that names one is left out of this stack (phase 1) and listed in
     ``waiting`` instead; the next synthesis, with the ids recorded, adds it."""

@@ -15,12 +15,9 @@ only pipeline roles).
 
 from __future__ import annotations
 
-from ndap_infra.access.names import role_arn
-from ndap_infra.config.enums import Environment, GitHost
+from ndap_infra.config.enums import TOOLING, Environment, GitHost
+from ndap_infra.names.access import role_arn
 
-TOOLING = "tooling"
-"""Stack name, organizational-unit suffix and the ``ndap:environment`` tag of the tooling
-account."""
 PIPELINE_PATH = "/ndap/pipelines/"
 PIPELINE_ROLE_PATTERN = f"arn:aws:iam::*:role{PIPELINE_PATH}*"
 """Any pipeline role, in any account."""

@@ -1,0 +1,1 @@
+"""Files the tool writes: whole directories replaced atomically."""

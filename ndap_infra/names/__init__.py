@@ -1,0 +1,2 @@
+"""One home for the names the platform gives things: stacks, units, accounts, roles,
+buckets, keys, pipelines, tags."""

@@ -1,0 +1,2 @@
+"""Pure builders for the ML projects' pipelines, the platform's own pipeline and the
+drift job (no cdktf)."""

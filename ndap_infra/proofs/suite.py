@@ -1,0 +1,46 @@
+"""Every evaluator proof on one synthesis: access, the delivery pipelines with the git
+flow, and the platform's own pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ndap_infra.config.model import NdapConfig
+from ndap_infra.proofs.access import Cell, ControlResult, negative_controls, prove
+from ndap_infra.proofs.access_model import PlatformModel, build_model
+from ndap_infra.proofs.git_flow import prove_git_flow, read_repositories
+from ndap_infra.proofs.pipelines import PipelineProof, projects, prove_pipelines
+from ndap_infra.proofs.platform_pipeline import PlatformProof, prove_platform_pipeline
+from ndap_infra.stacks.synthesis import Synthesis
+
+
+@dataclass(frozen=True)
+class AccessProof:
+    model: PlatformModel
+    cells: list[Cell]
+    controls: list[ControlResult]
+    pipelines: PipelineProof | None = None
+    """The delivery pipelines' part (with a tooling account)."""
+    platform: PlatformProof | None = None
+    """The platform's own pipeline (with ``platform_pipeline``)."""
+
+    @property
+    def ok(self) -> bool:
+        return (
+            all(c.ok for c in self.cells)
+            and all(r.denied_with_all_layers for r in self.controls)
+            and (self.pipelines is None or self.pipelines.ok)
+            and (self.platform is None or self.platform.ok)
+        )
+
+
+def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
+    stacks = synthesis.stack_json()
+    model = build_model(config, stacks)
+    pipelines = None
+    if projects(model):
+        flow = prove_git_flow(model, stacks, read_repositories(synthesis.out_dir))
+        pipelines = replace(prove_pipelines(model), flow=flow)
+    return AccessProof(
+        model, prove(model), negative_controls(model), pipelines, prove_platform_pipeline(model)
+    )
