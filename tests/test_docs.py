@@ -154,3 +154,75 @@ def test_a_key_left_out_of_the_reference_is_found_missing() -> None:
     assert "environments.dev.email" in _missing(
         schema, text.replace(grouped, "environments.<acc\\|nonprod\\|prd>.email")
     )
+
+
+# --- (d) every relative link in README.md and docs/*.md resolves --------------------------
+
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _documents() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _outside_fences(text: str) -> str:
+    return re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+
+
+def _outside_code(text: str) -> str:
+    """The text without fenced code blocks and inline code (links there are not links)."""
+    return re.sub(r"`[^`\n]*`", "", _outside_fences(text))
+
+
+def _anchors(document: Path) -> set[str]:
+    """GitHub's heading anchors: lowercase, punctuation dropped, spaces to hyphens."""
+    text = _outside_fences(document.read_text(encoding="utf-8"))
+    headings = re.findall(r"^#{1,6} (.+)$", text, flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def _broken_links(documents: list[Path], root: Path = ROOT) -> list[str]:
+    broken = []
+    for document in documents:
+        for target in LINK.findall(_outside_code(document.read_text(encoding="utf-8"))):
+            if re.match(r"^[a-z]+:", target):
+                continue  # http(s):, mailto: ... are not files of the repository
+            path, _, anchor = target.partition("#")
+            resolved = (document.parent / path).resolve() if path else document
+            where = f"{document.relative_to(root)}: {target}"
+            if not resolved.is_relative_to(root.resolve()) or not resolved.exists():
+                broken.append(where + " (no such file)")
+            elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
+                broken.append(where + " (no such heading)")
+    return broken
+
+
+def test_every_relative_link_points_at_a_file_of_the_repository() -> None:
+    documents = _documents()
+    assert ROOT / "docs" / "configuration.md" in documents
+    assert _broken_links(documents) == []
+
+
+def test_a_broken_link_is_found(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "README.md").write_text("# x\n", encoding="utf-8")
+    (tmp_path / "docs" / "operations.md").write_text("# Operations\n## Drift detection\n")
+    page = tmp_path / "docs" / "page.md"
+    page.write_text(
+        "[fine](../README.md) [gone](../examples/nothing.yaml) [out](../../elsewhere.md) "
+        "[heading](operations.md#no-such-heading) [ok](operations.md#drift-detection) "
+        "[web](https://example.com/x)\n`[in code](nowhere.md)`\n",
+        encoding="utf-8",
+    )
+    assert _broken_links([page], tmp_path) == [
+        "docs/page.md: ../examples/nothing.yaml (no such file)",
+        "docs/page.md: ../../elsewhere.md (no such file)",
+        "docs/page.md: operations.md#no-such-heading (no such heading)",
+    ]
+
+
+def test_the_readme_stays_short_and_points_into_docs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 150
+    for page in ("make all", "make test", "policies/platform.svg", "docs/README.md"):
+        assert page in readme
