@@ -61,6 +61,8 @@ region list (invariant 1: the baseline is one setting for every environment).
 
 What the schema alone does not say:
 
+- Account ids are 12 digits, quoted in YAML (`"123456789012"`): YAML drops the leading
+  zeros of a bare number.
 - `environments.nonprod` is off unless given: leaving it out means `enabled: false`
   (every other key of an environment defaults as listed below).
 - `identity.require_mfa: false` relaxes only the other personas: the platform-engineer
@@ -81,8 +83,9 @@ Every key is written as its full path: `a.b` is key `b` inside `a`, `a[]` is eac
 of the list `a`, `<name>` stands for a key you choose (a map), and `<x|y>` for each of the
 keys `x` and `y`, which share one description. "required" means the key must be given;
 otherwise the default applies when it is left out (`null` means "not set": the
-description says what happens then). Generated from the JSON Schema, which is generated
-from the configuration model (`ndap schema`).
+description says what happens then; `—` means leaving it out gives nothing of it, e.g. an
+empty map for `organization.tags` and `personas`). Generated from the JSON Schema,
+which is generated from the configuration model (`ndap schema`).
 """
 
 
