@@ -72,9 +72,10 @@ format: setup
 resources: setup
 	$(BIN)/python -m ndap_infra.codegen
 
-## schema: regenerate the configuration's JSON Schema
+## schema: regenerate the configuration's JSON Schema and its reference, docs/configuration.md
 schema: setup
 	$(BIN)/ndap schema
+	$(BIN)/python -m ndap_infra.config.reference
 
 ## bench: print synthesis and terraform figures
 bench: setup
