@@ -157,7 +157,7 @@ def test_init_reports_every_bad_answer_by_its_flag(tmp_path: Path) -> None:
 def test_init_asks_for_missing_values_on_a_terminal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("ndap_infra.cli_bootstrap._interactive", lambda: True)
+    monkeypatch.setattr("ndap_infra.cli.bootstrap._interactive", lambda: True)
     config = tmp_path / "platform.yaml"
     answers = "100000000001\neu-west-1\n300000000003\n400000000004\n500000000005\n\n"
     code, out, err = ndap("init", "-c", str(config), "--org-name", "acme-ml", stdin=answers)

@@ -238,11 +238,11 @@ DELETED_ALARM = "acme-ml-baseline-root-account-use"
 def test_on_a_terminal_the_differences_are_a_table(monkeypatch: pytest.MonkeyPatch) -> None:
     from rich.console import Console
 
-    from ndap_infra import cli
-    from ndap_infra.cli_drift import _render_table
+    from ndap_infra.cli import common
+    from ndap_infra.cli.drift import _render_table
 
     console = Console(record=True, force_terminal=True, width=200)
-    monkeypatch.setattr(cli, "console", console)
+    monkeypatch.setattr(common, "console", console)
     _render_table(
         [differences("env-dev", recorded("drift")), StackDrift("env-acc", nothing_deployed=True)]
     )

@@ -1,76 +1,47 @@
-"""The `ndap` command line. Exit codes: 0 ok, 1 a check failed, 2 bad input."""
+"""`ndap validate`, `synth`, `access`, `explain`, `terraform-validate`, `parity`, `lint`,
+`build` and `schema`: the main job and its steps."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from ndap_infra.config import ConfigError, NdapConfig, load_config
+from ndap_infra.cli.common import (
+    DEFAULT_CONFIG,
+    DEFAULT_OUT,
+    DEFAULT_POLICIES,
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    LINT_FILE,
+    ConfigOption,
+    OutOption,
+    PoliciesOption,
+    console,
+    errors,
+    load,
+    terraform_setup,
+)
+from ndap_infra.config import NdapConfig
 from ndap_infra.config.schema import SCHEMA_PATH, config_json_schema
-from ndap_infra.terraform.cli_config import MirrorError, TerraformSetup, write_cli_config
 
 if TYPE_CHECKING:
     from ndap_infra.proofs.suite import AccessProof
     from ndap_infra.stacks.synthesis import Synthesis
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-DEFAULT_CONFIG = Path("examples/reference.yaml")
-DEFAULT_OUT = Path("cdktf.out")
-DEFAULT_POLICIES = Path("policies")
-LINT_FILE = "LINT.md"
-WORK_DIR = Path(os.environ.get("NDAP_WORK_DIR", ".ndap"))
-
-app = typer.Typer(
-    name="ndap",
-    help="Generate and check a secure N-D-A-P multi-account AWS platform for ML teams.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
-
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="The platform configuration (YAML).")
-]
-OutOption = Annotated[Path, typer.Option("--out", help="Where synthesized stacks are written.")]
-PoliciesOption = Annotated[
-    Path, typer.Option("--policies", help="Where reviewer-facing policy files are written.")
-]
+_commands = typer.Typer()
+"""This module's commands; ``register`` adds them to the ``ndap`` application."""
 
 
-def _load(path: Path) -> NdapConfig:
-    try:
-        return load_config(path)
-    except ConfigError as error:
-        errors.print(error.render(), markup=False)
-        errors.print("Nothing was written.", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-
-
-def _terraform_setup() -> TerraformSetup:
-    try:
-        return write_cli_config(WORK_DIR)
-    except MirrorError as error:
-        errors.print(str(error), markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-
-
-@app.command()
+@_commands.command()
 def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Check a configuration: every problem at once, each with its field and fix."""
     from ndap_infra.config.accounts import pending_accounts
 
-    loaded = _load(config)
+    loaded = load(config)
     envs = ", ".join(e.value for e in loaded.enabled_environments())
     console.print(f"{config}: valid ({envs}; {len(loaded.ml_projects)} ML projects)", markup=False)
     pending = pending_accounts(loaded)
@@ -114,7 +85,7 @@ def _refuse_phase_one(synthesis: Synthesis, command: str) -> None:
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
-@app.command()
+@_commands.command()
 def synth(
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = DEFAULT_OUT,
@@ -126,7 +97,7 @@ def synth(
     from ndap_infra.review.reviewer_files import write_reviewer_files
     from ndap_infra.stacks.synthesis import synthesize
 
-    loaded = _load(config)
+    loaded = load(config)
     start = time.monotonic()
     try:
         with console.status("Synthesizing stacks..."):
@@ -266,13 +237,13 @@ def _report_access(proof: AccessProof) -> None:
     )
 
 
-@app.command()
+@_commands.command()
 def access(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -> None:
     """Prove the access rules: evaluate every persona x environment x action decision from
     the synthesized policies against the model's expected table (exit 1 on a difference)."""
     from ndap_infra.proofs.suite import prove_access
 
-    loaded = _load(config)
+    loaded = load(config)
     _refuse_pending(loaded, config, "access")
     synthesis = _synthesis(out)
     _refuse_phase_one(synthesis, "access")
@@ -282,7 +253,7 @@ def access(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) 
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-@app.command()
+@_commands.command()
 def explain(
     persona: Annotated[str, typer.Argument(help="A persona, e.g. data-scientist.")],
     environment: Annotated[str, typer.Argument(help="nonprod, dev, acc or prd.")],
@@ -295,7 +266,7 @@ def explain(
     from ndap_infra.proofs.access import ACTION_NAMES, decide, reachable_principals, target
     from ndap_infra.proofs.access_model import build_model
 
-    loaded = _load(config)
+    loaded = load(config)
     try:
         who, env = Persona(persona), Environment(environment)
     except ValueError:
@@ -344,7 +315,7 @@ def _synthesis(out: Path) -> Synthesis:
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-@app.command("terraform-validate")
+@_commands.command("terraform-validate")
 def terraform_validate(out: OutOption = DEFAULT_OUT) -> None:
     """Run real `terraform init` and `terraform validate` on every synthesized stack."""
     _validate_synthesized(out)
@@ -359,7 +330,7 @@ def _validate_synthesized(out: Path) -> None:
     except NotSynthesized as error:
         errors.print(str(error), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    setup = _terraform_setup()
+    setup = terraform_setup()
     console.print(f"Terraform providers: {setup.mirror.reason}", markup=False)
     start = time.monotonic()
     try:
@@ -376,10 +347,10 @@ def _validate_synthesized(out: Path) -> None:
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-@app.command()
+@_commands.command()
 def parity(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -> None:
     """Prove every environment carries the same security controls (exit 1 if not)."""
-    loaded = _load(config)
+    loaded = load(config)
     _refuse_pending(loaded, config, "parity")
     _check_parity(loaded, out)
 
@@ -405,7 +376,7 @@ def _check_parity(loaded: NdapConfig, out: Path) -> None:
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-@app.command()
+@_commands.command()
 def lint(out: OutOption = DEFAULT_OUT, policies: PoliciesOption = DEFAULT_POLICIES) -> None:
     """Policy-as-code gates: checkov over the synthesized stacks and parliament over the
     policy files, with the project's reasoned suppressions; writes policies/LINT.md."""
@@ -442,7 +413,7 @@ def _lint(out: Path, policies: Path) -> None:
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-@app.command()
+@_commands.command()
 def build(
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = DEFAULT_OUT,
@@ -452,9 +423,9 @@ def build(
     parity between environments, and run terraform validate on every stack, offline.
     While created accounts' ids are pending it writes nothing and exits 2, naming the
     stacks that wait for each account (`ndap deploy` creates them and records the ids)."""
-    _refuse_pending(_load(config), config, "build")
+    _refuse_pending(load(config), config, "build")
     synth(config=config, out=out, policies=policies)
-    loaded = _load(config)
+    loaded = load(config)
     _check_parity(loaded, out)
     from ndap_infra.proofs.suite import prove_access
 
@@ -464,7 +435,7 @@ def build(
     _validate_synthesized(out)
 
 
-@app.command()
+@_commands.command()
 def schema(
     out: Annotated[Path, typer.Option(help="Where to write the JSON Schema.")] = SCHEMA_PATH,
     check: Annotated[bool, typer.Option(help="Exit 1 if the file is stale.")] = False,
@@ -483,112 +454,7 @@ def schema(
     console.print(f"Wrote {out}")
 
 
-@app.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)
-def cdktf(ctx: typer.Context) -> None:
-    """Run the pinned cdktf CLI (`npx cdktf ...`) with the project's offline-safe settings,
-    e.g. `ndap cdktf synth`."""
-    npx = shutil.which("npx")
-    if npx is None:
-        errors.print("npx was not found: install Node.js 20 or newer, then `npm ci`.")
-        raise typer.Exit(EXIT_BAD_INPUT)
-    setup = _terraform_setup()
-    env = setup.environment()
-    completed = subprocess.run([npx, "--no-install", "cdktf", *ctx.args], env=env, check=False)
-    raise typer.Exit(completed.returncode)
-
-
-@app.command("env")
-def print_env() -> None:
-    """Print shell exports that make a plain `npx cdktf ...` or `terraform` run use the
-    project's Terraform CLI configuration: eval "$(ndap env)"."""
-    setup = _terraform_setup()
-    base: dict[str, str] = {}
-    for key, value in sorted(setup.environment(base).items()):
-        console.print(f"export {key}='{value}'", markup=False, soft_wrap=True)
-
-
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
-
-
-import ndap_infra.cli_deploy  # noqa: E402, F401  (adds deploy, destroy, probe, emulator)
-from ndap_infra.cli_changes import changes  # noqa: E402
-
-app.command("changes")(changes)
-
-from ndap_infra.cli_review import review  # noqa: E402
-
-app.command("review")(review)
-
-
-@app.command()
-def promotion(
-    project: Annotated[str, typer.Option("--project", help="An ml_projects name.")],
-    env: Annotated[
-        str, typer.Option("--env", help="The environment to promote to: dev, acc or prd.")
-    ],
-    config: ConfigOption = DEFAULT_CONFIG,
-) -> None:
-    """Would promoting PROJECT's model to ENV be refused for a missing feature version?
-    Reads the configuration (what has been promoted where); the pipelines' deploy steps
-    check the environment itself. Exit 1 when refused."""
-    from ndap_infra.config.enums import Environment
-    from ndap_infra.pipelines.features import (
-        PROMOTION_ORDER,
-        available_versions,
-        promotion_refusal,
-    )
-
-    loaded = _load(config)
-    found = [p for p in loaded.ml_projects if p.name == project]
-    if not found:
-        known = ", ".join(p.name for p in loaded.ml_projects) or "none"
-        errors.print(f"unknown project {project!r} (ml_projects: {known})", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    targets = {e.value: e for e in PROMOTION_ORDER}
-    if env not in targets:
-        errors.print(f"--env must be one of {', '.join(targets)}, not {env!r}", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    target: Environment = targets[env]
-    refusal = promotion_refusal(
-        project, target, found[0].uses_features, available_versions(loaded, target)
-    )
-    if refusal is not None:
-        errors.print(refusal, markup=False)
-        raise typer.Exit(EXIT_CHECK_FAILED)
-    needs = ", ".join(f"{u.group}-v{u.version}" for u in found[0].uses_features) or "none"
-    console.print(f"{project} may be promoted to {env} (feature versions it needs: {needs})")
-
-
-@app.command("state-bucket-policy")
-def state_bucket_policy(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Print the bucket policy to put on the stacks' state bucket (deploy.state.bucket)
-    when creating it by hand: the platform pipeline's plan build reads the state, its
-    apply build reads and writes it, its planners and deployers never touch it."""
-    from ndap_infra.pipelines.platform import platform_pipeline_spec
-
-    loaded = _load(config)
-    spec = platform_pipeline_spec(loaded)
-    policy = spec.state_bucket_policy() if spec is not None else None
-    if policy is None:
-        errors.print(
-            f"{config}: no platform_pipeline with deploy.state: the state bucket's policy "
-            "comes from the platform pipeline's build roles; set both first",
-            markup=False,
-        )
-        raise typer.Exit(EXIT_BAD_INPUT)
-    console.print(policy.to_pretty_json(), markup=False, end="")
-
-
-from ndap_infra.cli_bootstrap import register as register_bootstrap  # noqa: E402
-
-register_bootstrap(app)
-
-from ndap_infra.cli_drift import register as register_drift  # noqa: E402
-
-register_drift(app)
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``ndap`` application."""
+    for command in _commands.registered_commands:
+        app.registered_commands.append(command)

@@ -64,8 +64,7 @@ def review(
 
 def _plan_section(config: Path, synthesized: Path) -> str:
     """Plan each stack against the configuration's target; one line when unreachable."""
-    from ndap_infra.cli_deploy import _load, _runs, _setup, work_dir
-    from ndap_infra.cli_drift import _quiet_synthesis
+    from ndap_infra.cli.common import deploy_setup, load, quiet_synthesis, stack_runs, work_dir
     from ndap_infra.config.model import DeployTarget
     from ndap_infra.deploy.orchestrate import run_waves
     from ndap_infra.deploy.runner import StackResult, plan_document
@@ -77,7 +76,7 @@ def _plan_section(config: Path, synthesized: Path) -> str:
         unreachable,
     )
 
-    loaded = _load(config)
+    loaded = load(config)
     emulator = None
     if loaded.deploy.target is DeployTarget.LOCAL:
         current = lifecycle.status(work_dir())
@@ -92,8 +91,8 @@ def _plan_section(config: Path, synthesized: Path) -> str:
         target = f"the local emulator at {emulator.endpoint}"
     else:
         target = "AWS"
-    synthesis = _quiet_synthesis(loaded, synthesized)
-    runs = _runs(synthesis, _setup(), emulator)
+    synthesis = quiet_synthesis(loaded, synthesized)
+    runs = stack_runs(synthesis, deploy_setup(), emulator)
     plans: dict[str, StackPlan] = {}
 
     def plan(stack: str) -> StackResult:
@@ -115,3 +114,8 @@ def _plan_section(config: Path, synthesized: Path) -> str:
     if all(p.not_deployed for p in ordered):
         return unreachable(f"nothing is deployed on {target}: `ndap deploy` first")
     return render_plan_section(ordered, target)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ndap review`` to the ``ndap`` application."""
+    app.command("review")(review)

@@ -103,3 +103,8 @@ def changes(
         raise _fail(str(error)) from None
     text = plan_to_json_text(plan) if output is OutputFormat.JSON else plan_to_text(plan)
     sys.stdout.write(text)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``ndap changes`` to the ``ndap`` application."""
+    app.command("changes")(changes)

@@ -1,7 +1,7 @@
 """`ndap init` and `ndap add-project`: start an organization's configuration, add an ML
 project to it and write the project's repository scaffold.
 
-Registered on the main `ndap` application by `ndap_infra/cli.py`. Exit codes as everywhere:
+Exit codes as everywhere:
 0 ok, 2 bad input (a missing or invalid answer, an existing file or directory, a project
 that exists); on exit 2 nothing was written.
 """

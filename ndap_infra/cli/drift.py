@@ -5,8 +5,7 @@ anything and reports, per stack, the resources changed or deleted outside Terraf
 the attributes that differ) and what `terraform apply` would do about them
 (``ndap_infra.deploy.drift``). Exit codes: 0 no drift, 1 drift found (or a stack could not
 be planned), 2 bad input: a missing configuration, an unknown stack, nothing deployed, an
-unreachable target.
-"""
+unreachable target."""
 
 from __future__ import annotations
 
@@ -18,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ndap_infra.cli_deploy import (
+from ndap_infra.cli import common
+from ndap_infra.cli.common import (
     DEFAULT_CONFIG,
     DEFAULT_OUT,
     EXIT_BAD_INPUT,
@@ -26,35 +26,35 @@ from ndap_infra.cli_deploy import (
     ConfigOption,
     OutOption,
     SynthOption,
-    _fail,
-    _load,
-    _runs,
-    _say,
-    _select,
-    _setup,
-    _synthesize,
-    _ui,
+    deploy_setup,
+    fail,
+    load,
+    quiet_synthesis,
+    say,
+    select_stacks,
+    stack_runs,
+    synthesize_or_exit,
     work_dir,
 )
-from ndap_infra.config.model import DeployTarget, NdapConfig
+from ndap_infra.config.model import DeployTarget
 from ndap_infra.emulator import lifecycle
 
 if TYPE_CHECKING:
     from ndap_infra.deploy.drift import StackDrift
-    from ndap_infra.stacks.synthesis import Synthesis
+    from ndap_infra.deploy.runner import StackResult
 
 
 def _local_emulator() -> lifecycle.EmulatorInfo:
     """The running emulator, or exit 2 saying why there is nothing to compare with."""
     current = lifecycle.status(work_dir())
     if current.state is lifecycle.State.STOPPED:
-        raise _fail(
+        raise fail(
             "nothing deployed locally: the local emulator is not running (deployed resources "
             "and their Terraform state live in it). Deploy first: ndap deploy --config <file>",
             EXIT_BAD_INPUT,
         )
     if current.state is lifecycle.State.UNREACHABLE or current.info is None:
-        raise _fail(f"the target is unreachable: {current.message}", EXIT_BAD_INPUT)
+        raise fail(f"the target is unreachable: {current.message}", EXIT_BAD_INPUT)
     return current.info
 
 
@@ -82,7 +82,7 @@ def _render_table(results: list[StackDrift]) -> None:
                 attributes,
                 difference.fix or "",
             )
-    _ui().console.print(table)
+    common.console.print(table)
 
 
 def drift(
@@ -123,15 +123,15 @@ def drift(
     from ndap_infra.deploy.orchestrate import run_waves
     from ndap_infra.deploy.runner import StackResult
 
-    loaded = _load(config)
+    loaded = load(config)
     emulator = _local_emulator() if loaded.deploy.target is DeployTarget.LOCAL else None
     synthesis = (
-        _quiet_synthesis(loaded, out)
+        quiet_synthesis(loaded, out)
         if as_json and synth
-        else _synthesize(loaded, out, synth=synth)
+        else synthesize_or_exit(loaded, out, synth=synth)
     )
-    selected = _select(synthesis, stacks)
-    runs = _runs(synthesis, _setup(), emulator)
+    selected = select_stacks(synthesis, stacks)
+    runs = stack_runs(synthesis, deploy_setup(), emulator)
     results: dict[str, StackDrift] = {}
     start = time.monotonic()
 
@@ -143,7 +143,7 @@ def drift(
         found = results[stack] = detect(runs[stack], override)
         return StackResult(stack, "drift", found.error is None, found.seconds, found.status, Path())
 
-    console = _ui().console
+    console = common.console
     with (
         console.status(
             f"planning {', '.join(selected)} against the target (nothing is applied) ...",
@@ -155,14 +155,14 @@ def drift(
         run_waves([selected], check, workers=workers, stop_on_failure=False, label="drift")
     ordered = [results[s] for s in selected]
     if emulator is not None and not lifecycle.is_healthy(emulator.endpoint):
-        raise _fail(
+        raise fail(
             f"the target is unreachable: the local emulator at {emulator.endpoint} stopped "
             f"answering; see {emulator.log}",
             EXIT_BAD_INPUT,
         )
     reason = unreachable_reason(ordered)
     if reason is not None:
-        raise _fail(
+        raise fail(
             f"the target is unreachable (no stack could be planned): {reason}; check the "
             "credentials and the network (the logs are under the work directory's logs/)",
             EXIT_BAD_INPUT,
@@ -170,38 +170,28 @@ def drift(
     deployed = [r for r in ordered if not r.nothing_deployed]
     missing = [r.stack for r in ordered if r.nothing_deployed]
     if not deployed or (stacks and missing):
-        raise _fail(
+        raise fail(
             f"nothing deployed in {', '.join(missing)} (no resource in its Terraform state): "
             "deploy first, e.g. ndap deploy --config "
             f"{config}" + "".join(f" --stacks {s}" for s in missing),
             EXIT_BAD_INPUT,
         )
     if as_json:
-        _ui().console.print_json(json.dumps(to_json(ordered)))
+        common.console.print_json(json.dumps(to_json(ordered)))
     elif console.is_terminal:
         _render_table(ordered)
-        _say(render_text(ordered).splitlines()[-1])
+        say(render_text(ordered).splitlines()[-1])
     else:
-        _say(render_text(ordered))
+        say(render_text(ordered))
     for result in ordered:
         if result.error is not None and not as_json:
-            _ui().errors.print(result.error, markup=False)
+            common.errors.print(result.error, markup=False)
     if not as_json:
-        _say(f"drift: checked {len(deployed)} stacks in {time.monotonic() - start:.1f}s")
+        say(f"drift: checked {len(deployed)} stacks in {time.monotonic() - start:.1f}s")
     if any(r.drifted or r.error is not None for r in ordered):
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-def _quiet_synthesis(loaded: NdapConfig, out: Path) -> Synthesis:
-    """Synthesize without the progress line: with --json, stdout carries only JSON."""
-    from ndap_infra.iam.limits import PolicyTooLarge
-    from ndap_infra.stacks.synthesis import synthesize
-
-    try:
-        return synthesize(loaded, out)
-    except PolicyTooLarge as error:
-        raise _fail(str(error), EXIT_BAD_INPUT) from None
-
-
 def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``ndap`` application."""
     app.command("drift")(drift)

@@ -1,0 +1,195 @@
+"""What every command shares: exit codes, default paths, options, the consoles, loading
+the configuration, the Terraform settings, and the deploy target's synthesis, stack
+selection and emulator, each turning a failure into a message and an exit code."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from ndap_infra.config import ConfigError, NdapConfig, load_config
+from ndap_infra.config.model import DeployTarget
+from ndap_infra.emulator import lifecycle
+from ndap_infra.emulator.lifecycle import EmulatorError, EmulatorInfo
+from ndap_infra.terraform.cli_config import MirrorError, TerraformSetup, write_cli_config
+
+if TYPE_CHECKING:
+    from ndap_infra.deploy.runner import StackRun
+    from ndap_infra.stacks.synthesis import Synthesis
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+DEFAULT_CONFIG = Path("examples/reference.yaml")
+
+DEFAULT_OUT = Path("cdktf.out")
+
+DEFAULT_POLICIES = Path("policies")
+
+LINT_FILE = "LINT.md"
+
+WORK_DIR = Path(os.environ.get("NDAP_WORK_DIR", ".ndap"))
+
+console = Console(highlight=False, soft_wrap=True)
+
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="The platform configuration (YAML).")
+]
+
+OutOption = Annotated[Path, typer.Option("--out", help="Where synthesized stacks are written.")]
+
+PoliciesOption = Annotated[
+    Path, typer.Option("--policies", help="Where reviewer-facing policy files are written.")
+]
+
+
+StacksOption = Annotated[
+    list[str] | None,
+    typer.Option("--stacks", "--stack", "-s", help="Only these stacks (repeatable); default: all."),
+]
+
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers", min=1, help="Environment stacks run in parallel, this many at a time."
+    ),
+]
+
+SynthOption = Annotated[
+    bool,
+    typer.Option(
+        help="Synthesize first (default). --no-synth uses the stacks already in --out, "
+        "synthesized from this configuration."
+    ),
+]
+
+
+def work_dir() -> Path:
+    return lifecycle.default_work_dir()
+
+
+def say(text: str) -> None:
+    console.print(text, markup=False)
+
+
+def fail(text: str, code: int = EXIT_CHECK_FAILED) -> typer.Exit:
+    errors.print(text, markup=False)
+    return typer.Exit(code)
+
+
+def load(path: Path) -> NdapConfig:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        errors.print(error.render(), markup=False)
+        errors.print("Nothing was written.", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def terraform_setup() -> TerraformSetup:
+    try:
+        return write_cli_config(WORK_DIR)
+    except MirrorError as error:
+        errors.print(str(error), markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def deploy_setup() -> TerraformSetup:
+    """The project's Terraform settings; a missing terraform is named here, before any
+    stack runs (not as a traceback from a worker thread)."""
+    from ndap_infra.terraform.cli_config import MirrorError, write_cli_config
+    from ndap_infra.terraform.runner import TerraformMissing, find_terraform
+
+    try:
+        find_terraform()
+        return write_cli_config(work_dir())
+    except MirrorError as error:
+        raise fail(str(error), EXIT_BAD_INPUT) from None
+    except TerraformMissing as error:
+        raise fail(str(error), EXIT_BAD_INPUT) from None
+
+
+def running_emulator() -> EmulatorInfo:
+    try:
+        return lifecycle.require_running(work_dir())
+    except EmulatorError as error:
+        raise fail(str(error)) from None
+
+
+def synthesize_or_exit(loaded: NdapConfig, out: Path, *, synth: bool = True) -> Synthesis:
+    from ndap_infra.emulator.settings import EMULATOR_ENDPOINT_VARIABLE
+    from ndap_infra.iam.limits import PolicyTooLarge
+    from ndap_infra.stacks.synthesis import NotSynthesized, load_synthesis, synthesize
+
+    if not synth:
+        try:
+            existing = load_synthesis(out)
+        except NotSynthesized as error:
+            raise fail(str(error), EXIT_BAD_INPUT) from None
+        local = loaded.deploy.target is DeployTarget.LOCAL
+        for name, document in existing.stack_json().items():
+            if (EMULATOR_ENDPOINT_VARIABLE in document.get("variable", {})) != local:
+                raise fail(
+                    f"{out}/stacks/{name} was not synthesized for deploy.target "
+                    f"{loaded.deploy.target.value}: synthesize again (drop --no-synth)",
+                    EXIT_BAD_INPUT,
+                )
+        return existing
+    start = time.monotonic()
+    try:
+        synthesis = synthesize(loaded, out)
+    except PolicyTooLarge as error:
+        raise fail(str(error), EXIT_BAD_INPUT) from None
+    say(
+        f"synthesized {len(synthesis.stacks)} stacks into {out}/stacks "
+        f"[{time.monotonic() - start:.1f}s]"
+    )
+    return synthesis
+
+
+def select_stacks(synthesis: Synthesis, stacks: list[str] | None) -> list[str]:
+    from ndap_infra.deploy.orchestrate import UnknownStacks, select
+
+    try:
+        return select(list(synthesis.stacks), stacks or [])
+    except UnknownStacks as error:
+        raise fail(str(error), EXIT_BAD_INPUT) from None
+
+
+def emulator_for(loaded: NdapConfig, *, start: bool) -> EmulatorInfo | None:
+    if loaded.deploy.target is not DeployTarget.LOCAL:
+        return None
+    if not start:
+        return running_emulator()
+    try:
+        started = lifecycle.start(work_dir())
+    except EmulatorError as error:
+        raise fail(str(error)) from None
+    verb = "running" if started.already_running else "started"
+    say(f"emulator {verb} at {started.info.endpoint} (deploy.target: local)")
+    return started.info
+
+
+def stack_runs(
+    synthesis: Synthesis, setup: TerraformSetup, emulator: EmulatorInfo | None
+) -> dict[str, StackRun]:
+    from ndap_infra.deploy.flow import stack_runs
+
+    return stack_runs(synthesis, setup, emulator, work_dir())
+
+
+def quiet_synthesis(loaded: NdapConfig, out: Path) -> Synthesis:
+    """Synthesize without the progress line: with --json, stdout carries only JSON."""
+    from ndap_infra.iam.limits import PolicyTooLarge
+    from ndap_infra.stacks.synthesis import synthesize
+
+    try:
+        return synthesize(loaded, out)
+    except PolicyTooLarge as error:
+        raise fail(str(error), EXIT_BAD_INPUT) from None
