@@ -14,12 +14,8 @@ import pytest
 
 from ndap_infra.config import Environment, Persona
 from ndap_infra.config.load import validate_data
-from ndap_infra.proofs.access import (
-    ACTION_NAMES,
-    expected,
-    prove,
-    reachable_principals,
-)
+from ndap_infra.proofs.access import ACTION_NAMES, expected, prove
+from ndap_infra.proofs.principals import reachable_principals
 from ndap_infra.proofs.suite import prove_access
 from ndap_infra.stacks.synthesis import synthesize
 from tests.conftest import REFERENCE, ROOT

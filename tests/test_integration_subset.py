@@ -22,7 +22,7 @@ from ndap_infra.config import Environment, Persona
 from ndap_infra.config.load import validate_data
 from ndap_infra.evaluator import Request, Resource, evaluate, principal_for
 from ndap_infra.pipelines import buildspecs
-from ndap_infra.proofs.access import reachable_principals
+from ndap_infra.proofs.principals import reachable_principals
 from tests.test_pipelines import bash, issues_of, reference_data, resources
 
 ORG = "acme-ml"

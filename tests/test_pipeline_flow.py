@@ -16,6 +16,7 @@ from ndap_infra.pipelines import buildspecs
 from ndap_infra.pipelines.workflows import WORKFLOW_PATH
 from ndap_infra.proofs import git_flow as gf
 from ndap_infra.proofs import pipelines as pp
+from ndap_infra.proofs import trusts
 
 PROJECTS = ("churn-prediction", "fraud-scoring", "demand-forecast")
 DEV, ACC, PRD = Environment.DEV, Environment.ACC, Environment.PRD
@@ -307,7 +308,7 @@ def test_a_build_role_uses_the_connection_for_its_own_repository_only(
     reference_proof: Any,
 ) -> None:
     model = reference_proof.model
-    build = principal_for(pp.pipeline_identity(model, "churn-prediction", "build", PRD))
+    build = principal_for(trusts.pipeline_identity(model, "churn-prediction", "build", PRD))
     own = pp.goal(model, "churn-prediction", "use-git-connection")
     other = pp.goal(model, "fraud-scoring", "use-git-connection")
     assert pp.achieves(model, build, own)

@@ -30,6 +30,7 @@ from ndap_infra.pipelines import buildspecs
 from ndap_infra.pipelines.spec import environment_deployers, tooling_spec
 from ndap_infra.pipelines.workflows import WORKFLOW_PATH, pull_request_workflow
 from ndap_infra.proofs import pipelines as pp
+from ndap_infra.proofs import trusts
 from ndap_infra.proofs.access import LAYERS
 from ndap_infra.proofs.access_model import PlatformModel
 from ndap_infra.proofs.parity import check_platform_parity
@@ -308,7 +309,7 @@ def test_each_environment_has_the_deployer_identities(reference_stacks: Any) -> 
 
 
 def role(model: PlatformModel, project: str, kind: str, env: Environment) -> Role:
-    return pp.pipeline_identity(model, project, kind, env)
+    return trusts.pipeline_identity(model, project, kind, env)
 
 
 def test_each_build_role_can_assume_only_its_deployer(reference_proof: Any) -> None:
@@ -522,10 +523,10 @@ def test_pipeline_attacks_are_held_by_layers_and_flip_without_them(reference_pro
 
 def test_the_trust_check_flips_on_a_mutated_trust(reference_proof: Any) -> None:
     model = reference_proof.model
-    mutate = pp.loosen_deployer_trust(
+    mutate = trusts.loosen_deployer_trust(
         "fraud-scoring", Environment.ACC, f"arn:aws:iam::{TOOLING}:root", keep=False
     )
-    checks = {(c.project, c.environment): c for c in pp.check_deployer_trust(mutate(model))}
+    checks = {(c.project, c.environment): c for c in trusts.check_deployer_trust(mutate(model))}
     assert not checks[("fraud-scoring", Environment.ACC)].ok
     assert checks[("fraud-scoring", Environment.PRD)].ok
 

@@ -28,7 +28,7 @@ from ndap_infra.pipelines import buildspecs
 from ndap_infra.pipelines.features import available_versions, promotion_refusal
 from ndap_infra.pipelines.retraining import retraining_trigger
 from ndap_infra.pipelines.spec import tooling_spec
-from ndap_infra.proofs.access import reachable_principals
+from ndap_infra.proofs.principals import reachable_principals
 from tests.conftest import ROOT
 from tests.test_pipelines import bash, issues_of, reference_data, resources
 

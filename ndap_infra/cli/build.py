@@ -263,8 +263,9 @@ def explain(
 ) -> None:
     """Explain one decision: allowed or denied, and by which statement in which file."""
     from ndap_infra.config.enums import Environment, Persona
-    from ndap_infra.proofs.access import ACTION_NAMES, decide, reachable_principals, target
+    from ndap_infra.proofs.access import ACTION_NAMES, decide, target
     from ndap_infra.proofs.access_model import build_model
+    from ndap_infra.proofs.principals import reachable_principals
 
     loaded = load(config)
     try:

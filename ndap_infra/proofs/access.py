@@ -11,7 +11,7 @@ by any path, do this there", which is what the invariants speak about.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,8 +27,6 @@ from ndap_infra.evaluator import (
     Role,
     can_assume,
     evaluate,
-    principal_for,
-    reachable_roles,
 )
 from ndap_infra.names.access import (
     account_access_role_arn,
@@ -36,20 +34,14 @@ from ndap_infra.names.access import (
 )
 from ndap_infra.names.platform import bucket_name
 from ndap_infra.proofs.access_model import (
-    ADMINISTRATOR,
     PlatformModel,
-    identity_user,
-    pipeline_principal,
 )
-
-
-def base_context(config: NdapConfig) -> dict[str, str]:
-    """What every modelled request carries: MFA (people sign in with it) and the home
-    region (where the platform runs)."""
-    return {
-        "aws:MultiFactorAuthPresent": "true",
-        "aws:RequestedRegion": config.organization.home_region,
-    }
+from ndap_infra.proofs.principals import (
+    Attack,
+    Mutation,
+    base_context,
+    reachable_principals,
+)
 
 
 @dataclass(frozen=True)
@@ -148,53 +140,6 @@ def expected(config: NdapConfig, persona: Persona, env: Environment, action: str
 
 
 # ---- evaluation ------------------------------------------------------------------------
-
-
-def data_scientist_created_role(model: PlatformModel) -> Role:
-    """What a data scientist could create in dev: any trust within dev, full access, and
-    (necessarily) their boundary."""
-    config = model.config
-    dev = config.account_id(Environment.DEV)
-    ds_roles = [
-        r for r in model.roles.values() if r.permission_boundary is not None and r.account_id == dev
-    ]
-    boundary = ds_roles[0].permission_boundary if ds_roles else None
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{dev}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    return Role(
-        arn=f"arn:aws:iam::{dev}:role/created-by-a-data-scientist",
-        account_id=dev,
-        trust_policy=NamedPolicy("hypothetical/role-created-in-dev-trust.json", trust),
-        identity_policies=(
-            NamedPolicy("hypothetical/role-created-in-dev-access.json", ADMINISTRATOR),
-        ),
-        permission_boundary=None if model.boundaries_removed else boundary,
-    )
-
-
-def starting_principal(model: PlatformModel, persona: Persona) -> Principal:
-    if persona is Persona.DEPLOYER:
-        return pipeline_principal(model.config)
-    return identity_user(model, persona)
-
-
-def reachable_principals(model: PlatformModel, persona: Persona) -> list[tuple[str, Principal]]:
-    """Every principal a person of ``persona`` can act as, with the chain that gets there."""
-    start = starting_principal(model, persona)
-    roles = [*model.roles.values()]
-    if persona is Persona.DATA_SCIENTIST:
-        roles.append(data_scientist_created_role(model))
-    paths = reachable_roles(start, roles, model.organization, base_context(model.config))
-    reached = [(path.describe(), principal_for(path.target)) for path in paths]
-    return [(start.arn, start), *reached]
 
 
 @dataclass(frozen=True)
@@ -314,17 +259,6 @@ def prove(model: PlatformModel, personas: Iterable[Persona] = tuple(Persona)) ->
 
 
 # ---- negative controls: which layers hold each attack ---------------------------------
-
-Mutation = Callable[[PlatformModel], PlatformModel]
-
-
-@dataclass(frozen=True)
-class Attack:
-    name: str
-    persona: Persona
-    environment: Environment
-    action: str
-    setup: Mutation | None = None  # a mistake the attack exploits (e.g. a loosened trust)
 
 
 def _policy(name: str, document: dict[str, Any]) -> NamedPolicy:
@@ -517,10 +451,8 @@ class ControlResult:
 
 
 def _attack_allowed(model: PlatformModel, attack: Attack) -> bool:
-    from ndap_infra.proofs.pipelines import PIPELINE_ACTION_NAMES, pipeline_attack_allowed
-
-    if attack.action in PIPELINE_ACTION_NAMES:
-        return pipeline_attack_allowed(model, attack.persona, attack.action)
+    if attack.decide is not None:
+        return attack.decide(model, attack.persona, attack.action)
     principals = reachable_principals(model, attack.persona)
     if attack.action == "assume-persona-role":
         prd = model.config.account_id(attack.environment)
@@ -537,11 +469,11 @@ def _attack_allowed(model: PlatformModel, attack: Attack) -> bool:
     )
 
 
-def negative_controls(model: PlatformModel) -> list[ControlResult]:
-    from ndap_infra.proofs.pipelines import pipeline_attacks
-
+def negative_controls(model: PlatformModel, extra: Sequence[Attack] = ()) -> list[ControlResult]:
+    """Each attack (the persona attacks, then ``extra``: the pipeline proof's) denied, and
+    which layers hold it."""
     results = []
-    for attack in (*ATTACKS, *pipeline_attacks(model)):
+    for attack in (*ATTACKS, *extra):
         base = attack.setup(model) if attack.setup else model
         denied = not _attack_allowed(base, attack)
         flips_alone = []

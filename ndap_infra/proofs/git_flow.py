@@ -43,6 +43,7 @@ from ndap_infra.names import pipelines as names
 from ndap_infra.pipelines.buildspecs import FAIL, VERIFY_RELEASE
 from ndap_infra.pipelines.workflows import WORKFLOW_PATH
 from ndap_infra.proofs.access_model import PlatformModel
+from ndap_infra.proofs.trusts import check_deployer_trust
 
 Stacks = Mapping[str, Mapping[str, Any]]
 Repositories = Mapping[str, str]
@@ -720,8 +721,6 @@ def _findings(
 ) -> list[str]:
     """What the proof finds about project ``only`` (the negative controls loosen one
     project's triggers, checks and trusts, so only its rows can change)."""
-    from ndap_infra.proofs.pipelines import check_deployer_trust
-
     found = [
         f"{r.project} / {r.event.description}: {d}"
         for r in flow_rows(model, stacks, repositories, only)

@@ -22,7 +22,7 @@ registries included):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -36,11 +36,22 @@ from ndap_infra.evaluator import (
     can_assume,
     evaluate,
     principal_for,
-    trust_names,
 )
 from ndap_infra.names import pipelines as names
-from ndap_infra.proofs.access_model import PlatformModel, identity_user, pipeline_principal
+from ndap_infra.proofs.access_model import PlatformModel
 from ndap_infra.proofs.git_flow import GitFlowProof
+from ndap_infra.proofs.principals import Attack, Mutation, reachable_principals
+from ndap_infra.proofs.trusts import (
+    TrustCheck,
+    assumers,
+    check_deployer_trust,
+    every_principal,
+    loosen_deployer_trust,
+    pipeline_context,
+    pipeline_identity,
+    projects,
+    tooling_account,
+)
 
 # ---- what is asked --------------------------------------------------------------------
 
@@ -150,13 +161,6 @@ def identity_allows(kind: str, env: Environment) -> frozenset[str]:
 # ---- evaluation -------------------------------------------------------------------------
 
 
-def _context(model: PlatformModel) -> dict[str, str]:
-    return {
-        "aws:MultiFactorAuthPresent": "true",
-        "aws:RequestedRegion": model.config.organization.home_region,
-    }
-
-
 @dataclass(frozen=True)
 class Goal:
     """One or more requests that must all be allowed (an S3 read of an SSE-KMS object
@@ -168,17 +172,11 @@ class Goal:
     """Goals any one of which achieves this one (an action under two service prefixes)."""
 
 
-def _tooling(model: PlatformModel) -> str:
-    tooling = model.config.tooling_account_id
-    assert tooling is not None, "no tooling account configured"
-    return tooling
-
-
 def goal(model: PlatformModel, project: str, action: str) -> Goal:
     config = model.config
     org = config.organization.name
     region = config.organization.home_region
-    tooling = _tooling(model)
+    tooling = tooling_account(model)
     codepipeline = f"arn:aws:codepipeline:{region}:{tooling}"
     if action.startswith(("start-", "edit-")):
         verb, env = action.split("-")[:2]
@@ -239,7 +237,7 @@ def _connection_goal(model: PlatformModel, project: str, action: str) -> Goal:
     """The project's git connection, under both service prefixes (AWS renamed CodeStar
     Connections to CodeConnections; policies may name either)."""
     config = model.config
-    tooling = _tooling(model)
+    tooling = tooling_account(model)
     spec = next(p for p in config.ml_projects if p.name == project)
     name = names.connection_name(config.organization.name, spec.git_host)
     arn = f"arn:aws:codeconnections:{config.organization.home_region}:{tooling}:connection/{name}"
@@ -264,10 +262,12 @@ def achieves(model: PlatformModel, principal: Principal, target: Goal) -> bool:
     if target.alternatives:
         return any(achieves(model, principal, g) for g in target.alternatives)
     if target.assume is not None:
-        return can_assume(principal, target.assume, model.organization, _context(model)).allowed
+        return can_assume(
+            principal, target.assume, model.organization, pipeline_context(model)
+        ).allowed
     return all(
         evaluate(
-            Request(principal, action, resource, {**_context(model), **context}),
+            Request(principal, action, resource, {**pipeline_context(model), **context}),
             model.organization,
         ).allowed
         for action, resource, context in target.requests
@@ -289,12 +289,6 @@ class PipelineCell:
         return self.expected == self.allowed
 
 
-def projects(model: PlatformModel) -> tuple[str, ...]:
-    if model.config.tooling_account_id is None:
-        return ()
-    return tuple(p.name for p in model.config.ml_projects)
-
-
 def _cells(
     model: PlatformModel,
     who: str,
@@ -312,18 +306,8 @@ def _cells(
     return cells
 
 
-def pipeline_identity(model: PlatformModel, project: str, kind: str, env: Environment) -> Role:
-    org = model.config.organization.name
-    if kind == "build":
-        arn = names.build_role_arn(org, project, env, _tooling(model))
-    else:
-        arn = names.deployer_role_arn(org, project, model.config.account_id(env))
-    return model.roles[arn]
-
-
 def prove_pipeline_actions(model: PlatformModel) -> list[PipelineCell]:
     """Question 1, for every persona and every pipeline identity, for every project."""
-    from ndap_infra.proofs.access import reachable_principals
 
     cells: list[PipelineCell] = []
     if not projects(model):
@@ -350,96 +334,7 @@ def prove_pipeline_actions(model: PlatformModel) -> list[PipelineCell]:
 # ---- who can assume each deployer role --------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TrustCheck:
-    project: str
-    environment: Environment
-    deployer: str
-    expected: str
-    assumers: tuple[str, ...]
-
-    @property
-    def ok(self) -> bool:
-        return self.assumers == (self.expected,)
-
-
-def every_principal(model: PlatformModel) -> list[tuple[str, Principal]]:
-    """Every principal of the model: each person's starting point, the platform's
-    deployment identity, every role (as a session of itself) and a role a data scientist
-    could create in dev."""
-    from ndap_infra.proofs.access import data_scientist_created_role
-
-    found: dict[str, Principal] = {}
-    for persona in Persona:
-        start = (
-            pipeline_principal(model.config)
-            if persona is Persona.DEPLOYER
-            else identity_user(model, persona)
-        )
-        found[start.arn] = start
-    for role in [*model.roles.values(), data_scientist_created_role(model)]:
-        found[role.arn] = principal_for(role)
-    return list(found.items())
-
-
-def assumers(
-    model: PlatformModel, role: Role, principals: Iterable[tuple[str, Principal]]
-) -> tuple[str, ...]:
-    """The principals (by ARN) that may assume ``role``, evaluated (those its trust policy
-    names nowhere are denied without a full evaluation: ``trust_names``)."""
-    return tuple(
-        sorted(
-            arn
-            for arn, principal in principals
-            if trust_names(role, principal)
-            and can_assume(principal, role, model.organization, _context(model)).allowed
-        )
-    )
-
-
-def check_deployer_trust(model: PlatformModel, only: str | None = None) -> list[TrustCheck]:
-    """Question 2: each deployer role (of every project, or of ``only``), assumable by
-    exactly its stage's build role."""
-    principals = every_principal(model)
-    checks = []
-    for project in projects(model):
-        if only is not None and project != only:
-            continue
-        for env in names.PIPELINE_ENVIRONMENTS:
-            deployer = pipeline_identity(model, project, "deployer", env)
-            build = pipeline_identity(model, project, "build", env)
-            checks.append(
-                TrustCheck(
-                    project, env, deployer.arn, build.arn, assumers(model, deployer, principals)
-                )
-            )
-    return checks
-
-
 # ---- negative controls: a loosened deployer trust is caught ------------------------------
-
-Mutation = Callable[[PlatformModel], PlatformModel]
-
-
-def loosen_deployer_trust(project: str, env: Environment, principal: str, keep: bool) -> Mutation:
-    """A mistake: the deployer's trust names ``principal`` (an account root) — instead of
-    the build role (``keep=False``) or as well (``keep=True``)."""
-
-    def mutate(model: PlatformModel) -> PlatformModel:
-        role = pipeline_identity(model, project, "deployer", env)
-        trust = role.trust_policy
-        mistake = {
-            "Sid": "Mistake",
-            "Effect": "Allow",
-            "Principal": {"AWS": principal},
-            "Action": "sts:AssumeRole",
-        }
-        statements = [*trust.document["Statement"], mistake] if keep else [mistake]
-        document = {**trust.document, "Statement": statements}
-        loosened = replace(role, trust_policy=NamedPolicy(trust.name, document))
-        return model.with_roles({role.arn: loosened})
-
-    return mutate
 
 
 @dataclass(frozen=True)
@@ -481,13 +376,12 @@ class TrustControl:
 
 def trust_controls(model: PlatformModel) -> list[TrustControl]:
     """Question 3 (the trust check's part; the layer analysis is in ``access_proof``)."""
-    from ndap_infra.proofs.access import reachable_principals
 
     if not projects(model):
         return []
     project = projects(model)[0]
     config = model.config
-    tooling_root = f"arn:aws:iam::{_tooling(model)}:root"
+    tooling_root = f"arn:aws:iam::{tooling_account(model)}:root"
     dev_root = f"arn:aws:iam::{config.account_id(Environment.DEV)}:root"
     cases = (
         (
@@ -525,7 +419,7 @@ def trust_controls(model: PlatformModel) -> list[TrustControl]:
             assumers(mutated, deployer, every_principal(mutated)),
         )
         ds = any(
-            can_assume(p, deployer, mutated.organization, _context(mutated)).allowed
+            can_assume(p, deployer, mutated.organization, pipeline_context(mutated)).allowed
             for _, p in reachable_principals(mutated, Persona.DATA_SCIENTIST)
         )
         controls.append(TrustControl(name, check, expect_caught, ds))
@@ -564,7 +458,6 @@ def prove_pipelines(model: PlatformModel) -> PipelineProof:
 def pipeline_attack_allowed(model: PlatformModel, persona: Persona, action: str) -> bool:
     """Can a person of ``persona`` do ``action`` to the first project's pipelines (for the
     negative controls of ``access_proof``)?"""
-    from ndap_infra.proofs.access import reachable_principals
 
     target = goal(model, projects(model)[0], action)
     return any(achieves(model, p, target) for _, p in reachable_principals(model, persona))
@@ -579,7 +472,7 @@ def _loosen_tooling_role(persona: Persona) -> Mutation:
     def mutate(model: PlatformModel) -> PlatformModel:
         config = model.config
         arn = (
-            f"arn:aws:iam::{_tooling(model)}:role/ndap/personas/"
+            f"arn:aws:iam::{tooling_account(model)}:role/ndap/personas/"
             f"{config.organization.name}-{persona.value}"
         )
         role = model.roles[arn]
@@ -601,7 +494,7 @@ def _loosen_tooling_role(persona: Persona) -> Mutation:
 def grant_artifacts_to_dev(model: PlatformModel) -> PlatformModel:
     """A mistake: the artifact store's bucket and key policies grant the dev account."""
     config = model.config
-    tooling = _tooling(model)
+    tooling = tooling_account(model)
     dev = f"arn:aws:iam::{config.account_id(Environment.DEV)}:root"
     bucket = names.artifact_bucket(config.organization.name, tooling)
     account, policy = model.buckets[bucket]
@@ -636,16 +529,15 @@ def grant_artifacts_to_dev(model: PlatformModel) -> PlatformModel:
     )
 
 
-def pipeline_attacks(model: PlatformModel) -> list[Any]:
+def pipeline_attacks(model: PlatformModel) -> list[Attack]:
     """Attacks on the pipelines, each with the mistake it exploits (``access_proof.Attack``)."""
-    from ndap_infra.proofs.access import Attack
 
     if not projects(model):
         return []
     project = projects(model)[0]
     dev_root = f"arn:aws:iam::{model.config.account_id(Environment.DEV)}:root"
     ds = Persona.DATA_SCIENTIST
-    return [
+    attacks = [
         Attack(
             "data scientist assumes a prd deployer role whose trust was loosened to dev",
             ds,
@@ -678,3 +570,4 @@ def pipeline_attacks(model: PlatformModel) -> list[Any]:
             _loosen_tooling_role(Persona.BREAK_GLASS),
         ),
     ]
+    return [replace(a, decide=pipeline_attack_allowed) for a in attacks]

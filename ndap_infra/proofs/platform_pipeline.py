@@ -39,12 +39,9 @@ from ndap_infra.pipelines.platform import (
     platform_pipeline_spec,
 )
 from ndap_infra.proofs.access_model import PlatformModel
-from ndap_infra.proofs.pipelines import (
-    Goal,
-    achieves,
-    assumers,
-    every_principal,
-)
+from ndap_infra.proofs.pipelines import Goal, achieves
+from ndap_infra.proofs.principals import reachable_principals
+from ndap_infra.proofs.trusts import assumers, every_principal
 
 
 @dataclass(frozen=True)
@@ -224,8 +221,6 @@ def _role(model: PlatformModel, arn: str) -> list[tuple[str, Principal]]:
 
 def prove_platform_actions(model: PlatformModel) -> list[PlatformCell]:
     """Question 1."""
-    from ndap_infra.proofs.access import reachable_principals
-
     spec = _spec(model)
     if spec is None:
         return []

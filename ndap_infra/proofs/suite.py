@@ -9,8 +9,9 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.proofs.access import Cell, ControlResult, negative_controls, prove
 from ndap_infra.proofs.access_model import PlatformModel, build_model
 from ndap_infra.proofs.git_flow import prove_git_flow, read_repositories
-from ndap_infra.proofs.pipelines import PipelineProof, projects, prove_pipelines
+from ndap_infra.proofs.pipelines import PipelineProof, pipeline_attacks, prove_pipelines
 from ndap_infra.proofs.platform_pipeline import PlatformProof, prove_platform_pipeline
+from ndap_infra.proofs.trusts import projects
 from ndap_infra.stacks.synthesis import Synthesis
 
 
@@ -41,6 +42,5 @@ def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
     if projects(model):
         flow = prove_git_flow(model, stacks, read_repositories(synthesis.out_dir))
         pipelines = replace(prove_pipelines(model), flow=flow)
-    return AccessProof(
-        model, prove(model), negative_controls(model), pipelines, prove_platform_pipeline(model)
-    )
+    controls = negative_controls(model, pipeline_attacks(model))
+    return AccessProof(model, prove(model), controls, pipelines, prove_platform_pipeline(model))
