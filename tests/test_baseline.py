@@ -322,7 +322,7 @@ def test_name_patterns_match_every_baseline_resource_in_any_account() -> None:
             "alias": [f"arn:aws:kms:eu-central-1:{account}:{names.logs_key_alias}"],
             "topic": [names.alarm_topic_arn],
             "alarm": [
-                f"arn:aws:cloudwatch:eu-central-1:{account}:alarm:{names.alarm(spec)}"
+                f"arn:aws:cloudwatch:eu-central-1:{account}:alarm:{names.alarm(spec.name)}"
                 for spec in alarms.BASELINE_ALARMS
             ],
         }

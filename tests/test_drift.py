@@ -23,10 +23,10 @@ from ndap_infra.deploy.drift import (
     StackDrift,
     attribute_changes,
     differences,
-    fix_of,
     render_text,
     to_json,
 )
+from ndap_infra.terraform.plans import fix_of
 from tests.conftest import FIXTURES
 
 PLANS = FIXTURES / "plans"

@@ -20,12 +20,12 @@ from ruamel.yaml import YAML
 from ndap_infra.config import Environment, Persona
 from ndap_infra.config.load import validate_data
 from ndap_infra.evaluator import NamedPolicy, Role, can_assume, principal_for
-from ndap_infra.guardrails.catalog import (
+from ndap_infra.names import pipelines as names
+from ndap_infra.organization.catalog import (
     access_guardrails,
     check_attachment_quota,
     organization_guardrails,
 )
-from ndap_infra.names import pipelines as names
 from ndap_infra.pipelines import buildspecs
 from ndap_infra.pipelines.spec import environment_deployers, tooling_spec
 from ndap_infra.pipelines.workflows import WORKFLOW_PATH, pull_request_workflow

@@ -14,7 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ndap_infra.access.personas import data_scientist_role_arn, shared_read_resources
-from ndap_infra.access.sampling import IntegrationSampler, integration_sampler, logs_key_statement
+from ndap_infra.access.sampling import (
+    IntegrationSampler,
+    integration_sampler,
+    logs_key_statement,
+)
 from ndap_infra.config.enums import DataSharingMode, Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.guardrails.access import SharedRead, lower_environment_denials
@@ -26,8 +30,7 @@ from ndap_infra.names.access import (
     role_arn,
 )
 from ndap_infra.names.pipelines import INTEGRATION_SUBSET
-from ndap_infra.names.platform import kms_alias
-from ndap_infra.pipelines.platform import platform_deployers
+from ndap_infra.names.platform import kms_alias, platform_deployers
 
 REPLICA_WRITES = (
     "s3:ReplicateObject",

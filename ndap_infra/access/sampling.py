@@ -32,10 +32,9 @@ from dataclasses import dataclass
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.resource_policies import bucket_arn
-from ndap_infra.iam.trust import service_trust
+from ndap_infra.iam.trust import SCHEDULER_SERVICE, service_trust
 from ndap_infra.names.pipelines import INTEGRATION_SUBSET
-from ndap_infra.pipelines.buildspecs import _literal, _render, script
-from ndap_infra.pipelines.retraining import SCHEDULER_SERVICE
+from ndap_infra.scripts.buildspec import literal, render, script
 
 DATA_ROLE_PATH = "/ndap/data/"
 """Platform roles of the data layer (under ``/ndap/``, which the guardrails protect)."""
@@ -166,11 +165,11 @@ class IntegrationSampler:
 
 
 def sampler_buildspec(variables: dict[str, str]) -> str:
-    return _render(
+    return render(
         {
             "version": 0.2,
             "env": {"shell": "bash", "variables": variables},
-            "phases": {"build": {"commands": [_literal(script(SAMPLE))]}},
+            "phases": {"build": {"commands": [literal(script(SAMPLE))]}},
         }
     )
 

@@ -57,7 +57,6 @@ never does).
 from ndap_infra.changes.classify import MODEL_KINDS, Kind, PathRules
 from ndap_infra.changes.fingerprint import Fingerprint, Fingerprinter
 from ndap_infra.changes.git import ChangesError, DiffEntry, Repository, parse_name_status_z
-from ndap_infra.changes.globs import GlobError, compile_glob
 from ndap_infra.changes.plan import (
     Change,
     Decision,
@@ -68,6 +67,7 @@ from ndap_infra.changes.plan import (
     plan_changes,
 )
 from ndap_infra.changes.render import plan_to_json, plan_to_json_text, plan_to_text
+from ndap_infra.config.globs import GlobError, compile_glob
 
 __all__ = [
     "MODEL_KINDS",

@@ -4,7 +4,7 @@ Precedence, deliberately conservative: a path counts for **every** kind whose ru
 it (``src/training/README.md`` with ``docs: ["**/*.md"]`` is both ``training`` and
 ``docs``, so it still retrains). No rule can make a path count for less: a narrower rule
 never shadows a broader one. A path no rule matches is ``unclassified`` and runs every
-stage. Matching is :mod:`ndap_infra.changes.globs` (git pathspec globs, anchored at the
+stage. Matching is :mod:`ndap_infra.config.globs` (git pathspec globs, anchored at the
 repository root).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ndap_infra.changes.globs import Glob, compile_glob
+from ndap_infra.config.globs import Glob, compile_glob
 from ndap_infra.config.model import PathRulesConfig
 
 

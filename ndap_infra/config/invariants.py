@@ -735,7 +735,7 @@ def path_rules_are_unambiguous(config: NdapConfig) -> Iterator[ConfigIssue]:
     """The same glob under two kinds makes every path it matches count for both; that is
     never what was meant (the classifier would retrain on a docs edit, say), so it is
     refused. Patterns the classifier cannot match exactly as git does are refused too."""
-    from ndap_infra.changes.globs import GlobError, compile_glob
+    from ndap_infra.config.globs import GlobError, compile_glob
 
     kinds = tuple(PathRulesConfig.model_fields)
     for index, project in enumerate(config.ml_projects):

@@ -343,7 +343,7 @@ class SecurityBaseline(Construct):
 
     def _alarm(self, spec: AlarmSpec, log_group_name: str) -> None:
         names = self.names
-        name = names.alarm(spec)
+        name = names.alarm(spec.name)
         CloudwatchLogMetricFilter(
             self,
             f"alarm-filter-{spec.name}",

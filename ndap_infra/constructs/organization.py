@@ -8,7 +8,7 @@ from cdktf import ITerraformDependable, TerraformResourceLifecycle
 from constructs import Construct
 
 from ndap_infra.config.accounts import MemberAccount
-from ndap_infra.guardrails.catalog import GuardrailSpec
+from ndap_infra.organization.catalog import GuardrailSpec
 from ndap_infra.resources.aws import (
     DataAwsOrganizationsOrganization,
     OrganizationsAccount,

@@ -17,6 +17,7 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.builds import build_project, inline_source, role
 from ndap_infra.constructs.pipelines import ToolingPipelines, source_stage
 from ndap_infra.names import pipelines as names
+from ndap_infra.names.platform import PLATFORM_PATH, deployer_name, planner_name
 from ndap_infra.pipelines.platform import (
     ADMINISTRATOR_ACCESS,
     APPLY_STAGE,
@@ -26,11 +27,8 @@ from ndap_infra.pipelines.platform import (
     PLAN_ARTIFACT,
     PLAN_NAMESPACE,
     PLAN_STAGE,
-    PLATFORM_PATH,
     READ_ONLY_ACCESS,
     PlatformPipelineSpec,
-    deployer_name,
-    planner_name,
     platform_pipeline_spec,
 )
 from ndap_infra.resources.aws import (

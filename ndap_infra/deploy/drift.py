@@ -32,6 +32,7 @@ from enum import StrEnum
 from typing import Any
 
 from ndap_infra.deploy.runner import StackRun, plan_document
+from ndap_infra.terraform.plans import fix_of
 
 MAX_VALUE_TEXT = 120
 
@@ -40,22 +41,6 @@ class DifferenceKind(StrEnum):
     CHANGED = "changed"
     DELETED = "deleted"
     NOT_APPLIED = "not applied"
-
-
-def fix_of(actions: Sequence[str]) -> str | None:
-    """What Terraform would do, in words; None when it would do nothing."""
-    key = tuple(actions)
-    if key in ((), ("no-op",), ("read",)):
-        return None
-    words = {
-        ("create",): "create",
-        ("update",): "update in place",
-        ("delete", "create"): "replace",
-        ("create", "delete"): "replace (create first)",
-        ("delete",): "destroy",
-        ("forget",): "forget (remove from state)",
-    }
-    return words.get(key, "+".join(key))
 
 
 @dataclass(frozen=True)

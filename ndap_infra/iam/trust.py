@@ -46,3 +46,6 @@ def only_role_trust(sid: str, role_arn: str, account_id: str) -> PolicyDocument:
             ),
         )
     )
+
+
+SCHEDULER_SERVICE = "scheduler.amazonaws.com"

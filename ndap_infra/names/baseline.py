@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ndap_infra.baseline.alarms import AlarmSpec
 from ndap_infra.names import arns
 from ndap_infra.names import platform as naming
 
@@ -131,9 +130,9 @@ class BaselineNames:
     def metric_namespace(self) -> str:
         return naming.baseline_metric_namespace(self.org)
 
-    def alarm(self, spec: AlarmSpec) -> str:
+    def alarm(self, alarm: str) -> str:
         """Name of an alarm and of its metric filter."""
-        return naming.baseline_name(self.org, spec.name)
+        return naming.baseline_name(self.org, alarm)
 
     def config_rule(self, identifier: str) -> str:
         return config_rule_name(self.org, identifier)

@@ -7,6 +7,7 @@ pinned by tests (tests/test_stacks.py).
 from __future__ import annotations
 
 from ndap_infra.config.enums import Environment
+from ndap_infra.config.model import NdapConfig
 
 ORGANIZATION_STACK = "organization"
 MAX_BUCKET_NAME = 63
@@ -82,3 +83,29 @@ def baseline_kms_alias(org: str, purpose: str) -> str:
 def baseline_metric_namespace(org: str) -> str:
     """CloudWatch namespace of the baseline's metric filters."""
     return f"{org}/{BASELINE}"
+
+
+PLATFORM_PATH = "/ndap/platform/"
+
+
+def planner_name(org: str) -> str:
+    return f"{org}-platform-planner"
+
+
+def deployer_name(org: str) -> str:
+    return f"{org}-platform-deployer"
+
+
+def deployer_pattern(org: str) -> str:
+    """The platform deployer in any account: a platform deployment identity, like the
+    account access role (the guardrails let it change platform roles and the baseline)."""
+    return f"arn:aws:iam::*:role{PLATFORM_PATH}{deployer_name(org)}"
+
+
+def platform_deployers(config: NdapConfig) -> tuple[str, ...]:
+    """Every identity that deploys the platform's stacks, as ARN patterns: the account
+    access role (people, ``ndap deploy``) and, with the platform pipeline, its deployer."""
+    patterns = [f"arn:aws:iam::*:role/{config.organization.account_access_role}"]
+    if config.platform_pipeline is not None and config.tooling_account_id is not None:
+        patterns.append(deployer_pattern(config.organization.name))
+    return tuple(patterns)

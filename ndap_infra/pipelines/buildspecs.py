@@ -39,11 +39,7 @@ release again from its tag.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from io import StringIO
 from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.scalarstring import LiteralScalarString
 
 from ndap_infra import __version__
 from ndap_infra.config.enums import AcceptanceRetraining, Environment, ProjectKind
@@ -53,6 +49,7 @@ from ndap_infra.names.pipelines import (
     TRAINING_DEFINITION,
     training_pipeline,
 )
+from ndap_infra.scripts.buildspec import FAIL, literal, render, script
 
 BUILD_IMAGE = "aws/codebuild/standard:7.0"
 PYTHON_RUNTIME = "3.11"
@@ -95,7 +92,6 @@ class BuildContext:
 
 # -- shell snippets (bash; every failure names what failed and why) ---------------------
 
-FAIL = 'ndap_fail() { echo "ndap: $*" >&2; exit 1; }'
 
 DEPLOYER_PROFILE = (
     'aws configure set profile.deployer.role_arn "$DEPLOYER_ROLE_ARN"',
@@ -389,19 +385,6 @@ fi
 """
 
 
-def _literal(text: str) -> LiteralScalarString:
-    literal: LiteralScalarString = LiteralScalarString(text if text.endswith("\n") else text + "\n")
-    return literal
-
-
-def script(*snippets: str) -> str:
-    """One build command: the snippets in a bash subshell with ``set -euo pipefail`` and
-    ``ndap_fail``, so the first failure ends the step with its message, and nothing leaks
-    into (or depends on) the state of CodeBuild's own shell."""
-    body = "".join(s if s.endswith("\n") else s + "\n" for s in snippets)
-    return f"(\nset -euo pipefail\n{FAIL}\n{body})\n"
-
-
 def _variables(ctx: BuildContext, required_branch: str | None) -> dict[str, str]:
     variables = {
         "PROJECT": ctx.project,
@@ -429,15 +412,6 @@ def _variables(ctx: BuildContext, required_branch: str | None) -> dict[str, str]
     return variables
 
 
-def _render(document: dict[str, Any]) -> str:
-    yaml = YAML()
-    yaml.default_flow_style = False
-    yaml.width = 4096
-    out = StringIO()
-    yaml.dump(document, out)
-    return out.getvalue()
-
-
 def _buildspec(
     ctx: BuildContext,
     required_branch: str | None,
@@ -445,7 +419,7 @@ def _buildspec(
     extra: dict[str, str] | None = None,
     exported: tuple[str, ...] = (),
 ) -> str:
-    commands: list[Any] = [_literal(script(*snippets))]
+    commands: list[Any] = [literal(script(*snippets))]
     env: dict[str, Any] = {
         "shell": "bash",
         "variables": {**_variables(ctx, required_branch), **(extra or {})},
@@ -458,7 +432,7 @@ def _buildspec(
             f'2> /dev/null || echo true)"'
             for name in exported
         ]
-    return _render(
+    return render(
         {
             "version": 0.2,
             "env": env,
@@ -617,5 +591,6 @@ __all__ = [
     "BuildContext",
     "deploy_buildspec",
     "integration_buildspec",
+    "script",
     "verify_buildspec",
 ]

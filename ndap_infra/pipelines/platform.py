@@ -53,12 +53,18 @@ from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statem
 from ndap_infra.iam.trust import only_role_trust, service_trust
 from ndap_infra.names import pipelines as names
 from ndap_infra.names.access import role_arn
-from ndap_infra.names.platform import ORGANIZATION_STACK, environment_stack
+from ndap_infra.names.platform import (
+    ORGANIZATION_STACK,
+    PLATFORM_PATH,
+    deployer_name,
+    environment_stack,
+    planner_name,
+)
 from ndap_infra.pipelines import policies
 from ndap_infra.pipelines.buildspecs import PYTHON_RUNTIME
 from ndap_infra.pipelines.drift import DATA_READS, drift_detection_spec
+from ndap_infra.scripts.buildspec import script
 
-PLATFORM_PATH = "/ndap/platform/"
 READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 TERRAFORM_VERSION = "1.11.4"
@@ -75,29 +81,6 @@ STACK_PROFILE_PREFIX = "ndap-"
 """Each stack's provider names the AWS profile ``ndap-<stack>`` in the pipeline's builds
 (``ndap_infra.constructs.provider``)."""
 PROTECTED_ENVIRONMENTS = (Environment.ACC, Environment.PRD)
-
-
-def planner_name(org: str) -> str:
-    return f"{org}-platform-planner"
-
-
-def deployer_name(org: str) -> str:
-    return f"{org}-platform-deployer"
-
-
-def deployer_pattern(org: str) -> str:
-    """The platform deployer in any account: a platform deployment identity, like the
-    account access role (the guardrails let it change platform roles and the baseline)."""
-    return f"arn:aws:iam::*:role{PLATFORM_PATH}{deployer_name(org)}"
-
-
-def platform_deployers(config: NdapConfig) -> tuple[str, ...]:
-    """Every identity that deploys the platform's stacks, as ARN patterns: the account
-    access role (people, ``ndap deploy``) and, with the platform pipeline, its deployer."""
-    patterns = [f"arn:aws:iam::*:role/{config.organization.account_access_role}"]
-    if config.platform_pipeline is not None and config.tooling_account_id is not None:
-        patterns.append(deployer_pattern(config.organization.name))
-    return tuple(patterns)
 
 
 @dataclass(frozen=True)
@@ -622,13 +605,6 @@ INSTALL_NDAP = (
     "make setup",
     'export PATH="$PWD/.venv/bin:$PATH"',
 )
-
-
-def script(*snippets: str) -> str:
-    """The snippets in a bash subshell with ``set -euo pipefail`` and ``ndap_fail``."""
-    from ndap_infra.pipelines.buildspecs import script as pipeline_script
-
-    return pipeline_script(*snippets)
 
 
 def _buildspec(

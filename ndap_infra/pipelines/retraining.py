@@ -45,7 +45,7 @@ from ndap_infra.config.enums import (
 )
 from ndap_infra.config.model import DEFAULT_ACCEPTANCE_SCHEDULE, MlProjectConfig, NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Statement
-from ndap_infra.iam.trust import service_trust
+from ndap_infra.iam.trust import SCHEDULER_SERVICE, service_trust
 from ndap_infra.names import pipelines as names
 from ndap_infra.names.platform import bucket_name, kms_alias
 from ndap_infra.pipelines.roles import RoleSpec
@@ -66,7 +66,6 @@ TRAINING_MODE_PARAMETER = "TrainingMode"
 TRIGGERED_BY_PARAMETER = "TriggeredBy"
 ACCEPTANCE_SCHEDULE_TRIGGER = "acceptance-schedule"
 EVENTS_SERVICE = "events.amazonaws.com"
-SCHEDULER_SERVICE = "scheduler.amazonaws.com"
 ALARM_PERIOD_SECONDS = 3600
 ALARM_EVALUATION_PERIODS = 1
 

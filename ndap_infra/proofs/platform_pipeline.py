@@ -31,11 +31,10 @@ from typing import Any
 from ndap_infra.config.enums import TOOLING, Persona
 from ndap_infra.evaluator import NamedPolicy, Principal, Resource, principal_for
 from ndap_infra.names import pipelines as names
-from ndap_infra.names.platform import trail_name
+from ndap_infra.names.platform import deployer_pattern, trail_name
 from ndap_infra.pipelines.platform import (
     PLAN_ARTIFACT,
     PlatformPipelineSpec,
-    deployer_pattern,
     platform_pipeline_spec,
 )
 from ndap_infra.proofs.access_model import PlatformModel

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ndap_infra.deploy.drift import fix_of
+from ndap_infra.terraform.plans import fix_of
 
 MAX_LISTED = 50
 

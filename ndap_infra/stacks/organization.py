@@ -23,16 +23,16 @@ from ndap_infra.constructs.organization import (
 )
 from ndap_infra.constructs.platform_pipeline import PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
-from ndap_infra.guardrails.catalog import (
+from ndap_infra.names.pipelines import tooling_unit
+from ndap_infra.names.platform import organizational_unit, planner_name
+from ndap_infra.names.tags import platform_tags
+from ndap_infra.organization.catalog import (
     access_guardrails,
     check_attachment_quota,
     organization_guardrails,
 )
-from ndap_infra.names.pipelines import tooling_unit
-from ndap_infra.names.platform import organizational_unit
-from ndap_infra.names.tags import platform_tags
 from ndap_infra.pipelines.drift import drift_detection_spec
-from ndap_infra.pipelines.platform import planner_name, platform_pipeline_spec
+from ndap_infra.pipelines.platform import platform_pipeline_spec
 from ndap_infra.resources.aws import IamPolicy
 
 

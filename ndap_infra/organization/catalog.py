@@ -27,8 +27,7 @@ from ndap_infra.iam.limits import PolicyTooLarge
 from ndap_infra.iam.resource_policies import bucket_arn
 from ndap_infra.names.access import PERSONA_PATH, dataset_bucket_name
 from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN
-from ndap_infra.names.platform import scp_name
-from ndap_infra.pipelines.platform import platform_deployers
+from ndap_infra.names.platform import platform_deployers, scp_name
 
 SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"

@@ -1,0 +1,1 @@
+"""Shell and buildspec rendering shared by every generated build job (no cdktf)."""
