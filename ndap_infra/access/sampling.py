@@ -1,29 +1,7 @@
 # ruff: noqa: E501  (the sampling program below keeps its lines as they run)
 """The job that produces the integration subset: plain data (no cdktf).
 
-Where the datasets store is the source of an ``integration-subset/`` that replication
-carries to dev's replica (prd, with pipelines and ``sharing_mode: replica``), a CodeBuild
-project in that account samples every dataset into ``integration-subset/<dataset>/`` of
-the same bucket, on an EventBridge Scheduler schedule. The dev pipeline's integration
-tests then read the subset in dev's replica, read-only.
-
-The sample is deterministic: an object is taken when the sha256 of its key, read as a
-number in [0, 1), falls below ``fraction``, lowest first, until ``max_objects`` or
-``max_bytes`` (objects that would exceed it are skipped). A dataset with objects but none
-under the fraction still yields its lowest-scoring object, so integration tests never get
-an empty dataset by accident. Objects already in the subset with the same size and no
-newer source are kept; subset objects no longer sampled are deleted (the delete markers
-replicate to dev).
-
-Two roles, both under ``/ndap/data/`` (a platform-role path: only the platform's
-deployment role creates, changes, passes or assumes them, and the data-scientist boundary
-and guardrails cover it):
-
-* the sampler (CodeBuild's service role): lists and reads the datasets' prefixes, writes
-  and deletes under ``integration-subset/`` only, uses the datasets key through S3 only,
-  and writes its own log group;
-* the schedule's role: starts that one build project, and decrypts the schedule.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/access/sampling.py."""
 
 from __future__ import annotations
 

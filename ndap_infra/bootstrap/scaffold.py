@@ -1,19 +1,7 @@
 """The repository scaffold of a new ML project: everything the platform's pipelines and
 the change classifier expect to find, ready to commit.
 
-* the git-host workflows (``pipelines.workflows.repository_files``);
-* the orchestration definition (``pipelines/definition.json``, a SageMaker pipeline
-  definition the pull-request check parses);
-* the layout the default path rules classify: ``src/training``, ``src/serving``,
-  ``features``, ``config/params.yaml``, ``tests`` (unit tests that pass, and
-  ``tests/integration`` for dev), ``docs``;
-* the build contract of the buildspecs: ``make model`` writes ``dist/model.tar.gz`` and
-  ``dist/model-metadata.json``; ``requirements-dev.txt``;
-* a README for the team, generated from the configuration: who may touch which
-  environment, and how code reaches production.
-
-Pure: ``scaffold_files`` returns path -> text; ``write_scaffold`` writes all or nothing.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/bootstrap/scaffold.py."""
 
 from __future__ import annotations
 

@@ -1,27 +1,6 @@
 """The model fingerprint of a revision: what the model is built from, as one digest.
 
-``fingerprint = sha256`` over, in a fixed order,
-
-- every file of the revision whose kinds include one that can change the model
-  (``MODEL_KINDS``: training, features, data_config, orchestration, and unclassified files,
-  since nothing says they cannot): its path, git mode, object type and the sha256 of its
-  content (git blobs read with ``git ls-tree -r`` and ``git cat-file --batch``; a
-  submodule counts by its pinned commit id). Content-identical means identical bytes: a
-  whitespace edit changes the fingerprint, so does a rename, so does a mode change;
-- the data snapshot ids found in data_config files: a top-level ``snapshot_id`` of a
-  YAML/JSON file (e.g. ``data.yaml``), the ``outs[].md5`` of a DVC pointer (``*.dvc``);
-- the hyperparameters of data_config files named ``params``, ``parameters`` or
-  ``hyperparameters`` (``.yaml``, ``.yml``, ``.json``), as canonical JSON.
-
-The last two are already inside the file contents; they are named explicitly so that the
-plan can say *which* snapshot or hyperparameter changed. Orchestration and unclassified
-files are in the fingerprint (the brief's minimum is training, features and data_config)
-because the path rules retrain on them: an equal fingerprint then proves that nothing a
-rule says can affect the model differs, so reusing the registered model is safe.
-
-Per-kind component digests (same file records, one kind each) tell the plan whether, for
-example, the feature definitions differ between two revisions.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/changes/fingerprint.py."""
 
 from __future__ import annotations
 

@@ -1,40 +1,6 @@
 """From changed paths and fingerprints to a plan: which pipeline stages run, and why.
 
-Rules (each stage lists the paths and facts that made it run, or why it is skipped):
-
-- any unclassified path runs **every** stage (nothing says it cannot matter), except that
-  retrain and register still reuse a model whose fingerprint equals head's (unclassified
-  files are inside the fingerprint, so that reuse is safe);
-- ``unit_tests`` and ``integration_tests`` run on any change (docs and tests included) and
-  whenever something else runs; a docs/tests-only change runs the tests and nothing else;
-- ``feature_pipeline``: features paths, or feature definitions that differ from base's;
-- ``retrain`` and ``register_model``: training, features, data_config or orchestration
-  paths (orchestration may change how the model is built), or a model fingerprint that
-  differs from base's. Skipped only when the head's fingerprint equals the base's ("model
-  fingerprint unchanged: reuse registered model <fingerprint>") or is one the caller says
-  the registry holds (``registered``). Never skipped when the fingerprint changed and no
-  registered model has it;
-- ``redeploy_serving``: serving paths, a newly trained model, or a reused model that is not
-  the one base serves;
-- ``deploy_orchestration``: orchestration paths, or orchestration files that differ from
-  base's.
-
-Which revisions are compared: the changed paths are ``git diff`` from the merge base of
-base and head to head (``base...head``: what head's line of work changed, as a pull request
-shows it; for the usual push, base is an ancestor of head and this is plain ``base..head``;
-after criss-cross merges, the union over every merge base). The fingerprints are of base
-itself and of head: base is the revision whose model is registered and deployed. When
-base has moved on since the merge base (a branch behind main), the fingerprint notices
-what the diff cannot, and retrains.
-
-When does the fingerprint skip a retrain the paths asked for? Every file a retraining rule
-looks at is inside the fingerprint, so on a straight line of history (base an ancestor of
-head) "fingerprint unchanged" and "no model path in the diff" are the same fact, and a
-change reverted inside ``base..head`` leaves no diff at all. The fingerprint decides when
-the diff and the registered model disagree: a branch that carries (or reverts) exactly what
-base already has, and, with ``registered``, a push that reverts to content whose model the
-registry still holds.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/changes/plan.py."""
 
 from __future__ import annotations
 

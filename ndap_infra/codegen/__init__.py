@@ -1,22 +1,6 @@
 """Generate small typed Python classes for the Terraform types this product uses.
 
-The classes sit directly on cdktf core (``TerraformResource``, ``TerraformDataSource``,
-``TerraformProvider``) instead of the prebuilt, slow-to-import AWS provider bindings.
-
-Inputs:
-
-* ``ndap_infra/codegen/types.toml``: the resource and data-source types to generate.
-* ``ndap_infra/resources/schema/aws-<version>.json``: the pinned provider's schema, trimmed to
-  those types (``--refresh-schema`` re-extracts it with Terraform).
-
-Output: ``ndap_infra/resources/aws/``, one module per type.
-
-Usage::
-
-    python -m ndap_infra.codegen                   # regenerate from the committed schema
-    python -m ndap_infra.codegen --check           # exit 1 if the committed output is stale
-    python -m ndap_infra.codegen --refresh-schema  # re-extract the schema, then regenerate
-"""
+Why and how: docs/design-notes.md, section ndap_infra/codegen/__init__.py."""
 
 from __future__ import annotations
 

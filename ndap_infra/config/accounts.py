@@ -1,19 +1,6 @@
 """The member accounts the organization stack manages: adopted by id, or created (pure data).
 
-Every enabled environment's account, and the tooling (delivery) account, is one of:
-
-* **adopted**: configured with its ``account_id`` (and an ``email``): the organization
-  stack imports it by id (a Terraform ``import`` block) and places it in its unit, so the
-  guardrails attached to a unit really cover the account its stack deploys into. Without
-  an e-mail the account is left where it is (the provider's account resource needs one;
-  ``ndap deploy`` then reports it outside its unit);
-* **created**: configured with an ``email`` and no ``account_id``: the organization stack
-  creates it (``<org>-<env>``, in its unit, with ``organization.account_access_role``).
-  Its id is known only once the stack has been applied: until ``ndap deploy`` records it
-  in the configuration the account is **pending**, and only what names no pending id is
-  synthesized (phase 1, see ``phase_one_config``). Once recorded, the account is adopted
-  like any other; its resource keeps its address, so Terraform's import is a no-op.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/config/accounts.py."""
 
 from __future__ import annotations
 

@@ -1,24 +1,6 @@
 """Git-style path globs, as git matches them in a ``:(glob)`` pathspec.
 
-A pattern is matched against a whole path relative to the repository root (patterns are
-anchored: ``*.md`` matches ``README.md`` but not ``docs/a.md``; write ``**/*.md`` for
-every depth). Case-sensitive.
-
-- ``*`` matches any characters except ``/``; ``?`` one character except ``/``;
-  ``[abc]``, ``[a-z]``, ``[!a]`` / ``[^a]`` one character of (not of) a set, never ``/``;
-  ``\\x`` the character ``x`` itself.
-- ``**`` followed by ``/`` or ending the pattern crosses directories: ``**/x`` matches
-  ``x`` and ``a/b/x``; ``a/**/b`` matches ``a/b`` and ``a/x/y/b``; ``docs/**`` everything
-  below ``docs``. A ``**`` followed by anything else is a plain ``*`` (``**.md`` does not
-  cross directories), as in git.
-- A pattern without any wildcard also matches everything below it as a directory:
-  ``docs`` matches ``docs`` and ``docs/a/b.md``; ``docs/`` only what is below ``docs``.
-  A pattern with a wildcard matches whole paths only (``src/tr*`` does not match
-  ``src/training/a.py``), and one ending in ``/`` matches no file.
-
-``tests/test_changes.py`` checks these semantics against ``git ls-files ':(glob)...'``.
-POSIX classes such as ``[[:alpha:]]`` are refused rather than matched differently from git.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/config/globs.py."""
 
 from __future__ import annotations
 

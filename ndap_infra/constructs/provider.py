@@ -1,50 +1,6 @@
 """The AWS provider of a stack: which account it deploys into, and how.
 
-On ``deploy.target: aws`` the provider is plain: a region, default tags and, for member
-accounts, the role to assume. Nothing of the emulator is generated. With
-``deploy.state`` every stack gets an S3 backend: the configured bucket, the key
-``<key_prefix>/<stack>.tfstate``, always encrypted (with ``kms_key_arn`` when given),
-locked with Terraform's S3 lock file (``use_lockfile``).
-
-The platform's own pipeline (``ndap_infra.pipelines.platform``) plans and applies every
-stack with per-account roles: a saved plan keeps the provider configuration it was made
-with, so the role cannot be written into the stack (the plan is made read-only, the same
-plan is applied with the deployer). Its builds therefore synthesize with
-``NDAP_STACK_CREDENTIALS=profiles`` in the environment: each stack's provider then names
-the AWS profile ``ndap-<stack>`` instead of assuming a role, and each build defines that
-profile for itself (the planner role, or the deployer role, of the stack's account). The
-backend keeps the build's own credentials. Without the variable (people, ``ndap deploy``,
-``ndap drift``) nothing changes.
-
-On ``deploy.target: local`` the same stack deploys into the local AWS emulator (moto,
-started by ``ndap emulator start`` / ``ndap deploy``). The stack's deployment wiring
-changes, all of it here; resource definitions change only where the emulator falls short,
-explicitly and reported (the last point):
-
-* the endpoint of every service the product's resource types use (``SERVICE_ENDPOINTS``,
-  the same list in every stack, so that environment stacks stay identical) points at the
-  Terraform variable ``ndap_emulator_endpoint``: never a literal port, so synthesis stays
-  deterministic (``ndap deploy`` passes ``TF_VAR_ndap_emulator_endpoint``);
-* dummy credentials and the ``skip_*`` switches that keep the provider off real AWS,
-  except ``skip_requesting_account_id``: S3 Control (the account-level public access
-  block) needs the account id, which the emulator's STS answers;
-* ``http_proxy`` pointing at the emulator as well: S3 Control prefixes the account id to
-  the endpoint host (``<account>.127.0.0.1:<port>``), a name nothing resolves. Loopback
-  endpoints bypass the proxy (Go's proxy rules), so only those prefixed hosts go through
-  it, and moto, which accepts absolute-URI requests, answers them itself;
-* a low ``max_retries``: moto answers a few calls with HTTP 500 and the default retries
-  wait for over ten minutes before reporting it;
-* the management account is reached like the member accounts, by assuming the access
-  role: the emulator's dummy credentials belong to its default account (123456789012),
-  and assuming a role in an account id is how moto lands resources in that account;
-* the state lives in an S3 bucket on the emulator (see ``EMULATOR_STATE_BUCKET``): it
-  lives and dies with the emulator's resources, and ``ndap deploy`` and ``cdktf deploy``
-  share it. The backend cannot read variables, so its endpoint comes from
-  ``AWS_ENDPOINT_URL_S3`` in the environment;
-* resources the emulator cannot create (``ndap_infra.emulator.gaps``) get ``count = 0``,
-  and arguments it reads back differently get ``lifecycle.ignore_changes``, each with
-  the reason written next to it: see ``EmulatorGaps`` below.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/constructs/provider.py."""
 
 from __future__ import annotations
 

@@ -1,27 +1,6 @@
 """Drift: what a deployed stack differs in from the code, read from a no-change plan.
 
-``terraform plan -out`` refreshes every resource in the state against the target and then
-compares the result with the configuration; ``terraform show -json`` of that plan gives
-both halves (Terraform's JSON plan format):
-
-* ``resource_drift``: what changed outside Terraform since the last apply, per resource,
-  with the object before (as Terraform left it) and after (as the target holds it now);
-  ``after`` is null when the resource is gone.
-* ``resource_changes``: what Terraform would do now to make the target match the code
-  (``actions``: create, update, delete+create for a replacement, delete, no-op).
-
-This module turns that document into differences per resource (pure: no Terraform, no
-files), so it is tested on recorded plans. The differences, by kind:
-
-* ``changed``: changed outside Terraform, and the code would change it back;
-* ``deleted``: in the state, but gone from the target; the code would create it again;
-* ``not applied``: the code wants a change that nothing outside explains (a code change
-  not deployed yet, or a resource never created).
-
-A drift entry that no planned change answers (e.g. an attribute the code does not manage,
-or one the local target ignores, see ``ndap_infra.emulator.gaps``) is kept as a note: the
-target still matches the code.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/deploy/drift.py."""
 
 from __future__ import annotations
 

@@ -1,36 +1,6 @@
 """Probes: persona actions tried for real on the emulator, read with the emulator's limits.
 
-For a few persona x environment x action rows, ``ndap probe`` assumes the persona's role
-on the running emulator (from a probe user in the identity account), attempts the action
-with boto3, and prints the model's expected decision next to what the emulator did.
-
-What moto 5.2.5 can witness, and only while its authorization is switched on (the probe
-switches it on through ``/moto-api/reset-auth`` for the duration and back off after):
-
-* it evaluates the role's identity policies (inline and attached), by action and resource;
-* it does NOT evaluate service or resource control policies, permission boundaries, KMS
-  key policies, cross-account role trust (it issues credentials for any role, even one
-  that does not exist), or condition keys: a statement whose condition it cannot match
-  counts as a denial, Allow or Deny (moto/iam/access_control.py ``_check_conditions``);
-* for S3 objects it also evaluates the bucket policy, with that same flaw, so the TLS-only
-  deny every ndap bucket carries denies every object request.
-
-* for every service but S3, IAM, STS and SQS it checks the action against resource ``*``,
-  not the resource's ARN: a statement scoped to ARNs never counts there.
-
-Besides the persona rows, the first ML project's pipeline deployer role is probed in dev,
-acc and prd: its own and another project's SageMaker model, creating an IAM role, reading
-the trail's configuration (``DEPLOYER_ACTIONS``: the expectation, which tests also check
-against the evaluator).
-
-So each row says whether the emulator can witness it at all. A row is witnessable when
-the model's decision for that role is the decision of its identity policies alone (the
-project's evaluator, every other layer removed, gives the same answer), no statement the
-emulator would weigh carries a condition, and the persona has a role there. Only then is
-agreement meaningful, and disagreement a finding (exit 1). Everywhere else an emulator
-"allowed" is not a leak and an emulator "denied" is not proof: the proof is the evaluator
-(``ndap access``, ``ndap explain``).
-"""
+Why and how: docs/design-notes.md, section ndap_infra/deploy/probes.py."""
 
 from __future__ import annotations
 

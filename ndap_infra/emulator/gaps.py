@@ -1,20 +1,6 @@
 """What the local emulator (moto 5.2.5 in server mode) cannot create, and why.
 
-Measured by deploying the reference platform onto the emulator; each entry names the
-failure seen (the emulator's log, ``.ndap/emulator.log``, shows the traceback). The local
-target synthesizes the matching resources with ``count = 0`` (see
-``ndap_infra.constructs.provider.EmulatorGaps``) and ``ndap deploy`` reports every one of
-them; they are never skipped silently. On ``deploy.target: aws`` this list is not used.
-
-Not gaps, although they first looked like ones:
-
-* ``aws_s3_account_public_access_block``: S3 Control puts the account id in front of the
-  endpoint host; the provider's ``http_proxy`` routes those hosts to the emulator
-  (``ndap_infra.constructs.provider``).
-* AWS-managed policies (``arn:aws:iam::aws:policy/...``, e.g. ``AWS_ConfigRole``): moto
-  knows them, but loads them only with ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``, which the
-  emulator sets.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/emulator/gaps.py."""
 
 from __future__ import annotations
 

@@ -1,22 +1,6 @@
 """Condition operators, as documented in the IAM reference "Condition operators".
 
-Semantics implemented (all documented by AWS):
-
-* several keys under one operator, and several operators, must all hold (AND); several values
-  for one key are alternatives (OR);
-* a key absent from the request: positive operators are false, negated operators
-  (``StringNot*``, ``ArnNot*``, ``NumericNotEquals``, ``DateNotEquals``, ``NotIpAddress``)
-  are true; with the ``IfExists`` suffix any operator is true;
-* ``ForAnyValue:`` holds if some request value matches (false for an absent or empty key);
-  ``ForAllValues:`` holds if every request value matches (true for an absent or empty key);
-* ``Null`` tests presence: ``"true"`` holds when the key is absent;
-* key names are case-insensitive; values compare case-sensitively unless the operator says
-  ``IgnoreCase`` (``Bool`` compares ``true``/``false`` case-insensitively);
-* policy variables in values are substituted from the request context.
-
-An operator name that is unknown, or ``BinaryEquals`` (not implemented), raises
-:class:`UnsupportedConditionError` when the policy is read: nothing is silently skipped.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/evaluator/conditions.py."""
 
 from __future__ import annotations
 

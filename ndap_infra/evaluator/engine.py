@@ -1,24 +1,6 @@
 """Evaluation of one request, following AWS's documented policy evaluation logic.
 
-Order (IAM User Guide, "Policy evaluation logic" and "Cross-account policy evaluation logic"):
-
-1. an explicit ``Deny`` in any applicable policy (identity, permissions boundary, session,
-   SCPs of the caller's account, RCPs of the resource's account, resource policy) denies;
-2. SCPs: every level of the caller account's path (root, each OU, the account) must allow;
-3. RCPs: every level of the resource account's path must allow (``RCPFullAWSAccess`` always
-   does; the RCPs given can only deny, step 1);
-4. the grant:
-
-   * same account: allowed if the identity side allows (identity policy Allow, and an Allow
-     in the permissions boundary and in the session policies when there are any) or the
-     resource policy grants directly: to the session ARN, the user ARN, ``"*"`` or a service
-     (not limited by boundary or session policies), or to the role ARN (limited by an implicit
-     deny in the boundary or session policies). A resource policy naming only the account
-     defers to the identity side. When the resource policy is required (KMS key policies,
-     role trust policies) it must allow the principal or its account in any case;
-   * cross account: the identity side must allow and the resource policy must allow the
-     principal (or its account); no resource policy, no access.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/evaluator/engine.py."""
 
 from __future__ import annotations
 

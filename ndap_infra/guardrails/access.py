@@ -1,20 +1,6 @@
 """Guardrails that keep development and non-production out of acceptance and production.
 
-Where each layer applies (a service control policy limits only the principals of the
-accounts it is attached to):
-
-* ``deny_lower_environments_reaching_protected`` (SCP on the dev and nonprod units): no
-  principal of dev or nonprod may act on a resource in acc or prd (``aws:ResourceAccount``)
-  — data scientists administer dev, so every dev role is theirs (invariant 4). The only
-  exception is the configured production-data read of the data-scientist role in
-  cross-account-read mode, and never from nonprod.
-* ``deny_data_scientists`` (SCP on the acc and prd units): a data-scientist principal,
-  matched by tag and by role-name pattern, may do nothing there, in case one is ever
-  created by mistake.
-* ``deny_lower_environment_principals`` (RCP on the acc and prd units, and the same
-  statements in acc/prd bucket and key policies): resources in acc and prd refuse dev and
-  nonprod principals and data-scientist principals, with the same single read exception.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/guardrails/access.py."""
 
 from __future__ import annotations
 

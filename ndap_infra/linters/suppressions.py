@@ -1,19 +1,6 @@
 """The one list of accepted policy-as-code findings, each with its written reason.
 
-Two linters gate the platform (see ``checkov_gate`` and ``parliament_gate``). Every finding
-either gets fixed or is matched here; a suppression that matches nothing is an error too
-(stale), so this list always says exactly what is accepted today and why.
-
-- checkov findings are matched by check id and a regular expression over the resource's
-  construct path, ``<stack>/<path below the stack>`` (e.g. ``env-dev/data-bucket/bucket``),
-  which is stable where Terraform's logical ids carry hashes.
-- parliament findings are matched by issue key, a regular expression over the policy
-  file's path below ``policies/`` (e.g. ``env-dev/personas/ml-engineer/access.json``) and,
-  optionally, a regular expression searched in the finding's detail.
-
-Patterns must match whole (``re.fullmatch``). A reason starting ``TODO lead:`` marks a
-finding to fix in code this list's owner does not change.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/linters/suppressions.py."""
 
 from __future__ import annotations
 

@@ -1,40 +1,7 @@
 # ruff: noqa: E501  (the shell scripts below keep one command per line, as they run)
 """CodeBuild buildspecs of the delivery pipelines, as YAML strings: pure functions.
 
-Every build runs in the tooling account as the project's build role for one environment.
-It deploys through one AWS CLI profile, ``deployer``: the project's deployer role in that
-environment, assumed from the build's own container credentials
-(``credential_source = EcsContainer``). The build role may assume no other role.
-
-What a project's repository provides (the contract the buildspecs rely on):
-
-* ``make model``: packages (or trains) the model into ``dist/model.tar.gz`` and writes
-  ``dist/model-metadata.json`` (``{"image": "<inference image URI>"}`` and, optionally,
-  ``"instance_type"``): the model artifact and its metadata;
-* ``pipelines/definition.json``: the orchestration definition, a SageMaker pipeline
-  definition. Batch projects declare a ``ModelName`` parameter, which the deploy step sets
-  to the model it deploys;
-* ``requirements-dev.txt`` and ``tests/integration/`` (pytest): the integration tests run
-  in dev, with ``NDAP_INTEGRATION_DATA`` pointing at the production-data subset;
-* ``make model`` honours ``NDAP_RETRAIN`` (``false``: do not train, package the model at
-  ``NDAP_PREVIOUS_MODEL`` with the current serving code), ``NDAP_TRAINING_MODE``
-  (``from-scratch`` or ``from-previous-state``, starting from ``NDAP_PREVIOUS_MODEL``);
-* the training pipeline (a realtime project's ``pipelines/definition.json``, a batch
-  project's ``pipelines/training.json``), deployed as ``<project>-training``, declares the
-  parameters ``TrainingMode`` and ``TriggeredBy``: the retraining triggers set them.
-
-Change-aware: each deploy step computes the change plan (``ndap_infra.changes``) between
-the commit the environment runs (``projects/<project>/deployed.json`` in its data bucket)
-and this one, prints it, and skips what it skips, saying so (``ndap: skip <stage>: <why>``);
-anything uncertain runs every stage.
-
-Promotion: acc builds the release (from a tag on the develop branch), records the
-artifact's sha256 in the model registry, deploys it and, once it is deployed and checked,
-approves the model package. prd (a tag on the main branch, after the manual approval)
-either deploys exactly the latest package acc approved, refusing it when the artifact's
-sha256 differs from the one recorded at acc (``reuse_acc_artifacts``), or builds the
-release again from its tag.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/pipelines/buildspecs.py."""
 
 from __future__ import annotations
 

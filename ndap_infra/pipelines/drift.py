@@ -1,28 +1,6 @@
 """Scheduled drift detection in the tooling account, as plain values (no CDKTF).
 
-What runs, and with which rights:
-
-* A CodeBuild project (``<org>-drift-detection``) clones the platform's infrastructure
-  repository (``drift_detection.repository`` at ``branch``, over CodeBuild's GitHub
-  source: the account's CodeBuild source credential for GitHub, a connection or token
-  registered once outside Terraform, so no secret sits in the state) and runs
-  ``ndap drift --config <config_path> --assume-role <org>-drift-reader``. The build fails
-  when ``ndap drift`` exits non-zero: drift (1) or a plan that could not be made (2).
-* An EventBridge Scheduler schedule starts the build (``drift_detection.schedule``); its
-  role may start this one project and nothing else.
-* A CloudWatch alarm on the project's ``AWS/CodeBuild FailedBuilds`` metric notifies the
-  tooling account's security alarm topic. Its name carries the baseline prefix because
-  the topic's policy accepts only the account's baseline alarms.
-* The build's role may write its own log group, read the Terraform state (the state
-  bucket, when configured), and assume the read-only role ``<org>-drift-reader`` in the
-  platform's accounts, nothing else: it cannot change anything.
-* ``<org>-drift-reader``, in every account the platform deploys into (management,
-  tooling, each environment: ``ndap_infra.constructs.drift.DriftReader``), trusts only the
-  build's role, and may read configuration
-  (``SecurityAudit``: Describe/Get/List of resource configuration and policies, which is
-  what ``terraform plan``'s refresh reads), with reads of data denied: object contents,
-  secrets, parameters, decryption.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/pipelines/drift.py."""
 
 from __future__ import annotations
 

@@ -1,21 +1,6 @@
 """The feature-store path: plain data (no cdktf).
 
-Feature definitions are owned by a team (``feature_groups``) and versioned: a version is
-one schema, and a new schema is a new version (SageMaker feature groups cannot change the
-type of a feature). Each version is promoted dev > acc > prd on its own
-(``versions[].promoted_to``): promoting it is a reviewed change of the platform
-configuration, which the platform's own delivery applies, so a version exists in an
-environment only after it exists in every environment before it. In each environment
-where a version has arrived, it is a SageMaker feature group ``<group>-v<version>`` with
-its offline store in that environment's data bucket (``feature-store/``), encrypted with
-the environment's data key; the online store is off.
-
-A model project names the versions it is trained and served with (``uses_features``).
-Promoting the model to an environment is refused while one of them is not there yet:
-:func:`promotion_refusal` says so from the configuration, and the pipelines' deploy (and
-prd's verify) step checks the environment itself (``FEATURE_CHECK`` in
-:mod:`ndap_infra.pipelines.buildspecs`), reading the feature groups that actually exist.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/pipelines/features.py."""
 
 from __future__ import annotations
 

@@ -1,42 +1,7 @@
 # ruff: noqa: E501  (the shell scripts below keep one command per line, as they run)
 """The platform's own infrastructure pipeline, as plain values (no CDKTF).
 
-What runs where (``platform_pipeline`` in the configuration, with a tooling account):
-
-* A CodePipeline V2 pipeline ``<org>-platform`` in the tooling account, started by pushes
-  to ``branch`` of the platform's repository (through the tooling account's git
-  connection for its host, scoped to that repository by ``FullRepositoryId``):
-  Source > Plan > Approve > Apply.
-* **Plan** (CodeBuild ``<org>-platform-plan``, role ``<org>-platform-plan``): ``ndap build``
-  (every proof must pass, else the build stops), then ``terraform plan -out`` for every
-  stack as the read-only ``<org>-platform-planner`` of the stack's account, ``ndap review``
-  against the commit last applied, and ``plan/manifest.json``: the commit and the sha256
-  of every saved plan. All of it is the build's output artifact, in the encrypted artifact
-  store; the manifest's own sha256 is exported to the approval and the apply step.
-* **Approve**: a manual approval whose summary quotes the commit and the manifest's
-  sha256 and whose link opens the plan build's log, where the review pack and every plan
-  are printed. Only the configured approver personas' tooling roles may approve.
-* **Apply** (CodeBuild ``<org>-platform-apply``, role ``<org>-platform-apply``): refuses
-  unless the manifest's sha256 is the one approved, every saved plan matches the
-  manifest, and (for the protected stacks) this pipeline execution's approval succeeded;
-  then ``terraform apply <saved plan>`` for every stack in dependency order, as the
-  ``<org>-platform-deployer`` of its account. It never plans again: Terraform itself
-  refuses a saved plan once the state it was made from has moved on ("Saved plan is
-  stale").
-
-Every stack is applied after the one approval, nonprod and dev included: the stacks apply
-in dependency order (organization, tooling, then the environments, whose roles trust what
-the first two create), and dev's stack carries the same security controls as acc's and
-prd's (invariant 1): a change to them is a security change everywhere.
-
-The roles in every account the stacks deploy to (management, tooling, each environment)
-are under ``/ndap/platform/``, a platform-role path the guardrails protect:
-``<org>-platform-planner`` (``ReadOnlyAccess`` with data and secret reads denied; trusted
-only by the tooling account's plan build role) and ``<org>-platform-deployer``
-(``AdministratorAccess``, the rights the account access role has today, with role
-assumption denied; trusted only by the apply build role). The build roles read the state
-(plan) or read and write it (apply); the planner and deployer never touch it.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/pipelines/platform.py."""
 
 from __future__ import annotations
 

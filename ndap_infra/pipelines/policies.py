@@ -1,25 +1,6 @@
 """Policy documents of the delivery pipelines: pure functions.
 
-Three identities per project and environment, each allowed exactly what its step needs:
-
-* the **build role** (tooling account, trusted by CodeBuild for the project's build
-  projects of that environment): reads and writes its pipeline's artifacts, may assume
-  *only* the project's deployer role in that environment (an explicit deny covers every
-  other role), and in acc registers the release in the project's model registry;
-* the **deployer role** (environment account, trusted only by that build role, named by
-  its ARN and by ``aws:PrincipalAccount``): reads the project's artifacts in the tooling
-  account, writes the project's prefix of the environment's data bucket, manages the
-  project's SageMaker resources (named ``<project>-*``; the endpoint by its exact ARN) and
-  passes only the project's execution role, only to SageMaker;
-* the **execution role** (environment account, trusted by SageMaker in that account): what
-  the project's SageMaker pipeline and jobs run as.
-
-Artifacts are shared through a line-up of three documents, each required: the tooling
-bucket policy and key policy grant the environment accounts' deployer roles (by account,
-by role path and name, and by the ``ndap:project`` tag the platform sets on each deployer
-role, so one statement serves every project), and each deployer role's own policy names
-only its project's prefix.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/pipelines/policies.py."""
 
 from __future__ import annotations
 

@@ -1,34 +1,6 @@
 """Retraining triggers, per project and environment: plain data (no cdktf).
 
-What starts retraining is the project's strategy, provisioned in every environment where
-the project retrains on its own:
-
-* ``ad-hoc``: an EventBridge rule on ``Object Created`` under the project's input prefix
-  (``projects/<project>/input/``) of the environment's data bucket (which sends its events
-  to EventBridge);
-* ``periodic``: an EventBridge Scheduler schedule;
-* ``drift``: a CloudWatch alarm on the metric the project's monitoring job publishes in
-  ``ndap/<project>``, and an EventBridge rule on that alarm entering ``ALARM``.
-
-Every trigger starts one thing: the project's SageMaker training pipeline
-(``<project>-training``) in that environment, with the pipeline parameters
-``TrainingMode`` (``from-scratch`` or ``from-previous-state``) and ``TriggeredBy``. It
-does so as a role of its own (``<org>-<project>-retrain``) that EventBridge or the
-Scheduler alone may assume, for this account and this rule or schedule only, and that may
-only start that pipeline. No person is involved, in prd either.
-
-Where a project retrains by itself:
-
-* dev: always (the project's strategy, from scratch);
-* acc, by ``retraining.acceptance``: ``if-model-changed``: no trigger (acc retrains only
-  when a release changes the model: its deploy step consults the change plan);
-  ``periodic-from-scratch``: a schedule (``acceptance_schedule``, else the project's
-  schedule, else weekly), from scratch; ``from-previous-state``: the project's strategy,
-  warm-started from the previous model;
-* prd, by ``retraining.production``: ``retrain``: the project's strategy (warm-started
-  when acc is); ``reuse-acc-artifacts``: no trigger (prd deploys only what acc verified,
-  by digest; a model retrained in prd would be one nobody verified).
-"""
+Why and how: docs/design-notes.md, section ndap_infra/pipelines/retraining.py."""
 
 from __future__ import annotations
 

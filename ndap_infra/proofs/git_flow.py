@@ -1,26 +1,6 @@
 """Git refs to cloud identities: which identities each kind of git event reaches.
 
-Derived from what is synthesized, not from a table of intentions:
-
-* **which pipelines start**: each CodePipeline V2 pipeline's trigger (push branch/tag
-  filters, pull-request filters) of the tooling stack, matched against the event's ref with
-  CodePipeline's glob rules (``codepipeline_glob``; excludes win over includes);
-* **how far a run gets**: the pipeline's stages in order; a CodeBuild action runs its
-  project's buildspec (as synthesized), whose ref check (``VERIFY_RELEASE``: the commit
-  carries a tag matching ``RELEASE_TAG_PATTERN`` and is on ``REQUIRED_BRANCH``) refuses
-  the run before any repository code runs; a manual approval holds what follows it;
-* **which identities the run reaches**: each build that runs holds its build role (the
-  project's ``service_role``); the roles it can assume are evaluated with the project's
-  evaluator over every role of the model;
-* **pull requests**: no pipeline may have a pull-request trigger, and the generated GitHub
-  workflow must offer no cloud identity (``workflow_findings``).
-
-Each row is compared with what the git flow of ``shared/design/ndap-model.md`` allows
-(``expected_reach``): a push to develop reaches the dev deployer; a release tag on develop
-the acc deployer; a release tag on main the prd deployer, after the approval; nothing else
-reaches anything. Negative controls (``flow_controls``) loosen a trigger, a ref check, a
-workflow or a trust condition and require the proof to fail.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/proofs/git_flow.py."""
 
 from __future__ import annotations
 

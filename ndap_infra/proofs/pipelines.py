@@ -1,24 +1,6 @@
 """The pipelines' part of the access proof, evaluated from the synthesized policies.
 
-Three questions, each answered with the project's evaluator over the same model as the
-persona table (``access_model``; the tooling stack's roles, bucket, key and model
-registries included):
-
-1. **Who can do what to the delivery pipelines.** For every persona (every principal
-   reachable from a person of that persona, by any chain, including a role a data
-   scientist could create in dev) and for every pipeline identity (each project's build
-   and deployer roles), and for every project: start or edit its acc and prd pipelines,
-   approve its prd release, read its release artifacts (the object *and* the key, through
-   S3), read its model registry, assume its deployer roles. Compared with a table written
-   from the model.
-2. **Who can assume each deployer role.** Every principal of the model (every role, as
-   itself, and every starting principal) is tried against every deployer role: exactly
-   one may assume it, the project's build role for that environment.
-3. **Negative controls.** A deployer role's trust loosened to the tooling account root,
-   or to the dev account: the check of question 2 must fail (it finds the extra
-   principals), and data scientists must still not get in (the layers that stop them are
-   listed with the persona attacks, see ``access_proof.negative_controls``).
-"""
+Why and how: docs/design-notes.md, section ndap_infra/proofs/pipelines.py."""
 
 from __future__ import annotations
 

@@ -1,26 +1,6 @@
 """The platform's own pipeline, proved from the synthesized policies.
 
-Evaluated with the project's evaluator over the same model as the persona table
-(``access_model``: every account's roles, the management account's included, the
-tooling stack's bucket and key, the guardrails), three questions:
-
-1. **Who can do what to the platform pipeline.** For every persona (every principal
-   reachable from a person of that persona, by any chain, including a role a data
-   scientist could create in dev) and for every identity of the pipeline (the plan and
-   apply build roles, each account's planner and deployer): start, approve or edit the
-   pipeline, edit or start its apply build outside the pipeline, change its build roles,
-   read or write the saved plans, read or write the Terraform state (when
-   ``deploy.state`` is configured; against the state bucket policy the README tells you
-   to set), assume the planner and the deployer of every stack's account, and change
-   platform roles or stop the trail in the identity's own account (what applying
-   needs, and what the guardrails must let only the deployer do). Compared with a table
-   written from the model.
-2. **Who can assume each planner and deployer.** Every principal of the model is tried:
-   exactly the plan build role may assume each planner, exactly the apply build role each
-   deployer.
-3. **Negative controls.** A planner's trust loosened to the tooling account root, a
-   deployer's to anyone (``*``) without ``aws:PrincipalAccount``: question 2 must fail.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/proofs/platform_pipeline.py."""
 
 from __future__ import annotations
 

@@ -113,7 +113,8 @@ def render_access_report(
         *(f"- {note}" for note in model.notes),
         "- People sign in to the identity account with MFA and carry the `ndap:persona` tag;",
         "  the people policy lets them assume only their own persona's roles.",
-        "- The evaluator's coverage and gaps are listed in `ndap_infra/evaluator/__init__.py`.",
+        "- The evaluator's coverage and gaps are listed in `docs/security-model.md` "
+        "(What the evaluator covers).",
         "",
         "## Guide to the files",
         "",

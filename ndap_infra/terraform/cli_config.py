@@ -1,22 +1,6 @@
 """The project's own Terraform CLI configuration.
 
-Terraform reads its CLI configuration from ``TF_CLI_CONFIG_FILE`` (or, failing that, the
-user's ``~/.terraformrc``). We never touch the user's file: every Terraform process this
-project starts gets a configuration file written under the project's work directory, and
-``TF_CLI_CONFIG_FILE`` pointing at it.
-
-The file does two things:
-
-* It sets a plugin cache directory, so ``terraform init`` in each stack does not copy a
-  700 MB provider binary again.
-* When a local filesystem mirror of the pinned provider is present, it installs that
-  provider from the mirror only (offline machines, air-gapped CI). When none is present,
-  it leaves Terraform's normal registry installation in place.
-
-The mirror is found, in order, from ``NDAP_TF_PROVIDER_MIRROR`` (a directory, or ``off`` to
-force registry installation) and then from well-known system locations. The user's home
-directory is deliberately not searched.
-"""
+Why and how: docs/design-notes.md, section ndap_infra/terraform/cli_config.py."""
 
 from __future__ import annotations
 
