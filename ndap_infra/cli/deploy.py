@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
-import signal
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -216,28 +212,17 @@ def _create_pending_accounts(
 EXIT_INTERRUPTED = 130
 
 
-@contextlib.contextmanager
-def _graceful_interruption() -> Iterator[None]:
-    """While Terraform runs: SIGINT (Ctrl-C) or SIGTERM (kill) asks every running terraform
-    to stop once, so that it saves its state and releases its lock; the next run
-    converges. Killing terraform instead would leave a lock and resources it created
-    outside its state."""
-    from ndap_infra.deploy.runner import interrupt_terraform
+def _graceful_interruption() -> contextlib.AbstractContextManager[None]:
+    from ndap_infra.deploy.interrupt import graceful_interruption
 
-    def handler(signum: int, frame: object) -> None:
-        if interrupt_terraform():
-            common.errors.print(
-                "ndap: interrupted: asking terraform to stop after what it has in flight "
-                "(it saves its state and releases its lock)...",
-                markup=False,
-            )
+    def say_interrupted() -> None:
+        common.errors.print(
+            "ndap: interrupted: asking terraform to stop after what it has in flight "
+            "(it saves its state and releases its lock)...",
+            markup=False,
+        )
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+    return graceful_interruption(say_interrupted)
 
 
 def _exit_if_interrupted(command: str) -> None:
@@ -281,80 +266,27 @@ def _deploy_with_cdktf(
     emulator: EmulatorInfo | None,
     workers: int,
 ) -> list[StackResult]:
-    from ndap_infra.deploy.runner import StackResult, stack_environment
+    from ndap_infra.deploy.cdktf import NpxMissing, deploy_with_cdktf
 
-    npx = shutil.which("npx")
-    if npx is None:
-        raise fail("npx was not found: install Node.js 20 or newer, then `npm ci`.")
-    env = stack_environment(setup, emulator)
-    env["NDAP_CONFIG"] = str(config)
     log = work_dir().resolve() / "logs" / "cdktf.deploy.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        npx,
-        "--no-install",
-        "cdktf",
-        "deploy",
-        "--auto-approve",
-        "--no-color",
-        "--output",
-        str(out),
-        "--parallelism",
-        str(workers),
-        *selected,
-    ]
-    start = time.monotonic()
-    with log.open("w") as stream:
-        completed = subprocess.run(
-            command, env=env, stdout=stream, stderr=subprocess.STDOUT, check=False
-        )
-    seconds = time.monotonic() - start
-    text = log.read_text(errors="replace")
-    ok = completed.returncode == 0
-    detail = (
-        "" if ok else f"cdktf deploy failed (log {log}):\n" + "\n".join(text.splitlines()[-40:])
-    )
-    result = StackResult(
-        "+".join(selected),
-        "cdktf",
-        ok,
-        seconds,
-        "deployed" if ok else f"exit {completed.returncode}",
-        log,
-        detail,
-    )
+    try:
+        result = deploy_with_cdktf(config, out, selected, setup, emulator, workers, log)
+    except NpxMissing as error:
+        raise fail(str(error)) from None
     _print_result(result)
     return [result]
 
 
 def _report_gaps(synthesis: Synthesis, selected: list[str]) -> None:
-    from ndap_infra.emulator.gaps import render_gaps, synthesized_gaps
+    from ndap_infra.emulator.gaps import gap_summary, render_gaps, synthesized_gaps
 
     documents = {k: v for k, v in synthesis.stack_json().items() if k in selected}
     gaps = synthesized_gaps(documents)
     path = work_dir() / GAPS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_gaps(gaps))
-    if not gaps:
-        say(f"emulator gaps: none; every resource was created as defined ({path})")
-        return
-    absent = [g for g in gaps if not g.ignored and not g.undeletable]
-    ignored = [g for g in gaps if g.ignored]
-    say(
-        f"emulator gaps: {len(absent)} resources NOT created on the emulator, "
-        f"{len(ignored)} created with arguments it does not keep and "
-        f"{len(gaps) - len(absent) - len(ignored)} it cannot delete (local target only; "
-        f"every one listed in {path}):"
-    )
-    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for gap in gaps:
-        effect = "not deletable" if gap.undeletable else "drift ignored" if gap.ignored else ""
-        key = (effect or "not created", gap.reason)
-        groups.setdefault(key, []).append((gap.stack, gap.address.split(".")[0]))
-    for (effect, reason), where in groups.items():
-        types = ", ".join(sorted({t for _, t in where}))
-        stacks_hit = ", ".join(sorted({s for s, _ in where}))
-        say(f"  - {effect}: {types} x{len(where)} ({stacks_hit}): {reason}")
+    for line in gap_summary(gaps, path):
+        say(line)
 
 
 def _report_organization(emulator: EmulatorInfo, loaded: NdapConfig) -> bool:

@@ -5,8 +5,9 @@ Why and how: docs/design-notes.md, section ndap_infra/emulator/gaps.py."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 GAP_COMMENT_KEY = "ndap_emulator_gap"
@@ -236,3 +237,28 @@ def render_gaps(gaps: list[GapResource]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def gap_summary(gaps: Sequence[GapResource], report: Path) -> list[str]:
+    """What a deploy says about the gaps: one line when there are none, else the counts and
+    one line per effect and reason (the full list is in ``report``)."""
+    if not gaps:
+        return [f"emulator gaps: none; every resource was created as defined ({report})"]
+    absent = [g for g in gaps if not g.ignored and not g.undeletable]
+    ignored = [g for g in gaps if g.ignored]
+    lines = [
+        f"emulator gaps: {len(absent)} resources NOT created on the emulator, "
+        f"{len(ignored)} created with arguments it does not keep and "
+        f"{len(gaps) - len(absent) - len(ignored)} it cannot delete (local target only; "
+        f"every one listed in {report}):"
+    ]
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for gap in gaps:
+        effect = "not deletable" if gap.undeletable else "drift ignored" if gap.ignored else ""
+        key = (effect or "not created", gap.reason)
+        groups.setdefault(key, []).append((gap.stack, gap.address.split(".")[0]))
+    for (effect, reason), where in groups.items():
+        types = ", ".join(sorted({t for _, t in where}))
+        stacks_hit = ", ".join(sorted({s for s, _ in where}))
+        lines.append(f"  - {effect}: {types} x{len(where)} ({stacks_hit}): {reason}")
+    return lines
