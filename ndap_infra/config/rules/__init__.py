@@ -72,9 +72,11 @@ RUN_ORDER: tuple[str, ...] = (
     "platform_pipeline_artifacts_are_its_own",
 )
 
-if sorted(r.name for r in RULES) != sorted(RUN_ORDER):
+_registered = [registered.name for registered in RULES]
+if sorted(_registered) != sorted(RUN_ORDER):
     raise RuntimeError(
-        "ndap_infra.config.rules.RUN_ORDER must name every registered rule exactly once: "
-        f"registered {sorted(r.name for r in RULES)}, ordered {sorted(RUN_ORDER)}"
+        "ndap_infra.config.rules.RUN_ORDER must name every registered rule exactly once; "
+        f"not in it: {sorted(set(_registered) - set(RUN_ORDER))}, not registered: "
+        f"{sorted(set(RUN_ORDER) - set(_registered))} (or a name is there twice)"
     )
 RULES.sort(key=lambda registered: RUN_ORDER.index(registered.name))
