@@ -10,7 +10,6 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
-from ndap_infra.config.invariants import RULES
 from ndap_infra.config.issues import (
     ConfigError,
     ConfigIssue,
@@ -18,6 +17,7 @@ from ndap_infra.config.issues import (
     sort_issues,
 )
 from ndap_infra.config.model import NdapConfig
+from ndap_infra.config.rules import RULES
 
 
 def read_yaml(path: Path) -> Any:

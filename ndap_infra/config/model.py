@@ -2,7 +2,7 @@
 
 Every model is frozen and rejects unknown keys. Defaults follow the N-D-A-P model in
 ``shared/design/ndap-model.md``. Structural checks (types, formats) live here; the
-model's hard invariants, which need several fields at once, live in ``invariants.py``
+model's hard invariants, which need several fields at once, live in ``rules/``
 so that each is a small named function with its own tests.
 """
 

@@ -1,0 +1,316 @@
+"""Rules on ``ml_projects``: names that stay apart (resources, artifacts, guardrails),
+retraining and prediction schedules that fit the project, the git flow of its pipelines,
+and path rules the change classifier can apply.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+
+from ndap_infra.config.enums import (
+    AcceptanceRetraining,
+    Persona,
+    ProductionRetraining,
+    ProjectKind,
+    RetrainingStrategy,
+)
+from ndap_infra.config.globs import GlobError, compile_glob
+from ndap_infra.config.issues import ConfigIssue
+from ndap_infra.config.model import NdapConfig, PathRulesConfig
+from ndap_infra.config.rules.registry import INVARIANT_5, rule
+from ndap_infra.config.schedules import schedule_problem
+
+
+@rule("ml_projects")
+def project_names_are_unique(config: NdapConfig) -> Iterator[ConfigIssue]:
+    seen: dict[str, int] = {}
+    for index, project in enumerate(config.ml_projects):
+        if project.name in seen:
+            yield ConfigIssue(
+                ("ml_projects", index, "name"),
+                f"is already used by ml_projects[{seen[project.name]}]: project names must "
+                "be unique (they name pipelines, roles and buckets)",
+                project.name,
+                True,
+            )
+        seen.setdefault(project.name, index)
+
+
+@rule("ml_projects")
+def retraining_settings_fit_the_strategy(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for index, project in enumerate(config.ml_projects):
+        r = project.retraining
+        base = ("ml_projects", index, "retraining")
+        if r.strategy is RetrainingStrategy.PERIODIC:
+            if r.schedule is None:
+                yield ConfigIssue(
+                    (*base, "schedule"),
+                    "periodic retraining needs a schedule: e.g. 'cron(0 3 ? * MON *)' or "
+                    "'rate(7 days)'",
+                )
+            elif problem := schedule_problem(r.schedule):
+                yield ConfigIssue(
+                    (*base, "schedule"),
+                    f"is not an EventBridge schedule: {problem}",
+                    r.schedule,
+                    True,
+                )
+        if r.strategy is RetrainingStrategy.DRIFT:
+            for field in ("metric", "threshold"):
+                if getattr(r, field) is None:
+                    yield ConfigIssue(
+                        (*base, field), f"drift-triggered retraining needs a {field}: add it"
+                    )
+        if r.acceptance_schedule is not None:
+            if r.acceptance is not AcceptanceRetraining.PERIODIC_FROM_SCRATCH:
+                yield ConfigIssue(
+                    (*base, "acceptance_schedule"),
+                    f"is used only with acceptance: periodic-from-scratch (this project's is "
+                    f"'{r.acceptance.value}'): remove it or change acceptance",
+                    r.acceptance_schedule,
+                    True,
+                )
+            elif problem := schedule_problem(r.acceptance_schedule):
+                yield ConfigIssue(
+                    (*base, "acceptance_schedule"),
+                    f"is not an EventBridge schedule: {problem}",
+                    r.acceptance_schedule,
+                    True,
+                )
+        unused = {
+            RetrainingStrategy.AD_HOC: ("schedule", "metric", "threshold"),
+            RetrainingStrategy.PERIODIC: ("metric", "threshold"),
+            RetrainingStrategy.DRIFT: ("schedule",),
+        }[r.strategy]
+        for field in unused:
+            if getattr(r, field) is not None:
+                yield ConfigIssue(
+                    (*base, field),
+                    f"is not used by the '{r.strategy.value}' strategy: remove it or change "
+                    "the strategy",
+                    getattr(r, field),
+                    True,
+                )
+
+
+@rule("ml_projects")
+def pipelines_follow_the_git_flow(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for index, project in enumerate(config.ml_projects):
+        pipeline = project.pipeline
+        base = ("ml_projects", index, "pipeline")
+        if pipeline.develop_branch == pipeline.main_branch:
+            yield ConfigIssue(
+                (*base, "main_branch"),
+                "must differ from develop_branch: develop deploys to dev, main to prd",
+                pipeline.main_branch,
+                True,
+            )
+        if not pipeline.prd_approval:
+            yield ConfigIssue(
+                (*base, "prd_approval"),
+                f"{INVARIANT_5}: a deployment to prd always waits for a manual approval; "
+                "remove 'prd_approval: false'",
+                False,
+                True,
+            )
+        if project.reuses_acc_artifacts and not pipeline.digest_check:
+            yield ConfigIssue(
+                (*base, "digest_check"),
+                "reusing acc's artifacts in prd needs the digest check (prd must deploy "
+                "exactly what acc verified): set digest_check: true or retraining.production: "
+                "retrain",
+                False,
+                True,
+            )
+        for branch in (pipeline.develop_branch, pipeline.main_branch):
+            if fnmatch.fnmatchcase(branch, pipeline.release_tag_pattern):
+                yield ConfigIssue(
+                    (*base, "release_tag_pattern"),
+                    f"also matches the branch name {branch!r}: tag and branch triggers would "
+                    "overlap; use a pattern such as 'v*'",
+                    pipeline.release_tag_pattern,
+                    True,
+                )
+
+
+GLOB_CHARACTERS = set("*?[]")
+
+
+GIT_REF_FORBIDDEN = re.compile(r"(\.\.|@\{|[\s~^:\\]|^/|/$|\.lock$|^-|//|\.$)")
+
+
+@rule("ml_projects")
+def branch_and_tag_filters_are_usable(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """Branch names are exact (a glob character would make the dev or prd trigger a
+    pattern); the release tag pattern must be a valid ref glob that does not match every
+    tag."""
+    for index, project in enumerate(config.ml_projects):
+        pipeline = project.pipeline
+        base = ("ml_projects", index, "pipeline")
+        for field in ("develop_branch", "main_branch"):
+            branch = getattr(pipeline, field)
+            if GLOB_CHARACTERS & set(branch):
+                yield ConfigIssue(
+                    (*base, field),
+                    "is a branch name, not a pattern: remove '*', '?' and '[' (a pattern would "
+                    "let other branches trigger the pipeline)",
+                    branch,
+                    True,
+                )
+            elif GIT_REF_FORBIDDEN.search(branch):
+                yield ConfigIssue(
+                    (*base, field),
+                    "is not a valid git branch name (no spaces, '..', '~', '^', ':', '\\', "
+                    "leading '-' or '/', trailing '/', '.' or '.lock'): use e.g. 'develop'",
+                    branch,
+                    True,
+                )
+        pattern = pipeline.release_tag_pattern
+        if not set(pattern) - GLOB_CHARACTERS - {"/"}:
+            yield ConfigIssue(
+                (*base, "release_tag_pattern"),
+                "matches every tag: any tag anyone pushes would release to acc and prd; use a "
+                "prefix such as 'v*'",
+                pattern,
+                True,
+            )
+        elif GIT_REF_FORBIDDEN.search(pattern):
+            yield ConfigIssue(
+                (*base, "release_tag_pattern"),
+                "cannot match a git tag name (no spaces, '..', '~', '^', ':', '\\', leading "
+                "'-' or '/'): use e.g. 'v*'",
+                pattern,
+                True,
+            )
+
+
+@rule("ml_projects")
+def project_names_do_not_nest(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """A project's resources are named ``<project>-...`` and its deployer role may touch
+    ``<project>-*``: a project named like another's prefix would reach its resources."""
+    names = {project.name for project in config.ml_projects}
+    for index, project in enumerate(config.ml_projects):
+        inner = sorted(n for n in names if n != project.name and project.name.startswith(f"{n}-"))
+        if inner:
+            yield ConfigIssue(
+                ("ml_projects", index, "name"),
+                f"starts with '{inner[0]}-', the name of another project followed by '-': "
+                f"the deployer role of '{inner[0]}' may act on '{inner[0]}-*' resources and "
+                "would reach this project's; rename one of them",
+                project.name,
+                True,
+            )
+
+
+@rule("ml_projects", "organization")
+def pipeline_artifacts_do_not_collide(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """CodePipeline keeps a pipeline's artifacts under the first 20 characters of its name:
+    two pipelines sharing them would share artifacts (a dev build could rewrite what the
+    acc or prd pipeline deploys)."""
+    # Imported here: ndap_infra.config's package init loads this module, and the names
+    # module imports ndap_infra.config.enums through that package.
+    from ndap_infra.names.pipelines import PIPELINE_ENVIRONMENTS, artifact_prefix, pipeline_name
+
+    if config.tooling_account_id is None and config.organization.tooling_email is None:
+        return
+    owner: dict[str, str] = {}
+    for index, project in enumerate(config.ml_projects):
+        for env in PIPELINE_ENVIRONMENTS:
+            pipeline = pipeline_name(project.name, env)
+            prefix = artifact_prefix(pipeline)
+            if prefix in owner and owner[prefix] != pipeline:
+                yield ConfigIssue(
+                    ("ml_projects", index, "name"),
+                    f"pipeline '{pipeline}' would share its artifact prefix '{prefix}' with "
+                    f"'{owner[prefix]}' (CodePipeline keeps artifacts under the first 20 "
+                    "characters of a pipeline's name): use a name of at most 16 characters, "
+                    "or one that differs from the other project's in its first 16",
+                    project.name,
+                    True,
+                )
+                break
+            owner.setdefault(prefix, pipeline)
+
+
+@rule("ml_projects")
+def project_names_stay_clear_of_the_guardrails(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for index, project in enumerate(config.ml_projects):
+        if Persona.DATA_SCIENTIST.value in project.name:
+            yield ConfigIssue(
+                ("ml_projects", index, "name"),
+                f"contains '{Persona.DATA_SCIENTIST.value}': the project's pipeline roles "
+                "would match the guardrails that refuse data-scientist principals in acc and "
+                "prd; rename the project",
+                project.name,
+                True,
+            )
+
+
+@rule("ml_projects")
+def prediction_schedule_fits_the_kind(config: NdapConfig) -> Iterator[ConfigIssue]:
+    for index, project in enumerate(config.ml_projects):
+        schedule = project.prediction_schedule
+        if schedule is None:
+            continue
+        path = ("ml_projects", index, "prediction_schedule")
+        if project.kind is not ProjectKind.BATCH:
+            yield ConfigIssue(
+                path,
+                f"only batch projects run on a schedule ('{project.kind.value}' serves an "
+                "endpoint): remove it or set kind: batch",
+                schedule,
+                True,
+            )
+        elif problem := schedule_problem(schedule):
+            yield ConfigIssue(path, f"is not an EventBridge schedule: {problem}", schedule, True)
+
+
+@rule("ml_projects")
+def production_retraining_has_one_source(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """``retraining.production`` and the older ``pipeline.reuse_acc_artifacts`` say the
+    same thing; both may be given only if they agree."""
+    for index, project in enumerate(config.ml_projects):
+        production = project.retraining.production
+        reuse = project.pipeline.reuse_acc_artifacts
+        if production is None or reuse is None:
+            continue
+        if (production is ProductionRetraining.REUSE_ACC_ARTIFACTS) != reuse:
+            yield ConfigIssue(
+                ("ml_projects", index, "pipeline", "reuse_acc_artifacts"),
+                f"contradicts retraining.production: '{production.value}': remove "
+                "pipeline.reuse_acc_artifacts (retraining.production is the one setting)",
+                reuse,
+                True,
+            )
+
+
+@rule("ml_projects")
+def path_rules_are_unambiguous(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """The same glob under two kinds makes every path it matches count for both; that is
+    never what was meant (the classifier would retrain on a docs edit, say), so it is
+    refused. Patterns the classifier cannot match exactly as git does are refused too."""
+    kinds = tuple(PathRulesConfig.model_fields)
+    for index, project in enumerate(config.ml_projects):
+        owner: dict[str, str] = {}
+        for kind in kinds:
+            for p_index, pattern in enumerate(getattr(project.paths, kind)):
+                path = ("ml_projects", index, "paths", kind, p_index)
+                try:
+                    compile_glob(pattern)
+                except GlobError as error:
+                    yield ConfigIssue(
+                        path, f"cannot be matched as git does: {error}", pattern, True
+                    )
+                normalized = pattern.rstrip("/") if not set(pattern) & set("*?[") else pattern
+                other = owner.get(normalized)
+                if other is not None and other != kind:
+                    yield ConfigIssue(
+                        path,
+                        f"is also a '{other}' path rule: a path matching it would count as both "
+                        f"{other} and {kind}; keep it under one kind",
+                        pattern,
+                        True,
+                    )
+                owner.setdefault(normalized, kind)

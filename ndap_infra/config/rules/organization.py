@@ -1,0 +1,119 @@
+"""Rules on ``organization``: the home region, and that account ids, root e-mails and
+the tooling account are each used once across the organization, environments and identity.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from ndap_infra.config.enums import Environment
+from ndap_infra.config.issues import ConfigIssue
+from ndap_infra.config.model import NdapConfig
+from ndap_infra.config.rules.registry import rule
+
+
+@rule("organization", "environments")
+def account_emails_are_unique(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """AWS gives every account its own root e-mail: two accounts cannot share one."""
+    owners: list[tuple[tuple[str, ...], str]] = []
+    for env in Environment:
+        settings = config.environments.get(env)
+        if settings.enabled and settings.email is not None:
+            owners.append((("environments", env.value, "email"), settings.email.lower()))
+    if config.organization.tooling_email is not None:
+        owners.append(
+            (("organization", "tooling_email"), config.organization.tooling_email.lower())
+        )
+    counts = Counter(email for _, email in owners)
+    for path, email in owners:
+        if counts[email] > 1:
+            others = [".".join(p) for p, e in owners if e == email and p != path]
+            yield ConfigIssue(
+                path,
+                f"e-mail is also used by {', '.join(others)}: every AWS account needs its own "
+                "root e-mail (an alias such as name+dev@domain works)",
+                email,
+                True,
+            )
+
+
+@rule("organization", "environments", "identity")
+def account_ids_are_unique(config: NdapConfig) -> Iterator[ConfigIssue]:
+    owners: list[tuple[tuple[str, ...], str]] = [
+        (("organization", "management_account_id"), config.organization.management_account_id)
+    ]
+    for env in Environment:
+        settings = config.environments.get(env)
+        if settings.enabled and settings.account_id is not None:
+            owners.append((("environments", env.value, "account_id"), settings.account_id))
+    counts = Counter(account for _, account in owners)
+    for path, account in owners:
+        if counts[account] > 1:
+            others = [".".join(p) for p, a in owners if a == account and p != path]
+            yield ConfigIssue(
+                path,
+                f"account id is also used by {', '.join(others)}: every environment needs "
+                "its own account, separate from the management account",
+                account,
+                True,
+            )
+    identity = config.identity.identity_account_id
+    env_accounts = {a for p, a in owners if p[0] == "environments"}
+    if identity is not None and identity in env_accounts:
+        yield ConfigIssue(
+            ("identity", "identity_account_id"),
+            "the identity account must not be an environment account (a principal there "
+            "could reach every environment): use the management or a dedicated identity "
+            "account",
+            identity,
+            True,
+        )
+
+
+@rule("organization")
+def home_region_is_allowed(config: NdapConfig) -> Iterator[ConfigIssue]:
+    org = config.organization
+    if org.home_region not in org.allowed_regions:
+        yield ConfigIssue(
+            ("organization", "home_region"),
+            f"must be one of allowed_regions ({', '.join(dict.fromkeys(org.allowed_regions))}): "
+            "add it there "
+            "or pick one of them",
+            org.home_region,
+            True,
+        )
+    for region, count in Counter(org.allowed_regions).items():
+        if count > 1:
+            yield ConfigIssue(
+                ("organization", "allowed_regions"),
+                "lists a region twice: remove the copy",
+                region,
+                True,
+            )
+
+
+@rule("organization", "environments", "identity")
+def tooling_account_is_separate(config: NdapConfig) -> Iterator[ConfigIssue]:
+    tooling = config.organization.tooling_account_id
+    if tooling is None:
+        return
+    others: list[tuple[str, str]] = [
+        ("organization.management_account_id", config.organization.management_account_id)
+    ]
+    for env in Environment:
+        settings = config.environments.get(env)
+        if settings.enabled and settings.account_id is not None:
+            others.append((f"environments.{env.value}.account_id", settings.account_id))
+    if config.identity.identity_account_id is not None:
+        others.append(("identity.identity_account_id", config.identity.identity_account_id))
+    clashes = [field for field, account in others if account == tooling]
+    if clashes:
+        yield ConfigIssue(
+            ("organization", "tooling_account_id"),
+            f"is also {', '.join(clashes)}: the delivery account must be an account of its own "
+            "(its pipelines deploy to every environment, and data scientists must not be able "
+            "to reach it): give it a dedicated 12-digit account id",
+            tooling,
+            True,
+        )
