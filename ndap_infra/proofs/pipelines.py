@@ -328,7 +328,7 @@ class TrustControl:
     expect_caught: bool
     """True: the trust check must fail (someone else can now assume the role). False: the
     guardrails keep everyone new out, so the trust check still passes (and the layer
-    analysis of ``access_proof`` shows which layers do it)."""
+    analysis of ``proofs.access`` shows which layers do it)."""
     data_scientists_in: bool
 
     @property
@@ -357,7 +357,7 @@ class TrustControl:
 
 
 def trust_controls(model: PlatformModel) -> list[TrustControl]:
-    """Question 3 (the trust check's part; the layer analysis is in ``access_proof``)."""
+    """Question 3 (the trust check's part; the layer analysis is in ``proofs.access``)."""
 
     if not projects(model):
         return []
@@ -439,13 +439,13 @@ def prove_pipelines(model: PlatformModel) -> PipelineProof:
 
 def pipeline_attack_allowed(model: PlatformModel, persona: Persona, action: str) -> bool:
     """Can a person of ``persona`` do ``action`` to the first project's pipelines (for the
-    negative controls of ``access_proof``)?"""
+    negative controls of ``proofs.access``)?"""
 
     target = goal(model, projects(model)[0], action)
     return any(achieves(model, p, target) for _, p in reachable_principals(model, persona))
 
 
-# ---- attacks for the layer analysis of ``access_proof.negative_controls`` ---------------
+# ---- attacks for the layer analysis of ``proofs.access.negative_controls`` ---------------
 
 
 def _loosen_tooling_role(persona: Persona) -> Mutation:
@@ -512,7 +512,7 @@ def grant_artifacts_to_dev(model: PlatformModel) -> PlatformModel:
 
 
 def pipeline_attacks(model: PlatformModel) -> list[Attack]:
-    """Attacks on the pipelines, each with the mistake it exploits (``access_proof.Attack``)."""
+    """Attacks on the pipelines, each with the mistake it exploits (``proofs.principals.Attack``)."""
 
     if not projects(model):
         return []
