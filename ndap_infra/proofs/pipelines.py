@@ -512,7 +512,7 @@ def grant_artifacts_to_dev(model: PlatformModel) -> PlatformModel:
 
 
 def pipeline_attacks(model: PlatformModel) -> list[Attack]:
-    """Attacks on the pipelines, each with the mistake it exploits (``proofs.principals.Attack``)."""
+    """Attacks on the pipelines, each with the mistake it exploits, deciding for itself."""
 
     if not projects(model):
         return []
