@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ndap_infra.access.personas import data_scientist_role_arn, shared_read_resources
+from ndap_infra.access.personas import shared_read_resources
 from ndap_infra.access.sampling import (
     IntegrationSampler,
     integration_sampler,
@@ -25,6 +25,7 @@ from ndap_infra.guardrails.access import SharedRead, lower_environment_denials
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.resource_policies import account_root, bucket_arn, bucket_policy_tls_only
 from ndap_infra.names.access import (
+    data_scientist_role_arn,
     dataset_bucket_name,
     replication_role_name,
     role_arn,

@@ -20,7 +20,7 @@ from ndap_infra.names.access import (
     PERSONA_TAG,
     boundary_policy_name,
     dataset_bucket_name,
-    persona_role_arn,
+    permission_set_name,
     persona_role_name,
 )
 
@@ -213,17 +213,3 @@ def permission_sets(config: NdapConfig) -> list[PermissionSetSpec]:
                 )
             )
     return specs
-
-
-def permission_set_name(org: str, persona: Persona, env: Environment) -> str:
-    """At most 32 characters (the AWS limit), always with the full persona name, so the
-    role Identity Center creates (``AWSReservedSSO_<name>_<id>``) matches the guardrails'
-    role-name pattern for data scientists."""
-    name = f"{org}-{persona.value}-{env.value}"
-    return name if len(name) <= 32 else f"{persona.value}-{env.value}"
-
-
-def data_scientist_role_arn(config: NdapConfig) -> str:
-    return persona_role_arn(
-        config.organization.name, Persona.DATA_SCIENTIST, config.account_id(Environment.DEV)
-    )

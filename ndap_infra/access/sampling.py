@@ -11,6 +11,11 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.resource_policies import bucket_arn
 from ndap_infra.iam.trust import SCHEDULER_SERVICE, service_trust
+from ndap_infra.names.access import (
+    sampler_project_name,
+    sampler_role_name,
+    sampler_schedule_role_name,
+)
 from ndap_infra.names.pipelines import INTEGRATION_SUBSET
 from ndap_infra.scripts.buildspec import literal, render, script
 
@@ -19,19 +24,6 @@ DATA_ROLE_PATH = "/ndap/data/"
 CODEBUILD_SERVICE = "codebuild.amazonaws.com"
 START_BUILD_TARGET = "arn:aws:scheduler:::aws-sdk:codebuild:startBuild"
 """EventBridge Scheduler's universal target for CodeBuild's StartBuild."""
-SUBSET_PURPOSE = "integration-subset"
-
-
-def sampler_project_name(org: str) -> str:
-    return f"{org}-{SUBSET_PURPOSE}"
-
-
-def sampler_role_name(org: str) -> str:
-    return f"{org}-integration-sampler"
-
-
-def sampler_schedule_role_name(org: str) -> str:
-    return f"{org}-integration-sampler-schedule"
 
 
 SAMPLE = """\

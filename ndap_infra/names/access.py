@@ -8,6 +8,7 @@ the tag; a role created by mistake with the name still matches the pattern).
 from __future__ import annotations
 
 from ndap_infra.config.enums import Environment, Persona
+from ndap_infra.config.model import NdapConfig
 
 PERSONA_TAG = "ndap:persona"
 PERSONA_PATH = "/ndap/personas/"
@@ -58,3 +59,32 @@ def dataset_bucket_name(org: str, env: Environment, account_id: str) -> str:
 def account_access_role_arn(account_id: str, role_name: str) -> str:
     """The role the stacks' providers assume in a member account (platform deployment)."""
     return role_arn(account_id, role_name)
+
+
+SUBSET_PURPOSE = "integration-subset"
+
+
+def sampler_project_name(org: str) -> str:
+    return f"{org}-{SUBSET_PURPOSE}"
+
+
+def sampler_role_name(org: str) -> str:
+    return f"{org}-integration-sampler"
+
+
+def sampler_schedule_role_name(org: str) -> str:
+    return f"{org}-integration-sampler-schedule"
+
+
+def permission_set_name(org: str, persona: Persona, env: Environment) -> str:
+    """At most 32 characters (the AWS limit), always with the full persona name, so the
+    role Identity Center creates (``AWSReservedSSO_<name>_<id>``) matches the guardrails'
+    role-name pattern for data scientists."""
+    name = f"{org}-{persona.value}-{env.value}"
+    return name if len(name) <= 32 else f"{persona.value}-{env.value}"
+
+
+def data_scientist_role_arn(config: NdapConfig) -> str:
+    return persona_role_arn(
+        config.organization.name, Persona.DATA_SCIENTIST, config.account_id(Environment.DEV)
+    )

@@ -209,3 +209,10 @@ FEATURE_VERSION_TAG = "ndap:feature-version"
 
 
 DEFAULT_PREDICTION_SCHEDULE = "rate(1 day)"
+
+
+FEATURE_STORE_ROLE = "feature-store"
+
+
+def feature_store_role_name(org: str) -> str:
+    return f"{org}-{FEATURE_STORE_ROLE}"

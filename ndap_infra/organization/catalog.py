@@ -18,14 +18,14 @@ from dataclasses import dataclass
 
 from ndap_infra.access.boundary import platform_role_patterns
 from ndap_infra.access.data import receives_data
-from ndap_infra.access.personas import data_scientist_role_arn, shared_read_resources
+from ndap_infra.access.personas import shared_read_resources
 from ndap_infra.config.enums import TOOLING, Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.guardrails import access, scp
 from ndap_infra.iam.document import PolicyDocument
 from ndap_infra.iam.limits import PolicyTooLarge
 from ndap_infra.iam.resource_policies import bucket_arn
-from ndap_infra.names.access import PERSONA_PATH, dataset_bucket_name
+from ndap_infra.names.access import PERSONA_PATH, data_scientist_role_arn, dataset_bucket_name
 from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN
 from ndap_infra.names.platform import platform_deployers, scp_name
 

@@ -17,7 +17,6 @@ from ndap_infra.names.platform import bucket_name, kms_alias
 from ndap_infra.pipelines.roles import RoleSpec
 
 PROMOTION_ORDER: tuple[Environment, ...] = (Environment.DEV, Environment.ACC, Environment.PRD)
-FEATURE_STORE_ROLE = "feature-store"
 
 
 @dataclass(frozen=True)
@@ -69,10 +68,6 @@ def available_versions(config: NdapConfig, env: Environment) -> frozenset[tuple[
         for version in group.versions
         if reached(version.promoted_to, env)
     )
-
-
-def feature_store_role_name(org: str) -> str:
-    return f"{org}-{FEATURE_STORE_ROLE}"
 
 
 def feature_store_policy(
@@ -144,7 +139,7 @@ def feature_store(config: NdapConfig, env: Environment) -> FeatureStore | None:
     region = config.organization.home_region
     key_alias = kms_alias(org, env, "data")
     role = RoleSpec(
-        name=feature_store_role_name(org),
+        name=names.feature_store_role_name(org),
         trust=service_trust("sagemaker.amazonaws.com", account),
         policy=feature_store_policy(region, account, data_bucket, key_alias),
         tags={},
