@@ -22,7 +22,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ndap_infra.bootstrap.files import BootstrapError, replace_file
 from ndap_infra.bootstrap.project import _writer
 from ndap_infra.config.enums import TOOLING
-from ndap_infra.config.load import _plain, validate_data
+from ndap_infra.config.load import plain_data, validate_data
 from ndap_infra.config.model import NdapConfig
 
 
@@ -86,7 +86,7 @@ def record_account_ids(path: Path, ids: Mapping[str, str], *, write: bool = True
     out = StringIO()
     yaml.dump(document, out)
     text = out.getvalue()
-    config, issues = validate_data(_plain(YAML(typ="rt").load(text)))
+    config, issues = validate_data(plain_data(YAML(typ="rt").load(text)))
     if issues or config is None:
         raise BootstrapError(
             f"{path} with the created accounts' ids would not validate; it is unchanged:\n"

@@ -16,7 +16,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from ndap_infra.config.enums import Environment
 from ndap_infra.config.issues import ConfigIssue, format_path
-from ndap_infra.config.load import validate_data
+from ndap_infra.config.load import plain_data, validate_data
 from ndap_infra.config.model import DeployTarget
 
 REQUIRED_FLAGS: dict[str, str] = {
@@ -205,9 +205,8 @@ def render_config(answers: InitAnswers) -> str:
 
 def problems(text: str) -> list[str]:
     """Every problem the loader finds in ``text``, each named by the flag that set it."""
-    from ndap_infra.config.load import _plain
 
-    data: Any = _plain(YAML(typ="rt").load(text))
+    data: Any = plain_data(YAML(typ="rt").load(text))
     _, issues = validate_data(data)
     return [_render(issue) for issue in issues]
 

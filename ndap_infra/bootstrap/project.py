@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ndap_infra.bootstrap.files import BootstrapError
 from ndap_infra.config.issues import ConfigError, ConfigIssue, format_path, sort_issues
-from ndap_infra.config.load import _line_of, _plain, read_yaml, validate_data
+from ndap_infra.config.load import line_of, plain_data, read_yaml, validate_data
 from ndap_infra.config.model import MlProjectConfig, NdapConfig
 
 INDENT_STYLES: tuple[tuple[int, int, int], ...] = ((2, 4, 2), (2, 2, 0), (4, 4, 0), (4, 6, 2))
@@ -194,7 +194,7 @@ def _validated(path: Path, original: Any, text: str, name: str) -> Edit:
     """Validate the whole new configuration. A problem in the new entry is named by the
     option that set it; any other (already in the file) by its line in the file."""
     reparsed: Any = YAML(typ="rt").load(text)
-    config, issues = validate_data(_plain(reparsed))
+    config, issues = validate_data(plain_data(reparsed))
     if issues or config is None:
         new_index = len(reparsed["ml_projects"]) - 1
         problems = []
@@ -205,7 +205,7 @@ def _validated(path: Path, original: Any, text: str, name: str) -> Edit:
                 shown = f" (got {issue.value!r})" if issue.has_value else ""
                 problems.append(f"{option} ({issue.dotted_path}): {issue.message}{shown}")
             else:
-                line = _line_of(original, issue.path)
+                line = line_of(original, issue.path)
                 located = ConfigIssue(issue.path, issue.message, issue.value, issue.has_value, line)
                 problems.append(located.render(str(path)))
         raise ProjectRejected(path, name, problems)

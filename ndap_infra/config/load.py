@@ -41,16 +41,16 @@ def read_yaml(path: Path) -> Any:
         ) from None
 
 
-def _plain(node: Any) -> Any:
+def plain_data(node: Any) -> Any:
     """ruamel's round-trip containers as plain dicts and lists."""
     if isinstance(node, dict):
-        return {str(k) if not isinstance(k, str) else k: _plain(v) for k, v in node.items()}
+        return {str(k) if not isinstance(k, str) else k: plain_data(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [plain_data(v) for v in node]
     return node
 
 
-def _line_of(document: Any, path: tuple[str | int, ...]) -> int | None:
+def line_of(document: Any, path: tuple[str | int, ...]) -> int | None:
     """1-based line of the deepest node on ``path`` that exists in the document."""
     node, line = document, None
     for part in path:
@@ -106,10 +106,10 @@ def load_config(path: Path | str) -> NdapConfig:
     """Load and validate a configuration file. Raises ConfigError with every issue."""
     path = Path(path)
     document = read_yaml(path)
-    config, issues = validate_data(_plain(document))
+    config, issues = validate_data(plain_data(document))
     if issues:
         located = [
-            ConfigIssue(i.path, i.message, i.value, i.has_value, _line_of(document, i.path))
+            ConfigIssue(i.path, i.message, i.value, i.has_value, line_of(document, i.path))
             for i in issues
         ]
         raise ConfigError(sort_issues(located), str(path))

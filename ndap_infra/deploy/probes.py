@@ -16,11 +16,15 @@ from typing import TYPE_CHECKING, Any
 from ndap_infra.config.enums import Environment, Persona
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.emulator.lifecycle import EmulatorInfo, client
+from ndap_infra.evaluator import Principal, Request, Resource, evaluate, principal_for
 from ndap_infra.names.access import PERSONA_PATH, persona_role_arn
+from ndap_infra.names.pipelines import deployer_role_arn
+from ndap_infra.proofs import access as access_proof
+from ndap_infra.proofs.access import Target, decide, target
+from ndap_infra.proofs.access_model import build_model
 
 if TYPE_CHECKING:
     from ndap_infra.evaluator import NamedPolicy, Role
-    from ndap_infra.proofs.access import Target
     from ndap_infra.proofs.access_model import PlatformModel
     from ndap_infra.stacks.synthesis import Synthesis
 
@@ -141,7 +145,6 @@ def witness(
     model: PlatformModel, persona: Persona, env: Environment, action: str
 ) -> tuple[bool, str]:
     """Can the emulator witness this persona row, and why (not)."""
-    from ndap_infra.proofs.access import target
 
     config = model.config
     role_arn = persona_role_arn(config.organization.name, persona, config.account_id(env))
@@ -153,8 +156,6 @@ def witness(
 
 def witness_role(model: PlatformModel, role: Role | None, goal: Target) -> tuple[bool, str]:
     """Can the emulator witness ``role`` attempting ``goal``, and why (not)."""
-    from ndap_infra.evaluator import Principal, Request, Resource, evaluate, principal_for
-    from ndap_infra.proofs.access import decide
 
     if role is None:
         return False, (
@@ -241,9 +242,6 @@ class DeployerProbe:
 def deployer_probes(model: PlatformModel) -> list[DeployerProbe]:
     """The deployer rows: the first project (by name) in dev, acc and prd, against its own
     and the next project's SageMaker model, IAM and CloudTrail."""
-    from ndap_infra.evaluator import Resource
-    from ndap_infra.names.pipelines import deployer_role_arn
-    from ndap_infra.proofs.access import Target, target
 
     config = model.config
     projects = sorted(p.name for p in config.ml_projects)
@@ -401,9 +399,6 @@ def run_probes(info: EmulatorInfo, config: NdapConfig, synthesis: Synthesis) -> 
     probes created are removed afterwards."""
     from botocore.exceptions import ClientError
 
-    from ndap_infra.proofs.access import expected, target
-    from ndap_infra.proofs.access_model import build_model
-
     model = build_model(config, synthesis.stack_json())
     identity = config.identity_account_id
     region = config.organization.home_region
@@ -461,7 +456,7 @@ def run_probes(info: EmulatorInfo, config: NdapConfig, synthesis: Synthesis) -> 
                     continue
                 can, why = witness(model, persona, env, action)
                 role = persona_role_arn(config.organization.name, persona, config.account_id(env))
-                want = expected(config, persona, env, action)
+                want = access_proof.expected(config, persona, env, action)
                 attempt(persona.value, env, action, role, goal, want, can, why)
             for probe in deployer_probes(model):
                 if probe.environment not in enabled or probe.role is None:

@@ -8,7 +8,11 @@ from pathlib import Path
 from ndap_infra.config.enums import TOOLING
 from ndap_infra.files.directories import replace_directory, write_files
 from ndap_infra.iam.synthesized import extract_policies, policy_files
+from ndap_infra.proofs.parity import guardrail_attachments
 from ndap_infra.proofs.suite import AccessProof
+from ndap_infra.review.access_report import render_access_report
+from ndap_infra.review.baseline_report import render_baseline_report
+from ndap_infra.review.diagram import render_png, render_svg
 from ndap_infra.stacks.synthesis import Synthesis
 
 KEPT_REVIEWER_FILES = ("LINT.md",)
@@ -17,10 +21,6 @@ DIAGRAM_PNG = "platform.png"  # rendered from the SVG; checked by rendering, not
 
 
 def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
-    from ndap_infra.proofs.parity import guardrail_attachments
-    from ndap_infra.review.access_report import render_access_report
-    from ndap_infra.review.baseline_report import render_baseline_report
-    from ndap_infra.review.diagram import render_svg
 
     stacks = synthesis.stack_json()
     files = policy_files(stacks)
@@ -58,7 +58,6 @@ def write_reviewer_files(
         for name in KEPT_REVIEWER_FILES
         if (policies_dir / name).is_file()
     }
-    from ndap_infra.review.diagram import render_png
 
     png = render_png(files[DIAGRAM_SVG])
 

@@ -13,6 +13,7 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.files.directories import replace_directory, write_files
 from ndap_infra.iam.limits import PolicyTooLarge
 from ndap_infra.iam.synthesized import extract_policies
+from ndap_infra.pipelines.workflows import repository_files as files_of
 
 STACK_ORDER_FILE = "ndap-stacks.json"
 PHASE_ONE_FILE = "ndap-phase-one.json"
@@ -87,7 +88,6 @@ def _check_no_stand_in(staging: Path, stand_ins: dict[str, str]) -> None:
 def repository_files(config: NdapConfig) -> dict[str, str]:
     """The git-host side of each project's flow (with a tooling account: the pull-request
     workflow that runs without cloud credentials), by path below ``repositories/``."""
-    from ndap_infra.pipelines.workflows import repository_files as files_of
 
     if config.tooling_account_id is None:
         return {}
