@@ -18,7 +18,7 @@ from ndap_infra.proofs.access import ACTION_NAMES, expected, prove
 from ndap_infra.proofs.principals import reachable_principals
 from ndap_infra.proofs.suite import prove_access
 from ndap_infra.stacks.synthesis import synthesize
-from tests.conftest import REFERENCE, ROOT
+from tests.helpers import REFERENCE, ROOT
 
 
 def test_every_decision_matches_the_model(reference_proof: Any) -> None:

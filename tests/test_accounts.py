@@ -30,7 +30,7 @@ from ndap_infra.config.accounts import (
 )
 from ndap_infra.config.enums import Environment
 from ndap_infra.stacks.synthesis import synthesize
-from tests.conftest import REFERENCE
+from tests.helpers import REFERENCE
 
 runner = CliRunner()
 CREATED_IDS = {"dev": "300000000003", "prd": "500000000005", "tooling": "600000000006"}

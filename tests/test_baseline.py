@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import fnmatch
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 
 from ndap_infra.baseline import alarms, controls, policies
 from ndap_infra.config.model import PasswordPolicyConfig, SecurityBaselineConfig
-from ndap_infra.iam.document import PolicyDocument, Statement
+from ndap_infra.iam.document import Statement
 from ndap_infra.names import arns
 from ndap_infra.names.baseline import (
     BaselineNames,
@@ -22,9 +21,8 @@ from ndap_infra.names.baseline import (
     config_rule_name,
 )
 from ndap_infra.resources.schema import unknown_attributes
-from tests.conftest import ROOT
+from tests.helpers import ACCOUNT, ROOT, env_stacks, one, ref, resources, statement
 
-ACCOUNT = "300000000003"
 REGION = "eu-west-1"
 NAMES = BaselineNames("acme-ml", ACCOUNT, REGION)
 TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/acme-ml-baseline"
@@ -34,40 +32,8 @@ LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/acme-ml/baseline/cl
 # -- helpers over a synthesized stack --------------------------------------------------
 
 
-def env_stacks(stacks: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for name, stack in stacks.items():
-        if name.startswith("env-"):
-            yield name, stack
-
-
-def resources(stack: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
-    """Construct path below the stack -> body, for one resource type."""
-    found = {}
-    for body in stack.get("resource", {}).get(rtype, {}).values():
-        found[body["//"]["metadata"]["path"].split("/", 1)[1]] = body
-    return found
-
-
-def one(stack: dict[str, Any], rtype: str, path: str) -> dict[str, Any]:
-    return resources(stack, rtype)[path]
-
-
-def ref(stack: dict[str, Any], rtype: str, path: str, attribute: str) -> str:
-    """The Terraform reference to ``attribute`` of the resource at ``path``."""
-    for logical_id, body in stack["resource"][rtype].items():
-        if body["//"]["metadata"]["path"].split("/", 1)[1] == path:
-            return f"${{{rtype}.{logical_id}.{attribute}}}"
-    raise KeyError(path)
-
-
 def dependency(stack: dict[str, Any], rtype: str, path: str) -> str:
     return ref(stack, rtype, path, "x").removeprefix("${").removesuffix(".x}")
-
-
-def statement(document: PolicyDocument | dict[str, Any], sid: str) -> dict[str, Any]:
-    body = document.to_dict() if isinstance(document, PolicyDocument) else document
-    (found,) = [s for s in body["Statement"] if s["Sid"] == sid]
-    return dict(found)
 
 
 def policy_of(body: dict[str, Any], attribute: str = "policy") -> dict[str, Any]:

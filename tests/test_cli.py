@@ -13,7 +13,7 @@ import pytest
 
 from ndap_infra.files.directories import read_tree
 from ndap_infra.review.reviewer_files import reviewer_files
-from tests.conftest import FIXTURES, REFERENCE, ROOT
+from tests.helpers import FIXTURES, REFERENCE, ROOT
 
 NDAP = [sys.executable, "-m", "ndap_infra"]
 

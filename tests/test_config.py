@@ -12,7 +12,7 @@ from ndap_infra.cli import app
 from ndap_infra.config import Access, ConfigError, Environment, Persona, load_config
 from ndap_infra.config.load import validate_data
 from ndap_infra.config.schema import SCHEMA_PATH, config_json_schema
-from tests.conftest import FIXTURES, REFERENCE, ROOT
+from tests.helpers import FIXTURES, REFERENCE, ROOT, minimal
 
 INVALID = sorted((FIXTURES / "invalid").glob("*.yaml"))
 runner = CliRunner()
@@ -20,22 +20,6 @@ runner = CliRunner()
 
 def expectations(path: Path) -> list[str]:
     return re.findall(r"^# expect: (.+)$", path.read_text(), flags=re.MULTILINE)
-
-
-def minimal() -> dict[str, object]:
-    return {
-        "organization": {
-            "name": "acme-ml",
-            "management_account_id": "100000000001",
-            "home_region": "eu-west-1",
-            "allowed_regions": ["eu-west-1"],
-        },
-        "environments": {
-            "dev": {"account_id": "300000000003"},
-            "acc": {"account_id": "400000000004"},
-            "prd": {"account_id": "500000000005"},
-        },
-    }
 
 
 def test_reference_example_is_valid_and_realistic(reference_config) -> None:  # type: ignore[no-untyped-def]

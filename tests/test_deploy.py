@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,22 +22,9 @@ import pytest
 
 from ndap_infra.config.model import DeployConfig, DeployTarget
 from ndap_infra.emulator import lifecycle
-from tests.conftest import REFERENCE, ROOT
+from tests.helpers import NDAP, REFERENCE, ROOT, free_port, run
 
-NDAP = [sys.executable, "-m", "ndap_infra"]
 VARIABLE = "${var.ndap_emulator_endpoint}"
-
-
-def run(
-    *args: str, work: Path, extra: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = dict(
-        os.environ, NDAP_WORK_DIR=str(work), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20"
-    )
-    env.update(extra or {})
-    return subprocess.run(
-        [*NDAP, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
 
 
 # -- the provider: local target vs aws target ---------------------------------------------
@@ -296,16 +282,10 @@ def test_a_held_lock_is_explained(tmp_path: Path) -> None:
     assert "force-unlock -force 6f1c0e2a-1111-2222-3333-444455556666" in message
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_an_emulator_that_stopped_mid_deploy_is_named(tmp_path: Path) -> None:
     from ndap_infra.deploy.runner import StackRun, _failure
 
-    dead = lifecycle.EmulatorInfo(_free_port(), 999999, "then", str(tmp_path / "emulator.log"))
+    dead = lifecycle.EmulatorInfo(free_port(), 999999, "then", str(tmp_path / "emulator.log"))
     run_ = StackRun("env-dev", tmp_path, {}, tmp_path / "logs", dead)
     message = _failure(run_, "Error: connection refused", "apply")
     assert "stopped answering" in message and "ndap emulator stop" in message
@@ -348,7 +328,7 @@ def test_a_stopped_or_vanished_emulator_gives_a_message_not_a_traceback(tmp_path
     # recorded, but gone (a killed process, a reboot)
     work.mkdir(parents=True, exist_ok=True)
     (work / "emulator.json").write_text(
-        json.dumps({"port": _free_port(), "pid": 999999, "started_at": "x", "log": "x.log"})
+        json.dumps({"port": free_port(), "pid": 999999, "started_at": "x", "log": "x.log"})
     )
     probe = run("probe", "-c", str(REFERENCE), work=work)
     assert probe.returncode == 1 and "does not answer" in probe.stderr
@@ -534,8 +514,7 @@ def test_a_held_lock_is_explained_and_a_redeploy_changes_nothing(deployed) -> No
 
 @pytest.mark.deploy
 def test_drift_names_what_was_changed_behind_terraform_s_back(deployed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from tests.test_drift import ALARM, CHANGED_ROLE, DELETED_ALARM, ROLE
-    from tests.test_review_pack import make_repo
+    from tests.helpers import ALARM, CHANGED_ROLE, DELETED_ALARM, ROLE, make_repo
 
     work, out, _ = deployed
     common = ["-c", str(REFERENCE), "--out", str(out), "--no-synth"]

@@ -7,8 +7,7 @@ from typing import Any
 
 from ndap_infra.config.load import validate_data
 from ndap_infra.review.diagram import render_png, render_svg
-from tests.conftest import ROOT
-from tests.test_config import minimal
+from tests.helpers import ROOT, minimal
 
 
 def test_committed_svg_is_current(reference_config: Any) -> None:

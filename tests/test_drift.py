@@ -27,11 +27,9 @@ from ndap_infra.deploy.drift import (
     to_json,
 )
 from ndap_infra.terraform.plans import fix_of
-from tests.conftest import FIXTURES
+from tests.helpers import ALARM, FIXTURES, ROLE
 
 PLANS = FIXTURES / "plans"
-ROLE = "aws_iam_role.personas_data-scientist_role_09B258F6"
-ALARM = "aws_cloudwatch_metric_alarm.baseline_alarm-root-account-use_B1AB7448"
 
 
 def recorded(name: str) -> dict[str, Any]:
@@ -195,8 +193,7 @@ def test_an_unreachable_target_is_told_apart_from_a_failed_plan() -> None:
 
 
 def test_drift_without_a_running_emulator_says_nothing_is_deployed(tmp_path: Path) -> None:
-    from tests.conftest import REFERENCE
-    from tests.test_deploy import run
+    from tests.helpers import REFERENCE, run
 
     result = run("drift", "-c", str(REFERENCE), work=tmp_path / "work")
     assert result.returncode == 2, result.stdout + result.stderr
@@ -207,13 +204,12 @@ def test_drift_without_a_running_emulator_says_nothing_is_deployed(tmp_path: Pat
 def test_drift_against_a_vanished_emulator_says_the_target_is_unreachable(
     tmp_path: Path,
 ) -> None:
-    from tests.conftest import REFERENCE
-    from tests.test_deploy import _free_port, run
+    from tests.helpers import REFERENCE, free_port, run
 
     work = tmp_path / "work"
     work.mkdir()
     (work / "emulator.json").write_text(
-        json.dumps({"port": _free_port(), "pid": 999999, "started_at": "x", "log": "x.log"})
+        json.dumps({"port": free_port(), "pid": 999999, "started_at": "x", "log": "x.log"})
     )
     result = run("drift", "-c", str(REFERENCE), work=work)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -222,7 +218,7 @@ def test_drift_against_a_vanished_emulator_says_the_target_is_unreachable(
 
 
 def test_drift_with_a_missing_configuration_is_bad_input(tmp_path: Path) -> None:
-    from tests.test_deploy import run
+    from tests.helpers import run
 
     result = run("drift", "-c", str(tmp_path / "missing.yaml"), work=tmp_path / "work")
     assert result.returncode == 2
@@ -231,8 +227,6 @@ def test_drift_with_a_missing_configuration_is_bad_input(tmp_path: Path) -> None
 
 # The drift test on a real deployment lives with the other emulator tests, on the one
 # deployment of the whole reference platform (tests/test_deploy.py).
-CHANGED_ROLE = "acme-ml-data-scientist"
-DELETED_ALARM = "acme-ml-baseline-root-account-use"
 
 
 def test_on_a_terminal_the_differences_are_a_table(monkeypatch: pytest.MonkeyPatch) -> None:

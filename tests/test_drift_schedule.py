@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ndap_infra.config.load import validate_data
-from tests.test_pipelines import reference_data, resources
+from tests.helpers import reference_data, resources
 
 DRIFT = {"repository": "acme/ml-platform-infra"}
 
@@ -231,7 +231,7 @@ def test_the_platform_with_drift_detection_passes_the_main_job(tmp_path: Any) ->
 
     from ruamel.yaml import YAML
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     data = with_drift()
     data["deploy"] = {"target": "aws", "state": {"bucket": "acme-ml-terraform-state"}}

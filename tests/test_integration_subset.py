@@ -23,7 +23,7 @@ from ndap_infra.config.load import validate_data
 from ndap_infra.evaluator import Request, Resource, evaluate, principal_for
 from ndap_infra.pipelines import buildspecs
 from ndap_infra.proofs.principals import reachable_principals
-from tests.test_pipelines import bash, issues_of, reference_data, resources
+from tests.helpers import bash, issues_of, reference_data, resources
 
 ORG = "acme-ml"
 REGION = "eu-west-1"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 NDAP = [sys.executable, "-m", "ndap_infra"]
 ROLE = "aws_iam_role.personas_data-scientist_role_09B258F6"

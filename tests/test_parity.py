@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ndap_infra.proofs.parity import check_platform_parity
-from tests.conftest import REFERENCE, ROOT
+from tests.helpers import REFERENCE, ROOT
 
 
 @pytest.fixture

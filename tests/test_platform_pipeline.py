@@ -19,7 +19,7 @@ from ndap_infra.pipelines.platform import (
     PlatformPipelineSpec,
     platform_pipeline_spec,
 )
-from tests.test_pipelines import bash, git, reference_data, resources
+from tests.helpers import bash, git, reference_data, resources
 
 STATE = {"bucket": "acme-ml-terraform-state"}
 TOOLING = "600000000006"
@@ -585,7 +585,7 @@ def test_without_this_execution_s_approval_acc_and_prd_are_not_applied(
 def test_the_state_bucket_policy_is_printed_for_the_bootstrap(tmp_path: Path) -> None:
     import sys
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     config = tmp_path / "platform.yaml"
     with config.open("w") as stream:

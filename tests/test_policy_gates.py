@@ -31,7 +31,7 @@ from ndap_infra.linters.suppressions import (
     ParliamentSuppression,
 )
 from ndap_infra.linters.tools import GateError, find_tool
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 EXPECTED_STACKS = ["organization", "tooling", "env-nonprod", "env-dev", "env-acc", "env-prd"]
 

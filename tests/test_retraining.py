@@ -29,8 +29,7 @@ from ndap_infra.pipelines.features import available_versions, promotion_refusal
 from ndap_infra.pipelines.retraining import retraining_trigger
 from ndap_infra.pipelines.spec import tooling_spec
 from ndap_infra.proofs.principals import reachable_principals
-from tests.conftest import ROOT
-from tests.test_pipelines import bash, issues_of, reference_data, resources
+from tests.helpers import ROOT, bash, issues_of, reference_data, resources
 
 ORG = "acme-ml"
 ACCOUNTS = {

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-
-
-def make_repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    shutil.copytree(ROOT / "policies", repo / "policies")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", ".")
-    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "base")
-    git(repo, "tag", "v1.0.0")
-    return repo
+from tests.helpers import ROOT, make_repo
 
 
 def run_review(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -96,7 +81,7 @@ def test_plan_summary_counts_like_terraform_and_names_the_changed_resources() ->
     import json
 
     from ndap_infra.review.plan_summary import StackPlan, render_plan_section, summarize
-    from tests.conftest import FIXTURES
+    from tests.helpers import FIXTURES
 
     drifted = json.loads((FIXTURES / "plans" / "env-dev-drift.json").read_text())
     clean = json.loads((FIXTURES / "plans" / "env-dev-clean.json").read_text())
@@ -120,7 +105,7 @@ def test_plan_summary_counts_like_terraform_and_names_the_changed_resources() ->
 def test_an_unreachable_target_is_one_line_not_an_error(tmp_path: Path) -> None:
     import os
 
-    from tests.conftest import REFERENCE
+    from tests.helpers import REFERENCE
 
     repo = make_repo(tmp_path)
     result = subprocess.run(

@@ -15,7 +15,7 @@ from ndap_infra.config.load import validate_data
 from ndap_infra.proofs.parity import endpoint_targets
 from ndap_infra.resources.schema import unknown_attributes
 from ndap_infra.stacks.platform import build_platform
-from tests.test_config import minimal
+from tests.helpers import minimal
 
 EXPECTED_STACKS = ["organization", "tooling", "env-nonprod", "env-dev", "env-acc", "env-prd"]
 

@@ -19,7 +19,7 @@ from ndap_infra.constructs.storage import (
 )
 from ndap_infra.names.baseline import BaselineNames
 from ndap_infra.resources.schema import unknown_attributes
-from tests.test_baseline import ACCOUNT, env_stacks, one, ref, resources, statement
+from tests.helpers import ACCOUNT, env_stacks, one, ref, resources, statement
 
 # Every SecureBucket of an environment stack, by construct path below the stack.
 DATA_BUCKETS = ("data-bucket", "data-access/bucket")
