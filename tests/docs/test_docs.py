@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from ndap_infra.config.reference import main, render_reference
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schema" / "ndap-config.schema.json"
 REFERENCE = ROOT / "docs" / "configuration.md"
 
