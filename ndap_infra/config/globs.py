@@ -16,7 +16,7 @@ every depth). Case-sensitive.
   A pattern with a wildcard matches whole paths only (``src/tr*`` does not match
   ``src/training/a.py``), and one ending in ``/`` matches no file.
 
-``tests/test_changes.py`` checks these semantics against ``git ls-files ':(glob)...'``.
+``tests/changes/test_changes.py`` checks these semantics against ``git ls-files ':(glob)...'``.
 POSIX classes such as ``[[:alpha:]]`` are refused rather than matched differently from git.
 """
 

@@ -226,7 +226,7 @@ def test_drift_with_a_missing_configuration_is_bad_input(tmp_path: Path) -> None
 
 
 # The drift test on a real deployment lives with the other emulator tests, on the one
-# deployment of the whole reference platform (tests/test_deploy.py).
+# deployment of the whole reference platform (tests/emulator/test_deploy.py).
 
 
 def test_on_a_terminal_the_differences_are_a_table(monkeypatch: pytest.MonkeyPatch) -> None:

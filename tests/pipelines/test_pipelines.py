@@ -285,7 +285,7 @@ def test_each_environment_has_the_deployer_identities(reference_stacks: Any) -> 
             for path, body in resources(
                 reference_stacks[f"env-{env.value}"], "aws_scheduler_schedule"
             ).items()
-            if path.startswith("pipelines/")  # retraining/: tests/test_retraining.py
+            if path.startswith("pipelines/")  # retraining/: tests/pipelines/test_retraining.py
         }
         assert {s["name"] for s in schedules.values()} == {
             "churn-prediction-batch-predict",

@@ -127,7 +127,7 @@ def test_on_the_aws_target_the_management_account_uses_the_callers_credentials(
 ACCESS_SUBTREES = ("personas", "data-access", "pipelines")
 WORKLOAD_SUBTREES = ("retraining", "features")
 """ML workload that follows the configuration per environment (retraining choices,
-feature promotion), checked in tests/test_retraining.py."""
+feature promotion), checked in tests/pipelines/test_retraining.py."""
 
 
 def normalized(stack: dict[str, Any], config: Any, env: Environment) -> str:
