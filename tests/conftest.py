@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+from tests.helpers import REFERENCE
 
-ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT / "examples" / "reference.yaml"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """A plan as JSON (for pipelines) and as text (for people). The JSON shape is documented
-in :mod:`ndap_infra.changes` and pinned by ``tests/test_changes.py``."""
+in :mod:`ndap_infra.changes` and pinned by ``tests/changes/test_changes.py``."""
 
 from __future__ import annotations
 

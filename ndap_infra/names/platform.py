@@ -1,7 +1,7 @@
 """Names of stacks and resources: pure functions, a contract with deployed state.
 
 Renaming a stack or a construct id replaces real resources, so these are chosen once and
-pinned by tests (tests/test_stacks.py).
+pinned by tests (tests/stacks/test_stacks.py).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 from ndap_infra.config.load import validate_data
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.config.rules import RULES
-from tests.conftest import REFERENCE
+from tests.helpers import REFERENCE
 
 Data = dict[str, Any]
 Edit = Callable[[Data], None]
