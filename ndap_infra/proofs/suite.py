@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.proofs.access import Cell, ControlResult, negative_controls, prove
 from ndap_infra.proofs.access_model import PlatformModel, build_model
-from ndap_infra.proofs.git_flow import prove_git_flow, read_repositories
+from ndap_infra.proofs.git_flow import prove_git_flow
+from ndap_infra.proofs.git_flow.replay import read_repositories
 from ndap_infra.proofs.pipelines import PipelineProof, pipeline_attacks, prove_pipelines
 from ndap_infra.proofs.platform_pipeline import PlatformProof, prove_platform_pipeline
 from ndap_infra.proofs.trusts import projects

@@ -8,7 +8,8 @@ from ndap_infra.config.enums import Environment, Persona
 from ndap_infra.iam.synthesized import ExtractedPolicy
 from ndap_infra.proofs.access import ACTIONS, Cell, ControlResult
 from ndap_infra.proofs.access_model import PlatformModel
-from ndap_infra.proofs.git_flow import GitFlowProof, render_reach
+from ndap_infra.proofs.git_flow import GitFlowProof
+from ndap_infra.proofs.git_flow.replay import render_reach
 from ndap_infra.proofs.pipelines import PIPELINE_ACTIONS, PipelineCell, PipelineProof
 from ndap_infra.proofs.platform_pipeline import (
     ACCOUNT_ACTIONS,

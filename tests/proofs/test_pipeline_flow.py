@@ -17,6 +17,8 @@ from ndap_infra.pipelines.workflows import WORKFLOW_PATH
 from ndap_infra.proofs import git_flow as gf
 from ndap_infra.proofs import pipelines as pp
 from ndap_infra.proofs import trusts
+from ndap_infra.proofs.git_flow import events as gf_events
+from ndap_infra.proofs.git_flow import replay as gf_replay
 
 PROJECTS = ("churn-prediction", "fraud-scoring", "demand-forecast")
 DEV, ACC, PRD = Environment.DEV, Environment.ACC, Environment.PRD
@@ -96,10 +98,10 @@ def test_the_ref_model_agrees_with_the_real_ref_check(tmp_path: Path) -> None:
         git(origin, "add", ".")
         git(origin, "commit", "-q", "-m", branch)
     events = [
-        gf.GitEvent("a", "", "tag", "v1.0.0", ("develop",)),
-        gf.GitEvent("b", "", "tag", "v2.0.0", ("main",)),
-        gf.GitEvent("c", "", "tag", "v3.0.0", ("feature/x",)),
-        gf.GitEvent("d", "", "tag", "nightly", ("develop",)),
+        gf_events.GitEvent("a", "", "tag", "v1.0.0", ("develop",)),
+        gf_events.GitEvent("b", "", "tag", "v2.0.0", ("main",)),
+        gf_events.GitEvent("c", "", "tag", "v3.0.0", ("feature/x",)),
+        gf_events.GitEvent("d", "", "tag", "nightly", ("develop",)),
     ]
     for event in events[:3]:
         git(origin, "tag", event.ref, event.on_branches[0])
@@ -111,7 +113,7 @@ def test_the_ref_model_agrees_with_the_real_ref_check(tmp_path: Path) -> None:
     # the branches whose history holds each tagged commit, as git says (develop's commit is
     # also on main, which was cut from it: the model must agree on that case too)
     events = [
-        gf.GitEvent(
+        gf_events.GitEvent(
             e.key,
             "",
             "tag",
@@ -144,7 +146,10 @@ def test_the_ref_model_agrees_with_the_real_ref_check(tmp_path: Path) -> None:
             ran = subprocess.run(
                 ["bash", "-c", verify], cwd=clone, env=env, capture_output=True, text=True
             )
-            assert (ran.returncode == 0) == gf._passes(("v*", branch), event), (event, branch)
+            assert (ran.returncode == 0) == gf_replay._passes(("v*", branch), event), (
+                event,
+                branch,
+            )
 
 
 # ---- the pieces -------------------------------------------------------------------------------
@@ -164,19 +169,19 @@ def test_the_ref_model_agrees_with_the_real_ref_check(tmp_path: Path) -> None:
     ],
 )
 def test_codepipeline_glob(pattern: str, ref: str, matches: bool) -> None:
-    assert (gf.codepipeline_glob(pattern).fullmatch(ref) is not None) is matches
+    assert (gf_events.codepipeline_glob(pattern).fullmatch(ref) is not None) is matches
 
 
 def test_excludes_win_over_includes() -> None:
-    assert gf.filter_matches([{"includes": ["v*"]}], "v1")
-    assert not gf.filter_matches([{"includes": ["v*"], "excludes": ["v1*"]}], "v1")
-    assert not gf.filter_matches(None, "v1")
+    assert gf_events.filter_matches([{"includes": ["v*"]}], "v1")
+    assert not gf_events.filter_matches([{"includes": ["v*"], "excludes": ["v1*"]}], "v1")
+    assert not gf_events.filter_matches(None, "v1")
 
 
 def test_the_generated_workflow_offers_no_cloud_identity(reference_synthesis: Any) -> None:
-    repositories = gf.read_repositories(reference_synthesis.out_dir)
+    repositories = gf_replay.read_repositories(reference_synthesis.out_dir)
     for project in PROJECTS:
-        assert gf.workflow_findings(repositories[f"{project}/{WORKFLOW_PATH}"]) == []
+        assert gf_replay.workflow_findings(repositories[f"{project}/{WORKFLOW_PATH}"]) == []
 
 
 @pytest.mark.parametrize(
@@ -197,11 +202,11 @@ def test_the_generated_workflow_offers_no_cloud_identity(reference_synthesis: An
 def test_workflow_findings_name_what_hands_out_an_identity(
     reference_synthesis: Any, change: Any, finding: str
 ) -> None:
-    repositories = gf.read_repositories(reference_synthesis.out_dir)
+    repositories = gf_replay.read_repositories(reference_synthesis.out_dir)
     text = repositories[f"churn-prediction/{WORKFLOW_PATH}"]
     changed = change(text)
     assert changed != text
-    assert any(finding in f for f in gf.workflow_findings(changed))
+    assert any(finding in f for f in gf_replay.workflow_findings(changed))
 
 
 def test_a_build_that_skips_the_check_before_repository_code_is_unchecked() -> None:
@@ -212,14 +217,14 @@ def test_a_build_that_skips_the_check_before_repository_code_is_unchecked() -> N
             "build": {"commands": [buildspecs.script(buildspecs.VERIFY_RELEASE)]},
         },
     }
-    assert gf.ref_check(spec) is None
+    assert gf_replay.ref_check(spec) is None
     spec["phases"]["install"]["commands"] = ["aws configure set a b"]
-    assert gf.ref_check(spec) == ("v*", "main")
-    assert gf.check_only(spec)
+    assert gf_replay.ref_check(spec) == ("v*", "main")
+    assert gf_replay.check_only(spec)
     spec["phases"]["build"]["commands"] = [
         buildspecs.script(buildspecs.VERIFY_RELEASE, "make model")
     ]
-    assert gf.ref_check(spec) is not None and not gf.check_only(spec)
+    assert gf_replay.ref_check(spec) is not None and not gf_replay.check_only(spec)
 
 
 # ---- negative controls ------------------------------------------------------------------------

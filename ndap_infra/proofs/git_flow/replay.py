@@ -1,223 +1,39 @@
-"""Git refs to cloud identities: which identities each kind of git event reaches.
-
-Why and how: docs/design-notes.md, section ndap_infra/proofs/git_flow.py."""
+"""The synthesized pipelines replayed for each git event: which pipelines start, which
+deployers each reaches, the pull-request workflow, and who can run as each build role."""
 
 from __future__ import annotations
 
 import copy
-import fnmatch
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ruamel.yaml import YAML
 
 from ndap_infra.config.enums import TOOLING, Environment, GitHost
 from ndap_infra.config.model import MlProjectConfig
-from ndap_infra.evaluator import NamedPolicy, Principal, can_assume, principal_for
+from ndap_infra.evaluator import Principal, can_assume, principal_for
 from ndap_infra.names import pipelines as names
 from ndap_infra.pipelines.buildspecs import FAIL, VERIFY_RELEASE
 from ndap_infra.pipelines.workflows import WORKFLOW_PATH
 from ndap_infra.proofs.access_model import PlatformModel
-from ndap_infra.proofs.trusts import check_deployer_trust
+from ndap_infra.proofs.git_flow.events import (
+    GitEvent,
+    Reach,
+    expected_reach,
+    expected_started,
+    filter_matches,
+    git_events,
+    shell_case_matches,
+)
 
 Stacks = Mapping[str, Mapping[str, Any]]
 Repositories = Mapping[str, str]
 """Generated repository files by ``<project>/<path>`` (``<out>/repositories/``)."""
-
-# ---- CodePipeline's glob patterns -------------------------------------------------------
-
-
-class UnsupportedGlob(ValueError):
-    pass
-
-
-@cache
-def codepipeline_glob(pattern: str) -> re.Pattern[str]:
-    """A trigger filter pattern as CodePipeline documents it ("Working with glob patterns
-    in syntax"): ``*`` any characters within a ``/``-separated component, ``**`` across
-    components, ``?`` one character, ``[...]`` a set (``!`` negates), ``{a,b}``
-    alternatives, ``\\`` escapes."""
-    out: list[str] = []
-    i = 0
-    depth = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[":
-            end = pattern.find("]", i + 2)
-            if end < 0:
-                raise UnsupportedGlob(f"unterminated [ in {pattern!r}")
-            body = pattern[i + 1 : end]
-            negate = body.startswith("!")
-            body = body[1:] if negate else body
-            out.append(("[^" if negate else "[") + body.replace("\\", "\\\\") + "]")
-            i = end + 1
-            continue
-        elif char == "{":
-            depth += 1
-            out.append("(?:")
-        elif char == "}" and depth:
-            depth -= 1
-            out.append(")")
-        elif char == "," and depth:
-            out.append("|")
-        else:
-            out.append(re.escape(char))
-        i += 1
-    if depth:
-        raise UnsupportedGlob(f"unterminated {{ in {pattern!r}")
-    return re.compile("".join(out))
-
-
-def filter_matches(criteria: Sequence[Mapping[str, Any]] | None, ref: str) -> bool:
-    """A branch or tag filter (``[{"includes": [...], "excludes": [...]}]``)."""
-    if not criteria:
-        return False
-    (criterion,) = criteria
-    if any(codepipeline_glob(p).fullmatch(ref) for p in criterion.get("excludes") or ()):
-        return False
-    return any(codepipeline_glob(p).fullmatch(ref) for p in criterion.get("includes") or ())
-
-
-def shell_case_matches(pattern: str, value: str) -> bool:
-    """``case "$value" in $pattern)``: ``*`` also matches ``/``."""
-    return fnmatch.fnmatchcase(value, pattern)
-
-
-# ---- git events -------------------------------------------------------------------------
-
-EventKind = Literal["pull_request", "branch", "tag"]
-
-
-@dataclass(frozen=True)
-class GitEvent:
-    key: str
-    description: str
-    kind: EventKind
-    ref: str
-    """The pushed branch or tag (for a pull request: its source branch)."""
-    on_branches: tuple[str, ...]
-    """The branches whose history contains the event's commit."""
-    target: str = ""
-    """A pull request's destination branch."""
-
-
-FEATURE_BRANCH = "feature/better-model"
-
-
-def example_tag(pattern: str, matching: bool) -> str:
-    """A tag name that matches the release pattern (in the shell check and, when it can,
-    the trigger's glob) or that matches neither."""
-    candidates = (
-        [pattern.replace("**", "1").replace("*", "1.4.0").replace("?", "1")] if matching else []
-    )
-    candidates += ["v1.4.0", "1.4.0", "release-1.4.0", "release/1.4.0", "nightly-20250101"]
-    for tag in candidates:
-        if shell_case_matches(pattern, tag) == matching and (
-            codepipeline_glob(pattern).fullmatch(tag) is not None
-        ) == (matching and "[" not in pattern):
-            return tag
-    for tag in candidates:
-        if shell_case_matches(pattern, tag) == matching:
-            return tag
-    raise UnsupportedGlob(f"no example tag {'for' if matching else 'outside'} {pattern!r}")
-
-
-def git_events(project: MlProjectConfig) -> tuple[GitEvent, ...]:
-    flow = project.pipeline
-    develop, main = flow.develop_branch, flow.main_branch
-    release = example_tag(flow.release_tag_pattern, True)
-    other = example_tag(flow.release_tag_pattern, False)
-    return (
-        GitEvent(
-            "pull-request",
-            f"a pull request from {FEATURE_BRANCH} into {develop}",
-            "pull_request",
-            FEATURE_BRANCH,
-            (FEATURE_BRANCH,),
-            develop,
-        ),
-        GitEvent("feature-push", "a push to a feature branch", "branch", FEATURE_BRANCH, ()),
-        GitEvent("develop-merge", f"a merge into {develop}", "branch", develop, (develop,)),
-        GitEvent("tag-on-develop", f"a release tag on {develop}", "tag", release, (develop,)),
-        GitEvent("main-merge", f"a merge into {main}, no tag", "branch", main, (main,)),
-        GitEvent("tag-on-main", f"a release tag on {main}", "tag", release, (main,)),
-        GitEvent(
-            "tag-on-merged",
-            f"a release tag on a {develop} commit already merged into {main}",
-            "tag",
-            release,
-            (develop, main),
-        ),
-        GitEvent(
-            "other-tag",
-            f"a tag not matching {flow.release_tag_pattern} on {develop}",
-            "tag",
-            other,
-            (develop,),
-        ),
-        GitEvent(
-            "tag-on-feature",
-            "a release tag on a feature branch",
-            "tag",
-            release,
-            (FEATURE_BRANCH,),
-        ),
-    )
-
-
-# ---- what the model allows ----------------------------------------------------------------
-
-Reach = tuple[Environment, bool]
-"""A deployer reached: its environment, and whether only after a manual approval."""
-
-
-def is_release_tag(project: MlProjectConfig, event: GitEvent) -> bool:
-    return event.kind == "tag" and shell_case_matches(
-        project.pipeline.release_tag_pattern, event.ref
-    )
-
-
-def expected_reach(project: MlProjectConfig, event: GitEvent) -> frozenset[Reach]:
-    """The git flow of the model: develop > dev; a release tag cut from develop > acc; a
-    release tag on main > prd behind an approval; nothing else deploys anywhere."""
-    flow = project.pipeline
-    reach: set[Reach] = set()
-    if event.kind == "branch" and event.ref == flow.develop_branch:
-        reach.add((Environment.DEV, False))
-    if is_release_tag(project, event):
-        if flow.develop_branch in event.on_branches:
-            reach.add((Environment.ACC, False))
-        if flow.main_branch in event.on_branches:
-            reach.add((Environment.PRD, True))
-    return frozenset(reach)
-
-
-def expected_started(project: MlProjectConfig, event: GitEvent) -> frozenset[Environment]:
-    """The pipelines the kind of ref may start: develop starts dev's; a release tag starts
-    acc's and prd's (the build's ref check decides which one proceeds, by branch)."""
-    if event.kind == "branch" and event.ref == project.pipeline.develop_branch:
-        return frozenset({Environment.DEV})
-    if is_release_tag(project, event):
-        return frozenset({Environment.ACC, Environment.PRD})
-    return frozenset()
-
 
 # ---- the GitHub workflow: no cloud identity on pull requests -----------------------------
 
@@ -342,7 +158,7 @@ def _resources(stack: Mapping[str, Any], rtype: str) -> dict[str, dict[str, Any]
     return dict(stack.get("resource", {}).get(rtype, {}))
 
 
-def _buildspec(project: Mapping[str, Any]) -> dict[str, Any]:
+def buildspec_of(project: Mapping[str, Any]) -> dict[str, Any]:
     return copy.deepcopy(_parsed_buildspec(str(project["source"][0]["buildspec"])))
 
 
@@ -500,7 +316,7 @@ class Replay:
                 )
                 continue
             build = self.build(str(action["configuration"]["ProjectName"]))
-            spec = _buildspec(build)
+            spec = buildspec_of(build)
             check = ref_check(spec)
             if check is not None and not _passes(check, event):
                 pattern, branch = check
@@ -643,284 +459,6 @@ def check_build_trust(
             BuildTrustCheck(role_arn, tuple(sorted(own[role_arn])), tuple(sorted(runners)))
         )
     return checks
-
-
-# ---- negative controls ------------------------------------------------------------------------
-
-StackMutation = Callable[
-    [Stacks, Repositories, PlatformModel], tuple[Stacks, Repositories, PlatformModel]
-]
-
-
-@dataclass(frozen=True)
-class FlowControl:
-    name: str
-    expect_caught: bool
-    findings: tuple[str, ...]
-    """What the proof reports on the loosened platform (nothing: not caught)."""
-    why_not: str = ""
-    """For a control that must not flip: the lock that still holds."""
-
-    @property
-    def caught(self) -> bool:
-        return bool(self.findings)
-
-    @property
-    def ok(self) -> bool:
-        return self.caught == self.expect_caught
-
-    def render(self) -> str:
-        verdict = "as expected" if self.ok else "NOT AS EXPECTED"
-        if self.caught:
-            return f"- {self.name}: the proof fails ({verdict}): " + "; ".join(self.findings[:3])
-        return f"- {self.name}: the proof still passes ({verdict}): {self.why_not}"
-
-
-def _pipeline(stacks: Stacks, project: str, env: Environment) -> dict[str, Any]:
-    name = names.pipeline_name(project, env)
-    for body in stacks[TOOLING]["resource"]["aws_codepipeline"].values():
-        if body["name"] == name:
-            return dict(body)
-    raise KeyError(name)
-
-
-def _push(stacks: Stacks, project: str, env: Environment) -> dict[str, Any]:
-    push: dict[str, Any] = _pipeline(stacks, project, env)["trigger"][0]["git_configuration"][0][
-        "push"
-    ][0]
-    return push
-
-
-def _some(items: Sequence[str], shown: int = 3) -> str:
-    more = f" and {len(items) - shown} more" if len(items) > shown else ""
-    return ", ".join(items[:shown]) + more
-
-
-def _findings(
-    model: PlatformModel, stacks: Stacks, repositories: Repositories, only: str
-) -> list[str]:
-    """What the proof finds about project ``only`` (the negative controls loosen one
-    project's triggers, checks and trusts, so only its rows can change)."""
-    found = [
-        f"{r.project} / {r.event.description}: {d}"
-        for r in flow_rows(model, stacks, repositories, only)
-        for d in r.differences()
-    ]
-    found += [
-        f"CodeBuild runs {c.role} for "
-        + _some([x.rsplit(":", 1)[-1] for x in c.runners if x not in c.expected])
-        for c in check_build_trust(model, stacks, only)
-        if not c.ok
-    ]
-    found += [
-        f"{t.deployer} is assumable by " + _some([a for a in t.assumers if a != t.expected])
-        for t in check_deployer_trust(model, only)
-        if not t.ok
-    ]
-    return found
-
-
-def _with_trust(
-    model: PlatformModel, arn: str, edit: Callable[[dict[str, Any]], None]
-) -> PlatformModel:
-    role = model.roles[arn]
-    document = copy.deepcopy(role.trust_policy.document)
-    for statement in document["Statement"]:
-        edit(statement)
-    loosened = replace(role, trust_policy=NamedPolicy(role.trust_policy.name, document))
-    return model.with_roles({arn: loosened})
-
-
-def _drop_condition(*keys: str) -> Callable[[dict[str, Any]], None]:
-    def edit(statement: dict[str, Any]) -> None:
-        for operator in list(statement.get("Condition", {})):
-            block = statement["Condition"][operator]
-            for key in keys:
-                block.pop(key, None)
-            if not block:
-                del statement["Condition"][operator]
-        if not statement.get("Condition"):
-            statement.pop("Condition", None)
-
-    return edit
-
-
-def flow_controls(
-    model: PlatformModel, stacks: Stacks, repositories: Repositories
-) -> list[FlowControl]:
-    """Loosen one thing at a time; the proof must fail, except where another lock holds
-    (then it must still pass, and the control says which lock)."""
-    config = model.config
-    if config.tooling_account_id is None or not config.ml_projects:
-        return []
-    project = config.ml_projects[0]
-    p = project.name
-    org = config.organization.name
-    tooling = config.tooling_account_id
-    build_prd = names.build_role_arn(org, p, Environment.PRD, tooling)
-    deployer_prd = names.deployer_role_arn(org, p, config.account_id(Environment.PRD))
-    workflow = f"{p}/{WORKFLOW_PATH}"
-
-    baseline = set(_findings(model, stacks, repositories, p))
-
-    def new(found: list[str]) -> list[str]:
-        return [f for f in found if f not in baseline]
-
-    def stacks_edit(edit: Callable[[dict[str, Any]], None]) -> Callable[[], list[str]]:
-        def run() -> list[str]:
-            mutated = {**stacks, TOOLING: copy.deepcopy(stacks[TOOLING])}
-            edit(mutated)
-            return new(_findings(model, mutated, repositories, p))
-
-        return run
-
-    def widen_tags(s: dict[str, Any]) -> None:
-        _push(s, p, Environment.ACC)["tags"] = [{"includes": ["*"]}]
-
-    def feature_branches_to_dev(s: dict[str, Any]) -> None:
-        _push(s, p, Environment.DEV)["branches"][0]["includes"].append("feature/**")
-
-    def pull_requests_to_dev(s: dict[str, Any]) -> None:
-        git = _pipeline(s, p, Environment.DEV)["trigger"][0]["git_configuration"][0]
-        git["pull_request"] = [
-            {"events": ["OPEN"], "branches": [{"includes": [project.pipeline.develop_branch]}]}
-        ]
-
-    def no_ref_check_in_acc(s: dict[str, Any]) -> None:
-        build = next(
-            b
-            for b in s[TOOLING]["resource"]["aws_codebuild_project"].values()
-            if b["name"] == names.codebuild_project(p, "deploy", Environment.ACC)
-        )
-        spec = _buildspec(build)
-        commands = spec["phases"]["build"]["commands"]
-        commands[0] = commands[0].replace(VERIFY_RELEASE, "")
-        build["source"][0]["buildspec"] = json.dumps(spec).replace("${", "$${")
-
-    def workflow_with(text: str) -> Callable[[], list[str]]:
-        def run() -> list[str]:
-            changed = {**repositories, workflow: text}
-            return new(_findings(model, stacks, changed, p))
-
-        return run
-
-    def model_edit(arn: str, edit: Callable[[dict[str, Any]], None]) -> Callable[[], list[str]]:
-        return lambda: new(_findings(_with_trust(model, arn, edit), stacks, repositories, p))
-
-    def principal_star(statement: dict[str, Any]) -> None:
-        statement["Principal"] = {"AWS": "*"}
-
-    def principal_star_no_condition(statement: dict[str, Any]) -> None:
-        principal_star(statement)
-        _drop_condition("aws:PrincipalAccount")(statement)
-
-    original = repositories.get(workflow, "")
-    cases: list[tuple[str, bool, Callable[[], list[str]], str]] = [
-        (f"{p}-acc's tag filter widened to *", True, stacks_edit(widen_tags), ""),
-        (
-            f"{p}-dev also triggered by feature/** branches",
-            True,
-            stacks_edit(feature_branches_to_dev),
-            "",
-        ),
-        (
-            f"{p}-dev also triggered by pull requests into {project.pipeline.develop_branch}",
-            True,
-            stacks_edit(pull_requests_to_dev),
-            "",
-        ),
-        (
-            f"{p}'s acc deploy build without its ref check",
-            True,
-            stacks_edit(no_ref_check_in_acc),
-            "",
-        ),
-        (
-            f"{p}'s pull-request workflow asks for id-token: write",
-            True,
-            workflow_with(original.replace("contents: read", "contents: read\n  id-token: write")),
-            "",
-        ),
-        (
-            f"{p}'s pull-request workflow uses an AWS credentials action",
-            True,
-            workflow_with(
-                original.replace(
-                    "    - uses: actions/setup-python",
-                    "    - uses: aws-actions/configure-aws-credentials@v4\n"
-                    "      with:\n        role-to-assume: ${{ secrets.ROLE }}\n"
-                    "    - uses: actions/setup-python",
-                )
-            ),
-            "",
-        ),
-        (
-            f"{p}'s prd build role trust without aws:SourceArn",
-            True,
-            model_edit(build_prd, _drop_condition("aws:SourceArn")),
-            "",
-        ),
-        (
-            f"{p}'s prd build role trust without aws:SourceArn and aws:SourceAccount",
-            True,
-            model_edit(build_prd, _drop_condition("aws:SourceArn", "aws:SourceAccount")),
-            "",
-        ),
-        (
-            f"{p}'s prd build role trust without aws:SourceAccount",
-            False,
-            model_edit(build_prd, _drop_condition("aws:SourceAccount")),
-            "aws:SourceArn still names this stage's build projects, and their ARNs carry the "
-            "tooling account",
-        ),
-        (
-            f"{p}'s prd deployer trust: principal * (aws:PrincipalAccount kept)",
-            True,
-            model_edit(deployer_prd, principal_star),
-            "",
-        ),
-        (
-            f"{p}'s prd deployer trust: principal * and no aws:PrincipalAccount",
-            True,
-            model_edit(deployer_prd, principal_star_no_condition),
-            "",
-        ),
-        (
-            f"{p}'s prd deployer trust without aws:PrincipalAccount",
-            False,
-            model_edit(deployer_prd, _drop_condition("aws:PrincipalAccount")),
-            "the principal still names the one build role (the condition is a second lock)",
-        ),
-    ]
-    return [FlowControl(name, expect, tuple(run()), why) for name, expect, run, why in cases]
-
-
-# ---- the whole part -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GitFlowProof:
-    rows: tuple[FlowRow, ...]
-    build_trust: tuple[BuildTrustCheck, ...]
-    controls: tuple[FlowControl, ...]
-
-    @property
-    def ok(self) -> bool:
-        return (
-            all(r.ok for r in self.rows)
-            and all(c.ok for c in self.build_trust)
-            and all(c.ok for c in self.controls)
-        )
-
-
-def prove_git_flow(
-    model: PlatformModel, stacks: Stacks, repositories: Repositories, controls: bool = True
-) -> GitFlowProof:
-    return GitFlowProof(
-        tuple(flow_rows(model, stacks, repositories)),
-        tuple(check_build_trust(model, stacks)),
-        tuple(flow_controls(model, stacks, repositories)) if controls else (),
-    )
 
 
 def dumps(rows: Sequence[FlowRow]) -> str:
