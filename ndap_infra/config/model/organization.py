@@ -1,0 +1,243 @@
+"""The organization, its environments, the security baseline they share, the identity
+source and the persona matrix's default."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import (
+    Field,
+    StringConstraints,
+)
+
+from ndap_infra.config.enums import (
+    Access,
+    Environment,
+    IdentitySource,
+    Persona,
+    ProductionData,
+)
+from ndap_infra.config.model.types import (
+    AccountId,
+    Email,
+    Region,
+    RoleName,
+    Slug,
+    StrictModel,
+    TagKey,
+    TagValue,
+)
+
+
+class OrganizationConfig(StrictModel):
+    """The AWS organization the platform is built in."""
+
+    name: Slug = Field(description="Short name of the organization, used as a name prefix.")
+    management_account_id: AccountId = Field(
+        description="The organization's management account; the organization stack deploys here."
+    )
+    home_region: Region = Field(description="Region of the platform's own resources.")
+    allowed_regions: tuple[Region, ...] = Field(
+        min_length=1,
+        description="Regions workloads may use in every environment (guardrails deny others; "
+        "global services excepted). Must include home_region.",
+    )
+    account_access_role: RoleName = Field(
+        default="OrganizationAccountAccessRole",
+        description="Role in each member account that the stacks' providers assume.",
+    )
+    tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict, description="Tags applied to every resource."
+    )
+    create_organization: bool = Field(
+        default=False,
+        description="true: the organization stack creates the AWS organization (a new "
+        "organization, or the local emulator). false: it looks up the existing one.",
+    )
+    tooling_account_id: AccountId | None = Field(
+        default=None,
+        description="The delivery (tooling) account: the ML projects' pipelines, artifact "
+        "store and model registry live here, in their own organizational unit with the "
+        "common guardrails. Data scientists have no access to it. Optional: without it no "
+        "pipelines are generated (ml_projects are then only validated).",
+    )
+    tooling_email: Email | None = Field(
+        default=None,
+        description="Root e-mail of the tooling account. With tooling_account_id the "
+        "organization stack adopts the account (by id) and places it in its unit, which "
+        "needs the e-mail (without it the account is left where it is). Without "
+        "tooling_account_id the organization stack creates the account, and `ndap deploy` "
+        "records its id here.",
+    )
+
+
+DEFAULT_CONFIG_RULES = (
+    "CLOUD_TRAIL_ENABLED",
+    "MULTI_REGION_CLOUD_TRAIL_ENABLED",
+    "CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED",
+    "CLOUD_TRAIL_ENCRYPTION_ENABLED",
+    "GUARDDUTY_ENABLED_CENTRALIZED",
+    "SECURITYHUB_ENABLED",
+    "EC2_EBS_ENCRYPTION_BY_DEFAULT",
+    "IAM_PASSWORD_POLICY",
+    "ROOT_ACCOUNT_MFA_ENABLED",
+    "S3_ACCOUNT_LEVEL_PUBLIC_ACCESS_BLOCKS_PERIODIC",
+    "S3_BUCKET_SSL_REQUESTS_ONLY",
+    "S3_BUCKET_SERVER_SIDE_ENCRYPTION_ENABLED",
+    "S3_BUCKET_VERSIONING_ENABLED",
+    "CMK_BACKING_KEY_ROTATION_ENABLED",
+    "IAM_ROOT_ACCESS_KEY_CHECK",
+)
+
+DEFAULT_SECURITY_HUB_STANDARDS = (
+    "aws-foundational-security-best-practices/v/1.0.0",
+    "cis-aws-foundations-benchmark/v/1.4.0",
+)
+
+
+class PasswordPolicyConfig(StrictModel):
+    """The IAM account password policy (CIS 1.8-1.9 defaults)."""
+
+    minimum_length: int = Field(default=14, ge=14, le=128)
+    max_age_days: int = Field(default=90, ge=1, le=1095)
+    reuse_prevention: int = Field(default=24, ge=1, le=24)
+
+
+class SecurityBaselineConfig(StrictModel):
+    """The security controls every environment account carries, identically.
+
+    There is deliberately no per-environment variant: invariant 1 of the model."""
+
+    log_retention_days: int = Field(
+        default=365, ge=90, description="Days CloudTrail/Config logs are kept before expiry."
+    )
+    log_archive_transition_days: int = Field(
+        default=90, ge=30, description="Days before logs move to Glacier storage."
+    )
+    cloudwatch_log_retention_days: int = Field(
+        default=365, description="Retention of the CloudTrail CloudWatch log group."
+    )
+    config_rules: tuple[str, ...] = Field(
+        default=DEFAULT_CONFIG_RULES,
+        min_length=1,
+        description="AWS Config managed rule identifiers that check the baseline itself.",
+    )
+    security_hub_standards: tuple[str, ...] = Field(
+        default=DEFAULT_SECURITY_HUB_STANDARDS,
+        min_length=1,
+        description="Security Hub standards ARNs' suffixes (after 'standards/' or 'ruleset/').",
+    )
+    password_policy: PasswordPolicyConfig = Field(default_factory=PasswordPolicyConfig)
+    alarm_email: Email | None = Field(
+        default=None, description="E-mail subscribed to the security alarm topic (optional)."
+    )
+    guardduty_finding_frequency: str = Field(
+        default="FIFTEEN_MINUTES",
+        pattern="^(FIFTEEN_MINUTES|ONE_HOUR|SIX_HOURS)$",
+        description="How often GuardDuty publishes updated findings.",
+    )
+
+
+class EnvironmentConfig(StrictModel):
+    """One environment account."""
+
+    enabled: bool = Field(
+        default=True, description="Only nonprod may be switched off; dev, acc, prd always exist."
+    )
+    account_id: AccountId | None = Field(
+        default=None,
+        description="The environment's AWS account, adopted by id. An enabled environment "
+        "needs it or an email (then the organization stack creates the account and `ndap "
+        "deploy` records its id here).",
+    )
+    email: Email | None = Field(
+        default=None,
+        description="Root e-mail of the account. With account_id the organization stack "
+        "adopts the account (by id) and places it in its unit, which needs the e-mail "
+        "(without it the account is left where it is). Without account_id the organization "
+        "stack creates the account with this e-mail.",
+    )
+    production_data: ProductionData | None = Field(
+        default=None,
+        description="How this environment holds production data. Default: nonprod none, "
+        "dev read-only, acc copy, prd source. The model allows no other values.",
+    )
+    security_baseline: dict[str, Any] | None = Field(
+        default=None,
+        description="Not allowed: the baseline is identical in every environment "
+        "(invariant 1). Set it once in the top-level security_baseline.",
+    )
+    allowed_regions: tuple[str, ...] | None = Field(
+        default=None,
+        description="Not allowed: every environment has the organization's allowed_regions "
+        "(invariant 1).",
+    )
+
+
+class EnvironmentsConfig(StrictModel):
+    """The N-D-A-P environments. nonprod is optional."""
+
+    nonprod: EnvironmentConfig = Field(default_factory=lambda: EnvironmentConfig(enabled=False))
+    dev: EnvironmentConfig
+    acc: EnvironmentConfig
+    prd: EnvironmentConfig
+
+    def get(self, env: Environment) -> EnvironmentConfig:
+        result: EnvironmentConfig = getattr(self, env.value)
+        return result
+
+
+class IdentityCenterConfig(StrictModel):
+    """IAM Identity Center, in the management account: one permission set per persona and
+    environment, assigned to the persona's group in that environment's account."""
+
+    instance_arn: Annotated[
+        str,
+        StringConstraints(pattern=r"^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$"),
+    ] = Field(description="ARN of the Identity Center instance.")
+    groups: dict[Persona, Annotated[str, StringConstraints(min_length=1, max_length=47)]] = Field(
+        description="Identity store group id of each persona (personas without access anywhere "
+        "may be left out)."
+    )
+    session_duration: Annotated[str, StringConstraints(pattern=r"^PT([1-9]|1[0-2])H$")] = Field(
+        default="PT4H", description="Session length of permission sets (break-glass: PT1H)."
+    )
+
+
+class IdentityConfig(StrictModel):
+    """Where people sign in, and how they reach the environment accounts."""
+
+    source: IdentitySource = Field(
+        default=IdentitySource.IAM_ROLES,
+        description="iam-roles: persona roles in each account trust the identity account "
+        "(MFA required). identity-center: IAM Identity Center permission sets. both.",
+    )
+    identity_account_id: AccountId | None = Field(
+        default=None,
+        description="Account whose principals may assume persona roles. Default: the "
+        "management account.",
+    )
+    require_mfa: bool = Field(default=True, description="Persona role trusts require MFA.")
+    identity_center: IdentityCenterConfig | None = Field(
+        default=None,
+        description="Required when source is identity-center or both: the instance and the "
+        "group of each persona.",
+    )
+
+
+ACCESS_CELLS = dict[Environment, Access]
+
+
+def default_persona_matrix() -> dict[Persona, dict[Environment, Access]]:
+    """The default matrix of the design document."""
+    n, d, a, p = Environment.NONPROD, Environment.DEV, Environment.ACC, Environment.PRD
+    full, ro, none = Access.FULL, Access.READ_ONLY, Access.NONE
+    return {
+        Persona.DATA_SCIENTIST: {n: none, d: full, a: none, p: none},
+        Persona.ML_ENGINEER: {n: full, d: full, a: ro, p: none},
+        Persona.PLATFORM_ENGINEER: {n: full, d: full, a: ro, p: ro},
+        Persona.BUSINESS_USER: {n: none, d: none, a: Access.UAT, p: none},
+        Persona.SECURITY_AUDITOR: dict.fromkeys(Environment, Access.SECURITY_AUDIT),
+        Persona.BREAK_GLASS: dict.fromkeys(Environment, Access.ADMIN),
+        Persona.DEPLOYER: dict.fromkeys(Environment, Access.DEPLOY),
+    }
