@@ -85,7 +85,7 @@ def write_scaffold(directory: Path, files: dict[str, str]) -> None:
             f"{directory} already exists and is not empty: the scaffold goes into a new or "
             "empty directory; pick another --scaffold DIR (nothing was written)"
         )
-    replace_directory(directory, lambda staging: write_files(staging, files))
+    replace_directory(directory, lambda staging: write_files(staging, files), owned=False)
 
 
 def _environments(config: NdapConfig) -> tuple[Environment, ...]:

@@ -92,6 +92,7 @@ def synth(
     policies: PoliciesOption = DEFAULT_POLICIES,
 ) -> None:
     """Synthesize every stack (one process) and write the policies reviewers read."""
+    from ndap_infra.files.directories import UnsafeOutput
     from ndap_infra.iam.limits import PolicyTooLarge
     from ndap_infra.proofs.suite import prove_access
     from ndap_infra.review.reviewer_files import write_reviewer_files
@@ -99,10 +100,19 @@ def synth(
 
     loaded = load(config)
     start = time.monotonic()
+    reviewed: list[tuple[AccessProof, dict[str, str]]] = []
+
+    def review(staged: Synthesis) -> None:
+        """Prove and write the reviewer files before the stacks replace --out: both
+        outputs are written, or neither."""
+        if staged.phase_one is None:
+            proof = prove_access(loaded, staged)
+            reviewed.append((proof, write_reviewer_files(staged, proof, policies, (config,))))
+
     try:
-        with console.status("Synthesizing stacks..."):
-            synthesis = synthesize(loaded, out)
-    except PolicyTooLarge as error:
+        with console.status("Synthesizing stacks and evaluating access..."):
+            synthesis = synthesize(loaded, out, protected=(config,), before_swap=review)
+    except (PolicyTooLarge, UnsafeOutput) as error:
         errors.print(str(error), markup=False)
         errors.print("Nothing was written.", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -117,9 +127,7 @@ def synth(
             f"{policies}/ was not written: the reviewer files cover every stack.", markup=False
         )
         return
-    with console.status("Evaluating access..."):
-        proof = prove_access(loaded, synthesis)
-        files = write_reviewer_files(synthesis, proof, policies)
+    proof, files = reviewed[0]
     seconds = time.monotonic() - start
     console.print(
         f"Synthesized {len(synthesis.stacks)} stacks into {out}/stacks in {seconds:.1f}s: "

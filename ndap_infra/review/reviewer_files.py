@@ -3,6 +3,7 @@ ACCESS.md and the diagram, replaced all or nothing (LINT.md, written by ``ndap l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from ndap_infra.config.enums import TOOLING
@@ -49,7 +50,7 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
 
 
 def write_reviewer_files(
-    synthesis: Synthesis, proof: AccessProof, policies_dir: Path
+    synthesis: Synthesis, proof: AccessProof, policies_dir: Path, protected: Iterable[Path] = ()
 ) -> dict[str, str]:
     """Replace the reviewer files; the lint report (written by ``ndap lint``) is kept."""
     files = reviewer_files(synthesis, proof)
@@ -65,5 +66,5 @@ def write_reviewer_files(
         write_files(staging, {**files, **kept})
         (staging / DIAGRAM_PNG).write_bytes(png)
 
-    replace_directory(policies_dir, build)
+    replace_directory(policies_dir, build, protected=protected)
     return files

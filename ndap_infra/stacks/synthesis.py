@@ -4,6 +4,7 @@ order, each project's repository files, and the policy-size check."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,19 @@ class Synthesis:
         }
 
 
-def synthesize(config: NdapConfig, out_dir: Path) -> Synthesis:
-    """Synthesize every stack in one process into ``out_dir``, all or nothing."""
+def synthesize(
+    config: NdapConfig,
+    out_dir: Path,
+    *,
+    protected: Iterable[Path] = (),
+    before_swap: Callable[[Synthesis], None] | None = None,
+) -> Synthesis:
+    """Synthesize every stack in one process into ``out_dir``, all or nothing.
+
+    ``out_dir`` must be ndap's own (``files.directories``); ``protected`` paths (the
+    configuration) may not be in it. ``before_swap`` runs on the staged synthesis before
+    it replaces ``out_dir``: what it writes elsewhere (the reviewer files) succeeds or
+    fails with the synthesis, so a refusal there leaves ``out_dir`` as it was."""
 
     def build(staging: Path) -> None:
         names = synthesize_platform(config, staging)
@@ -49,10 +61,19 @@ def synthesize(config: NdapConfig, out_dir: Path) -> Synthesis:
             (staging / PHASE_ONE_FILE).write_text(json.dumps(phase_one.to_json(), indent=2) + "\n")
         else:
             write_files(staging / REPOSITORIES_DIR, repository_files(config))
-        check_policy_sizes(Synthesis(staging, {n: staging / "stacks" / n for n in names}))
+        check_policy_sizes(staged(staging))
+
+    def staged(staging: Path) -> Synthesis:
+        names = json.loads((staging / STACK_ORDER_FILE).read_text())
+        return Synthesis(staging, {n: staging / "stacks" / n for n in names}, phase_one)
 
     phase_one = plan_phase_one(config)
-    replace_directory(out_dir, build)
+    replace_directory(
+        out_dir,
+        build,
+        protected=protected,
+        before_swap=None if before_swap is None else lambda staging: before_swap(staged(staging)),
+    )
     return load_synthesis(out_dir)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ndap_infra.files.directories import read_tree
+from ndap_infra.files.directories import MANIFEST, read_tree
 from ndap_infra.review.reviewer_files import reviewer_files
 from tests.helpers import FIXTURES, REFERENCE, ROOT
 
@@ -39,6 +39,13 @@ def test_committed_policies_are_current(reference_synthesis, reference_proof) ->
         name for name in expected if name in committed and expected[name] != committed[name]
     )
     assert stale == [], f"policies/ is stale ({stale}): run `make build` and commit policies/"
+    manifest = json.loads((ROOT / "policies" / MANIFEST).read_text())["files"]
+    on_disk = sorted(
+        p.relative_to(ROOT / "policies").as_posix()
+        for p in (ROOT / "policies").rglob("*")
+        if p.is_file() and p.name != MANIFEST
+    )
+    assert manifest == on_disk, "policies/.ndap-output.json is stale: run `make build`"
 
 
 def test_synth_writes_stacks_and_policies(tmp_path: Path) -> None:
