@@ -18,7 +18,7 @@ from ndap_infra.config.enums import (
     RetrainingStrategy,
 )
 from ndap_infra.config.model import MlProjectConfig, NdapConfig
-from ndap_infra.files.directories import replace_directory, write_files
+from ndap_infra.files.directories import UnsafeOutput, replace_directory, write_files
 from ndap_infra.names.pipelines import MODEL_ARCHIVE, ORCHESTRATION_DEFINITION
 from ndap_infra.names.platform import bucket_name
 from ndap_infra.pipelines.workflows import repository_files
@@ -85,7 +85,10 @@ def write_scaffold(directory: Path, files: dict[str, str]) -> None:
             f"{directory} already exists and is not empty: the scaffold goes into a new or "
             "empty directory; pick another --scaffold DIR (nothing was written)"
         )
-    replace_directory(directory, lambda staging: write_files(staging, files), owned=False)
+    try:
+        replace_directory(directory, lambda staging: write_files(staging, files), owned=False)
+    except UnsafeOutput as error:
+        raise BootstrapError(str(error)) from None
 
 
 def _environments(config: NdapConfig) -> tuple[Environment, ...]:

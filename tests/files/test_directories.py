@@ -195,3 +195,17 @@ def test_synth_refuses_a_users_folder_for_policies_and_writes_neither_output(
     assert "refusing to replace" in result.stderr and "guide.md" in result.stderr
     assert "Nothing was written." in result.stderr
     assert snapshot(tmp_path) == before, "no cdktf.out, docs/ untouched, no staging left"
+
+
+def test_add_project_refuses_the_working_directory_as_scaffold(tmp_path: Path) -> None:
+    config = tmp_path / "platform.yaml"
+    shutil.copy(REFERENCE, config)
+    work = tmp_path / "empty"
+    work.mkdir()
+    before = snapshot(tmp_path)
+    add = ("--name", "upsell", "--team", "growth", "--kind", "batch", "--repository", "a/b")
+    result = ndap("add-project", "-c", str(config), *add, "--scaffold", ".", cwd=work)
+    assert result.returncode == 2, result.stderr
+    assert "it is the working directory" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(tmp_path) == before
