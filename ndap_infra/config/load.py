@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 
 from ndap_infra.config.issues import (
     ConfigError,
@@ -19,26 +20,111 @@ from ndap_infra.config.issues import (
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.config.rules import RULES
 
+MAX_BYTES = 2 * 1024 * 1024
+"""A configuration is a few kilobytes (100 projects: about 30 KB)."""
+MAX_DEPTH = 40
+"""Nesting of mappings and lists; the model itself needs 6."""
+MAX_NODES = 200_000
+"""Values once every alias is expanded (an alias bomb of 571 bytes expands to billions)."""
 
-def read_yaml(path: Path) -> Any:
-    """Parse YAML, keeping line numbers. Raises ConfigError on unreadable input."""
+
+def _unreadable(source: str, message: str, line: int | None = None) -> ConfigError:
+    return ConfigError([ConfigIssue((), message, line=line)], source)
+
+
+def _read_text(path: Path) -> str:
+    """The file's text, or a ConfigError saying why it cannot be a configuration."""
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(
-            [ConfigIssue((), "file not found: create it (e.g. 'ndap init') or pass --config")],
-            source,
+        raise _unreadable(
+            source, "file not found: create it (e.g. 'ndap init') or pass --config"
         ) from None
+    except IsADirectoryError:
+        raise _unreadable(source, "is a directory: pass the configuration file itself") from None
+    except NotADirectoryError:
+        raise _unreadable(source, "a parent of this path is a file, not a directory") from None
+    except PermissionError:
+        raise _unreadable(source, "cannot be read (permission denied)") from None
+    except OSError as error:
+        raise _unreadable(source, f"cannot be read ({error.strerror or error})") from None
+    if len(data) > MAX_BYTES:
+        raise _unreadable(
+            source, f"is {len(data):,} bytes; a configuration is at most {MAX_BYTES:,} bytes"
+        )
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise _unreadable(
+            source,
+            f"holds a NUL byte at offset {nul}: not a text file (UTF-16? save it as UTF-8)",
+            data[:nul].count(b"\n") + 1,
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise _unreadable(
+            source,
+            f"is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}): "
+            "save it as UTF-8",
+            line,
+        ) from None
+
+
+def _expanded_size(node: Any, seen: dict[int, int]) -> int:
+    """How many values ``node`` holds with every alias expanded, counting each shared node
+    once per reference without expanding it (memoized by identity)."""
+    known = seen.get(id(node))
+    if known is not None:
+        return known
+    seen[id(node)] = 1  # a node that refers to itself counts once
+    children = (
+        list(node.values()) if isinstance(node, dict) else node if isinstance(node, list) else []
+    )
+    total = 1
+    for child in children:
+        total += _expanded_size(child, seen)
+        if total > MAX_NODES:
+            break
+    seen[id(node)] = total
+    return total
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse YAML, keeping line numbers. Raises ConfigError on input that cannot be a
+    configuration: unreadable, not UTF-8 text, too large, nested too deeply, or aliases
+    that expand beyond any real configuration."""
+    source = str(path)
+    text = _read_text(path)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        return yaml.load(text)
+        depth = 0
+        for event in yaml.parse(text):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else None
+                    raise _unreadable(source, f"nested more than {MAX_DEPTH} levels deep", line)
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+        document = yaml.load(text)
     except MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else None
         raise ConfigError(
             [ConfigIssue((), f"not valid YAML: {error.problem}", line=line)], source
         ) from None
+    except YAMLError as error:  # e.g. a control character the reader refuses
+        message = str(error).splitlines()[0]
+        raise _unreadable(source, f"not valid YAML: {message}") from None
+    if _expanded_size(document, {}) > MAX_NODES:
+        raise _unreadable(
+            source,
+            f"its aliases expand to more than {MAX_NODES:,} values (an alias bomb?): "
+            "write the values out, or use fewer nested aliases",
+        )
+    return document
 
 
 def plain_data(node: Any) -> Any:
