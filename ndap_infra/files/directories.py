@@ -1,6 +1,6 @@
 """Write generated directories all at once, and never over what the tool did not write.
 
-A directory ndap generates carries a manifest (``.ndap-output.json``: the files it wrote).
+A directory ndap generates carries a manifest (``.ndap-output``: the files it wrote).
 It is replaced only when everything in it is in that manifest or is about to be written
 again; anything else (a user's file, a repository, the working directory) is refused with
 the reason, before anything changes. Why: docs/design-notes.md, section
@@ -14,8 +14,10 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-MANIFEST = ".ndap-output.json"
-"""In every directory ndap owns: the relative paths of the files it wrote there."""
+MANIFEST = ".ndap-output"
+"""In every directory ndap owns: the relative paths of the files it wrote there (JSON; no
+``.json`` suffix, so that nothing reading a directory's ``*.json``, such as parliament
+over ``policies/`` or the review pack, takes it for a policy)."""
 SHOWN = 5
 
 

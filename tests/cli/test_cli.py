@@ -45,7 +45,7 @@ def test_committed_policies_are_current(reference_synthesis, reference_proof) ->
         for p in (ROOT / "policies").rglob("*")
         if p.is_file() and p.name != MANIFEST
     )
-    assert manifest == on_disk, "policies/.ndap-output.json is stale: run `make build`"
+    assert manifest == on_disk, "policies/.ndap-output is stale: run `make build`"
 
 
 def test_synth_writes_stacks_and_policies(tmp_path: Path) -> None:
