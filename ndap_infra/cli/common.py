@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from ndap_infra.config import ConfigError, NdapConfig, load_config
+from ndap_infra.config import ConfigError, NdapConfig, load_config_checked
 from ndap_infra.config.model import DeployTarget
 from ndap_infra.emulator import lifecycle
 from ndap_infra.emulator.lifecycle import EmulatorError, EmulatorInfo
@@ -85,11 +85,19 @@ def fail(text: str, code: int = EXIT_CHECK_FAILED) -> typer.Exit:
 
 def load(path: Path) -> NdapConfig:
     try:
-        return load_config(path)
+        config, warnings = load_config_checked(path)
     except ConfigError as error:
         errors.print(error.render(), markup=False)
         errors.print("Nothing was written.", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    for warning in warnings:
+        errors.print(f"warning: {warning.render(str(path))}", markup=False)
+    if warnings:
+        errors.print(
+            "(set validation.credential_like_values: error to refuse such a configuration)",
+            markup=False,
+        )
+    return config
 
 
 def terraform_setup() -> TerraformSetup:

@@ -11,7 +11,7 @@ from ndap_infra.config.enums import (
     RetrainingStrategy,
 )
 from ndap_infra.config.issues import ConfigError, ConfigIssue
-from ndap_infra.config.load import load_config, validate_data
+from ndap_infra.config.load import load_config, load_config_checked, validate_data
 from ndap_infra.config.model import NdapConfig
 
 __all__ = [
@@ -27,5 +27,6 @@ __all__ = [
     "ProjectKind",
     "RetrainingStrategy",
     "load_config",
+    "load_config_checked",
     "validate_data",
 ]

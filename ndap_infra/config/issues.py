@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ndap_infra.config.credentials import credential_kind
+
 Path = tuple[str | int, ...]
 
 
@@ -29,6 +31,9 @@ class ConfigIssue:
         where = self.dotted_path or "(top level)"
         prefix = f"{source}:{self.line}: " if source and self.line else ""
         shown = f" (got {self.value!r})" if self.has_value else ""
+        kind = credential_kind(self.value) if isinstance(self.value, str) else None
+        if self.has_value and kind:
+            shown = f" (the value looks like {kind}: not shown)"
         return f"{prefix}{where}: {self.message}{shown}"
 
 
@@ -95,14 +100,19 @@ def _fix_hint(error: Any, root: type[BaseModel]) -> str:
 
 
 PATTERN_HELP = {
-    r"^\d{12}$": "must be a 12-digit AWS account id, quoted: e.g. '123456789012'",
-    r"^[a-z]{2}(-gov)?-[a-z]+-\d$": "must be an AWS region name, e.g. 'eu-west-1'",
+    r"^[0-9]{12}$": "must be a 12-digit AWS account id (ASCII digits), quoted: e.g. '123456789012'",
+    r"^[a-z]{2}(-[a-z]+)+-[0-9]$": "must be an AWS region name, e.g. 'eu-west-1'",
     r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$": (
         "must be 3-24 lowercase letters, digits or hyphens, starting with a letter and not "
         "ending with a hyphen: e.g. 'acme-ml'"
     ),
-    r"^[\w.-]+/[\w.-]+$": "must be 'owner/name' of a repository, e.g. 'acme/churn'",
-    r"^[\w+=,.@-]{1,64}$": "must be an IAM role name (1-64 of letters, digits, +=,.@_-)",
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}/[A-Za-z0-9_.-]{1,100}$": (
+        "must be 'owner/name' of a repository in ASCII letters, digits and '._-', with no "
+        "further path segments: e.g. 'acme/churn'"
+    ),
+    r"^[A-Za-z0-9_+=,.@-]{1,64}$": (
+        "must be an IAM role name (1-64 of ASCII letters, digits, +=,.@_-)"
+    ),
     r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "must be an e-mail address",
 }
 
@@ -127,11 +137,15 @@ def issues_from_pydantic(
         message = _message(item)
         if loc and loc[-1] == "[key]":
             loc = loc[:-1]
-            message = f"unknown key: {message}"
+            if item.get("input") is None:
+                message = "a key with no name (empty or null): write the key's name"
+            else:
+                message = f"this key is not valid: {message}"
         hint = _fix_hint({**item, "loc": loc}, root)
         if hint:
             message = f"{message}: {hint}"
-        has_value = item["type"] not in ("missing",)
+        # an unknown key's value is never echoed: it is where a pasted secret lands
+        has_value = item["type"] not in ("missing", "extra_forbidden")
         value = item.get("input") if has_value else None
         if isinstance(value, dict | list):
             has_value = False

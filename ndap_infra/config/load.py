@@ -11,6 +11,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 
+from ndap_infra.config.credential_check import credential_issues
 from ndap_infra.config.issues import (
     ConfigError,
     ConfigIssue,
@@ -130,7 +131,9 @@ def read_yaml(path: Path) -> Any:
 def plain_data(node: Any) -> Any:
     """ruamel's round-trip containers as plain dicts and lists."""
     if isinstance(node, dict):
-        return {str(k) if not isinstance(k, str) else k: plain_data(v) for k, v in node.items()}
+        return {
+            k if isinstance(k, str) or k is None else str(k): plain_data(v) for k, v in node.items()
+        }
     if isinstance(node, list):
         return [plain_data(v) for v in node]
     return node
@@ -190,14 +193,30 @@ def _valid_sections(data: dict[str, Any]) -> tuple[NdapConfig | None, set[str]]:
 
 def load_config(path: Path | str) -> NdapConfig:
     """Load and validate a configuration file. Raises ConfigError with every issue."""
+    return load_config_checked(path)[0]
+
+
+def load_config_checked(path: Path | str) -> tuple[NdapConfig, tuple[ConfigIssue, ...]]:
+    """Load and validate a configuration file; also return its warnings (values that are
+    valid but risky, such as a credential-looking value when
+    ``validation.credential_like_values`` is ``warn``). Raises ConfigError with every
+    issue, those warnings included when that setting is ``error``."""
     path = Path(path)
     document = read_yaml(path)
-    config, issues = validate_data(plain_data(document))
-    if issues:
-        located = [
+    data = plain_data(document)
+    config, issues = validate_data(data)
+    found = credential_issues(data)
+    if config is not None and config.validation.credential_like_values == "error":
+        issues = [*issues, *found]
+        found = []
+
+    def located(items: list[ConfigIssue]) -> list[ConfigIssue]:
+        return sort_issues(
             ConfigIssue(i.path, i.message, i.value, i.has_value, line_of(document, i.path))
-            for i in issues
-        ]
-        raise ConfigError(sort_issues(located), str(path))
+            for i in items
+        )
+
+    if issues:
+        raise ConfigError(located(issues), str(path))
     assert config is not None
-    return config
+    return config, tuple(located(found))

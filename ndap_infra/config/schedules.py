@@ -42,11 +42,17 @@ FIELDS = (
 EXAMPLES = "e.g. 'cron(0 3 ? * MON *)' or 'rate(7 days)'"
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes '²' and '٣', which int() refuses or
+    EventBridge does not read."""
+    return text.isascii() and text.isdigit()
+
+
 def _value(field: CronField, text: str) -> int | None:
     upper = text.upper()
     if upper in field.names:
         return field.names.index(upper) + 1
-    if not text.isdigit():
+    if not _digits(text):
         return None
     number = int(text)
     return number if field.low <= number <= field.high else None
@@ -74,7 +80,7 @@ def _item_ok(field: CronField, item: str) -> bool:
             return _value(field, day) is not None and nth in {"1", "2", "3", "4", "5"}
     if "/" in item:
         start, _, step = item.partition("/")
-        return (start == "*" or _range(field, start)) and step.isdigit() and int(step) > 0
+        return (start == "*" or _range(field, start)) and _digits(step) and int(step) > 0
     return _range(field, item)
 
 
@@ -107,7 +113,7 @@ def _cron_problem(fields_text: str) -> str | None:
 
 
 def _rate_problem(value: str, unit: str) -> str | None:
-    if not value.isdigit() or int(value) < 1:
+    if not _digits(value) or int(value) < 1:
         return f"the rate must be a positive whole number, not {value!r}: {EXAMPLES}"
     singular = int(value) == 1
     expected = {u: u if singular else f"{u}s" for u in UNITS}

@@ -396,22 +396,24 @@ CASES: dict[str, Case] = {
         Fails(
             put("ml_projects.2.pipeline", {"release_tag_pattern": "v..*"}),
             "ml_projects[2].pipeline.release_tag_pattern",
-            "cannot match a git tag name (no spaces, '..', '~', '^', ':', '\\', leading '-' "
-            "or '/'): use e.g. 'v*' (got 'v..*')",
+            "is not a valid git ref name (no spaces or control characters, '..', '@{', '~', "
+            "'^', ':', '\\', a leading '-', '.' or '/', a trailing '/', '.' or '.lock', a "
+            "component starting with '.', '//'); as a tag pattern: use e.g. 'v*' (got 'v..*')",
             "tag",
         ),
         Fails(
             put("ml_projects.2.pipeline", {"develop_branch": "feature/*"}),
             "ml_projects[2].pipeline.develop_branch",
             "is a branch name, not a pattern: remove '*', '?' and '[' (a pattern would let "
-            "other branches trigger the pipeline) (got 'feature/*')",
+            "other branches trigger the pipeline): use e.g. 'develop' (got 'feature/*')",
             "glob",
         ),
         Fails(
             put("ml_projects.2.pipeline", {"main_branch": "main line"}),
             "ml_projects[2].pipeline.main_branch",
-            "is not a valid git branch name (no spaces, '..', '~', '^', ':', '\\', leading "
-            "'-' or '/', trailing '/', '.' or '.lock'): use e.g. 'develop' (got 'main line')",
+            "is not a valid git ref name (no spaces or control characters, '..', '@{', '~', "
+            "'^', ':', '\\', a leading '-', '.' or '/', a trailing '/', '.' or '.lock', a "
+            "component starting with '.', '//'): use e.g. 'develop' (got 'main line')",
             "branch",
         ),
     ),

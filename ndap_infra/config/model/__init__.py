@@ -25,6 +25,7 @@ from ndap_infra.config.model.operations import (
     DriftDetectionConfig,
     PlatformPipelineConfig,
     StateBackendConfig,
+    ValidationConfig,
 )
 from ndap_infra.config.model.organization import (
     ACCESS_CELLS,
@@ -94,6 +95,7 @@ class NdapConfig(StrictModel):
         "projects name the versions they use (ml_projects[].uses_features).",
     )
     ml_projects: tuple[MlProjectConfig, ...] = Field(default=())
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
 
     # -- derived views (the rest of the code reads these, never the raw overrides) --
 
@@ -180,5 +182,6 @@ __all__ = [
     "StrictModel",
     "TagKey",
     "TagValue",
+    "ValidationConfig",
     "default_persona_matrix",
 ]

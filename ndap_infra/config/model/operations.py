@@ -4,7 +4,7 @@ scheduled drift detection, and the platform's own pipeline."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     Field,
@@ -16,7 +16,13 @@ from ndap_infra.config.enums import (
     GitHost,
     Persona,
 )
-from ndap_infra.config.model.types import BucketName, Region, StrictModel
+from ndap_infra.config.model.types import (
+    BranchName,
+    BucketName,
+    Region,
+    RepositoryName,
+    StrictModel,
+)
 from ndap_infra.config.schedules import schedule_problem
 
 
@@ -41,7 +47,8 @@ class StateBackendConfig(StrictModel):
     )
     kms_key_arn: (
         Annotated[
-            str, StringConstraints(pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+$")
+            str,
+            StringConstraints(pattern=r"^arn:aws:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$"),
         ]
         | None
     ) = Field(
@@ -85,11 +92,11 @@ class DriftDetectionConfig(StrictModel):
     a plan that could not be made). Needs organization.tooling_account_id."""
 
     enabled: bool = Field(default=True, description="false: nothing is generated.")
-    repository: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")] = Field(
+    repository: RepositoryName = Field(
         description="owner/name of the platform's infrastructure repository (this "
         "configuration's repository) on GitHub, cloned by the drift build."
     )
-    branch: Annotated[str, StringConstraints(min_length=1)] = Field(
+    branch: BranchName = Field(
         default="main", description="The branch whose code is compared with what is deployed."
     )
     config_path: Annotated[str, StringConstraints(min_length=1)] = Field(
@@ -126,7 +133,7 @@ class PlatformPipelineConfig(StrictModel):
     the security review pack, waits for a manual approval, and applies exactly the
     reviewed plans. Needs organization.tooling_account_id."""
 
-    repository: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")] = Field(
+    repository: RepositoryName = Field(
         description="owner/name of the platform's infrastructure repository (this "
         "configuration's repository) on the git host; the pipeline's source."
     )
@@ -135,7 +142,7 @@ class PlatformPipelineConfig(StrictModel):
         description="Where the repository lives: the tooling account's git connection for "
         "that host serves it (the same connection as the ML projects').",
     )
-    branch: Annotated[str, StringConstraints(min_length=1)] = Field(
+    branch: BranchName = Field(
         default="main", description="Pushes to this branch start the pipeline."
     )
     config_path: Annotated[str, StringConstraints(min_length=1)] = Field(
@@ -160,3 +167,16 @@ class PlatformPipelineConfig(StrictModel):
                 f"{', '.join(wrong)}"
             )
         return tuple(dict.fromkeys(value))
+
+
+class ValidationConfig(StrictModel):
+    """How strict ``ndap validate`` (and every command that reads this file) is about
+    values that are valid but risky."""
+
+    credential_like_values: Literal["warn", "error"] = Field(
+        default="warn",
+        description="A value shaped like a credential (an access key, a token, a private "
+        "key), or a tag whose key names a secret: 'warn' prints where it is (never the "
+        "value); 'error' refuses the configuration. Tags reach every resource's default "
+        "tags, so a secret there is readable by anyone who can list tags.",
+    )

@@ -19,7 +19,13 @@ from ndap_infra.config.enums import (
     ProjectKind,
     RetrainingStrategy,
 )
-from ndap_infra.config.model.types import FeatureName, GlobPattern, Slug, StrictModel
+from ndap_infra.config.model.types import (
+    FeatureName,
+    GlobPattern,
+    RepositoryName,
+    Slug,
+    StrictModel,
+)
 
 DEFAULT_ACCEPTANCE_SCHEDULE = "rate(7 days)"
 
@@ -151,7 +157,7 @@ class MlProjectConfig(StrictModel):
     name: Slug
     team: Slug = Field(description="Owning team.")
     kind: ProjectKind = Field(description="batch (a scheduled prediction job) or realtime.")
-    repository: Annotated[str, StringConstraints(pattern=r"^[\w.-]+/[\w.-]+$")] = Field(
+    repository: RepositoryName = Field(
         description="owner/name of the project's repository on the git host."
     )
     git_host: GitHost = GitHost.GITHUB

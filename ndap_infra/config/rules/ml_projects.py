@@ -6,7 +6,6 @@ and path rules the change classifier can apply.
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterator
 
 from ndap_infra.config.enums import (
@@ -16,6 +15,7 @@ from ndap_infra.config.enums import (
     ProjectKind,
     RetrainingStrategy,
 )
+from ndap_infra.config.git_refs import ref_problem
 from ndap_infra.config.globs import GlobError, compile_glob
 from ndap_infra.config.issues import ConfigIssue
 from ndap_infra.config.model import NdapConfig, PathRulesConfig
@@ -138,9 +138,6 @@ def pipelines_follow_the_git_flow(config: NdapConfig) -> Iterator[ConfigIssue]:
 GLOB_CHARACTERS = set("*?[]")
 
 
-GIT_REF_FORBIDDEN = re.compile(r"(\.\.|@\{|[\s~^:\\]|^/|/$|\.lock$|^-|//|\.$)")
-
-
 @rule("ml_projects")
 def branch_and_tag_filters_are_usable(config: NdapConfig) -> Iterator[ConfigIssue]:
     """Branch names are exact (a glob character would make the dev or prd trigger a
@@ -151,22 +148,9 @@ def branch_and_tag_filters_are_usable(config: NdapConfig) -> Iterator[ConfigIssu
         base = ("ml_projects", index, "pipeline")
         for field in ("develop_branch", "main_branch"):
             branch = getattr(pipeline, field)
-            if GLOB_CHARACTERS & set(branch):
-                yield ConfigIssue(
-                    (*base, field),
-                    "is a branch name, not a pattern: remove '*', '?' and '[' (a pattern would "
-                    "let other branches trigger the pipeline)",
-                    branch,
-                    True,
-                )
-            elif GIT_REF_FORBIDDEN.search(branch):
-                yield ConfigIssue(
-                    (*base, field),
-                    "is not a valid git branch name (no spaces, '..', '~', '^', ':', '\\', "
-                    "leading '-' or '/', trailing '/', '.' or '.lock'): use e.g. 'develop'",
-                    branch,
-                    True,
-                )
+            problem = ref_problem(branch, pattern=False)
+            if problem:
+                yield ConfigIssue((*base, field), f"{problem}: use e.g. 'develop'", branch, True)
         pattern = pipeline.release_tag_pattern
         if not set(pattern) - GLOB_CHARACTERS - {"/"}:
             yield ConfigIssue(
@@ -176,14 +160,15 @@ def branch_and_tag_filters_are_usable(config: NdapConfig) -> Iterator[ConfigIssu
                 pattern,
                 True,
             )
-        elif GIT_REF_FORBIDDEN.search(pattern):
-            yield ConfigIssue(
-                (*base, "release_tag_pattern"),
-                "cannot match a git tag name (no spaces, '..', '~', '^', ':', '\\', leading "
-                "'-' or '/'): use e.g. 'v*'",
-                pattern,
-                True,
-            )
+        else:
+            problem = ref_problem(pattern, pattern=True)
+            if problem:
+                yield ConfigIssue(
+                    (*base, "release_tag_pattern"),
+                    f"{problem}; as a tag pattern: use e.g. 'v*'",
+                    pattern,
+                    True,
+                )
 
 
 @rule("ml_projects")
