@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import TypeAdapter, ValidationError
 from ruamel.yaml import YAML
@@ -161,6 +164,7 @@ def validate_data(data: Any) -> tuple[NdapConfig | None, list[ConfigIssue]]:
     if not isinstance(data, dict):
         return None, [ConfigIssue((), "the configuration must be a YAML mapping at top level")]
     issues: list[ConfigIssue] = []
+    kept: dict[str, list[int]] = {}
     try:
         config: NdapConfig | None = NdapConfig.model_validate(data)
         valid_sections = set(NdapConfig.model_fields)
@@ -168,27 +172,79 @@ def validate_data(data: Any) -> tuple[NdapConfig | None, list[ConfigIssue]]:
     except ValidationError as error:
         config = None
         issues.extend(issues_from_pydantic(error, NdapConfig))
-        subject, valid_sections = _valid_sections(data)
+        subject, valid_sections, kept = _valid_sections(data)
     for registered in RULES:
-        if subject is not None and registered.sections <= valid_sections:
-            issues.extend(registered.check(subject))
+        if (
+            subject is not None
+            and registered.sections <= valid_sections
+            and not registered.lookups & set(kept)
+        ):
+            issues.extend(_original_indices(i, kept) for i in registered.check(subject))
     return (config if not issues else None), issues
 
 
-def _valid_sections(data: dict[str, Any]) -> tuple[NdapConfig | None, set[str]]:
-    """Validate each top-level section on its own, so rules on the good ones still run."""
+def _reindex(section: str, indices: list[int]) -> Callable[[re.Match[str]], str]:
+    def original(match: re.Match[str]) -> str:
+        index = int(match[1])
+        return f"{section}[{indices[index]}]" if index < len(indices) else match[0]
+
+    return original
+
+
+def _original_indices(issue: ConfigIssue, kept: dict[str, list[int]]) -> ConfigIssue:
+    """A rule ran on the valid items of a list section: its item indices (in the path and
+    in the message, such as 'already used by ml_projects[1]') back to the file's."""
+    path, message = issue.path, issue.message
+    for section, indices in kept.items():
+        message = re.sub(rf"\b{section}\[(\d+)\]", _reindex(section, indices), message)
+    if len(path) >= 2 and isinstance(path[0], str) and path[0] in kept:
+        index, indices = path[1], kept[path[0]]
+        if isinstance(index, int) and index < len(indices):
+            path = (path[0], indices[index], *path[2:])
+    return replace(issue, path=path, message=message)
+
+
+def _valid_sections(
+    data: dict[str, Any],
+) -> tuple[NdapConfig | None, set[str], dict[str, list[int]]]:
+    """Validate each top-level section on its own, so rules on the good ones still run. A
+    list section with a broken item keeps its valid items (``kept``: their indices in the
+    file), so rules still check those: one unknown project ``kind`` does not hide a
+    duplicate project name or a prd stage without approval elsewhere."""
     values: dict[str, Any] = {}
+    kept: dict[str, list[int]] = {}
     for name, field in NdapConfig.model_fields.items():
         if name not in data:
             if field.is_required():
                 continue
             values[name] = field.get_default(call_default_factory=True)
             continue
+        adapter: TypeAdapter[Any] = TypeAdapter(field.annotation)
         try:
-            values[name] = TypeAdapter(field.annotation).validate_python(data[name])
+            values[name] = adapter.validate_python(data[name])
+        except ValidationError:
+            items = _valid_items(field.annotation, data[name])
+            if items is not None:
+                values[name] = tuple(item for _, item in items)
+                kept[name] = [index for index, _ in items]
+    return NdapConfig.model_construct(**values), set(values), kept
+
+
+def _valid_items(annotation: Any, raw: Any) -> list[tuple[int, Any]] | None:
+    """The items of a ``tuple[Model, ...]`` section that validate on their own."""
+    args = get_args(annotation)
+    if get_origin(annotation) is not tuple or len(args) != 2 or args[1] is not Ellipsis:
+        return None
+    if not isinstance(raw, list):
+        return None
+    item_adapter: TypeAdapter[Any] = TypeAdapter(args[0])
+    valid: list[tuple[int, Any]] = []
+    for index, item in enumerate(raw):
+        try:
+            valid.append((index, item_adapter.validate_python(item)))
         except ValidationError:
             continue
-    return NdapConfig.model_construct(**values), set(values)
+    return valid
 
 
 def load_config(path: Path | str) -> NdapConfig:

@@ -63,7 +63,7 @@ def feature_groups_are_well_formed(config: NdapConfig) -> Iterator[ConfigIssue]:
                     )
 
 
-@rule("feature_groups", "ml_projects")
+@rule("feature_groups", "ml_projects", lookups=("feature_groups",))
 def projects_use_declared_features(config: NdapConfig) -> Iterator[ConfigIssue]:
     groups = {g.name: g for g in config.feature_groups}
     for index, project in enumerate(config.ml_projects):

@@ -1,6 +1,7 @@
 """The rule registry: ``rule`` registers a named check and the configuration sections it
 reads into ``RULES``, which ``config.load`` runs on every configuration. A rule runs only
-when its sections are structurally valid, so one run reports everything. The invariant
+when its sections are structurally valid, or, for a list section, on the items that are
+(``config.load``), so one run reports everything. The invariant
 names here are shared by the section modules' messages.
 """
 
@@ -34,14 +35,18 @@ class RegisteredRule:
     name: str
     sections: frozenset[str]
     check: Rule
+    lookups: frozenset[str] = frozenset()
+    """Sections the rule looks names up in: it needs every item of them, so it does not
+    run while one of their items is structurally invalid (it would report a name as
+    undeclared that is declared, only broken)."""
 
 
 RULES: list[RegisteredRule] = []
 
 
-def rule(*sections: str) -> Callable[[Rule], Rule]:
+def rule(*sections: str, lookups: tuple[str, ...] = ()) -> Callable[[Rule], Rule]:
     def register(check: Rule) -> Rule:
-        RULES.append(RegisteredRule(check.__name__, frozenset(sections), check))
+        RULES.append(RegisteredRule(check.__name__, frozenset(sections), check, frozenset(lookups)))
         return check
 
     return register
