@@ -40,7 +40,9 @@ def create_file(path: Path, text: str) -> None:
 
 
 def replace_file(path: Path, text: str) -> None:
-    """Replace an existing file atomically (temporary file + rename), keeping its mode."""
+    """Replace an existing file atomically (temporary file + rename), keeping its mode. A
+    symbolic link is followed: its target is replaced, the link stays a link."""
+    path = path.resolve() if path.is_symlink() else path
     staged = _staged(path, text)
     try:
         with contextlib.suppress(OSError):

@@ -1,10 +1,12 @@
 """The ``ndap`` command line: one module per command group, each adding its commands with
 ``register(app)``; ``common`` holds what they share. Exit codes: 0 ok, 1 a check failed,
-2 bad input."""
+2 bad input, 3 an internal error (a bug in ndap), 130 interrupted."""
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 
 import typer
 
@@ -21,8 +23,23 @@ for group in (build, tools, deploy, emulator, changes, review, bootstrap, drift)
     group.register(app)
 
 
+EXIT_INTERNAL_ERROR = 3
+
+
 def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:
+        if os.environ.get("NDAP_DEBUG"):
+            traceback.print_exc()
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        print(
+            f"ndap: internal error: {type(error).__name__}: {error}\n"
+            f"  at {os.path.basename(where.filename)}:{where.lineno} ({where.name})\n"
+            "This is a bug in ndap, not in your input: please report it with the command "
+            "you ran and this message (NDAP_DEBUG=1 prints the traceback).",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_INTERNAL_ERROR)

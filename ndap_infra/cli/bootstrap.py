@@ -307,6 +307,15 @@ def add_project_command(
         replace_file(config, edit.text)
     except BootstrapError as error:
         raise _fail("add-project", str(error)) from None
+    except OSError as error:
+        if scaffold is not None and created:
+            shutil.rmtree(scaffold, ignore_errors=True)
+        where = error.filename or config
+        raise _fail(
+            "add-project",
+            f"cannot write {where} ({error.strerror or error}): {config} is unchanged and "
+            "no scaffold was left; check its permissions",
+        ) from None
     except BaseException:
         if scaffold is not None and created:
             shutil.rmtree(scaffold, ignore_errors=True)

@@ -22,11 +22,14 @@ from ndap_infra.cli.common import (
     PoliciesOption,
     console,
     errors,
+    fail,
     load,
     terraform_setup,
 )
 from ndap_infra.config import NdapConfig
-from ndap_infra.config.schema import SCHEMA_PATH, config_json_schema
+from ndap_infra.config.schema import SCHEMA_PATH, config_json_schema, is_config_schema
+from ndap_infra.files.directories import UnsafeOutput
+from ndap_infra.files.single import write_generated_file
 
 if TYPE_CHECKING:
     from ndap_infra.proofs.suite import AccessProof
@@ -458,8 +461,16 @@ def schema(
             raise typer.Exit(EXIT_CHECK_FAILED)
         console.print(f"{out} is up to date.")
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_generated_file(out, text, is_config_schema, "the configuration's JSON Schema")
+    except UnsafeOutput as error:
+        raise fail(f"ndap schema: {error}; nothing was written", EXIT_BAD_INPUT) from None
+    except OSError as error:
+        raise fail(
+            f"ndap schema: cannot write {out} ({error.strerror or error}); nothing was written",
+            EXIT_BAD_INPUT,
+        ) from None
     console.print(f"Wrote {out}")
 
 

@@ -8,7 +8,10 @@ from typing import Annotated
 
 import typer
 
+from ndap_infra.files.directories import UnsafeOutput
+from ndap_infra.files.single import starts_with, write_generated_file
 from ndap_infra.review.review_pack import (
+    REVIEW_HEADING,
     ReviewError,
     policies_at,
     policies_in,
@@ -56,9 +59,17 @@ def review(
     if out is None:
         sys.stdout.write(text)
     else:
-        tmp = out.with_suffix(out.suffix + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(out)
+        try:
+            write_generated_file(out, text, starts_with(REVIEW_HEADING), "a review pack")
+        except UnsafeOutput as error:
+            print(f"ndap review: {error}; nothing was written", file=sys.stderr)
+            raise typer.Exit(2) from None
+        except OSError as error:
+            print(
+                f"ndap review: cannot write {out} ({error.strerror or error}); nothing was written",
+                file=sys.stderr,
+            )
+            raise typer.Exit(2) from None
         print(f"Wrote {out}")
 
 

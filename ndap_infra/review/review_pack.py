@@ -170,6 +170,10 @@ def policy_sizes(index_md: str) -> dict[str, tuple[str, int, int]]:
     return sizes
 
 
+REVIEW_HEADING = "# Security review pack: "
+"""How every review pack starts: ``ndap review --out`` replaces only a file that does."""
+
+
 def render_review(
     revision: str, before: Mapping[str, str], after: Mapping[str, str], plan_summary: str = ""
 ) -> str:
@@ -180,7 +184,7 @@ def render_review(
     old_sizes = policy_sizes(before.get(INDEX_FILE, ""))
     new_sizes = policy_sizes(after.get(INDEX_FILE, ""))
     lines = [
-        f"# Security review pack: this change against `{revision}`",
+        f"{REVIEW_HEADING}this change against `{revision}`",
         "",
         f"- access decisions changed: **{len(changes)}**",
         f"- policy documents added, removed or changed: **{len(diffs)}**",
