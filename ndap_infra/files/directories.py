@@ -22,7 +22,8 @@ SHOWN = 5
 
 
 class UnsafeOutput(Exception):
-    """Writing there would destroy something ndap did not write; nothing was changed."""
+    """Writing there would destroy something ndap did not write, or cannot be done (the
+    place cannot be created or written); nothing was changed."""
 
 
 def _files(root: Path) -> list[str]:
@@ -123,8 +124,11 @@ def replace_directory(
     protected = tuple(protected)
     check_place(target, protected)
     target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    except OSError as error:
+        raise _cannot_write(target, error) from None
     try:
         build(staging)
         _check_owned(target, staging)
@@ -133,14 +137,41 @@ def replace_directory(
         if owned:
             manifest = {"written_by": "ndap-infra", "files": _files(staging)}
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _cannot_write(target, error) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-    retired.rmdir()
-    if target.exists():
-        target.rename(retired)
-    staging.rename(target)
+    _swap(staging, target)
+
+
+def _cannot_write(target: Path, error: OSError) -> UnsafeOutput:
+    blocking = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        return UnsafeOutput(
+            f"cannot write {target}: {blocking} is a file, not a directory; nothing was changed"
+        )
+    where = f" ({error.filename})" if error.filename else ""
+    return UnsafeOutput(
+        f"cannot write {target}: {error.strerror or error}{where}; nothing was changed"
+    )
+
+
+def _swap(staging: Path, target: Path) -> None:
+    """Put ``staging`` where ``target`` is; on failure, ``target`` as it was."""
+    retired = target.parent / f".{target.name}.old-{staging.name.rsplit('-', 1)[-1]}"
+    moved = False
+    try:
+        if target.exists():
+            target.rename(retired)
+            moved = True
+        staging.rename(target)
+    except OSError as error:
+        if moved:
+            retired.rename(target)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _cannot_write(target, error) from None
     shutil.rmtree(retired, ignore_errors=True)
 
 

@@ -108,6 +108,9 @@ ARGUMENT_CASES: dict[str, list[str]] = {
     "schema: out is a directory": ["schema", "--out", "{tmp}"],
     "synth: out is the working directory": ["synth", "-c", "{config}", "--out", "."],
     "synth: out is a file": ["synth", "-c", "{config}", "--out", "{tmp}/a-file"],
+    "synth: out under a file": ["synth", "-c", "{config}", "--out", "{tmp}/a-file/out"],
+    "synth: policies under a file": ["synth", "-c", "{config}", "--out", "{tmp}/out"]
+    + ["--policies", "{tmp}/a-file/policies"],
     "deploy: zero workers": ["deploy", "-c", "{config}", "--workers", "0"],
 }
 
