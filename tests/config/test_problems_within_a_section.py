@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ndap_infra.config import load
+from ndap_infra.config import load, validate_data
 from tests.helpers import issues_of, reference_data
 
 
@@ -56,3 +58,51 @@ def test_two_broken_items_and_rules_on_the_rest() -> None:
     found = issues_of(data)
     assert "ml_projects[1].kind" in found and "ml_projects[2].team" in found
     assert any(path.startswith("ml_projects[3].retraining") for path in found), found
+
+
+# -- any edit of a valid configuration: issues, never an exception ------------------------
+
+
+def _leaves(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(node, dict):
+        return [path] + [p for k, v in node.items() for p in _leaves(v, (*path, k))]
+    if isinstance(node, list):
+        return [path] + [p for i, v in enumerate(node) for p in _leaves(v, (*path, i))]
+    return [path]
+
+
+PATHS = [p for p in _leaves(reference_data()) if p]
+DELETE = object()
+VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=30)
+    | st.sampled_from(["dev", "prd", "acc", "nonprod", "eu-west-1", "batch", "periodic"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(edits=st.lists(st.tuples(st.sampled_from(PATHS), VALUES | st.just(DELETE)), max_size=4))
+def test_any_edit_of_a_valid_configuration_gives_issues_not_an_exception(
+    edits: list[tuple[tuple[Any, ...], Any]],
+) -> None:
+    data = reference_data()
+    for path, value in edits:
+        node: Any = data
+        try:
+            for part in path[:-1]:
+                node = node[part]
+            if value is DELETE:
+                del node[path[-1]]
+            else:
+                node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier edit removed or replaced this place
+    config, issues = validate_data(data)
+    assert (config is None) == bool(issues)
+    for issue in issues:
+        assert issue.render()  # every issue can be shown
