@@ -705,7 +705,7 @@ def test_recorded_mlopspython_history_parses_whole() -> None:
     assert statuses == {"A", "D", "M", "R"}
 
 
-REAL_REPOS = Path(os.environ.get("NDAP_REAL_REPOS", "/work/.mirror"))
+REAL_REPOS = Path(os.environ.get("NDAP_REAL_REPOS", "no-real-repositories-given"))
 GET_STARTED = REAL_REPOS / "iterative+example-get-started" / "repo"
 MLOPSPYTHON = REAL_REPOS / "microsoft+MLOpsPython" / "repo"
 DVC_RULES = PathRulesConfig(
@@ -721,7 +721,8 @@ DVC_RULES = PathRulesConfig(
 
 def _real(repo: Path, *commits: str) -> Path:
     """A fetched public repository, or skip: the network here reaches no git host, so
-    these run where a snapshot was fetched (NDAP_REAL_REPOS, default /work/.mirror)."""
+    these run where snapshots were fetched, under NDAP_REAL_REPOS as <owner>+<name>/repo
+    (the recorded MLOpsPython history above runs everywhere)."""
     if not repo.is_dir():
         pytest.skip(f"no snapshot of {repo.parent.name} under {REAL_REPOS}")
     for commit_id in commits:
