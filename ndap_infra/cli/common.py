@@ -101,9 +101,13 @@ def load(path: Path) -> NdapConfig:
 
 
 def terraform_setup() -> TerraformSetup:
+    from ndap_infra.terraform.runner import TerraformMissing, find_terraform
+    from ndap_infra.terraform.version import TerraformTooOld, require_terraform
+
     try:
+        require_terraform(find_terraform())
         return write_cli_config(WORK_DIR)
-    except MirrorError as error:
+    except (MirrorError, TerraformMissing, TerraformTooOld) as error:
         errors.print(str(error), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
@@ -113,13 +117,12 @@ def deploy_setup() -> TerraformSetup:
     stack runs (not as a traceback from a worker thread)."""
     from ndap_infra.terraform.cli_config import MirrorError, write_cli_config
     from ndap_infra.terraform.runner import TerraformMissing, find_terraform
+    from ndap_infra.terraform.version import TerraformTooOld, require_terraform
 
     try:
-        find_terraform()
+        require_terraform(find_terraform())
         return write_cli_config(work_dir())
-    except MirrorError as error:
-        raise fail(str(error), EXIT_BAD_INPUT) from None
-    except TerraformMissing as error:
+    except (MirrorError, TerraformMissing, TerraformTooOld) as error:
         raise fail(str(error), EXIT_BAD_INPUT) from None
 
 

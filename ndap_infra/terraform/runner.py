@@ -24,7 +24,7 @@ def find_terraform() -> str:
     path = shutil.which("terraform")
     if path is None:
         raise TerraformMissing(
-            "terraform was not found on PATH: install Terraform 1.5 or newer "
+            "terraform was not found on PATH: install Terraform 1.10 or newer "
             "(https://developer.hashicorp.com/terraform/install) and try again"
         )
     return path
