@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from importlib import metadata
+from typing import Annotated
 
 import typer
 
@@ -21,6 +23,24 @@ app = typer.Typer(
 )
 for group in (build, tools, deploy, emulator, changes, review, bootstrap, drift):
     group.register(app)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ndap {metadata.version('ndap-infra')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Generate and check a secure N-D-A-P multi-account AWS platform for ML teams."""
 
 
 EXIT_INTERNAL_ERROR = 3
