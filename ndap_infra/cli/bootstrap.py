@@ -255,7 +255,10 @@ def init(
 
 def add_project_command(
     config: Annotated[
-        Path, typer.Option("--config", "-c", help="The platform configuration to edit.")
+        Path,
+        typer.Option(
+            "--config", "-c", envvar="NDAP_CONFIG", help="The platform configuration to edit."
+        ),
     ],
     name: Annotated[str, typer.Option(help="Project name (3-24 of a-z, 0-9, -).")],
     team: Annotated[str, typer.Option(help="The owning team.")],

@@ -39,7 +39,14 @@ console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="The platform configuration (YAML).")
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="NDAP_CONFIG",
+        help="The platform configuration (YAML); default: $NDAP_CONFIG, else the bundled "
+        "example examples/reference.yaml.",
+    ),
 ]
 
 OutOption = Annotated[Path, typer.Option("--out", help="Where synthesized stacks are written.")]

@@ -1,9 +1,12 @@
-"""`ndap --version` names the installed version (what a platform repository pins)."""
+"""`ndap --version` names the installed version (what a platform repository pins);
+`NDAP_CONFIG` names the configuration once for every command."""
 
 from __future__ import annotations
 
 from importlib import metadata
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ndap_infra import cli
@@ -18,3 +21,16 @@ def test_version_is_the_installed_packages() -> None:
 def test_commands_still_run_with_the_global_option_present() -> None:
     result = CliRunner().invoke(cli.app, ["schema", "--check"])
     assert result.exit_code == 0, result.output
+
+
+def test_ndap_config_names_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NDAP_CONFIG instead of -c: a platform repository sets it once."""
+    config = tmp_path / "platform.yaml"
+    config.write_text("organization: {name: X}\n")
+    monkeypatch.setenv("NDAP_CONFIG", str(config))
+    result = CliRunner().invoke(cli.app, ["validate"])
+    assert result.exit_code == 2 and str(config) in result.output
+    flagged = CliRunner().invoke(cli.app, ["validate", "-c", "examples/reference.yaml"])
+    assert flagged.exit_code == 0, flagged.output  # the flag wins
