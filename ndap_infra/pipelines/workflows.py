@@ -7,8 +7,9 @@ asks for ``contents: read`` only, has no ``id-token`` permission (so no OIDC fed
 names no secret, and its checkout keeps no credentials. The cloud is reached only by the
 CodePipeline pipelines in the tooling account, triggered by the merge.
 
-Only GitHub Actions is generated (``git_host: github``); for GitLab and Bitbucket the
-equivalent job is a hand step (``repository_files`` says so in the project's README).
+Each git host gets its job, the same checks (``pr_checks``) in its own format: GitHub
+Actions here, GitLab CI (``gitlab_ci``) and Bitbucket Pipelines (``bitbucket_pipelines``);
+``repository_files`` picks the one of the project's host.
 """
 
 from __future__ import annotations
@@ -21,29 +22,24 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 
 from ndap_infra.config.enums import GitHost
 from ndap_infra.config.model import MlProjectConfig
-from ndap_infra.names.pipelines import ORCHESTRATION_DEFINITION
+from ndap_infra.pipelines import bitbucket_pipelines, gitlab_ci
+from ndap_infra.pipelines.pr_checks import CHECKS, INSTALL
 
 WORKFLOW_PATH = ".github/workflows/pull-request.yml"
+JOB_PATHS = {
+    GitHost.GITHUB: WORKFLOW_PATH,
+    GitHost.GITLAB: gitlab_ci.PATH,
+    GitHost.BITBUCKET: bitbucket_pipelines.PATH,
+}
+"""Where each git host reads its pull-request job from, in the project's repository."""
 PYTHON_VERSION = "3.11"
 CHECKOUT = "actions/checkout@v4"
 SETUP_PYTHON = "actions/setup-python@v5"
 
-CHECK_ORCHESTRATION = f"""\
-import json
-import sys
 
-path = "{ORCHESTRATION_DEFINITION}"
-try:
-    with open(path, encoding="utf-8") as handle:
-        definition = json.load(handle)
-except (OSError, ValueError) as error:
-    sys.exit(f"{{path}} does not parse: {{error}}")
-missing = [key for key in ("Version", "Steps") if key not in definition]
-if missing or not isinstance(definition.get("Steps"), list):
-    what = missing or ["a list of Steps"]
-    sys.exit(f"{{path}} is not a SageMaker pipeline definition: it lacks {{what}}")
-print(f"{{path}}: {{len(definition['Steps'])}} steps")
-"""
+def _block(run: str) -> str:
+    """A script of more than two lines as a YAML literal block, the rest as it is."""
+    return LiteralScalarString(run) if run.count("\n") > 2 else run
 
 
 def pull_request_workflow(project: MlProjectConfig) -> str:
@@ -65,19 +61,8 @@ def pull_request_workflow(project: MlProjectConfig) -> str:
                 "steps": [
                     {"uses": CHECKOUT, "with": {"persist-credentials": False}},
                     {"uses": SETUP_PYTHON, "with": {"python-version": PYTHON_VERSION}},
-                    {
-                        "name": "install",
-                        "run": "python -m pip install -r requirements-dev.txt ruff",
-                    },
-                    {"name": "code style", "run": "ruff format --check .\nruff check .\n"},
-                    {
-                        "name": "unit tests",
-                        "run": "python -m pytest -q --ignore=tests/integration tests",
-                    },
-                    {
-                        "name": "orchestration definition parses",
-                        "run": LiteralScalarString(f"python - <<'PY'\n{CHECK_ORCHESTRATION}PY\n"),
-                    },
+                    {"name": "install", "run": INSTALL},
+                    *({"name": name, "run": _block(run)} for name, run in CHECKS),
                 ],
             }
         },
@@ -88,6 +73,13 @@ def pull_request_workflow(project: MlProjectConfig) -> str:
     out = StringIO()
     yaml.dump(workflow, out)
     return out.getvalue()
+
+
+PULL_REQUEST_JOBS = {
+    GitHost.GITHUB: pull_request_workflow,
+    GitHost.GITLAB: gitlab_ci.pull_request_pipeline,
+    GitHost.BITBUCKET: bitbucket_pipelines.pull_request_pipeline,
+}
 
 
 def repository_files(project: MlProjectConfig) -> dict[str, str]:
@@ -102,18 +94,11 @@ def repository_files(project: MlProjectConfig) -> dict[str, str]:
         "",
     ]
     files: dict[str, str] = {}
-    if project.git_host is GitHost.GITHUB:
-        files[WORKFLOW_PATH] = pull_request_workflow(project)
-        readme.append(
-            f"`{WORKFLOW_PATH}` runs on pull requests into "
-            f"`{project.pipeline.develop_branch}`, with read-only repository access and no "
-            "cloud credentials."
-        )
-    else:
-        readme.append(
-            f"No pull-request job is generated for {project.git_host.value}: configure one "
-            "that runs `ruff`, the unit tests and the orchestration-definition check, with "
-            "no cloud credentials."
-        )
+    path = JOB_PATHS[project.git_host]
+    files[path] = PULL_REQUEST_JOBS[project.git_host](project)
+    readme.append(
+        f"`{path}` runs on pull requests into `{project.pipeline.develop_branch}`, with "
+        "read-only repository access and no cloud credentials."
+    )
     files["NDAP.md"] = "\n".join(readme) + "\n"
     return files

@@ -25,7 +25,8 @@ from ndap_infra.config import load_config
 from ndap_infra.config.accounts import adopted_accounts
 from ndap_infra.config.enums import Environment, Persona, ProjectKind
 from ndap_infra.names.pipelines import ORCHESTRATION_DEFINITION
-from ndap_infra.pipelines.workflows import CHECK_ORCHESTRATION, WORKFLOW_PATH
+from ndap_infra.pipelines.pr_checks import CHECK_ORCHESTRATION
+from ndap_infra.pipelines.workflows import WORKFLOW_PATH
 from tests.helpers import ACTIONLINT, REFERENCE, ROOT
 
 runner = CliRunner()

@@ -767,7 +767,7 @@ def test_workflows_match_the_github_workflow_schema(reference_synthesis: Any) ->
 
 
 def test_the_orchestration_check_parses_the_definition(tmp_path: Path) -> None:
-    from ndap_infra.pipelines.workflows import CHECK_ORCHESTRATION
+    from ndap_infra.pipelines.pr_checks import CHECK_ORCHESTRATION
 
     (tmp_path / "pipelines").mkdir()
     definition = tmp_path / "pipelines" / "definition.json"

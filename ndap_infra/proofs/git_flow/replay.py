@@ -19,7 +19,7 @@ from ndap_infra.config.model import MlProjectConfig
 from ndap_infra.evaluator import Principal, can_assume, principal_for
 from ndap_infra.names import pipelines as names
 from ndap_infra.pipelines.buildspecs import FAIL, VERIFY_RELEASE
-from ndap_infra.pipelines.workflows import WORKFLOW_PATH
+from ndap_infra.pipelines.workflows import JOB_PATHS
 from ndap_infra.proofs.access_model import PlatformModel
 from ndap_infra.proofs.git_flow.events import (
     GitEvent,
@@ -30,6 +30,7 @@ from ndap_infra.proofs.git_flow.events import (
     git_events,
     shell_case_matches,
 )
+from ndap_infra.proofs.git_flow.host_jobs import bitbucket_findings, gitlab_findings
 
 Stacks = Mapping[str, Mapping[str, Any]]
 Repositories = Mapping[str, str]
@@ -381,12 +382,17 @@ def flow_rows(
 
 
 def _pull_request_findings(project: MlProjectConfig, repositories: Repositories) -> list[str]:
-    if project.git_host is not GitHost.GITHUB:
-        return []  # no workflow is generated: a hand step (README), no cloud identity here
-    path = f"{project.name}/{WORKFLOW_PATH}"
+    job = JOB_PATHS[project.git_host]
+    path = f"{project.name}/{job}"
     if path not in repositories:
         return [f"{path} was not generated"]
-    return [f"{WORKFLOW_PATH}: {f}" for f in workflow_findings(repositories[path])]
+    text, develop = repositories[path], project.pipeline.develop_branch
+    found = {
+        GitHost.GITHUB: lambda: workflow_findings(text),
+        GitHost.GITLAB: lambda: gitlab_findings(text, develop),
+        GitHost.BITBUCKET: lambda: bitbucket_findings(text, develop),
+    }[project.git_host]()
+    return [f"{job}: {f}" for f in found]
 
 
 def read_repositories(out_dir: Path) -> dict[str, str]:
