@@ -477,7 +477,7 @@ def test_every_scaffold_path_is_classified_as_intended(scaffolded: tuple[Path, P
     assert sorted(unclassified) == sorted([*BUILD_FILES, WORKFLOW_PATH])
 
 
-def test_gitlab_projects_get_no_workflow_but_the_note(reference_copy: Path) -> None:
+def test_gitlab_projects_get_their_gitlab_job(reference_copy: Path) -> None:
     repo = reference_copy.parent / "repo"
     code, _, err = ndap(
         "add-project",
@@ -491,7 +491,8 @@ def test_gitlab_projects_get_no_workflow_but_the_note(reference_copy: Path) -> N
     )
     assert code == 0, err
     assert not (repo / ".github").exists()
-    assert "No pull-request job is generated for gitlab" in (repo / "NDAP.md").read_text()
+    assert "merge_request_event" in (repo / ".gitlab-ci.yml").read_text()
+    assert "`.gitlab-ci.yml` runs on pull requests" in (repo / "NDAP.md").read_text()
 
 
 @pytest.mark.skipif(

@@ -100,9 +100,9 @@ def test_the_tooling_account_id_is_quoted() -> None:
     ("pipeline", "field", "fragment"),
     [
         ({"develop_branch": "feature/*"}, "develop_branch", "is a branch name, not a pattern"),
-        ({"main_branch": "ma in"}, "main_branch", "is not a valid git branch name"),
+        ({"main_branch": "ma in"}, "main_branch", "is not a valid git ref name"),
         ({"release_tag_pattern": "*"}, "release_tag_pattern", "matches every tag"),
-        ({"release_tag_pattern": "v..*"}, "release_tag_pattern", "cannot match a git tag"),
+        ({"release_tag_pattern": "v..*"}, "release_tag_pattern", "as a tag pattern"),
         ({"release_tag_pattern": "dev*"}, "release_tag_pattern", "also matches the branch"),
         ({"develop_branch": "main"}, "main_branch", "must differ from develop_branch"),
         ({"prd_approval": False}, "prd_approval", "always waits for a manual approval"),
@@ -780,7 +780,7 @@ def test_the_orchestration_check_parses_the_definition(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "does not parse" in bad.stderr
 
 
-def test_non_github_hosts_get_no_workflow_but_a_note() -> None:
+def test_non_github_hosts_get_their_own_job_and_no_github_workflow() -> None:
     data = reference_data()
     data["ml_projects"][0]["git_host"] = "gitlab"
     config, issues = validate_data(data)
@@ -788,10 +788,8 @@ def test_non_github_hosts_get_no_workflow_but_a_note() -> None:
     from ndap_infra.pipelines.workflows import repository_files
 
     files = repository_files(config.ml_projects[0])
-    assert (
-        list(files) == ["NDAP.md"]
-        and "No pull-request job is generated for gitlab" in (files["NDAP.md"])
-    )
+    assert sorted(files) == [".gitlab-ci.yml", "NDAP.md"]
+    assert "`.gitlab-ci.yml` runs on pull requests into `develop`" in files["NDAP.md"]
     assert "pull_request" in pull_request_workflow(config.ml_projects[1])
 
 
