@@ -182,7 +182,23 @@ def _report_platform(proof: AccessProof) -> None:
     )
 
 
+def _report_jobs(proof: AccessProof) -> None:
+    denied = [r for r in proof.jobs if not r.allowed]
+    _section(
+        f"jobs: {len(proof.jobs)} operations of the platform's machine identities evaluated",
+        len(denied),
+        (
+            f"{r.job.job}: {r.job.identity} {r.job.operation} {r.job.resource}: {r.reason}"
+            for r in denied
+        ),
+        ok="all allowed",
+        against="the jobs table (denied)",
+        controls=proof.job_controls,
+    )
+
+
 def _report_access(proof: AccessProof) -> None:
+    _report_jobs(proof)
     wrong = [c for c in proof.cells if not c.ok]
     _section(
         f"access: {len(proof.cells)} decisions evaluated",

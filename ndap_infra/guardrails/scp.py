@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ndap_infra.guardrails.actions import (
     BASELINE_RESOURCE_CHANGES,
@@ -16,6 +17,15 @@ from ndap_infra.iam.document import Condition, PolicyDocument, Statement
 from ndap_infra.names.tags import MANAGED_BY, MANAGED_BY_TAG
 
 SCP_SIZE_LIMIT = 5120
+
+
+@dataclass(frozen=True)
+class DriftUse:
+    """The scheduled drift build (its exact role ARN) and the readers it assumes (an ARN
+    pattern): the one platform role outside the pipeline path that uses platform roles."""
+
+    build_role_arn: str
+    reader_pattern: str
 
 
 def deny_leaving_organization() -> PolicyDocument:
@@ -122,15 +132,20 @@ def protect_platform_roles(
     pipeline_role_pattern: str | None = None,
     non_pipeline_role_patterns: Sequence[str] = (),
     also: Sequence[str] = (),
+    drift: DriftUse | None = None,
 ) -> PolicyDocument:
     """The roles the platform uses (persona, pipeline, baseline, replication, deployment)
     are created and changed only through the platform's deployment role, and used (passed,
     assumed) only by it — and by the pipeline roles (``pipeline_role_pattern``), which may
     use pipeline roles only: a build role in the tooling account assumes its deployer role
-    in an environment, a deployer role passes its project's execution role to SageMaker."""
+    in an environment, a deployer role passes its project's execution role to SageMaker —
+    and by the scheduled drift build (``drift``, exactly its role), which may only assume
+    the drift readers."""
     users = [f"arn:aws:iam::*:role/{account_access_role}", *also]
     if pipeline_role_pattern is not None:
         users.append(pipeline_role_pattern)
+    if drift is not None:
+        users.append(drift.build_role_arn)
     statements = [
         Statement(
             "ProtectPlatformRoles",
@@ -155,6 +170,16 @@ def protect_platform_roles(
                 actions=("iam:PassRole", "sts:AssumeRole"),
                 resources=tuple(non_pipeline_role_patterns),
                 conditions=(Condition.of("ArnLike", "aws:PrincipalArn", pipeline_role_pattern),),
+            )
+        )
+    if drift is not None:
+        statements.append(
+            Statement(
+                "DriftBuildAssumesOnlyDriftReaders",
+                "Deny",
+                actions=("iam:PassRole", "sts:AssumeRole"),
+                not_resources=(drift.reader_pattern,),
+                conditions=(Condition.of("ArnEquals", "aws:PrincipalArn", drift.build_role_arn),),
             )
         )
     statements.append(

@@ -46,14 +46,20 @@ READ_ONLY = {
         }
     ],
 }
+SECURITY_AUDIT_SUBSET = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"}],
+}
 MODELLED_MANAGED = {
     "arn:aws:iam::aws:policy/AdministratorAccess": ADMINISTRATOR,
     "arn:aws:iam::aws:policy/ReadOnlyAccess": READ_ONLY,
+    "arn:aws:iam::aws:policy/SecurityAudit": SECURITY_AUDIT_SUBSET,
 }
 """AWS managed policies the model includes: AdministratorAccess exactly, ReadOnlyAccess
 approximated by its verbs (every Get, List, Describe, BatchGet and View action): the
 platform pipeline's deployer and planner carry them, and what they may do is part of
-the proof."""
+the proof. SecurityAudit (the drift readers') by a subset it grants (IAM's reads): the
+jobs proof credits a reader only with that, never with more than AWS grants."""
 ROOT_LEVEL = "r-root"
 
 
@@ -365,9 +371,10 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
     notes = [
         f"{config.organization.account_access_role} in each member account is modelled as "
         "AWS Organizations creates it: trusted by the management account, AdministratorAccess.",
-        "AWS managed policies AdministratorAccess (exactly) and ReadOnlyAccess (approximated "
-        "by its verbs: every Get, List, Describe, BatchGet and View action) are modelled; "
-        "other AWS managed policies are not (listed below).",
+        "AWS managed policies AdministratorAccess (exactly), ReadOnlyAccess (approximated "
+        "by its verbs: every Get, List, Describe, BatchGet and View action) and SecurityAudit "
+        "(by a subset it grants: iam:Get*, iam:List*) are modelled; other AWS managed "
+        "policies are not (listed below).",
     ]
     region = config.organization.home_region
     accounts: list[Environment | str] = list(config.enabled_environments())

@@ -1,5 +1,5 @@
 """Every evaluator proof on one synthesis: access, the delivery pipelines with the git
-flow, and the platform's own pipeline."""
+flow, the platform's own pipeline, and the jobs of every machine identity."""
 
 from __future__ import annotations
 
@@ -10,6 +10,13 @@ from ndap_infra.proofs.access import Cell, ControlResult, negative_controls, pro
 from ndap_infra.proofs.access_model import PlatformModel, build_model
 from ndap_infra.proofs.git_flow import prove_git_flow
 from ndap_infra.proofs.git_flow.replay import read_repositories
+from ndap_infra.proofs.jobs import (
+    JobControlResult,
+    JobResult,
+    check_controls,
+    job_controls,
+    prove_jobs,
+)
 from ndap_infra.proofs.pipelines import PipelineProof, pipeline_attacks, prove_pipelines
 from ndap_infra.proofs.platform_pipeline import PlatformProof, prove_platform_pipeline
 from ndap_infra.proofs.trusts import projects
@@ -25,6 +32,9 @@ class AccessProof:
     """The delivery pipelines' part (with a tooling account)."""
     platform: PlatformProof | None = None
     """The platform's own pipeline (with ``platform_pipeline``)."""
+    jobs: tuple[JobResult, ...] = ()
+    """Every machine identity's required operations (the jobs table), evaluated."""
+    job_controls: tuple[JobControlResult, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -33,6 +43,8 @@ class AccessProof:
             and all(r.denied_with_all_layers for r in self.controls)
             and (self.pipelines is None or self.pipelines.ok)
             and (self.platform is None or self.platform.ok)
+            and all(r.allowed for r in self.jobs)
+            and all(c.ok for c in self.job_controls)
         )
 
 
@@ -44,4 +56,12 @@ def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
         flow = prove_git_flow(model, stacks, read_repositories(synthesis.out_dir))
         pipelines = replace(prove_pipelines(model), flow=flow)
     controls = negative_controls(model, pipeline_attacks(model))
-    return AccessProof(model, prove(model), controls, pipelines, prove_platform_pipeline(model))
+    return AccessProof(
+        model,
+        prove(model),
+        controls,
+        pipelines,
+        prove_platform_pipeline(model),
+        tuple(prove_jobs(model)),
+        tuple(check_controls(model, job_controls(model))),
+    )
