@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from ndap_infra.guardrails.actions import (
     BASELINE_RESOURCE_CHANGES,
     BASELINE_SERVICE_CHANGES,
+    DATA_STORE_CHANGES,
     GLOBAL_SERVICE_ACTIONS,
     IDENTITY_PROVIDER_MUTATIONS,
+    KEY_ALIAS_CHANGES,
     KEY_CHANGES,
     ROLE_MUTATIONS,
 )
@@ -88,7 +90,9 @@ def protect_baseline(
     org: str, account_access_role: str, also: Sequence[str] = ()
 ) -> PolicyDocument:
     """Nobody but the platform's deployment role stops, deletes or reconfigures the
-    baseline: its services, its named resources, and the keys the platform manages."""
+    baseline: its services, its named resources, and the keys the platform manages; nor
+    the production-data stores (the prd source, the acc copy, the dev replica: every
+    ``<org>-<env>-datasets...`` bucket) or the platform's key aliases."""
     prefix = f"{org}-baseline"
     unless_platform = _unless_platform(account_access_role, also)
     return PolicyDocument(
@@ -121,6 +125,20 @@ def protect_baseline(
                     unless_platform,
                     Condition.of("StringEquals", f"aws:ResourceTag/{MANAGED_BY_TAG}", MANAGED_BY),
                 ),
+            ),
+            Statement(
+                "ProtectDataStores",
+                "Deny",
+                actions=DATA_STORE_CHANGES,
+                resources=(f"arn:aws:s3:::{org}-*-datasets*",),
+                conditions=(unless_platform,),
+            ),
+            Statement(
+                "ProtectPlatformKeyAliases",
+                "Deny",
+                actions=KEY_ALIAS_CHANGES,
+                resources=(f"arn:aws:kms:*:*:alias/{org}/*",),
+                conditions=(unless_platform,),
             ),
         )
     )

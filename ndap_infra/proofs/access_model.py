@@ -106,6 +106,9 @@ class PlatformModel:
     boundaries_removed: bool = (
         False  # negative controls: roles a data scientist creates lose it too
     )
+    key_tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    """(stack, path) -> the key's tags as deployed (the provider's default tags and its
+    own): what ``aws:ResourceTag/...`` holds for a request on it."""
 
     def bucket_object(self, bucket: str, key: str) -> Resource:
         account, policy = self.buckets[bucket]
@@ -368,6 +371,7 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
     buckets: dict[str, tuple[str, NamedPolicy | None]] = {}
     keys: dict[tuple[str, str], tuple[str, str, NamedPolicy]] = {}
     registries: dict[str, tuple[str, NamedPolicy]] = {}
+    key_tags: dict[tuple[str, str], dict[str, str]] = {}
     notes = [
         f"{config.organization.account_access_role} in each member account is modelled as "
         "AWS Organizations creates it: trusted by the management account, AdministratorAccess.",
@@ -413,6 +417,7 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
         for lid, body in resources.get("aws_kms_key", {}).items():
             path = _path(body, lid)
             arn = key_arn(region, account, path)
+            key_tags[(name, path)] = {**_default_tags(stack), **dict(body.get("tags") or {})}
             keys[(name, path)] = (
                 account,
                 arn,
@@ -440,8 +445,23 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
     roles.update(_identity_center_roles(config, synthesized))
     people = people_policy_of(config, synthesized)
     return PlatformModel(
-        config, organization, roles, buckets, keys, people, sorted(set(notes)), registries
+        config,
+        organization,
+        roles,
+        buckets,
+        keys,
+        people,
+        sorted(set(notes)),
+        registries,
+        key_tags=key_tags,
     )
+
+
+def _default_tags(stack: Mapping[str, Any]) -> dict[str, str]:
+    providers = stack.get("provider", {}).get("aws", [])
+    provider = providers[0] if isinstance(providers, list) and providers else {}
+    blocks = provider.get("default_tags", []) if isinstance(provider, dict) else []
+    return {k: str(v) for block in blocks for k, v in (block.get("tags") or {}).items()}
 
 
 def people_policy_of(
