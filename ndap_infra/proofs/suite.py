@@ -19,6 +19,7 @@ from ndap_infra.proofs.jobs import (
 )
 from ndap_infra.proofs.pipelines import PipelineProof, pipeline_attacks, prove_pipelines
 from ndap_infra.proofs.platform_pipeline import PlatformProof, prove_platform_pipeline
+from ndap_infra.proofs.provenance import ProvenanceRow, prove_provenance
 from ndap_infra.proofs.trusts import projects
 from ndap_infra.stacks.synthesis import Synthesis
 
@@ -35,6 +36,9 @@ class AccessProof:
     jobs: tuple[JobResult, ...] = ()
     """Every machine identity's required operations (the jobs table), evaluated."""
     job_controls: tuple[JobControlResult, ...] = ()
+    provenance: tuple[ProvenanceRow, ...] = ()
+    """What acc/prd identities run and who can change it: rows others control are open
+    findings of #21 (reported, not failing ``ok`` until #21's fixes land)."""
 
     @property
     def ok(self) -> bool:
@@ -64,4 +68,5 @@ def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
         prove_platform_pipeline(model),
         tuple(prove_jobs(model)),
         tuple(check_controls(model, job_controls(model))),
+        tuple(prove_provenance(model, stacks)),
     )

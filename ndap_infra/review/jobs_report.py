@@ -6,13 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ndap_infra.proofs.jobs import JobControlResult, JobResult
+from ndap_infra.proofs.provenance import ProvenanceRow
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def render_jobs_report(jobs: Sequence[JobResult], controls: Sequence[JobControlResult]) -> str:
+def render_jobs_report(
+    jobs: Sequence[JobResult],
+    controls: Sequence[JobControlResult],
+    provenance: Sequence[ProvenanceRow] = (),
+) -> str:
     denied = [r for r in jobs if not r.allowed]
     lines = [
         "# Jobs of the platform's machine identities, as evaluated",
@@ -52,4 +57,20 @@ def render_jobs_report(jobs: Sequence[JobResult], controls: Sequence[JobControlR
                 f"{_cell(r.job.why)} | {_cell(verdict)} |"
             )
         lines.append("")
+    if provenance:
+        open_rows = [r for r in provenance if r.controlled_by_others]
+        lines += [
+            "## Provenance: what acc/prd identities run, and who can change it",
+            "",
+            "Evaluated where it can be today (images, packages, release powers). A row",
+            "someone outside review can change is an **open finding of #21**: listed here,",
+            "not failing the build until #21's fixes land.",
+            "",
+            f"**{len(provenance)} rows: {len(open_rows)} open findings.**",
+            "",
+            "| identity | runs | from | who can change it | state |",
+            "|---|---|---|---|---|",
+            *(r.render() for r in provenance),
+            "",
+        ]
     return "\n".join(lines)

@@ -48,7 +48,7 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
         proof.pipelines,
         proof.platform,
     )
-    files["JOBS.md"] = render_jobs_report(proof.jobs, proof.job_controls)
+    files["JOBS.md"] = render_jobs_report(proof.jobs, proof.job_controls, proof.provenance)
     return files
 
 
