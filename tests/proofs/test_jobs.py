@@ -9,6 +9,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ndap_infra.config.enums import TOOLING
 from ndap_infra.evaluator import NamedPolicy
@@ -232,3 +234,28 @@ def test_jobs_md_says_what_was_evaluated(reference_proof: Any, allowed: bool) ->
     assert ("1 DENIED" in text) is not allowed
     assert "| `arn:aws:iam::" in text
     assert len(required_jobs(reference_proof.model.config)) == len(jobs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    bucket=st.from_regex(r"[a-z0-9][a-z0-9-]{2,40}", fullmatch=True),
+    account=st.from_regex(r"[1-9][0-9]{11}", fullmatch=True),
+)
+def test_an_unknown_resource_is_never_credited(
+    reference_proof: Any, bucket: str, account: str
+) -> None:
+    """Any bucket the synthesis does not hold, and any other account's queue (no resource
+    policy), are denied to the drift build: a row is allowed only through what exists."""
+    model = reference_proof.model
+    spec = drift_detection_spec(model.config)
+    assert spec is not None
+    if bucket not in model.buckets:
+        result = decide_job(
+            model, Job("x", spec.build_role_arn, "s3:GetObject", f"arn:aws:s3:::{bucket}/k", "")
+        )
+        assert not result.allowed and "not synthesized" in result.reason
+    if account != spec.account_id:
+        queue = f"arn:aws:sqs:eu-west-1:{account}:q"
+        assert not decide_job(
+            model, Job("x", spec.build_role_arn, "sqs:SendMessage", queue, "")
+        ).allowed
