@@ -185,7 +185,32 @@ def _report_platform(proof: AccessProof) -> None:
     )
 
 
+def _report_jobs(proof: AccessProof) -> None:
+    denied = [r for r in proof.jobs if not r.allowed]
+    _section(
+        f"jobs: {len(proof.jobs)} operations of the platform's machine identities evaluated",
+        len(denied),
+        (
+            f"{r.job.job}: {r.job.identity} {r.job.operation} {r.job.resource}: {r.reason}"
+            for r in denied
+        ),
+        ok="all allowed",
+        against="the jobs table (denied)",
+        controls=proof.job_controls,
+    )
+    open_rows = [r for r in proof.provenance if r.controlled_by_others]
+    if proof.provenance:
+        console.print(
+            f"provenance: {len(proof.provenance)} rows, {len(open_rows)} open findings of "
+            "#21 (reported, not failing; see policies/JOBS.md)",
+            markup=False,
+        )
+        for finding in sorted({r.finding for r in open_rows}):
+            console.print(f"  - open finding ({finding})", markup=False)
+
+
 def _report_access(proof: AccessProof) -> None:
+    _report_jobs(proof)
     wrong = [c for c in proof.cells if not c.ok]
     _section(
         f"access: {len(proof.cells)} decisions evaluated",

@@ -109,6 +109,25 @@ KEY_CHANGES = (
     "kms:UntagResource",
 )
 
+# Changes to a production-data store's configuration: its lifecycle, replication, ACLs and
+# ownership, encryption, versioning, policy, or the bucket itself (#21, finding 4).
+DATA_STORE_CHANGES = (
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketPublicAccessBlock",
+    "s3:PutBucketVersioning",
+    "s3:PutEncryptionConfiguration",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutReplicationConfiguration",
+)
+
+# Pointing a platform key alias elsewhere (or away).
+KEY_ALIAS_CHANGES = ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias")
+
 # Services whose resources resource control policies can protect (Nov 2024 launch set).
 RCP_SERVICES = ("s3", "sts", "kms", "sqs", "secretsmanager")
 

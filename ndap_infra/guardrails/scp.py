@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ndap_infra.guardrails.actions import (
     BASELINE_RESOURCE_CHANGES,
     BASELINE_SERVICE_CHANGES,
+    DATA_STORE_CHANGES,
     GLOBAL_SERVICE_ACTIONS,
     IDENTITY_PROVIDER_MUTATIONS,
+    KEY_ALIAS_CHANGES,
     KEY_CHANGES,
     ROLE_MUTATIONS,
 )
@@ -16,6 +19,15 @@ from ndap_infra.iam.document import Condition, PolicyDocument, Statement
 from ndap_infra.names.tags import MANAGED_BY, MANAGED_BY_TAG
 
 SCP_SIZE_LIMIT = 5120
+
+
+@dataclass(frozen=True)
+class DriftUse:
+    """The scheduled drift build (its exact role ARN) and the readers it assumes (an ARN
+    pattern): the one platform role outside the pipeline path that uses platform roles."""
+
+    build_role_arn: str
+    reader_pattern: str
 
 
 def deny_leaving_organization() -> PolicyDocument:
@@ -78,7 +90,9 @@ def protect_baseline(
     org: str, account_access_role: str, also: Sequence[str] = ()
 ) -> PolicyDocument:
     """Nobody but the platform's deployment role stops, deletes or reconfigures the
-    baseline: its services, its named resources, and the keys the platform manages."""
+    baseline: its services, its named resources, and the keys the platform manages; nor
+    the production-data stores (the prd source, the acc copy, the dev replica: every
+    ``<org>-<env>-datasets...`` bucket) or the platform's key aliases."""
     prefix = f"{org}-baseline"
     unless_platform = _unless_platform(account_access_role, also)
     return PolicyDocument(
@@ -112,6 +126,20 @@ def protect_baseline(
                     Condition.of("StringEquals", f"aws:ResourceTag/{MANAGED_BY_TAG}", MANAGED_BY),
                 ),
             ),
+            Statement(
+                "ProtectDataStores",
+                "Deny",
+                actions=DATA_STORE_CHANGES,
+                resources=(f"arn:aws:s3:::{org}-*-datasets*",),
+                conditions=(unless_platform,),
+            ),
+            Statement(
+                "ProtectPlatformKeyAliases",
+                "Deny",
+                actions=KEY_ALIAS_CHANGES,
+                resources=(f"arn:aws:kms:*:*:alias/{org}/*",),
+                conditions=(unless_platform,),
+            ),
         )
     )
 
@@ -122,15 +150,20 @@ def protect_platform_roles(
     pipeline_role_pattern: str | None = None,
     non_pipeline_role_patterns: Sequence[str] = (),
     also: Sequence[str] = (),
+    drift: DriftUse | None = None,
 ) -> PolicyDocument:
     """The roles the platform uses (persona, pipeline, baseline, replication, deployment)
     are created and changed only through the platform's deployment role, and used (passed,
     assumed) only by it — and by the pipeline roles (``pipeline_role_pattern``), which may
     use pipeline roles only: a build role in the tooling account assumes its deployer role
-    in an environment, a deployer role passes its project's execution role to SageMaker."""
+    in an environment, a deployer role passes its project's execution role to SageMaker —
+    and by the scheduled drift build (``drift``, exactly its role), which may only assume
+    the drift readers."""
     users = [f"arn:aws:iam::*:role/{account_access_role}", *also]
     if pipeline_role_pattern is not None:
         users.append(pipeline_role_pattern)
+    if drift is not None:
+        users.append(drift.build_role_arn)
     statements = [
         Statement(
             "ProtectPlatformRoles",
@@ -155,6 +188,16 @@ def protect_platform_roles(
                 actions=("iam:PassRole", "sts:AssumeRole"),
                 resources=tuple(non_pipeline_role_patterns),
                 conditions=(Condition.of("ArnLike", "aws:PrincipalArn", pipeline_role_pattern),),
+            )
+        )
+    if drift is not None:
+        statements.append(
+            Statement(
+                "DriftBuildAssumesOnlyDriftReaders",
+                "Deny",
+                actions=("iam:PassRole", "sts:AssumeRole"),
+                not_resources=(drift.reader_pattern,),
+                conditions=(Condition.of("ArnEquals", "aws:PrincipalArn", drift.build_role_arn),),
             )
         )
     statements.append(

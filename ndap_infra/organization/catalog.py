@@ -28,6 +28,7 @@ from ndap_infra.iam.resource_policies import bucket_arn
 from ndap_infra.names.access import PERSONA_PATH, data_scientist_role_arn, dataset_bucket_name
 from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN
 from ndap_infra.names.platform import platform_deployers, scp_name
+from ndap_infra.pipelines.drift import drift_detection_spec
 
 SCP = "SERVICE_CONTROL_POLICY"
 RCP = "RESOURCE_CONTROL_POLICY"
@@ -86,6 +87,12 @@ def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
     platform_roles = platform_role_patterns(org, role)
     # The platform pipeline's deployer deploys like the account access role.
     also = platform_deployers(config)[1:]
+    drift_spec = drift_detection_spec(config)
+    drift = (
+        scp.DriftUse(drift_spec.build_role_arn, f"arn:aws:iam::*:role/{drift_spec.reader_role}")
+        if drift_spec is not None
+        else None
+    )
     non_pipeline_roles = (
         f"arn:aws:iam::*:role{PERSONA_PATH}*",
         *(p for p in platform_roles if p != "arn:aws:iam::*:role/ndap/*"),
@@ -102,7 +109,7 @@ def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
                     scp.deny_root_user(),
                     scp.restrict_regions(config.organization.allowed_regions),
                     scp.protect_platform_roles(
-                        platform_roles, role, PIPELINE_ROLE_PATTERN, non_pipeline_roles, also
+                        platform_roles, role, PIPELINE_ROLE_PATTERN, non_pipeline_roles, also, drift
                     ),
                 ),
                 everywhere,

@@ -32,7 +32,7 @@ from ndap_infra.names.access import (
     account_access_role_arn,
     dataset_bucket_name,
 )
-from ndap_infra.names.platform import bucket_name
+from ndap_infra.names.platform import bucket_name, environment_stack, kms_alias
 from ndap_infra.proofs.access_model import (
     PlatformModel,
 )
@@ -70,7 +70,24 @@ ACTIONS: tuple[Action, ...] = (
     Action("decrypt-data-key", "kms:Decrypt directly with the data key"),
     Action("decrypt-logs-key", "kms:Decrypt directly with the baseline logs key"),
     Action("change-scp", "organizations:UpdatePolicy on a service control policy"),
+    Action("delete-production-data", "s3:DeleteObject on a production dataset (empties it)"),
+    Action("change-data-lifecycle", "s3:PutLifecycleConfiguration on the datasets bucket"),
+    Action("change-data-replication", "s3:PutReplicationConfiguration on the datasets bucket"),
+    Action("change-data-acl", "s3:PutBucketAcl on the datasets bucket"),
+    Action("delete-data-bucket", "s3:DeleteBucket on the datasets bucket"),
+    Action("change-data-key-policy", "kms:PutKeyPolicy on the datasets key"),
+    Action("repoint-data-key-alias", "kms:UpdateAlias on the datasets key's alias"),
 )
+DATA_STORE_CHANGES = {
+    "change-data-lifecycle": ("s3:PutLifecycleConfiguration", "bucket"),
+    "change-data-replication": ("s3:PutReplicationConfiguration", "bucket"),
+    "change-data-acl": ("s3:PutBucketAcl", "bucket"),
+    "delete-data-bucket": ("s3:DeleteBucket", "bucket"),
+    "change-data-key-policy": ("kms:PutKeyPolicy", "key"),
+    "repoint-data-key-alias": ("kms:UpdateAlias", "alias"),
+}
+"""The production-data stores' configuration (the dev replica, the acc copy, the prd
+source): only the platform changes it (#21, finding 4)."""
 ACTION_NAMES = tuple(a.name for a in ACTIONS)
 
 
@@ -102,6 +119,7 @@ LEVEL_ALLOWS: dict[Access, set[str]] = {
     Access.FULL: FULL_ALLOWS,
     Access.ADMIN: FULL_ALLOWS | {"write-production-data"},
     Access.DEPLOY: FULL_ALLOWS
+    | set(DATA_STORE_CHANGES)
     | {
         "write-production-data",
         "assume-deployer-role",
@@ -118,10 +136,16 @@ def has_production_data(config: NdapConfig, env: Environment) -> bool:
 
 def expected(config: NdapConfig, persona: Persona, env: Environment, action: str) -> bool | None:
     """What the model says; None where the action has no target in that environment."""
-    if action in ("read-production-data", "write-production-data", "read-reports") and not (
-        has_production_data(config, env)
-    ):
+    if action in (
+        "read-production-data",
+        "write-production-data",
+        "read-reports",
+        "delete-production-data",
+        *DATA_STORE_CHANGES,
+    ) and not has_production_data(config, env):
         return None
+    if action == "delete-production-data":
+        return expected(config, persona, env, "write-production-data")
     access = config.access(persona, env)
     allowed = action in LEVEL_ALLOWS[access]
     if persona is Persona.DATA_SCIENTIST and action == "create-role-without-boundary":
@@ -170,6 +194,14 @@ def target(model: PlatformModel, env: Environment, action: str) -> Target | None
         key = "reports/summary.csv" if action == "read-reports" else f"{dataset}/part-0.parquet"
         verb = "s3:PutObject" if action == "write-production-data" else "s3:GetObject"
         return Target(verb, model.bucket_object(datasets, key), {})
+    if action == "delete-production-data":
+        if datasets not in model.buckets:
+            return None
+        return Target(
+            "s3:DeleteObject", model.bucket_object(datasets, f"{dataset}/part-0.parquet"), {}
+        )
+    if action in DATA_STORE_CHANGES:
+        return _data_store_target(model, env, action, datasets)
     if action in ("read-working-data", "write-working-data"):
         verb = "s3:PutObject" if action == "write-working-data" else "s3:GetObject"
         return Target(verb, model.bucket_object(data, "features/x.parquet"), {})
@@ -204,6 +236,35 @@ def target(model: PlatformModel, env: Environment, action: str) -> Target | None
         )
         return Target("organizations:UpdatePolicy", Resource(arn, management), {})
     raise KeyError(action)
+
+
+def _data_store_target(
+    model: PlatformModel, env: Environment, action: str, datasets: str
+) -> Target | None:
+    config = model.config
+    verb, kind = DATA_STORE_CHANGES[action]
+    if datasets not in model.buckets:
+        return None
+    if kind == "bucket":
+        account, policy = model.buckets[datasets]
+        return Target(verb, Resource(f"arn:aws:s3:::{datasets}", account, "s3", policy), {})
+    stack = environment_stack(env)
+    if (stack, DATASETS_KEY) not in model.keys:
+        return None
+    key = model.key(env, DATASETS_KEY)
+    tags = {
+        f"aws:ResourceTag/{tag}": value
+        for tag, value in model.key_tags.get((stack, DATASETS_KEY), {}).items()
+    }
+    if kind == "key":
+        return Target(verb, key, tags)
+    region = config.organization.home_region
+    alias = kms_alias(config.organization.name, env, "datasets")
+    alias_arn = f"arn:aws:kms:{region}:{key.account_id}:{alias}"
+    return Target(verb, Resource(alias_arn, key.account_id, "kms"), {})
+
+
+DATASETS_KEY = "data-access/key/key"
 
 
 @dataclass(frozen=True)
@@ -419,6 +480,24 @@ ATTACKS: tuple[Attack, ...] = (
         Persona.DATA_SCIENTIST,
         Environment.DEV,
         "stop-trail",
+    ),
+    Attack(
+        "data scientist deletes the dev replica bucket (to recreate it as theirs)",
+        Persona.DATA_SCIENTIST,
+        Environment.DEV,
+        "delete-data-bucket",
+    ),
+    Attack(
+        "data scientist expires the dev replica with a lifecycle rule",
+        Persona.DATA_SCIENTIST,
+        Environment.DEV,
+        "change-data-lifecycle",
+    ),
+    Attack(
+        "data scientist repoints the dev replica's key alias",
+        Persona.DATA_SCIENTIST,
+        Environment.DEV,
+        "repoint-data-key-alias",
     ),
 )
 

@@ -46,14 +46,20 @@ READ_ONLY = {
         }
     ],
 }
+SECURITY_AUDIT_SUBSET = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"}],
+}
 MODELLED_MANAGED = {
     "arn:aws:iam::aws:policy/AdministratorAccess": ADMINISTRATOR,
     "arn:aws:iam::aws:policy/ReadOnlyAccess": READ_ONLY,
+    "arn:aws:iam::aws:policy/SecurityAudit": SECURITY_AUDIT_SUBSET,
 }
 """AWS managed policies the model includes: AdministratorAccess exactly, ReadOnlyAccess
 approximated by its verbs (every Get, List, Describe, BatchGet and View action): the
 platform pipeline's deployer and planner carry them, and what they may do is part of
-the proof."""
+the proof. SecurityAudit (the drift readers') by a subset it grants (IAM's reads): the
+jobs proof credits a reader only with that, never with more than AWS grants."""
 ROOT_LEVEL = "r-root"
 
 
@@ -100,6 +106,9 @@ class PlatformModel:
     boundaries_removed: bool = (
         False  # negative controls: roles a data scientist creates lose it too
     )
+    key_tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    """(stack, path) -> the key's tags as deployed (the provider's default tags and its
+    own): what ``aws:ResourceTag/...`` holds for a request on it."""
 
     def bucket_object(self, bucket: str, key: str) -> Resource:
         account, policy = self.buckets[bucket]
@@ -138,19 +147,53 @@ def _organization(config: NdapConfig, org_stack: Mapping[str, Any]) -> Organizat
         level = ou_level(unit_env[target_ref[1]])
         (scps if kind == "SERVICE_CONTROL_POLICY" else rcps).setdefault(level, []).append(policy)
     full_access = NamedPolicy("aws-managed/FullAWSAccess.json", ADMINISTRATOR)
+    placed = placement(org_stack)
+    members = [config.account_id(env) for env in config.enabled_environments()]
+    if config.tooling_account_id is not None:
+        members.append(config.tooling_account_id)
+    # An account the synthesized stack does not place stays where it is (modelled at the
+    # root, where no guardrail of ours is attached): its unit's guardrails are not credited.
     accounts = {
-        config.account_id(env): (ROOT_LEVEL, ou_level(env), config.account_id(env))
-        for env in config.enabled_environments()
+        account: (ROOT_LEVEL, ou_level(placed[account]), account)
+        if account in placed
+        else (ROOT_LEVEL, account)
+        for account in members
     }
-    tooling = config.tooling_account_id
-    if tooling is not None:
-        accounts[tooling] = (ROOT_LEVEL, ou_level(TOOLING), tooling)
+    levels = {level for path in accounts.values() for level in path}
+    scps = {level: attached for level, attached in scps.items() if level in levels}
+    rcps = {level: attached for level, attached in rcps.items() if level in levels}
     return Organization(
         management_account_id=config.organization.management_account_id,
         accounts=accounts,
         scps={level: (full_access, *attached) for level, attached in scps.items()},
         rcps={level: tuple(attached) for level, attached in rcps.items()},
     )
+
+
+IMPORTED_ACCOUNT = re.compile(r"aws_organizations_account\.([^.\[]+)(?:\[0\])?")
+
+
+def placement(org_stack: Mapping[str, Any]) -> dict[str, str]:
+    """Account id -> the unit (environment or ``tooling``) the synthesized organization
+    stack places it in: an account resource whose id is known (its ``import`` block) and
+    whose ``parent_id`` is one of the stack's units. Read from the synthesized JSON, never
+    from the configuration's intent."""
+    resources = org_stack.get("resource", {})
+    unit_of = {
+        lid: _path(body, lid).rsplit("/", 1)[-1]
+        for lid, body in resources.get("aws_organizations_organizational_unit", {}).items()
+    }
+    ids: dict[str, str] = {}
+    for entry in org_stack.get("import", []):
+        match = IMPORTED_ACCOUNT.fullmatch(str(entry.get("to", "")))
+        if match:
+            ids[match.group(1)] = str(entry["id"])
+    placed = {}
+    for lid, body in resources.get("aws_organizations_account", {}).items():
+        parent = _ref(body.get("parent_id", ""))
+        if lid in ids and parent is not None and parent[1] in unit_of:
+            placed[ids[lid]] = unit_of[parent[1]]
+    return placed
 
 
 def key_arn(region: str, account: str, construct_path: str) -> str:
@@ -362,13 +405,22 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
     buckets: dict[str, tuple[str, NamedPolicy | None]] = {}
     keys: dict[tuple[str, str], tuple[str, str, NamedPolicy]] = {}
     registries: dict[str, tuple[str, NamedPolicy]] = {}
+    key_tags: dict[tuple[str, str], dict[str, str]] = {}
     notes = [
         f"{config.organization.account_access_role} in each member account is modelled as "
         "AWS Organizations creates it: trusted by the management account, AdministratorAccess.",
-        "AWS managed policies AdministratorAccess (exactly) and ReadOnlyAccess (approximated "
-        "by its verbs: every Get, List, Describe, BatchGet and View action) are modelled; "
-        "other AWS managed policies are not (listed below).",
+        "AWS managed policies AdministratorAccess (exactly), ReadOnlyAccess (approximated "
+        "by its verbs: every Get, List, Describe, BatchGet and View action) and SecurityAudit "
+        "(by a subset it grants: iam:Get*, iam:List*) are modelled; other AWS managed "
+        "policies are not (listed below).",
     ]
+    for member, levels in organization.accounts.items():
+        if len(levels) < 3:
+            notes.append(
+                f"account {member} is not placed in its unit by the synthesized organization "
+                "stack (an adopted account without an e-mail): its unit's guardrails are not "
+                "credited to it."
+            )
     region = config.organization.home_region
     accounts: list[Environment | str] = list(config.enabled_environments())
     if config.tooling_account_id is not None and TOOLING in synthesized:
@@ -406,6 +458,7 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
         for lid, body in resources.get("aws_kms_key", {}).items():
             path = _path(body, lid)
             arn = key_arn(region, account, path)
+            key_tags[(name, path)] = {**_default_tags(stack), **dict(body.get("tags") or {})}
             keys[(name, path)] = (
                 account,
                 arn,
@@ -433,8 +486,23 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
     roles.update(_identity_center_roles(config, synthesized))
     people = people_policy_of(config, synthesized)
     return PlatformModel(
-        config, organization, roles, buckets, keys, people, sorted(set(notes)), registries
+        config,
+        organization,
+        roles,
+        buckets,
+        keys,
+        people,
+        sorted(set(notes)),
+        registries,
+        key_tags=key_tags,
     )
+
+
+def _default_tags(stack: Mapping[str, Any]) -> dict[str, str]:
+    providers = stack.get("provider", {}).get("aws", [])
+    provider = providers[0] if isinstance(providers, list) and providers else {}
+    blocks = provider.get("default_tags", []) if isinstance(provider, dict) else []
+    return {k: str(v) for block in blocks for k, v in (block.get("tags") or {}).items()}
 
 
 def people_policy_of(

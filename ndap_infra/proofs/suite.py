@@ -1,5 +1,5 @@
 """Every evaluator proof on one synthesis: access, the delivery pipelines with the git
-flow, and the platform's own pipeline."""
+flow, the platform's own pipeline, and the jobs of every machine identity."""
 
 from __future__ import annotations
 
@@ -10,8 +10,16 @@ from ndap_infra.proofs.access import Cell, ControlResult, negative_controls, pro
 from ndap_infra.proofs.access_model import PlatformModel, build_model
 from ndap_infra.proofs.git_flow import prove_git_flow
 from ndap_infra.proofs.git_flow.replay import read_repositories
+from ndap_infra.proofs.jobs import (
+    JobControlResult,
+    JobResult,
+    check_controls,
+    job_controls,
+    prove_jobs,
+)
 from ndap_infra.proofs.pipelines import PipelineProof, pipeline_attacks, prove_pipelines
 from ndap_infra.proofs.platform_pipeline import PlatformProof, prove_platform_pipeline
+from ndap_infra.proofs.provenance import ProvenanceRow, prove_provenance
 from ndap_infra.proofs.trusts import projects
 from ndap_infra.stacks.synthesis import Synthesis
 
@@ -25,6 +33,12 @@ class AccessProof:
     """The delivery pipelines' part (with a tooling account)."""
     platform: PlatformProof | None = None
     """The platform's own pipeline (with ``platform_pipeline``)."""
+    jobs: tuple[JobResult, ...] = ()
+    """Every machine identity's required operations (the jobs table), evaluated."""
+    job_controls: tuple[JobControlResult, ...] = ()
+    provenance: tuple[ProvenanceRow, ...] = ()
+    """What acc/prd identities run and who can change it: rows others control are open
+    findings of #21 (reported, not failing ``ok`` until #21's fixes land)."""
 
     @property
     def ok(self) -> bool:
@@ -33,6 +47,8 @@ class AccessProof:
             and all(r.denied_with_all_layers for r in self.controls)
             and (self.pipelines is None or self.pipelines.ok)
             and (self.platform is None or self.platform.ok)
+            and all(r.allowed for r in self.jobs)
+            and all(c.ok for c in self.job_controls)
         )
 
 
@@ -44,4 +60,13 @@ def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
         flow = prove_git_flow(model, stacks, read_repositories(synthesis.out_dir))
         pipelines = replace(prove_pipelines(model), flow=flow)
     controls = negative_controls(model, pipeline_attacks(model))
-    return AccessProof(model, prove(model), controls, pipelines, prove_platform_pipeline(model))
+    return AccessProof(
+        model,
+        prove(model),
+        controls,
+        pipelines,
+        prove_platform_pipeline(model),
+        tuple(prove_jobs(model)),
+        tuple(check_controls(model, job_controls(model))),
+        tuple(prove_provenance(model, stacks)),
+    )

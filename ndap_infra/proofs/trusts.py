@@ -18,7 +18,12 @@ from ndap_infra.evaluator import (
 )
 from ndap_infra.names import pipelines as names
 from ndap_infra.proofs.access_model import PlatformModel, identity_user, pipeline_principal
-from ndap_infra.proofs.principals import Mutation, data_scientist_created_role
+from ndap_infra.proofs.principals import (
+    Mutation,
+    data_scientist_created_role,
+    data_scientist_created_user,
+    data_scientist_service_role,
+)
 
 
 def projects(model: PlatformModel) -> tuple[str, ...]:
@@ -51,8 +56,8 @@ class TrustCheck:
 
 def every_principal(model: PlatformModel) -> list[tuple[str, Principal]]:
     """Every principal of the model: each person's starting point, the platform's
-    deployment identity, every role (as a session of itself) and a role a data scientist
-    could create in dev."""
+    deployment identity, every role (as a session of itself) and what a data scientist
+    could create in dev (a role, a service-trusted role, a user)."""
     found: dict[str, Principal] = {}
     for persona in Persona:
         start = (
@@ -61,8 +66,14 @@ def every_principal(model: PlatformModel) -> list[tuple[str, Principal]]:
             else identity_user(model, persona)
         )
         found[start.arn] = start
-    for role in [*model.roles.values(), data_scientist_created_role(model)]:
+    for role in [
+        *model.roles.values(),
+        data_scientist_created_role(model),
+        data_scientist_service_role(model),
+    ]:
         found[role.arn] = principal_for(role)
+    user = data_scientist_created_user(model)
+    found[user.arn] = user
     return list(found.items())
 
 

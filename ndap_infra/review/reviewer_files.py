@@ -1,5 +1,6 @@
 """The files reviewers read under ``policies/``: every policy document, BASELINE.md,
-ACCESS.md and the diagram, replaced all or nothing (LINT.md, written by ``ndap lint``, kept)."""
+ACCESS.md, JOBS.md and the diagram, replaced all or nothing (LINT.md, written by
+``ndap lint``, kept)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ndap_infra.proofs.suite import AccessProof
 from ndap_infra.review.access_report import render_access_report
 from ndap_infra.review.baseline_report import render_baseline_report
 from ndap_infra.review.diagram import render_png, render_svg
+from ndap_infra.review.jobs_report import render_jobs_report
 from ndap_infra.stacks.synthesis import Synthesis
 
 KEPT_REVIEWER_FILES = ("LINT.md",)
@@ -46,6 +48,7 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
         proof.pipelines,
         proof.platform,
     )
+    files["JOBS.md"] = render_jobs_report(proof.jobs, proof.job_controls, proof.provenance)
     return files
 
 

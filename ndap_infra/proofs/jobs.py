@@ -1,0 +1,273 @@
+"""The jobs proof: every row of the jobs table evaluated allowed, end to end, from the
+synthesized JSON (the caller's SCPs, the resource's RCPs, boundaries, trusts, bucket, key
+and registry policies), with negative controls that must flip a row to denied.
+
+A guardrail that blocks the platform's own job is a defect (the model's invariant 7):
+the drift build denied by the organization-integrity SCP was one (#16, finding 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from ndap_infra.config.enums import TOOLING
+from ndap_infra.evaluator import (
+    Decision,
+    NamedPolicy,
+    Principal,
+    Request,
+    Resource,
+    can_assume,
+    evaluate,
+    principal_for,
+)
+from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN
+from ndap_infra.pipelines.drift import drift_detection_spec
+from ndap_infra.proofs.access_model import PlatformModel, ou_level
+from ndap_infra.proofs.jobs_table import Job, required_jobs
+from ndap_infra.proofs.principals import base_context
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job: Job
+    allowed: bool
+    reason: str
+    decision: Decision | None = None
+
+
+def _account_of(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 else ""
+
+
+def _resource(model: PlatformModel, arn: str) -> Resource | str:
+    """The modelled resource behind ``arn`` (with its resource policy), or why none."""
+    if arn.startswith("arn:aws:s3:::"):
+        bucket, _, _key = arn.removeprefix("arn:aws:s3:::").partition("/")
+        if bucket not in model.buckets:
+            return f"bucket {bucket} is not synthesized"
+        account, policy = model.buckets[bucket]
+        return Resource(arn, account, "s3", policy)
+    if arn.startswith("arn:aws:kms:"):
+        for account, key_arn, policy in model.keys.values():
+            if key_arn == arn:
+                return Resource(arn, account, "kms", policy, resource_policy_required=True)
+        return f"key {arn} is not synthesized"
+    if ":model-package-group/" in arn or ":model-package/" in arn:
+        group = arn.rsplit("/", 2)[-1] if ":model-package-group/" in arn else arn.split("/")[1]
+        if group in model.registries:
+            account, policy = model.registries[group]
+            return Resource(arn, account, "sagemaker", policy)
+    account = _account_of(arn)
+    return Resource(arn, account)
+
+
+def _principal(model: PlatformModel, job: Job) -> Principal | str:
+    if job.service_principal:
+        return Principal.service(job.identity)
+    role = model.roles.get(job.identity)
+    if role is None:
+        return f"identity {job.identity} is not synthesized"
+    return principal_for(role)
+
+
+def decide_job(model: PlatformModel, job: Job) -> JobResult:
+    principal = _principal(model, job)
+    if isinstance(principal, str):
+        return JobResult(job, False, principal)
+    context = {**base_context(model.config), **dict(job.context)}
+    if job.operation == "sts:AssumeRole":
+        role = model.roles.get(job.resource)
+        if role is None:
+            return JobResult(job, False, f"role {job.resource} is not synthesized")
+        decision = can_assume(principal, role, model.organization, context)
+    else:
+        resource = _resource(model, job.resource)
+        if isinstance(resource, str):
+            return JobResult(job, False, resource)
+        request = Request(principal, job.operation, resource, context)
+        decision = evaluate(request, model.organization)
+    return JobResult(job, decision.allowed, decision.reason, decision)
+
+
+def prove_jobs(model: PlatformModel, jobs: Sequence[Job] | None = None) -> list[JobResult]:
+    """Each row of the jobs table (``required_jobs`` of the model's configuration)."""
+    rows = required_jobs(model.config) if jobs is None else jobs
+    return [decide_job(model, job) for job in rows]
+
+
+# ---- negative controls: a job row that must flip to denied -----------------------------
+
+
+@dataclass(frozen=True)
+class JobControl:
+    """A mistake (a grant removed, a guardrail added) and the row it must deny."""
+
+    name: str
+    mutate: Callable[[PlatformModel], PlatformModel]
+    row: Callable[[Job], bool]
+
+
+@dataclass(frozen=True)
+class JobControlResult:
+    control: JobControl
+    rows: int
+    flipped: int
+
+    @property
+    def ok(self) -> bool:
+        return self.rows > 0 and self.flipped == self.rows
+
+    def render(self) -> str:
+        verdict = "flips" if self.ok else "DOES NOT FLIP"
+        return f"- {self.control.name}: {verdict} ({self.flipped} of {self.rows} rows denied)"
+
+
+def without_statement(role_arn: str, sid: str) -> Callable[[PlatformModel], PlatformModel]:
+    """A grant removed: the statement ``sid`` from every identity policy of the role."""
+
+    def mutate(model: PlatformModel) -> PlatformModel:
+        role = model.roles[role_arn]
+        policies = tuple(
+            NamedPolicy(
+                p.name,
+                {
+                    **p.document,
+                    "Statement": [s for s in p.document["Statement"] if s.get("Sid") != sid],
+                },
+            )
+            for p in role.identity_policies
+        )
+        return model.with_roles({role_arn: replace(role, identity_policies=policies)})
+
+    return mutate
+
+
+def with_scp_statement(
+    level: str, statement: dict[str, object]
+) -> Callable[[PlatformModel], PlatformModel]:
+    """A blocking guardrail: one more SCP at ``level`` holding ``statement``."""
+
+    def mutate(model: PlatformModel) -> PlatformModel:
+        org = model.organization
+        extra = NamedPolicy(
+            "hypothetical/blocking-scp.json",
+            {"Version": "2012-10-17", "Statement": [statement]},
+        )
+        scps = {**org.scps, level: (*org.scps.get(level, ()), extra)}
+        return replace(model, organization=replace(org, scps=scps))
+
+    return mutate
+
+
+def without_scp_exemption(
+    suffix: str, principal_arn: str
+) -> Callable[[PlatformModel], PlatformModel]:
+    """An exemption removed: ``principal_arn`` taken out of every ``aws:PrincipalArn``
+    condition of the SCPs whose reviewer file ends with ``suffix`` (what the guardrail
+    looked like before the exemption)."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [strip(v) for v in value if v != principal_arn]
+        return value
+
+    def mutate(model: PlatformModel) -> PlatformModel:
+        org = model.organization
+        scps = {
+            level: tuple(
+                NamedPolicy(p.name, strip(dict(p.document)))  # type: ignore[arg-type]
+                if p.name.endswith(suffix)
+                else p
+                for p in policies
+            )
+            for level, policies in org.scps.items()
+        }
+        return replace(model, organization=replace(org, scps=scps))
+
+    return mutate
+
+
+def check_controls(
+    model: PlatformModel, controls: Sequence[JobControl], jobs: Sequence[Job] | None = None
+) -> list[JobControlResult]:
+    rows = required_jobs(model.config) if jobs is None else list(jobs)
+    results = []
+    for control in controls:
+        targeted = [job for job in rows if control.row(job)]
+        mutated = control.mutate(model)
+        flipped = sum(not decide_job(mutated, job).allowed for job in targeted)
+        results.append(JobControlResult(control, len(targeted), flipped))
+    return results
+
+
+def job_controls(model: PlatformModel) -> list[JobControl]:
+    """The mistakes the jobs proof must catch, for what this configuration has."""
+    config = model.config
+    controls = []
+    drift = drift_detection_spec(config)
+    if drift is not None:
+        build, home = drift.build_role_arn, drift.account_id
+
+        def drift_assumes(job: Job) -> bool:
+            return job.identity == build and job.operation == "sts:AssumeRole"
+
+        controls += [
+            JobControl(
+                "organization-integrity SCP without the drift build's exemption (as before "
+                "#16, finding 4)",
+                without_scp_exemption("organization-integrity.json", build),
+                drift_assumes,
+            ),
+            JobControl(
+                # Within the tooling account the reader's trust naming the build's role ARN
+                # suffices on its own (AWS's same-account rule): only other accounts flip.
+                "the drift build's policy without its AssumeTheDriftReaders grant (readers "
+                "in other accounts)",
+                without_statement(build, "AssumeTheDriftReaders"),
+                lambda job: drift_assumes(job) and _account_of(job.resource) != home,
+            ),
+        ]
+    if config.tooling_account_id is not None and config.ml_projects:
+
+        def builds_deploy(job: Job) -> bool:
+            return (
+                job.operation == "sts:AssumeRole"
+                and "/ndap/pipelines/" in job.identity
+                and job.resource.endswith("-deployer")
+            )
+
+        controls.append(
+            JobControl(
+                "a blocking guardrail: an SCP on the tooling unit denying pipeline roles "
+                "sts:AssumeRole",
+                with_scp_statement(
+                    ou_level(TOOLING),
+                    {
+                        "Sid": "Blocking",
+                        "Effect": "Deny",
+                        "Action": "sts:AssumeRole",
+                        "Resource": "*",
+                        "Condition": {"ArnLike": {"aws:PrincipalArn": PIPELINE_ROLE_PATTERN}},
+                    },
+                ),
+                builds_deploy,
+            )
+        )
+        deployers = sorted(
+            arn for arn in model.roles if arn.endswith("-deployer") and "/ndap/pipelines/" in arn
+        )
+        if deployers:
+            deployer = deployers[0]
+            controls.append(
+                JobControl(
+                    f"{deployer} without its PassOnlyTheProjectsExecutionRole grant",
+                    without_statement(deployer, "PassOnlyTheProjectsExecutionRole"),
+                    lambda job: job.identity == deployer and job.operation == "iam:PassRole",
+                )
+            )
+    return controls

@@ -1,0 +1,176 @@
+"""Provenance of what acc/prd identities run (#21 build 4, second bullet), for what can be
+evaluated today: images and packages, and who holds release powers while running
+project code. A row a data scientist (or anyone outside review) can change is reported
+as an open finding of #21: it does not fail the build until the fixes of #21's first
+and second items land (then it must become a failure).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ndap_infra.config.enums import TOOLING, Environment, Persona
+from ndap_infra.evaluator import NamedPolicy, Request, Resource, evaluate, principal_for
+from ndap_infra.names import pipelines as names
+from ndap_infra.proofs.access_model import PlatformModel
+from ndap_infra.proofs.principals import base_context, reachable_principals
+
+RELEASE_ENVIRONMENTS = (Environment.ACC, Environment.PRD)
+PIP_INSTALL = re.compile(r"pip3?\s+install\b(?P<args>[^\n;|&>]*)")
+
+
+@dataclass(frozen=True)
+class ProvenanceRow:
+    identity: str
+    runs: str
+    source: str
+    who_can_change: str
+    controlled_by_others: bool
+    """True when someone outside review (a data scientist, a public index) can change it."""
+    finding: str
+
+    def render(self) -> str:
+        state = f"open finding ({self.finding})" if self.controlled_by_others else "ok"
+        return (
+            f"| `{self.identity}` | {self.runs} | {self.source} | {self.who_can_change} | {state} |"
+        )
+
+
+def _allowed(model: PlatformModel, principal: Any, action: str, resource: Resource) -> bool:
+    request = Request(principal, action, resource, base_context(model.config))
+    return evaluate(request, model.organization).allowed
+
+
+def _image_rows(model: PlatformModel) -> Iterator[ProvenanceRow]:
+    """Can an acc/prd execution role run an image a data scientist pushes in dev?"""
+    config = model.config
+    region = config.organization.home_region
+    dev = config.account_id(Environment.DEV)
+    repository = f"arn:aws:ecr:{region}:{dev}:repository/helper"
+    scientists = reachable_principals(model, Persona.DATA_SCIENTIST)
+    pushes = any(
+        _allowed(model, p, "ecr:PutImage", Resource(repository, dev))
+        and _allowed(model, p, "ecr:SetRepositoryPolicy", Resource(repository, dev))
+        for _, p in scientists
+    )
+    for env in RELEASE_ENVIRONMENTS:
+        account = config.account_id(env)
+        for project in config.ml_projects:
+            arn = names.execution_role_arn(config.organization.name, project.name, account)
+            role = model.roles.get(arn)
+            if role is None:
+                continue
+            grant = NamedPolicy(
+                "hypothetical/dev-repository-policy.json",
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "WrittenByADataScientist",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": arn},
+                            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                        }
+                    ],
+                },
+            )
+            pulls = _allowed(
+                model,
+                principal_for(role),
+                "ecr:BatchGetImage",
+                Resource(repository, dev, "ecr", grant),
+            )
+            yield ProvenanceRow(
+                arn,
+                "container images of training and prediction jobs",
+                "any registry its policy allows"
+                + (" (a dev repository, by mutable tag)" if pulls else ""),
+                "a data scientist (creates the dev repository, grants the role, pushes)"
+                if pulls and pushes
+                else "the registries it may pull from",
+                pulls and pushes,
+                "#21, finding 1: images from anywhere",
+            )
+
+
+def _buildspecs(stack: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for body in stack.get("resource", {}).get("aws_codebuild_project", {}).values():
+        sources = body.get("source", [])
+        source = sources[0] if isinstance(sources, list) and sources else sources
+        if isinstance(source, dict):
+            yield str(body.get("name", "")), str(source.get("buildspec", ""))
+
+
+def _package_rows(
+    model: PlatformModel, stacks: Mapping[str, Mapping[str, Any]]
+) -> Iterator[ProvenanceRow]:
+    """Does an acc/prd build install a package by name, without pinned hashes?"""
+    if TOOLING not in stacks:
+        return
+    config = model.config
+    for project in config.ml_projects:
+        for env in RELEASE_ENVIRONMENTS:
+            wanted = names.codebuild_project(project.name, "deploy", env)
+            for name, buildspec in _buildspecs(stacks[TOOLING]):
+                if name != wanted:
+                    continue
+                unpinned = [
+                    m.group(0).strip()
+                    for m in PIP_INSTALL.finditer(buildspec)
+                    if "--require-hashes" not in m.group("args")
+                ]
+                yield ProvenanceRow(
+                    f"CodeBuild project {name}",
+                    "the platform's tooling in the deploy build",
+                    "; ".join(f"`{u}`" for u in unpinned) or "pinned by hash",
+                    "whoever publishes that name on the package index"
+                    if unpinned
+                    else "the platform (pinned by sha256)",
+                    bool(unpinned),
+                    "#21, finding 2: packages from a public index by name",
+                )
+
+
+def _release_rows(model: PlatformModel) -> Iterator[ProvenanceRow]:
+    """Does the acc build, which runs project code, hold release powers?"""
+    config = model.config
+    tooling = config.tooling_account_id
+    if tooling is None:
+        return
+    org = config.organization.name
+    region = config.organization.home_region
+    for project in config.ml_projects:
+        group = names.model_package_group(project.name)
+        build = model.roles.get(names.build_role_arn(org, project.name, Environment.ACC, tooling))
+        if build is None or group not in model.registries:
+            continue
+        account, policy = model.registries[group]
+        package = f"arn:aws:sagemaker:{region}:{tooling}:model-package/{group}/1"
+        approves = _allowed(
+            model,
+            principal_for(build),
+            "sagemaker:UpdateModelPackage",
+            Resource(package, account, "sagemaker", policy),
+        )
+        yield ProvenanceRow(
+            build.arn,
+            "repository code (`make model`) in the acc deploy build",
+            "the release tag, reviewed once",
+            "one reviewed commit can approve a model package for a future tag"
+            if approves
+            else "platform-written steps only",
+            approves,
+            "#21, finding 3: the acc build holds release powers",
+        )
+
+
+def prove_provenance(
+    model: PlatformModel, stacks: Mapping[str, Mapping[str, Any]]
+) -> list[ProvenanceRow]:
+    """Every row (none without a tooling account or projects)."""
+    if model.config.tooling_account_id is None or not model.config.ml_projects:
+        return []
+    return [*_image_rows(model), *_package_rows(model, stacks), *_release_rows(model)]
