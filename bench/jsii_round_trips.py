@@ -27,8 +27,10 @@ def count_round_trips(config_path: Path) -> dict[str, Any]:
     """Synthesize ``config_path`` and return the counts (a fresh process per call is best:
     the runtime's start-up requests are counted from the first import)."""
     from jsii._kernel.providers import process
+    from jsii._kernel.types import Callback
 
     kinds: Counter[str] = Counter()
+    callbacks: Counter[str] = Counter()
     waited = [0.0]
     send = process._NodeProcess.send
 
@@ -41,9 +43,14 @@ def count_round_trips(config_path: Path) -> dict[str, Any]:
         kinds[name] += 1
         start = time.perf_counter()
         try:
-            return send(self, request, response_type)
+            response = send(self, request, response_type)
         finally:
             waited[0] += time.perf_counter() - start
+        if isinstance(response, Callback):  # node asks Python for something: which?
+            asked = response.invoke or response.get or response.set
+            member = getattr(asked, "method", None) or getattr(asked, "property", "?")
+            callbacks[f"callback {member}"] += 1
+        return response
 
     process._NodeProcess.send = counted  # type: ignore[method-assign]
     try:
@@ -69,6 +76,7 @@ def count_round_trips(config_path: Path) -> dict[str, Any]:
         "waiting_s": waited[0],
         "synthesis_s": seconds,
         "top": kinds.most_common(15),
+        "callbacks": callbacks.most_common(10),
     }
 
 
