@@ -94,6 +94,11 @@ def synth(
     policies: PoliciesOption = DEFAULT_POLICIES,
 ) -> None:
     """Synthesize every stack (one process) and write the policies reviewers read."""
+    _synth(config, out, policies)
+
+
+def _synth(config: Path, out: Path, policies: Path) -> AccessProof | None:
+    """``ndap synth``; the access proof it reported (None for phase 1)."""
     from ndap_infra.files.directories import UnsafeOutput
     from ndap_infra.iam.limits import PolicyTooLarge
     from ndap_infra.proofs.suite import prove_access
@@ -128,7 +133,7 @@ def synth(
         console.print(
             f"{policies}/ was not written: the reviewer files cover every stack.", markup=False
         )
-        return
+        return None
     proof, files = reviewed[0]
     seconds = time.monotonic() - start
     console.print(
@@ -138,6 +143,7 @@ def synth(
     )
     console.print(f"Wrote {len(files)} reviewer files under {policies}/", markup=False)
     _report_access(proof)
+    return proof
 
 
 def _section(
@@ -443,12 +449,11 @@ def build(
     While created accounts' ids are pending it writes nothing and exits 2, naming the
     stacks that wait for each account (`ndap deploy` creates them and records the ids)."""
     _refuse_pending(load(config), config, "build")
-    synth(config=config, out=out, policies=policies)
+    proof = _synth(config, out, policies)
     loaded = load(config)
     _check_parity(loaded, out)
-    from ndap_infra.proofs.suite import prove_access
-
-    if not prove_access(loaded, _synthesis(out)).ok:
+    # the proof synth reported, on the stacks now in --out (not evaluated a second time)
+    if proof is None or not proof.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
     _lint(out, policies)
     _validate_synthesized(out, use_cache=not no_cache)
