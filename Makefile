@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 
-.PHONY: all setup build deploy probe destroy emulator-stop test test-fast lint format typecheck resources schema bench bench-deploy cdktf-synth clean
+.PHONY: all setup build deploy probe destroy emulator-stop test test-fast test-slow lint format typecheck resources schema bench bench-deploy cdktf-synth clean
 
 ## all: set up everything, run the main job on the reference example, deploy it onto the
 ## local emulator and probe it
@@ -54,9 +54,21 @@ destroy: setup
 emulator-stop: setup
 	$(BIN)/ndap emulator stop
 
-## test: the whole test suite (what CI runs)
-test: setup
-	$(BIN)/python -m pytest
+# Test tiers (docs/testing.md): the fast tier in parallel, then the emulator and scale tiers.
+FAST := not deploy and not scale
+SLOW := deploy or scale
+WORKERS ?= auto
+
+## test-fast: the fast tier: unit, synthesis, proofs, linters, terraform validate (minutes)
+test-fast: setup
+	$(BIN)/python -m pytest -m "$(FAST)" -n $(WORKERS)
+
+## test-slow: the emulator tier (deploys onto the local emulator) and the scale tier
+test-slow: setup
+	$(BIN)/python -m pytest -m "$(SLOW)" -n $(WORKERS) --dist loadgroup
+
+## test: every tier, the fast one first (what CI runs)
+test: test-fast test-slow
 
 ## lint: ruff (lint + format check) and mypy on the hand-written code
 lint: setup

@@ -17,7 +17,9 @@ from ndap_infra.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
     LINT_FILE,
+    WORK_DIR,
     ConfigOption,
+    NoCacheOption,
     OutOption,
     PoliciesOption,
     console,
@@ -95,6 +97,11 @@ def synth(
     policies: PoliciesOption = DEFAULT_POLICIES,
 ) -> None:
     """Synthesize every stack (one process) and write the policies reviewers read."""
+    _synth(config, out, policies)
+
+
+def _synth(config: Path, out: Path, policies: Path) -> AccessProof | None:
+    """``ndap synth``; the access proof it reported (None for phase 1)."""
     from ndap_infra.files.directories import UnsafeOutput
     from ndap_infra.iam.limits import PolicyTooLarge
     from ndap_infra.proofs.suite import prove_access
@@ -129,7 +136,7 @@ def synth(
         console.print(
             f"{policies}/ was not written: the reviewer files cover every stack.", markup=False
         )
-        return
+        return None
     proof, files = reviewed[0]
     seconds = time.monotonic() - start
     console.print(
@@ -139,6 +146,7 @@ def synth(
     )
     console.print(f"Wrote {len(files)} reviewer files under {policies}/", markup=False)
     _report_access(proof)
+    return proof
 
 
 def _section(
@@ -353,14 +361,16 @@ def _synthesis(out: Path) -> Synthesis:
 
 
 @_commands.command("terraform-validate")
-def terraform_validate(out: OutOption = DEFAULT_OUT) -> None:
-    """Run real `terraform init` and `terraform validate` on every synthesized stack."""
-    _validate_synthesized(out)
+def terraform_validate(out: OutOption = DEFAULT_OUT, no_cache: NoCacheOption = False) -> None:
+    """Run real `terraform init` and `terraform validate` on every synthesized stack (a
+    stack that passed before with the same inputs is not run again, unless --no-cache)."""
+    _validate_synthesized(out, use_cache=not no_cache)
 
 
-def _validate_synthesized(out: Path) -> None:
+def _validate_synthesized(out: Path, *, use_cache: bool) -> None:
     from ndap_infra.stacks.synthesis import NotSynthesized, load_synthesis
     from ndap_infra.terraform.runner import TerraformMissing, validate_stacks
+    from ndap_infra.terraform.validate_cache import ValidateCache
 
     try:
         stacks = load_synthesis(out).stacks
@@ -372,14 +382,19 @@ def _validate_synthesized(out: Path) -> None:
     start = time.monotonic()
     try:
         with console.status(f"terraform init + validate on {len(stacks)} stacks..."):
-            results = validate_stacks(stacks, setup)
+            cache = ValidateCache.in_work_dir(WORK_DIR) if use_cache else None
+            results = validate_stacks(stacks, setup, cache=cache)
     except TerraformMissing as error:
         errors.print(str(error), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     for result in results:
         mark = "ok  " if result.ok else "FAIL"
         console.print(f"  {mark} {result.message} [{result.seconds:.1f}s]", markup=False)
-    console.print(f"terraform validate: {time.monotonic() - start:.1f}s in total", markup=False)
+    cached = sum(1 for r in results if r.cached)
+    reused = f" ({cached} of {len(results)} from the cache; --no-cache runs all)" if cached else ""
+    console.print(
+        f"terraform validate: {time.monotonic() - start:.1f}s in total{reused}", markup=False
+    )
     if not all(r.ok for r in results):
         raise typer.Exit(EXIT_CHECK_FAILED)
 
@@ -455,21 +470,21 @@ def build(
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = DEFAULT_OUT,
     policies: PoliciesOption = DEFAULT_POLICIES,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """The main job: validate the configuration, synthesize, write reviewer files, prove
     parity between environments, and run terraform validate on every stack, offline.
     While created accounts' ids are pending it writes nothing and exits 2, naming the
     stacks that wait for each account (`ndap deploy` creates them and records the ids)."""
     _refuse_pending(load(config), config, "build")
-    synth(config=config, out=out, policies=policies)
+    proof = _synth(config, out, policies)
     loaded = load(config)
     _check_parity(loaded, out)
-    from ndap_infra.proofs.suite import prove_access
-
-    if not prove_access(loaded, _synthesis(out)).ok:
+    # the proof synth reported, on the stacks now in --out (not evaluated a second time)
+    if proof is None or not proof.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
     _lint(out, policies)
-    _validate_synthesized(out)
+    _validate_synthesized(out, use_cache=not no_cache)
 
 
 @_commands.command()

@@ -55,6 +55,14 @@ PoliciesOption = Annotated[
     Path, typer.Option("--policies", help="Where reviewer-facing policy files are written.")
 ]
 
+NoCacheOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Run every check again, even those whose inputs passed before "
+        "(results are kept by digest under the work directory's cache/).",
+    ),
+]
 
 StacksOption = Annotated[
     list[str] | None,

@@ -266,10 +266,7 @@ class EmulatorGaps:
 
     def _judge_stack(self, stack: TerraformStack) -> None:
         document = stack.to_terraform()
-        constructs = {
-            r.node.path: r for r in stack.node.find_all() if isinstance(r, TerraformResource)
-        }
-        self._known = {id(r) for r in constructs.values()}
+        self._known = {id(r) for r in stack.node.find_all() if isinstance(r, TerraformResource)}
         bodies: dict[str, tuple[str, dict[str, Any]]] = {}
         for resource_type, resources in document.get("resource", {}).items():
             for name, body in resources.items():
@@ -295,8 +292,12 @@ class EmulatorGaps:
                         changed = True
                         break
         self._gaps |= set(reasons)
+        found: dict[str, IConstruct] = {stack.node.id: stack}
         for address, (resource_type, body) in bodies.items():
-            construct = constructs.get(body.get("//", {}).get("metadata", {}).get("path", ""))
+            if address not in reasons and drift(resource_type, body) is None:
+                continue  # nothing to change: its construct is not looked up
+            path = body.get("//", {}).get("metadata", {}).get("path", "")
+            construct = _construct_at(path, found)
             if construct is None:
                 continue
             if address in reasons:
@@ -329,6 +330,26 @@ class EmulatorGaps:
             indexed = _index_references(value, self._gaps)
             if indexed != value:
                 resource.add_override(".".join(path), indexed)
+
+
+def _construct_at(path: str, found: dict[str, IConstruct]) -> TerraformResource | None:
+    """The resource at a construct path (``env-dev/data-key/key``), found child by child
+    from the scopes already found (by path; the stack's to begin with): a few jsii round
+    trips for the resources the aspect changes, instead of asking every resource of the
+    stack for its path."""
+    parts = path.split("/")
+    if parts[0] not in found:
+        return None
+    node = found[parts[0]]
+    for depth in range(2, len(parts) + 1):
+        prefix = "/".join(parts[:depth])
+        if prefix not in found:
+            child = node.node.try_find_child(parts[depth - 1])
+            if child is None:
+                return None
+            found[prefix] = child
+        node = found[prefix]
+    return node if isinstance(node, TerraformResource) else None
 
 
 def _ignore_drift(resource: TerraformResource, resource_type: str, body: dict[str, Any]) -> None:

@@ -319,6 +319,7 @@ def test_identity_center_needs_its_settings() -> None:
     assert "identity.identity_center.groups.data-scientist" in {i.dotted_path for i in issues}
 
 
+@pytest.mark.scale
 def test_full_table_holds_with_100_projects(tmp_path: Path) -> None:
     from ruamel.yaml import YAML
 
