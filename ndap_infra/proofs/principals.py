@@ -60,22 +60,11 @@ def data_scientist_created_role(model: PlatformModel) -> Role:
     """What a data scientist could create in dev: any trust within dev, full access, and
     (necessarily) their boundary, under a neutral name."""
     dev = model.config.account_id(Environment.DEV)
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{dev}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    return Role(
-        arn=f"arn:aws:iam::{dev}:role/{CREATED_NAME}",
-        account_id=dev,
-        trust_policy=NamedPolicy("hypothetical/role-created-in-dev-trust.json", trust),
-        identity_policies=_created_access(),
-        permission_boundary=_dev_boundary(model),
+    return _created_role(
+        model,
+        f"arn:aws:iam::{dev}:role/{CREATED_NAME}",
+        {"AWS": f"arn:aws:iam::{dev}:root"},
+        "hypothetical/role-created-in-dev-trust.json",
     )
 
 
@@ -83,20 +72,26 @@ def data_scientist_service_role(model: PlatformModel) -> Role:
     """A role a data scientist creates in dev for a service that runs their code
     (Lambda): reached by passing it to the service, not by assuming it."""
     dev = model.config.account_id(Environment.DEV)
+    return _created_role(
+        model,
+        f"arn:aws:iam::{dev}:role/service-role/{CREATED_NAME}-function",
+        {"Service": CREATED_SERVICE},
+        "hypothetical/service-role-created-in-dev-trust.json",
+    )
+
+
+def _created_role(
+    model: PlatformModel, arn: str, principal: dict[str, str], trust_name: str
+) -> Role:
+    """A role created in dev with full access and the data scientists' boundary."""
     trust = {
         "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": CREATED_SERVICE},
-                "Action": "sts:AssumeRole",
-            }
-        ],
+        "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}],
     }
     return Role(
-        arn=f"arn:aws:iam::{dev}:role/service-role/{CREATED_NAME}-function",
-        account_id=dev,
-        trust_policy=NamedPolicy("hypothetical/service-role-created-in-dev-trust.json", trust),
+        arn=arn,
+        account_id=model.config.account_id(Environment.DEV),
+        trust_policy=NamedPolicy(trust_name, trust),
         identity_policies=_created_access(),
         permission_boundary=_dev_boundary(model),
     )
