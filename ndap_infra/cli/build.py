@@ -385,6 +385,27 @@ def _check_parity(loaded: NdapConfig, out: Path) -> None:
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
+@_commands.command("creation-order")
+def creation_order(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -> None:
+    """Check that every role a policy names exists when the policy is saved, in the deploy
+    order (organization, tooling, environments side by side): exit 1 naming each policy,
+    principal and fix."""
+    loaded = load(config)
+    _refuse_pending(loaded, config, "creation-order")
+    _check_creation_order(loaded, out)
+
+
+def _check_creation_order(loaded: NdapConfig, out: Path) -> None:
+    from ndap_infra.proofs.creation_order import check_creation_order, stack_accounts
+
+    synthesis = _synthesis(out)
+    _refuse_phase_one(synthesis, "creation-order")
+    report = check_creation_order(synthesis.stack_json(), stack_accounts(loaded))
+    console.print(report.render(), markup=False)
+    if not report.ok:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
 @_commands.command()
 def lint(out: OutOption = DEFAULT_OUT, policies: PoliciesOption = DEFAULT_POLICIES) -> None:
     """Policy-as-code gates: checkov over the synthesized stacks and parliament over the
@@ -436,6 +457,7 @@ def build(
     synth(config=config, out=out, policies=policies)
     loaded = load(config)
     _check_parity(loaded, out)
+    _check_creation_order(loaded, out)
     from ndap_infra.proofs.suite import prove_access
 
     if not prove_access(loaded, _synthesis(out)).ok:
