@@ -257,3 +257,27 @@ def test_one_security_hub_per_account_and_region(info: lifecycle.EmulatorInfo) -
     _client(info, "securityhub", "780000000002").enable_security_hub(EnableDefaultStandards=False)
     hub.disable_security_hub()
     hub.enable_security_hub(EnableDefaultStandards=False)
+
+
+def test_the_adopted_organization_seed_leaves_resource_control_policies_off(
+    reference_config: Any, tmp_path: Path
+) -> None:
+    """The starting point of an adopted organization: SCPs on, RCPs off (as in most
+    organizations that predate them), so attaching an RCP fails until the organization
+    stack enables the type (tests/stacks/test_apply_order.py; the reference deploy)."""
+    from ndap_infra.emulator.seed import seed_adopted_organization
+
+    work = tmp_path / "work"
+    started = lifecycle.start(work)
+    try:
+        seed_adopted_organization(started.info, reference_config)
+        orgs = lifecycle.client(
+            started.info,
+            "organizations",
+            account_id=reference_config.organization.management_account_id,
+        )
+        root = orgs.list_roots()["Roots"][0]
+        enabled = {p["Type"] for p in root["PolicyTypes"] if p["Status"] == "ENABLED"}
+        assert enabled == {"SERVICE_CONTROL_POLICY"}
+    finally:
+        lifecycle.stop(work)
