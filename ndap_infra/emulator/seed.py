@@ -7,8 +7,9 @@ join by invitation, a manual handshake). The emulator starts empty, so ``ndap de
 first builds that starting point here: an organization of the management account with all
 features and service control policies enabled (resource control policies off, as in most
 organizations that predate them: the organization stack enables what it uses), whose
-members are the configured account ids, all in the root. It never touches an emulator that already holds an
-organization beyond adding missing members, and it is never used on ``deploy.target: aws``.
+members are the configured account ids, all in the root. It never touches an emulator
+that already holds an organization beyond adding missing members, and it is never used on
+``deploy.target: aws``.
 """
 
 from __future__ import annotations
