@@ -96,6 +96,7 @@ def synth(
     from ndap_infra.iam.limits import PolicyTooLarge
     from ndap_infra.proofs.suite import prove_access
     from ndap_infra.review.reviewer_files import write_reviewer_files
+    from ndap_infra.scripts.buildspec import BuildspecTooLarge
     from ndap_infra.stacks.synthesis import synthesize
 
     loaded = load(config)
@@ -112,7 +113,7 @@ def synth(
     try:
         with console.status("Synthesizing stacks and evaluating access..."):
             synthesis = synthesize(loaded, out, protected=(config,), before_swap=review)
-    except (PolicyTooLarge, UnsafeOutput) as error:
+    except (PolicyTooLarge, BuildspecTooLarge, UnsafeOutput) as error:
         errors.print(str(error), markup=False)
         errors.print("Nothing was written.", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
