@@ -8,6 +8,7 @@ from cdktf import Fn, ITerraformDependable, TerraformResourceLifecycle, Token
 from constructs import Construct
 
 from ndap_infra.config.accounts import MemberAccount
+from ndap_infra.names.tags import ENVIRONMENT_TAG
 from ndap_infra.organization.catalog import GuardrailSpec
 from ndap_infra.resources.aws import (
     DataAwsOrganizationsOrganization,
@@ -122,6 +123,9 @@ class MemberAccounts(Construct):
         super().__init__(scope, id_)
         self.accounts: dict[str, OrganizationsAccount] = {}
         for account in accounts:
+            # The stack's default tags say "organization"; an account belongs to its own
+            # environment (or tooling).
+            account_tags = {ENVIRONMENT_TAG: account.key}
             if account.account_id is None:
                 resource = OrganizationsAccount(
                     self,
@@ -129,6 +133,7 @@ class MemberAccounts(Construct):
                     name=account.name,
                     email=account.email,
                     parent_id=unit_ids[account.key],
+                    tags=account_tags,
                     role_name=access_role,
                     iam_user_access_to_billing="DENY",
                     close_on_deletion=False,
@@ -143,6 +148,7 @@ class MemberAccounts(Construct):
                     name=account.name,
                     email=account.email,
                     parent_id=unit_ids[account.key],
+                    tags=account_tags,
                     close_on_deletion=False,
                     lifecycle=TerraformResourceLifecycle(
                         prevent_destroy=True, ignore_changes=list(ADOPTED_ACCOUNT_FIXED)
