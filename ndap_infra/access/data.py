@@ -128,26 +128,42 @@ def _replication_role_arn(config: NdapConfig) -> str:
     )
 
 
+def _replicator(config: NdapConfig) -> tuple[tuple[Principal, ...], tuple[Condition, ...]]:
+    """The replication role as a principal of dev's and acc's policies. prd's stack creates
+    it while theirs are applied side by side, and AWS refuses a policy naming a role that
+    does not exist yet: the principal is prd's account root, and ``aws:PrincipalArn`` names
+    the role (docs/design-notes.md#creation-order)."""
+    prd = config.account_id(Environment.PRD)
+    replicator = _replication_role_arn(config)
+    return (
+        (Principal.aws(account_root(prd)),),
+        (Condition.of("ArnEquals", "aws:PrincipalArn", replicator),),
+    )
+
+
 def _replica_statements(config: NdapConfig, bucket: str) -> tuple[Statement, ...]:
     """A copy is written only by the replication identity; nobody changes its policy but
     the platform's deployment role."""
     arn = bucket_arn(bucket)
     replicator = _replication_role_arn(config)
+    principals, only_replicator = _replicator(config)
     deployers = platform_deployers(config)
     return (
         Statement(
             "ReplicationWrites",
             "Allow",
-            principals=(Principal.aws(replicator),),
+            principals=principals,
             actions=REPLICA_WRITES,
             resources=(f"{arn}/*",),
+            conditions=only_replicator,
         ),
         Statement(
             "ReplicationReadsVersioning",
             "Allow",
-            principals=(Principal.aws(replicator),),
+            principals=principals,
             actions=("s3:GetBucketVersioning", "s3:PutBucketVersioning", "s3:List*"),
             resources=(arn,),
+            conditions=only_replicator,
         ),
         Statement(
             "OnlyReplicationWrites",
@@ -193,36 +209,44 @@ def dataset_store(config: NdapConfig, env: Environment) -> DatasetStore | None:
     reader: tuple[Statement, ...] = ()
     key_reader: tuple[Statement, ...] = ()
     if env is Environment.PRD and shared is not None:
+        # dev's stack creates the reader side by side with prd's: the account root, and
+        # aws:PrincipalArn names the role (as for the replicator).
+        reader_principals = (Principal.aws(account_root(config.account_id(Environment.DEV))),)
+        only_reader = (Condition.of("ArnEquals", "aws:PrincipalArn", shared.reader_role_arn),)
         reader = (
             Statement(
                 "DataScientistsReadSharedDatasets",
                 "Allow",
-                principals=(Principal.aws(shared.reader_role_arn),),
+                principals=reader_principals,
                 actions=("s3:GetObject", "s3:ListBucket"),
                 resources=tuple(r for r in shared.resources if r.startswith("arn:aws:s3")),
+                conditions=only_reader,
             ),
         )
         key_reader = (
             Statement(
                 "DataScientistsDecryptThroughS3",
                 "Allow",
-                principals=(Principal.aws(shared.reader_role_arn),),
+                principals=reader_principals,
                 actions=("kms:Decrypt",),
                 resources=("*",),
                 conditions=(
+                    *only_reader,
                     Condition.of("StringEquals", "kms:ViaService", f"s3.{region}.amazonaws.com"),
                 ),
             ),
         )
     key_writer: tuple[Statement, ...] = ()
     if env is not Environment.PRD:
+        principals, only_replicator = _replicator(config)
         key_writer = (
             Statement(
                 "ReplicationEncrypts",
                 "Allow",
-                principals=(Principal.aws(_replication_role_arn(config)),),
+                principals=principals,
                 actions=("kms:Encrypt", "kms:GenerateDataKey"),
                 resources=("*",),
+                conditions=only_replicator,
             ),
         )
     store = DatasetStore(

@@ -12,7 +12,17 @@ from typing import Annotated
 
 import typer
 
-from ndap_infra.cli import bootstrap, build, changes, deploy, drift, emulator, review, tools
+from ndap_infra.cli import (
+    bootstrap,
+    build,
+    changes,
+    deploy,
+    drift,
+    emulator,
+    preflight,
+    review,
+    tools,
+)
 
 app = typer.Typer(
     name="ndap",
@@ -21,7 +31,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for group in (build, tools, deploy, emulator, changes, review, bootstrap, drift):
+for group in (build, tools, deploy, preflight, emulator, changes, review, bootstrap, drift):
     group.register(app)
 
 

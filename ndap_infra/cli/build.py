@@ -106,6 +106,7 @@ def _synth(config: Path, out: Path, policies: Path) -> AccessProof | None:
     from ndap_infra.iam.limits import PolicyTooLarge
     from ndap_infra.proofs.suite import prove_access
     from ndap_infra.review.reviewer_files import write_reviewer_files
+    from ndap_infra.scripts.buildspec import BuildspecTooLarge
     from ndap_infra.stacks.synthesis import synthesize
 
     loaded = load(config)
@@ -122,7 +123,7 @@ def _synth(config: Path, out: Path, policies: Path) -> AccessProof | None:
     try:
         with console.status("Synthesizing stacks and evaluating access..."):
             synthesis = synthesize(loaded, out, protected=(config,), before_swap=review)
-    except (PolicyTooLarge, UnsafeOutput) as error:
+    except (PolicyTooLarge, BuildspecTooLarge, UnsafeOutput) as error:
         errors.print(str(error), markup=False)
         errors.print("Nothing was written.", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -428,6 +429,27 @@ def _check_parity(loaded: NdapConfig, out: Path) -> None:
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
+@_commands.command("creation-order")
+def creation_order(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -> None:
+    """Check that every role a policy names exists when the policy is saved, in the deploy
+    order (organization, tooling, environments side by side): exit 1 naming each policy,
+    principal and fix."""
+    loaded = load(config)
+    _refuse_pending(loaded, config, "creation-order")
+    _check_creation_order(loaded, out)
+
+
+def _check_creation_order(loaded: NdapConfig, out: Path) -> None:
+    from ndap_infra.proofs.creation_order import check_creation_order, stack_accounts
+
+    synthesis = _synthesis(out)
+    _refuse_phase_one(synthesis, "creation-order")
+    report = check_creation_order(synthesis.stack_json(), stack_accounts(loaded))
+    console.print(report.render(), markup=False)
+    if not report.ok:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
 @_commands.command()
 def lint(out: OutOption = DEFAULT_OUT, policies: PoliciesOption = DEFAULT_POLICIES) -> None:
     """Policy-as-code gates: checkov over the synthesized stacks and parliament over the
@@ -480,6 +502,7 @@ def build(
     proof = _synth(config, out, policies)
     loaded = load(config)
     _check_parity(loaded, out)
+    _check_creation_order(loaded, out)
     # the proof synth reported, on the stacks now in --out (not evaluated a second time)
     if proof is None or not proof.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)

@@ -187,8 +187,15 @@ class DatasetBucket(Construct):
                         ],
                     )
                 )
+        # AWS refuses replication on a bucket whose versioning is not enabled yet, and
+        # nothing in the configuration refers to the versioning resource: depend on it.
         S3BucketReplicationConfiguration(
-            self, "replication", bucket=bucket.bucket.id, role=role.arn, rule=rules
+            self,
+            "replication",
+            depends_on=[bucket.versioning],
+            bucket=bucket.bucket.id,
+            role=role.arn,
+            rule=rules,
         )
 
 

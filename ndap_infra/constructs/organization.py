@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from cdktf import ITerraformDependable, TerraformResourceLifecycle
+from cdktf import Fn, ITerraformDependable, TerraformResourceLifecycle, Token
 from constructs import Construct
 
 from ndap_infra.config.accounts import MemberAccount
+from ndap_infra.names.tags import ENVIRONMENT_TAG
 from ndap_infra.organization.catalog import GuardrailSpec
 from ndap_infra.resources.aws import (
     DataAwsOrganizationsOrganization,
@@ -27,16 +28,19 @@ SERVICE_ACCESS_PRINCIPALS = (
     "sso.amazonaws.com",
 )
 POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+# What of an adopted organization the platform never changes: which services have trusted
+# access belongs to its owners (and the feature set is read only).
+ADOPTED_ORGANIZATION_FIXED = ("aws_service_access_principals", "feature_set")
 
 
 class OrganizationRoot(Construct):
     """The organization's root: created (new organizations, the local emulator) or
-    looked up (an existing organization)."""
+    looked up (an existing organization, whose policy types are then enabled: imported)."""
 
     def __init__(self, scope: Construct, id_: str, *, create: bool) -> None:
         super().__init__(scope, id_)
         # What must exist before organization policies can be created: the organization
-        # itself with its policy types enabled (a created organization only).
+        # itself with its policy types enabled.
         self.dependables: list[ITerraformDependable] = []
         if create:
             org = OrganizationsOrganization(
@@ -51,6 +55,24 @@ class OrganizationRoot(Construct):
         else:
             existing = DataAwsOrganizationsOrganization(self, "organization")
             self.root_id = existing.get_string_attribute("roots.0.id")
+            # An adopted organization often has RCPs (or SCPs) off, and attaching a policy
+            # of a type not enabled on the root fails (PolicyTypeNotEnabledException). The
+            # organization is imported so its policy types are managed: the ones the
+            # guardrails use are added to what is enabled already (never removed), and
+            # nothing else of it changes (service access and features stay its owners').
+            adopted = OrganizationsOrganization(
+                self,
+                "policy-types",
+                feature_set="ALL",
+                enabled_policy_types=Token.as_list(
+                    Fn.setunion(existing.enabled_policy_types, [list(POLICY_TYPES)])
+                ),
+                lifecycle=TerraformResourceLifecycle(
+                    prevent_destroy=True, ignore_changes=list(ADOPTED_ORGANIZATION_FIXED)
+                ),
+            )
+            adopted.import_from(existing.id)
+            self.dependables.append(adopted)
 
 
 class OrganizationalUnits(Construct):
@@ -101,6 +123,9 @@ class MemberAccounts(Construct):
         super().__init__(scope, id_)
         self.accounts: dict[str, OrganizationsAccount] = {}
         for account in accounts:
+            # The stack's default tags say "organization"; an account belongs to its own
+            # environment (or tooling).
+            account_tags = {ENVIRONMENT_TAG: account.key}
             if account.account_id is None:
                 resource = OrganizationsAccount(
                     self,
@@ -108,6 +133,7 @@ class MemberAccounts(Construct):
                     name=account.name,
                     email=account.email,
                     parent_id=unit_ids[account.key],
+                    tags=account_tags,
                     role_name=access_role,
                     iam_user_access_to_billing="DENY",
                     close_on_deletion=False,
@@ -122,6 +148,7 @@ class MemberAccounts(Construct):
                     name=account.name,
                     email=account.email,
                     parent_id=unit_ids[account.key],
+                    tags=account_tags,
                     close_on_deletion=False,
                     lifecycle=TerraformResourceLifecycle(
                         prevent_destroy=True, ignore_changes=list(ADOPTED_ACCOUNT_FIXED)

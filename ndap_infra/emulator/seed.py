@@ -5,9 +5,11 @@ up the existing organization and places each configured account (by id) in its u
 real AWS the organization and its member accounts exist before the first deploy (accounts
 join by invitation, a manual handshake). The emulator starts empty, so ``ndap deploy``
 first builds that starting point here: an organization of the management account with all
-features and both policy types (SCP, RCP) enabled, whose members are the configured
-account ids, all in the root. It never touches an emulator that already holds an
-organization beyond adding missing members, and it is never used on ``deploy.target: aws``.
+features and service control policies enabled (resource control policies off, as in most
+organizations that predate them: the organization stack enables what it uses), whose
+members are the configured account ids, all in the root. It never touches an emulator
+that already holds an organization beyond adding missing members, and it is never used on
+``deploy.target: aws``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.emulator.lifecycle import EmulatorInfo, client
 
 ACCOUNT_IDS_PATH = "/_ndap/account-ids"  # ndap_infra.emulator.server.ACCOUNT_IDS_PATH
-POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
+POLICY_TYPES = ("SERVICE_CONTROL_POLICY",)
 
 
 @dataclass(frozen=True)

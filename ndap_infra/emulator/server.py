@@ -10,6 +10,9 @@ a random id, and cannot invite an existing one. ``POST /_ndap/account-ids`` with
 object ``{email: account id}`` makes the next ``CreateAccount`` for that e-mail create the
 account under that id. ``ndap_infra.emulator.seed`` uses it to build what a user adopting
 accounts starts from: an organization whose members are the configured account ids.
+
+And the creation-time rules real AWS enforces and moto does not (``strict``): principals
+that must exist, policy types that must be enabled, one detector and one hub.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+from ndap_infra.emulator.strict import install_strict_rules
 
 LOOPBACK = "127.0.0.1"
 
@@ -96,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     from werkzeug.serving import make_server
 
     _install_account_ids()
+    install_strict_rules()
     server = make_server(
         LOOPBACK,
         args.port,

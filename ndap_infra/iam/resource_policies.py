@@ -29,6 +29,52 @@ def key_policy_account_administers(account_id: str) -> PolicyDocument:
     )
 
 
+EBS_KEY_USE = (
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+)
+
+
+def key_policy_ebs_default(account_id: str, region: str) -> PolicyDocument:
+    """A key that is also the account's default EBS key: the account administers it, and
+    any principal of the account uses it through EC2 only. Service-linked roles (Auto
+    Scaling's, Spot's...) launch encrypted volumes with it, and no IAM policy of theirs can
+    allow a customer key, so the key policy must; naming each role would fail while it does
+    not exist yet, so the grant is by account and ``kms:ViaService`` (the pattern of AWS's
+    own ``aws/ebs`` key)."""
+    through_ec2 = (
+        Condition.of("StringEquals", "kms:CallerAccount", account_id),
+        Condition.of("StringEquals", "kms:ViaService", f"ec2.{region}.amazonaws.com"),
+    )
+    return PolicyDocument(
+        (
+            *key_policy_account_administers(account_id).statements,
+            Statement(
+                "AccountUsesForEbsThroughEc2",
+                "Allow",
+                principals=(Principal.anyone(),),
+                actions=EBS_KEY_USE,
+                resources=("*",),
+                conditions=through_ec2,
+            ),
+            Statement(
+                "AccountGrantsForEbsThroughEc2",
+                "Allow",
+                principals=(Principal.anyone(),),
+                actions=("kms:CreateGrant",),
+                resources=("*",),
+                conditions=(
+                    *through_ec2,
+                    Condition.of("Bool", "kms:GrantIsForAWSResource", "true"),
+                ),
+            ),
+        )
+    )
+
+
 def bucket_policy_tls_only(bucket: str) -> PolicyDocument:
     """Deny every request that is not over TLS 1.2 or newer."""
     arn = bucket_arn(bucket)

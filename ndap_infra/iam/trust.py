@@ -48,4 +48,23 @@ def only_role_trust(sid: str, role_arn: str, account_id: str) -> PolicyDocument:
     )
 
 
+def later_role_trust(sid: str, role_arn: str, account_id: str) -> PolicyDocument:
+    """A role only ``role_arn`` assumes, where that role may not exist yet when this trust
+    is saved (created by a later stack, or by a stack applied side by side): AWS refuses a
+    principal ARN that does not exist, so the principal is the account root (which always
+    exists) and ``aws:PrincipalArn`` names the one role. The role's own identity policy must
+    then allow the assumption too (the account delegates)."""
+    return PolicyDocument(
+        (
+            Statement(
+                sid,
+                "Allow",
+                principals=(Principal.aws(f"arn:aws:iam::{account_id}:root"),),
+                actions=("sts:AssumeRole",),
+                conditions=(Condition.of("ArnEquals", "aws:PrincipalArn", role_arn),),
+            ),
+        )
+    )
+
+
 SCHEDULER_SERVICE = "scheduler.amazonaws.com"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
-from ndap_infra.iam.trust import service_trust
+from ndap_infra.iam.trust import later_role_trust, service_trust
 from ndap_infra.names.platform import baseline_name
 
 CODEBUILD = "codebuild.amazonaws.com"
@@ -208,17 +208,10 @@ class DriftDetectionSpec:
         )
 
     def reader_trust(self) -> PolicyDocument:
-        """Only the drift build's role assumes a reader."""
-        return PolicyDocument(
-            (
-                Statement(
-                    "DriftBuildAssumes",
-                    "Allow",
-                    principals=(Principal.aws(self.build_role_arn),),
-                    actions=("sts:AssumeRole",),
-                ),
-            )
-        )
+        """Only the drift build's role assumes a reader. The organization stack creates
+        readers before the tooling stack creates the build role, so the trust names the
+        tooling account and ``aws:PrincipalArn`` the role (``later_role_trust``)."""
+        return later_role_trust("DriftBuildAssumes", self.build_role_arn, self.account_id)
 
     def reader_guard(self) -> PolicyDocument:
         """Denies the data reads ``SecurityAudit`` would otherwise leave open."""

@@ -81,7 +81,9 @@ def feature_store_policy(
             Statement(
                 "WriteTheOfflineStore",
                 "Allow",
-                actions=("s3:GetObject", "s3:PutObject"),
+                # What AmazonSageMakerFeatureStoreAccess documents: the offline store sets
+                # each object's ACL (bucket-owner-full-control) as it writes it.
+                actions=("s3:GetObject", "s3:PutObject", "s3:PutObjectAcl"),
                 resources=(f"{data}/{names.FEATURE_STORE_PREFIX}/*",),
             ),
             Statement(

@@ -15,7 +15,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 from ndap_infra.config.enums import TOOLING, Environment, GitHost, Persona
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
-from ndap_infra.iam.trust import only_role_trust, service_trust
+from ndap_infra.iam.trust import later_role_trust, service_trust
 from ndap_infra.names import pipelines as names
 from ndap_infra.names.access import role_arn
 from ndap_infra.names.platform import (
@@ -176,10 +176,10 @@ class PlatformPipelineSpec:
         return service_trust("codepipeline.amazonaws.com", self.tooling, (self.pipeline_arn,))
 
     def planner_trust(self) -> PolicyDocument:
-        return only_role_trust("OnlyThePlatformPlanBuild", self.plan_role_arn, self.tooling)
+        return later_role_trust("OnlyThePlatformPlanBuild", self.plan_role_arn, self.tooling)
 
     def deployer_trust(self) -> PolicyDocument:
-        return only_role_trust("OnlyThePlatformApplyBuild", self.apply_role_arn, self.tooling)
+        return later_role_trust("OnlyThePlatformApplyBuild", self.apply_role_arn, self.tooling)
 
     # -- policies --
 

@@ -545,11 +545,9 @@ def execution_policy(
             Statement(
                 "ReadTheFeatureGroupsTheModelNeeds",
                 "Allow",
-                actions=(
-                    "sagemaker:BatchGetRecord",
-                    "sagemaker:DescribeFeatureGroup",
-                    "sagemaker:GetRecord",
-                ),
+                # Describe only: the platform's feature groups have no online store, so
+                # GetRecord/BatchGetRecord (online-store reads) would grant nothing real.
+                actions=("sagemaker:DescribeFeatureGroup",),
                 resources=tuple(f"{sagemaker}:feature-group/{g}" for g in feature_groups),
             ),
             Statement(

@@ -9,6 +9,14 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+INLINE_BUILDSPEC_LIMIT = 25_600
+"""CodeBuild's limit on a buildspec given inline in the project's source (characters)."""
+
+
+class BuildspecTooLarge(ValueError):
+    """An inline buildspec is over CodeBuild's limit: the message names the project."""
+
+
 FAIL = 'ndap_fail() { echo "ndap: $*" >&2; exit 1; }'
 
 

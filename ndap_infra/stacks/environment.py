@@ -17,7 +17,7 @@ from ndap_infra.constructs.platform_pipeline import PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.retraining import FeatureGroups, RetrainingTriggers
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
-from ndap_infra.iam.resource_policies import bucket_policy_tls_only, key_policy_account_administers
+from ndap_infra.iam.resource_policies import bucket_policy_tls_only, key_policy_ebs_default
 from ndap_infra.names.access import account_access_role_arn
 from ndap_infra.names.platform import bucket_name, kms_alias
 from ndap_infra.names.tags import platform_tags
@@ -47,7 +47,7 @@ class EnvironmentStack(TerraformStack):
             KeyProps(
                 alias=kms_alias(org.name, env, "data"),
                 description=f"{org.name} {env.value}: encrypts ML data and artifacts",
-                policy=key_policy_account_administers(account_id),
+                policy=key_policy_ebs_default(account_id, org.home_region),
             ),
         )
         data_bucket = bucket_name(org.name, env, "data", account_id)

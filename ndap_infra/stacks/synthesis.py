@@ -15,6 +15,7 @@ from ndap_infra.files.directories import replace_directory, write_files
 from ndap_infra.iam.limits import PolicyTooLarge
 from ndap_infra.iam.synthesized import extract_policies
 from ndap_infra.pipelines.workflows import repository_files as files_of
+from ndap_infra.scripts.buildspec import INLINE_BUILDSPEC_LIMIT, BuildspecTooLarge
 
 STACK_ORDER_FILE = "ndap-stacks.json"
 PHASE_ONE_FILE = "ndap-phase-one.json"
@@ -62,6 +63,7 @@ def synthesize(
         else:
             write_files(staging / REPOSITORIES_DIR, repository_files(config))
         check_policy_sizes(staged(staging))
+        check_buildspec_sizes(staged(staging))
 
     def staged(staging: Path) -> Synthesis:
         names = json.loads((staging / STACK_ORDER_FILE).read_text())
@@ -145,6 +147,25 @@ def check_policy_sizes(synthesis: Synthesis) -> None:
             + "\n".join(
                 f"  - {p.file_name}: {p.kind} of {p.size} characters, limit {p.limit}" for p in over
             )
+        )
+
+
+def check_buildspec_sizes(synthesis: Synthesis) -> None:
+    """Every inline buildspec within CodeBuild's limit (counted as CodeBuild receives it:
+    Terraform's ``$${`` escapes undone), or an error naming each project over."""
+    over = []
+    for stack, document in synthesis.stack_json().items():
+        projects = document.get("resource", {}).get("aws_codebuild_project", {})
+        for address, body in projects.items():
+            for source in body.get("source", []):
+                text = str(source.get("buildspec", "")).replace("$${", "${").replace("%%{", "%{")
+                if len(text) > INLINE_BUILDSPEC_LIMIT:
+                    over.append(f"  - {stack}: {body.get('name', address)}: {len(text)} characters")
+    if over:
+        raise BuildspecTooLarge(
+            f"inline buildspecs over CodeBuild's limit of {INLINE_BUILDSPEC_LIMIT} characters "
+            "(fewer datasets or steps per project, or a buildspec file in the repository):\n"
+            + "\n".join(over)
         )
 
 

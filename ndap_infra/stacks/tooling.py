@@ -13,7 +13,7 @@ from ndap_infra.constructs.pipelines import ToolingPeople, ToolingPipelines
 from ndap_infra.constructs.platform_pipeline import PlatformPipeline, PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.storage import KeyProps, ManagedKey
-from ndap_infra.iam.resource_policies import key_policy_account_administers
+from ndap_infra.iam.resource_policies import key_policy_ebs_default
 from ndap_infra.names.access import account_access_role_arn
 from ndap_infra.names.tags import platform_tags
 from ndap_infra.pipelines.spec import ToolingSpec
@@ -41,7 +41,7 @@ class ToolingStack(TerraformStack):
             KeyProps(
                 alias=f"alias/{org.name}/{TOOLING}/data",
                 description=f"{org.name} {TOOLING}: encrypts ML data and artifacts",
-                policy=key_policy_account_administers(account_id),
+                policy=key_policy_ebs_default(account_id, org.home_region),
             ),
         )
         # The security baseline: configuration, names and ids only, as in every environment.

@@ -178,11 +178,19 @@ def test_the_build_can_change_nothing(tooling: dict[str, Any]) -> None:
     }
 
 
+DRIFT_BUILD_ROLE = "arn:aws:iam::600000000006:role/acme-ml-drift-detection-build"
+
+
 def test_the_reader_reads_configuration_never_data(tooling: dict[str, Any]) -> None:
     roles = resources(tooling, "aws_iam_role")
     trust = json.loads(roles["drift-reader/role"]["assume_role_policy"])["Statement"]
-    assert [s["Principal"] for s in trust] == [
-        {"AWS": "arn:aws:iam::600000000006:role/acme-ml-drift-detection-build"}
+    # the tooling root, narrowed to the drift build role by aws:PrincipalArn: the
+    # organization stack creates readers before tooling creates the build role (#16)
+    assert [(s["Principal"], s["Condition"]) for s in trust] == [
+        (
+            {"AWS": "arn:aws:iam::600000000006:root"},
+            {"ArnEquals": {"aws:PrincipalArn": DRIFT_BUILD_ROLE}},
+        )
     ]
     attachment = resources(tooling, "aws_iam_role_policy_attachment")["drift-reader/security-audit"]
     assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/SecurityAudit"
@@ -206,9 +214,8 @@ def test_every_account_has_the_same_reader_trusting_only_the_build(
         role = resources(stack, "aws_iam_role")["drift-reader/role"]
         assert role["name"] == "acme-ml-drift-reader", name
         (statement,) = json.loads(role["assume_role_policy"])["Statement"]
-        assert statement["Principal"] == {
-            "AWS": "arn:aws:iam::600000000006:role/acme-ml-drift-detection-build"
-        }, name
+        assert statement["Principal"] == {"AWS": "arn:aws:iam::600000000006:root"}, name
+        assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": DRIFT_BUILD_ROLE}}
         attachments = resources(stack, "aws_iam_role_policy_attachment")
         attachment = attachments["drift-reader/security-audit"]
         assert attachment["policy_arn"].endswith(":policy/SecurityAudit"), name

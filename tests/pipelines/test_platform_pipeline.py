@@ -149,10 +149,16 @@ def test_planner_and_deployer_are_the_same_in_every_account(reference_stacks: An
     for kind, documents in trusts.items():
         (document,) = documents  # one and the same trust everywhere
         (statement,) = json.loads(document)["Statement"]
-        assert statement["Principal"] == {
-            "AWS": f"arn:aws:iam::{TOOLING}:role/ndap/pipelines/acme-ml-platform-{build[kind]}"
+        # the tooling root, narrowed to the build role by aws:PrincipalArn: the
+        # organization stack creates these roles before tooling creates the builds (#16)
+        assert statement["Principal"] == {"AWS": f"arn:aws:iam::{TOOLING}:root"}
+        assert statement["Condition"] == {
+            "ArnEquals": {
+                "aws:PrincipalArn": (
+                    f"arn:aws:iam::{TOOLING}:role/ndap/pipelines/acme-ml-platform-{build[kind]}"
+                )
+            }
         }
-        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": TOOLING}}
 
 
 def test_only_the_configured_approvers_may_approve(reference_stacks: Any) -> None:

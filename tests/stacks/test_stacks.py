@@ -66,12 +66,16 @@ def test_organization_has_a_unit_per_enabled_environment(reference_stacks) -> No
         "acme-ml-prd",
         "acme-ml-tooling",
     ]
-    # create_organization: false: the existing organization is looked up, and every
-    # configured account is imported by id and placed in its unit, never destroyed.
-    assert "aws_organizations_organization" not in org["resource"]
+    # create_organization: false: the existing organization is looked up and imported
+    # (only to enable its policy types, #16), and every configured account is imported by
+    # id and placed in its unit, never destroyed.
+    (adopted,) = org["resource"]["aws_organizations_organization"].values()
+    assert adopted["lifecycle"]["prevent_destroy"] is True
     assert "aws_organizations_organization" in org["data"]
     accounts = org["resource"]["aws_organizations_account"]
-    imported = {i["id"]: i["to"] for i in org["import"]}
+    imported = {
+        i["id"]: i["to"] for i in org["import"] if i["to"].startswith("aws_organizations_account.")
+    }
     assert sorted(imported) == [
         "200000000002", "300000000003", "400000000004", "500000000005", "600000000006"
     ]  # fmt: skip
@@ -203,8 +207,10 @@ def test_nonprod_switched_off_drops_its_stack_and_unit() -> None:
     stacks = build_platform(app, config)
     assert list(stacks) == ["organization", "env-dev", "env-acc", "env-prd"]
     org = json.loads(CdktfTesting.synth(stacks["organization"]))
-    assert "aws_organizations_organization" not in org.get("resource", {})
-    assert "aws_organizations_organization" in org["data"]  # looked up, not created
+    # looked up, and imported only to enable its policy types (#16), not created
+    assert "aws_organizations_organization" in org["data"]
+    (adopted,) = org["resource"]["aws_organizations_organization"].values()
+    assert "setunion(data.aws_organizations_organization." in adopted["enabled_policy_types"]
     units = org["resource"]["aws_organizations_organizational_unit"]
     assert len(units) == 3
 

@@ -1,0 +1,172 @@
+"""The creation-order check (issue #16, finding 1): every role a policy names exists when
+AWS receives the policy, in the deploy order. GIVEN the synthesized reference, WHEN a
+forward reference is put back, THEN the check fails naming the policy, the principal and
+the fix; the reference itself passes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from ndap_infra.cli import app
+from ndap_infra.config.enums import Environment
+from ndap_infra.config.load import validate_data
+from ndap_infra.proofs.creation_order import check_creation_order, stack_accounts
+from ndap_infra.stacks.synthesis import synthesize
+from tests.helpers import REFERENCE, one, reference_data
+
+REPLICATOR = "arn:aws:iam::500000000005:role/acme-ml-data-replication"
+DRIFT_BUILD = "arn:aws:iam::600000000006:role/acme-ml-drift-detection-build"
+
+
+def _set_principal(stack: dict[str, Any], rtype: str, path: str, attr: str, arn: str) -> str:
+    """Put ``arn`` back as the principal of every statement of one resource's policy that
+    names an account root (the mistake: naming the role itself); returns the address."""
+    for logical_id, body in stack["resource"][rtype].items():
+        if body["//"]["metadata"]["path"].split("/", 1)[1] == path:
+            document = json.loads(body[attr])
+            for statement in document["Statement"]:
+                principal = statement.get("Principal", {})
+                if isinstance(principal, dict) and str(principal.get("AWS", "")).endswith(":root"):
+                    principal["AWS"] = arn
+            body[attr] = json.dumps(document)
+            return f"{rtype}.{logical_id}"
+    raise KeyError(path)
+
+
+def test_the_reference_names_no_principal_before_it_exists(
+    reference_config: Any, reference_stacks: dict[str, Any]
+) -> None:
+    report = check_creation_order(reference_stacks, stack_accounts(reference_config))
+    assert report.forward == (), report.render()
+    # Roles are named (the deployers trust the tooling build roles, created a wave before).
+    assert report.checked > 0
+    assert "each created in an earlier wave" in report.render()
+
+
+def test_replica_policies_trust_prd_by_account_and_principal_arn(
+    reference_stacks: dict[str, Any],
+) -> None:
+    """Finding 1: dev's and acc's replica bucket and key name prd's account root, and
+    aws:PrincipalArn the replication role (created by prd's stack, applied side by side)."""
+    for env in ("env-dev", "env-acc"):
+        stack = reference_stacks[env]
+        bucket = json.loads(
+            one(stack, "aws_s3_bucket_policy", "data-access/bucket/policy")["policy"]
+        )
+        key = json.loads(one(stack, "aws_kms_key", "data-access/key/key")["policy"])
+        for document, sid in ((bucket, "ReplicationWrites"), (key, "ReplicationEncrypts")):
+            (statement,) = [s for s in document["Statement"] if s["Sid"] == sid]
+            assert statement["Principal"] == {"AWS": "arn:aws:iam::500000000005:root"}
+            assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": REPLICATOR}}
+
+
+def test_a_replica_policy_naming_the_replication_role_fails(
+    reference_config: Any, reference_stacks: dict[str, Any]
+) -> None:
+    """The negative control: dev's bucket policy naming prd's replication role again."""
+    stacks = copy.deepcopy(reference_stacks)
+    address = _set_principal(
+        stacks["env-dev"], "aws_s3_bucket_policy", "data-access/bucket/policy", "policy", REPLICATOR
+    )
+    report = check_creation_order(stacks, stack_accounts(reference_config))
+    assert not report.ok
+    (wrong,) = report.forward
+    assert (wrong.stack, wrong.policy, wrong.principal) == ("env-dev", address, REPLICATOR)
+    assert wrong.created_in == "env-prd"
+    text = report.render()
+    assert f"env-dev: {address} names {REPLICATOR}" in text
+    assert "Invalid principal in policy" in text
+    assert "account root" in text and "aws:PrincipalArn" in text
+
+
+def test_a_reader_in_the_organization_stack_naming_the_drift_build_fails(
+    reference_config: Any, reference_stacks: dict[str, Any]
+) -> None:
+    """The organization stack applies before tooling creates the drift build role."""
+    stacks = copy.deepcopy(reference_stacks)
+    address = _set_principal(
+        stacks["organization"],
+        "aws_iam_role",
+        "drift-reader/role",
+        "assume_role_policy",
+        DRIFT_BUILD,
+    )
+    (wrong,) = check_creation_order(stacks, stack_accounts(reference_config)).forward
+    assert (wrong.stack, wrong.policy, wrong.created_in) == ("organization", address, "tooling")
+    assert "wave 1" in wrong.describe({"organization": 0, "tooling": 1})
+
+
+def test_inside_a_stack_a_dependency_makes_a_named_role_exist_first(
+    reference_config: Any, reference_stacks: dict[str, Any]
+) -> None:
+    """In tooling, a reader naming the drift build role of the same stack fails with no
+    dependency between them, and passes once it depends on the build role."""
+    stacks = copy.deepcopy(reference_stacks)
+    tooling = stacks["tooling"]
+    address = _set_principal(
+        tooling, "aws_iam_role", "drift-reader/role", "assume_role_policy", DRIFT_BUILD
+    )
+    (wrong,) = check_creation_order(stacks, stack_accounts(reference_config)).forward
+    assert wrong.created_in == "tooling" and wrong.created_by.startswith("aws_iam_role.")
+    assert f"add depends_on [{wrong.created_by}] to {address}" in wrong.describe({"tooling": 1})
+    name = address.split(".", 1)[1]
+    tooling["resource"]["aws_iam_role"][name]["depends_on"] = [wrong.created_by]
+    assert check_creation_order(stacks, stack_accounts(reference_config)).ok
+
+
+@pytest.fixture(scope="module")
+def cross_account_stacks(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    data = reference_data()
+    data["data"]["sharing_mode"] = "cross-account-read"
+    config, issues = validate_data(data)
+    assert config is not None, issues
+    synthesis = synthesize(config, tmp_path_factory.mktemp("cross") / "out")
+    return config, synthesis.stack_json()
+
+
+def test_cross_account_read_names_the_dev_reader_by_principal_arn(
+    cross_account_stacks: tuple[Any, Any],
+) -> None:
+    """prd's datasets bucket names dev's data-scientist role, which dev's stack creates
+    side by side with prd's: by dev's root and aws:PrincipalArn, so the check passes."""
+    config, stacks = cross_account_stacks
+    assert check_creation_order(stacks, stack_accounts(config)).ok
+    bucket = json.loads(
+        one(stacks["env-prd"], "aws_s3_bucket_policy", "data-access/bucket/policy")["policy"]
+    )
+    (statement,) = [
+        s for s in bucket["Statement"] if s["Sid"] == "DataScientistsReadSharedDatasets"
+    ]
+    dev = config.account_id(Environment.DEV)
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{dev}:root"}
+    assert statement["Condition"]["ArnEquals"]["aws:PrincipalArn"].startswith(
+        f"arn:aws:iam::{dev}:role/"
+    )
+
+
+def test_ndap_creation_order_exits_1_naming_the_policy(
+    reference_synthesis: Any, tmp_path: Path
+) -> None:
+    """The command (part of ndap build) on a synthesis with a forward reference: exit 1."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(reference_synthesis.out_dir, out)
+    path = out / "stacks" / "env-acc" / "cdk.tf.json"
+    stack = json.loads(path.read_text())
+    _set_principal(stack, "aws_kms_key", "data-access/key/key", "policy", REPLICATOR)
+    path.write_text(json.dumps(stack))
+    runner = CliRunner()
+    bad = runner.invoke(app, ["creation-order", "-c", str(REFERENCE), "--out", str(out)])
+    assert bad.exit_code == 1, bad.output
+    assert "env-acc: aws_kms_key." in bad.output and REPLICATOR in bad.output
+    good = runner.invoke(
+        app, ["creation-order", "-c", str(REFERENCE), "--out", str(reference_synthesis.out_dir)]
+    )
+    assert good.exit_code == 0, good.output
