@@ -485,12 +485,37 @@ CASES: dict[str, Case] = {
         ),
     ),
     "path_rules_are_unambiguous": case(
-        put("ml_projects.0.paths", {"training": ["src/**"], "docs": ["docs/**", "README.md"]}),
+        put(
+            "ml_projects.0.paths",
+            {
+                "training": ["src/**", "!src/**/test_*.py"],
+                "tests": ["tests/**", "src/**/test_*.py"],
+                "docs": ["docs/**", "README.md"],
+                "shared": [{"pattern": "lib/common.py", "kinds": ["training", "serving"]}],
+            },
+        ),
         Fails(
             put("ml_projects.0.paths", {"training": ["src/**"], "docs": ["src/**"]}),
             "ml_projects[0].paths.docs[0]",
-            "is also a 'training' path rule: a path matching it would count as both training "
-            "and docs; keep it under one kind (got 'src/**')",
+            "is also a 'training' path rule (paths.training[0]): a path matching it would "
+            "count as both training and docs; keep it under one kind, or list it under "
+            "'shared' with both kinds if it serves both (got 'src/**')",
+        ),
+        Fails(
+            put("ml_projects.0.paths", {"training": ["x/utils.py"], "serving": ["x/util[s].py"]}),
+            "ml_projects[0].paths.serving[0]",
+            "is the same rule as 'x/utils.py', a 'training' path rule (paths.training[0]): a "
+            "path matching it would count as both training and serving; keep it under one "
+            "kind, or list it under 'shared' with both kinds if it serves both "
+            "(got 'x/util[s].py')",
+            "equivalent",
+        ),
+        Fails(
+            put("ml_projects.0.paths", {"training": ["src/**", "!tests/**"]}),
+            "ml_projects[0].paths.training[1]",
+            "excludes nothing: no other 'training' pattern matches a path it matches; an "
+            "exclusion carves paths out of its own kind's patterns (got '!tests/**')",
+            "exclusion",
         ),
         Fails(
             put("ml_projects.0.paths", {"docs": ["/docs/**"]}),
