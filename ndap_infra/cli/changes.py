@@ -22,11 +22,9 @@ from ndap_infra.changes import (
     plan_to_json_text,
     plan_to_text,
 )
+from ndap_infra.cli.common import DEFAULT_CONFIG, EXIT_BAD_INPUT, ConfigOption, no_configuration
 from ndap_infra.config import ConfigError, load_config
 from ndap_infra.config.model import PathRulesConfig
-
-EXIT_BAD_INPUT = 2
-DEFAULT_CONFIG = Path("examples/reference.yaml")
 
 
 class OutputFormat(StrEnum):
@@ -42,6 +40,9 @@ def _fail(message: str) -> typer.Exit:
 def _path_rules(project: str | None, config: Path) -> PathRulesConfig:
     if project is None:
         return PathRulesConfig()
+    missing = no_configuration(config)
+    if missing is not None:
+        raise _fail(missing)
     try:
         loaded = load_config(config)
     except ConfigError as error:
@@ -75,12 +76,7 @@ def changes(
             "the default path rules.",
         ),
     ] = None,
-    config: Annotated[
-        Path,
-        typer.Option(
-            "--config", "-c", help="The platform configuration (YAML); read with --project."
-        ),
-    ] = DEFAULT_CONFIG,
+    config: ConfigOption = DEFAULT_CONFIG,
     registered: Annotated[
         list[str] | None,
         typer.Option(

@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
-DEFAULT_CONFIG = Path("examples/reference.yaml")
+DEFAULT_CONFIG = Path("platform.yaml")
+"""Where a command looks when neither ``-c`` nor ``$NDAP_CONFIG`` names a configuration
+(the file ``ndap init`` writes). The bundled example is used only when asked for by name."""
+
+EXAMPLE_CONFIG = Path("examples/reference.yaml")
 
 DEFAULT_OUT = Path("cdktf.out")
 
@@ -44,8 +48,8 @@ ConfigOption = Annotated[
         "--config",
         "-c",
         envvar="NDAP_CONFIG",
-        help="The platform configuration (YAML); default: $NDAP_CONFIG, else the bundled "
-        "example examples/reference.yaml.",
+        help="The platform configuration (YAML); default: $NDAP_CONFIG, else platform.yaml "
+        "in the current directory.",
     ),
 ]
 
@@ -98,7 +102,23 @@ def fail(text: str, code: int = EXIT_CHECK_FAILED) -> typer.Exit:
     return typer.Exit(code)
 
 
+def no_configuration(path: Path) -> str | None:
+    """The message for a configuration that was never named and is not where ndap looks
+    (None when ``path`` was named, or exists)."""
+    if path != DEFAULT_CONFIG or path.exists():
+        return None
+    return (
+        f"no configuration: {DEFAULT_CONFIG} is not in {Path.cwd()}. Name one with -c FILE "
+        "or NDAP_CONFIG=FILE, or write one with `ndap init`; to try the bundled example: "
+        f"-c {EXAMPLE_CONFIG} (in an ndap-infra checkout)"
+    )
+
+
 def load(path: Path) -> NdapConfig:
+    missing = no_configuration(path)
+    if missing is not None:
+        errors.print(missing, markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
     try:
         config, warnings = load_config_checked(path)
     except ConfigError as error:
