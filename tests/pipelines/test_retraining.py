@@ -440,7 +440,11 @@ def test_the_same_path_rule_in_two_kinds_is_ambiguous() -> None:
     messages = issues_of(data)
     assert "is also a 'training' path rule" in messages["ml_projects[1].paths.serving[0]"]
     assert "keep it under one kind" in messages["ml_projects[1].paths.serving[0]"]
-    assert "is also a 'tests' path rule" in messages["ml_projects[2].paths.docs[0]"]
+    # "docs/" and "docs" are the same rule, written differently
+    assert (
+        "is the same rule as 'docs', a 'tests' path rule"
+        in messages["ml_projects[2].paths.docs[0]"]
+    )
     assert "POSIX character classes" in messages["ml_projects[2].paths.docs[1]"]
 
 
@@ -677,7 +681,10 @@ def test_the_deploy_step_skips_what_the_change_plan_skips_and_says_so(
     for stage in ("retrain", "redeploy_serving", "deploy_orchestration"):
         assert f"ndap: skip {stage}: " in second.stdout, stage
     assert "ndap:   skip retrain: no training, features, data_config" in second.stdout
-    assert "ndap:   run  unit_tests: docs changed: docs/index.md" in second.stdout
+    assert (
+        "ndap:   skip unit_tests: docs changed alone: no test suite runs "
+        "(paths.docs_run_tests: false)" in second.stdout
+    )
     assert len(run.make_log()) == 1 and len(run.sagemaker_calls()) == calls
     state = run.deployed(data_bucket, "fraud-scoring")
     assert (state["commit"], state["model_name"]) == (docs, model)
@@ -778,7 +785,8 @@ def test_the_changes_library_is_what_the_deploy_step_runs(tmp_path: Path) -> Non
     )
     plan = json.loads(result.stdout)
     assert plan["stages"]["retrain"]["run"] is False
-    assert plan["stages"]["unit_tests"]["run"] is True
+    assert plan["stages"]["unit_tests"]["run"] is False  # docs alone
+    assert plan["serving"]["new_model"]["run"] is False
 
 
 def test_acceptance_enum_is_in_the_schema() -> None:
