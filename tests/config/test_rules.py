@@ -185,6 +185,27 @@ CASES: dict[str, Case] = {
             "enabled: false",
         ),
     ),
+    "adopted_accounts_are_placed": case(
+        # created (e-mail alone) or adopted with the e-mail: placed either way
+        drop("environments.dev.account_id"),
+        Fails(
+            drop("environments.dev.email"),
+            "environments.dev.email",
+            "an adopted account needs its root e-mail too: the organization stack imports "
+            "the account by id and moves it into its dev unit, and without the e-mail it "
+            "would stay where it is, outside the unit, so none of that unit's guardrails "
+            "(SCPs and RCPs) would apply to it: set environments.dev.email",
+        ),
+        Fails(
+            drop("organization.tooling_email"),
+            "organization.tooling_email",
+            "an adopted account needs its root e-mail too: the organization stack imports "
+            "the account by id and moves it into its tooling unit, and without the e-mail it "
+            "would stay where it is, outside the unit, so none of that unit's guardrails "
+            "(SCPs and RCPs) would apply to it: set organization.tooling_email",
+            "tooling",
+        ),
+    ),
     "no_per_environment_security_controls": case(
         put("organization.allowed_regions", ["eu-west-1", "eu-central-1", "eu-north-1"]),
         Fails(

@@ -19,11 +19,17 @@ from tests.helpers import reference_data
 @pytest.fixture(scope="module")
 def unplaced(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The reference platform with dev adopted without an e-mail: never moved into its
-    unit."""
+    unit. Validation refuses such a configuration (adopted_accounts_are_placed); the proof
+    must not credit the unit either way, so the configuration is built past validation."""
     data = reference_data()
-    del data["environments"]["dev"]["email"]
     config, issues = validate_data(data)
     assert config is not None, issues
+    del data["environments"]["dev"]["email"]
+    assert validate_data(data)[0] is None, "validation refuses it"
+    environments = config.environments.model_copy(
+        update={"dev": config.environments.dev.model_copy(update={"email": None})}
+    )
+    config = config.model_copy(update={"environments": environments})
     synthesis = synthesize(config, tmp_path_factory.mktemp("unplaced") / "cdktf.out")
     stacks = synthesis.stack_json()
     return build_model(config, stacks), stacks["organization"]
