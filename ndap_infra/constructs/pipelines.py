@@ -176,6 +176,7 @@ class ToolingPipelines(Construct):
                 repository=project.repository,
                 log_group_arn=log_group_arn,
                 registry=project.registry_arns if stage.registers_releases else None,
+                tools_bucket=spec.bucket,
             ),
             description=f"{project.name}: builds for {stage.environment.value}; may assume only "
             f"the project's {stage.environment.value} deployer role",

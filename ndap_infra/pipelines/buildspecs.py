@@ -8,14 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ndap_infra import __version__
 from ndap_infra.config.enums import AcceptanceRetraining, Environment, ProjectKind
 from ndap_infra.names.pipelines import (
     MODEL_ARCHIVE,
     ORCHESTRATION_DEFINITION,
+    TOOLS_POINTER,
     TRAINING_DEFINITION,
     training_pipeline,
 )
+from ndap_infra.pipelines.tools import CLASSIFIER_REQUIREMENTS, INSTALL_TOOLS
 from ndap_infra.scripts.buildspec import FAIL, literal, render, script
 
 BUILD_IMAGE = "aws/codebuild/standard:7.0"
@@ -53,8 +54,6 @@ class BuildContext:
     needed_features: tuple[str, ...] = ()
     """Feature group versions (``<group>-v<version>``) the model needs in the environment."""
     acceptance: AcceptanceRetraining = AcceptanceRetraining.IF_MODEL_CHANGED
-    tools: str = f"ndap-infra=={__version__}"
-    """What ``pip install`` installs to run the change classifier in the build."""
 
 
 # -- shell snippets (bash; every failure names what failed and why) ---------------------
@@ -227,7 +226,8 @@ print(plan_to_json_text(plan), end="")
 """
 
 CHANGE_PLAN = (
-    """\
+    INSTALL_TOOLS
+    + """\
 mkdir -p .ndap
 ndap_plan_everything() {
   jq -n --arg why "$1" --arg stages '"""
@@ -246,9 +246,11 @@ if [ -z "$PLAN_BASE" ]; then
   ndap_plan_everything "no deployment of $PROJECT is recorded in $TARGET_ENVIRONMENT"
 elif ! git cat-file -e "$PLAN_BASE^{commit}" 2> /dev/null; then
   ndap_plan_everything "the deployed commit $PLAN_BASE is not in this clone"
-elif ! pip install --quiet "$NDAP_TOOLS" > .ndap/tools.log 2>&1; then
-  ndap_plan_everything "cannot install the change classifier ($NDAP_TOOLS, see .ndap/tools.log)"
-elif ! PLAN_BASE="$PLAN_BASE" python -c "$NDAP_PLAN_SCRIPT" > .ndap/plan.json 2> .ndap/plan.log; then
+elif ! ndap_install_tools; then
+  ndap_plan_everything "the platform has published no change classifier yet (s3://$ARTIFACT_BUCKET/"""
+    + TOOLS_POINTER
+    + """)"
+elif ! PLAN_BASE="$PLAN_BASE" PYTHONPATH="$PWD/.ndap/site" python -c "$NDAP_PLAN_SCRIPT" > .ndap/plan.json 2> .ndap/plan.log; then
   ndap_plan_everything "the change classifier failed: $(tail -n 1 .ndap/plan.log)"
 fi
 """
@@ -516,7 +518,7 @@ def deploy_buildspec(ctx: BuildContext) -> str:
     steps.append(RECORD_DEPLOYED)
     extra = {
         "NDAP_PATH_RULES": ctx.path_rules_json,
-        "NDAP_TOOLS": ctx.tools,
+        "NDAP_TOOLS_REQUIREMENTS": CLASSIFIER_REQUIREMENTS,
         "NDAP_PLAN_SCRIPT": PLAN_SCRIPT,
         "TRAINING_MODE": training_mode(ctx),
     }

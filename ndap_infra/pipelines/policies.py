@@ -17,6 +17,8 @@ from ndap_infra.names.pipelines import (
     PIPELINE_PATH,
     PROJECT_TAG,
     RELEASE_ARTIFACTS,
+    TOOLS_PREFIX,
+    tools_objects,
 )
 
 S3_READ = ("s3:GetObject", "s3:GetObjectVersion")
@@ -206,6 +208,26 @@ def registry_policy(
     )
 
 
+def platform_tools_reads(bucket: str) -> tuple[Statement, ...]:
+    """Read (and list) only the platform's tooling in the artifact store: what a build
+    installs by sha256 (``ndap_infra/pipelines/tools.py``)."""
+    return (
+        Statement(
+            "ReadThePlatformsTooling",
+            "Allow",
+            actions=("s3:GetObject",),
+            resources=(tools_objects(bucket),),
+        ),
+        Statement(
+            "ListThePlatformsTooling",
+            "Allow",
+            actions=("s3:ListBucket",),
+            resources=(bucket_arn(bucket),),
+            conditions=(Condition.of("StringLike", "s3:prefix", f"{TOOLS_PREFIX}/*"),),
+        ),
+    )
+
+
 def deployer_trust(build_role_arn: str, tooling_account: str) -> PolicyDocument:
     """Only the project's build role for this environment, in the tooling account."""
     return only_role_trust("OnlyThisStagesBuildRole", build_role_arn, tooling_account)
@@ -222,9 +244,11 @@ def build_role_policy(
     repository: str,
     log_group_arn: str,
     registry: tuple[str, str] | None,
+    tools_bucket: str | None = None,
 ) -> PolicyDocument:
     """A build role: its pipeline's artifacts, its project's artifacts, the git
-    connection, its logs, (acc) the registry, and one role to assume."""
+    connection, its logs, (acc) the registry, the platform's tooling (read), and one role
+    to assume."""
     statements = [
         Statement(
             "AssumeOnlyTheProjectsDeployerHere",
@@ -253,6 +277,7 @@ def build_role_policy(
         artifact_key_use(key_arn),
         *connection_use(connection_arn, repository),
         build_log_writes(log_group_arn),
+        *(platform_tools_reads(tools_bucket) if tools_bucket is not None else ()),
     ]
     if registry is not None:
         statements.append(
