@@ -22,6 +22,17 @@ from ndap_infra.names.pipelines import (
 )
 
 S3_READ = ("s3:GetObject", "s3:GetObjectVersion")
+IMAGE_PULLS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+)
+IMAGE_PUSHES = (
+    "ecr:CompleteLayerUpload",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+)
 S3_WRITE = ("s3:PutObject",)
 
 
@@ -208,6 +219,48 @@ def registry_policy(
     )
 
 
+def image_pushes(repository_arn: str) -> tuple[Statement, ...]:
+    """Push (and pull) the project's images to its repository of the platform registry."""
+    return (
+        Statement(
+            "RegistryToken", "Allow", actions=("ecr:GetAuthorizationToken",), resources=("*",)
+        ),
+        Statement(
+            "PushTheProjectsImages",
+            "Allow",
+            actions=(*IMAGE_PULLS, *IMAGE_PUSHES),
+            resources=(repository_arn,),
+        ),
+    )
+
+
+def image_repository_policy(
+    *, build_roles: Sequence[str], execution_roles: Sequence[str]
+) -> PolicyDocument:
+    """The repository policy of a project's repository in the platform registry: only the
+    project's pipeline builds push; only its execution roles (dev, acc, prd) pull, from
+    their own accounts."""
+    accounts = sorted({arn.split(":")[4] for arn in execution_roles})
+    return PolicyDocument(
+        (
+            Statement(
+                "OnlyThePipelineBuildsPush",
+                "Deny",
+                principals=(Principal.anyone(),),
+                actions=IMAGE_PUSHES,
+                conditions=(Condition.of("ArnNotLike", "aws:PrincipalArn", *build_roles),),
+            ),
+            Statement(
+                "TheExecutionRolesPull",
+                "Allow",
+                principals=tuple(Principal.aws(account_root(a)) for a in accounts),
+                actions=IMAGE_PULLS,
+                conditions=(Condition.of("ArnLike", "aws:PrincipalArn", *execution_roles),),
+            ),
+        )
+    )
+
+
 def platform_tools_reads(bucket: str) -> tuple[Statement, ...]:
     """Read (and list) only the platform's tooling in the artifact store: what a build
     installs by sha256 (``ndap_infra/pipelines/tools.py``)."""
@@ -245,6 +298,7 @@ def build_role_policy(
     log_group_arn: str,
     registry: tuple[str, str] | None,
     tools_bucket: str | None = None,
+    image_repository: str | None = None,
 ) -> PolicyDocument:
     """A build role: its pipeline's artifacts, its project's artifacts, the git
     connection, its logs, (acc) the registry, the platform's tooling (read), and one role
@@ -278,6 +332,7 @@ def build_role_policy(
         *connection_use(connection_arn, repository),
         build_log_writes(log_group_arn),
         *(platform_tools_reads(tools_bucket) if tools_bucket is not None else ()),
+        *(image_pushes(image_repository) if image_repository is not None else ()),
     ]
     if registry is not None:
         statements.append(
@@ -483,10 +538,12 @@ def execution_policy(
     data_bucket: str,
     key_aliases: Sequence[str],
     datasets_bucket: str | None,
+    image_repositories: Sequence[str],
     feature_groups: Sequence[str] = (),
     metrics_namespace: str | None = None,
 ) -> PolicyDocument:
-    """What the project's SageMaker pipeline and jobs run as. SageMaker Pipelines names the
+    """What the project's SageMaker pipeline and jobs run as; images only from the
+    project's repositories of the platform registry. SageMaker Pipelines names the
     jobs it starts itself (``pipelines-<execution>-<step>-...``), so job ARNs are scoped to
     the account; what the jobs reach is bounded by the data below and by passing only
     this role."""
@@ -555,14 +612,10 @@ def execution_policy(
             "PullImagesToken", "Allow", actions=("ecr:GetAuthorizationToken",), resources=("*",)
         ),
         Statement(
-            "PullImages",
+            "PullImagesFromThePlatformRegistry",
             "Allow",
-            actions=(
-                "ecr:BatchCheckLayerAvailability",
-                "ecr:BatchGetImage",
-                "ecr:GetDownloadUrlForLayer",
-            ),
-            resources=(f"arn:aws:ecr:{region}:*:repository/*",),
+            actions=IMAGE_PULLS,
+            resources=tuple(image_repositories),
         ),
     ]
     if feature_groups:

@@ -60,6 +60,12 @@ def _resource(model: PlatformModel, arn: str) -> Resource | str:
         if group in model.registries:
             account, policy = model.registries[group]
             return Resource(arn, account, "sagemaker", policy)
+    if arn.startswith("arn:aws:ecr:") and ":repository/" in arn:
+        repository = arn.split(":repository/", 1)[1]
+        if repository not in model.image_repositories:
+            return f"repository {repository} is not synthesized"
+        account, policy = model.image_repositories[repository]
+        return Resource(arn, account, "ecr", policy)
     account = _account_of(arn)
     return Resource(arn, account)
 

@@ -41,7 +41,7 @@ from ndap_infra.scripts.buildspec import script
 from tests.helpers import ROOT, git
 
 PROJECT = "fraud-scoring"
-IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/fraud-scoring@sha256:" + "ab" * 32
+DIGEST = "sha256:" + "ab" * 32
 MAKEFILE = """\
 model:
 \tmkdir -p dist
@@ -232,7 +232,7 @@ def _repository(run: Run, name: str) -> tuple[Path, str]:
     """A project repository with one training commit, recorded as what dev runs."""
     repo = run.work / name
     for path, text in {
-        "Makefile": MAKEFILE.replace("$(IMAGE)", IMAGE),
+        "Makefile": MAKEFILE.replace("$(IMAGE)", f"{run.ctx.image_repository}@{DIGEST}"),
         "README.md": "# fraud scoring\n",
         "training/train.py": "EPOCHS = 3\n",
         "serving/app.py": "def handler(event):\n    return event\n",
@@ -323,6 +323,7 @@ def test_a_training_commit_retrains(run: Run) -> None:
     assert result.returncode == 0, out + result.stderr
     assert _deployed(run)["commit"] == head
     assert (repo / "dist" / "weights.txt").read_text().strip() == head
+    assert f"ndap: image by digest: {run.ctx.image_repository}@{DIGEST}" in out
 
 
 def test_a_wheel_whose_hash_differs_is_refused(run: Run) -> None:
