@@ -207,15 +207,17 @@ def _report_jobs(proof: AccessProof) -> None:
         against="the jobs table (denied)",
         controls=proof.job_controls,
     )
-    open_rows = [r for r in proof.provenance if r.controlled_by_others]
     if proof.provenance:
-        console.print(
-            f"provenance: {len(proof.provenance)} rows, {len(open_rows)} open findings of "
-            "#21 (reported, not failing; see policies/JOBS.md)",
-            markup=False,
+        failing = [r for r in proof.provenance if r.fails]
+        _section(
+            f"provenance: {len(proof.provenance)} rows of what acc/prd identities run",
+            len(failing),
+            (f"{r.identity}: {r.source}: {r.who_can_change} ({r.finding})" for r in failing),
+            ok="none a data scientist or a public index controls",
+            against="the provenance table (others control them; see policies/PROVENANCE.md)",
         )
-        for finding in sorted({r.finding for r in open_rows}):
-            console.print(f"  - open finding ({finding})", markup=False)
+        for finding in sorted({r.finding for r in proof.provenance if r.state.startswith("open")}):
+            console.print(f"  - open finding, reported only ({finding})", markup=False)
 
 
 def _report_access(proof: AccessProof) -> None:

@@ -42,6 +42,10 @@ from ndap_infra.resources.aws import (
     CodepipelineTriggerGitConfigurationPushBranches,
     CodepipelineTriggerGitConfigurationPushTags,
     CodestarconnectionsConnection,
+    EcrRepository,
+    EcrRepositoryEncryptionConfiguration,
+    EcrRepositoryImageScanningConfiguration,
+    EcrRepositoryPolicy,
     IamRole,
     IamRolePolicy,
     SagemakerModelPackageGroup,
@@ -142,6 +146,26 @@ class ToolingPipelines(Construct):
             model_package_group_name=group.model_package_group_name,
             resource_policy=project.registry_policy.to_terraform_json(),
         )
+        repository = EcrRepository(
+            node,
+            "image-repository",
+            name=project.image_repository,
+            # a tag names one image forever; acc and prd name images by digest anyway
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=[
+                EcrRepositoryImageScanningConfiguration(scan_on_push=True)
+            ],
+            encryption_configuration=[
+                EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=self.key.arn)
+            ],
+        )
+        if project.image_policy is not None:
+            EcrRepositoryPolicy(
+                node,
+                "image-repository-policy",
+                repository=repository.name,
+                policy=project.image_policy.to_terraform_json(),
+            )
         log_group_arn = (
             f"arn:aws:logs:{spec.region}:{spec.account_id}:log-group:{project.log_group}"
         )
@@ -176,6 +200,8 @@ class ToolingPipelines(Construct):
                 repository=project.repository,
                 log_group_arn=log_group_arn,
                 registry=project.registry_arns if stage.registers_releases else None,
+                tools_bucket=spec.bucket,
+                image_repository=project.image_repository_arn or None,
             ),
             description=f"{project.name}: builds for {stage.environment.value}; may assume only "
             f"the project's {stage.environment.value} deployer role",

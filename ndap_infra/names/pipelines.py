@@ -48,6 +48,32 @@ ORCHESTRATION_DEFINITION = "pipelines/definition.json"
 definition); the pull-request workflow checks that it parses."""
 MODEL_ARCHIVE = "dist/model.tar.gz"
 """What a project's packaging step (``make model``) leaves behind: the model artifact."""
+TOOLS_PREFIX = "tools/ndap-infra"
+"""Where, in the tooling account's artifact store, the platform pipeline publishes the
+platform's own tooling used inside builds (the ndap-infra wheel and the wheels it needs),
+each set under ``sha256/<the wheel's sha256>/``; only the platform's apply build writes it."""
+TOOLS_POINTER = f"{TOOLS_PREFIX}/current.txt"
+"""``<sha256> <wheel file>``: the set builds install (written last, after the set)."""
+
+
+def image_repository(org: str, project: str) -> str:
+    """The project's repository in the platform registry (the tooling account's ECR)."""
+    return f"{org}/{project}"
+
+
+def image_repository_arn(region: str, tooling_account_id: str, org: str, project: str) -> str:
+    return f"arn:aws:ecr:{region}:{tooling_account_id}:repository/{image_repository(org, project)}"
+
+
+def image_repository_uri(region: str, tooling_account_id: str, org: str, project: str) -> str:
+    """What images are named after: ``<uri>@sha256:<digest>``, never a tag."""
+    registry = f"{tooling_account_id}.dkr.ecr.{region}.amazonaws.com"
+    return f"{registry}/{image_repository(org, project)}"
+
+
+def tools_objects(bucket: str) -> str:
+    """Every object of the platform's tooling in the artifact store ``bucket``."""
+    return f"arn:aws:s3:::{bucket}/{TOOLS_PREFIX}/*"
 
 
 def tooling_unit(org: str) -> str:

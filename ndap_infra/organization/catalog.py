@@ -176,6 +176,15 @@ def access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
     if tooling is not None:
         specs.append(
             GuardrailSpec(
+                scp_name(org, "images-only-from-the-platform-registry"),
+                "acc/prd principals pull container images only from the platform registry "
+                "in the delivery account.",
+                scp.images_only_from_the_platform_registry(tooling),
+                PROTECTED,
+            )
+        )
+        specs.append(
+            GuardrailSpec(
                 scp_name(org, "protect-tooling-resources"),
                 "Delivery-account resources refuse dev, nonprod (but dev's pipeline roles' "
                 "reads) and data-scientist principals.",

@@ -8,14 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ndap_infra import __version__
 from ndap_infra.config.enums import AcceptanceRetraining, Environment, ProjectKind
 from ndap_infra.names.pipelines import (
     MODEL_ARCHIVE,
     ORCHESTRATION_DEFINITION,
+    TOOLS_POINTER,
     TRAINING_DEFINITION,
     training_pipeline,
 )
+from ndap_infra.pipelines.tools import CLASSIFIER_REQUIREMENTS, INSTALL_TOOLS
 from ndap_infra.scripts.buildspec import FAIL, literal, render, script
 
 BUILD_IMAGE = "aws/codebuild/standard:7.0"
@@ -53,8 +54,9 @@ class BuildContext:
     needed_features: tuple[str, ...] = ()
     """Feature group versions (``<group>-v<version>``) the model needs in the environment."""
     acceptance: AcceptanceRetraining = AcceptanceRetraining.IF_MODEL_CHANGED
-    tools: str = f"ndap-infra=={__version__}"
-    """What ``pip install`` installs to run the change classifier in the build."""
+    image_repository: str = ""
+    """``<tooling>.dkr.ecr.<region>.amazonaws.com/<org>/<project>``: the only repository
+    (of the platform registry) the build deploys images from, and only by digest."""
 
 
 # -- shell snippets (bash; every failure names what failed and why) ---------------------
@@ -101,6 +103,21 @@ DATA_PREFIX="s3://$DATA_BUCKET/projects/$PROJECT"
 """
 )
 
+IMAGE_CHECK = """\
+ndap_check_images() {
+  # Every image a file names (keys image, Image, ImageUri, TrainingImage, AppImageUri) is
+  # the project's repository of the platform registry, by digest: a tag can be moved.
+  for file in "$@"; do
+    [ -f "$file" ] || continue
+    for ref in $(jq -r '[.. | objects | to_entries[] | select(.key | test("^(image|imageuri|trainingimage|appimageuri)$"; "i")) | .value | strings] | .[]' "$file"); do
+      [[ "$ref" =~ ^${IMAGE_REPOSITORY//./[.]}@sha256:[0-9a-f]{64}$ ]] \
+        || ndap_fail "refusing to deploy: $file names image $ref, not by digest in the platform registry: name it $IMAGE_REPOSITORY@sha256:<digest> (a tag can be moved; images run only from the platform registry, by digest)"
+      echo "ndap: image by digest: $ref ($file)"
+    done
+  done
+}
+"""
+
 PACKAGE = f"""\
 make model || ndap_fail "'make model' failed: it must write {MODEL_ARCHIVE} and dist/model-metadata.json"
 [ -f {MODEL_ARCHIVE} ] || ndap_fail "'make model' wrote no {MODEL_ARCHIVE}"
@@ -118,6 +135,7 @@ MODEL_URL="$ARTIFACTS/model.tar.gz"
 """
 
 REGISTER = """\
+ndap_check_images dist/model-metadata.json
 jq -n --arg image "$(jq -r .image dist/model-metadata.json)" --arg url "$MODEL_URL" \\
   '{Containers: [{Image: $image, ModelDataUrl: $url}], SupportedContentTypes: ["application/json", "text/csv"], SupportedResponseMIMETypes: ["application/json", "text/csv"]}' > inference.json
 PACKAGE_ARN="$(aws sagemaker create-model-package --model-package-group-name "$MODEL_PACKAGE_GROUP_ARN" \\
@@ -159,6 +177,7 @@ echo "prd deploys $PACKAGE_ARN, approved by acc for $RELEASE_TAG"
 """
 
 DEPLOY_MODEL = f"""\
+ndap_check_images dist/model-metadata.json
 aws --profile deployer s3 cp {MODEL_ARCHIVE} "$DATA_PREFIX/models/$VERSION/model.tar.gz"
 IMAGE="$(jq -r .image dist/model-metadata.json)"
 aws --profile deployer sagemaker describe-model --model-name "$MODEL_NAME" > /dev/null 2>&1 || \\
@@ -168,6 +187,7 @@ aws --profile deployer sagemaker describe-model --model-name "$MODEL_NAME" > /de
 """
 
 DEPLOY_ORCHESTRATION = """\
+ndap_check_images "$DEFINITION"
 jq --arg model "$MODEL_NAME" '(.Parameters[]? | select(.Name == "ModelName") | .DefaultValue) |= $model' \\
   "$DEFINITION" > definition.json || ndap_fail "$DEFINITION is not valid JSON"
 if aws --profile deployer sagemaker describe-pipeline --pipeline-name "$ORCHESTRATION_PIPELINE" > /dev/null 2>&1; then
@@ -227,7 +247,8 @@ print(plan_to_json_text(plan), end="")
 """
 
 CHANGE_PLAN = (
-    """\
+    INSTALL_TOOLS
+    + """\
 mkdir -p .ndap
 ndap_plan_everything() {
   jq -n --arg why "$1" --arg stages '"""
@@ -246,9 +267,11 @@ if [ -z "$PLAN_BASE" ]; then
   ndap_plan_everything "no deployment of $PROJECT is recorded in $TARGET_ENVIRONMENT"
 elif ! git cat-file -e "$PLAN_BASE^{commit}" 2> /dev/null; then
   ndap_plan_everything "the deployed commit $PLAN_BASE is not in this clone"
-elif ! pip install --quiet "$NDAP_TOOLS" > .ndap/tools.log 2>&1; then
-  ndap_plan_everything "cannot install the change classifier ($NDAP_TOOLS, see .ndap/tools.log)"
-elif ! PLAN_BASE="$PLAN_BASE" python -c "$NDAP_PLAN_SCRIPT" > .ndap/plan.json 2> .ndap/plan.log; then
+elif ! ndap_install_tools; then
+  ndap_plan_everything "the platform has published no change classifier yet (s3://$ARTIFACT_BUCKET/"""
+    + TOOLS_POINTER
+    + """)"
+elif ! PLAN_BASE="$PLAN_BASE" PYTHONPATH="$PWD/.ndap/site" python -c "$NDAP_PLAN_SCRIPT" > .ndap/plan.json 2> .ndap/plan.log; then
   ndap_plan_everything "the change classifier failed: $(tail -n 1 .ndap/plan.log)"
 fi
 """
@@ -335,6 +358,7 @@ ndap_check_features
 """
 
 DEPLOY_TRAINING = f"""\
+ndap_check_images {TRAINING_DEFINITION}
 if aws --profile deployer sagemaker describe-pipeline --pipeline-name "$TRAINING_PIPELINE" > /dev/null 2>&1; then
   aws --profile deployer sagemaker update-pipeline --pipeline-name "$TRAINING_PIPELINE" \\
     --pipeline-definition file://{TRAINING_DEFINITION} --role-arn "$EXECUTION_ROLE_ARN"
@@ -368,6 +392,8 @@ def _variables(ctx: BuildContext, required_branch: str | None) -> dict[str, str]
         "RELEASE_TAG_PATTERN": ctx.release_tag_pattern,
         "REUSE_ACC_ARTIFACTS": "true" if ctx.reuse_acc_artifacts else "false",
     }
+    if ctx.image_repository:
+        variables["IMAGE_REPOSITORY"] = ctx.image_repository
     if required_branch is not None:
         variables["REQUIRED_BRANCH"] = required_branch
     if ctx.endpoint is not None:
@@ -453,7 +479,7 @@ def deploy_buildspec(ctx: BuildContext) -> str:
     env = ctx.environment
     branch = required_branch(ctx)
     steps = [VERIFY_RELEASE] if branch is not None else []
-    steps.append(VERSION)
+    steps += [VERSION, IMAGE_CHECK]
     if ctx.needed_features:
         steps.append(FEATURE_CHECK)
     steps.append(CHANGE_PLAN)
@@ -516,7 +542,7 @@ def deploy_buildspec(ctx: BuildContext) -> str:
     steps.append(RECORD_DEPLOYED)
     extra = {
         "NDAP_PATH_RULES": ctx.path_rules_json,
-        "NDAP_TOOLS": ctx.tools,
+        "NDAP_TOOLS_REQUIREMENTS": CLASSIFIER_REQUIREMENTS,
         "NDAP_PLAN_SCRIPT": PLAN_SCRIPT,
         "TRAINING_MODE": training_mode(ctx),
     }
@@ -554,6 +580,7 @@ __all__ = [
     "DIGEST_CHECK",
     "FAIL",
     "FEATURE_CHECK",
+    "IMAGE_CHECK",
     "VERIFY_RELEASE",
     "BuildContext",
     "deploy_buildspec",

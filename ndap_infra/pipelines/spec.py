@@ -99,6 +99,10 @@ class ProjectPipelines:
     registry_policy: PolicyDocument
     registry_arns: tuple[str, str]
     stages: tuple[StageSpec, ...]
+    image_repository: str = ""
+    """The project's repository in the platform registry (the tooling account's ECR)."""
+    image_repository_arn: str = ""
+    image_policy: PolicyDocument | None = None
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,7 @@ def _context(
         path_rules_json=project.paths.model_dump_json(),
         needed_features=_needed_features(project),
         acceptance=project.retraining.acceptance,
+        image_repository=names.image_repository_uri(region, tooling, org, project.name),
     )
 
 
@@ -325,6 +330,18 @@ def _project(config: NdapConfig, project: MlProjectConfig) -> ProjectPipelines:
         registry_policy=policies.registry_policy(region, tooling, group, release_deployers),
         registry_arns=policies.registry_arns(region, tooling, group),
         stages=tuple(_stage(config, project, env) for env in names.PIPELINE_ENVIRONMENTS),
+        image_repository=names.image_repository(org, project.name),
+        image_repository_arn=names.image_repository_arn(region, tooling, org, project.name),
+        image_policy=policies.image_repository_policy(
+            build_roles=[
+                names.build_role_arn(org, project.name, e, tooling)
+                for e in names.PIPELINE_ENVIRONMENTS
+            ],
+            execution_roles=[
+                names.execution_role_arn(org, project.name, config.account_id(e))
+                for e in names.PIPELINE_ENVIRONMENTS
+            ],
+        ),
     )
 
 
@@ -480,6 +497,7 @@ def environment_deployers(config: NdapConfig, env: Environment) -> list[ProjectD
                 data_bucket=data_bucket,
                 key_aliases=(data_alias, datasets_alias) if datasets else (data_alias,),
                 datasets_bucket=datasets,
+                image_repositories=(names.image_repository_arn(region, tooling, org, p),),
                 feature_groups=_needed_features(project),
                 metrics_namespace=names.metrics_namespace(p),
             ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ndap_infra.config.enums import TOOLING
+from ndap_infra.config.enums import TOOLING, Environment
 from ndap_infra.evaluator import (
     Decision,
     NamedPolicy,
@@ -22,7 +22,7 @@ from ndap_infra.evaluator import (
     evaluate,
     principal_for,
 )
-from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN
+from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN, TOOLS_POINTER
 from ndap_infra.pipelines.drift import drift_detection_spec
 from ndap_infra.proofs.access_model import PlatformModel, ou_level
 from ndap_infra.proofs.jobs_table import Job, required_jobs
@@ -60,6 +60,12 @@ def _resource(model: PlatformModel, arn: str) -> Resource | str:
         if group in model.registries:
             account, policy = model.registries[group]
             return Resource(arn, account, "sagemaker", policy)
+    if arn.startswith("arn:aws:ecr:") and ":repository/" in arn:
+        repository = arn.split(":repository/", 1)[1]
+        if repository not in model.image_repositories:
+            return f"repository {repository} is not synthesized"
+        account, policy = model.image_repositories[repository]
+        return Resource(arn, account, "ecr", policy)
     account = _account_of(arn)
     return Resource(arn, account)
 
@@ -256,6 +262,37 @@ def job_controls(model: PlatformModel) -> list[JobControl]:
                     },
                 ),
                 builds_deploy,
+            )
+        )
+        builds = sorted(
+            arn for arn in model.roles if arn.endswith("-build-prd") and "/ndap/pipelines/" in arn
+        )
+        if builds:
+            build_role = builds[0]
+            controls.append(
+                JobControl(
+                    f"{build_role} without its ReadThePlatformsTooling grant",
+                    without_statement(build_role, "ReadThePlatformsTooling"),
+                    lambda job: job.identity == build_role and job.resource.endswith(TOOLS_POINTER),
+                )
+            )
+        controls.append(
+            JobControl(
+                "the acc registry guardrail denying every repository (the tooling account's "
+                "left out of its NotResource)",
+                with_scp_statement(
+                    ou_level(Environment.ACC.value),
+                    {
+                        "Sid": "PullImagesFromNowhere",
+                        "Effect": "Deny",
+                        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                        "Resource": "*",
+                    },
+                ),
+                lambda job: (
+                    job.operation == "ecr:BatchGetImage"
+                    and _account_of(job.identity) == config.account_id(Environment.ACC)
+                ),
             )
         )
         deployers = sorted(

@@ -147,6 +147,13 @@ def _platform_pipeline_jobs(config: NdapConfig) -> Iterator[Job]:
             tooling,
             f"CodeBuild runs {build} as its role",
         )
+    yield Job(
+        job,
+        spec.apply_role_arn,
+        "s3:PutObject",
+        f"arn:aws:s3:::{spec.artifact_bucket}/{names.TOOLS_POINTER}",
+        "the apply build publishes the approved tooling wheel and points the builds at it",
+    )
     for account in spec.accounts:
         yield Job(
             job,
@@ -242,6 +249,28 @@ def _project_stage_jobs(config: NdapConfig) -> Iterator[Job]:
                 "sts:AssumeRole",
                 stage.deployer_arn,
                 "the build deploys as the project's deployer in the environment",
+            )
+            yield Job(
+                job,
+                build_role,
+                "s3:GetObject",
+                f"arn:aws:s3:::{spec.bucket}/{names.TOOLS_POINTER}",
+                "the build installs the platform's tooling (the change classifier) by sha256",
+            )
+            yield Job(
+                job,
+                build_role,
+                "ecr:PutImage",
+                project.image_repository_arn,
+                "the pipeline build pushes the project's images to the platform registry",
+            )
+            execution = names.execution_role_arn(spec.org, project.name, config.account_id(env))
+            yield Job(
+                job,
+                execution,
+                "ecr:BatchGetImage",
+                project.image_repository_arn,
+                "the project's jobs pull its image, by digest, from the platform registry",
             )
     yield from _deployer_jobs(config)
 

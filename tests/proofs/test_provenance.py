@@ -1,100 +1,143 @@
-"""Provenance (#21, second bullet, what can be evaluated today): the open findings are
-reported, and each flips when its cause is removed."""
+"""Provenance (#21, second bullet of build 4): images and the platform's tooling come only
+from the platform, by digest, so no row a data scientist or a public index controls; each
+finding reintroduced flips its rows and fails the proof. Release powers stay an open
+finding (reported, not failing) until #21's split of the builds lands."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from ndap_infra.config import Environment
 from ndap_infra.evaluator import NamedPolicy
-from ndap_infra.proofs.provenance import prove_provenance
-from ndap_infra.review.jobs_report import render_jobs_report
+from ndap_infra.proofs.provenance import ProvenanceRow, prove_provenance
+from ndap_infra.review.provenance_report import render_provenance_report
+
+REGISTRY_SCP = "images-only-from-the-platform-registry"
 
 
-def _rows(proof: Any, finding: str) -> list[Any]:
-    return [r for r in proof.provenance if finding in r.finding]
+def _rows(rows: Any, finding: str) -> list[ProvenanceRow]:
+    return [r for r in rows if finding in r.finding]
 
 
-def test_the_three_findings_are_open_and_do_not_fail_the_build(reference_proof: Any) -> None:
+def test_images_and_tooling_come_from_the_platform_by_digest(reference_proof: Any) -> None:
     config = reference_proof.model.config
     projects = len(config.ml_projects)
-    images, packages, releases = (
-        _rows(reference_proof, "finding 1"),
-        _rows(reference_proof, "finding 2"),
-        _rows(reference_proof, "finding 3"),
-    )
+    rows = reference_proof.provenance
+    images, packages, releases = (_rows(rows, f"finding {n}") for n in (1, 2, 3))
     assert len(images) == len(packages) == 2 * projects  # acc and prd
     assert len(releases) == projects
-    assert all(r.controlled_by_others for r in (*images, *packages, *releases))
-    assert reference_proof.ok  # reported as open findings, not failing
-    text = render_jobs_report(
-        reference_proof.jobs, reference_proof.job_controls, reference_proof.provenance
+    assert not any(r.controlled_by_others for r in (*images, *packages))
+    tooling = config.tooling_account_id
+    assert all(f"in the platform registry ({tooling}), by digest" in r.source for r in images)
+    assert all(r.source == "pinned by hash" for r in packages)
+    # #21 item 2 lands separately: reported, not failing
+    assert all(r.controlled_by_others and not r.fails for r in releases)
+    assert reference_proof.ok
+    text = render_provenance_report(rows)
+    assert f"**{len(rows)} rows: 0 failing, {projects} open findings reported only.**" in text
+    assert "FAILS" not in text
+
+
+def _with_buildspecs(stacks: Any, change: Callable[[str], str]) -> Any:
+    tooling = stacks["tooling"]
+    projects = {
+        lid: {
+            **body,
+            "source": [
+                {**body["source"][0], "buildspec": change(body["source"][0].get("buildspec", ""))}
+            ],
+        }
+        for lid, body in tooling["resource"]["aws_codebuild_project"].items()
+    }
+    resources = {**tooling["resource"], "aws_codebuild_project": projects}
+    return {**stacks, "tooling": {**tooling, "resource": resources}}
+
+
+def _fails(reference_proof: Any, rows: list[ProvenanceRow], finding: str) -> None:
+    """The finding's rows all flip, and the proof (``ndap build``) fails on them."""
+    flipped = _rows(rows, finding)
+    assert flipped and all(r.fails for r in flipped), [r.state for r in flipped]
+    assert not replace(reference_proof, provenance=tuple(rows)).ok
+    assert "FAILS (#21, " + finding in render_provenance_report(rows)
+
+
+def test_pip_install_by_name_fails_the_build(reference_proof: Any, reference_stacks: Any) -> None:
+    """Negative control: the classifier installed by name from an index, as before #21."""
+    stacks = _with_buildspecs(
+        reference_stacks,
+        lambda b: b.replace(
+            "elif ! ndap_install_tools; then", "elif ! pip install --quiet ndap-infra==0.1.0; then"
+        ),
     )
-    assert f"{len(reference_proof.provenance)} open findings" in text
-    assert "open finding (#21, finding 1" in text
+    rows = prove_provenance(reference_proof.model, stacks)
+    _fails(reference_proof, rows, "finding 2")
+    by_name = "`pip install --quiet ndap-infra==0.1.0`"
+    assert all(by_name in r.source for r in _rows(rows, "finding 2"))
 
 
-def test_images_only_from_the_organizations_registry_close_finding_1(
+def test_a_tag_instead_of_a_digest_fails_the_build(
     reference_proof: Any, reference_stacks: Any
 ) -> None:
-    """Negative control: execution roles whose image pulls are scoped to the tooling
-    account's registry: the dev repository a data scientist controls is out of reach."""
-    model = reference_proof.model
-    tooling = model.config.tooling_account_id
+    """Negative control: deploy builds that no longer refuse an image named by tag."""
+    stacks = _with_buildspecs(
+        reference_stacks, lambda b: b.replace("ndap_check_images dist/model-metadata.json", "")
+    )
+    rows = prove_provenance(reference_proof.model, stacks)
+    _fails(reference_proof, rows, "finding 1")
+    assert all("the deploy build accepts a mutable tag" in r.who_can_change for r in rows[:2])
+
+
+def _any_registry(model: Any) -> Any:
+    """The execution roles' image pulls as before #21: any account's repository."""
     roles = {}
     for arn, role in model.roles.items():
         if arn.endswith("-execution"):
             policies = []
             for p in role.identity_policies:
                 statements = [
-                    {
-                        **s,
-                        "Resource": s["Resource"].replace(
-                            ":*:repository", f":{tooling}:repository"
-                        ),
-                    }
-                    if s.get("Sid") == "PullImages"
+                    {**s, "Resource": "arn:aws:ecr:*:*:repository/*"}
+                    if s.get("Sid") == "PullImagesFromThePlatformRegistry"
                     else s
                     for s in p.document["Statement"]
                 ]
                 policies.append(NamedPolicy(p.name, {**p.document, "Statement": statements}))
             roles[arn] = replace(role, identity_policies=tuple(policies))
-    rows = [
-        r
-        for r in prove_provenance(model.with_roles(roles), reference_stacks)
-        if "finding 1" in r.finding
-    ]
-    assert rows and not any(r.controlled_by_others for r in rows)
+    return model.with_roles(roles)
 
 
-def test_a_hash_pinned_install_closes_finding_2(
+def _without_registry_guardrail(model: Any) -> Any:
+    org = model.organization
+    scps = {
+        level: tuple(p for p in policies if REGISTRY_SCP not in p.name)
+        for level, policies in org.scps.items()
+    }
+    assert scps != dict(org.scps), "the guardrail is attached somewhere"
+    return replace(model, organization=replace(org, scps=scps))
+
+
+def test_the_any_registry_grant_without_the_guardrail_fails_the_build(
     reference_proof: Any, reference_stacks: Any
 ) -> None:
-    tooling = reference_stacks["tooling"]
-    projects = {
-        lid: {
-            **body,
-            "source": [
-                {
-                    **body["source"][0],
-                    "buildspec": body["source"][0]
-                    .get("buildspec", "")
-                    .replace("pip install --quiet", "pip install --require-hashes --quiet"),
-                }
-            ],
-        }
-        for lid, body in tooling["resource"]["aws_codebuild_project"].items()
-    }
-    stacks = {
-        **reference_stacks,
-        "tooling": {
-            **tooling,
-            "resource": {**tooling["resource"], "aws_codebuild_project": projects},
-        },
-    }
-    rows = [r for r in prove_provenance(reference_proof.model, stacks) if "finding 2" in r.finding]
-    assert rows and not any(r.controlled_by_others for r in rows)
+    """Negative control: ``repository/*`` of any account and no acc/prd guardrail on image
+    pulls: a dev repository a data scientist controls feeds prd again."""
+    model = _without_registry_guardrail(_any_registry(reference_proof.model))
+    rows = prove_provenance(model, reference_stacks)
+    _fails(reference_proof, rows, "finding 1")
+    assert all("a dev repository a data scientist creates" in r.who_can_change for r in rows[:2])
+
+
+def test_each_layer_alone_keeps_foreign_images_out(
+    reference_proof: Any, reference_stacks: Any
+) -> None:
+    """The identity scope and the guardrail each hold on their own (defence in depth)."""
+    for model in (
+        _any_registry(reference_proof.model),
+        _without_registry_guardrail(reference_proof.model),
+    ):
+        rows = _rows(prove_provenance(model, reference_stacks), "finding 1")
+        assert rows and not any(r.controlled_by_others for r in rows)
 
 
 def test_an_acc_build_without_release_powers_closes_finding_3(
