@@ -306,7 +306,10 @@ def test_a_docs_only_commit_skips_retraining_with_the_classifiers_reason(run: Ru
     assert not plan.stages[Stage.RETRAIN].run
     reason = "; ".join(plan.stages[Stage.RETRAIN].reasons)
     assert f"ndap:   skip retrain: {reason}\n" in out
-    assert "ndap:   run  unit_tests: docs changed: docs/guide.md" in out
+    assert (
+        "ndap:   skip unit_tests: docs changed alone: no test suite runs "
+        "(paths.docs_run_tests: false)" in out
+    )
     assert "ndap: run retrain" not in out
     assert "ndap: keeping the deployed model" in out
     assert _deployed(run)["commit"] == head
