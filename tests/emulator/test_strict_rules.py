@@ -324,3 +324,29 @@ def test_the_adopted_organization_seed_leaves_resource_control_policies_off(
         assert enabled == {"SERVICE_CONTROL_POLICY"}
     finally:
         lifecycle.stop(work)
+
+
+def test_the_registry_policy_stays_a_listed_gap_while_moto_lacks_it(
+    info: lifecycle.EmulatorInfo,
+) -> None:
+    """The model-registry policy's principals cannot be checked here: moto does not
+    implement PutModelPackageGroupPolicy. When an upgrade adds it, this fails, and the
+    strict rule can be added (docs/emulator-gaps.md#the-strict-layer-awss-creation-time-rules)."""
+    from ndap_infra.emulator.gaps import KNOWN_GAPS
+
+    sagemaker = _client(info, "sagemaker", "790000000001")
+    sagemaker.create_model_package_group(ModelPackageGroupName="strict-registry")
+    with pytest.raises(ClientError) as raised:
+        sagemaker.put_model_package_group_policy(
+            ModelPackageGroupName="strict-registry",
+            ResourcePolicy=_resource_policy(
+                "arn:aws:iam::790000000003:role/missing",
+                "sagemaker:DescribeModelPackageGroup",
+                "*",
+            ),
+        )
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    (gap,) = [
+        g for g in KNOWN_GAPS if g.resource_type == "aws_sagemaker_model_package_group_policy"
+    ]
+    assert "PutModelPackageGroupPolicy" in gap.reason and "creation-order" in gap.reason

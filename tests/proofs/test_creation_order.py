@@ -241,3 +241,24 @@ def test_a_destination_in_the_same_stack_needs_a_dependency(
     assert "add depends_on [aws_s3_bucket.extra_copy]" in wrong.describe(WAVES)
     replication["depends_on"] = [*replication.get("depends_on", []), "aws_s3_bucket.extra_copy"]
     assert check_creation_order(stacks, stack_accounts(reference_config), WAVES).ok
+
+
+def test_a_registry_policy_naming_a_deployer_of_a_later_wave_fails(
+    reference_config: Any, reference_stacks: dict[str, Any]
+) -> None:
+    """The model registry's policy (tooling, wave 1) names acc's deployer by acc's root and
+    aws:PrincipalArn; naming the role itself fails (acc creates it in wave 2). moto cannot
+    witness this one: it does not implement PutModelPackageGroupPolicy at all."""
+    stacks = copy.deepcopy(reference_stacks)
+    deployer = "arn:aws:iam::400000000004:role/ndap/pipelines/acme-ml-churn-prediction-deployer"
+    policies = stacks["tooling"]["resource"]["aws_sagemaker_model_package_group_policy"]
+    name, body = next(
+        (n, b) for n, b in policies.items() if "churn-prediction" in b["//"]["metadata"]["path"]
+    )
+    document = json.loads(body["resource_policy"])
+    document["Statement"][0]["Principal"] = {"AWS": deployer}
+    body["resource_policy"] = json.dumps(document)
+    address = f"aws_sagemaker_model_package_group_policy.{name}"
+    (wrong,) = check_creation_order(stacks, stack_accounts(reference_config), WAVES).forward
+    assert (wrong.stack, wrong.policy, wrong.principal) == ("tooling", address, deployer)
+    assert wrong.created_in == "env-acc"
