@@ -404,7 +404,7 @@ def check_regional_parity(
             for key, body in controls.items()
             if key.startswith("aws_config_configuration_recorder ")
         )
-        for region, controls in per_region.items()
+        for region, controls in sorted(per_region.items())
     }
     if per_region and sum(records_global.values()) != 1:
         values = {

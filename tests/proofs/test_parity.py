@@ -160,8 +160,8 @@ def test_exactly_one_region_records_global_resources(
     rendered = check_platform_parity(stacks, accounts).render()
     assert (
         "aws_config_configuration_recorder (baseline/detection/<region>): exactly one region "
-        "records global resources differs (env-prd eu-west-1: does not; "
-        "env-prd eu-central-1: does not)"
+        "records global resources differs (env-prd eu-central-1: does not; "
+        "env-prd eu-west-1: does not)"
     ) in rendered
 
 
