@@ -367,3 +367,15 @@ def _with_replication(config: NdapConfig, store: DatasetStore) -> DatasetStore:
         prefixes=store.prefixes,
         sampler=sampler,
     )
+
+
+def replication_destinations(config: NdapConfig) -> dict[Environment, tuple[Environment, ...]]:
+    """Per environment whose datasets replicate elsewhere, the environments holding the
+    destination buckets. AWS refuses a replication configuration naming a bucket that does
+    not exist yet ("Destination bucket must exist"), so those stacks apply first."""
+    found: dict[Environment, tuple[Environment, ...]] = {}
+    for env in config.enabled_environments():
+        store = dataset_store(config, env)
+        if store is not None and store.replication_targets:
+            found[env] = tuple(t.environment for t in store.replication_targets)
+    return found

@@ -433,9 +433,10 @@ def _check_parity(loaded: NdapConfig, out: Path) -> None:
 
 @_commands.command("creation-order")
 def creation_order(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -> None:
-    """Check that every role a policy names exists when the policy is saved, in the deploy
-    order (organization, tooling, environments side by side): exit 1 naming each policy,
-    principal and fix."""
+    """Check that every role a policy names, and every bucket a replication configuration
+    writes to, exists when AWS receives it, in the deploy order (organization, tooling,
+    environments side by side, prd after those it replicates into): exit 1 naming each
+    policy, principal and fix."""
     loaded = load(config)
     _refuse_pending(loaded, config, "creation-order")
     _check_creation_order(loaded, out)
@@ -446,7 +447,9 @@ def _check_creation_order(loaded: NdapConfig, out: Path) -> None:
 
     synthesis = _synthesis(out)
     _refuse_phase_one(synthesis, "creation-order")
-    report = check_creation_order(synthesis.stack_json(), stack_accounts(loaded))
+    report = check_creation_order(
+        synthesis.stack_json(), stack_accounts(loaded), synthesis.apply_waves()
+    )
     console.print(report.render(), markup=False)
     if not report.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)

@@ -76,8 +76,8 @@ def deploy(
 ) -> None:
     """Deploy the platform: synthesize, start the emulator on the local target, apply every
     stack in dependency order (organization and tooling first, then the environments in
-    parallel), then prove the plan is empty and report what the emulator could not
-    create."""
+    parallel, prd after the environments it replicates into), then prove the plan is empty
+    and report what the emulator could not create."""
     from ndap_infra.deploy.flow import apply_all
 
     if via not in ("terraform", "cdktf"):
@@ -100,7 +100,13 @@ def deploy(
         results = _deploy_with_cdktf(config, out, selected, setup, emulator, workers)
     else:
         with _graceful_interruption():
-            results = apply_all(runs, selected, workers=workers, on_result=_print_result)
+            results = apply_all(
+                runs,
+                selected,
+                workers=workers,
+                on_result=_print_result,
+                levels=synthesis.apply_waves(),
+            )
     _print_failures(results)
     _exit_if_interrupted("deploy")
     applied = all(r.ok for r in results)

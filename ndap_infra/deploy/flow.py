@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from ndap_infra.deploy import runner
@@ -32,10 +32,15 @@ def apply_all(
     *,
     workers: int = DEFAULT_WORKERS,
     on_result: Report = lambda result: None,
+    levels: Mapping[str, int] | None = None,
 ) -> list[StackResult]:
-    """``terraform apply`` on every selected stack, in dependency order."""
+    """``terraform apply`` on every selected stack, in dependency order (``levels``: the
+    synthesis's apply waves)."""
     return run_waves(
-        waves(selected), lambda s: runner.apply(runs[s]), workers=workers, on_result=on_result
+        waves(selected, levels=levels),
+        lambda s: runner.apply(runs[s]),
+        workers=workers,
+        on_result=on_result,
     )
 
 
@@ -70,7 +75,7 @@ def destroy_all(
     """``terraform destroy`` on every selected stack, in reverse dependency order."""
     documents = synthesis.stack_json()
     return run_waves(
-        waves(selected, reverse=True),
+        waves(selected, reverse=True, levels=synthesis.apply_waves()),
         lambda s: runner.destroy(runs[s], documents[s], include_protected=include_protected),
         workers=workers,
         on_result=on_result,

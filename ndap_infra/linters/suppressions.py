@@ -113,13 +113,22 @@ CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
     ),
     CheckovSuppression(
         "CKV2_AWS_3",
-        rf"{ENV}/baseline/guardduty",
+        rf"{ENV}/baseline/detection/[a-z0-9-]+/guardduty",
         "Every environment account enables its own GuardDuty detector through the "
         "baseline (the same control everywhere, proved by parity), and the protect-baseline "
         "SCP stops anyone but the platform from disabling it. checkov also wants "
         "organization-wide administration (a delegated administrator with auto-enable), "
         "which needs a security-tooling account the platform does not create yet: a "
         "documented gap, not an accepted risk.",
+    ),
+    CheckovSuppression(
+        "CKV2_AWS_48",
+        rf"{ENV}/baseline/detection/[a-z0-9-]+/config-recorder",
+        "Detection runs in every allowed region, and global resources (IAM) are the same "
+        "from each: only the home region's recorder records them (AWS's recommendation, "
+        "so they are not recorded and billed once per region). The parity proof requires "
+        "exactly one region per account to record them, and the baseline tests that it is "
+        "the home region.",
     ),
     CheckovSuppression(
         "CKV_AWS_144",
@@ -275,6 +284,14 @@ PARLIAMENT_SUPPRESSIONS: tuple[ParliamentSuppression, ...] = (
         "The artifact key's and the git connection's ARNs are Terraform references (both "
         "exist only once created), so the reviewer file shows ${aws_kms_key...arn} and "
         "${aws_codestarconnections_connection...arn}, resolved at apply.",
+        detail=r"Does not have 6 parts",
+    ),
+    ParliamentSuppression(
+        "INVALID_ARN",
+        r"tooling/drift-detection/build-access\.json",
+        "The drift build clones through the tooling account's GitHub connection, whose ARN "
+        "is a Terraform reference (it exists only once created), so the reviewer file "
+        "shows ${aws_codestarconnections_connection...arn}, resolved at apply.",
         detail=r"Does not have 6 parts",
     ),
     ParliamentSuppression(

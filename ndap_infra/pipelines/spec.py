@@ -37,6 +37,7 @@ from ndap_infra.names.access import (
 )
 from ndap_infra.names.platform import bucket_name, kms_alias
 from ndap_infra.pipelines import buildspecs, policies
+from ndap_infra.pipelines.drift import drift_detection_spec
 from ndap_infra.pipelines.platform import platform_pipeline_spec
 from ndap_infra.pipelines.roles import RoleSpec
 
@@ -404,6 +405,8 @@ def tooling_spec(config: NdapConfig) -> ToolingSpec | None:
                 sorted(
                     [p.git_host for p in config.ml_projects]
                     + ([config.platform_pipeline.git_host] if config.platform_pipeline else [])
+                    # the drift build clones its GitHub repository through the connection
+                    + ([GitHost.GITHUB] if drift_detection_spec(config) is not None else [])
                 )
             )
         ),

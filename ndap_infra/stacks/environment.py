@@ -34,9 +34,10 @@ class EnvironmentStack(TerraformStack):
         super().__init__(scope, id_)
         org = config.organization
         account_id = config.account_id(env)
-        account_provider(
+        providers = account_provider(
             self,
             region=org.home_region,
+            other_regions=org.allowed_regions,
             tags=platform_tags(config, env),
             assume_role_arn=account_access_role_arn(account_id, org.account_access_role),
             target=provider_target(config),
@@ -70,6 +71,7 @@ class EnvironmentStack(TerraformStack):
                 region=org.home_region,
                 config=config.security_baseline,
                 ebs_kms_key_arn=data_key.arn,
+                other_regions={r: p for r, p in providers.items() if r != org.home_region},
             ),
         )
         # The access rules of the model: the only part that differs between environments.

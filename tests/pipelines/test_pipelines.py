@@ -546,9 +546,15 @@ def test_parity_includes_the_tooling_account(reference_stacks: Any, reference_co
     assert "tooling" in report.environments
     stacks = copy.deepcopy(reference_stacks)
     detectors = stacks["tooling"]["resource"]["aws_guardduty_detector"]
-    next(iter(detectors.values()))["finding_publishing_frequency"] = "SIX_HOURS"
+    (home,) = [
+        d for d in detectors.values() if d["//"]["metadata"]["path"].endswith("eu-west-1/guardduty")
+    ]
+    home["finding_publishing_frequency"] = "SIX_HOURS"
     broken = check_platform_parity(stacks, accounts, TOOLING)
-    assert [d.resource for d in broken.differences] == ["aws_guardduty_detector baseline/guardduty"]
+    assert [d.resource for d in broken.differences] == [
+        "aws_guardduty_detector baseline/detection/eu-west-1/guardduty",
+        "aws_guardduty_detector guardduty (baseline/detection/<region>)",
+    ]
     del stacks["tooling"]["resource"]["aws_guardduty_detector"]
     missing = check_platform_parity(stacks, accounts, TOOLING)
     assert "MISSING" in missing.render()
