@@ -102,12 +102,9 @@ def synth(
 
 def _synth(config: Path, out: Path, policies: Path) -> AccessProof | None:
     """``ndap synth``; the access proof it reported (None for phase 1)."""
-    from ndap_infra.files.directories import UnsafeOutput
-    from ndap_infra.iam.limits import PolicyTooLarge
     from ndap_infra.proofs.suite import prove_access
     from ndap_infra.review.reviewer_files import write_reviewer_files
-    from ndap_infra.scripts.buildspec import BuildspecTooLarge
-    from ndap_infra.stacks.synthesis import synthesize
+    from ndap_infra.stacks.synthesis import REFUSALS, synthesize
 
     loaded = load(config)
     start = time.monotonic()
@@ -123,7 +120,7 @@ def _synth(config: Path, out: Path, policies: Path) -> AccessProof | None:
     try:
         with console.status("Synthesizing stacks and evaluating access..."):
             synthesis = synthesize(loaded, out, protected=(config,), before_swap=review)
-    except (PolicyTooLarge, BuildspecTooLarge, UnsafeOutput) as error:
+    except REFUSALS as error:
         errors.print(str(error), markup=False)
         errors.print("Nothing was written.", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None

@@ -170,10 +170,7 @@ def running_emulator() -> EmulatorInfo:
 
 def synthesize_or_exit(loaded: NdapConfig, out: Path, *, synth: bool = True) -> Synthesis:
     from ndap_infra.emulator.settings import EMULATOR_ENDPOINT_VARIABLE
-    from ndap_infra.files.directories import UnsafeOutput
-    from ndap_infra.iam.limits import PolicyTooLarge
-    from ndap_infra.scripts.buildspec import BuildspecTooLarge
-    from ndap_infra.stacks.synthesis import NotSynthesized, load_synthesis, synthesize
+    from ndap_infra.stacks.synthesis import REFUSALS, NotSynthesized, load_synthesis, synthesize
 
     if not synth:
         try:
@@ -192,7 +189,7 @@ def synthesize_or_exit(loaded: NdapConfig, out: Path, *, synth: bool = True) -> 
     start = time.monotonic()
     try:
         synthesis = synthesize(loaded, out)
-    except (PolicyTooLarge, BuildspecTooLarge, UnsafeOutput) as error:
+    except REFUSALS as error:
         raise fail(str(error), EXIT_BAD_INPUT) from None
     say(
         f"synthesized {len(synthesis.stacks)} stacks into {out}/stacks "
@@ -234,12 +231,9 @@ def stack_runs(
 
 def quiet_synthesis(loaded: NdapConfig, out: Path) -> Synthesis:
     """Synthesize without the progress line: with --json, stdout carries only JSON."""
-    from ndap_infra.files.directories import UnsafeOutput
-    from ndap_infra.iam.limits import PolicyTooLarge
-    from ndap_infra.scripts.buildspec import BuildspecTooLarge
-    from ndap_infra.stacks.synthesis import synthesize
+    from ndap_infra.stacks.synthesis import REFUSALS, synthesize
 
     try:
         return synthesize(loaded, out)
-    except (PolicyTooLarge, BuildspecTooLarge, UnsafeOutput) as error:
+    except REFUSALS as error:
         raise fail(str(error), EXIT_BAD_INPUT) from None

@@ -11,11 +11,12 @@ from typing import Any
 
 from ndap_infra.config.accounts import PhaseOne, pending_accounts, phase_one_config
 from ndap_infra.config.model import NdapConfig
-from ndap_infra.files.directories import replace_directory, write_files
+from ndap_infra.files.directories import UnsafeOutput, replace_directory, write_files
 from ndap_infra.iam.limits import PolicyTooLarge
 from ndap_infra.iam.synthesized import extract_policies
 from ndap_infra.pipelines.workflows import repository_files as files_of
 from ndap_infra.scripts.buildspec import INLINE_BUILDSPEC_LIMIT, BuildspecTooLarge
+from ndap_infra.stacks.node import NodeUnusable, require_node
 
 STACK_ORDER_FILE = "ndap-stacks.json"
 MANIFEST_FILE = "manifest.json"
@@ -75,6 +76,10 @@ def apply_waves(dependencies: Mapping[str, Sequence[str]]) -> dict[str, int]:
     return waves
 
 
+REFUSALS = (PolicyTooLarge, BuildspecTooLarge, UnsafeOutput, NodeUnusable)
+"""What ``synthesize`` refuses with a message (exit 2 in the CLI), nothing written."""
+
+
 def synthesize(
     config: NdapConfig,
     out_dir: Path,
@@ -104,6 +109,7 @@ def synthesize(
         names = json.loads((staging / STACK_ORDER_FILE).read_text())
         return Synthesis(staging, {n: staging / "stacks" / n for n in names}, phase_one)
 
+    require_node()
     phase_one = plan_phase_one(config)
     replace_directory(
         out_dir,
