@@ -3,7 +3,7 @@ they use."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     Field,
@@ -114,20 +114,6 @@ class FeatureUseConfig(StrictModel):
     version: int = Field(ge=1, description="A version of that group.")
 
 
-PATH_KINDS = (
-    "training",
-    "features",
-    "data_config",
-    "serving",
-    "orchestration",
-    "prediction_orchestration",
-    "tests",
-    "ci",
-    "docs",
-    "everything",
-)
-"""The kinds a path rule can give a path, in the order plans list them."""
-
 PathKind = Literal[
     "training",
     "features",
@@ -140,6 +126,9 @@ PathKind = Literal[
     "docs",
     "everything",
 ]
+
+PATH_KINDS: tuple[str, ...] = get_args(PathKind)
+"""The kinds a path rule can give a path, in the order plans list them."""
 
 
 class SharedPathRule(StrictModel):
