@@ -195,7 +195,7 @@ def _report_platform(proof: AccessProof) -> None:
 
 
 def _report_jobs(proof: AccessProof) -> None:
-    denied = [r for r in proof.jobs if not r.allowed]
+    denied = [r for r in proof.jobs if not r.ok]
     _section(
         f"jobs: {len(proof.jobs)} operations of the platform's machine identities evaluated",
         len(denied),
@@ -203,11 +203,17 @@ def _report_jobs(proof: AccessProof) -> None:
             f"{r.job.job}: {r.job.identity} {r.job.operation} {r.job.resource}: {r.reason}"
             for r in denied
         ),
-        ok="all allowed",
-        against="the jobs table (denied)",
+        ok="all as required",
+        against="the jobs table (wrong)",
         controls=proof.job_controls,
     )
-    open_rows = [r for r in proof.provenance if r.controlled_by_others]
+    open_rows = [r for r in proof.provenance if r.controlled_by_others and not r.enforced]
+    failing = [r for r in proof.provenance if r.controlled_by_others and r.enforced]
+    for row in failing:
+        console.print(
+            f"provenance: FAILED: {row.identity}: {row.who_can_change} ({row.finding})",
+            markup=False,
+        )
     if proof.provenance:
         console.print(
             f"provenance: {len(proof.provenance)} rows, {len(open_rows)} open findings of "

@@ -1,8 +1,8 @@
 """Provenance of what acc/prd identities run (#21 build 4, second bullet), for what can be
 evaluated today: images and packages, and who holds release powers while running
 project code. A row a data scientist (or anyone outside review) can change is reported
-as an open finding of #21: it does not fail the build until the fixes of #21's first
-and second items land (then it must become a failure).
+as an open finding of #21 while that finding is open (images, packages), and fails the
+build once it is fixed (release powers: ``enforced``).
 """
 
 from __future__ import annotations
@@ -31,9 +31,17 @@ class ProvenanceRow:
     controlled_by_others: bool
     """True when someone outside review (a data scientist, a public index) can change it."""
     finding: str
+    enforced: bool = False
+    """The finding is fixed: a row others control fails the build (not merely reported)."""
 
     def render(self) -> str:
-        state = f"open finding ({self.finding})" if self.controlled_by_others else "ok"
+        state = "ok"
+        if self.controlled_by_others:
+            state = (
+                f"**FAILED** ({self.finding})"
+                if self.enforced
+                else (f"open finding ({self.finding})")
+            )
         return (
             f"| `{self.identity}` | {self.runs} | {self.source} | {self.who_can_change} | {state} |"
         )
@@ -135,36 +143,60 @@ def _package_rows(
 
 
 def _release_rows(model: PlatformModel) -> Iterator[ProvenanceRow]:
-    """Does the acc build, which runs project code, hold release powers?"""
+    """Does a build that runs project code hold release powers (register or approve a model
+    package, write a release)? Fixed (#21, finding 3): only acc's register step, which runs
+    the platform's script alone, holds them; a row that reopens it fails the build."""
     config = model.config
     tooling = config.tooling_account_id
     if tooling is None:
         return
     org = config.organization.name
     region = config.organization.home_region
+    bucket = names.artifact_bucket(org, tooling)
     for project in config.ml_projects:
         group = names.model_package_group(project.name)
-        build = model.roles.get(names.build_role_arn(org, project.name, Environment.ACC, tooling))
-        if build is None or group not in model.registries:
+        if group not in model.registries:
             continue
         account, policy = model.registries[group]
-        package = f"arn:aws:sagemaker:{region}:{tooling}:model-package/{group}/1"
-        approves = _allowed(
-            model,
-            principal_for(build),
-            "sagemaker:UpdateModelPackage",
-            Resource(package, account, "sagemaker", policy),
+        prefix = f"arn:aws:sagemaker:{region}:{tooling}"
+        release = (
+            f"arn:aws:s3:::{bucket}/"
+            f"{names.artifacts_prefix(project.name, names.RELEASE_ARTIFACTS)}/v1/model.tar.gz"
         )
-        yield ProvenanceRow(
-            build.arn,
-            "repository code (`make model`) in the acc deploy build",
-            "the release tag, reviewed once",
-            "one reviewed commit can approve a model package for a future tag"
-            if approves
-            else "platform-written steps only",
-            approves,
-            "#21, finding 3: the acc build holds release powers",
+        bucket_account, bucket_policy = model.buckets.get(bucket, (tooling, None))
+        asks = (
+            (
+                "sagemaker:CreateModelPackage",
+                Resource(f"{prefix}:model-package-group/{group}", account, "sagemaker", policy),
+                "register",
+            ),
+            (
+                "sagemaker:UpdateModelPackage",
+                Resource(f"{prefix}:model-package/{group}/1", account, "sagemaker", policy),
+                "approve",
+            ),
+            ("s3:PutObject", Resource(release, bucket_account, "s3", bucket_policy), "write"),
         )
+        for env in names.PIPELINE_ENVIRONMENTS:
+            build = model.roles.get(names.build_role_arn(org, project.name, env, tooling))
+            if build is None:
+                continue
+            powers = [
+                verb for action, resource, verb in asks
+                if _allowed(model, principal_for(build), action, resource)
+            ]  # fmt: skip
+            yield ProvenanceRow(
+                build.arn,
+                f"repository code (`make model`, tests) in the {env.value} build",
+                "the commit or release tag, reviewed once",
+                f"one reviewed commit can {', '.join(powers)} a release for a future tag"
+                if powers
+                else "nothing of the release: acc's register step (platform script only) "
+                "registers, approves and writes releases",
+                bool(powers),
+                "#21, finding 3: a build running project code holds release powers",
+                enforced=True,
+            )
 
 
 def prove_provenance(

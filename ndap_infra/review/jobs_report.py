@@ -18,7 +18,8 @@ def render_jobs_report(
     controls: Sequence[JobControlResult],
     provenance: Sequence[ProvenanceRow] = (),
 ) -> str:
-    denied = [r for r in jobs if not r.allowed]
+    denied = [r for r in jobs if not r.ok]
+    refused = [r for r in jobs if not r.job.expected]
     lines = [
         "# Jobs of the platform's machine identities, as evaluated",
         "",
@@ -31,11 +32,16 @@ def render_jobs_report(
         "person through.",
         "",
         f"**{len(jobs)} operations: "
-        + ("all allowed.**" if not denied else f"{len(denied)} DENIED.**"),
+        + (
+            f"all as required ({len(jobs) - len(refused)} allowed, {len(refused)} powers "
+            "a build must not hold denied).**"
+            if not denied
+            else f"{len(denied)} WRONG.**"
+        ),
         "",
         "## Negative controls",
         "",
-        "Each mistake must turn its rows to denied.",
+        "Each mistake must turn its rows wrong (a job denied, or a forbidden power allowed).",
         "",
         *(c.render() for c in controls),
         "",
@@ -51,7 +57,10 @@ def render_jobs_report(
             "|---|---|---|---|---|",
         ]
         for r in results:
-            verdict = "allowed" if r.allowed else f"**DENIED**: {r.reason}"
+            if r.job.expected:
+                verdict = "allowed" if r.allowed else f"**DENIED**: {r.reason}"
+            else:
+                verdict = "denied, as required" if not r.allowed else "**ALLOWED**"
             lines.append(
                 f"| `{r.job.identity}` | `{r.job.operation}` | `{r.job.resource}` | "
                 f"{_cell(r.job.why)} | {_cell(verdict)} |"
@@ -63,8 +72,9 @@ def render_jobs_report(
             "## Provenance: what acc/prd identities run, and who can change it",
             "",
             "Evaluated where it can be today (images, packages, release powers). A row",
-            "someone outside review can change is an **open finding of #21**: listed here,",
-            "not failing the build until #21's fixes land.",
+            "someone outside review can change is an **open finding of #21** (listed here,",
+            "not failing the build until its fix lands) or, once its finding is fixed,",
+            "**FAILED** (failing the build).",
             "",
             f"**{len(provenance)} rows: {len(open_rows)} open findings.**",
             "",
