@@ -33,8 +33,8 @@ def render_jobs_report(
         "",
         f"**{len(jobs)} operations: "
         + (
-            f"all as required ({len(jobs) - len(refused)} allowed, {len(refused)} powers "
-            "a build must not hold denied).**"
+            f"all as required ({len(jobs) - len(refused)} allowed; {len(refused)} powers "
+            "an identity must not hold, denied).**"
             if not denied
             else f"{len(denied)} WRONG.**"
         ),

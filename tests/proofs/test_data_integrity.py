@@ -151,6 +151,21 @@ def test_the_key_policies_alone_refuse_every_persona_key_and_alias_changes(
     assert any("kms:UpdateAlias on env-dev/data-access/key/key" in a for a in allowed)
 
 
+def test_the_access_proof_credits_the_store_policies_beside_the_scp(reference_proof: Any) -> None:
+    """The access proof's attacks on the dev replica (delete, lifecycle, alias): on main
+    the protect-baseline SCP alone held them; now the bucket and key policies' statements
+    hold each alone too (the alias change is authorized on the key as well)."""
+    attacks = [c for c in reference_proof.controls if "dev replica" in c.attack.name]
+    assert len(attacks) == 3
+    for control in attacks:
+        assert control.denied_with_all_layers and control.flips_without_all
+        assert not control.sole_layers
+        assert (
+            "each of these alone stops it: bucket and key policy denials, SCP protect-baseline"
+            in (control.render())
+        )
+
+
 # ---- nonprod reaches nothing in dev --------------------------------------------------------
 
 
