@@ -192,7 +192,7 @@ def _report_platform(proof: AccessProof) -> None:
 
 
 def _report_jobs(proof: AccessProof) -> None:
-    denied = [r for r in proof.jobs if not r.allowed]
+    denied = [r for r in proof.jobs if not r.ok]
     _section(
         f"jobs: {len(proof.jobs)} operations of the platform's machine identities evaluated",
         len(denied),
@@ -200,8 +200,8 @@ def _report_jobs(proof: AccessProof) -> None:
             f"{r.job.job}: {r.job.identity} {r.job.operation} {r.job.resource}: {r.reason}"
             for r in denied
         ),
-        ok="all allowed",
-        against="the jobs table (denied)",
+        ok="all as required",
+        against="the jobs table (wrong)",
         controls=proof.job_controls,
     )
     if proof.provenance:

@@ -280,7 +280,7 @@ PARLIAMENT_SUPPRESSIONS: tuple[ParliamentSuppression, ...] = (
     ),
     ParliamentSuppression(
         "INVALID_ARN",
-        r"tooling/pipelines/[a-z0-9-]+/(dev|acc|prd)/(build|pipeline)-access\.json",
+        r"tooling/pipelines/[a-z0-9-]+/(dev|acc|prd)/(build|pipeline|register)-access\.json",
         "The artifact key's and the git connection's ARNs are Terraform references (both "
         "exist only once created), so the reviewer file shows ${aws_kms_key...arn} and "
         "${aws_codestarconnections_connection...arn}, resolved at apply.",

@@ -29,6 +29,10 @@ ARTIFACTS_TAG = "ndap:artifacts"
 """Which artifact prefix of its project a deployer role reads: ``dev`` or ``releases``."""
 DEV_ARTIFACTS = "dev"
 RELEASE_ARTIFACTS = "releases"
+BUILD_ARTIFACTS = "builds"
+"""Where acc's project-code build stages what it built (``builds/<build id>/``): the
+platform's register step copies it into ``releases/`` (#21, finding 3)."""
+REGISTER = "register"
 
 SOURCE_ACTION = "Source"
 SOURCE_NAMESPACE = "SourceVariables"
@@ -116,14 +120,26 @@ def codebuild_project(project: str, purpose: str, env: Environment) -> str:
     return f"{project}-{purpose}-{env.value}"
 
 
-def build_log_group(project: str) -> str:
-    return f"/aws/codebuild/{project}"
+def build_log_group(project: str, env: Environment) -> str:
+    """One log group per project and environment: approvers read logs that no lower
+    environment's build can write (#21, finding 4)."""
+    return f"/aws/codebuild/{project}-{env.value}"
 
 
 def build_role_name(org: str, project: str, env: Environment) -> str:
     """The CodeBuild role of one project's stage: it may assume only the project's deployer
     role in that environment."""
     return f"{org}-{project}-build-{env.value}"
+
+
+def register_role_name(org: str, project: str) -> str:
+    """The role of acc's platform-written register step: the only pipeline role that
+    registers and approves the project's model packages and writes its releases."""
+    return f"{org}-{project}-register-acc"
+
+
+def register_role_arn(org: str, project: str, tooling_account_id: str) -> str:
+    return role_arn(tooling_account_id, register_role_name(org, project), PIPELINE_PATH)
 
 
 def pipeline_role_name(org: str, project: str, env: Environment) -> str:

@@ -296,54 +296,102 @@ def build_role_policy(
     connection_arn: str,
     repository: str,
     log_group_arn: str,
-    registry: tuple[str, str] | None,
     tools_bucket: str | None = None,
     image_repository: str | None = None,
 ) -> PolicyDocument:
-    """A build role: its pipeline's artifacts, its project's artifacts, the git
-    connection, its logs, (acc) the registry, the platform's tooling (read), and one role
-    to assume."""
-    statements = [
-        Statement(
-            "AssumeOnlyTheProjectsDeployerHere",
-            "Allow",
-            actions=("sts:AssumeRole",),
-            resources=(deployer_arn,),
-        ),
-        Statement(
-            "AssumeNoOtherRole",
-            "Deny",
-            actions=("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"),
-            not_resources=(deployer_arn,),
-        ),
-        Statement(
-            "PipelineArtifacts",
-            "Allow",
-            actions=(*S3_READ, *S3_WRITE),
-            resources=(pipeline_objects,),
-        ),
-        Statement(
-            "ProjectArtifacts",
-            "Allow",
-            actions=(*S3_READ, *S3_WRITE) if writes_project_objects else S3_READ,
-            resources=(project_objects,),
-        ),
-        artifact_key_use(key_arn),
-        *connection_use(connection_arn, repository),
-        build_log_writes(log_group_arn),
-        *(platform_tools_reads(tools_bucket) if tools_bucket is not None else ()),
-        *(image_pushes(image_repository) if image_repository is not None else ()),
-    ]
-    if registry is not None:
-        statements.append(
+    """A build role, which runs project code: its pipeline's artifacts (read only: the
+    source reference the platform's steps clone too), its project's artifacts (dev's
+    ``dev/``, acc's staging ``builds/``, prd's ``releases/`` read only), the git
+    connection, its own environment's logs, the platform's tooling (read), the project's
+    image repository (push), and one role to assume. Never the model registry and never a
+    write to ``releases/``: those belong to acc's register step (#21, finding 3)."""
+    return PolicyDocument(
+        (
             Statement(
-                "RegisterReleases",
+                "AssumeOnlyTheProjectsDeployerHere",
+                "Allow",
+                actions=("sts:AssumeRole",),
+                resources=(deployer_arn,),
+            ),
+            Statement(
+                "AssumeNoOtherRole",
+                "Deny",
+                actions=ASSUME_ACTIONS,
+                not_resources=(deployer_arn,),
+            ),
+            Statement("PipelineArtifacts", "Allow", actions=S3_READ, resources=(pipeline_objects,)),
+            Statement(
+                "ProjectArtifacts",
+                "Allow",
+                actions=(*S3_READ, *S3_WRITE) if writes_project_objects else S3_READ,
+                resources=(project_objects,),
+            ),
+            artifact_key_use(key_arn),
+            *connection_use(connection_arn, repository),
+            build_log_writes(log_group_arn),
+            *(platform_tools_reads(tools_bucket) if tools_bucket is not None else ()),
+            *(image_pushes(image_repository) if image_repository is not None else ()),
+        )
+    )
+
+
+ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
+
+
+def register_role_policy(
+    *,
+    pipeline_objects: str,
+    staged_objects: str,
+    release_objects: str,
+    key_arn: str,
+    connection_arn: str,
+    repository: str,
+    log_group_arn: str,
+    registry: tuple[str, str],
+    deploy_project_arn: str,
+) -> PolicyDocument:
+    """acc's register step, which runs only the platform's script (no repository code):
+    it checks the acc deploy build it is handed (``codebuild:BatchGetBuilds``), reads what
+    that build staged, writes the release, registers and approves the model package. It
+    assumes no role."""
+    return PolicyDocument(
+        (
+            Statement("AssumeNoRole", "Deny", actions=ASSUME_ACTIONS, resources=("*",)),
+            Statement(
+                "ReadTheSourceReference",
+                "Allow",
+                actions=S3_READ,
+                resources=(pipeline_objects,),
+            ),
+            Statement(
+                "ReadWhatTheAccBuildStaged",
+                "Allow",
+                actions=S3_READ,
+                resources=(staged_objects,),
+            ),
+            Statement(
+                "WriteTheRelease",
+                "Allow",
+                actions=(*S3_READ, *S3_WRITE),
+                resources=(release_objects,),
+            ),
+            artifact_key_use(key_arn),
+            *connection_use(connection_arn, repository),
+            build_log_writes(log_group_arn),
+            Statement(
+                "CheckTheAccDeployBuild",
+                "Allow",
+                actions=("codebuild:BatchGetBuilds",),
+                resources=(deploy_project_arn,),
+            ),
+            Statement(
+                "RegisterAndApproveReleases",
                 "Allow",
                 actions=(*REGISTRY_READS, *REGISTRY_WRITES),
                 resources=registry,
-            )
+            ),
         )
-    return PolicyDocument(tuple(statements))
+    )
 
 
 def pipeline_role_policy(

@@ -36,6 +36,11 @@ class JobResult:
     reason: str
     decision: Decision | None = None
 
+    @property
+    def ok(self) -> bool:
+        """Allowed for a job, denied for a power the identity must not hold."""
+        return self.allowed == self.job.expected
+
 
 def _account_of(arn: str) -> str:
     parts = arn.split(":")
@@ -109,7 +114,8 @@ def prove_jobs(model: PlatformModel, jobs: Sequence[Job] | None = None) -> list[
 
 @dataclass(frozen=True)
 class JobControl:
-    """A mistake (a grant removed, a guardrail added) and the row it must deny."""
+    """A mistake (a grant removed, a guardrail added, a power given back) and the rows it
+    must turn wrong: a job denied, or a forbidden power allowed."""
 
     name: str
     mutate: Callable[[PlatformModel], PlatformModel]
@@ -128,7 +134,7 @@ class JobControlResult:
 
     def render(self) -> str:
         verdict = "flips" if self.ok else "DOES NOT FLIP"
-        return f"- {self.control.name}: {verdict} ({self.flipped} of {self.rows} rows denied)"
+        return f"- {self.control.name}: {verdict} ({self.flipped} of {self.rows} rows flipped)"
 
 
 def without_statement(role_arn: str, sid: str) -> Callable[[PlatformModel], PlatformModel]:
@@ -206,7 +212,7 @@ def check_controls(
     for control in controls:
         targeted = [job for job in rows if control.row(job)]
         mutated = control.mutate(model)
-        flipped = sum(not decide_job(mutated, job).allowed for job in targeted)
+        flipped = sum(not decide_job(mutated, job).ok for job in targeted)
         results.append(JobControlResult(control, len(targeted), flipped))
     return results
 
@@ -245,6 +251,7 @@ def job_controls(model: PlatformModel) -> list[JobControl]:
                 job.operation == "sts:AssumeRole"
                 and "/ndap/pipelines/" in job.identity
                 and job.resource.endswith("-deployer")
+                and job.expected
             )
 
         controls.append(
@@ -307,4 +314,49 @@ def job_controls(model: PlatformModel) -> list[JobControl]:
                     lambda job: job.identity == deployer and job.operation == "iam:PassRole",
                 )
             )
+        acc_builds = sorted(
+            arn for arn in model.roles if arn.endswith(f"-build-{Environment.ACC.value}")
+        )
+        if acc_builds:
+            acc_build = acc_builds[0]
+            controls.append(
+                JobControl(
+                    f"{acc_build} given sagemaker:CreateModelPackage and UpdateModelPackage back "
+                    "(as before #21, finding 3)",
+                    with_statement(
+                        acc_build,
+                        {
+                            "Sid": "RegisterReleases",
+                            "Effect": "Allow",
+                            "Action": [
+                                "sagemaker:CreateModelPackage",
+                                "sagemaker:UpdateModelPackage",
+                            ],
+                            "Resource": "*",
+                        },
+                    ),
+                    lambda job: (
+                        job.identity == acc_build
+                        and job.operation.startswith("sagemaker:")
+                        and not job.expected
+                    ),
+                )
+            )
     return controls
+
+
+def with_statement(
+    role_arn: str, statement: dict[str, object]
+) -> Callable[[PlatformModel], PlatformModel]:
+    """A grant given: ``statement`` added to the role's first identity policy."""
+
+    def mutate(model: PlatformModel) -> PlatformModel:
+        role = model.roles[role_arn]
+        first, *rest = role.identity_policies
+        grown = NamedPolicy(
+            first.name,
+            {**first.document, "Statement": [*first.document["Statement"], statement]},
+        )
+        return model.with_roles({role_arn: replace(role, identity_policies=(grown, *rest))})
+
+    return mutate

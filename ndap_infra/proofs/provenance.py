@@ -1,8 +1,7 @@
-"""Provenance of what acc/prd identities run (#21 build 4, second bullet): images and
-packages, and who holds release powers while running project code. A row a data scientist
-(or anyone outside review, a public index included) can change FAILS the build once its
-fix has landed (``enforced``: images and packages, #21 item 1); release powers (#21 item 2,
-another change) stay an open finding, reported and not failing, until theirs lands.
+"""Provenance of what acc/prd identities run (#21 build 4, second bullet): images,
+packages, and who holds release powers while running project code. A row a data
+scientist (or anyone outside review, a public index included) can change FAILS the build
+(``enforced``); a row whose finding is still open is reported, not failing.
 """
 
 from __future__ import annotations
@@ -182,37 +181,60 @@ def _package_rows(
 
 
 def _release_rows(model: PlatformModel) -> Iterator[ProvenanceRow]:
-    """Does the acc build, which runs project code, hold release powers?"""
+    """Does a build that runs project code hold release powers (register or approve a model
+    package, write a release)? Fixed (#21, finding 3): only acc's register step, which runs
+    the platform's script alone, holds them; a row that reopens it fails the build."""
     config = model.config
     tooling = config.tooling_account_id
     if tooling is None:
         return
     org = config.organization.name
     region = config.organization.home_region
+    bucket = names.artifact_bucket(org, tooling)
     for project in config.ml_projects:
         group = names.model_package_group(project.name)
-        build = model.roles.get(names.build_role_arn(org, project.name, Environment.ACC, tooling))
-        if build is None or group not in model.registries:
+        if group not in model.registries:
             continue
         account, policy = model.registries[group]
-        package = f"arn:aws:sagemaker:{region}:{tooling}:model-package/{group}/1"
-        approves = _allowed(
-            model,
-            principal_for(build),
-            "sagemaker:UpdateModelPackage",
-            Resource(package, account, "sagemaker", policy),
+        prefix = f"arn:aws:sagemaker:{region}:{tooling}"
+        release = (
+            f"arn:aws:s3:::{bucket}/"
+            f"{names.artifacts_prefix(project.name, names.RELEASE_ARTIFACTS)}/v1/model.tar.gz"
         )
-        yield ProvenanceRow(
-            build.arn,
-            "repository code (`make model`) in the acc deploy build",
-            "the release tag, reviewed once",
-            "one reviewed commit can approve a model package for a future tag"
-            if approves
-            else "platform-written steps only",
-            approves,
-            "#21, finding 3: the acc build holds release powers",
-            enforced=False,  # #21 item 2 (builds split by power) lands separately
+        bucket_account, bucket_policy = model.buckets.get(bucket, (tooling, None))
+        asks = (
+            (
+                "sagemaker:CreateModelPackage",
+                Resource(f"{prefix}:model-package-group/{group}", account, "sagemaker", policy),
+                "register",
+            ),
+            (
+                "sagemaker:UpdateModelPackage",
+                Resource(f"{prefix}:model-package/{group}/1", account, "sagemaker", policy),
+                "approve",
+            ),
+            ("s3:PutObject", Resource(release, bucket_account, "s3", bucket_policy), "write"),
         )
+        for env in names.PIPELINE_ENVIRONMENTS:
+            build = model.roles.get(names.build_role_arn(org, project.name, env, tooling))
+            if build is None:
+                continue
+            powers = [
+                verb for action, resource, verb in asks
+                if _allowed(model, principal_for(build), action, resource)
+            ]  # fmt: skip
+            yield ProvenanceRow(
+                build.arn,
+                f"repository code (`make model`, tests) in the {env.value} build",
+                "the commit or release tag, reviewed once",
+                f"one reviewed commit can {', '.join(powers)} a release for a future tag"
+                if powers
+                else "nothing of the release: acc's register step (platform script only) "
+                "registers, approves and writes releases",
+                bool(powers),
+                "#21, finding 3: a build running project code holds release powers",
+                enforced=True,
+            )
 
 
 def prove_provenance(

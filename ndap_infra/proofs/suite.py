@@ -48,7 +48,7 @@ class AccessProof:
             and all(r.denied_with_all_layers for r in self.controls)
             and (self.pipelines is None or self.pipelines.ok)
             and (self.platform is None or self.platform.ok)
-            and all(r.allowed for r in self.jobs)
+            and all(r.ok for r in self.jobs)
             and all(c.ok for c in self.job_controls)
             and not any(r.fails for r in self.provenance)
         )

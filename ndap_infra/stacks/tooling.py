@@ -13,8 +13,10 @@ from ndap_infra.constructs.pipelines import ToolingPeople, ToolingPipelines
 from ndap_infra.constructs.platform_pipeline import PlatformPipeline, PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.storage import KeyProps, ManagedKey
+from ndap_infra.guardrails.access import data_key_policy
 from ndap_infra.iam.resource_policies import key_policy_ebs_default
 from ndap_infra.names.access import account_access_role_arn
+from ndap_infra.names.platform import platform_deployers
 from ndap_infra.names.tags import platform_tags
 from ndap_infra.pipelines.spec import ToolingSpec
 
@@ -42,7 +44,10 @@ class ToolingStack(TerraformStack):
             KeyProps(
                 alias=f"alias/{org.name}/{TOOLING}/data",
                 description=f"{org.name} {TOOLING}: encrypts ML data and artifacts",
-                policy=key_policy_ebs_default(account_id, org.home_region),
+                policy=data_key_policy(
+                    key_policy_ebs_default(account_id, org.home_region),
+                    platform_deployers(config),
+                ),
             ),
         )
         # The security baseline: configuration, names and ids only, as in every environment.

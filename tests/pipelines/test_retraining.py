@@ -538,6 +538,12 @@ case "$1 $2" in
     for group in $FAKE_FEATURE_GROUPS; do [ "$group" = "$4" ] && { echo Created; exit 0; }; done
     echo "ResourceNotFound: $4" >&2; exit 254 ;;
   "sagemaker wait") exit 0 ;;
+  "codebuild batch-get-builds")
+    log "codebuild batch-get-builds $4"
+    jq -n --arg id "$4" --arg commit "$(git rev-parse HEAD)" '{builds: [{
+      id: $id, arn: ("arn:aws:codebuild:fake:build/" + $id), projectName: ($id | split(":")[0]),
+      resolvedSourceVersion: $commit, buildStatus: "SUCCEEDED"}]}'
+    exit 0 ;;
   "sagemaker describe-"*) grep -qx "$2 $4" "$FAKE_STATE" 2> /dev/null && exit 0; exit 254 ;;
   "sagemaker create-"* | "sagemaker update-"*)
     log "sagemaker $2 $4"
@@ -586,6 +592,7 @@ class DeployRun:
         self.tmp = tmp_path
         self.spec = YAML(typ="safe").load(buildspec)
         self.bin = fake_bin(tmp_path)
+        self.builds = 0
         self.env = {
             "PATH": f"{self.bin}:/usr/bin:/bin",
             "HOME": str(tmp_path),
@@ -600,18 +607,50 @@ class DeployRun:
         }
 
     def __call__(self, repo: Path, **env: str) -> subprocess.CompletedProcess[str]:
+        return self.step(self.spec, repo, **env)
+
+    def step(
+        self, spec: dict[str, Any], repo: Path, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """One build of ``spec`` (this run's, or another step's of the same pipeline), with
+        the id CodeBuild gives each build."""
         git(repo, "clean", "-fdxq")  # every build starts from a fresh clone
-        commands = self.spec["phases"]["build"]["commands"]
-        exported = self.spec["env"].get("exported-variables", [])
+        self.builds += 1
+        variables = {k: str(v) for k, v in spec["env"]["variables"].items()}
+        name = (
+            f"{variables['PROJECT']}-{'register' if 'RELEASES_PREFIX' in variables else 'deploy'}"
+            f"-{variables['TARGET_ENVIRONMENT']}"
+        )
+        build_id = f"{name}:build-{self.builds}"
+        commands = spec["phases"]["build"]["commands"]
+        exported = spec["env"].get("exported-variables", [])
         script = "set -e\n" + "\n".join(commands) + "".join(f'\necho "{n}=${n}"' for n in exported)
         return subprocess.run(
             ["bash", "-c", script],
             cwd=repo,
-            env={**self.env, **env},
+            env={
+                **self.env,
+                **variables,
+                "CODEBUILD_BUILD_ID": build_id,
+                "CODEBUILD_BUILD_ARN": f"arn:aws:codebuild:fake:build/{build_id}",
+                **env,
+            },
             capture_output=True,
             text=True,
             check=False,
         )
+
+    def register(
+        self, buildspec: str, deployed: subprocess.CompletedProcess[str], repo: Path
+    ) -> subprocess.CompletedProcess[str]:
+        """acc's register step after the deploy step ``deployed``, handed what it exported
+        (as CodePipeline hands a namespace's variables)."""
+        handed = dict(
+            line.split("=", 1)
+            for line in deployed.stdout.splitlines()
+            if line.startswith(("NDAP_BUILD_ID=", "NDAP_MODEL_BUILT="))
+        )
+        return self.step(YAML(typ="safe").load(buildspec), repo, **handed)
 
     def make_log(self) -> list[str]:
         path = self.tmp / "make.log"
@@ -834,7 +873,8 @@ def test_acc_retrains_a_release_as_its_choice_says(acceptance: str, tmp_path: Pa
     config, _ = project_with(acceptance=acceptance)
     spec = tooling_spec(config)
     assert spec is not None
-    run = DeployRun(tmp_path, spec.projects[2].stages[1].before_approval[0].buildspec)
+    deploy, register = spec.projects[2].stages[1].before_approval
+    run = DeployRun(tmp_path, deploy.buildspec)
     origin = tmp_path / "origin"
     origin.mkdir()
     git(origin, "init", "-q", "-b", "develop")
@@ -857,10 +897,22 @@ def test_acc_retrains_a_release_as_its_choice_says(acceptance: str, tmp_path: Pa
     first = run(clone)
     assert first.returncode == 0, first.stderr + first.stdout
     assert "release v1.0.0" in first.stdout
+    # the deploy build (project code) registers nothing: the register step does
+    assert not [c for c in run.sagemaker_calls() if "model-package" in c]
+    registered = run.register(register.buildspec, first, clone)
+    assert registered.returncode == 0, registered.stderr + registered.stdout
     assert [c.split()[1] for c in run.sagemaker_calls() if "model-package" in c] == [
         "create-model-package",
         "update-model-package",
     ]
+    assert "codebuild batch-get-builds demand-forecast-deploy-acc:build-1" in (
+        run.sagemaker_calls()
+    )
+    assert "built by arn:aws:codebuild:fake:build/demand-forecast-deploy-acc:build-1" in (
+        registered.stdout
+    )
+    release = tmp_path / "s3" / spec.bucket / "projects" / "demand-forecast" / "releases"
+    assert (release / "v1-0-0" / "model.tar.gz").exists()
     assert "sagemaker create-pipeline demand-forecast-training" in run.sagemaker_calls()
 
     if acceptance == "from-previous-state":
@@ -872,11 +924,13 @@ def test_acc_retrains_a_release_as_its_choice_says(acceptance: str, tmp_path: Pa
     git(clone, "checkout", "-q", "v1.0.1")
     second = run(clone)
     assert second.returncode == 0, second.stderr + second.stdout
+    registered = run.register(register.buildspec, second, clone)
+    assert registered.returncode == 0, registered.stderr + registered.stdout
     packages = [c for c in run.sagemaker_calls() if "model-package" in c]
     if acceptance == "if-model-changed":
         assert "ndap: skip retrain: no training, features, data_config" in second.stdout
-        assert "ndap: skip register_model: the model acc approved before is unchanged" in (
-            second.stdout
+        assert "ndap: skip register_model: acc kept the model it approved before" in (
+            registered.stdout
         )
         assert len(run.make_log()) == 1 and len(packages) == 2
     elif acceptance == "from-previous-state":

@@ -1,7 +1,7 @@
 """Provenance (#21, second bullet of build 4): images and the platform's tooling come only
-from the platform, by digest, so no row a data scientist or a public index controls; each
-finding reintroduced flips its rows and fails the proof. Release powers stay an open
-finding (reported, not failing) until #21's split of the builds lands."""
+from the platform, by digest, and no build that runs project code holds release powers, so
+no row a data scientist or a public index controls; each finding reintroduced flips its
+rows and fails the proof."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from ndap_infra.config import Environment
 from ndap_infra.evaluator import NamedPolicy
+from ndap_infra.proofs.jobs import prove_jobs
 from ndap_infra.proofs.provenance import ProvenanceRow, prove_provenance
 from ndap_infra.review.provenance_report import render_provenance_report
 
@@ -21,22 +22,21 @@ def _rows(rows: Any, finding: str) -> list[ProvenanceRow]:
     return [r for r in rows if finding in r.finding]
 
 
-def test_images_and_tooling_come_from_the_platform_by_digest(reference_proof: Any) -> None:
+def test_images_tooling_and_releases_come_from_the_platform(reference_proof: Any) -> None:
     config = reference_proof.model.config
     projects = len(config.ml_projects)
     rows = reference_proof.provenance
     images, packages, releases = (_rows(rows, f"finding {n}") for n in (1, 2, 3))
     assert len(images) == len(packages) == 2 * projects  # acc and prd
-    assert len(releases) == projects
-    assert not any(r.controlled_by_others for r in (*images, *packages))
+    assert len(releases) == 3 * projects  # every build that runs project code
+    assert not any(r.controlled_by_others for r in (*images, *packages, *releases))
     tooling = config.tooling_account_id
     assert all(f"in the platform registry ({tooling}), by digest" in r.source for r in images)
     assert all(r.source == "pinned by hash" for r in packages)
-    # #21 item 2 lands separately: reported, not failing
-    assert all(r.controlled_by_others and not r.fails for r in releases)
+    assert all(r.enforced for r in rows)
     assert reference_proof.ok
     text = render_provenance_report(rows)
-    assert f"**{len(rows)} rows: 0 failing, {projects} open findings reported only.**" in text
+    assert f"**{len(rows)} rows: 0 failing, 0 open findings reported only.**" in text
     assert "FAILS" not in text
 
 
@@ -140,31 +140,75 @@ def test_each_layer_alone_keeps_foreign_images_out(
         assert rows and not any(r.controlled_by_others for r in rows)
 
 
-def test_an_acc_build_without_release_powers_closes_finding_3(
-    reference_proof: Any, reference_stacks: Any
-) -> None:
-    model = reference_proof.model
+def _with_registry_powers(model: Any, suffix: str) -> Any:
+    """The build roles whose ARN ends with ``suffix`` given the registry back, as the acc
+    build held it before #21's fix."""
+    region = model.config.organization.home_region
+    tooling = model.config.tooling_account_id
+    grant = {
+        "Sid": "RegisterReleases",
+        "Effect": "Allow",
+        "Action": ["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"],
+        "Resource": [
+            f"arn:aws:sagemaker:{region}:{tooling}:model-package-group/*",
+            f"arn:aws:sagemaker:{region}:{tooling}:model-package/*",
+        ],
+    }
     roles = {}
     for arn, role in model.roles.items():
-        if arn.endswith(f"-build-{Environment.ACC.value}"):
-            policies = tuple(
-                NamedPolicy(
-                    p.name,
-                    {
-                        **p.document,
-                        "Statement": [
-                            s
-                            for s in p.document["Statement"]
-                            if "sagemaker:UpdateModelPackage" not in str(s.get("Action"))
-                        ],
-                    },
-                )
-                for p in role.identity_policies
+        if arn.endswith(suffix):
+            first, *rest = role.identity_policies
+            grown = NamedPolicy(
+                first.name, {**first.document, "Statement": [*first.document["Statement"], grant]}
             )
-            roles[arn] = replace(role, identity_policies=policies)
-    rows = [
+            roles[arn] = replace(role, identity_policies=(grown, *rest))
+    assert roles
+    return model.with_roles(roles)
+
+
+def test_an_acc_build_given_release_powers_back_fails_the_build(
+    reference_proof: Any, reference_stacks: Any
+) -> None:
+    """Negative control for finding 3: the acc build (project code) given
+    CreateModelPackage/UpdateModelPackage back: its provenance rows turn to failures (the
+    proof is no longer ok), and its jobs-table denial rows turn wrong."""
+    model = _with_registry_powers(reference_proof.model, f"-build-{Environment.ACC.value}")
+    rows = [r for r in prove_provenance(model, reference_stacks) if "finding 3" in r.finding]
+    reopened = [r for r in rows if r.controlled_by_others]
+    assert len(reopened) == len(model.config.ml_projects)
+    assert all(r.identity.endswith("-build-acc") for r in reopened)
+    assert all("register, approve" in r.who_can_change for r in reopened)
+    assert all("FAILS (#21, finding 3" in r.render() for r in reopened)
+    proof = replace(reference_proof, provenance=tuple(rows))
+    assert not proof.ok
+    wrong = [r for r in prove_jobs(model) if not r.ok]
+    assert wrong and all(
+        r.job.identity.endswith("-build-acc") and r.job.operation.startswith("sagemaker:")
+        for r in wrong
+    )
+    assert len(wrong) == 2 * len(model.config.ml_projects)
+
+
+def test_the_register_role_alone_holds_release_powers(reference_proof: Any) -> None:
+    """The jobs table: acc's register role registers, approves and writes the release
+    (allowed), and every build role that runs project code is denied each of those."""
+    jobs = reference_proof.jobs
+    register = [r for r in jobs if "-register-acc" in r.job.identity]
+    operations = {r.job.operation for r in register if r.job.expected}
+    assert {
+        "sagemaker:CreateModelPackage",
+        "sagemaker:UpdateModelPackage",
+        "s3:PutObject",
+        "codebuild:BatchGetBuilds",
+    } <= operations
+    assert all(r.ok for r in register)
+    refused = [r for r in jobs if not r.job.expected and "-build-" in r.job.identity]
+    projects = len(reference_proof.model.config.ml_projects)
+    # register, approve, write a release: for each project's dev, acc and prd build
+    releases = [
         r
-        for r in prove_provenance(model.with_roles(roles), reference_stacks)
-        if "finding 3" in r.finding
+        for r in refused
+        if r.job.job.endswith("pipeline") and not r.job.operation.startswith("logs:")
     ]
-    assert rows and not any(r.controlled_by_others for r in rows)
+    assert len(releases) == 3 * 3 * projects
+    assert all(not r.allowed for r in refused)
