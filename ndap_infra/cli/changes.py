@@ -9,7 +9,6 @@ repository, a revision that does not exist, an unsupported path pattern).
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,14 +21,16 @@ from ndap_infra.changes import (
     plan_to_json_text,
     plan_to_text,
 )
-from ndap_infra.cli.common import DEFAULT_CONFIG, EXIT_BAD_INPUT, ConfigOption, no_configuration
+from ndap_infra.cli.common import (
+    DEFAULT_CONFIG,
+    EXIT_BAD_INPUT,
+    FORMAT_HELP,
+    ConfigOption,
+    OutputFormat,
+    no_configuration,
+)
 from ndap_infra.config import ConfigError, load_config
 from ndap_infra.config.model import PathRulesConfig
-
-
-class OutputFormat(StrEnum):
-    JSON = "json"
-    TEXT = "text"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -86,7 +87,7 @@ def changes(
         ),
     ] = None,
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="json (for pipelines) or text.")
+        OutputFormat, typer.Option("--format", help=FORMAT_HELP + " Default: json.")
     ] = OutputFormat.JSON,
 ) -> None:
     """Classify what changed between two revisions of an ML project's repository and print

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -54,6 +55,17 @@ ConfigOption = Annotated[
 ]
 
 OutOption = Annotated[Path, typer.Option("--out", help="Where synthesized stacks are written.")]
+
+
+class OutputFormat(StrEnum):
+    """What a command prints on stdout: ``--format text|json``, the one spelling of every
+    command that can print for machines (docs/commands.md, Conventions)."""
+
+    JSON = "json"
+    TEXT = "text"
+
+
+FORMAT_HELP = "text (for people) or json (for machines)."
 
 PoliciesOption = Annotated[
     Path, typer.Option("--policies", help="Where reviewer-facing policy files are written.")

@@ -218,6 +218,66 @@ def apply(run: StackRun) -> StackResult:
     )
 
 
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan of one stack saved to a file (``terraform plan -out``), with its JSON."""
+
+    stack: str
+    file: Path
+    seconds: float
+    document: Mapping[str, Any] | None = None
+    error: str | None = None
+
+
+def save_plan(run: StackRun, file: Path) -> SavedPlan:
+    """``terraform init``, ``plan -out=<file>`` and ``show -json <file>``: the plan to
+    review, then apply exactly (``apply_plan``)."""
+    start = time.monotonic()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.unlink(missing_ok=True)
+
+    def failed(error: str) -> SavedPlan:
+        return SavedPlan(run.stack, file, time.monotonic() - start, error=error)
+
+    failure = init(run, "plan")
+    if failure is not None:
+        return failed(failure)
+    args = ["plan", "-input=false", "-no-color", "-lock-timeout=0s", f"-out={file}"]
+    planned = run.terraform(args, "plan")
+    if planned.returncode != 0:
+        return failed(_failure(run, planned.stdout + planned.stderr, "plan"))
+    shown = run.terraform(["show", "-json", "-no-color", str(file)], "plan", log_stdout=False)
+    if shown.returncode != 0:
+        return failed(_failure(run, shown.stdout + shown.stderr, "show", "plan"))
+    try:
+        document = json.loads(shown.stdout)
+    except json.JSONDecodeError as error:
+        return failed(f"{run.stack}: terraform show -json printed no JSON ({error})")
+    return SavedPlan(run.stack, file, time.monotonic() - start, document=document)
+
+
+def apply_plan(run: StackRun, file: Path, *, init_first: bool = False) -> StackResult:
+    """``terraform apply <file>``: exactly the saved plan, nothing else. Terraform itself
+    refuses a plan made against a state that has changed since (its message is shown)."""
+    start = time.monotonic()
+    failure = init(run, "apply") if init_first else None
+    if failure is None:
+        completed = run.terraform(
+            ["apply", "-input=false", "-no-color", "-lock-timeout=0s", str(file)], "apply"
+        )
+        output = completed.stdout + completed.stderr
+        if completed.returncode == 0:
+            found = APPLY_SUMMARY.search(output)
+            summary = found.group(2) if found else "applied"
+            return StackResult(
+                run.stack, "apply", True, time.monotonic() - start, summary, run.log("apply")
+            )
+        failure = _failure(run, output, "apply")
+    return StackResult(
+        run.stack, "apply", False, time.monotonic() - start, "failed", run.log("apply"), failure
+    )
+
+
 PLAN_SUMMARY = re.compile(r"Plan: ([^\n]*)\.")
 
 
