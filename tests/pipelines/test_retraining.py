@@ -24,6 +24,7 @@ from ndap_infra.config.model import FeatureUseConfig
 from ndap_infra.config.schedules import schedule_problem
 from ndap_infra.evaluator import Request, Resource, evaluate, principal_for
 from ndap_infra.names import pipelines as names
+from ndap_infra.names.pipelines import TOOLS_POINTER, TOOLS_PREFIX
 from ndap_infra.pipelines import buildspecs
 from ndap_infra.pipelines.features import available_versions, promotion_refusal
 from ndap_infra.pipelines.retraining import retraining_trigger
@@ -518,7 +519,19 @@ def fake_bin(tmp_path: Path) -> Path:
     bin_dir.mkdir()
     (bin_dir / "aws").write_text(FAKE_AWS)
     (bin_dir / "pip").write_text("#!/bin/bash\nexit 0\n")
-    (bin_dir / "python").write_text(f'#!/bin/bash\nexec "{sys.executable}" "$@"\n')
+    (bin_dir / "python").write_text(
+        "#!/bin/bash\n"
+        # `python -m pip install` installs nothing here: the platform's wheel is this
+        # checkout's ndap_infra (the real install by hash: test_generated_build_run.py)
+        'if [ "$1 $2 $3" = "-m pip install" ]; then\n'
+        '  target=""; previous=""\n'
+        '  for arg in "$@"; do [ "$previous" = --target ] && target="$arg"; previous="$arg"; done\n'
+        f'  [ -z "$target" ] || {{ mkdir -p "$target"; ln -sfn "{ROOT}/ndap_infra" '
+        '"$target/ndap_infra"; }\n'
+        "  exit 0\n"
+        "fi\n"
+        f'exec "{sys.executable}" "$@"\n'
+    )
     for tool in ("aws", "pip", "python"):
         (bin_dir / tool).chmod(0o755)
     return bin_dir
@@ -531,8 +544,16 @@ local_path() { case "$1" in s3://*) echo "$FAKE_S3/${1#s3://}" ;; *) echo "$1" ;
 case "$1 $2" in
   "configure set") exit 0 ;;
   "s3 cp")
-    src="$(local_path "$3")"; dst="$(local_path "$4")"
-    [ -f "$src" ] || { echo "fatal error: $3 does not exist" >&2; exit 1; }
+    shift 2; recursive=false; paths=()
+    for arg in "$@"; do
+      case "$arg" in --quiet) ;; --recursive) recursive=true ;; *) paths+=("$arg") ;; esac
+    done
+    src="$(local_path "${paths[0]}")"; dst="$(local_path "${paths[1]}")"
+    if [ "$recursive" = true ]; then
+      [ -d "$src" ] || { echo "fatal error: ${paths[0]} does not exist" >&2; exit 1; }
+      mkdir -p "$dst"; cp -r "$src/." "$dst"; exit 0
+    fi
+    [ -f "$src" ] || { echo "fatal error: ${paths[0]} does not exist" >&2; exit 1; }
     mkdir -p "$(dirname "$dst")"; cp "$src" "$dst"; exit 0 ;;
   "sagemaker describe-feature-group")
     for group in $FAKE_FEATURE_GROUPS; do [ "$group" = "$4" ] && { echo Created; exit 0; }; done
@@ -560,8 +581,10 @@ model:
 \techo "make model: NDAP_RETRAIN=$$NDAP_RETRAIN NDAP_TRAINING_MODE=$$NDAP_TRAINING_MODE \\
 \tNDAP_PREVIOUS_MODEL=$$NDAP_PREVIOUS_MODEL" >> $$MAKE_LOG
 \tcat src/training/train.py src/serving/app.py > dist/model.tar.gz
-\techo '{"image": "inference:1"}' > dist/model-metadata.json
-"""
+\techo '{"image": "'"$$IMAGE_REPOSITORY"'@sha256:%s"}' > dist/model-metadata.json
+""" % ("ab" * 32)
+# the image by digest in the project's repository of the platform registry: deploy steps
+# refuse anything else (tests/pipelines/test_image_digests.py)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -605,6 +628,13 @@ class DeployRun:
             **{k: str(v) for k, v in self.spec["env"]["variables"].items()},
             **env,
         }
+        # the platform published its tooling (a wheel by sha256) in the artifact store
+        bucket = tmp_path / "s3" / str(self.spec["env"]["variables"]["ARTIFACT_BUCKET"])
+        digest, wheel = "cd" * 32, "ndap_infra-0.1.0-py3-none-any.whl"
+        published = bucket / TOOLS_PREFIX / "sha256" / digest
+        published.mkdir(parents=True, exist_ok=True)
+        (published / wheel).write_bytes(b"")
+        (bucket / TOOLS_POINTER).write_text(f"{digest} {wheel}\n")
 
     def __call__(self, repo: Path, **env: str) -> subprocess.CompletedProcess[str]:
         return self.step(self.spec, repo, **env)
