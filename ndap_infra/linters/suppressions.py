@@ -5,6 +5,7 @@ Why and how: docs/design-notes.md, section ndap_infra/linters/suppressions.py.""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 ENV = r"(?:env-[a-z]+|tooling)"
@@ -22,9 +23,22 @@ class CheckovSuppression:
     resource: str
     """Regular expression over ``<stack>/<construct path>``, matched whole."""
     reason: str
+    per_stack: int = 1
+    """How many matching resources one stack must hold for the suppression to apply (and
+    so be stale when unused): 2 for what only a second region's copy fails."""
 
     def __post_init__(self) -> None:
         _validate(self.reason, self.resource)
+
+    def applies_to(self, paths: Iterable[str]) -> bool:
+        """Whether this configuration holds what the suppression names (``per_stack``
+        matching resources in one stack)."""
+        counts: dict[str, int] = {}
+        for path in paths:
+            if re.fullmatch(self.resource, path):
+                stack = path.split("/", 1)[0]
+                counts[stack] = counts.get(stack, 0) + 1
+        return any(count >= self.per_stack for count in counts.values())
 
     def matches(self, check_id: str, construct_path: str) -> bool:
         return check_id == self.check_id and re.fullmatch(self.resource, construct_path) is not None
@@ -129,6 +143,7 @@ CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
         "so they are not recorded and billed once per region). The parity proof requires "
         "exactly one region per account to record them, and the baseline tests that it is "
         "the home region.",
+        per_stack=2,  # one region alone has only the home recorder, which records them
     ),
     CheckovSuppression(
         "CKV_AWS_144",
