@@ -199,12 +199,17 @@ APPLY_SUMMARY = re.compile(r"(Apply|Destroy) complete! Resources: ([^\n]*?)\.?\n
 
 
 def apply(run: StackRun) -> StackResult:
+    return _apply(
+        run, ["apply", "-auto-approve", "-input=false", "-no-color", "-lock-timeout=0s"], True
+    )
+
+
+def _apply(run: StackRun, args: list[str], init_first: bool) -> StackResult:
+    """``terraform <args>`` (an apply), after ``init`` when asked; its summary or failure."""
     start = time.monotonic()
-    failure = init(run, "apply")
+    failure = init(run, "apply") if init_first else None
     if failure is None:
-        completed = run.terraform(
-            ["apply", "-auto-approve", "-input=false", "-no-color", "-lock-timeout=0s"], "apply"
-        )
+        completed = run.terraform(args, "apply")
         output = completed.stdout + completed.stderr
         if completed.returncode == 0:
             found = APPLY_SUMMARY.search(output)
@@ -259,23 +264,8 @@ def save_plan(run: StackRun, file: Path) -> SavedPlan:
 def apply_plan(run: StackRun, file: Path, *, init_first: bool = False) -> StackResult:
     """``terraform apply <file>``: exactly the saved plan, nothing else. Terraform itself
     refuses a plan made against a state that has changed since (its message is shown)."""
-    start = time.monotonic()
-    failure = init(run, "apply") if init_first else None
-    if failure is None:
-        completed = run.terraform(
-            ["apply", "-input=false", "-no-color", "-lock-timeout=0s", str(file)], "apply"
-        )
-        output = completed.stdout + completed.stderr
-        if completed.returncode == 0:
-            found = APPLY_SUMMARY.search(output)
-            summary = found.group(2) if found else "applied"
-            return StackResult(
-                run.stack, "apply", True, time.monotonic() - start, summary, run.log("apply")
-            )
-        failure = _failure(run, output, "apply")
-    return StackResult(
-        run.stack, "apply", False, time.monotonic() - start, "failed", run.log("apply"), failure
-    )
+    args = ["apply", "-input=false", "-no-color", "-lock-timeout=0s", str(file)]
+    return _apply(run, args, init_first)
 
 
 PLAN_SUMMARY = re.compile(r"Plan: ([^\n]*)\.")
