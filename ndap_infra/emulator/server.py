@@ -12,7 +12,9 @@ account under that id. ``ndap_infra.emulator.seed`` uses it to build what a user
 accounts starts from: an organization whose members are the configured account ids.
 
 And the creation-time rules real AWS enforces and moto does not (``strict``): principals
-that must exist, policy types that must be enabled, one detector and one hub.
+that must exist, policy types that must be enabled, one detector and one hub. And at most
+once per SDK call (``replay``): a retried attempt of a call already answered gets the same
+answer, as from AWS.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ndap_infra.emulator.replay import Replay
 from ndap_infra.emulator.strict import install_strict_rules
 
 LOOPBACK = "127.0.0.1"
@@ -105,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     server = make_server(
         LOOPBACK,
         args.port,
-        _with_account_ids(DomainDispatcherApplication(create_backend_app)),
+        Replay(_with_account_ids(DomainDispatcherApplication(create_backend_app))),
         threaded=True,
         request_handler=MotoRequestHandler,
     )
