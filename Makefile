@@ -61,7 +61,7 @@ WORKERS ?= auto
 
 ## test-fast: the fast tier: unit, synthesis, proofs, linters, terraform validate (minutes)
 test-fast: setup
-	$(BIN)/python -m pytest -m "$(FAST)" -n $(WORKERS)
+	$(BIN)/python -m pytest -m "$(FAST)" -n $(WORKERS) --dist loadgroup
 
 ## test-slow: the emulator tier (deploys onto the local emulator) and the scale tier
 test-slow: setup

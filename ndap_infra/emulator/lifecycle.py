@@ -11,11 +11,13 @@ every deployed resource and the Terraform state (which lives in it, see
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -275,24 +277,36 @@ def _tail(path: Path, lines: int = 20) -> str:
 # -- talking to the emulator --------------------------------------------------------------
 
 
+@functools.cache
+def _session() -> Any:
+    """One boto3 session for every emulator client of this process: a session loads each
+    service's model once, and a new session per client cost about a second per client on
+    the loaded 2-core machine (``ndap preflight`` makes one per account, region and
+    service). boto3 sessions are not thread-safe, hence ``_SESSION_LOCK``."""
+    import boto3  # type: ignore[import-untyped]
+
+    return boto3.session.Session(
+        aws_access_key_id=DUMMY_CREDENTIAL, aws_secret_access_key=DUMMY_CREDENTIAL
+    )
+
+
+_SESSION_LOCK = threading.Lock()
+
+
 def client(
     info: EmulatorInfo, service: str, *, account_id: str | None = None, region: str = "us-east-1"
 ) -> Any:
     """A boto3 client on the emulator with dummy credentials, acting in ``account_id``
     (moto's ``x-moto-account-id`` header) or in its default account."""
-    import boto3  # type: ignore[import-untyped]
     from botocore.config import Config  # type: ignore[import-untyped]
 
-    session = boto3.session.Session(
-        aws_access_key_id=DUMMY_CREDENTIAL,
-        aws_secret_access_key=DUMMY_CREDENTIAL,
-        region_name=region,
-    )
-    made = session.client(
-        service,
-        endpoint_url=info.endpoint,
-        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
-    )
+    with _SESSION_LOCK:
+        made = _session().client(
+            service,
+            region_name=region,
+            endpoint_url=info.endpoint,
+            config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
+        )
     if account_id is not None:
 
         def _as_account(request: Any, **_: Any) -> None:

@@ -296,6 +296,9 @@ def test_an_emulator_that_stopped_mid_deploy_is_named(tmp_path: Path) -> None:
 # -- the emulator's lifecycle ---------------------------------------------------------------
 
 
+ACCOUNTS = ("300000000003", "400000000004")
+
+
 def test_emulator_starts_on_a_free_loopback_port_and_stops(tmp_path: Path) -> None:
     work = tmp_path / "work"
     assert lifecycle.status(work).state is lifecycle.State.STOPPED
@@ -312,6 +315,15 @@ def test_emulator_starts_on_a_free_loopback_port_and_stops(tmp_path: Path) -> No
         assert "ndap-terraform-state" in {b["Name"] for b in s3.list_buckets()["Buckets"]}
         status = run("emulator", "status", work=work)
         assert status.returncode == 0 and info.endpoint in status.stdout
+        # clients share one boto3 session, yet each acts in its own account and region
+        dev, acc = (lifecycle.client(info, "iam", account_id=a) for a in ACCOUNTS)
+        trust = {"Version": "2012-10-17", "Statement": []}
+        dev.create_role(RoleName="only-in-dev", AssumeRolePolicyDocument=json.dumps(trust))
+        assert "only-in-dev" in {r["RoleName"] for r in dev.list_roles()["Roles"]}
+        assert "only-in-dev" not in {r["RoleName"] for r in acc.list_roles()["Roles"]}
+        assert lifecycle.client(info, "sqs", region="eu-central-1").meta.region_name == (
+            "eu-central-1"
+        )
     finally:
         lifecycle.stop(work)
     assert lifecycle.status(work).state is lifecycle.State.STOPPED
