@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from ndap_infra.linters.suppressions import CHECKOV_SUPPRESSIONS, CheckovSuppression
-from ndap_infra.linters.tools import GateError, find_tool, markdown_cell, run_tool
+from ndap_infra.linters.tools import (
+    GateError,
+    find_tool,
+    gate_sections,
+    markdown_cell,
+    run_tool,
+)
 
 CHECKOV_ENV = "NDAP_CHECKOV"
 """Environment variable naming the checkov executable (default ``.venv-tools/bin/checkov``)."""
@@ -312,43 +318,28 @@ def render_checkov(report: CheckovReport, heading: str = "##") -> str:
         "|---|---:|---:|---:|",
     ]
     lines += [f"| {s.stack} | {s.passed} | {s.suppressed} | {s.failed} |" for s in report.stacks]
-    if report.failures:
-        lines += [
-            "",
-            f"{heading}# Failures (fix, or suppress with a reason)",
-            "",
-            "| check | resource | address |",
-            "|---|---|---|",
-        ]
-        lines += [
-            f"| {f.check_id}: {markdown_cell(f.check_name, 120)} | `{f.construct_path}` "
-            f"| `{f.address}` |"
-            for f in report.failures
-        ]
-    if report.stale:
-        lines += [
-            "",
-            f"{heading}# Stale suppressions (they match nothing: remove them)",
-            "",
-        ]
-        lines += [f"- {s.check_id} `{markdown_cell(s.resource)}`" for s in report.stale]
-    if report.not_applicable:
-        lines += [
-            "",
-            f"{heading}# Suppressions for resources this configuration does not have",
-            "",
-        ]
-        lines += [f"- {s.check_id} `{markdown_cell(s.resource)}`" for s in report.not_applicable]
-    lines += [
-        "",
-        f"{heading}# Suppressions",
-        "",
-        "| check | resources | findings | reason |",
-        "|---|---|---:|---|",
-    ]
-    lines += [
-        f"| {s.check_id} | `{markdown_cell(s.resource)}` | {report.matched(s)} "
-        f"| {markdown_cell(s.reason, 1000)} |"
-        for s in sorted(report.suppressions, key=lambda s: (s.check_id, s.resource))
-    ]
+    lines += gate_sections(
+        heading,
+        (
+            "| check | resource | address |\n|---|---|---|",
+            [
+                f"| {f.check_id}: {markdown_cell(f.check_name, 120)} | `{f.construct_path}` "
+                f"| `{f.address}` |"
+                for f in report.failures
+            ],
+        ),
+        [f"- {s.check_id} `{markdown_cell(s.resource)}`" for s in report.stale],
+        (
+            "resources",
+            [f"- {s.check_id} `{markdown_cell(s.resource)}`" for s in report.not_applicable],
+        ),
+        (
+            "| check | resources | findings | reason |\n|---|---|---:|---|",
+            [
+                f"| {s.check_id} | `{markdown_cell(s.resource)}` | {report.matched(s)} "
+                f"| {markdown_cell(s.reason, 1000)} |"
+                for s in sorted(report.suppressions, key=lambda s: (s.check_id, s.resource))
+            ],
+        ),
+    )
     return "\n".join(lines) + "\n"

@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from ndap_infra.linters.suppressions import PARLIAMENT_SUPPRESSIONS, ParliamentSuppression
-from ndap_infra.linters.tools import GateError, find_tool, markdown_cell, run_tool
+from ndap_infra.linters.tools import (
+    GateError,
+    find_tool,
+    gate_sections,
+    markdown_cell,
+    run_tool,
+)
 
 PARLIAMENT_ENV = "NDAP_PARLIAMENT"
 """Environment variable naming the parliament executable (default
@@ -266,43 +272,27 @@ def render_parliament(report: ParliamentReport, heading: str = "##") -> str:
         "|---|---:|---:|---:|",
     ]
     lines += [f"| {g.group} | {g.files} | {g.suppressed} | {g.failed} |" for g in report.groups]
-    if report.failures:
-        lines += [
-            "",
-            f"{heading}# Failures (fix, or suppress with a reason)",
-            "",
-            "| issue | file | line | detail |",
-            "|---|---|---:|---|",
-        ]
-        lines += [
-            f"| {f.issue} ({f.severity}) | `{f.file}` | {f.line} | {f.short_detail()} |"
-            for f in report.failures
-        ]
-    if report.stale:
-        lines += [
-            "",
-            f"{heading}# Stale suppressions (they match nothing: remove them)",
-            "",
-        ]
-        lines += [f"- `{markdown_cell(s.key, 300)}`" for s in report.stale]
-    if report.not_applicable:
-        lines += [
-            "",
-            f"{heading}# Suppressions for policy files this configuration does not have",
-            "",
-        ]
-        lines += [f"- `{markdown_cell(s.key, 300)}`" for s in report.not_applicable]
-    lines += [
-        "",
-        f"{heading}# Suppressions",
-        "",
-        "| issue | files | detail | findings | reason |",
-        "|---|---|---|---:|---|",
-    ]
-    for s in sorted(report.suppressions, key=lambda s: (s.issue, s.file, s.detail or "")):
-        detail = "any" if s.detail is None else f"`{markdown_cell(s.detail)}`"
-        lines.append(
-            f"| {s.issue} | `{markdown_cell(s.file)}` | {detail} | {report.matched(s)} "
-            f"| {markdown_cell(s.reason, 1000)} |"
-        )
+    lines += gate_sections(
+        heading,
+        (
+            "| issue | file | line | detail |\n|---|---|---:|---|",
+            [
+                f"| {f.issue} ({f.severity}) | `{f.file}` | {f.line} | {f.short_detail()} |"
+                for f in report.failures
+            ],
+        ),
+        [f"- `{markdown_cell(s.key, 300)}`" for s in report.stale],
+        ("policy files", [f"- `{markdown_cell(s.key, 300)}`" for s in report.not_applicable]),
+        (
+            "| issue | files | detail | findings | reason |\n|---|---|---|---:|---|",
+            [
+                f"| {s.issue} | `{markdown_cell(s.file)}` | "
+                + ("any" if s.detail is None else f"`{markdown_cell(s.detail)}`")
+                + f" | {report.matched(s)} | {markdown_cell(s.reason, 1000)} |"
+                for s in sorted(
+                    report.suppressions, key=lambda s: (s.issue, s.file, s.detail or "")
+                )
+            ],
+        ),
+    )
     return "\n".join(lines) + "\n"

@@ -78,3 +78,31 @@ def markdown_cell(text: str, limit: int = 300) -> str:
     """Text safe inside a Markdown table cell, shortened to ``limit`` characters."""
     flat = " ".join(text.split()).replace("|", "\\|")
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def gate_sections(
+    heading: str,
+    failures: tuple[str, list[str]],
+    stale: list[str],
+    not_applicable: tuple[str, list[str]],
+    suppressions: tuple[str, list[str]],
+) -> list[str]:
+    """A gate report's sections after its summary table, each only when it has rows:
+    failures (a table header and rows), stale suppressions, suppressions for what this
+    configuration does not have (what they name, and rows), and every suppression."""
+    failures_header, failure_rows = failures
+    absent, absent_rows = not_applicable
+    suppressions_header, suppression_rows = suppressions
+
+    def section(title: str, body: list[str]) -> list[str]:
+        return ["", f"{heading}# {title}", "", *body]
+
+    lines: list[str] = []
+    if failure_rows:
+        lines += section("Failures (fix, or suppress with a reason)", [failures_header])
+        lines += failure_rows
+    if stale:
+        lines += section("Stale suppressions (they match nothing: remove them)", stale)
+    if absent_rows:
+        lines += section(f"Suppressions for {absent} this configuration does not have", absent_rows)
+    return lines + section("Suppressions", [suppressions_header]) + suppression_rows
