@@ -156,13 +156,67 @@ def test_a_key_left_out_of_the_reference_is_found_missing() -> None:
     )
 
 
-# --- (d) every relative link in README.md and docs/*.md resolves --------------------------
+# --- (c2) every key has a description and a concrete value to copy -----------------------
+
+REFUSED_KEYS = {
+    # keys that exist only to be refused with a message (invariant 1): no example fits them
+    "environments.<acc|dev|nonprod|prd>.allowed_regions",
+    "environments.<acc|dev|nonprod|prd>.security_baseline",
+}
+
+
+def _rows(text: str) -> list[list[str]]:
+    """The reference's table rows: key, type, default, allowed values, description."""
+    rows = []
+    for line in text.splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            cells[0] = cells[0].strip("`")
+            rows.append(cells)
+    return rows
+
+
+def _without_value(text: str) -> list[str]:
+    """Keys whose row gives no value to copy: no example, no allowed values, no default.
+    A list of objects is shown by its items' keys and a map's entries by the map's example."""
+    missing = []
+    for key, kind, default, allowed, _ in _rows(text):
+        concrete = default.startswith("`") and default not in ("`null`", "`[]`", '`""`')
+        shown = "e.g. " in allowed or "one of " in allowed or "keys below" in allowed
+        grouped = kind.startswith("list of objects") or (key.endswith(">") and "." in key)
+        if not (concrete or shown or grouped or key in REFUSED_KEYS):
+            missing.append(key)
+    return missing
+
+
+def test_every_key_has_a_description_and_a_value_to_copy() -> None:
+    text = REFERENCE.read_text(encoding="utf-8")
+    rows = _rows(text)
+    assert len(rows) > 100
+    assert [row[0] for row in rows if not row[4]] == []
+    assert _without_value(text) == []
+
+
+def test_a_key_without_description_or_example_is_found() -> None:
+    schema = _schema()
+    changed = copy.deepcopy(schema)
+    node = changed["$defs"]["StateBackendConfig"]["properties"]["bucket"]
+    del node["examples"]
+    del node["description"]
+    text = render_reference(changed)
+    assert [row[0] for row in _rows(text) if not row[4]] == ["deploy.state.bucket"]
+    assert _without_value(text) == ["deploy.state.bucket"]
+    assert _without_value(render_reference(schema)) == []
+
+
+# --- (d) every relative link in README.md and docs/**/*.md resolves --------------------------
 
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 
 
 def _documents() -> list[Path]:
-    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    """README.md and every page under docs/, the runbooks in docs/runbooks/ included."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
 def _outside_fences(text: str) -> str:
@@ -200,6 +254,7 @@ def _broken_links(documents: list[Path], root: Path = ROOT) -> list[str]:
 def test_every_relative_link_points_at_a_file_of_the_repository() -> None:
     documents = _documents()
     assert ROOT / "docs" / "configuration.md" in documents
+    assert ROOT / "docs" / "runbooks" / "first-deploy-aws.md" in documents
     assert _broken_links(documents) == []
 
 
@@ -226,3 +281,12 @@ def test_the_readme_stays_short_and_points_into_docs() -> None:
     assert len(readme.splitlines()) <= 150
     for page in ("make all", "make test", "policies/platform.svg", "docs/README.md"):
         assert page in readme
+
+
+def test_no_document_sends_the_reader_outside_the_repository() -> None:
+    """The design notes the project was built from live outside the repository: the docs
+    carry what a user needs (docs/model.md) instead of pointing there."""
+    for document in _documents():
+        text = document.read_text(encoding="utf-8")
+        assert "shared/design" not in text, document.relative_to(ROOT)
+        assert "/work/" not in text, document.relative_to(ROOT)

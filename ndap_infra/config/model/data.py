@@ -16,8 +16,12 @@ from ndap_infra.config.model.types import Slug, StrictModel
 class DatasetConfig(StrictModel):
     """A production dataset that reaches development and acceptance."""
 
-    name: Slug
-    description: str = ""
+    name: Slug = Field(examples=["transactions"])
+    description: str = Field(
+        default="",
+        description="What the dataset holds, for people reading the configuration.",
+        examples=["Customer transactions, one object per day"],
+    )
 
 
 DEFAULT_SUBSET_SCHEDULE = "rate(1 day)"

@@ -34,7 +34,8 @@ class StateBackendConfig(StrictModel):
     bucket: BucketName = Field(
         description="The state bucket, in the management account (or a dedicated account "
         "outside the environment and tooling units): versioned, encrypted, public access "
-        "blocked."
+        "blocked.",
+        examples=["acme-ml-terraform-state"],
     )
     region: Region | None = Field(
         default=None, description="The bucket's region. Default: organization.home_region."
@@ -55,6 +56,7 @@ class StateBackendConfig(StrictModel):
         default=None,
         description="A customer-managed KMS key the state objects are encrypted with. "
         "Default: the bucket's own server-side encryption (state is always encrypted).",
+        examples=["arn:aws:kms:eu-west-1:100000000001:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
     )
 
     def key(self, stack: str) -> str:
@@ -108,6 +110,7 @@ class DriftDetectionConfig(StrictModel):
         description="The S3 bucket holding the stacks' Terraform state on deploy.target aws, "
         "which the drift build reads (read only). Default: deploy.state.bucket; without "
         "either the build can read no remote state.",
+        examples=["acme-ml-terraform-state"],
     )
     schedule: str = Field(
         default=DEFAULT_DRIFT_SCHEDULE,

@@ -32,7 +32,9 @@ from ndap_infra.config.model.types import (
 class OrganizationConfig(StrictModel):
     """The AWS organization the platform is built in."""
 
-    name: Slug = Field(description="Short name of the organization, used as a name prefix.")
+    name: Slug = Field(
+        description="Short name of the organization, used as a name prefix.", examples=["acme-ml"]
+    )
     management_account_id: AccountId = Field(
         description="The organization's management account; the organization stack deploys here."
     )
@@ -47,7 +49,9 @@ class OrganizationConfig(StrictModel):
         description="Role in each member account that the stacks' providers assume.",
     )
     tags: dict[TagKey, TagValue] = Field(
-        default_factory=dict, description="Tags applied to every resource."
+        default_factory=dict,
+        description="Tags applied to every resource.",
+        examples=[{"cost-center": "ml-platform", "owner": "platform-team"}],
     )
     create_organization: bool = Field(
         default=False,
@@ -68,6 +72,7 @@ class OrganizationConfig(StrictModel):
         "needs the e-mail (so it is required with tooling_account_id). Without "
         "tooling_account_id the organization stack creates the account, and `ndap deploy` "
         "records its id here.",
+        examples=["aws-ml-tooling@acme.example"],
     )
 
 
@@ -98,9 +103,15 @@ DEFAULT_SECURITY_HUB_STANDARDS = (
 class PasswordPolicyConfig(StrictModel):
     """The IAM account password policy (CIS 1.8-1.9 defaults)."""
 
-    minimum_length: int = Field(default=14, ge=14, le=128)
-    max_age_days: int = Field(default=90, ge=1, le=1095)
-    reuse_prevention: int = Field(default=24, ge=1, le=24)
+    minimum_length: int = Field(
+        default=14, ge=14, le=128, description="Shortest password IAM users may set."
+    )
+    max_age_days: int = Field(
+        default=90, ge=1, le=1095, description="Days after which a password must be changed."
+    )
+    reuse_prevention: int = Field(
+        default=24, ge=1, le=24, description="How many previous passwords may not be reused."
+    )
 
 
 class SecurityBaselineConfig(StrictModel):
@@ -129,7 +140,9 @@ class SecurityBaselineConfig(StrictModel):
     )
     password_policy: PasswordPolicyConfig = Field(default_factory=PasswordPolicyConfig)
     alarm_email: Email | None = Field(
-        default=None, description="E-mail subscribed to the security alarm topic (optional)."
+        default=None,
+        description="E-mail subscribed to the security alarm topic (optional).",
+        examples=["security-alerts@acme.example"],
     )
     guardduty_finding_frequency: str = Field(
         default="FIFTEEN_MINUTES",
@@ -156,6 +169,7 @@ class EnvironmentConfig(StrictModel):
         "adopts the account (by id) and places it in its unit, which needs the e-mail "
         "(so it is required with account_id). Without account_id the organization "
         "stack creates the account with this e-mail.",
+        examples=["aws-ml-dev@acme.example"],
     )
     production_data: ProductionData | None = Field(
         default=None,
@@ -194,10 +208,14 @@ class IdentityCenterConfig(StrictModel):
     instance_arn: Annotated[
         str,
         StringConstraints(pattern=r"^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$"),
-    ] = Field(description="ARN of the Identity Center instance.")
+    ] = Field(
+        description="ARN of the Identity Center instance.",
+        examples=["arn:aws:sso:::instance/ssoins-722378a1b2c3d4e5"],
+    )
     groups: dict[Persona, Annotated[str, StringConstraints(min_length=1, max_length=47)]] = Field(
         description="Identity store group id of each persona (personas without access anywhere "
-        "may be left out)."
+        "may be left out).",
+        examples=[{"data-scientist": "a1b2c3d4-5678-90ab-cdef-111122223333"}],
     )
     session_duration: Annotated[str, StringConstraints(pattern=r"^PT([1-9]|1[0-2])H$")] = Field(
         default="PT4H", description="Session length of permission sets (break-glass: PT1H)."

@@ -42,14 +42,18 @@ class RetrainingConfig(StrictModel):
         default=None,
         description="periodic only: an EventBridge Scheduler expression, 'cron(min hour "
         "day-of-month month day-of-week year)' or 'rate(N minutes|hours|days)'.",
+        examples=["rate(7 days)", "cron(0 3 ? * MON *)"],
     )
     metric: str | None = Field(
         default=None,
         description="drift only: the metric the project's monitoring job publishes in the "
         "CloudWatch namespace 'ndap/<project>'.",
+        examples=["feature_drift_score"],
     )
     threshold: float | None = Field(
-        default=None, description="drift only: the alarm fires when the metric exceeds it."
+        default=None,
+        description="drift only: the alarm fires when the metric exceeds it.",
+        examples=[0.2],
     )
     acceptance: AcceptanceRetraining = Field(
         default=AcceptanceRetraining.IF_MODEL_CHANGED,
@@ -64,6 +68,7 @@ class RetrainingConfig(StrictModel):
         default=None,
         description="periodic-from-scratch only: when acc retrains. Default: the project's "
         f"schedule if the strategy is periodic, else '{DEFAULT_ACCEPTANCE_SCHEDULE}'.",
+        examples=["rate(30 days)"],
     )
     production: ProductionRetraining | None = Field(
         default=None,
@@ -77,7 +82,7 @@ class RetrainingConfig(StrictModel):
 class FeatureVersionConfig(StrictModel):
     """One version of a feature group's definitions (a new schema is a new version)."""
 
-    version: int = Field(ge=1, le=999, description="The version number.")
+    version: int = Field(ge=1, le=999, description="The version number.", examples=[2])
     features: dict[FeatureName, FeatureValueType] = Field(
         min_length=1,
         description="The features of this version (besides the record identifier and the "
@@ -96,8 +101,8 @@ class FeatureGroupConfig(StrictModel):
     '<name>-v<version>' there, with its offline store in the environment's encrypted data
     bucket."""
 
-    name: Slug
-    team: Slug = Field(description="Owning team.")
+    name: Slug = Field(examples=["customer-features"])
+    team: Slug = Field(description="Owning team.", examples=["growth"])
     record_identifier: FeatureName = Field(
         default="record_id", description="The feature that identifies a record (a String)."
     )
@@ -110,8 +115,8 @@ class FeatureGroupConfig(StrictModel):
 class FeatureUseConfig(StrictModel):
     """A feature group version a model project is trained and served with."""
 
-    group: Slug = Field(description="A name from feature_groups.")
-    version: int = Field(ge=1, description="A version of that group.")
+    group: Slug = Field(description="A name from feature_groups.", examples=["customer-features"])
+    version: int = Field(ge=1, description="A version of that group.", examples=[2])
 
 
 PathKind = Literal[
@@ -135,7 +140,10 @@ class SharedPathRule(StrictModel):
     """A path that serves several roles at once, said so (a module both training and
     serving import): a change to it counts for every kind listed."""
 
-    pattern: GlobPattern
+    pattern: GlobPattern = Field(
+        description="A git-style glob of the paths that serve several kinds.",
+        examples=["src/common/**"],
+    )
     kinds: tuple[PathKind, ...] = Field(min_length=2, description="Two or more kinds.")
 
 
@@ -145,21 +153,36 @@ class PathRulesConfig(StrictModel):
     patterns). The change classifier maps every changed path to these kinds; a path no
     rule matches is unclassified and runs everything. More: docs/pipelines.md#path-rules."""
 
-    training: tuple[GlobPattern, ...] = ("src/training/**", "training/**")
-    features: tuple[GlobPattern, ...] = ("features/**",)
-    data_config: tuple[GlobPattern, ...] = ("config/**", "params.yaml", "data.yaml")
-    serving: tuple[GlobPattern, ...] = ("src/serving/**", "serving/**")
-    orchestration: tuple[GlobPattern, ...] = (
-        "pipeline.yaml",
-        "pipelines/**",
-        "!pipelines/prediction/**",
+    training: tuple[GlobPattern, ...] = Field(
+        default=("src/training/**", "training/**"),
+        description="Training code: a change retrains the model.",
+    )
+    features: tuple[GlobPattern, ...] = Field(
+        default=("features/**",),
+        description="Feature definitions and pipelines: a change runs the feature pipeline "
+        "and retrains.",
+    )
+    data_config: tuple[GlobPattern, ...] = Field(
+        default=("config/**", "params.yaml", "data.yaml"),
+        description="Data and training parameters: a change retrains the model.",
+    )
+    serving: tuple[GlobPattern, ...] = Field(
+        default=("src/serving/**", "serving/**"),
+        description="Serving or batch prediction code: a change redeploys serving, without "
+        "retraining.",
+    )
+    orchestration: tuple[GlobPattern, ...] = Field(
+        default=("pipeline.yaml", "pipelines/**", "!pipelines/prediction/**"),
+        description="The orchestration definition of training: a change redeploys it and retrains.",
     )
     prediction_orchestration: tuple[GlobPattern, ...] = Field(
         default=("pipelines/prediction/**",),
         description="Orchestration that drives only serving or batch prediction: a change "
         "redeploys the orchestration, without retraining.",
     )
-    tests: tuple[GlobPattern, ...] = ("tests/**",)
+    tests: tuple[GlobPattern, ...] = Field(
+        default=("tests/**",), description="Tests: a change runs the test suites."
+    )
     ci: tuple[GlobPattern, ...] = Field(
         default=(
             ".github/**",
@@ -170,7 +193,11 @@ class PathRulesConfig(StrictModel):
         description="The repository's own CI configuration: a change runs the test suites "
         "and deploys nothing.",
     )
-    docs: tuple[GlobPattern, ...] = ("docs/**", "*.md", "LICENSE")
+    docs: tuple[GlobPattern, ...] = Field(
+        default=("docs/**", "*.md", "LICENSE"),
+        description="Documentation: a change deploys nothing (and runs the tests only with "
+        "docs_run_tests).",
+    )
     everything: tuple[GlobPattern, ...] = Field(
         default=(
             "Makefile",
@@ -204,8 +231,15 @@ class PipelineConfig(StrictModel):
     """How the project's code moves along the git flow (develop > dev, release tag > acc,
     main + release tag > approval > prd)."""
 
-    develop_branch: Annotated[str, StringConstraints(min_length=1)] = "develop"
-    main_branch: Annotated[str, StringConstraints(min_length=1)] = "main"
+    develop_branch: Annotated[str, StringConstraints(min_length=1)] = Field(
+        default="develop",
+        description="The integration branch: a push deploys to dev; release tags on it "
+        "deploy to acc.",
+    )
+    main_branch: Annotated[str, StringConstraints(min_length=1)] = Field(
+        default="main",
+        description="The production branch: release tags on it deploy to prd, after the approval.",
+    )
     release_tag_pattern: Annotated[str, StringConstraints(min_length=1)] = Field(
         default="v*", description="Tags that release to acc (from develop) and prd (from main)."
     )
@@ -216,6 +250,7 @@ class PipelineConfig(StrictModel):
         default=None,
         description="Same as retraining.production (true: reuse-acc-artifacts, false: "
         "retrain); kept for existing files. Default: reuse.",
+        examples=[False],
     )
     digest_check: bool = Field(
         default=True,
@@ -226,13 +261,18 @@ class PipelineConfig(StrictModel):
 class MlProjectConfig(StrictModel):
     """One ML project: its pipeline, its deployed kind, its retraining."""
 
-    name: Slug
-    team: Slug = Field(description="Owning team.")
+    name: Slug = Field(examples=["churn"])
+    team: Slug = Field(description="Owning team.", examples=["growth"])
     kind: ProjectKind = Field(description="batch (a scheduled prediction job) or realtime.")
     repository: RepositoryName = Field(
         description="owner/name of the project's repository on the git host."
     )
-    git_host: GitHost = GitHost.GITHUB
+    git_host: GitHost = Field(
+        default=GitHost.GITHUB,
+        description="Where the repository lives: the tooling account's connection for that "
+        "host serves the project's pipelines, and the scaffold's pull-request check is "
+        "written for it.",
+    )
     retraining: RetrainingConfig = Field(
         default_factory=lambda: RetrainingConfig(strategy=RetrainingStrategy.AD_HOC)
     )
@@ -242,6 +282,7 @@ class MlProjectConfig(StrictModel):
         default=None,
         description="batch only: when the batch prediction pipeline runs, an EventBridge "
         "expression, cron(...) or rate(...). Default: rate(1 day).",
+        examples=["cron(0 2 * * ? *)"],
     )
     uses_features: tuple[FeatureUseConfig, ...] = Field(
         default=(),
