@@ -151,6 +151,8 @@ def deploy(
     if emulator is not None:
         seed(emulator, loaded)
     runs = stack_runs(synthesis, setup, emulator)
+    if stacks:
+        _require_applied_dependencies(synthesis, selected, runs)
     start = time.monotonic()
     action = "planning" if plan_only else "deploying"
     say(f"{action} {', '.join(selected)} (via {via}; environment stacks {workers} at a time)")
@@ -207,6 +209,28 @@ def deploy(
                 )
     if not (applied and clean and placed):
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+def _require_applied_dependencies(
+    synthesis: Synthesis, selected: list[str], runs: dict[str, StackRun]
+) -> None:
+    """With --stacks, every stack a selected one depends on is selected or applied before:
+    on AWS a trust naming a role of an unapplied stack is refused half-way through."""
+    from ndap_infra.deploy.orchestrate import missing_dependencies, unselected_dependencies
+    from ndap_infra.deploy.runner import init, state_resources
+
+    def applied(stack: str) -> int | None:
+        if init(runs[stack], "dependency") is not None:
+            return None
+        resources = state_resources(runs[stack], "dependency")
+        return None if resources is None else len(resources)
+
+    needed = unselected_dependencies(synthesis.dependencies(), selected)
+    found, missing = missing_dependencies(needed, applied)
+    for line in found:
+        say(line)
+    if missing:
+        raise fail("deploy: " + "; ".join(missing), EXIT_BAD_INPUT)
 
 
 def _create_pending_accounts(

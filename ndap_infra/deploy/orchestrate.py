@@ -41,6 +41,50 @@ def select(available: Sequence[str], requested: Sequence[str]) -> list[str]:
     return [name for name in available if name in requested]
 
 
+def unselected_dependencies(
+    dependencies: Mapping[str, Sequence[str]], selected: Sequence[str]
+) -> dict[str, list[str]]:
+    """Each stack the selected ones depend on (directly or not) that is not selected, with
+    the selected stacks that need it: they must have been applied before."""
+    needed: dict[str, list[str]] = {}
+    for stack in selected:
+        seen: set[str] = set()
+        todo = list(dependencies.get(stack, ()))
+        while todo:
+            dependency = todo.pop()
+            if dependency in seen:
+                continue
+            seen.add(dependency)
+            todo += dependencies.get(dependency, ())
+            if dependency not in selected:
+                needed.setdefault(dependency, []).append(stack)
+    return {stack: needed[stack] for stack in dependencies if stack in needed}
+
+
+def missing_dependencies(
+    needed: Mapping[str, Sequence[str]], applied: Callable[[str], int | None]
+) -> tuple[list[str], list[str]]:
+    """Lines for the unselected dependencies: those applied before (``applied`` counts the
+    resources in a stack's state, None when it cannot be read), and those that were not,
+    which stop the deploy before anything is applied."""
+    found, missing = [], []
+    for stack, dependents in needed.items():
+        count = applied(stack)
+        if count:
+            found.append(
+                f"{stack}: not selected; applied before ({count} resources in its state), "
+                f"as {', '.join(dependents)} need(s)"
+            )
+        else:
+            state = "cannot be read" if count is None else "holds no resources"
+            missing.append(
+                f"{', '.join(dependents)} depend(s) on {stack}, which is not selected and "
+                f"has not been applied (its state {state}): add --stacks {stack}, or give "
+                "no --stacks"
+            )
+    return found, missing
+
+
 def is_environment_stack(name: str) -> bool:
     return any(name == environment_stack(env) for env in Environment)
 

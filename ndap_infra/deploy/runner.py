@@ -308,10 +308,10 @@ def protected_addresses(document: Mapping[str, Any]) -> list[str]:
     return sorted(found)
 
 
-def state_resources(run: StackRun) -> dict[str, list[str]] | None:
+def state_resources(run: StackRun, action: str = "destroy") -> dict[str, list[str]] | None:
     """Managed resources in the stack's state, each with what it depends on; None when the
     state cannot be read."""
-    completed = run.terraform(["show", "-json", "-no-color"], "destroy")
+    completed = run.terraform(["show", "-json", "-no-color"], action)
     if completed.returncode != 0:
         return None
     try:

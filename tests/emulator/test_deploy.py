@@ -524,6 +524,8 @@ def test_a_held_lock_is_explained_and_a_redeploy_changes_nothing(deployed) -> No
     again = run("deploy", *common, *_stacks("env-dev"), "--no-check-plan", work=work)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "0 added, 0 changed, 0 destroyed" in again.stdout
+    # the stacks env-dev needs were not selected: they were applied before, and it says so
+    assert "tooling: not selected; applied before (" in again.stdout, again.stdout
 
 
 @pytest.mark.deploy

@@ -59,5 +59,15 @@ def test_a_trust_naming_a_later_role_is_refused_and_the_fixed_one_applies(
         path.write_text(json.dumps(stack))
         applied = run(*args, "--stacks", "organization", "--no-check-plan", work=work)
         assert "ok   organization apply" in applied.stdout, applied.stdout[-3000:]
+        # env-dev alone: the organization was applied, tooling never was; nothing is applied
+        alone = run(*args, "--stacks", "env-dev", "--no-check-plan", work=work)
+        assert alone.returncode == 2, alone.stdout[-2000:] + alone.stderr[-2000:]
+        assert "organization: not selected; applied before (1 resources" in alone.stdout
+        assert (
+            "env-dev depend(s) on tooling, which is not selected and has not been applied"
+            in alone.stderr
+        ), alone.stderr
+        assert "env-dev" not in {line.split()[1] for line in alone.stdout.splitlines()
+                                 if line.strip().startswith(("ok", "FAIL"))}  # fmt: skip
     finally:
         lifecycle.stop(work)
