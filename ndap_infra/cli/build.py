@@ -299,55 +299,37 @@ def access(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) 
 
 @_commands.command()
 def explain(
-    persona: Annotated[str, typer.Argument(help="A persona, e.g. data-scientist.")],
-    environment: Annotated[str, typer.Argument(help="nonprod, dev, acc or prd.")],
-    action: Annotated[str, typer.Argument(help="An action of the access table (see ACCESS.md).")],
+    cell: Annotated[
+        list[str],
+        typer.Argument(
+            help="The cell, named as the reports name it: PERSONA ENV ACTION (ACCESS.md); "
+            "pipelines WHO ACTION [PROJECT]; platform WHO ACTION; jobs IDENTITY OPERATION "
+            "[RESOURCE] (JOBS.md); provenance IDENTITY (PROVENANCE.md). Quote a name with "
+            "spaces.",
+            show_default=False,
+        ),
+    ],
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = DEFAULT_OUT,
 ) -> None:
-    """Explain one decision: allowed or denied, and by which statement in which file."""
-    from ndap_infra.config.enums import Environment, Persona
-    from ndap_infra.proofs.access import ACTION_NAMES, decide, target
+    """Explain one decision of the proofs: allowed or denied, and by which statements in
+    which files (exit 2 naming the closest cells when no proof decides it)."""
     from ndap_infra.proofs.access_model import build_model
-    from ndap_infra.proofs.principals import reachable_principals
+    from ndap_infra.review.explain import UnknownCell
+    from ndap_infra.review.explain import explain as explain_cell
 
     loaded = load(config)
-    try:
-        who, env = Persona(persona), Environment(environment)
-    except ValueError:
-        errors.print(
-            f"unknown persona or environment: personas are {', '.join(p.value for p in Persona)}; "
-            f"environments are {', '.join(e.value for e in Environment)}",
-            markup=False,
-        )
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    if action not in ACTION_NAMES:
-        errors.print(
-            f"unknown action {action!r}: use one of {', '.join(ACTION_NAMES)}", markup=False
-        )
-        raise typer.Exit(EXIT_BAD_INPUT)
-    if env not in loaded.enabled_environments():
-        errors.print(f"{env.value} is not enabled in {config}", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
     _refuse_pending(loaded, config, "explain")
     synthesis = _synthesis(out)
     _refuse_phase_one(synthesis, "explain")
-    model = build_model(loaded, synthesis.stack_json())
-    goal = target(model, env, action)
-    if goal is None:
-        console.print(
-            f"{action} has no target in {env.value} (no such resource there)", markup=False
-        )
-        return
-    allowed = False
-    for via, principal in reachable_principals(model, who):
-        decision = decide(model, principal, goal)
-        console.print(f"as {via}:", markup=False)
-        console.print("  " + decision.explain().replace("\n", "\n  "), markup=False)
-        allowed = allowed or decision.allowed
-    console.print(
-        f"{who.value} {'CAN' if allowed else 'cannot'} {action} in {env.value}", markup=False
-    )
+    stacks = synthesis.stack_json()
+    model = build_model(loaded, stacks)
+    try:
+        explanations = explain_cell(model, stacks, cell)
+    except UnknownCell as error:
+        errors.print(f"ndap explain: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    console.print("\n\n".join(e.render() for e in explanations), markup=False)
 
 
 def _synthesis(out: Path) -> Synthesis:

@@ -9,13 +9,15 @@ from typing import Annotated
 import typer
 
 from ndap_infra.files.directories import UnsafeOutput
-from ndap_infra.files.single import starts_with, write_generated_file
 from ndap_infra.review.review_pack import (
-    REVIEW_HEADING,
     ReviewError,
+    details_path,
     policies_at,
     policies_in,
+    render_details,
     render_review,
+    render_summary,
+    write_review_pack,
 )
 
 
@@ -29,7 +31,12 @@ def review(
     ),
     repo: Annotated[Path, typer.Option(help="The git repository holding policies/.")] = Path("."),
     out: Annotated[
-        Path | None, typer.Option(help="Write the Markdown here (default: stdout).")
+        Path | None,
+        typer.Option(
+            help="Write the summary (it fits a pull-request comment) here, and the details "
+            "beside it (review.md -> review.details.md); both or neither. Default: both to "
+            "stdout, the summary first."
+        ),
     ] = None,
     config: Annotated[
         Path | None,
@@ -45,9 +52,11 @@ def review(
         Path, typer.Option("--synth-out", help="Where the stacks are synthesized for the plan.")
     ] = Path("cdktf.out"),
 ) -> None:
-    """Compare the generated policies and access matrix with a git revision and write a
-    Markdown review pack: changed decisions, changed policies (JSON diff), sizes, and with
-    --config the Terraform plan per stack."""
+    """Compare the reviewer files (policies/) with a git revision and write a review pack:
+    a summary for the pull request (counts per kind: access, pipeline, platform, jobs and
+    provenance decisions, SCP/RCP statements, baseline controls, lint results, policy sizes
+    and documents; the changed decisions first) and the details beside it; with --config
+    the Terraform plan per stack."""
     try:
         before = policies_at(repo, base, policies)
         after = policies_in(policies)
@@ -55,22 +64,24 @@ def review(
         print(str(error), file=sys.stderr)
         raise typer.Exit(2) from None
     plan_section = "" if config is None else _plan_section(config, synthesized)
-    text = render_review(base, before, after, plan_section)
     if out is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            write_generated_file(out, text, starts_with(REVIEW_HEADING), "a review pack")
-        except UnsafeOutput as error:
-            print(f"ndap review: {error}; nothing was written", file=sys.stderr)
-            raise typer.Exit(2) from None
-        except OSError as error:
-            print(
-                f"ndap review: cannot write {out} ({error.strerror or error}); nothing was written",
-                file=sys.stderr,
-            )
-            raise typer.Exit(2) from None
-        print(f"Wrote {out}")
+        sys.stdout.write(render_review(base, before, after, plan_section))
+        return
+    beside = details_path(out)
+    summary = render_summary(base, before, after, plan_section, f"`{beside.name}`")
+    details = render_details(base, before, after, plan_section)
+    try:
+        write_review_pack(out, summary, details)
+    except UnsafeOutput as error:
+        print(f"ndap review: {error}; nothing was written", file=sys.stderr)
+        raise typer.Exit(2) from None
+    except OSError as error:
+        print(
+            f"ndap review: cannot write {out} ({error.strerror or error}); nothing was written",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2) from None
+    print(f"Wrote {out} ({len(summary.encode())} bytes) and {beside}")
 
 
 def _plan_section(config: Path, synthesized: Path) -> str:

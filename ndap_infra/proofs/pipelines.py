@@ -10,6 +10,7 @@ from typing import Any
 
 from ndap_infra.config.enums import TOOLING, Environment, Persona
 from ndap_infra.evaluator import (
+    Decision,
     NamedPolicy,
     Principal,
     Request,
@@ -254,6 +255,31 @@ def achieves(model: PlatformModel, principal: Principal, target: Goal) -> bool:
         ).allowed
         for action, resource, context in target.requests
     )
+
+
+def decisions(
+    model: PlatformModel, principal: Principal, target: Goal
+) -> tuple[bool, tuple[tuple[str, Decision], ...]]:
+    """``achieves`` with its evidence, for ``ndap explain``: whether ``principal``
+    achieves ``target`` and every request asked on the way (each alternative's, each
+    request of a goal), as ``(what was asked, the evaluator's decision)``."""
+    if target.alternatives:
+        found = [decisions(model, principal, g) for g in target.alternatives]
+        return any(ok for ok, _ in found), tuple(step for _, steps in found for step in steps)
+    if target.assume is not None:
+        decision = can_assume(principal, target.assume, model.organization, pipeline_context(model))
+        return decision.allowed, ((f"sts:AssumeRole on {target.assume.arn}", decision),)
+    steps = tuple(
+        (
+            f"{action} on {resource.arn}",
+            evaluate(
+                Request(principal, action, resource, {**pipeline_context(model), **context}),
+                model.organization,
+            ),
+        )
+        for action, resource, context in target.requests
+    )
+    return all(decision.allowed for _, decision in steps), steps
 
 
 @dataclass(frozen=True)

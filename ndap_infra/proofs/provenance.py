@@ -7,18 +7,35 @@ scientist (or anyone outside review, a public index included) can change FAILS t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ndap_infra.config.enums import TOOLING, Environment, Persona
-from ndap_infra.evaluator import NamedPolicy, Request, Resource, evaluate, principal_for
+from ndap_infra.evaluator import (
+    Decision,
+    NamedPolicy,
+    Principal,
+    Request,
+    Resource,
+    evaluate,
+    principal_for,
+)
 from ndap_infra.names import pipelines as names
 from ndap_infra.proofs.access_model import PlatformModel
 from ndap_infra.proofs.principals import base_context, reachable_principals
 
 RELEASE_ENVIRONMENTS = (Environment.ACC, Environment.PRD)
 PIP_INSTALL = re.compile(r"pip3?\s+install\b(?P<args>[^\n;|&>]*)")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One question the row asked the evaluator: who, what, and the decision."""
+
+    who: str
+    request: str
+    decision: Decision
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,9 @@ class ProvenanceRow:
     finding: str
     enforced: bool = True
     """The finding's fix has landed: a row others control fails the build."""
+    evidence: tuple[Evidence, ...] = field(default=(), compare=False)
+    """The evaluator's decisions the row rests on, for ``ndap explain`` (none for a row
+    decided by a buildspec's text)."""
 
     @property
     def fails(self) -> bool:
@@ -50,9 +70,32 @@ class ProvenanceRow:
         )
 
 
-def _allowed(model: PlatformModel, principal: Any, action: str, resource: Resource) -> bool:
+def _allowed(
+    model: PlatformModel, principal: Principal, action: str, resource: Resource
+) -> Decision:
     request = Request(principal, action, resource, base_context(model.config))
-    return evaluate(request, model.organization).allowed
+    return evaluate(request, model.organization)
+
+
+def _by_anyone(
+    model: PlatformModel,
+    principals: Sequence[tuple[str, Principal]],
+    asks: Sequence[tuple[str, Resource]],
+) -> tuple[bool, list[Evidence]]:
+    """Can any of ``principals`` do every one of ``asks``? The evidence: the first
+    principal that can, else every principal's decisions."""
+    tried: list[Evidence] = []
+    for via, principal in principals:
+        decisions = [
+            Evidence(
+                via, f"{action} on {resource.arn}", _allowed(model, principal, action, resource)
+            )
+            for action, resource in asks
+        ]
+        if all(e.decision.allowed for e in decisions):
+            return True, decisions
+        tried += decisions
+    return False, tried
 
 
 def _checks_digests(buildspec: str) -> bool:
@@ -75,10 +118,13 @@ def _image_rows(
     org = config.organization.name
     repository = f"arn:aws:ecr:{region}:{dev}:repository/helper"
     scientists = reachable_principals(model, Persona.DATA_SCIENTIST)
-    pushes = any(
-        _allowed(model, p, "ecr:PutImage", Resource(repository, dev))
-        and _allowed(model, p, "ecr:SetRepositoryPolicy", Resource(repository, dev))
-        for _, p in scientists
+    pushes, push_evidence = _by_anyone(
+        model,
+        scientists,
+        [
+            ("ecr:PutImage", Resource(repository, dev)),
+            ("ecr:SetRepositoryPolicy", Resource(repository, dev)),
+        ],
     )
     platform = model.image_repositories
     builds = dict(_buildspecs(stacks.get(TOOLING, {})))
@@ -103,19 +149,27 @@ def _image_rows(
                     ],
                 },
             )
-            pulls = _allowed(
+            pull = _allowed(
                 model,
                 principal_for(role),
                 "ecr:BatchGetImage",
                 Resource(repository, dev, "ecr", grant),
             )
+            pulls = pull.allowed
+            evidence = [
+                Evidence(arn, f"ecr:BatchGetImage on {repository} (granted to it)", pull),
+                *push_evidence,
+            ]
             name = names.image_repository(org, project.name)
             own = names.image_repository_arn(region, tooling, org, project.name)
             in_registry = name in platform
-            scientist_pushes_there = in_registry and any(
-                _allowed(model, p, "ecr:PutImage", Resource(own, tooling, "ecr", platform[name][1]))
-                for _, p in scientists
-            )
+            scientist_pushes_there = False
+            if in_registry:
+                own_repository = Resource(own, tooling, "ecr", platform[name][1])
+                scientist_pushes_there, pushed = _by_anyone(
+                    model, scientists, [("ecr:PutImage", own_repository)]
+                )
+                evidence += pushed
             by_digest = _checks_digests(
                 builds.get(names.codebuild_project(project.name, "deploy", env), "")
             )
@@ -139,6 +193,7 @@ def _image_rows(
                 else "the project's pipeline builds only (immutable tags, scan on push)",
                 bool(problems),
                 "#21, finding 1: images from anywhere",
+                evidence=tuple(evidence),
             )
 
 
@@ -219,10 +274,12 @@ def _release_rows(model: PlatformModel) -> Iterator[ProvenanceRow]:
             build = model.roles.get(names.build_role_arn(org, project.name, env, tooling))
             if build is None:
                 continue
-            powers = [
-                verb for action, resource, verb in asks
-                if _allowed(model, principal_for(build), action, resource)
+            decided = [
+                (verb, Evidence(build.arn, f"{action} on {resource.arn}",
+                                _allowed(model, principal_for(build), action, resource)))
+                for action, resource, verb in asks
             ]  # fmt: skip
+            powers = [verb for verb, evidence in decided if evidence.decision.allowed]
             yield ProvenanceRow(
                 build.arn,
                 f"repository code (`make model`, tests) in the {env.value} build",
@@ -234,6 +291,7 @@ def _release_rows(model: PlatformModel) -> Iterator[ProvenanceRow]:
                 bool(powers),
                 "#21, finding 3: a build running project code holds release powers",
                 enforced=True,
+                evidence=tuple(evidence for _, evidence in decided),
             )
 
 

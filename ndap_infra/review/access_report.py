@@ -91,7 +91,8 @@ def render_access_report(
         "every role-assumption chain from a person of each persona in the identity account",
         "(the deployer starts from the platform's deployment identity). It is not the intended",
         "matrix: it is what the policies allow. `ndap explain PERSONA ENV ACTION` shows the",
-        "statement behind any cell.",
+        "statements behind any cell (`ndap explain pipelines WHO ACTION [PROJECT]` and",
+        "`ndap explain platform WHO ACTION` those of the pipelines' tables).",
         "",
         f"**{len(cells) + _count(proof_pipelines) + _count(proof_platform)} decisions "
         "checked against the model's expected tables: "
@@ -246,6 +247,7 @@ def pipeline_section(proof: PipelineProof | None) -> list[str]:
         "itself against its own project: the build roles (tooling account, one per",
         "environment) and the deployer roles (one per environment account). Whether one",
         "project's identity reaches another project is the next table's question.",
+        "`ndap explain pipelines WHO ACTION [PROJECT]` shows the statements behind a cell.",
         "",
         "| who | " + " | ".join(names) + " |",
         "|---" * (len(names) + 1) + "|",
@@ -301,6 +303,7 @@ def platform_section(proof: PlatformProof | None) -> list[str]:
         "(`assume-planner`, `assume-deployer`) are `yes` when they hold for every stack's",
         "account, else the stacks where they do; `change-platform-roles` and `stop-trail`",
         "are asked of the planners and deployers in their own account only (`n/a` elsewhere).",
+        "`ndap explain platform WHO ACTION` shows the statements behind a cell.",
         "",
         "| who | " + " | ".join(columns) + " |",
         "|---" * (len(columns) + 1) + "|",

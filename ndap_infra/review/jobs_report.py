@@ -27,7 +27,8 @@ def render_jobs_report(
         "synthesized SCPs of the caller's account, the RCPs of the resource's account, the",
         "permissions boundary, the trust policy and the bucket, key or registry policy. A",
         "guardrail that blocks the platform's own job is a defect, as much as one that lets a",
-        "person through.",
+        "person through. `ndap explain jobs IDENTITY OPERATION [RESOURCE]` shows the",
+        "statements behind a row.",
         "",
         f"**{len(jobs)} operations: "
         + (

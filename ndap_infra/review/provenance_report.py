@@ -27,6 +27,7 @@ def render_provenance_report(rows: Sequence[ProvenanceRow]) -> str:
             "(`docs/pipelines.md`). Release powers: only acc's register step (the platform's",
             "script, no repository code) registers, approves and writes releases; a build",
             "that runs project code and can do any of it fails the build.",
+            "`ndap explain provenance IDENTITY` shows the evaluator's decisions behind a row.",
             "",
             f"**{len(rows)} rows: {len(failing)} failing, {len(reported)} open findings "
             "reported only.**",
