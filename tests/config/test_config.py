@@ -140,3 +140,21 @@ def test_json_schema_rejects_unknown_keys_and_names_enums() -> None:
     assert schema["additionalProperties"] is False
     assert schema["$defs"]["OrganizationConfig"]["additionalProperties"] is False
     assert "data-scientist" in json.dumps(schema["$defs"]["Persona"])
+
+
+def test_the_drift_build_and_the_platform_pipeline_read_the_file_ndap_init_writes() -> None:
+    """A platform repository made by ``ndap init`` holds platform.yaml at its root: the
+    builds that clone it read that file unless told otherwise (before: the bundled
+    example's path, which a user's repository does not have)."""
+    from ndap_infra.cli.common import DEFAULT_CONFIG
+    from ndap_infra.config.load import validate_data
+    from tests.helpers import reference_data
+
+    data = reference_data()
+    for section in ("drift_detection", "platform_pipeline"):
+        del data[section]["config_path"]
+    config, issues = validate_data(data)
+    assert config is not None, issues
+    assert config.drift_detection is not None and config.platform_pipeline is not None
+    assert config.drift_detection.config_path == str(DEFAULT_CONFIG)
+    assert config.platform_pipeline.config_path == str(DEFAULT_CONFIG)

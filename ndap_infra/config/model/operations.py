@@ -102,8 +102,10 @@ class DriftDetectionConfig(StrictModel):
         default="main", description="The branch whose code is compared with what is deployed."
     )
     config_path: Annotated[str, StringConstraints(min_length=1)] = Field(
-        default="examples/reference.yaml",
-        description="Path of this configuration inside the repository.",
+        default="platform.yaml",
+        description="Path of this configuration inside the repository (the default is the "
+        "file `ndap init` writes and the CLI finds by itself).",
+        examples=["platform.yaml", "config/platform.yaml"],
     )
     state_bucket: str | None = Field(
         default=None,
@@ -149,8 +151,10 @@ class PlatformPipelineConfig(StrictModel):
         default="main", description="Pushes to this branch start the pipeline."
     )
     config_path: Annotated[str, StringConstraints(min_length=1)] = Field(
-        default="examples/reference.yaml",
-        description="Path of this configuration inside the repository.",
+        default="platform.yaml",
+        description="Path of this configuration inside the repository (the default is the "
+        "file `ndap init` writes and the CLI finds by itself).",
+        examples=["platform.yaml", "config/platform.yaml"],
     )
     approvers: tuple[Persona, ...] = Field(
         default=(Persona.PLATFORM_ENGINEER,),
