@@ -11,11 +11,13 @@ import typer
 from ndap_infra.cli.common import (
     DEFAULT_CONFIG,
     DEFAULT_OUT,
+    EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
     ConfigOption,
     OutOption,
     SynthOption,
     console,
+    fail,
     load,
     running_emulator,
     say,
@@ -49,8 +51,9 @@ def preflight(
     from ndap_infra.deploy.preflight import run_preflight
 
     loaded = load(config)
+    clients = _clients(loaded)
     synthesis = synthesize_or_exit(loaded, out, synth=synth)
-    report = run_preflight(loaded, _clients(loaded), synthesis.stack_json())
+    report = run_preflight(loaded, clients, synthesis.stack_json())
     console.print(report.render(), markup=False)
     if imports_out is not None:
         for stack, blocks in report.import_blocks().items():
@@ -82,6 +85,13 @@ def _aws_clients(config: NdapConfig, region: str) -> Any:
     management = config.organization.management_account_id
     role = config.organization.account_access_role
     session = boto3.session.Session(region_name=region)
+    if session.get_credentials() is None:
+        raise fail(
+            f"preflight: no AWS credentials found; it reads the organization as the "
+            f"management account {management}: sign in to it first (aws sso login, "
+            "AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+            EXIT_BAD_INPUT,
+        )
     sessions: dict[str, Any] = {management: session}
 
     def clients(service: str, account: str, where: str = region) -> Any:
