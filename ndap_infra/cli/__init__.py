@@ -19,6 +19,7 @@ from ndap_infra.cli import (
     deploy,
     drift,
     emulator,
+    pipeline,
     preflight,
     review,
     tools,
@@ -31,7 +32,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for group in (build, tools, deploy, preflight, emulator, changes, review, bootstrap, drift):
+for group in (
+    build,
+    tools,
+    deploy,
+    preflight,
+    emulator,
+    changes,
+    review,
+    bootstrap,
+    drift,
+    pipeline,
+):
     group.register(app)
 
 
