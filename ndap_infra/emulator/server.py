@@ -27,6 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ndap_infra.emulator.authorization import install_bucket_policy_rule
 from ndap_infra.emulator.strict import install_strict_rules
 
 LOOPBACK = "127.0.0.1"
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _install_account_ids()
     install_strict_rules()
+    install_bucket_policy_rule()
     server = make_server(
         LOOPBACK,
         args.port,
