@@ -12,7 +12,9 @@ account under that id. ``ndap_infra.emulator.seed`` uses it to build what a user
 accounts starts from: an organization whose members are the configured account ids.
 
 And the creation-time rules real AWS enforces and moto does not (``strict``): principals
-that must exist, policy types that must be enabled, one detector and one hub.
+that must exist, policy types that must be enabled, one detector and one hub; the
+requests AWS accepts and moto refuses (``accepts``); and no policy enforced while
+authorization is off, bucket policies included (``authorization``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ndap_infra.emulator.accepts import install_accepted_requests
 from ndap_infra.emulator.authorization import install_bucket_policy_rule
 from ndap_infra.emulator.strict import install_strict_rules
 
@@ -104,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     _install_account_ids()
     install_strict_rules()
     install_bucket_policy_rule()
+    install_accepted_requests()
     server = make_server(
         LOOPBACK,
         args.port,

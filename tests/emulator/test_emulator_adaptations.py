@@ -1,0 +1,110 @@
+"""What the emulator changes in moto so a generated build runs as it would on AWS (found by
+``ndap pipeline run``): with authorization off, a bucket policy's conditioned deny no longer
+refuses object requests (moto counted it as a denial); with authorization on (the probes)
+moto's evaluation is back; CreateModelPackage takes the group's ARN, as AWS does, and an
+unknown group is still refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+import pytest
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+
+from ndap_infra.deploy.probes import authorization
+from ndap_infra.emulator import lifecycle
+
+REGION = "eu-west-1"
+ACCOUNT = "600000000006"
+TLS_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::tls-only-bucket", "arn:aws:s3:::tls-only-bucket/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def info(tmp_path_factory: pytest.TempPathFactory) -> Iterator[lifecycle.EmulatorInfo]:
+    work: Path = tmp_path_factory.mktemp("adaptations") / "work"
+    started = lifecycle.start(work)
+    try:
+        yield started.info
+    finally:
+        lifecycle.stop(work)
+
+
+def _client(info: lifecycle.EmulatorInfo, service: str) -> Any:
+    return lifecycle.client(info, service, account_id=ACCOUNT, region=REGION)
+
+
+def test_a_tls_only_bucket_takes_objects_while_authorization_is_off(
+    info: lifecycle.EmulatorInfo,
+) -> None:
+    s3 = _client(info, "s3")
+    s3.create_bucket(
+        Bucket="tls-only-bucket", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    s3.put_bucket_policy(Bucket="tls-only-bucket", Policy=json.dumps(TLS_ONLY))
+    s3.put_object(Bucket="tls-only-bucket", Key="model.tar.gz", Body=b"model")
+    assert s3.get_object(Bucket="tls-only-bucket", Key="model.tar.gz")["Body"].read() == b"model"
+
+    # with authorization on (as `ndap probe` switches it), moto's evaluation is back
+    iam = _client(info, "iam")
+    iam.create_user(UserName="prober")
+    iam.put_user_policy(
+        UserName="prober",
+        PolicyName="all",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+            }
+        ),
+    )
+    key = iam.create_access_key(UserName="prober")["AccessKey"]
+    prober = boto3.client(
+        "s3",
+        endpoint_url=info.endpoint,
+        region_name=REGION,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+    with authorization(info), pytest.raises(ClientError) as refused:
+        prober.put_object(Bucket="tls-only-bucket", Key="other", Body=b"x")
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    prober.put_object(Bucket="tls-only-bucket", Key="other", Body=b"x")
+
+
+def test_a_model_package_is_registered_by_its_groups_arn(info: lifecycle.EmulatorInfo) -> None:
+    sagemaker = _client(info, "sagemaker")
+    arn = sagemaker.create_model_package_group(ModelPackageGroupName="churn")[
+        "ModelPackageGroupArn"
+    ]
+    inference = {
+        "Containers": [{"Image": "image:1", "ModelDataUrl": "s3://bucket/model.tar.gz"}],
+        "SupportedContentTypes": ["application/json"],
+        "SupportedResponseMIMETypes": ["application/json"],
+    }
+    package = sagemaker.create_model_package(
+        ModelPackageGroupName=arn, InferenceSpecification=inference
+    )["ModelPackageArn"]
+    listed = sagemaker.list_model_packages(ModelPackageGroupName=arn)["ModelPackageSummaryList"]
+    assert [p["ModelPackageArn"] for p in listed] == [package]
+    with pytest.raises(ClientError) as refused:
+        sagemaker.create_model_package(
+            ModelPackageGroupName=arn.replace("/churn", "/no-such-group"),
+            InferenceSpecification=inference,
+        )
+    assert "does not exist" in refused.value.response["Error"]["Message"]
