@@ -10,9 +10,11 @@ import typer
 
 from ndap_infra.cli.common import (
     DEFAULT_CONFIG,
+    DEFAULT_OUT,
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
     ConfigOption,
+    OutOption,
     fail,
     load,
     running_emulator,
@@ -50,6 +52,7 @@ def run(
         Path | None, typer.Option(help="Also write the transcript to this file.")
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
+    out: OutOption = DEFAULT_OUT,
 ) -> None:
     """Execute the event's generated pipelines: the buildspecs' phases with bash, the real
     AWS CLI against the emulator as the stage's build role, on a clone of the repository
@@ -73,7 +76,7 @@ def run(
     work = work_dir().resolve() / "pipeline-runs" / project / chosen.value
     try:
         result = run_event(
-            Run(loaded, project, chosen, repository.resolve(), work, tag, head, approve),
+            Run(loaded, project, chosen, repository.resolve(), work, tag, head, approve, out),
             emulator,
             on_line=say,
         )

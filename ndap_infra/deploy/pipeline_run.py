@@ -10,6 +10,8 @@ project's pipelines locally", and docs/design-notes.md."""
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -21,6 +23,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
+from ndap_infra.config.enums import TOOLING
 from ndap_infra.config.model import MlProjectConfig, NdapConfig
 from ndap_infra.deploy import container_credentials
 from ndap_infra.deploy.build_image import BuildImage, prepare
@@ -76,6 +79,8 @@ class Run:
     head: str | None = None
     """pull-request: the branch or commit proposed (default: the repository's HEAD)."""
     approve: bool = False
+    out: Path | None = None
+    """The synthesized stacks (``--out``): each buildspec run must be the one there."""
 
 
 def git(repo: Path, *args: str) -> str:
@@ -158,6 +163,44 @@ def _base_environment(
     }
 
 
+def synthesized_buildspecs(out: Path | None) -> dict[str, str] | None:
+    """The CodeBuild projects' buildspecs in the synthesized tooling stack, by project
+    name, or None when there is no synthesized tooling stack in ``out``."""
+    if out is None:
+        return None
+    path = out / "stacks" / TOOLING / "cdk.tf.json"
+    if not path.is_file():
+        return None
+    document = json.loads(path.read_text())
+    found: dict[str, str] = {}
+    for body in document.get("resource", {}).get("aws_codebuild_project", {}).values():
+        sources = body.get("source") or []
+        source = sources[0] if isinstance(sources, list) and sources else sources
+        if isinstance(source, dict) and "buildspec" in source:
+            # Terraform JSON escapes template sequences: $${ and %%{ stand for ${ and %{
+            text = str(source["buildspec"]).replace("$${", "${").replace("%%{", "%{")
+            found[str(body.get("name"))] = text
+    return found
+
+
+def _check_buildspec(run: Run, step: BuildStep, transcript: Transcript) -> None:
+    synthesized = synthesized_buildspecs(run.out)
+    digest = hashlib.sha256(step.buildspec.encode()).hexdigest()[:12]
+    if synthesized is None:
+        transcript.say(
+            f"    buildspec: from the pipeline builders (sha256 {digest}); no synthesized "
+            f"tooling stack in {run.out} to compare with"
+        )
+        return
+    if synthesized.get(step.project) != step.buildspec:
+        raise PipelineRunError(
+            f"the buildspec of {step.project} differs from the synthesized one in {run.out}: "
+            "the deployed platform is not this configuration; run `ndap deploy` (or `ndap "
+            "synth`) again"
+        )
+    transcript.say(f"    buildspec: as synthesized in {run.out} (sha256 {digest})")
+
+
 def _fresh(directory: Path) -> Path:
     """An empty build folder: each build starts from a fresh container (no HOME, no AWS
     CLI credential cache, no python packages left by an earlier build)."""
@@ -230,6 +273,7 @@ def _run_step(
         f"  stage {step.stage}: CodeBuild project {step.project} as {role_arn} "
         f"(assumed through sts:AssumeRole, served on the container credentials endpoint)"
     )
+    _check_buildspec(run, step, transcript)
     for name, value in variables.items():
         transcript.say(f"    variable {name}={value} (from the pipeline)")
     build_dir = _fresh(run.work / "builds" / f"{stage.pipeline}-{step.stage}")

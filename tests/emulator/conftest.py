@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-CHAINS = ("deployed", "emulator_work")
+CHAINS = ("deployed", "emulator_work", "pipeline_flow")
 HERE = Path(__file__).parent
 
 
