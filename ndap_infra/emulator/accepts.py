@@ -7,6 +7,11 @@ run``; listed in docs/emulator-gaps.md).
   since the registry lives in the tooling account); moto 5.2.5 looks the value up as a
   name only ("Model Package Group does not exist"), though its ``ListModelPackages``
   already takes the ARN. The ARN is reduced to the name, as moto's ListModelPackages does.
+- SageMaker ``ListModelPackages`` and ``DescribeModelPackage`` on a group or package of
+  another account, by ARN (the prd deployer reads the registry of the tooling account,
+  which its resource policy allows): moto answers from the caller's own account, where
+  the group does not exist. The request goes to the account the ARN names, as on AWS
+  (the registry's resource policy is not evaluated: no policy is, with authorization off).
 """
 
 from __future__ import annotations
@@ -16,12 +21,46 @@ import re
 from typing import Any
 
 GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[^:]*:\d{12}:model-package-group/(.+)$")
+SAGEMAKER_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:([^:]*):(\d{12}):model-package")
+
+
+def _owner(backend: Any, arn: object) -> Any:
+    """The SageMaker backend of the account and region ``arn`` names, when that is not
+    ``backend``'s own; else None."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    match = SAGEMAKER_ARN.match(arn) if isinstance(arn, str) else None
+    if match is None:
+        return None
+    region, account = match.group(1) or backend.region_name, match.group(2)
+    if (account, region) == (backend.account_id, backend.region_name):
+        return None
+    return sagemaker_backends[account][region]
+
+
+def _route(cls: Any, method: str, argument: str) -> None:
+    """``cls.method`` answered by the backend of the account its ``argument`` ARN names."""
+    original = getattr(cls, method)
+    if getattr(original, "_ndap_accepts", False):
+        return
+
+    @functools.wraps(original)
+    def routed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        owner = _owner(self, kwargs.get(argument))
+        if owner is not None:
+            return getattr(owner, method)(*args, **kwargs)
+        return original(self, *args, **kwargs)
+
+    routed._ndap_accepts = True  # type: ignore[attr-defined]
+    setattr(cls, method, routed)
 
 
 def install_accepted_requests() -> None:
     """Install every adaptation (idempotent)."""
     from moto.sagemaker.models import SageMakerModelBackend
 
+    _route(SageMakerModelBackend, "list_model_packages", "model_package_group_name")
+    _route(SageMakerModelBackend, "describe_model_package", "model_package_name")
     original = SageMakerModelBackend.create_model_package
     if getattr(original, "_ndap_accepts", False):
         return

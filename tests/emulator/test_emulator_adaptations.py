@@ -102,6 +102,13 @@ def test_a_model_package_is_registered_by_its_groups_arn(info: lifecycle.Emulato
     )["ModelPackageArn"]
     listed = sagemaker.list_model_packages(ModelPackageGroupName=arn)["ModelPackageSummaryList"]
     assert [p["ModelPackageArn"] for p in listed] == [package]
+
+    # another account (the prd deployer) reads the registry by ARN, as on AWS
+    other = lifecycle.client(info, "sagemaker", account_id="500000000005", region=REGION)
+    seen = other.list_model_packages(ModelPackageGroupName=arn)["ModelPackageSummaryList"]
+    assert [p["ModelPackageArn"] for p in seen] == [package]
+    assert other.describe_model_package(ModelPackageName=package)["ModelPackageArn"] == package
+    assert other.list_model_packages(ModelPackageGroupName="churn")["ModelPackageSummaryList"] == []
     with pytest.raises(ClientError) as refused:
         sagemaker.create_model_package(
             ModelPackageGroupName=arn.replace("/churn", "/no-such-group"),
