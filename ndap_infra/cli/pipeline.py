@@ -70,6 +70,12 @@ def run(
             EXIT_BAD_INPUT,
         ) from None
     loaded = load(config)
+    known = [p.name for p in loaded.ml_projects]
+    if project not in known:
+        raise fail(
+            f"no ML project {project!r} in {config} (projects: {', '.join(known) or 'none'})",
+            EXIT_BAD_INPUT,
+        )
     if not (repository / ".git").exists():
         raise fail(f"--repo {repository}: not a git repository", EXIT_BAD_INPUT)
     emulator = None if chosen is Event.PULL_REQUEST else running_emulator()

@@ -121,11 +121,18 @@ def prepare(root: Path) -> BuildImage:
     root.mkdir(parents=True, exist_ok=True)
     wheels = root / "wheels"
     shutil.rmtree(wheels, ignore_errors=True)
+    # Built from a copy, so that setuptools' build/ and egg-info stay out of the checkout.
     # pip's build isolation fetches the build backend pyproject.toml pins (setuptools) for
     # this one command, on the runner's side; the builds themselves never see an index.
+    source = root / "tools-source"
+    shutil.rmtree(source, ignore_errors=True)
+    checkout = tools_source()
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(checkout / "ndap_infra", source / "ndap_infra", ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(checkout / name, source / name)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels),
-         str(tools_source())],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     found = sorted(wheels.glob("ndap_infra-*.whl"))

@@ -122,14 +122,18 @@ def event_commit(project: MlProjectConfig, run: Run) -> tuple[str, str]:
     if run.event is Event.PULL_REQUEST:
         ref = run.head or "HEAD"
         return f"pull request of {ref} into {project.pipeline.develop_branch}", git(
-            repo, "rev-parse", "--verify", f"{ref}^{{commit}}"
+            repo, "rev-parse", "--verify", "--end-of-options", f"{ref}^{{commit}}"
         )
     if run.event is Event.PUSH_DEVELOP:
         branch = project.pipeline.develop_branch
-        return f"push to {branch}", git(repo, "rev-parse", "--verify", f"refs/heads/{branch}")
+        return f"push to {branch}", git(
+            repo, "rev-parse", "--verify", "--end-of-options", f"refs/heads/{branch}"
+        )
     if not run.tag:
         raise PipelineRunError(f"--event {run.event.value} needs a tag (e.g. v1.0.0)")
-    commit = git(repo, "rev-parse", "--verify", f"refs/tags/{run.tag}^{{commit}}")
+    commit = git(
+        repo, "rev-parse", "--verify", "--end-of-options", f"refs/tags/{run.tag}^{{commit}}"
+    )
     if run.event is Event.TAG_DEVELOP:
         return f"release tag {run.tag} pushed", commit
     return f"{project.pipeline.main_branch} contains release tag {run.tag}", commit
