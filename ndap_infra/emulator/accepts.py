@@ -12,6 +12,9 @@ run``; listed in docs/emulator-gaps.md).
   which its resource policy allows): moto answers from the caller's own account, where
   the group does not exist. The request goes to the account the ARN names, as on AWS
   (the registry's resource policy is not evaluated: no policy is, with authorization off).
+- SageMaker ``UpdateModelPackage`` without ``CustomerMetadataProperties`` (acc approving
+  the release): AWS keeps the package's properties (the digests prd checks); moto 5.2.5
+  erases them. They are kept.
 """
 
 from __future__ import annotations
@@ -55,10 +58,28 @@ def _route(cls: Any, method: str, argument: str) -> None:
     setattr(cls, method, routed)
 
 
+def _keep_customer_metadata(cls: Any) -> None:
+    original = cls.update_model_package
+    if getattr(original, "_ndap_accepts", False):
+        return
+
+    @functools.wraps(original)
+    def update_model_package(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("customer_metadata_properties") is None:
+            package = self.describe_model_package(kwargs["model_package_arn"])
+            kept = package.customer_metadata_properties
+            kwargs["customer_metadata_properties"] = dict(kept) if kept else None
+        return original(self, *args, **kwargs)
+
+    update_model_package._ndap_accepts = True  # type: ignore[attr-defined]
+    cls.update_model_package = update_model_package
+
+
 def install_accepted_requests() -> None:
     """Install every adaptation (idempotent)."""
     from moto.sagemaker.models import SageMakerModelBackend
 
+    _keep_customer_metadata(SageMakerModelBackend)
     _route(SageMakerModelBackend, "list_model_packages", "model_package_group_name")
     _route(SageMakerModelBackend, "describe_model_package", "model_package_name")
     original = SageMakerModelBackend.create_model_package

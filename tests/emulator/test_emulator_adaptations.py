@@ -98,8 +98,14 @@ def test_a_model_package_is_registered_by_its_groups_arn(info: lifecycle.Emulato
         "SupportedResponseMIMETypes": ["application/json"],
     }
     package = sagemaker.create_model_package(
-        ModelPackageGroupName=arn, InferenceSpecification=inference
+        ModelPackageGroupName=arn,
+        InferenceSpecification=inference,
+        CustomerMetadataProperties={"sha256": "abc", "git_tag": "v1.0.0"},
     )["ModelPackageArn"]
+    # approving keeps the digests acc recorded (moto alone erased them)
+    sagemaker.update_model_package(ModelPackageArn=package, ModelApprovalStatus="Approved")
+    described = sagemaker.describe_model_package(ModelPackageName=package)
+    assert described["CustomerMetadataProperties"] == {"sha256": "abc", "git_tag": "v1.0.0"}
     listed = sagemaker.list_model_packages(ModelPackageGroupName=arn)["ModelPackageSummaryList"]
     assert [p["ModelPackageArn"] for p in listed] == [package]
 
