@@ -149,7 +149,12 @@ def test_a_pull_request_runs_the_generated_checks_without_credentials(
 
     # the negative control: a failing unit test fails the pull request
     flow.git("checkout", "-q", "-b", "feature/broken", "develop")
-    flow.commit("tests/test_broken.py", "def test_broken() -> None:\n    assert 1 == 2\n", "broken")
+    broken_test = (
+        "from src.training.train import fit\n\n\n"
+        "def test_broken() -> None:\n"
+        '    assert fit([1.0]) == {"mean": 2.0}\n'
+    )
+    flow.commit("tests/test_broken.py", broken_test, "a failing unit test")
     broken = flow.run("broken pull request", "pull-request", "--head", "feature/broken", code=1)
     assert "step unit tests: ran: FAILED" in broken
     assert "orchestration definition parses" not in broken
