@@ -12,9 +12,9 @@ tag deploys to acc and registers the release, while prd refuses a tag not on mai
 main containing the tag, prd waits for the approval, then deploys acc's artifacts after
 checking their digests; a tampered artifact is refused.
 
-One deploy of four stacks (tooling, env-dev, env-acc, env-prd), then seven events: about
+One deploy of four stacks (tooling, env-dev, env-acc, env-prd), then eight events: about
 15 minutes on two quiet cores; measured 18.6 minutes under a load of about 10 (deploy 582 s,
-the nine events 604 s; each step's time is printed at the end, with -s)."""
+the eight events 604 s; each step's time is printed at the end, with -s)."""
 
 from __future__ import annotations
 
