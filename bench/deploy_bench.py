@@ -50,7 +50,7 @@ def measure(name: str, config_path: Path, tmp: Path, workers: int) -> tuple[floa
         runs = stack_runs(synthesis, write_cli_config(work), started.info, work)
         stacks = list(synthesis.stacks)
         start = time.perf_counter()
-        applied = apply_all(runs, stacks, workers=workers)
+        applied = apply_all(runs, stacks, workers=workers, levels=synthesis.apply_waves())
         apply_seconds = time.perf_counter() - start
         start = time.perf_counter()
         plans = plan_all(runs, stacks, workers=workers)

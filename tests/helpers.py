@@ -39,9 +39,9 @@ def minimal() -> dict[str, object]:
             "allowed_regions": ["eu-west-1"],
         },
         "environments": {
-            "dev": {"account_id": "300000000003"},
-            "acc": {"account_id": "400000000004"},
-            "prd": {"account_id": "500000000005"},
+            "dev": {"account_id": "300000000003", "email": "aws-ml-dev@acme.example"},
+            "acc": {"account_id": "400000000004", "email": "aws-ml-acc@acme.example"},
+            "prd": {"account_id": "500000000005", "email": "aws-ml-prd@acme.example"},
         },
     }
 

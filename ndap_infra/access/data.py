@@ -21,7 +21,12 @@ from ndap_infra.access.sampling import (
 )
 from ndap_infra.config.enums import DataSharingMode, Environment
 from ndap_infra.config.model import NdapConfig
-from ndap_infra.guardrails.access import SharedRead, lower_environment_denials
+from ndap_infra.guardrails.access import (
+    SharedRead,
+    key_configuration_denials,
+    lower_environment_denials,
+    store_configuration_denials,
+)
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.resource_policies import account_root, bucket_arn, bucket_policy_tls_only
 from ndap_infra.names.access import (
@@ -161,7 +166,9 @@ def _replica_statements(config: NdapConfig, bucket: str) -> tuple[Statement, ...
             "ReplicationReadsVersioning",
             "Allow",
             principals=principals,
-            actions=("s3:GetBucketVersioning", "s3:PutBucketVersioning", "s3:List*"),
+            # Replication never changes the copy's versioning: only the platform configures
+            # the store (OnlyThePlatformConfiguresTheStore).
+            actions=("s3:GetBucketVersioning", "s3:List*"),
             resources=(arn,),
             conditions=only_replicator,
         ),
@@ -249,12 +256,23 @@ def dataset_store(config: NdapConfig, env: Environment) -> DatasetStore | None:
                 conditions=only_replicator,
             ),
         )
+    deployers = platform_deployers(config)
     store = DatasetStore(
         environment=env,
         bucket=bucket,
         key_alias=alias,
-        bucket_policy=PolicyDocument((*tls, *denials, *writes, *reader)),
-        key_policy=PolicyDocument((_key_admin(account_id), *key_writer, *key_reader, *key_denials)),
+        bucket_policy=PolicyDocument(
+            (*tls, *denials, *writes, *reader, store_configuration_denials(arn, deployers))
+        ),
+        key_policy=PolicyDocument(
+            (
+                _key_admin(account_id),
+                *key_writer,
+                *key_reader,
+                *key_denials,
+                key_configuration_denials(deployers),
+            )
+        ),
         prefixes=tuple(d.name for d in config.data.datasets),
     )
     if env is Environment.PRD:
@@ -367,3 +385,15 @@ def _with_replication(config: NdapConfig, store: DatasetStore) -> DatasetStore:
         prefixes=store.prefixes,
         sampler=sampler,
     )
+
+
+def replication_destinations(config: NdapConfig) -> dict[Environment, tuple[Environment, ...]]:
+    """Per environment whose datasets replicate elsewhere, the environments holding the
+    destination buckets. AWS refuses a replication configuration naming a bucket that does
+    not exist yet ("Destination bucket must exist"), so those stacks apply first."""
+    found: dict[Environment, tuple[Environment, ...]] = {}
+    for env in config.enabled_environments():
+        store = dataset_store(config, env)
+        if store is not None and store.replication_targets:
+            found[env] = tuple(t.environment for t in store.replication_targets)
+    return found

@@ -39,7 +39,8 @@ FLAG_OF_FIELD: dict[str, str] = {
     "identity.identity_account_id": "--identity-account-id",
     "deploy.target": "--deploy-target",
     **{f"environments.{e.value}.account_id": f"--{e.value}-account-id" for e in Environment},
-    **{f"environments.{e.value}.email": f"--{e.value}-email" for e in Environment},
+    **{f"environments.{e.value}.email": f"--account-email {e.value}=ADDRESS" for e in Environment},
+    "organization.tooling_email": "--account-email tooling=ADDRESS",
 }
 
 

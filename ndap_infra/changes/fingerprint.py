@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -22,6 +22,22 @@ PARAMS_STEMS = frozenset({"params", "parameters", "hyperparameters"})
 STRUCTURED_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 
 
+FINGERPRINT_KINDS = MODEL_KINDS - {Kind.EVERYTHING}
+"""The fingerprint's components: a file a rule says can change everything is recorded
+with the unclassified ones (so naming such files in ``everything`` changes no digest)."""
+
+DEPLOYED_KINDS = frozenset({Kind.SERVING, Kind.PREDICTION_ORCHESTRATION})
+"""Deployed without being model inputs: digested beside the fingerprint (not in it), so a
+head that lacks base's change to them still redeploys them."""
+
+
+SELECTED_KINDS = MODEL_KINDS | DEPLOYED_KINDS
+
+
+def _recorded_kinds(kinds: frozenset[Kind]) -> frozenset[Kind]:
+    return frozenset(Kind.UNCLASSIFIED if k is Kind.EVERYTHING else k for k in kinds)
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     """The model fingerprint of one commit and what went into it."""
@@ -33,6 +49,8 @@ class Fingerprint:
     snapshot_ids: Mapping[str, str]
     hyperparameters: Mapping[str, str]
     """Flattened ``path:key.sub`` -> canonical JSON value."""
+    deployed: Mapping[Kind, str] = field(default_factory=dict)
+    """A digest of the files of each of ``DEPLOYED_KINDS`` (not part of ``digest``)."""
 
 
 def _sha256(data: bytes) -> str:
@@ -102,7 +120,9 @@ class Fingerprinter:
     def _compute(self, commit: str) -> Fingerprint:
         selected: list[tuple[TreeEntry, frozenset[Kind]]] = []
         for entry in self.repository.tree(commit):
-            kinds = self.rules.classify(entry.path) & MODEL_KINDS
+            kinds = _recorded_kinds(
+                self.rules.classify(entry.path) & (MODEL_KINDS | DEPLOYED_KINDS)
+            )
             if kinds:
                 selected.append((entry, kinds))
 
@@ -124,7 +144,9 @@ class Fingerprinter:
             if object_id in structured:
                 contents[object_id] = content
 
-        records: dict[Kind, list[bytes]] = {kind: [] for kind in sorted_kinds(MODEL_KINDS)}
+        records: dict[Kind, list[bytes]] = {
+            kind: [] for kind in sorted_kinds(FINGERPRINT_KINDS | DEPLOYED_KINDS)
+        }
         snapshots: dict[str, str] = {}
         hyperparameters: dict[str, str] = {}
         for entry, kinds in sorted(selected, key=lambda item: item[0].path):
@@ -146,10 +168,12 @@ class Fingerprinter:
                 _flatten("", document, flat)
                 hyperparameters.update({f"{entry.path}:{k}": v for k, v in flat.items()})
 
-        components = {
+        digests = {
             kind: _sha256(b"\0\0".join([FINGERPRINT_VERSION.encode(), kind.encode(), *items]))
             for kind, items in records.items()
         }
+        components = {k: d for k, d in digests.items() if k in FINGERPRINT_KINDS}
+        model_files = sum(1 for _, kinds in selected if kinds & FINGERPRINT_KINDS)
         whole = hashlib.sha256(FINGERPRINT_VERSION.encode() + b"\n")
         for kind, component in components.items():
             whole.update(f"component {kind} {component}\n".encode())
@@ -159,7 +183,8 @@ class Fingerprinter:
             commit=commit,
             digest=f"sha256:{whole.hexdigest()}",
             components=components,
-            files=len(selected),
+            files=model_files,
             snapshot_ids=snapshots,
             hyperparameters=hyperparameters,
+            deployed={k: d for k, d in digests.items() if k in DEPLOYED_KINDS},
         )

@@ -5,11 +5,11 @@ Why and how: docs/design-notes.md, section ndap_infra/changes/plan.py."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from ndap_infra.changes.classify import MODEL_KINDS, Kind, PathRules, sorted_kinds
+from ndap_infra.changes.classify import MODEL_KINDS, RUN_EVERYTHING, Kind, PathRules, sorted_kinds
 from ndap_infra.changes.fingerprint import Fingerprint, Fingerprinter
 from ndap_infra.changes.git import DiffEntry, Repository
 from ndap_infra.config.model import PathRulesConfig
@@ -69,6 +69,9 @@ class Plan:
     changes: tuple[Change, ...]
     stages: Mapping[Stage, Decision]
     summary: str
+    serving: Mapping[str, Decision] = field(default_factory=dict)
+    """``redeploy_serving`` told apart: ``new_model`` (a new model is rolled out) and
+    ``serving_code`` (serving code changed)."""
 
     @property
     def fingerprint_changed(self) -> bool:
@@ -118,6 +121,8 @@ def _path_reasons(grouped: Mapping[Kind, list[str]]) -> list[str]:
     for kind, paths in grouped.items():
         if kind is Kind.UNCLASSIFIED:
             reasons.append(f"unclassified (no path rule matches: run everything): {_some(paths)}")
+        elif kind is Kind.EVERYTHING:
+            reasons.append(f"everything (a rule says it can change anything): {_some(paths)}")
         else:
             reasons.append(f"{kind} changed: {_some(paths)}")
     return reasons
@@ -144,19 +149,54 @@ def _snapshot_changes(base: Fingerprint, head: Fingerprint) -> list[str]:
     ]
 
 
+def _differs(base: Fingerprint, head: Fingerprint, kind: Kind) -> bool:
+    """Whether base's and head's files of a deployed kind differ (both digested)."""
+    return kind in base.deployed and base.deployed.get(kind) != head.deployed.get(kind)
+
+
+def serving_parts(
+    changes: tuple[Change, ...],
+    base: Fingerprint,
+    head: Fingerprint,
+    retrain: Decision,
+    reused: str | None,
+) -> dict[str, Decision]:
+    """Why serving is redeployed, in two parts: a new model is rolled out, and serving
+    code changed."""
+    serving_kinds = {Kind.SERVING} | RUN_EVERYTHING
+    code = _path_reasons(_by_kind(changes, serving_kinds))
+    if _differs(base, head, Kind.SERVING) and not any(Kind.SERVING in c.kinds for c in changes):
+        code.append("serving files differ from base's (base has changes head lacks)")
+    model: list[str] = []
+    if retrain.run:
+        model.append("a new model is trained: serve it")
+    elif reused is not None and reused != base.digest:
+        model.append(f"serve the reused registered model {reused} (base serves another)")
+    return {
+        "new_model": Decision(bool(model), tuple(model or ["the model served is the same"])),
+        "serving_code": Decision(
+            bool(code),
+            tuple(code or ["no serving path changed"]),
+            _paths(changes, serving_kinds),
+        ),
+    }
+
+
 def decide(
     changes: tuple[Change, ...],
     base: Fingerprint,
     head: Fingerprint,
     registered: Collection[str] = (),
+    docs_run_tests: bool = False,
 ) -> tuple[dict[Stage, Decision], str | None]:
-    """The decision for every stage, and the fingerprint of a reused model (if any)."""
+    """The decision for every stage, and the fingerprint of a reused model (if any).
+    A change to docs alone runs no tests unless ``docs_run_tests``."""
     stages: dict[Stage, Decision] = {}
     every = frozenset(Kind)
     known = {f if f.startswith("sha256:") else f"sha256:{f}" for f in registered}
 
     # Features: paths, or feature definitions that differ from base's.
-    feature_kinds = {Kind.FEATURES, Kind.UNCLASSIFIED}
+    feature_kinds = {Kind.FEATURES} | RUN_EVERYTHING
     grouped = _by_kind(changes, feature_kinds)
     reasons = _path_reasons(grouped)
     features_differ = base.components[Kind.FEATURES] != head.components[Kind.FEATURES]
@@ -186,7 +226,10 @@ def decide(
         else:
             retrain = Decision(
                 False,
-                ("no training, features, data_config, orchestration or unclassified path changed",),
+                (
+                    "no training, features, data_config, orchestration, everything or "
+                    "unclassified path changed",
+                ),
             )
     elif head.digest in known:
         reused = head.digest
@@ -220,20 +263,16 @@ def decide(
     stages[Stage.REGISTER_MODEL] = Decision(retrain.run, register_reasons, retrain.paths)
 
     # Serving: its own paths, or a model other than the one base serves.
-    serving_kinds = {Kind.SERVING, Kind.UNCLASSIFIED}
-    reasons = _path_reasons(_by_kind(changes, serving_kinds))
-    if retrain.run:
-        reasons.append("a new model is trained: serve it")
-    elif reused is not None and reused != base.digest:
-        reasons.append(f"serve the reused registered model {reused} (base serves another)")
+    parts = serving_parts(changes, base, head, retrain, reused)
+    reasons = [r for part in parts.values() if part.run for r in part.reasons]
     stages[Stage.REDEPLOY_SERVING] = Decision(
         bool(reasons),
         tuple(reasons or ["no serving path changed and the model is the same"]),
-        _paths(changes, serving_kinds),
+        parts["serving_code"].paths,
     )
 
     # Orchestration: paths, or orchestration files that differ from base's.
-    orchestration_kinds = {Kind.ORCHESTRATION, Kind.UNCLASSIFIED}
+    orchestration_kinds = {Kind.ORCHESTRATION, Kind.PREDICTION_ORCHESTRATION} | RUN_EVERYTHING
     grouped = _by_kind(changes, orchestration_kinds)
     reasons = _path_reasons(grouped)
     if (
@@ -241,18 +280,34 @@ def decide(
         and Kind.ORCHESTRATION not in grouped
     ):
         reasons.append("orchestration files differ from base's (base has changes head lacks)")
+    if (
+        _differs(base, head, Kind.PREDICTION_ORCHESTRATION)
+        and Kind.PREDICTION_ORCHESTRATION not in grouped
+    ):
+        reasons.append(
+            "prediction_orchestration files differ from base's (base has changes head lacks)"
+        )
     stages[Stage.DEPLOY_ORCHESTRATION] = Decision(
         bool(reasons),
         tuple(reasons or ["no orchestration path changed"]),
         _paths(changes, orchestration_kinds),
     )
 
-    # Tests: any change at all, and before anything that deploys.
+    # Tests: any change at all (docs alone only when asked), and before anything that
+    # deploys.
     grouped = _by_kind(changes, every)
     reasons = _path_reasons(grouped)
+    docs_only = bool(changes) and all(set(c.kinds) == {Kind.DOCS} for c in changes)
+    if docs_only and not docs_run_tests:
+        reasons = []
     if not reasons and any(d.run for d in stages.values()):
         reasons.append("something is deployed: test it first")
-    tests = Decision(bool(reasons), tuple(reasons or ["nothing changed"]), _paths(changes, every))
+    quiet = (
+        "docs changed alone: no test suite runs (paths.docs_run_tests: false)"
+        if docs_only
+        else "nothing changed"
+    )
+    tests = Decision(bool(reasons), tuple(reasons or [quiet]), _paths(changes, every))
     ordered = {Stage.UNIT_TESTS: tests, Stage.INTEGRATION_TESTS: tests}
     ordered.update((stage, stages[stage]) for stage in Stage if stage in stages)
     return ordered, reused
@@ -299,7 +354,8 @@ def plan_changes(
     changes = classify_changes(entries, compiled)
     fingerprints = Fingerprinter(repo, compiled)
     base_fp, head_fp = fingerprints.of(base_commit), fingerprints.of(head_commit)
-    stages, reused = decide(changes, base_fp, head_fp, registered)
+    config = rules or PathRulesConfig()
+    stages, reused = decide(changes, base_fp, head_fp, registered, config.docs_run_tests)
     return Plan(
         repository=str(repository),
         base_revision=base,
@@ -313,4 +369,5 @@ def plan_changes(
         changes=changes,
         stages=stages,
         summary=summarize(changes, stages, reused),
+        serving=serving_parts(changes, base_fp, head_fp, stages[Stage.RETRAIN], reused),
     )

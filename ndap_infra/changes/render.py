@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ndap_infra.changes.classify import MODEL_KINDS, sorted_kinds
+from ndap_infra.changes.classify import sorted_kinds
+from ndap_infra.changes.fingerprint import FINGERPRINT_KINDS
 from ndap_infra.changes.plan import Plan
 
 PLAN_FORMAT_VERSION = 1
@@ -33,7 +34,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                     "head": f"sha256:{head.components[kind]}",
                     "changed": base.components[kind] != head.components[kind],
                 }
-                for kind in sorted_kinds(MODEL_KINDS)
+                for kind in sorted_kinds(FINGERPRINT_KINDS)
             },
             "files": {"base": base.files, "head": head.files},
             "snapshot_ids": {"base": dict(base.snapshot_ids), "head": dict(head.snapshot_ids)},
@@ -55,6 +56,10 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                 "paths": list(decision.paths),
             }
             for stage, decision in plan.stages.items()
+        },
+        "serving": {
+            part: {"run": decision.run, "reasons": list(decision.reasons)}
+            for part, decision in plan.serving.items()
         },
         "summary": plan.summary,
     }
@@ -84,5 +89,10 @@ def plan_to_text(plan: Plan) -> str:
         mark = "run " if decision.run else "skip"
         lines.append(f"  {mark} {stage:<{stage_width}}  {decision.reasons[0]}")
         lines.extend(f"       {'':<{stage_width}}  {reason}" for reason in decision.reasons[1:])
+    if plan.serving:
+        lines.append("serving:")
+        for part, decision in plan.serving.items():
+            mark = "yes" if decision.run else "no "
+            lines.append(f"  {mark} {part:<12}  {'; '.join(decision.reasons)}")
     lines.append(f"summary: {plan.summary}")
     return "\n".join(lines) + "\n"

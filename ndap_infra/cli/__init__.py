@@ -19,6 +19,7 @@ from ndap_infra.cli import (
     deploy,
     drift,
     emulator,
+    panels,
     pipeline,
     preflight,
     review,
@@ -29,7 +30,7 @@ app = typer.Typer(
     name="ndap",
     help="Generate and check a secure N-D-A-P multi-account AWS platform for ML teams.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 for group in (
@@ -45,6 +46,7 @@ for group in (
     pipeline,
 ):
     group.register(app)
+panels.group_commands(app)
 
 
 def _print_version(value: bool) -> None:

@@ -192,6 +192,11 @@ def init(
         if given[key] is None:
             env = ENVIRONMENT_OF[key]
             emails[env] = typer.prompt(f"{env} account's root e-mail (to create it)").strip()
+        elif ENVIRONMENT_OF[key] not in emails:
+            env = ENVIRONMENT_OF[key]
+            emails[env] = typer.prompt(
+                f"{env} account's root e-mail (to move it into its unit)"
+            ).strip()
     if nonprod_account_id is None and not no_nonprod and missing and "nonprod" not in emails:
         nonprod_account_id = (
             typer.prompt("nonprod account id (empty: no nonprod)", default="").strip() or None

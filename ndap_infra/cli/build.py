@@ -102,12 +102,9 @@ def synth(
 
 def _synth(config: Path, out: Path, policies: Path) -> AccessProof | None:
     """``ndap synth``; the access proof it reported (None for phase 1)."""
-    from ndap_infra.files.directories import UnsafeOutput
-    from ndap_infra.iam.limits import PolicyTooLarge
     from ndap_infra.proofs.suite import prove_access
     from ndap_infra.review.reviewer_files import write_reviewer_files
-    from ndap_infra.scripts.buildspec import BuildspecTooLarge
-    from ndap_infra.stacks.synthesis import synthesize
+    from ndap_infra.stacks.synthesis import REFUSALS, synthesize
 
     loaded = load(config)
     start = time.monotonic()
@@ -123,7 +120,7 @@ def _synth(config: Path, out: Path, policies: Path) -> AccessProof | None:
     try:
         with console.status("Synthesizing stacks and evaluating access..."):
             synthesis = synthesize(loaded, out, protected=(config,), before_swap=review)
-    except (PolicyTooLarge, BuildspecTooLarge, UnsafeOutput) as error:
+    except REFUSALS as error:
         errors.print(str(error), markup=False)
         errors.print("Nothing was written.", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -195,7 +192,7 @@ def _report_platform(proof: AccessProof) -> None:
 
 
 def _report_jobs(proof: AccessProof) -> None:
-    denied = [r for r in proof.jobs if not r.allowed]
+    denied = [r for r in proof.jobs if not r.ok]
     _section(
         f"jobs: {len(proof.jobs)} operations of the platform's machine identities evaluated",
         len(denied),
@@ -203,19 +200,21 @@ def _report_jobs(proof: AccessProof) -> None:
             f"{r.job.job}: {r.job.identity} {r.job.operation} {r.job.resource}: {r.reason}"
             for r in denied
         ),
-        ok="all allowed",
-        against="the jobs table (denied)",
+        ok="all as required",
+        against="the jobs table (wrong)",
         controls=proof.job_controls,
     )
-    open_rows = [r for r in proof.provenance if r.controlled_by_others]
     if proof.provenance:
-        console.print(
-            f"provenance: {len(proof.provenance)} rows, {len(open_rows)} open findings of "
-            "#21 (reported, not failing; see policies/JOBS.md)",
-            markup=False,
+        failing = [r for r in proof.provenance if r.fails]
+        _section(
+            f"provenance: {len(proof.provenance)} rows of what acc/prd identities run",
+            len(failing),
+            (f"{r.identity}: {r.source}: {r.who_can_change} ({r.finding})" for r in failing),
+            ok="none a data scientist or a public index controls",
+            against="the provenance table (others control them; see policies/PROVENANCE.md)",
         )
-        for finding in sorted({r.finding for r in open_rows}):
-            console.print(f"  - open finding ({finding})", markup=False)
+        for finding in sorted({r.finding for r in proof.provenance if r.state.startswith("open")}):
+            console.print(f"  - open finding, reported only ({finding})", markup=False)
 
 
 def _report_access(proof: AccessProof) -> None:
@@ -431,9 +430,10 @@ def _check_parity(loaded: NdapConfig, out: Path) -> None:
 
 @_commands.command("creation-order")
 def creation_order(config: ConfigOption = DEFAULT_CONFIG, out: OutOption = DEFAULT_OUT) -> None:
-    """Check that every role a policy names exists when the policy is saved, in the deploy
-    order (organization, tooling, environments side by side): exit 1 naming each policy,
-    principal and fix."""
+    """Check that every role a policy names, and every bucket a replication configuration
+    writes to, exists when AWS receives it, in the deploy order (organization, tooling,
+    environments side by side, prd after those it replicates into): exit 1 naming each
+    policy, principal and fix."""
     loaded = load(config)
     _refuse_pending(loaded, config, "creation-order")
     _check_creation_order(loaded, out)
@@ -444,7 +444,9 @@ def _check_creation_order(loaded: NdapConfig, out: Path) -> None:
 
     synthesis = _synthesis(out)
     _refuse_phase_one(synthesis, "creation-order")
-    report = check_creation_order(synthesis.stack_json(), stack_accounts(loaded))
+    report = check_creation_order(
+        synthesis.stack_json(), stack_accounts(loaded), synthesis.apply_waves()
+    )
     console.print(report.render(), markup=False)
     if not report.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)

@@ -9,7 +9,6 @@ repository, a revision that does not exist, an unsupported path pattern).
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,16 +21,16 @@ from ndap_infra.changes import (
     plan_to_json_text,
     plan_to_text,
 )
+from ndap_infra.cli.common import (
+    DEFAULT_CONFIG,
+    EXIT_BAD_INPUT,
+    FORMAT_HELP,
+    ConfigOption,
+    OutputFormat,
+    no_configuration,
+)
 from ndap_infra.config import ConfigError, load_config
 from ndap_infra.config.model import PathRulesConfig
-
-EXIT_BAD_INPUT = 2
-DEFAULT_CONFIG = Path("examples/reference.yaml")
-
-
-class OutputFormat(StrEnum):
-    JSON = "json"
-    TEXT = "text"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -42,6 +41,9 @@ def _fail(message: str) -> typer.Exit:
 def _path_rules(project: str | None, config: Path) -> PathRulesConfig:
     if project is None:
         return PathRulesConfig()
+    missing = no_configuration(config)
+    if missing is not None:
+        raise _fail(missing)
     try:
         loaded = load_config(config)
     except ConfigError as error:
@@ -75,12 +77,7 @@ def changes(
             "the default path rules.",
         ),
     ] = None,
-    config: Annotated[
-        Path,
-        typer.Option(
-            "--config", "-c", help="The platform configuration (YAML); read with --project."
-        ),
-    ] = DEFAULT_CONFIG,
+    config: ConfigOption = DEFAULT_CONFIG,
     registered: Annotated[
         list[str] | None,
         typer.Option(
@@ -90,7 +87,7 @@ def changes(
         ),
     ] = None,
     output: Annotated[
-        OutputFormat, typer.Option("--format", help="json (for pipelines) or text.")
+        OutputFormat, typer.Option("--format", help=FORMAT_HELP + " Default: json.")
     ] = OutputFormat.JSON,
 ) -> None:
     """Classify what changed between two revisions of an ML project's repository and print

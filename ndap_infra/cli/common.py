@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,7 +25,11 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
-DEFAULT_CONFIG = Path("examples/reference.yaml")
+DEFAULT_CONFIG = Path("platform.yaml")
+"""Where a command looks when neither ``-c`` nor ``$NDAP_CONFIG`` names a configuration
+(the file ``ndap init`` writes). The bundled example is used only when asked for by name."""
+
+EXAMPLE_CONFIG = Path("examples/reference.yaml")
 
 DEFAULT_OUT = Path("cdktf.out")
 
@@ -44,12 +49,23 @@ ConfigOption = Annotated[
         "--config",
         "-c",
         envvar="NDAP_CONFIG",
-        help="The platform configuration (YAML); default: $NDAP_CONFIG, else the bundled "
-        "example examples/reference.yaml.",
+        help="The platform configuration (YAML); default: $NDAP_CONFIG, else platform.yaml "
+        "in the current directory.",
     ),
 ]
 
 OutOption = Annotated[Path, typer.Option("--out", help="Where synthesized stacks are written.")]
+
+
+class OutputFormat(StrEnum):
+    """What a command prints on stdout: ``--format text|json``, the one spelling of every
+    command that can print for machines (docs/commands.md, Conventions)."""
+
+    JSON = "json"
+    TEXT = "text"
+
+
+FORMAT_HELP = "text (for people) or json (for machines)."
 
 PoliciesOption = Annotated[
     Path, typer.Option("--policies", help="Where reviewer-facing policy files are written.")
@@ -98,7 +114,23 @@ def fail(text: str, code: int = EXIT_CHECK_FAILED) -> typer.Exit:
     return typer.Exit(code)
 
 
+def no_configuration(path: Path) -> str | None:
+    """The message for a configuration that was never named and is not where ndap looks
+    (None when ``path`` was named, or exists)."""
+    if path != DEFAULT_CONFIG or path.exists():
+        return None
+    return (
+        f"no configuration: {DEFAULT_CONFIG} is not in {Path.cwd()}. Name one with -c FILE "
+        "or NDAP_CONFIG=FILE, or write one with `ndap init`; to try the bundled example: "
+        f"-c {EXAMPLE_CONFIG} (in an ndap-infra checkout)"
+    )
+
+
 def load(path: Path) -> NdapConfig:
+    missing = no_configuration(path)
+    if missing is not None:
+        errors.print(missing, markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
     try:
         config, warnings = load_config_checked(path)
     except ConfigError as error:
@@ -150,10 +182,7 @@ def running_emulator() -> EmulatorInfo:
 
 def synthesize_or_exit(loaded: NdapConfig, out: Path, *, synth: bool = True) -> Synthesis:
     from ndap_infra.emulator.settings import EMULATOR_ENDPOINT_VARIABLE
-    from ndap_infra.files.directories import UnsafeOutput
-    from ndap_infra.iam.limits import PolicyTooLarge
-    from ndap_infra.scripts.buildspec import BuildspecTooLarge
-    from ndap_infra.stacks.synthesis import NotSynthesized, load_synthesis, synthesize
+    from ndap_infra.stacks.synthesis import REFUSALS, NotSynthesized, load_synthesis, synthesize
 
     if not synth:
         try:
@@ -172,7 +201,7 @@ def synthesize_or_exit(loaded: NdapConfig, out: Path, *, synth: bool = True) -> 
     start = time.monotonic()
     try:
         synthesis = synthesize(loaded, out)
-    except (PolicyTooLarge, BuildspecTooLarge, UnsafeOutput) as error:
+    except REFUSALS as error:
         raise fail(str(error), EXIT_BAD_INPUT) from None
     say(
         f"synthesized {len(synthesis.stacks)} stacks into {out}/stacks "
@@ -214,12 +243,9 @@ def stack_runs(
 
 def quiet_synthesis(loaded: NdapConfig, out: Path) -> Synthesis:
     """Synthesize without the progress line: with --json, stdout carries only JSON."""
-    from ndap_infra.files.directories import UnsafeOutput
-    from ndap_infra.iam.limits import PolicyTooLarge
-    from ndap_infra.scripts.buildspec import BuildspecTooLarge
-    from ndap_infra.stacks.synthesis import synthesize
+    from ndap_infra.stacks.synthesis import REFUSALS, synthesize
 
     try:
         return synthesize(loaded, out)
-    except (PolicyTooLarge, BuildspecTooLarge, UnsafeOutput) as error:
+    except REFUSALS as error:
         raise fail(str(error), EXIT_BAD_INPUT) from None

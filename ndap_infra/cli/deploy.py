@@ -73,21 +73,78 @@ def deploy(
         bool, typer.Option(help="After deploying, require an empty plan for every stack.")
     ] = True,
     synth: SynthOption = True,
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm",
+            help="Plan, show and ask before each wave of stacks (always so on deploy.target: "
+            "aws; this turns it on for the local emulator).",
+        ),
+    ] = False,
+    auto_approve: Annotated[
+        bool,
+        typer.Option(
+            "--auto-approve",
+            help="Plan and show, but apply without asking (for automation).",
+        ),
+    ] = False,
+    plan_only: Annotated[
+        bool,
+        typer.Option(
+            "--plan-only",
+            help="Save a plan per stack, its reviewable summary and a manifest under "
+            "<work dir>/plans, apply nothing.",
+        ),
+    ] = False,
+    apply_plans: Annotated[
+        Path | None,
+        typer.Option(
+            "--apply-plans",
+            metavar="DIR",
+            help="Apply exactly the plans saved by --plan-only in DIR (refused when made "
+            "from another configuration or stack set).",
+        ),
+    ] = None,
 ) -> None:
     """Deploy the platform: synthesize, start the emulator on the local target, apply every
     stack in dependency order (organization and tooling first, then the environments in
-    parallel), then prove the plan is empty and report what the emulator could not
-    create."""
+    parallel, prd after the environments it replicates into), then prove the plan is empty
+    and report what the emulator could not create. On deploy.target: aws each wave of stacks
+    is planned, shown and confirmed first."""
     from ndap_infra.deploy.flow import apply_all
 
     if via not in ("terraform", "cdktf"):
         raise fail(f"--via must be terraform or cdktf (got {via!r})", EXIT_BAD_INPUT)
+    if plan_only and apply_plans is not None:
+        raise fail("--plan-only and --apply-plans are two steps: give one", EXIT_BAD_INPUT)
     loaded = load(config)
+    confirming = (
+        confirm or loaded.deploy.target is DeployTarget.AWS or apply_plans is not None
+    ) and not plan_only
+    if (confirming or plan_only) and via != "terraform":
+        raise fail(
+            "plans are saved, shown and confirmed with --via terraform; `cdktf deploy` "
+            "asks on its own (ndap cdktf deploy)",
+            EXIT_BAD_INPUT,
+        )
+    if confirming:
+        from ndap_infra.cli.confirm import require_an_answer
+
+        require_an_answer(auto_approve)
     setup = deploy_setup()
     from ndap_infra.config.accounts import pending_accounts
 
     if pending_accounts(loaded):
-        loaded = _create_pending_accounts(config, loaded, out, stacks, setup, via, synth)
+        if plan_only or apply_plans is not None:
+            raise fail(
+                "deploy: some account ids are pending (the organization stack creates those "
+                "accounts): run `ndap deploy` (it asks before each wave) for that first "
+                "deploy; plans can be saved and reviewed once the ids are recorded",
+                EXIT_BAD_INPUT,
+            )
+        loaded = _create_pending_accounts(
+            config, loaded, out, stacks, setup, via, synth, confirming, auto_approve
+        )
     synthesis = synthesize_or_exit(loaded, out, synth=synth)
     selected = select_stacks(synthesis, stacks)
     emulator = emulator_for(loaded, start=True)
@@ -95,12 +152,41 @@ def deploy(
         seed(emulator, loaded)
     runs = stack_runs(synthesis, setup, emulator)
     start = time.monotonic()
-    say(f"deploying {', '.join(selected)} (via {via}; environment stacks {workers} at a time)")
+    action = "planning" if plan_only else "deploying"
+    say(f"{action} {', '.join(selected)} (via {via}; environment stacks {workers} at a time)")
+    plans = work_dir().resolve() / "plans"
+    if plan_only:
+        from ndap_infra.cli.confirm import plan_only as save_plans_only
+
+        save_plans_only(runs, synthesis, selected, loaded, plans, workers=workers)
+        return
     if via == "cdktf":
         results = _deploy_with_cdktf(config, out, selected, setup, emulator, workers)
+    elif apply_plans is not None:
+        from ndap_infra.cli.confirm import apply_reviewed
+
+        with _graceful_interruption():
+            results = apply_reviewed(
+                runs, synthesis, selected, loaded, apply_plans.resolve(),
+                auto_approve=auto_approve, workers=workers, on_result=_print_result,
+            )  # fmt: skip
+    elif confirming:
+        from ndap_infra.cli.confirm import confirmed_apply
+
+        with _graceful_interruption():
+            results = confirmed_apply(
+                runs, selected, synthesis.apply_waves(), plans,
+                auto_approve=auto_approve, workers=workers, on_result=_print_result,
+            )  # fmt: skip
     else:
         with _graceful_interruption():
-            results = apply_all(runs, selected, workers=workers, on_result=_print_result)
+            results = apply_all(
+                runs,
+                selected,
+                workers=workers,
+                on_result=_print_result,
+                levels=synthesis.apply_waves(),
+            )
     _print_failures(results)
     _exit_if_interrupted("deploy")
     applied = all(r.ok for r in results)
@@ -131,6 +217,8 @@ def _create_pending_accounts(
     setup: TerraformSetup,
     via: str,
     synth: bool,
+    confirming: bool,
+    auto_approve: bool,
 ) -> NdapConfig:
     """Phase 1: apply the organization stack without what names a pending id (it creates
     the accounts), read the created ids back, record them in the configuration file and
@@ -185,7 +273,15 @@ def _create_pending_accounts(
         seed(emulator, loaded)
     runs = stack_runs(synthesis, setup, emulator)
     with _graceful_interruption():
-        results = apply_all(runs, [ORGANIZATION_STACK], on_result=_print_result)
+        if confirming:
+            from ndap_infra.cli.confirm import confirmed_apply
+
+            results = confirmed_apply(
+                runs, [ORGANIZATION_STACK], None, work_dir().resolve() / "plans",
+                auto_approve=auto_approve, workers=1, on_result=_print_result,
+            )  # fmt: skip
+        else:
+            results = apply_all(runs, [ORGANIZATION_STACK], on_result=_print_result)
     _print_failures(results)
     _exit_if_interrupted("deploy")
     if not all(r.ok for r in results):

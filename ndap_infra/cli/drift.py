@@ -23,8 +23,10 @@ from ndap_infra.cli.common import (
     DEFAULT_OUT,
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
+    FORMAT_HELP,
     ConfigOption,
     OutOption,
+    OutputFormat,
     SynthOption,
     deploy_setup,
     fail,
@@ -97,8 +99,11 @@ def drift(
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Stacks planned at the same time.")
     ] = 2,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the result as JSON (for machines).")
+    output: Annotated[OutputFormat, typer.Option("--format", help=FORMAT_HELP)] = (
+        OutputFormat.TEXT
+    ),
+    json_alias: Annotated[
+        bool, typer.Option("--json", hidden=True, help="The same as --format json.")
     ] = False,
     assume_role: Annotated[
         str | None,
@@ -123,6 +128,7 @@ def drift(
     from ndap_infra.deploy.orchestrate import run_waves
     from ndap_infra.deploy.runner import StackResult
 
+    as_json = json_alias or output is OutputFormat.JSON
     loaded = load(config)
     emulator = _local_emulator() if loaded.deploy.target is DeployTarget.LOCAL else None
     synthesis = (

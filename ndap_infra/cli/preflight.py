@@ -2,31 +2,62 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from ndap_infra.cli.common import (
     DEFAULT_CONFIG,
+    DEFAULT_OUT,
     EXIT_CHECK_FAILED,
     ConfigOption,
+    OutOption,
+    SynthOption,
     console,
     load,
     running_emulator,
+    say,
+    synthesize_or_exit,
 )
 from ndap_infra.config.model import DeployTarget, NdapConfig
 
+IMPORTS_FILE = "imports.tf.json"
 
-def preflight(config: ConfigOption = DEFAULT_CONFIG) -> None:
+
+def preflight(
+    config: ConfigOption = DEFAULT_CONFIG,
+    out: OutOption = DEFAULT_OUT,
+    synth: SynthOption = True,
+    imports_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--imports-out",
+            help="Write a Terraform import block for every existing singleton found, one "
+            f"file per stack (<dir>/<stack>/{IMPORTS_FILE}), to review and copy into the "
+            "stack's directory before the first deploy.",
+        ),
+    ] = None,
+) -> None:
     """Check, read only, what the first deploy needs of the organization and its adopted
     accounts: all features, the policy types, each account a member with an assumable
-    access role, no Config recorder, detector or hub already there. Exit 1 with a table
-    of what to do. On deploy.target: local, against the running emulator."""
+    access role, no Config recorder, detector or hub already there in any allowed region
+    (or the import blocks that adopt them), the git connections' status, and the quotas
+    the synthesized stacks reach. Exit 1 with a table of what to do. On deploy.target:
+    local, against the running emulator."""
     from ndap_infra.deploy.preflight import run_preflight
 
     loaded = load(config)
-    report = run_preflight(loaded, _clients(loaded))
+    synthesis = synthesize_or_exit(loaded, out, synth=synth)
+    report = run_preflight(loaded, _clients(loaded), synthesis.stack_json())
     console.print(report.render(), markup=False)
+    if imports_out is not None:
+        for stack, blocks in report.import_blocks().items():
+            path = imports_out / stack / IMPORTS_FILE
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"import": [b.to_json() for b in blocks]}, indent=2) + "\n")
+            say(f"preflight: {len(blocks)} import block(s) for {stack} in {path}")
     if not report.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
 
@@ -37,8 +68,8 @@ def _clients(config: NdapConfig) -> Any:
         from ndap_infra.emulator import lifecycle
 
         info = running_emulator()
-        return lambda service, account: lifecycle.client(
-            info, service, account_id=account, region=region
+        return lambda service, account, where=region: lifecycle.client(
+            info, service, account_id=account, region=where
         )
     return _aws_clients(config, region)
 
@@ -53,7 +84,7 @@ def _aws_clients(config: NdapConfig, region: str) -> Any:
     session = boto3.session.Session(region_name=region)
     sessions: dict[str, Any] = {management: session}
 
-    def clients(service: str, account: str) -> Any:
+    def clients(service: str, account: str, where: str = region) -> Any:
         if account not in sessions:
             credentials = session.client("sts").assume_role(
                 RoleArn=f"arn:aws:iam::{account}:role/{role}", RoleSessionName="ndap-preflight"
@@ -64,7 +95,7 @@ def _aws_clients(config: NdapConfig, region: str) -> Any:
                 aws_session_token=credentials["SessionToken"],
                 region_name=region,
             )
-        return sessions[account].client(service)
+        return sessions[account].client(service, region_name=where)
 
     return clients
 

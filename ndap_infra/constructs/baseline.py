@@ -9,9 +9,10 @@ policy document, filter pattern and setting comes from the pure layer in
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from cdktf import TerraformStack
+from cdktf import TerraformProvider, TerraformResource, TerraformStack
 from constructs import Construct
 
 from ndap_infra.baseline import controls, policies
@@ -50,7 +51,6 @@ from ndap_infra.resources.aws import (
     IamRolePolicy,
     IamRolePolicyAttachment,
     S3AccountPublicAccessBlock,
-    S3BucketPolicy,
     SecurityhubAccount,
     SecurityhubStandardsSubscription,
     SnsTopic,
@@ -86,6 +86,9 @@ class BaselineProps:
     ebs_kms_key_arn: str
     """Key that encrypts EBS volumes by default (the environment's data key)."""
     partition: str = arns.DEFAULT_PARTITION
+    other_regions: Mapping[str, TerraformProvider] = field(default_factory=dict)
+    """Every other region the guardrails allow, with its provider: detection runs there
+    too (``account_provider(other_regions=...)``)."""
 
 
 class SecurityBaseline(Construct):
@@ -93,7 +96,10 @@ class SecurityBaseline(Construct):
     S3 public access block, EBS default encryption, the IAM password policy and security
     alarms, with their encrypted, deletion-protected log bucket and logs key; and S3 server
     access logging of every ``SecureBucket`` in the stack into the account's access log
-    bucket."""
+    bucket. Detection (Config, GuardDuty, Security Hub, Access Analyzer) runs in every
+    allowed region, the same under ``detection/<region>/``: the home region and each of
+    ``other_regions`` (CloudTrail is multi-region already; IAM is global, so the Config
+    role is one and only the home region's recorder records global resources)."""
 
     def __init__(self, scope: Construct, id_: str, props: BaselineProps) -> None:
         super().__init__(scope, id_)
@@ -197,29 +203,33 @@ class SecurityBaseline(Construct):
             depends_on=[bucket_policy, trail_role_policy],
         )
 
-        # -- AWS Config --
-        self._config(config, bucket_policy)
-
-        # -- detection and account-wide settings --
-        GuarddutyDetector(
-            self,
-            "guardduty",
-            enable=True,
-            finding_publishing_frequency=config.guardduty_finding_frequency,
-        )
-        security_hub = SecurityhubAccount(
-            self, "securityhub", enable_default_standards=False, auto_enable_controls=True
-        )
-        for standard in controls.security_hub_standards(config, props.region, props.partition):
-            SecurityhubStandardsSubscription(
-                self,
-                f"securityhub-standard-{standard.id}",
-                standards_arn=standard.arn,
-                depends_on=[security_hub],
+        # -- detection, in every allowed region --
+        config_role, managed, delivery_policy = self._config_role()
+        regions: dict[str, TerraformProvider | None] = {props.region: None}
+        regions.update(props.other_regions)
+        detection = Construct(self, "detection")
+        self.detection = {
+            region: RegionalDetection(
+                detection,
+                region,
+                DetectionProps(
+                    names=names,
+                    region=region,
+                    config=config,
+                    config_role_arn=config_role.arn,
+                    log_bucket_name=self.log_bucket.name,
+                    logs_key_arn=self.logs_key.arn,
+                    recorder_needs=[managed],
+                    delivery_needs=[bucket_policy, delivery_policy],
+                    records_global_resources=region == props.region,
+                    provider=provider,
+                ),
             )
-        AccessanalyzerAnalyzer(
-            self, "access-analyzer", analyzer_name=names.analyzer, type="ACCOUNT"
-        )
+            for region, provider in regions.items()
+        }
+        self.config_recorder = self.detection[props.region].config_recorder
+
+        # -- account-wide settings --
         S3AccountPublicAccessBlock(
             self,
             "s3-account-public-access-block",
@@ -274,7 +284,9 @@ class SecurityBaseline(Construct):
             depends_on=[self.log_bucket.versioning],
         )
 
-    def _config(self, config: SecurityBaselineConfig, bucket_policy: S3BucketPolicy) -> None:
+    def _config_role(self) -> tuple[IamRole, IamRolePolicyAttachment, IamRolePolicy]:
+        """The role every region's Config recorder uses (IAM is global: one role) and its
+        two policies (the recorder needs the managed one, delivery the other)."""
         names = self.names
         role = IamRole(
             self,
@@ -298,48 +310,7 @@ class SecurityBaseline(Construct):
                 names.log_bucket, names.account_id, self.logs_key.arn, names.partition
             ).to_json(),
         )
-        self.config_recorder = recorder = ConfigConfigurationRecorder(
-            self,
-            "config-recorder",
-            name=names.recorder,
-            role_arn=role.arn,
-            recording_group=[
-                ConfigConfigurationRecorderRecordingGroup(
-                    all_supported=True, include_global_resource_types=True
-                )
-            ],
-            depends_on=[managed],
-        )
-        channel = ConfigDeliveryChannel(
-            self,
-            "config-delivery-channel",
-            name=names.recorder,
-            s3_bucket_name=self.log_bucket.name,
-            s3_key_prefix=policies.CONFIG_PREFIX,
-            s3_kms_key_arn=self.logs_key.arn,
-            snapshot_delivery_properties=[
-                ConfigDeliveryChannelSnapshotDeliveryProperties(
-                    delivery_frequency=CONFIG_SNAPSHOT_FREQUENCY
-                )
-            ],
-            depends_on=[recorder, bucket_policy, delivery_policy],
-        )
-        ConfigConfigurationRecorderStatus(
-            self,
-            "config-recorder-status",
-            name=recorder.name,
-            is_enabled=True,
-            depends_on=[channel],
-        )
-        for rule in controls.config_rules(config):
-            ConfigConfigRule(
-                self,
-                f"config-rule-{rule.id}",
-                name=names.config_rule(rule.identifier),
-                source=[ConfigConfigRuleSource(owner="AWS", source_identifier=rule.identifier)],
-                input_parameters=rule.input_parameters,
-                depends_on=[recorder],
-            )
+        return role, managed, delivery_policy
 
     def _alarm(self, spec: AlarmSpec, log_group_name: str) -> None:
         names = self.names
@@ -400,3 +371,103 @@ class SecurityBaseline(Construct):
     def baseline_role_names(self) -> tuple[str, ...]:
         """The roles the baseline itself uses, for the guardrails that protect them."""
         return self.names.role_names
+
+
+@dataclass(frozen=True)
+class DetectionProps:
+    names: BaselineNames
+    region: str
+    config: SecurityBaselineConfig
+    config_role_arn: str
+    log_bucket_name: str
+    logs_key_arn: str
+    recorder_needs: list[TerraformResource]
+    """What the recorder needs first (the role's managed policy)."""
+    delivery_needs: list[TerraformResource]
+    """What delivery needs first (the bucket policy, the role's delivery policy)."""
+    records_global_resources: bool
+    """Only in the home region: IAM and other global resources are recorded once."""
+    provider: TerraformProvider | None
+    """None: the stack's default provider (the home region)."""
+
+
+class RegionalDetection(Construct):
+    """One region's detection: the Config recorder (delivering to the home region's log
+    bucket) and its rules, the GuardDuty detector, Security Hub with its standards, and an
+    IAM Access Analyzer; the same in every region but for the region's name."""
+
+    def __init__(self, scope: Construct, id_: str, props: DetectionProps) -> None:
+        super().__init__(scope, id_)
+        names, config, provider = props.names, props.config, props.provider
+        self.config_recorder = recorder = ConfigConfigurationRecorder(
+            self,
+            "config-recorder",
+            name=names.recorder,
+            role_arn=props.config_role_arn,
+            recording_group=[
+                ConfigConfigurationRecorderRecordingGroup(
+                    all_supported=True,
+                    include_global_resource_types=props.records_global_resources,
+                )
+            ],
+            depends_on=props.recorder_needs,
+            provider=provider,
+        )
+        channel = ConfigDeliveryChannel(
+            self,
+            "config-delivery-channel",
+            name=names.recorder,
+            s3_bucket_name=props.log_bucket_name,
+            s3_key_prefix=policies.CONFIG_PREFIX,
+            s3_kms_key_arn=props.logs_key_arn,
+            snapshot_delivery_properties=[
+                ConfigDeliveryChannelSnapshotDeliveryProperties(
+                    delivery_frequency=CONFIG_SNAPSHOT_FREQUENCY
+                )
+            ],
+            depends_on=[recorder, *props.delivery_needs],
+            provider=provider,
+        )
+        ConfigConfigurationRecorderStatus(
+            self,
+            "config-recorder-status",
+            name=recorder.name,
+            is_enabled=True,
+            depends_on=[channel],
+            provider=provider,
+        )
+        for rule in controls.config_rules(config):
+            ConfigConfigRule(
+                self,
+                f"config-rule-{rule.id}",
+                name=names.config_rule(rule.identifier),
+                source=[ConfigConfigRuleSource(owner="AWS", source_identifier=rule.identifier)],
+                input_parameters=rule.input_parameters,
+                depends_on=[recorder],
+                provider=provider,
+            )
+        GuarddutyDetector(
+            self,
+            "guardduty",
+            enable=True,
+            finding_publishing_frequency=config.guardduty_finding_frequency,
+            provider=provider,
+        )
+        security_hub = SecurityhubAccount(
+            self,
+            "securityhub",
+            enable_default_standards=False,
+            auto_enable_controls=True,
+            provider=provider,
+        )
+        for standard in controls.security_hub_standards(config, props.region, names.partition):
+            SecurityhubStandardsSubscription(
+                self,
+                f"securityhub-standard-{standard.id}",
+                standards_arn=standard.arn,
+                depends_on=[security_hub],
+                provider=provider,
+            )
+        AccessanalyzerAnalyzer(
+            self, "access-analyzer", analyzer_name=names.analyzer, type="ACCOUNT", provider=provider
+        )

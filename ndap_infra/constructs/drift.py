@@ -20,6 +20,7 @@ from ndap_infra.iam.document import escape_terraform
 from ndap_infra.pipelines.drift import (
     ALARM_PERIOD_SECONDS,
     BUILD_TIMEOUT_MINUTES,
+    CONNECTION_AUTH,
     LOG_RETENTION_DAYS,
     SECURITY_AUDIT,
     DriftDetectionSpec,
@@ -29,6 +30,7 @@ from ndap_infra.resources.aws import (
     CloudwatchLogGroup,
     CloudwatchMetricAlarm,
     CodebuildProjectSource,
+    CodebuildProjectSourceAuth,
     IamRole,
     IamRolePolicy,
     IamRolePolicyAttachment,
@@ -80,13 +82,28 @@ class ScheduledDriftDetection(Construct):
 
     @classmethod
     def for_config(
-        cls, scope: Construct, id_: str, config: NdapConfig, alarm_topic_arn: str
+        cls,
+        scope: Construct,
+        id_: str,
+        config: NdapConfig,
+        alarm_topic_arn: str,
+        connection_arn: str | None,
     ) -> ScheduledDriftDetection | None:
-        """The construct when ``drift_detection`` is configured and enabled, else None."""
+        """The construct when ``drift_detection`` is configured and enabled, else None;
+        ``connection_arn``: the tooling account's GitHub connection (``tooling_spec``
+        creates one whenever drift detection is on)."""
         spec = drift_detection_spec(config, alarm_topic_arn)
-        return None if spec is None else cls(scope, id_, spec)
+        if spec is None:
+            return None
+        if connection_arn is None:
+            raise ValueError(
+                "scheduled drift detection needs the tooling account's GitHub connection"
+            )
+        return cls(scope, id_, spec, connection_arn)
 
-    def __init__(self, scope: Construct, id_: str, spec: DriftDetectionSpec) -> None:
+    def __init__(
+        self, scope: Construct, id_: str, spec: DriftDetectionSpec, connection_arn: str
+    ) -> None:
         super().__init__(scope, id_)
         if spec.alarm_topic_arn is None:
             raise ValueError("scheduled drift detection needs the tooling account's alarm topic")
@@ -112,7 +129,7 @@ class ScheduledDriftDetection(Construct):
             "build",
             name=spec.build_role,
             trust=spec.build_trust(),
-            policy=spec.build_policy(),
+            policy=spec.build_policy(connection_arn),
             description="drift detection build: reads state, assumes the read-only drift readers",
         )
         self.project = build_project(
@@ -129,6 +146,9 @@ class ScheduledDriftDetection(Construct):
                 git_clone_depth=1,
                 buildspec=escape_terraform(spec.buildspec()),
                 report_build_status=False,
+                # The source's credential: the platform's GitHub connection, not a
+                # CodeBuild source credential (a token someone would have to import).
+                auth=[CodebuildProjectSourceAuth(type=CONNECTION_AUTH, resource=connection_arn)],
             ),
             source_version=spec.branch,
         )

@@ -42,6 +42,10 @@ from ndap_infra.resources.aws import (
     CodepipelineTriggerGitConfigurationPushBranches,
     CodepipelineTriggerGitConfigurationPushTags,
     CodestarconnectionsConnection,
+    EcrRepository,
+    EcrRepositoryEncryptionConfiguration,
+    EcrRepositoryImageScanningConfiguration,
+    EcrRepositoryPolicy,
     IamRole,
     IamRolePolicy,
     SagemakerModelPackageGroup,
@@ -121,15 +125,7 @@ class ToolingPipelines(Construct):
             self._project(project)
 
     def _project(self, project: ProjectPipelines) -> None:
-        spec = self.spec
         node = Construct(self, project.name)
-        logs = CloudwatchLogGroup(
-            node,
-            "build-logs",
-            name=project.log_group,
-            retention_in_days=spec.log_retention_days,
-            kms_key_id=self.key.arn,
-        )
         group = SagemakerModelPackageGroup(
             node,
             "model-registry",
@@ -142,22 +138,42 @@ class ToolingPipelines(Construct):
             model_package_group_name=group.model_package_group_name,
             resource_policy=project.registry_policy.to_terraform_json(),
         )
-        log_group_arn = (
-            f"arn:aws:logs:{spec.region}:{spec.account_id}:log-group:{project.log_group}"
+        repository = EcrRepository(
+            node,
+            "image-repository",
+            name=project.image_repository,
+            # a tag names one image forever; acc and prd name images by digest anyway
+            image_tag_mutability="IMMUTABLE",
+            image_scanning_configuration=[
+                EcrRepositoryImageScanningConfiguration(scan_on_push=True)
+            ],
+            encryption_configuration=[
+                EcrRepositoryEncryptionConfiguration(encryption_type="KMS", kms_key=self.key.arn)
+            ],
         )
+        if project.image_policy is not None:
+            EcrRepositoryPolicy(
+                node,
+                "image-repository-policy",
+                repository=repository.name,
+                policy=project.image_policy.to_terraform_json(),
+            )
         for stage in project.stages:
-            self._stage(node, project, stage, logs, log_group_arn)
+            self._stage(node, project, stage)
 
-    def _stage(
-        self,
-        scope: Construct,
-        project: ProjectPipelines,
-        stage: StageSpec,
-        logs: CloudwatchLogGroup,
-        log_group_arn: str,
-    ) -> None:
+    def _stage(self, scope: Construct, project: ProjectPipelines, stage: StageSpec) -> None:
         spec = self.spec
         node = Construct(scope, stage.environment.value)
+        # One log group per environment: no lower environment's build writes the log an
+        # approver reads (#21, finding 4).
+        logs = CloudwatchLogGroup(
+            node,
+            "build-logs",
+            name=stage.log_group,
+            retention_in_days=spec.log_retention_days,
+            kms_key_id=self.key.arn,
+        )
+        log_group_arn = f"arn:aws:logs:{spec.region}:{spec.account_id}:log-group:{stage.log_group}"
         connection = self.connections[project.git_host].arn
         pipeline_objects = f"arn:aws:s3:::{spec.bucket}/{names.artifact_prefix(stage.pipeline)}/*"
         build_role = role(
@@ -175,12 +191,48 @@ class ToolingPipelines(Construct):
                 connection_arn=connection,
                 repository=project.repository,
                 log_group_arn=log_group_arn,
-                registry=project.registry_arns if stage.registers_releases else None,
+                tools_bucket=spec.bucket,
+                image_repository=project.image_repository_arn or None,
             ),
             description=f"{project.name}: builds for {stage.environment.value}; may assume only "
             f"the project's {stage.environment.value} deployer role",
         )
-        builds = {build.stage: self._build(node, build, build_role, logs) for build in stage.builds}
+        register_role = None
+        if stage.register_role is not None and stage.register_role_trust is not None:
+            deploy = next(b for b in stage.builds if b.purpose == "deploy")
+            register_role = role(
+                node,
+                names.REGISTER,
+                name=stage.register_role,
+                path=names.PIPELINE_PATH,
+                trust=stage.register_role_trust,
+                policy=policies.register_role_policy(
+                    pipeline_objects=pipeline_objects,
+                    staged_objects=stage.project_objects,
+                    release_objects=(
+                        f"arn:aws:s3:::{spec.bucket}/"
+                        f"{names.artifacts_prefix(project.name, names.RELEASE_ARTIFACTS)}/*"
+                    ),
+                    key_arn=self.key.arn,
+                    connection_arn=connection,
+                    repository=project.repository,
+                    log_group_arn=log_group_arn,
+                    registry=project.registry_arns,
+                    deploy_project_arn=(
+                        f"arn:aws:codebuild:{spec.region}:{spec.account_id}:project/"
+                        f"{deploy.project}"
+                    ),
+                ),
+                description=f"{project.name}: acc's register step (platform script only); the "
+                "only pipeline role that registers and approves releases",
+            )
+        builds = {}
+        for build in stage.builds:
+            runs_as = build_role
+            if build.platform:
+                assert register_role is not None  # the spec gives a platform step its role
+                runs_as = register_role
+            builds[build.stage] = self._build(node, build, runs_as, logs)
         pipeline_role = role(
             node,
             "pipeline",

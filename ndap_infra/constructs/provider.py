@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,17 +152,73 @@ def account_provider(
     assume_role_arn: str | None = None,
     session_name: str = "ndap-infra",
     target: EmulatorTarget | AwsTarget | None = None,
-) -> AwsProvider:
+    other_regions: Sequence[str] = (),
+) -> dict[str, AwsProvider]:
     """A provider for one account: assumes ``assume_role_arn`` when given (member
     accounts), or uses the caller's credentials (the management account). With an
-    emulator ``target``, the same provider wired to the local emulator (module docstring)."""
-    default_tags = [AwsProviderDefaultTags(tags=tags)] if tags else None
+    emulator ``target``, the same provider wired to the local emulator (module docstring).
+    Returns the providers by region: ``region`` (the default provider) and, for each of
+    ``other_regions``, an aliased provider identical but for the region (the baseline's
+    detection runs in every allowed region)."""
     stack = TerraformStack.of(scope)
+    providers = {
+        name: _provider(
+            scope,
+            name,
+            None if name == region else region_alias(name),
+            assume_role_arn,
+            session_name,
+            tags,
+            target,
+            stack,
+        )
+        for name in dict.fromkeys((region, *other_regions))
+    }
+    if isinstance(target, EmulatorTarget):
+        S3Backend(
+            stack,
+            bucket=EMULATOR_STATE_BUCKET,
+            key=state_key(stack.node.id),
+            region=EMULATOR_STATE_REGION,
+            access_key=EMULATOR_CREDENTIAL,
+            secret_key=EMULATOR_CREDENTIAL,
+            use_path_style=True,
+            skip_credentials_validation=True,
+            skip_requesting_account_id=True,
+            skip_metadata_api_check=True,
+            skip_region_validation=True,
+        ).add_override("use_lockfile", True)
+        Aspects.of(stack).add(EmulatorGaps())
+    elif target is not None and target.state is not None:
+        _remote_state(stack, target.state, target.region)
+    return providers
+
+
+def region_alias(region: str) -> str:
+    """The alias of the provider for ``region`` (``aws.eu_central_1``)."""
+    return region.replace("-", "_")
+
+
+def _provider(
+    scope: Construct,
+    region: str,
+    alias: str | None,
+    assume_role_arn: str | None,
+    session_name: str,
+    tags: dict[str, str],
+    target: EmulatorTarget | AwsTarget | None,
+    stack: TerraformStack,
+) -> AwsProvider:
+    """One AWS provider: the default one (construct id ``aws``) or, with an ``alias``, the
+    one for another region (``aws-<region>``)."""
+    id_ = "aws" if alias is None else f"aws-{region}"
+    default_tags = [AwsProviderDefaultTags(tags=tags)] if tags else None
     if not isinstance(target, EmulatorTarget):
         profiles = target is not None and target.profiles
-        provider = AwsProvider(
+        return AwsProvider(
             scope,
-            "aws",
+            id_,
+            alias=alias,
             region=region,
             profile=stack_profile(stack.node.id) if profiles else None,
             assume_role=(
@@ -171,22 +228,14 @@ def account_provider(
             ),
             default_tags=default_tags,
         )
-        if target is not None and target.state is not None:
-            _remote_state(stack, target.state, target.region)
-        return provider
-    endpoint = TerraformVariable(
-        stack,
-        EMULATOR_ENDPOINT_VARIABLE,
-        type="string",
-        description="URL of the local AWS emulator (ndap deploy sets it; `ndap emulator "
-        "status` prints it).",
-    ).string_value
+    endpoint = _endpoint_variable(stack)
     role = assume_role_arn or account_access_role_arn(
         target.management_account_id, target.access_role
     )
-    provider = AwsProvider(
+    return AwsProvider(
         scope,
-        "aws",
+        id_,
+        alias=alias,
         endpoints=[AwsProviderEndpoints(**dict.fromkeys(emulator_services(), endpoint))],
         region=region,
         assume_role=[AwsProviderAssumeRole(role_arn=role, session_name=session_name)],
@@ -201,21 +250,23 @@ def account_provider(
         http_proxy=endpoint,
         https_proxy="",
     )
-    S3Backend(
-        stack,
-        bucket=EMULATOR_STATE_BUCKET,
-        key=state_key(stack.node.id),
-        region=EMULATOR_STATE_REGION,
-        access_key=EMULATOR_CREDENTIAL,
-        secret_key=EMULATOR_CREDENTIAL,
-        use_path_style=True,
-        skip_credentials_validation=True,
-        skip_requesting_account_id=True,
-        skip_metadata_api_check=True,
-        skip_region_validation=True,
-    ).add_override("use_lockfile", True)
-    Aspects.of(stack).add(EmulatorGaps())
-    return provider
+
+
+def _endpoint_variable(stack: TerraformStack) -> str:
+    """The stack's emulator endpoint variable (one per stack, shared by its providers)."""
+    existing = stack.node.try_find_child(EMULATOR_ENDPOINT_VARIABLE)
+    variable = (
+        existing
+        if isinstance(existing, TerraformVariable)
+        else TerraformVariable(
+            stack,
+            EMULATOR_ENDPOINT_VARIABLE,
+            type="string",
+            description="URL of the local AWS emulator (ndap deploy sets it; `ndap emulator "
+            "status` prints it).",
+        )
+    )
+    return variable.string_value
 
 
 def _remote_state(stack: TerraformStack, state: StateBackendConfig, home_region: str) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ndap_infra.deploy import runner
 from ndap_infra.deploy.orchestrate import DEFAULT_WORKERS, run_waves, waves
-from ndap_infra.deploy.runner import StackResult, StackRun, stack_environment
+from ndap_infra.deploy.plans import plan_file
+from ndap_infra.deploy.runner import SavedPlan, StackResult, StackRun, stack_environment
 from ndap_infra.emulator.lifecycle import EmulatorInfo
 from ndap_infra.stacks.synthesis import Synthesis
 from ndap_infra.terraform.cli_config import TerraformSetup
@@ -32,10 +34,46 @@ def apply_all(
     *,
     workers: int = DEFAULT_WORKERS,
     on_result: Report = lambda result: None,
+    levels: Mapping[str, int] | None = None,
 ) -> list[StackResult]:
-    """``terraform apply`` on every selected stack, in dependency order."""
+    """``terraform apply`` on every selected stack, in dependency order (``levels``: the
+    synthesis's apply waves)."""
     return run_waves(
-        waves(selected), lambda s: runner.apply(runs[s]), workers=workers, on_result=on_result
+        waves(selected, levels=levels),
+        lambda s: runner.apply(runs[s]),
+        workers=workers,
+        on_result=on_result,
+    )
+
+
+def save_plans(
+    runs: dict[str, StackRun],
+    stacks: Sequence[str],
+    directory: Path,
+    *,
+    workers: int = DEFAULT_WORKERS,
+) -> list[SavedPlan]:
+    """``terraform plan -out=<directory>/<stack>.tfplan`` on every stack given (any order),
+    each with its JSON; in ``stacks``' order."""
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(lambda s: runner.save_plan(runs[s], plan_file(directory, s)), stacks))
+
+
+def apply_saved(
+    runs: dict[str, StackRun],
+    stacks: Sequence[str],
+    directory: Path,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    on_result: Report = lambda result: None,
+    init_first: bool = False,
+) -> list[StackResult]:
+    """``terraform apply <directory>/<stack>.tfplan`` on every stack given (one wave)."""
+    return run_waves(
+        [list(stacks)],
+        lambda s: runner.apply_plan(runs[s], plan_file(directory, s), init_first=init_first),
+        workers=workers,
+        on_result=on_result,
     )
 
 
@@ -70,7 +108,7 @@ def destroy_all(
     """``terraform destroy`` on every selected stack, in reverse dependency order."""
     documents = synthesis.stack_json()
     return run_waves(
-        waves(selected, reverse=True),
+        waves(selected, reverse=True, levels=synthesis.apply_waves()),
         lambda s: runner.destroy(runs[s], documents[s], include_protected=include_protected),
         workers=workers,
         on_result=on_result,

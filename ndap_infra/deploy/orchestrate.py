@@ -4,14 +4,16 @@ The synthesis lists the stacks in dependency order. Every stack that is not an e
 stack (organization, tooling) runs alone, in that order: later stacks may rely on what it
 creates (the environments' deployer roles trust the tooling stack's build roles). The
 environment stacks share nothing with each other (each has its own state and account, no
-references between them), so they run last, together, ``workers`` at a time. Destroy runs
-the other way round. When a wave fails, the waves after it are not started (their results
+references between them), so they run last, together, ``workers`` at a time, except where
+the synthesis declares a dependency between them (prd replicates into dev's and acc's
+buckets, which must exist first: ``Synthesis.apply_waves``). Destroy runs the other way
+round. When a wave fails, the waves after it are not started (their results
 say so).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -43,9 +45,16 @@ def is_environment_stack(name: str) -> bool:
     return any(name == environment_stack(env) for env in Environment)
 
 
-def waves(stacks: Sequence[str], *, reverse: bool = False) -> list[list[str]]:
-    """Each non-environment stack alone, in order, then the environment stacks together
-    (reversed for destroy: the environments first, the organization last)."""
+def waves(
+    stacks: Sequence[str], *, reverse: bool = False, levels: Mapping[str, int] | None = None
+) -> list[list[str]]:
+    """The stacks grouped by the wave they apply in, ``levels`` (the synthesis's declared
+    order); without it each non-environment stack alone, in order, then the environment
+    stacks together. Reversed for destroy: the environments first, the organization last."""
+    if levels is not None:
+        numbers = sorted({levels[s] for s in stacks})
+        grouped = [[s for s in stacks if levels[s] == n] for n in numbers]
+        return grouped[::-1] if reverse else grouped
     ordered = [[s] for s in stacks if not is_environment_stack(s)]
     environments = [s for s in stacks if is_environment_stack(s)]
     if environments:

@@ -1,22 +1,31 @@
 """`ndap preflight`: what the first apply needs of an existing organization and its
 accounts, read only (issue #16, finding 3).
 
-Each check reads the organization or an account through ``clients(service, account_id)``
-(on AWS: a session in that account through its access role; on the emulator: moto's
-account header) and says what to do when it fails. Nothing is written anywhere.
+Each check reads the organization or an account through ``clients(service, account_id,
+region)`` (on AWS: a session in that account through its access role; on the emulator:
+moto's account header) and says what to do when it fails. With the synthesized stacks it
+also counts the quotas the configuration will reach (``deploy.quotas``) and, for each
+existing singleton, the Terraform ``import`` block that adopts it into its stack
+(``import_blocks``: written only where the user asks, for review). Nothing is written to
+AWS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ndap_infra.config.accounts import MemberAccount, adopted_accounts
-from ndap_infra.config.model import NdapConfig
+from ndap_infra.config.model import DeployTarget, NdapConfig
+from ndap_infra.deploy.quotas import quota_uses
+from ndap_infra.names.pipelines import connection_name
+from ndap_infra.pipelines.spec import tooling_spec
+from ndap_infra.proofs.creation_order import stack_accounts
 
-Clients = Callable[[str, str], Any]
-"""(service, account id) -> a boto3 client acting in that account, in the home region."""
+Clients = Callable[[str, str, str], Any]
+"""(service, account id, region) -> a boto3 client acting in that account and region."""
+Stacks = Mapping[str, Mapping[str, Any]]
 
 POLICY_TYPES = ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY")
 
@@ -30,6 +39,8 @@ class Finding:
     todo: str = ""
     blocking: bool = True
     """A failed check the first apply would stop on (else the platform handles it)."""
+    imports: tuple[ImportBlock, ...] = ()
+    """Terraform import blocks that would adopt what was found (existing singletons)."""
 
     @property
     def mark(self) -> str:
@@ -39,8 +50,31 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class ImportBlock:
+    """``import { to = <address>, id = <id>, provider = <provider> }`` in one stack."""
+
+    stack: str
+    to: str
+    id: str
+    provider: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        block = {"to": self.to, "id": self.id}
+        return block if self.provider is None else {**block, "provider": self.provider}
+
+
+@dataclass(frozen=True)
 class PreflightReport:
     findings: tuple[Finding, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def import_blocks(self) -> dict[str, list[ImportBlock]]:
+        """Per stack, the import blocks of every existing singleton found."""
+        blocks: dict[str, list[ImportBlock]] = {}
+        for finding in self.findings:
+            for block in finding.imports:
+                blocks.setdefault(block.stack, []).append(block)
+        return blocks
 
     @property
     def ok(self) -> bool:
@@ -61,7 +95,7 @@ class PreflightReport:
             if self.ok
             else f"preflight: {failed} to do before the first deploy (FAIL rows)"
         )
-        return "\n".join([*(line.rstrip() for line in lines), verdict])
+        return "\n".join([*(line.rstrip() for line in lines), *self.notes, verdict])
 
 
 def _code(error: Exception) -> str:
@@ -69,21 +103,95 @@ def _code(error: Exception) -> str:
     return str(response.get("Error", {}).get("Code", type(error).__name__))
 
 
-def run_preflight(config: NdapConfig, clients: Clients) -> PreflightReport:
-    """Every check, in order: the organization, then each adopted account."""
+def run_preflight(
+    config: NdapConfig, clients: Clients, stacks: Stacks | None = None
+) -> PreflightReport:
+    """Every check, in order: the organization, each adopted account (singletons in every
+    allowed region), the git connections, then (with the synthesized ``stacks``) the
+    quotas the configuration will reach."""
     org = config.organization
     findings = _organization(config, clients)
-    if org.create_organization:
+    if org.create_organization and findings and not findings[0].ok:
         return PreflightReport(tuple(findings))
-    members = _members(clients, org.management_account_id)
-    for account in adopted_accounts(config):
-        findings += _account(config, clients, account, members)
+    if not org.create_organization:
+        members = _members(clients, org.management_account_id, org.home_region)
+        for account in adopted_accounts(config):
+            findings += _account(config, clients, account, members, stacks or {})
+    findings += _connections(config, clients)
+    if stacks is not None:
+        findings += _quotas(stacks)
     return PreflightReport(tuple(findings))
+
+
+def _quotas(stacks: Stacks) -> list[Finding]:
+    """Only the uses over their quota, and the closest one of each kind, as rows."""
+    uses = quota_uses(stacks)
+    rows: list[Finding] = []
+    closest: dict[str, Any] = {}
+    for use in uses:
+        if not use.ok:
+            rows.append(
+                Finding(
+                    f"quota: {use.quota}", use.where, False, f"{use.used} of {use.limit}", use.todo
+                )
+            )
+        elif (
+            use.quota not in closest
+            or use.used / use.limit > closest[use.quota].used / closest[use.quota].limit
+        ):
+            closest[use.quota] = use
+    for quota, use in closest.items():
+        rows.append(
+            Finding(f"quota: {quota}", use.where, True, f"{use.used} of {use.limit} (the most)")
+        )
+    return rows
+
+
+def _connections(config: NdapConfig, clients: Clients) -> list[Finding]:
+    """The git connections the tooling stack creates: PENDING until someone completes the
+    handshake in the console (no API does). Never blocking: the deploy creates them."""
+    spec = tooling_spec(config)
+    if spec is None or not spec.hosts:
+        return []
+    region = config.organization.home_region
+    names = {connection_name(spec.org, host): host for host in spec.hosts}
+    try:
+        client = clients("codestar-connections", spec.account_id, region)
+        found = {
+            c["ConnectionName"]: c.get("ConnectionStatus", "?")
+            for c in client.list_connections().get("Connections", [])
+        }
+    except Exception as error:
+        if config.deploy.target is DeployTarget.LOCAL:
+            detail = (
+                f"not checked on the emulator (moto has no CodeStar Connections: {_code(error)})"
+            )
+            return [Finding("git connection", ", ".join(names), False, detail, blocking=False)]
+        raise
+    rows = []
+    for name, host in names.items():
+        status = found.get(name)
+        where = f"tooling {name} ({host.value})"
+        if status == "AVAILABLE":
+            rows.append(Finding("git connection", where, True, "AVAILABLE"))
+            continue
+        rows.append(
+            Finding(
+                "git connection",
+                where,
+                False,
+                f"{status}" if status else "none yet: the tooling stack creates it PENDING",
+                "complete its handshake by hand in the tooling account's console (no API "
+                "does) and install the provider's app on the repositories",
+                blocking=False,
+            )
+        )
+    return rows
 
 
 def _organization(config: NdapConfig, clients: Clients) -> list[Finding]:
     org = config.organization
-    orgs = clients("organizations", org.management_account_id)
+    orgs = clients("organizations", org.management_account_id, org.home_region)
     try:
         described = orgs.describe_organization()["Organization"]
     except Exception as error:  # the client's ClientError; boto3 is optional here
@@ -139,8 +247,8 @@ def _organization(config: NdapConfig, clients: Clients) -> list[Finding]:
     return findings
 
 
-def _members(clients: Clients, management: str) -> set[str]:
-    orgs = clients("organizations", management)
+def _members(clients: Clients, management: str, region: str) -> set[str]:
+    orgs = clients("organizations", management, region)
     found: set[str] = set()
     for page in orgs.get_paginator("list_accounts").paginate():
         found |= {a["Id"] for a in page["Accounts"]}
@@ -148,7 +256,11 @@ def _members(clients: Clients, management: str) -> set[str]:
 
 
 def _account(
-    config: NdapConfig, clients: Clients, account: MemberAccount, members: set[str]
+    config: NdapConfig,
+    clients: Clients,
+    account: MemberAccount,
+    members: set[str],
+    stacks: Stacks,
 ) -> list[Finding]:
     account_id = str(account.account_id)
     where = f"{account.key} {account_id}"
@@ -163,8 +275,9 @@ def _account(
             )
         ]
     role = config.organization.account_access_role
+    home = config.organization.home_region
     try:
-        clients("iam", account_id).get_role(RoleName=role)
+        clients("iam", account_id, home).get_role(RoleName=role)
     except Exception as error:
         return [
             Finding(
@@ -176,40 +289,89 @@ def _account(
                 "(invited accounts have none)",
             )
         ]
-    return [
-        Finding("access role", where, True, f"{role} assumable"),
-        *_singletons(clients, where, account_id),
-    ]
+    stack = {v: k for k, v in stack_accounts(config).items()}.get(account_id, "")
+    findings = [Finding("access role", where, True, f"{role} assumable")]
+    for region in config.organization.allowed_regions:
+        findings += _singletons(
+            clients, f"{where} {region}", account_id, region, stack, stacks.get(stack, {})
+        )
+    return findings
 
 
-def _singletons(clients: Clients, where: str, account_id: str) -> list[Finding]:
-    """What AWS allows once per account and region, which the baseline creates."""
-    config = clients("config", account_id)
+SINGLETONS = (
+    ("Config recorder", "aws_config_configuration_recorder", "config-recorder"),
+    ("Config delivery channel", "aws_config_delivery_channel", "config-delivery-channel"),
+    ("GuardDuty detector", "aws_guardduty_detector", "guardduty"),
+    ("Security Hub", "aws_securityhub_account", "securityhub"),
+)
+"""What AWS allows once per account and region and the baseline creates in each allowed
+region: (check, resource type, construct id under ``baseline/detection/<region>/``)."""
+
+
+def _singletons(
+    clients: Clients,
+    where: str,
+    account_id: str,
+    region: str,
+    stack_name: str,
+    stack: Mapping[str, Any],
+) -> list[Finding]:
+    """The singletons already in one account and region, each with its import block."""
+    config = clients("config", account_id, region)
     recorders = [
         r["name"] for r in config.describe_configuration_recorders()["ConfigurationRecorders"]
     ]
     channels = [c["name"] for c in config.describe_delivery_channels()["DeliveryChannels"]]
-    detectors = clients("guardduty", account_id).list_detectors()["DetectorIds"]
+    detectors = clients("guardduty", account_id, region).list_detectors()["DetectorIds"]
     try:
-        hub = clients("securityhub", account_id).describe_hub().get("HubArn")
+        hub = clients("securityhub", account_id, region).describe_hub().get("HubArn")
     except Exception as error:
         if _code(error) not in ("InvalidAccessException", "ResourceNotFoundException"):
             raise
         hub = None
-    todo = "delete it, or import it into this account's stack before the first deploy"
-    found = [
-        ("Config recorder", recorders),
-        ("Config delivery channel", channels),
-        ("GuardDuty detector", detectors),
-        ("Security Hub", [hub] if hub else []),
-    ]
-    return [
-        Finding(
-            check,
-            where,
-            not existing,
-            f"exists: {', '.join(existing)}" if existing else "none: the baseline creates it",
-            todo if existing else "",
+    found = {
+        "Config recorder": recorders,
+        "Config delivery channel": channels,
+        "GuardDuty detector": detectors,
+        # the account's hub is imported by the account id
+        "Security Hub": [account_id] if hub else [],
+    }
+    findings = []
+    for check, rtype, construct in SINGLETONS:
+        existing = found[check]
+        if not existing:
+            findings.append(Finding(check, where, True, "none: the baseline creates it"))
+            continue
+        block = _import_block(
+            stack_name, stack, rtype, f"baseline/detection/{region}/{construct}", existing[0]
         )
-        for check, existing in found
-    ]
+        todo = "delete it, or import it into this account's stack before the first deploy"
+        if block is not None:
+            todo += f" (preflight --imports-out writes: import {block.to} id {block.id})"
+        findings.append(
+            Finding(
+                check,
+                where,
+                False,
+                f"exists: {', '.join(existing)}",
+                todo,
+                imports=() if block is None else (block,),
+            )
+        )
+    return findings
+
+
+def _import_block(
+    stack_name: str, stack: Mapping[str, Any], rtype: str, path: str, found_id: str
+) -> ImportBlock | None:
+    """The import block adopting ``found_id`` as the resource at ``path`` of the stack;
+    None when the stack holds no such resource (or leaves it out on the emulator)."""
+    for logical_id, body in stack.get("resource", {}).get(rtype, {}).items():
+        meta = body.get("//", {})
+        if meta.get("metadata", {}).get("path", "").split("/", 1)[-1] != path:
+            continue
+        if body.get("count") == 0:
+            return None
+        provider = body.get("provider")
+        return ImportBlock(stack_name, f"{rtype}.{logical_id}", found_id, provider)
+    return None

@@ -199,12 +199,17 @@ APPLY_SUMMARY = re.compile(r"(Apply|Destroy) complete! Resources: ([^\n]*?)\.?\n
 
 
 def apply(run: StackRun) -> StackResult:
+    return _apply(
+        run, ["apply", "-auto-approve", "-input=false", "-no-color", "-lock-timeout=0s"], True
+    )
+
+
+def _apply(run: StackRun, args: list[str], init_first: bool) -> StackResult:
+    """``terraform <args>`` (an apply), after ``init`` when asked; its summary or failure."""
     start = time.monotonic()
-    failure = init(run, "apply")
+    failure = init(run, "apply") if init_first else None
     if failure is None:
-        completed = run.terraform(
-            ["apply", "-auto-approve", "-input=false", "-no-color", "-lock-timeout=0s"], "apply"
-        )
+        completed = run.terraform(args, "apply")
         output = completed.stdout + completed.stderr
         if completed.returncode == 0:
             found = APPLY_SUMMARY.search(output)
@@ -216,6 +221,51 @@ def apply(run: StackRun) -> StackResult:
     return StackResult(
         run.stack, "apply", False, time.monotonic() - start, "failed", run.log("apply"), failure
     )
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan of one stack saved to a file (``terraform plan -out``), with its JSON."""
+
+    stack: str
+    file: Path
+    seconds: float
+    document: Mapping[str, Any] | None = None
+    error: str | None = None
+
+
+def save_plan(run: StackRun, file: Path) -> SavedPlan:
+    """``terraform init``, ``plan -out=<file>`` and ``show -json <file>``: the plan to
+    review, then apply exactly (``apply_plan``)."""
+    start = time.monotonic()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.unlink(missing_ok=True)
+
+    def failed(error: str) -> SavedPlan:
+        return SavedPlan(run.stack, file, time.monotonic() - start, error=error)
+
+    failure = init(run, "plan")
+    if failure is not None:
+        return failed(failure)
+    args = ["plan", "-input=false", "-no-color", "-lock-timeout=0s", f"-out={file}"]
+    planned = run.terraform(args, "plan")
+    if planned.returncode != 0:
+        return failed(_failure(run, planned.stdout + planned.stderr, "plan"))
+    shown = run.terraform(["show", "-json", "-no-color", str(file)], "plan", log_stdout=False)
+    if shown.returncode != 0:
+        return failed(_failure(run, shown.stdout + shown.stderr, "show", "plan"))
+    try:
+        document = json.loads(shown.stdout)
+    except json.JSONDecodeError as error:
+        return failed(f"{run.stack}: terraform show -json printed no JSON ({error})")
+    return SavedPlan(run.stack, file, time.monotonic() - start, document=document)
+
+
+def apply_plan(run: StackRun, file: Path, *, init_first: bool = False) -> StackResult:
+    """``terraform apply <file>``: exactly the saved plan, nothing else. Terraform itself
+    refuses a plan made against a state that has changed since (its message is shown)."""
+    args = ["apply", "-input=false", "-no-color", "-lock-timeout=0s", str(file)]
+    return _apply(run, args, init_first)
 
 
 PLAN_SUMMARY = re.compile(r"Plan: ([^\n]*)\.")

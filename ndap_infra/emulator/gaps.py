@@ -94,7 +94,9 @@ KNOWN_GAPS: tuple[EmulatorGap, ...] = (
     ),
     EmulatorGap(
         "aws_sagemaker_model_package_group_policy",
-        "moto does not implement sagemaker:PutModelPackageGroupPolicy (HTTP 500)",
+        "moto does not implement sagemaker:PutModelPackageGroupPolicy (HTTP 500), so the "
+        "strict layer cannot check the principals this registry policy names either; "
+        "ndap creation-order checks them in the synthesized stacks",
     ),
     EmulatorGap(
         "aws_sagemaker_feature_group",

@@ -22,6 +22,8 @@ GUARDDUTY_DETECTOR_EXISTS = (
     "The request is rejected because a detector already exists for the current account."
 )
 SECURITY_HUB_SUBSCRIBED = "Account is already subscribed to Security Hub"
+DESTINATION_MISSING = "Destination bucket must exist."
+DESTINATION_UNVERSIONED = "Destination bucket must have versioning enabled."
 KMS_INVALID_PRINCIPALS = "Policy contains a statement with one or more invalid principals."
 
 
@@ -111,7 +113,33 @@ def _install_s3() -> None:
         if missing_principal(_argument(args, kwargs, 1, "policy")) is not None:
             raise S3ClientError("MalformedPolicy", "Invalid principal in policy")
 
+    def destinations_exist(self: Any, *args: Any, **kwargs: Any) -> None:
+        replication = _argument(args, kwargs, 1, "replication") or {}
+        rules = replication.get("Rule", [])
+        for rule in [rules] if isinstance(rules, dict) else rules:
+            arn = str((rule.get("Destination") or {}).get("Bucket", ""))
+            problem = destination_problem(arn.removeprefix("arn:aws:s3:::"))
+            if problem is not None:
+                raise S3ClientError("InvalidRequest", problem)
+
     _before(S3Backend, "put_bucket_policy", check)
+    _before(S3Backend, "put_bucket_replication", destinations_exist)
+
+
+def destination_problem(bucket: str) -> str | None:
+    """Why AWS refuses ``bucket`` as a replication destination (it does not exist, in any
+    account, or its versioning is off), or None."""
+    from moto.s3.models import s3_backends
+
+    if bucket not in s3_backends.bucket_accounts:
+        return DESTINATION_MISSING
+    partition, account = s3_backends.bucket_accounts[bucket]
+    found = s3_backends[account][partition].buckets.get(bucket)
+    if found is None:
+        return DESTINATION_MISSING
+    if not found.is_versioned:
+        return DESTINATION_UNVERSIONED
+    return None
 
 
 def _install_kms() -> None:

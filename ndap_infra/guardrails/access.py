@@ -8,7 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ndap_infra.config.enums import Persona
-from ndap_infra.guardrails.actions import RCP_SERVICES
+from ndap_infra.guardrails.actions import (
+    DATA_STORE_CHANGES,
+    KEY_ALIAS_CHANGES,
+    KEY_CHANGES,
+    RCP_SERVICES,
+)
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.names.access import PERSONA_TAG, data_scientist_name_pattern
 
@@ -297,3 +302,59 @@ def protect_tooling_resources(
             actions, writes, ("*",), lower_account_ids, pipeline_role_pattern
         )
     )
+
+
+def deny_nonprod_principals(nonprod_account_id: str) -> PolicyDocument:
+    """RCP for the dev unit: dev's resources refuse every nonprod principal, whatever a
+    resource policy in dev grants (a data scientist may copy production data anywhere in
+    dev and share it: the replica bucket alone was guarded, #21 finding 4)."""
+    return PolicyDocument(
+        (
+            Statement(
+                "DenyNonProduction",
+                "Deny",
+                principals=(Principal.anyone(),),
+                actions=tuple(f"{service}:*" for service in RCP_SERVICES),
+                resources=("*",),
+                conditions=(
+                    Condition.of("StringEquals", "aws:PrincipalAccount", nonprod_account_id),
+                ),
+            ),
+        )
+    )
+
+
+def store_configuration_denials(bucket_arn: str, deployers: Sequence[str]) -> Statement:
+    """Bucket-policy statement of a platform data store: nobody but the platform's
+    deployers changes its configuration (lifecycle, replication, ACLs and ownership,
+    encryption, versioning, policy) or deletes it. The same rule as the protect-baseline
+    SCP's ProtectDataStores, held by the bucket itself too (defense in depth: an SCP does
+    not bind the management account, a bucket policy binds every caller)."""
+    return Statement(
+        "OnlyThePlatformConfiguresTheStore",
+        "Deny",
+        principals=(Principal.anyone(),),
+        actions=DATA_STORE_CHANGES,
+        resources=(bucket_arn,),
+        conditions=(Condition.of("ArnNotLike", "aws:PrincipalArn", *deployers),),
+    )
+
+
+def key_configuration_denials(deployers: Sequence[str]) -> Statement:
+    """Key-policy statement of a platform data store's key: nobody but the platform's
+    deployers changes its policy, disables or deletes it, or points an alias at it or
+    away from it (repointing an alias needs the old key's permission too)."""
+    return Statement(
+        "OnlyThePlatformConfiguresTheKey",
+        "Deny",
+        principals=(Principal.anyone(),),
+        actions=(*KEY_CHANGES, *KEY_ALIAS_CHANGES),
+        resources=("*",),
+        conditions=(Condition.of("ArnNotLike", "aws:PrincipalArn", *deployers),),
+    )
+
+
+def data_key_policy(base: PolicyDocument, deployers: Sequence[str]) -> PolicyDocument:
+    """An account's data key policy (``base``: the EBS default's) with
+    ``key_configuration_denials``: the same in every account (parity)."""
+    return PolicyDocument((*base.statements, key_configuration_denials(deployers)))

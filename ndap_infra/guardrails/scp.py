@@ -210,3 +210,23 @@ def protect_platform_roles(
         )
     )
     return PolicyDocument(tuple(statements))
+
+
+IMAGE_PULLS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+
+
+def images_only_from_the_platform_registry(registry_account: str) -> PolicyDocument:
+    """Principals here pull images only from the platform registry (the tooling account's
+    repositories): an image in any other account's repository, a dev repository a data
+    scientist controls included, never runs here. By resource ARN, not by
+    ``aws:ResourceAccount``, so nothing depends on a context key being present."""
+    return PolicyDocument(
+        (
+            Statement(
+                "PullImagesOnlyFromThePlatformRegistry",
+                "Deny",
+                actions=IMAGE_PULLS,
+                not_resources=(f"arn:aws:ecr:*:{registry_account}:repository/*",),
+            ),
+        )
+    )

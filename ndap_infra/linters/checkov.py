@@ -12,7 +12,6 @@ that it could not parse, is an error: a silent scan is not a passed one.
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -234,7 +233,7 @@ def evaluate_checkov(
     )
     paths = {path for stack_index in index.values() for _, path in stack_index.values()}
     unused = [s for s in suppressions if s not in used]
-    applicable = [s for s in unused if any(re.fullmatch(s.resource, p) for p in paths)]
+    applicable = [s for s in unused if s.applies_to(paths)]
     return CheckovReport(
         checkov_version=version,
         stacks=stacks,

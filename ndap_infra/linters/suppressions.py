@@ -5,6 +5,7 @@ Why and how: docs/design-notes.md, section ndap_infra/linters/suppressions.py.""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 ENV = r"(?:env-[a-z]+|tooling)"
@@ -22,9 +23,22 @@ class CheckovSuppression:
     resource: str
     """Regular expression over ``<stack>/<construct path>``, matched whole."""
     reason: str
+    per_stack: int = 1
+    """How many matching resources one stack must hold for the suppression to apply (and
+    so be stale when unused): 2 for what only a second region's copy fails."""
 
     def __post_init__(self) -> None:
         _validate(self.reason, self.resource)
+
+    def applies_to(self, paths: Iterable[str]) -> bool:
+        """Whether this configuration holds what the suppression names (``per_stack``
+        matching resources in one stack)."""
+        counts: dict[str, int] = {}
+        for path in paths:
+            if re.fullmatch(self.resource, path):
+                stack = path.split("/", 1)[0]
+                counts[stack] = counts.get(stack, 0) + 1
+        return any(count >= self.per_stack for count in counts.values())
 
     def matches(self, check_id: str, construct_path: str) -> bool:
         return check_id == self.check_id and re.fullmatch(self.resource, construct_path) is not None
@@ -113,13 +127,23 @@ CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
     ),
     CheckovSuppression(
         "CKV2_AWS_3",
-        rf"{ENV}/baseline/guardduty",
+        rf"{ENV}/baseline/detection/[a-z0-9-]+/guardduty",
         "Every environment account enables its own GuardDuty detector through the "
         "baseline (the same control everywhere, proved by parity), and the protect-baseline "
         "SCP stops anyone but the platform from disabling it. checkov also wants "
         "organization-wide administration (a delegated administrator with auto-enable), "
         "which needs a security-tooling account the platform does not create yet: a "
         "documented gap, not an accepted risk.",
+    ),
+    CheckovSuppression(
+        "CKV2_AWS_48",
+        rf"{ENV}/baseline/detection/[a-z0-9-]+/config-recorder",
+        "Detection runs in every allowed region, and global resources (IAM) are the same "
+        "from each: only the home region's recorder records them (AWS's recommendation, "
+        "so they are not recorded and billed once per region). The parity proof requires "
+        "exactly one region per account to record them, and the baseline tests that it is "
+        "the home region.",
+        per_stack=2,  # one region alone has only the home recorder, which records them
     ),
     CheckovSuppression(
         "CKV_AWS_144",
@@ -271,10 +295,18 @@ PARLIAMENT_SUPPRESSIONS: tuple[ParliamentSuppression, ...] = (
     ),
     ParliamentSuppression(
         "INVALID_ARN",
-        r"tooling/pipelines/[a-z0-9-]+/(dev|acc|prd)/(build|pipeline)-access\.json",
+        r"tooling/pipelines/[a-z0-9-]+/(dev|acc|prd)/(build|pipeline|register)-access\.json",
         "The artifact key's and the git connection's ARNs are Terraform references (both "
         "exist only once created), so the reviewer file shows ${aws_kms_key...arn} and "
         "${aws_codestarconnections_connection...arn}, resolved at apply.",
+        detail=r"Does not have 6 parts",
+    ),
+    ParliamentSuppression(
+        "INVALID_ARN",
+        r"tooling/drift-detection/build-access\.json",
+        "The drift build clones through the tooling account's GitHub connection, whose ARN "
+        "is a Terraform reference (it exists only once created), so the reviewer file "
+        "shows ${aws_codestarconnections_connection...arn}, resolved at apply.",
         detail=r"Does not have 6 parts",
     ),
     ParliamentSuppression(

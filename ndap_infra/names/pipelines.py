@@ -29,6 +29,10 @@ ARTIFACTS_TAG = "ndap:artifacts"
 """Which artifact prefix of its project a deployer role reads: ``dev`` or ``releases``."""
 DEV_ARTIFACTS = "dev"
 RELEASE_ARTIFACTS = "releases"
+BUILD_ARTIFACTS = "builds"
+"""Where acc's project-code build stages what it built (``builds/<build id>/``): the
+platform's register step copies it into ``releases/`` (#21, finding 3)."""
+REGISTER = "register"
 
 SOURCE_ACTION = "Source"
 SOURCE_NAMESPACE = "SourceVariables"
@@ -48,6 +52,32 @@ ORCHESTRATION_DEFINITION = "pipelines/definition.json"
 definition); the pull-request workflow checks that it parses."""
 MODEL_ARCHIVE = "dist/model.tar.gz"
 """What a project's packaging step (``make model``) leaves behind: the model artifact."""
+TOOLS_PREFIX = "tools/ndap-infra"
+"""Where, in the tooling account's artifact store, the platform pipeline publishes the
+platform's own tooling used inside builds (the ndap-infra wheel and the wheels it needs),
+each set under ``sha256/<the wheel's sha256>/``; only the platform's apply build writes it."""
+TOOLS_POINTER = f"{TOOLS_PREFIX}/current.txt"
+"""``<sha256> <wheel file>``: the set builds install (written last, after the set)."""
+
+
+def image_repository(org: str, project: str) -> str:
+    """The project's repository in the platform registry (the tooling account's ECR)."""
+    return f"{org}/{project}"
+
+
+def image_repository_arn(region: str, tooling_account_id: str, org: str, project: str) -> str:
+    return f"arn:aws:ecr:{region}:{tooling_account_id}:repository/{image_repository(org, project)}"
+
+
+def image_repository_uri(region: str, tooling_account_id: str, org: str, project: str) -> str:
+    """What images are named after: ``<uri>@sha256:<digest>``, never a tag."""
+    registry = f"{tooling_account_id}.dkr.ecr.{region}.amazonaws.com"
+    return f"{registry}/{image_repository(org, project)}"
+
+
+def tools_objects(bucket: str) -> str:
+    """Every object of the platform's tooling in the artifact store ``bucket``."""
+    return f"arn:aws:s3:::{bucket}/{TOOLS_PREFIX}/*"
 
 
 def tooling_unit(org: str) -> str:
@@ -90,14 +120,26 @@ def codebuild_project(project: str, purpose: str, env: Environment) -> str:
     return f"{project}-{purpose}-{env.value}"
 
 
-def build_log_group(project: str) -> str:
-    return f"/aws/codebuild/{project}"
+def build_log_group(project: str, env: Environment) -> str:
+    """One log group per project and environment: approvers read logs that no lower
+    environment's build can write (#21, finding 4)."""
+    return f"/aws/codebuild/{project}-{env.value}"
 
 
 def build_role_name(org: str, project: str, env: Environment) -> str:
     """The CodeBuild role of one project's stage: it may assume only the project's deployer
     role in that environment."""
     return f"{org}-{project}-build-{env.value}"
+
+
+def register_role_name(org: str, project: str) -> str:
+    """The role of acc's platform-written register step: the only pipeline role that
+    registers and approves the project's model packages and writes its releases."""
+    return f"{org}-{project}-register-acc"
+
+
+def register_role_arn(org: str, project: str, tooling_account_id: str) -> str:
+    return role_arn(tooling_account_id, register_role_name(org, project), PIPELINE_PATH)
 
 
 def pipeline_role_name(org: str, project: str, env: Environment) -> str:

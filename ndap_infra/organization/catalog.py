@@ -163,17 +163,40 @@ def access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
         if receives_data(config, Environment.DEV):
             name = dataset_bucket_name(org, Environment.DEV, config.account_id(Environment.DEV))
             replica = [bucket_arn(name), f"{bucket_arn(name)}/*"]
+        # Nor on anything else in dev: a data scientist may copy production data anywhere
+        # there and share it (#21, finding 4).
+        dev = [config.account_id(Environment.DEV)] if Environment.DEV in enabled else []
         specs.append(
             GuardrailSpec(
                 scp_name(org, "nonprod-has-no-production-data"),
-                "No nonprod principal acts on acc/prd resources or the dev replica.",
+                "No nonprod principal acts on acc/prd/dev resources (the dev replica by name too).",
                 access.deny_lower_environments_reaching_protected(
-                    protected_accounts, None, replica, tooling
+                    [*protected_accounts, *dev], None, replica, tooling
                 ),
                 (Environment.NONPROD,),
             )
         )
+        if dev:
+            specs.append(
+                GuardrailSpec(
+                    scp_name(org, "dev-refuses-nonprod"),
+                    "dev resources refuse nonprod principals (whatever a dev resource policy "
+                    "grants).",
+                    access.deny_nonprod_principals(config.account_id(Environment.NONPROD)),
+                    (Environment.DEV,),
+                    RCP,
+                )
+            )
     if tooling is not None:
+        specs.append(
+            GuardrailSpec(
+                scp_name(org, "images-only-from-the-platform-registry"),
+                "acc/prd principals pull container images only from the platform registry "
+                "in the delivery account.",
+                scp.images_only_from_the_platform_registry(tooling),
+                PROTECTED,
+            )
+        )
         specs.append(
             GuardrailSpec(
                 scp_name(org, "protect-tooling-resources"),

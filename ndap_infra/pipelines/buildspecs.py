@@ -8,14 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ndap_infra import __version__
 from ndap_infra.config.enums import AcceptanceRetraining, Environment, ProjectKind
 from ndap_infra.names.pipelines import (
     MODEL_ARCHIVE,
     ORCHESTRATION_DEFINITION,
+    TOOLS_POINTER,
     TRAINING_DEFINITION,
     training_pipeline,
 )
+from ndap_infra.pipelines.tools import CLASSIFIER_REQUIREMENTS, INSTALL_TOOLS
 from ndap_infra.scripts.buildspec import FAIL, literal, render, script
 
 BUILD_IMAGE = "aws/codebuild/standard:7.0"
@@ -53,8 +54,18 @@ class BuildContext:
     needed_features: tuple[str, ...] = ()
     """Feature group versions (``<group>-v<version>``) the model needs in the environment."""
     acceptance: AcceptanceRetraining = AcceptanceRetraining.IF_MODEL_CHANGED
-    tools: str = f"ndap-infra=={__version__}"
-    """What ``pip install`` installs to run the change classifier in the build."""
+    image_repository: str = ""
+    """``<tooling>.dkr.ecr.<region>.amazonaws.com/<org>/<project>``: the only repository
+    (of the platform registry) the build deploys images from, and only by digest."""
+    releases_prefix: str = ""
+    """``projects/<project>/releases``: written only by acc's register step."""
+    acc_deploy_project: str = ""
+    """The CodeBuild project of acc's deploy step (the build the register step checks)."""
+    acc_builds: str = ""
+    """``arn:aws:codebuild:<region>:<tooling>:build/<acc deploy project>:``: the prefix of
+    every build ARN a model package may record as the build that produced it."""
+    acc_registrations: str = ""
+    """The same prefix for acc's register step: the only step that registers packages."""
 
 
 # -- shell snippets (bash; every failure names what failed and why) ---------------------
@@ -101,14 +112,30 @@ DATA_PREFIX="s3://$DATA_BUCKET/projects/$PROJECT"
 """
 )
 
+IMAGE_CHECK = """\
+ndap_check_images() {
+  # Every image a file names (keys image, Image, ImageUri, TrainingImage, AppImageUri) is
+  # the project's repository of the platform registry, by digest: a tag can be moved.
+  for file in "$@"; do
+    [ -f "$file" ] || continue
+    for ref in $(jq -r '[.. | objects | to_entries[] | select(.key | test("^(image|imageuri|trainingimage|appimageuri)$"; "i")) | .value | strings] | .[]' "$file"); do
+      [[ "$ref" =~ ^${IMAGE_REPOSITORY//./[.]}@sha256:[0-9a-f]{64}$ ]] \
+        || ndap_fail "refusing to deploy: $file names image $ref, not by digest in the platform registry: name it $IMAGE_REPOSITORY@sha256:<digest> (a tag can be moved; images run only from the platform registry, by digest)"
+      echo "ndap: image by digest: $ref ($file)"
+    done
+  done
+}
+"""
+
 PACKAGE = f"""\
+ARTIFACTS_KEY="${{ARTIFACTS_KEY:-$VERSION}}"
 make model || ndap_fail "'make model' failed: it must write {MODEL_ARCHIVE} and dist/model-metadata.json"
 [ -f {MODEL_ARCHIVE} ] || ndap_fail "'make model' wrote no {MODEL_ARCHIVE}"
 [ -f dist/model-metadata.json ] || ndap_fail "'make model' wrote no dist/model-metadata.json"
 DIGEST="$(sha256sum {MODEL_ARCHIVE} | cut -d ' ' -f 1)"
 METADATA_DIGEST="$(sha256sum dist/model-metadata.json | cut -d ' ' -f 1)"
 DEFINITION_DIGEST="$(sha256sum "$DEFINITION" | cut -d ' ' -f 1)"
-ARTIFACTS="s3://$ARTIFACT_BUCKET/$ARTIFACTS_PREFIX/$VERSION"
+ARTIFACTS="s3://$ARTIFACT_BUCKET/$ARTIFACTS_PREFIX/$ARTIFACTS_KEY"
 aws s3 cp {MODEL_ARCHIVE} "$ARTIFACTS/model.tar.gz"
 aws s3 cp dist/model-metadata.json "$ARTIFACTS/model-metadata.json"
 aws s3 cp "$DEFINITION" "$ARTIFACTS/definition.json"
@@ -117,14 +144,57 @@ aws s3 cp model.sha256 "$ARTIFACTS/model.sha256"
 MODEL_URL="$ARTIFACTS/model.tar.gz"
 """
 
-REGISTER = """\
-jq -n --arg image "$(jq -r .image dist/model-metadata.json)" --arg url "$MODEL_URL" \\
+STAGE_BY_BUILD = """\
+ARTIFACTS_KEY="${CODEBUILD_BUILD_ID##*:}"
+"""
+"""acc's deploy step stages what it builds under its own build's id (``builds/<id>/``),
+which nobody can guess beforehand: the register step finds it there from the build it
+checked, never from a name the project's code chose."""
+
+# acc's register step: platform script only. The repository is cloned (to read the release
+# tag and the commit) but nothing of it runs. Everything it records comes from CodeBuild
+# (the build checked by BatchGetBuilds) or from git, never from what the project's code
+# handed over: the build id it is given is only a pointer, checked before use.
+REGISTER_STAGED = """\
+if [ "${NDAP_MODEL_BUILT:-true}" != true ]; then
+  echo "ndap: skip register_model: acc kept the model it approved before; it stays approved"
+  exit 0
+fi
+commit="$(git rev-parse HEAD)"
+[ -n "${NDAP_BUILD_ID:-}" ] || ndap_fail "the deploy step handed over no build id: nothing to register for $RELEASE_TAG"
+aws codebuild batch-get-builds --ids "$NDAP_BUILD_ID" > build.json || ndap_fail "cannot read build $NDAP_BUILD_ID"
+[ "$(jq -r '.builds[0].projectName // empty' build.json)" = "$ACC_DEPLOY_PROJECT" ] || ndap_fail "build $NDAP_BUILD_ID is not a build of $ACC_DEPLOY_PROJECT: refusing to register what it staged"
+[ "$(jq -r '.builds[0].resolvedSourceVersion // empty' build.json)" = "$commit" ] || ndap_fail "build $NDAP_BUILD_ID built $(jq -r '.builds[0].resolvedSourceVersion // "nothing"' build.json), not $commit ($RELEASE_TAG): refusing to register it"
+[ "$(jq -r '.builds[0].buildStatus // empty' build.json)" = SUCCEEDED ] || ndap_fail "build $NDAP_BUILD_ID did not succeed: refusing to register what it staged"
+BUILD_ARN="$(jq -r '.builds[0].arn' build.json)"
+STAGED="s3://$ARTIFACT_BUCKET/$ARTIFACTS_PREFIX/${NDAP_BUILD_ID##*:}"
+RELEASE="s3://$ARTIFACT_BUCKET/$RELEASES_PREFIX/$VERSION"
+mkdir -p staged
+for name in model.tar.gz model-metadata.json definition.json; do
+  aws s3 cp "$STAGED/$name" "staged/$name" > /dev/null || ndap_fail "build $NDAP_BUILD_ID staged no $name under $STAGED"
+done
+ndap_check_images staged/model-metadata.json
+ndap_check_images staged/definition.json
+DIGEST="$(sha256sum staged/model.tar.gz | cut -d ' ' -f 1)"
+METADATA_DIGEST="$(sha256sum staged/model-metadata.json | cut -d ' ' -f 1)"
+DEFINITION_DIGEST="$(sha256sum staged/definition.json | cut -d ' ' -f 1)"
+printf '%s  model.tar.gz\\n' "$DIGEST" > staged/model.sha256
+for name in model.tar.gz model-metadata.json definition.json model.sha256; do
+  aws s3 cp "staged/$name" "$RELEASE/$name" > /dev/null || ndap_fail "cannot write $RELEASE/$name"
+done
+jq -n --arg image "$(jq -r .image staged/model-metadata.json)" --arg url "$RELEASE/model.tar.gz" \\
   '{Containers: [{Image: $image, ModelDataUrl: $url}], SupportedContentTypes: ["application/json", "text/csv"], SupportedResponseMIMETypes: ["application/json", "text/csv"]}' > inference.json
+jq -n --arg sha256 "$DIGEST" --arg metadata "$METADATA_DIGEST" --arg definition "$DEFINITION_DIGEST" \\
+  --arg commit "$commit" --arg tag "$RELEASE_TAG" --arg build "$BUILD_ARN" --arg by "$CODEBUILD_BUILD_ARN" \\
+  '{sha256: $sha256, metadata_sha256: $metadata, definition_sha256: $definition, git_commit: $commit, git_tag: $tag, build_arn: $build, registered_by: $by}' > provenance.json
 PACKAGE_ARN="$(aws sagemaker create-model-package --model-package-group-name "$MODEL_PACKAGE_GROUP_ARN" \\
   --model-approval-status PendingManualApproval --inference-specification file://inference.json \\
-  --customer-metadata-properties "sha256=$DIGEST,metadata_sha256=$METADATA_DIGEST,definition_sha256=$DEFINITION_DIGEST,git_commit=$(git rev-parse HEAD),git_tag=$RELEASE_TAG" \\
+  --customer-metadata-properties file://provenance.json \\
   --query ModelPackageArn --output text)" || ndap_fail "cannot register the release in $MODEL_PACKAGE_GROUP_ARN"
-echo "registered $PACKAGE_ARN for $RELEASE_TAG (sha256 $DIGEST)"
+aws sagemaker update-model-package --model-package-arn "$PACKAGE_ARN" --model-approval-status Approved \\
+  --approval-description "deployed to acc by $BUILD_ARN from $RELEASE_TAG ($commit); prd deploys exactly this artifact (sha256 $DIGEST)" \\
+  || ndap_fail "cannot approve $PACKAGE_ARN"
+echo "ndap: registered and approved $PACKAGE_ARN for $RELEASE_TAG: built by $BUILD_ARN from $commit, sha256 $DIGEST"
 """
 
 # prd takes the package acc approved for this very release tag (never merely the latest
@@ -144,6 +214,18 @@ for candidate in $(aws --profile deployer sagemaker list-model-packages --model-
   fi
 done
 [ -n "$PACKAGE_ARN" ] || ndap_fail "no model package approved by acc for release $RELEASE_TAG in $MODEL_PACKAGE_GROUP_ARN: release $RELEASE_TAG to acc and let it pass there first"
+[ -n "${ACC_BUILDS:-}" ] && [ -n "${ACC_REGISTRATIONS:-}" ] || ndap_fail "this build does not know acc's deploy and register projects: cannot check where $PACKAGE_ARN came from; refusing"
+ACC_BUILD="$(jq -r '.CustomerMetadataProperties.build_arn // empty' package.json)"
+case "$ACC_BUILD" in
+  "$ACC_BUILDS"*) ;;
+  *) ndap_fail "model package $PACKAGE_ARN records the build '${ACC_BUILD:-none}', not a build of acc's deploy project: prd deploys only what acc's build of $RELEASE_TAG produced; refusing" ;;
+esac
+REGISTERED_BY="$(jq -r '.CustomerMetadataProperties.registered_by // empty' package.json)"
+case "$REGISTERED_BY" in
+  "$ACC_REGISTRATIONS"*) ;;
+  *) ndap_fail "model package $PACKAGE_ARN was registered by '${REGISTERED_BY:-nobody recorded}', not by acc's register step: refusing to deploy it to prd" ;;
+esac
+echo "ndap: $PACKAGE_ARN was built by $ACC_BUILD and registered by $REGISTERED_BY for $RELEASE_TAG"
 ACC_COMMIT="$(jq -r '.CustomerMetadataProperties.git_commit // empty' package.json)"
 git merge-base --is-ancestor "$ACC_COMMIT" HEAD || ndap_fail "model package $PACKAGE_ARN was built from $ACC_COMMIT, which is not part of release $RELEASE_TAG: merge the acc release into $REQUIRED_BRANCH first"
 MODEL_URL="$(jq -r '.InferenceSpecification.Containers[0].ModelDataUrl' package.json)"
@@ -159,6 +241,7 @@ echo "prd deploys $PACKAGE_ARN, approved by acc for $RELEASE_TAG"
 """
 
 DEPLOY_MODEL = f"""\
+ndap_check_images dist/model-metadata.json
 aws --profile deployer s3 cp {MODEL_ARCHIVE} "$DATA_PREFIX/models/$VERSION/model.tar.gz"
 IMAGE="$(jq -r .image dist/model-metadata.json)"
 aws --profile deployer sagemaker describe-model --model-name "$MODEL_NAME" > /dev/null 2>&1 || \\
@@ -168,6 +251,7 @@ aws --profile deployer sagemaker describe-model --model-name "$MODEL_NAME" > /de
 """
 
 DEPLOY_ORCHESTRATION = """\
+ndap_check_images "$DEFINITION"
 jq --arg model "$MODEL_NAME" '(.Parameters[]? | select(.Name == "ModelName") | .DefaultValue) |= $model' \\
   "$DEFINITION" > definition.json || ndap_fail "$DEFINITION is not valid JSON"
 if aws --profile deployer sagemaker describe-pipeline --pipeline-name "$ORCHESTRATION_PIPELINE" > /dev/null 2>&1; then
@@ -190,12 +274,6 @@ else
   aws --profile deployer sagemaker create-endpoint --endpoint-name "$ENDPOINT_NAME" --endpoint-config-name "$MODEL_NAME"
 fi || ndap_fail "cannot deploy endpoint $ENDPOINT_NAME"
 aws --profile deployer sagemaker wait endpoint-in-service --endpoint-name "$ENDPOINT_NAME" || ndap_fail "endpoint $ENDPOINT_NAME did not come into service"
-"""
-
-APPROVE = """\
-aws sagemaker update-model-package --model-package-arn "$PACKAGE_ARN" --model-approval-status Approved \\
-  --approval-description "deployed to acc from $RELEASE_TAG; prd deploys exactly this artifact (sha256 $DIGEST)" \\
-  || ndap_fail "cannot approve $PACKAGE_ARN"
 """
 
 INTEGRATION_TESTS = """\
@@ -227,7 +305,8 @@ print(plan_to_json_text(plan), end="")
 """
 
 CHANGE_PLAN = (
-    """\
+    INSTALL_TOOLS
+    + """\
 mkdir -p .ndap
 ndap_plan_everything() {
   jq -n --arg why "$1" --arg stages '"""
@@ -246,9 +325,11 @@ if [ -z "$PLAN_BASE" ]; then
   ndap_plan_everything "no deployment of $PROJECT is recorded in $TARGET_ENVIRONMENT"
 elif ! git cat-file -e "$PLAN_BASE^{commit}" 2> /dev/null; then
   ndap_plan_everything "the deployed commit $PLAN_BASE is not in this clone"
-elif ! pip install --quiet "$NDAP_TOOLS" > .ndap/tools.log 2>&1; then
-  ndap_plan_everything "cannot install the change classifier ($NDAP_TOOLS, see .ndap/tools.log)"
-elif ! PLAN_BASE="$PLAN_BASE" python -c "$NDAP_PLAN_SCRIPT" > .ndap/plan.json 2> .ndap/plan.log; then
+elif ! ndap_install_tools; then
+  ndap_plan_everything "the platform has published no change classifier yet (s3://$ARTIFACT_BUCKET/"""
+    + TOOLS_POINTER
+    + """)"
+elif ! PLAN_BASE="$PLAN_BASE" PYTHONPATH="$PWD/.ndap/site" python -c "$NDAP_PLAN_SCRIPT" > .ndap/plan.json 2> .ndap/plan.log; then
   ndap_plan_everything "the change classifier failed: $(tail -n 1 .ndap/plan.log)"
 fi
 """
@@ -335,6 +416,7 @@ ndap_check_features
 """
 
 DEPLOY_TRAINING = f"""\
+ndap_check_images {TRAINING_DEFINITION}
 if aws --profile deployer sagemaker describe-pipeline --pipeline-name "$TRAINING_PIPELINE" > /dev/null 2>&1; then
   aws --profile deployer sagemaker update-pipeline --pipeline-name "$TRAINING_PIPELINE" \\
     --pipeline-definition file://{TRAINING_DEFINITION} --role-arn "$EXECUTION_ROLE_ARN"
@@ -368,6 +450,11 @@ def _variables(ctx: BuildContext, required_branch: str | None) -> dict[str, str]
         "RELEASE_TAG_PATTERN": ctx.release_tag_pattern,
         "REUSE_ACC_ARTIFACTS": "true" if ctx.reuse_acc_artifacts else "false",
     }
+    if ctx.image_repository:
+        variables["IMAGE_REPOSITORY"] = ctx.image_repository
+    if ctx.environment is Environment.PRD and ctx.acc_builds:
+        variables["ACC_BUILDS"] = ctx.acc_builds
+        variables["ACC_REGISTRATIONS"] = ctx.acc_registrations
     if required_branch is not None:
         variables["REQUIRED_BRANCH"] = required_branch
     if ctx.endpoint is not None:
@@ -385,6 +472,7 @@ def _buildspec(
     *snippets: str,
     extra: dict[str, str] | None = None,
     exported: tuple[str, ...] = (),
+    deployer: bool = True,
 ) -> str:
     commands: list[Any] = [literal(script(*snippets))]
     env: dict[str, Any] = {
@@ -393,24 +481,28 @@ def _buildspec(
     }
     if exported:
         env["exported-variables"] = list(exported)
-        # The script runs in a subshell; it leaves each exported value in .ndap/<name>.
-        commands += [
-            f'{name}="$(cat .ndap/{name.removeprefix("NDAP_").lower().replace("_", "-")} '
-            f'2> /dev/null || echo true)"'
-            for name in exported
-        ]
+        # The script runs in a subshell; it leaves each exported value in .ndap/<name>
+        # (the build id is CodeBuild's own).
+        commands += [EXPORTS.get(name) or _exported_from_file(name) for name in exported]
+    install: dict[str, Any] = {"runtime-versions": {"python": PYTHON_RUNTIME}}
+    if deployer:
+        install["commands"] = list(DEPLOYER_PROFILE)
     return render(
         {
             "version": 0.2,
             "env": env,
-            "phases": {
-                "install": {
-                    "runtime-versions": {"python": PYTHON_RUNTIME},
-                    "commands": list(DEPLOYER_PROFILE),
-                },
-                "build": {"commands": commands},
-            },
+            "phases": {"install": install, "build": {"commands": commands}},
         }
+    )
+
+
+EXPORTS = {"NDAP_BUILD_ID": 'NDAP_BUILD_ID="$CODEBUILD_BUILD_ID"'}
+
+
+def _exported_from_file(name: str) -> str:
+    return (
+        f'{name}="$(cat .ndap/{name.removeprefix("NDAP_").lower().replace("_", "-")} '
+        f'2> /dev/null || echo true)"'
     )
 
 
@@ -434,6 +526,9 @@ def training_mode(ctx: BuildContext) -> str:
 
 EXPORTED_PLAN = ("NDAP_RUN_INTEGRATION_TESTS",)
 """What the dev deploy step hands to the integration-test step (a CodePipeline variable)."""
+EXPORTED_BUILD = ("NDAP_BUILD_ID", "NDAP_MODEL_BUILT")
+"""What acc's deploy step hands to the register step: its own build id (which the register
+step checks with CodeBuild before trusting) and whether it built a new model."""
 
 
 def _guarded(condition: str, then: list[str], otherwise: list[str]) -> str:
@@ -453,7 +548,7 @@ def deploy_buildspec(ctx: BuildContext) -> str:
     env = ctx.environment
     branch = required_branch(ctx)
     steps = [VERIFY_RELEASE] if branch is not None else []
-    steps.append(VERSION)
+    steps += [VERSION, IMAGE_CHECK]
     if ctx.needed_features:
         steps.append(FEATURE_CHECK)
     steps.append(CHANGE_PLAN)
@@ -475,7 +570,7 @@ def deploy_buildspec(ctx: BuildContext) -> str:
     else:
         build = [PACKAGE_LOCALLY] if env is Environment.PRD else [PACKAGE]
         if env is Environment.ACC:
-            build.append(REGISTER)
+            build.insert(0, STAGE_BY_BUILD)
         build += [DEPLOY_MODEL, "MODEL_BUILT=true\n"]
         steps.append(PREVIOUS_MODEL)
         steps.append(
@@ -502,28 +597,40 @@ def deploy_buildspec(ctx: BuildContext) -> str:
         steps.append(
             _guarded('[ "$MODEL_BUILT" = true ]', [DEPLOY_ENDPOINT], ["ndap_skip redeploy_serving"])
         )
-    if env is Environment.ACC:
-        steps.append(
-            _guarded(
-                '[ "$MODEL_BUILT" = true ]',
-                [APPROVE],
-                [
-                    'echo "ndap: skip register_model: the model acc approved before is '
-                    'unchanged and stays approved"'
-                ],
-            )
-        )
     steps.append(RECORD_DEPLOYED)
+    if env is Environment.ACC:
+        steps.append('echo "$MODEL_BUILT" > .ndap/model-built\n')
     extra = {
         "NDAP_PATH_RULES": ctx.path_rules_json,
-        "NDAP_TOOLS": ctx.tools,
+        "NDAP_TOOLS_REQUIREMENTS": CLASSIFIER_REQUIREMENTS,
         "NDAP_PLAN_SCRIPT": PLAN_SCRIPT,
         "TRAINING_MODE": training_mode(ctx),
     }
     if env is Environment.ACC:
         extra["ACC_RETRAINING"] = ctx.acceptance.value
-    exported = EXPORTED_PLAN if env is Environment.DEV else ()
+    exported = {Environment.DEV: EXPORTED_PLAN, Environment.ACC: EXPORTED_BUILD}.get(env, ())
     return _buildspec(ctx, branch, *[s for s in steps if s], extra=extra, exported=exported)
+
+
+def register_buildspec(ctx: BuildContext) -> str:
+    """acc, after the deploy step: the platform's register step. It runs no repository
+    code and holds no deployer profile: it checks the acc deploy build it is handed with
+    CodeBuild (its project, its commit, that it succeeded), copies what that build staged
+    into ``releases/<version>``, registers the model package with the build's ARN, the
+    commit, the tag and the digests in its metadata, and approves it (#21, finding 3)."""
+    return _buildspec(
+        ctx,
+        required_branch(ctx),
+        VERIFY_RELEASE,
+        VERSION,
+        IMAGE_CHECK,
+        REGISTER_STAGED,
+        extra={
+            "RELEASES_PREFIX": ctx.releases_prefix,
+            "ACC_DEPLOY_PROJECT": ctx.acc_deploy_project,
+        },
+        deployer=False,
+    )
 
 
 PACKAGE_LOCALLY = f"""\
@@ -554,10 +661,12 @@ __all__ = [
     "DIGEST_CHECK",
     "FAIL",
     "FEATURE_CHECK",
+    "IMAGE_CHECK",
     "VERIFY_RELEASE",
     "BuildContext",
     "deploy_buildspec",
     "integration_buildspec",
+    "register_buildspec",
     "script",
     "verify_buildspec",
 ]

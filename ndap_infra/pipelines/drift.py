@@ -17,6 +17,9 @@ SECURITY_AUDIT = "arn:aws:iam::aws:policy/SecurityAudit"
 BUILD_TIMEOUT_MINUTES = 60
 LOG_RETENTION_DAYS = 365
 ALARM_PERIOD_SECONDS = 3600
+CONNECTION_PREFIXES = ("codeconnections", "codestar-connections")
+CONNECTION_AUTH = "CODECONNECTIONS"
+"""CodeBuild's source authorization through a connection (``source.auth.type``)."""
 
 # What a drift reader must never read, although SecurityAudit allows some of it: data
 # and secrets, as opposed to the configuration a plan compares.
@@ -112,9 +115,12 @@ class DriftDetectionSpec:
     def schedule_trust(self) -> PolicyDocument:
         return service_trust(SCHEDULER, self.account_id)
 
-    def build_policy(self) -> PolicyDocument:
-        """Write its logs, read the state, assume the readers: no write anywhere else."""
-        statements = [
+    def build_policy(self, connection_arn: str | None = None) -> PolicyDocument:
+        """Write its logs, read the state, assume the readers: no write anywhere else.
+        With ``connection_arn`` (the tooling account's GitHub connection, the source's
+        credential), use that connection for this repository only."""
+        statements = [*self.connection_statements(connection_arn)]
+        statements += [
             Statement(
                 "WriteItsLogs",
                 "Allow",
@@ -150,6 +156,38 @@ class DriftDetectionSpec:
                     )
                 )
         return PolicyDocument(tuple(statements))
+
+    def connection_statements(self, connection_arn: str | None) -> tuple[Statement, ...]:
+        """CodeBuild clones a GitHub source authorized by a connection (``source.auth``
+        ``CODECONNECTIONS``) as the build's role: it gets the connection's token, and uses
+        the connection for the drift repository alone. Both service prefixes, as the
+        connection's ARN may carry either."""
+        if connection_arn is None:
+            return ()
+        return (
+            Statement(
+                "GetTheGitConnectionToken",
+                "Allow",
+                actions=tuple(
+                    f"{prefix}:{action}"
+                    for prefix in CONNECTION_PREFIXES
+                    for action in ("GetConnection", "GetConnectionToken")
+                ),
+                resources=(connection_arn,),
+            ),
+            *(
+                Statement(
+                    f"UseTheGitConnectionFor{prefix.title().replace('-', '')}",
+                    "Allow",
+                    actions=(f"{prefix}:UseConnection",),
+                    resources=(connection_arn,),
+                    conditions=(
+                        Condition.of("StringEquals", f"{prefix}:FullRepositoryId", self.repository),
+                    ),
+                )
+                for prefix in CONNECTION_PREFIXES
+            ),
+        )
 
     def schedule_policy(self) -> PolicyDocument:
         """Start the one build; read its own schedule (encrypted with the drift key)."""

@@ -28,6 +28,12 @@ from ndap_infra.names.platform import (
 from ndap_infra.pipelines import policies
 from ndap_infra.pipelines.buildspecs import PYTHON_RUNTIME
 from ndap_infra.pipelines.drift import DATA_READS, drift_detection_spec
+from ndap_infra.pipelines.tools import (
+    CLASSIFIER_REQUIREMENTS,
+    PUBLISH_TOOLS,
+    VERIFY_TOOLS,
+    build_tools,
+)
 from ndap_infra.scripts.buildspec import script
 
 READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -272,6 +278,12 @@ class PlatformPipelineSpec:
                     "RecordTheApplied", "Allow", actions=("s3:PutObject",), resources=(applied,)
                 ),
                 Statement(
+                    "PublishThePlatformsTooling",
+                    "Allow",
+                    actions=("s3:PutObject",),
+                    resources=(names.tools_objects(self.artifact_bucket),),
+                ),
+                Statement(
                     "CheckTheApproval",
                     "Allow",
                     actions=("codepipeline:GetPipelineState",),
@@ -440,6 +452,7 @@ class PlatformPipelineSpec:
                 **self._stack_variables(),
                 "ROLE_NAME": planner_name(self.org),
                 "NDAP_STACK_CREDENTIALS": "profiles",
+                "NDAP_TOOLS_REQUIREMENTS": CLASSIFIER_REQUIREMENTS,
             },
             PLAN_SCRIPT,
             (*INSTALL_TERRAFORM, *INSTALL_NDAP),
@@ -469,7 +482,8 @@ for pair in $STACK_ACCOUNTS; do
 done
 """
 
-PLAN_SCRIPT = """\
+PLAN_SCRIPT = (
+    """\
 commit="$(git rev-parse HEAD)"
 echo "ndap: planning $commit of the platform"
 ndap build --config "$CONFIG_PATH" || ndap_fail "ndap build failed (a proof, a policy lint or terraform validate): nothing is planned"
@@ -499,17 +513,23 @@ if [ -z "$base" ] || ! git cat-file -e "$base^{commit}" 2> /dev/null; then
 fi
 ndap review --base "$base" --out plan/REVIEW.md || ndap_fail "ndap review failed"
 echo "---- review pack (against $base) ----"; cat plan/REVIEW.md
-python3 - "$commit" "$base" $STACKS > plan/manifest.json <<'PY'
+"""
+    + build_tools(PYTHON_RUNTIME)
+    + """\
+python3 - "$commit" "$base" "$TOOLS_WHEEL" "$TOOLS_SHA256" $STACKS > plan/manifest.json <<'PY'
 import hashlib, json, sys
-commit, base, stacks = sys.argv[1], sys.argv[2], sys.argv[3:]
+commit, base, wheel, wheel_sha256, stacks = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
 plans = {s: hashlib.sha256(open(f"plan/{s}/ndap.tfplan", "rb").read()).hexdigest() for s in stacks}
-print(json.dumps({"commit": commit, "reviewed_against": base, "stacks": stacks, "plans": plans}, indent=2))
+tools = {"wheel": wheel, "sha256": wheel_sha256}
+print(json.dumps({"commit": commit, "reviewed_against": base, "stacks": stacks, "plans": plans, "tools": tools}, indent=2))
 PY
 sha256sum plan/manifest.json | cut -d ' ' -f 1 > plan/manifest.sha256
 echo "ndap: plan manifest sha256 $(cat plan/manifest.sha256) (the approver sees it; apply checks it)"
 """
+)
 
-APPLY_SCRIPT = """\
+APPLY_SCRIPT = (
+    """\
 [ -n "${MANIFEST_SHA256:-}" ] || ndap_fail "no approved manifest digest (MANIFEST_SHA256): apply runs only from the pipeline, after the plan step"
 [ -f plan/manifest.json ] || ndap_fail "the plan artifact holds no plan/manifest.json: refusing to apply"
 actual="$(sha256sum plan/manifest.json | cut -d ' ' -f 1)"
@@ -521,6 +541,9 @@ for stack in $STACKS; do
   got="$(sha256sum "plan/$stack/ndap.tfplan" | cut -d ' ' -f 1)"
   [ "$got" = "$expected" ] || ndap_fail "the saved plan of $stack has sha256 $got, the manifest says $expected: refusing to apply"
 done
+"""
+    + VERIFY_TOOLS
+    + """\
 approved=""
 for stack in $STACKS; do
   case " $PROTECTED_STACKS " in *" $stack "*) ;; *) continue ;; esac
@@ -554,11 +577,15 @@ for stack in $STACKS; do
     terraform apply -input=false -no-color ndap.tfplan || ndap_fail "terraform apply of the saved plan failed for $stack (a stale plan is refused: start the pipeline again)"
   ) || exit 1
 done
+"""
+    + PUBLISH_TOOLS
+    + """\
 commit="$(python3 -c 'import json; print(json.load(open("plan/manifest.json"))["commit"])')"
 printf '{"commit": "%s", "manifest_sha256": "%s"}\\n' "$commit" "$MANIFEST_SHA256" > applied.json
 aws s3 cp applied.json "s3://$ARTIFACT_BUCKET/$APPLIED_RECORD" > /dev/null || ndap_fail "applied, but the applied commit could not be recorded"
 echo "ndap: applied $commit"
 """
+)
 
 INSTALL_TERRAFORM = (
     f'curl -fsSLo /tmp/terraform.zip "https://releases.hashicorp.com/terraform/{TERRAFORM_VERSION}/terraform_{TERRAFORM_VERSION}_linux_amd64.zip"',

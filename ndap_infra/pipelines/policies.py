@@ -17,9 +17,22 @@ from ndap_infra.names.pipelines import (
     PIPELINE_PATH,
     PROJECT_TAG,
     RELEASE_ARTIFACTS,
+    TOOLS_PREFIX,
+    tools_objects,
 )
 
 S3_READ = ("s3:GetObject", "s3:GetObjectVersion")
+IMAGE_PULLS = (
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+)
+IMAGE_PUSHES = (
+    "ecr:CompleteLayerUpload",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+)
 S3_WRITE = ("s3:PutObject",)
 
 
@@ -206,6 +219,68 @@ def registry_policy(
     )
 
 
+def image_pushes(repository_arn: str) -> tuple[Statement, ...]:
+    """Push (and pull) the project's images to its repository of the platform registry."""
+    return (
+        Statement(
+            "RegistryToken", "Allow", actions=("ecr:GetAuthorizationToken",), resources=("*",)
+        ),
+        Statement(
+            "PushTheProjectsImages",
+            "Allow",
+            actions=(*IMAGE_PULLS, *IMAGE_PUSHES),
+            resources=(repository_arn,),
+        ),
+    )
+
+
+def image_repository_policy(
+    *, build_roles: Sequence[str], execution_roles: Sequence[str]
+) -> PolicyDocument:
+    """The repository policy of a project's repository in the platform registry: only the
+    project's pipeline builds push; only its execution roles (dev, acc, prd) pull, from
+    their own accounts."""
+    accounts = sorted({arn.split(":")[4] for arn in execution_roles})
+    return PolicyDocument(
+        (
+            Statement(
+                "OnlyThePipelineBuildsPush",
+                "Deny",
+                principals=(Principal.anyone(),),
+                actions=IMAGE_PUSHES,
+                conditions=(Condition.of("ArnNotLike", "aws:PrincipalArn", *build_roles),),
+            ),
+            Statement(
+                "TheExecutionRolesPull",
+                "Allow",
+                principals=tuple(Principal.aws(account_root(a)) for a in accounts),
+                actions=IMAGE_PULLS,
+                conditions=(Condition.of("ArnLike", "aws:PrincipalArn", *execution_roles),),
+            ),
+        )
+    )
+
+
+def platform_tools_reads(bucket: str) -> tuple[Statement, ...]:
+    """Read (and list) only the platform's tooling in the artifact store: what a build
+    installs by sha256 (``ndap_infra/pipelines/tools.py``)."""
+    return (
+        Statement(
+            "ReadThePlatformsTooling",
+            "Allow",
+            actions=("s3:GetObject",),
+            resources=(tools_objects(bucket),),
+        ),
+        Statement(
+            "ListThePlatformsTooling",
+            "Allow",
+            actions=("s3:ListBucket",),
+            resources=(bucket_arn(bucket),),
+            conditions=(Condition.of("StringLike", "s3:prefix", f"{TOOLS_PREFIX}/*"),),
+        ),
+    )
+
+
 def deployer_trust(build_role_arn: str, tooling_account: str) -> PolicyDocument:
     """Only the project's build role for this environment, in the tooling account."""
     return only_role_trust("OnlyThisStagesBuildRole", build_role_arn, tooling_account)
@@ -221,49 +296,102 @@ def build_role_policy(
     connection_arn: str,
     repository: str,
     log_group_arn: str,
-    registry: tuple[str, str] | None,
+    tools_bucket: str | None = None,
+    image_repository: str | None = None,
 ) -> PolicyDocument:
-    """A build role: its pipeline's artifacts, its project's artifacts, the git
-    connection, its logs, (acc) the registry, and one role to assume."""
-    statements = [
-        Statement(
-            "AssumeOnlyTheProjectsDeployerHere",
-            "Allow",
-            actions=("sts:AssumeRole",),
-            resources=(deployer_arn,),
-        ),
-        Statement(
-            "AssumeNoOtherRole",
-            "Deny",
-            actions=("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"),
-            not_resources=(deployer_arn,),
-        ),
-        Statement(
-            "PipelineArtifacts",
-            "Allow",
-            actions=(*S3_READ, *S3_WRITE),
-            resources=(pipeline_objects,),
-        ),
-        Statement(
-            "ProjectArtifacts",
-            "Allow",
-            actions=(*S3_READ, *S3_WRITE) if writes_project_objects else S3_READ,
-            resources=(project_objects,),
-        ),
-        artifact_key_use(key_arn),
-        *connection_use(connection_arn, repository),
-        build_log_writes(log_group_arn),
-    ]
-    if registry is not None:
-        statements.append(
+    """A build role, which runs project code: its pipeline's artifacts (read only: the
+    source reference the platform's steps clone too), its project's artifacts (dev's
+    ``dev/``, acc's staging ``builds/``, prd's ``releases/`` read only), the git
+    connection, its own environment's logs, the platform's tooling (read), the project's
+    image repository (push), and one role to assume. Never the model registry and never a
+    write to ``releases/``: those belong to acc's register step (#21, finding 3)."""
+    return PolicyDocument(
+        (
             Statement(
-                "RegisterReleases",
+                "AssumeOnlyTheProjectsDeployerHere",
+                "Allow",
+                actions=("sts:AssumeRole",),
+                resources=(deployer_arn,),
+            ),
+            Statement(
+                "AssumeNoOtherRole",
+                "Deny",
+                actions=ASSUME_ACTIONS,
+                not_resources=(deployer_arn,),
+            ),
+            Statement("PipelineArtifacts", "Allow", actions=S3_READ, resources=(pipeline_objects,)),
+            Statement(
+                "ProjectArtifacts",
+                "Allow",
+                actions=(*S3_READ, *S3_WRITE) if writes_project_objects else S3_READ,
+                resources=(project_objects,),
+            ),
+            artifact_key_use(key_arn),
+            *connection_use(connection_arn, repository),
+            build_log_writes(log_group_arn),
+            *(platform_tools_reads(tools_bucket) if tools_bucket is not None else ()),
+            *(image_pushes(image_repository) if image_repository is not None else ()),
+        )
+    )
+
+
+ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
+
+
+def register_role_policy(
+    *,
+    pipeline_objects: str,
+    staged_objects: str,
+    release_objects: str,
+    key_arn: str,
+    connection_arn: str,
+    repository: str,
+    log_group_arn: str,
+    registry: tuple[str, str],
+    deploy_project_arn: str,
+) -> PolicyDocument:
+    """acc's register step, which runs only the platform's script (no repository code):
+    it checks the acc deploy build it is handed (``codebuild:BatchGetBuilds``), reads what
+    that build staged, writes the release, registers and approves the model package. It
+    assumes no role."""
+    return PolicyDocument(
+        (
+            Statement("AssumeNoRole", "Deny", actions=ASSUME_ACTIONS, resources=("*",)),
+            Statement(
+                "ReadTheSourceReference",
+                "Allow",
+                actions=S3_READ,
+                resources=(pipeline_objects,),
+            ),
+            Statement(
+                "ReadWhatTheAccBuildStaged",
+                "Allow",
+                actions=S3_READ,
+                resources=(staged_objects,),
+            ),
+            Statement(
+                "WriteTheRelease",
+                "Allow",
+                actions=(*S3_READ, *S3_WRITE),
+                resources=(release_objects,),
+            ),
+            artifact_key_use(key_arn),
+            *connection_use(connection_arn, repository),
+            build_log_writes(log_group_arn),
+            Statement(
+                "CheckTheAccDeployBuild",
+                "Allow",
+                actions=("codebuild:BatchGetBuilds",),
+                resources=(deploy_project_arn,),
+            ),
+            Statement(
+                "RegisterAndApproveReleases",
                 "Allow",
                 actions=(*REGISTRY_READS, *REGISTRY_WRITES),
                 resources=registry,
-            )
+            ),
         )
-    return PolicyDocument(tuple(statements))
+    )
 
 
 def pipeline_role_policy(
@@ -458,10 +586,12 @@ def execution_policy(
     data_bucket: str,
     key_aliases: Sequence[str],
     datasets_bucket: str | None,
+    image_repositories: Sequence[str],
     feature_groups: Sequence[str] = (),
     metrics_namespace: str | None = None,
 ) -> PolicyDocument:
-    """What the project's SageMaker pipeline and jobs run as. SageMaker Pipelines names the
+    """What the project's SageMaker pipeline and jobs run as; images only from the
+    project's repositories of the platform registry. SageMaker Pipelines names the
     jobs it starts itself (``pipelines-<execution>-<step>-...``), so job ARNs are scoped to
     the account; what the jobs reach is bounded by the data below and by passing only
     this role."""
@@ -530,14 +660,10 @@ def execution_policy(
             "PullImagesToken", "Allow", actions=("ecr:GetAuthorizationToken",), resources=("*",)
         ),
         Statement(
-            "PullImages",
+            "PullImagesFromThePlatformRegistry",
             "Allow",
-            actions=(
-                "ecr:BatchCheckLayerAvailability",
-                "ecr:BatchGetImage",
-                "ecr:GetDownloadUrlForLayer",
-            ),
-            resources=(f"arn:aws:ecr:{region}:*:repository/*",),
+            actions=IMAGE_PULLS,
+            resources=tuple(image_repositories),
         ),
     ]
     if feature_groups:

@@ -9,7 +9,7 @@ without ``organization.tooling_account_id``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ndap_infra.access.data import receives_data
 from ndap_infra.access.identity import policy_for
@@ -37,6 +37,7 @@ from ndap_infra.names.access import (
 )
 from ndap_infra.names.platform import bucket_name, kms_alias
 from ndap_infra.pipelines import buildspecs, policies
+from ndap_infra.pipelines.drift import drift_detection_spec
 from ndap_infra.pipelines.platform import platform_pipeline_spec
 from ndap_infra.pipelines.roles import RoleSpec
 
@@ -58,6 +59,9 @@ class BuildStep:
     variables: tuple[tuple[str, str], ...] = ()
     """Environment variables the pipeline sets for this step (e.g. from an earlier step's
     namespace)."""
+    platform: bool = False
+    """Runs only the platform's script (no repository code), as the stage's platform role
+    (acc's register step), not as the build role that runs project code."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,16 @@ class StageSpec:
     project_objects: str
     """ARN pattern of the project's artifacts this stage's build reads (and writes)."""
     writes_project_objects: bool
-    registers_releases: bool
+    log_group: str
+    """This stage's build log group (one per environment: #21, finding 4)."""
+    register_role: str | None = None
+    """acc: the role of the platform-written register step, the only one that registers
+    and approves model packages and writes ``releases/`` (#21, finding 3)."""
+    register_role_trust: PolicyDocument | None = None
+
+    @property
+    def registers_releases(self) -> bool:
+        return self.register_role is not None
 
     @property
     def builds(self) -> tuple[BuildStep, ...]:
@@ -94,11 +107,14 @@ class ProjectPipelines:
     kind: ProjectKind
     repository: str
     git_host: GitHost
-    log_group: str
     model_package_group: str
     registry_policy: PolicyDocument
     registry_arns: tuple[str, str]
     stages: tuple[StageSpec, ...]
+    image_repository: str = ""
+    """The project's repository in the platform registry (the tooling account's ECR)."""
+    image_repository_arn: str = ""
+    image_policy: PolicyDocument | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +222,12 @@ def _context(
         replica = dataset_bucket_name(org, env, account)
         integration = f"s3://{replica}/{names.INTEGRATION_SUBSET}/"
     group_arn, _ = policies.registry_arns(region, tooling, names.model_package_group(project.name))
+    kind = names.BUILD_ARTIFACTS if env is Environment.ACC else names.artifacts_kind(env)
+
+    def builds_of(purpose: str) -> str:
+        project_name = names.codebuild_project(project.name, purpose, Environment.ACC)
+        return f"arn:aws:codebuild:{region}:{tooling}:build/{project_name}:"
+
     return buildspecs.BuildContext(
         project=project.name,
         kind=project.kind,
@@ -214,7 +236,11 @@ def _context(
         deployer_role_arn=names.deployer_role_arn(org, project.name, account),
         execution_role_arn=names.execution_role_arn(org, project.name, account),
         artifact_bucket=names.artifact_bucket(org, tooling),
-        artifacts_prefix=names.artifacts_prefix(project.name, names.artifacts_kind(env)),
+        artifacts_prefix=names.artifacts_prefix(project.name, kind),
+        releases_prefix=names.artifacts_prefix(project.name, names.RELEASE_ARTIFACTS),
+        acc_deploy_project=names.codebuild_project(project.name, "deploy", Environment.ACC),
+        acc_builds=builds_of("deploy"),
+        acc_registrations=builds_of(names.REGISTER),
         data_bucket=_data_bucket(config, env),
         orchestration_pipeline=names.orchestration_pipeline(project.name, batch),
         endpoint=None if batch else names.endpoint_name(project.name),
@@ -227,6 +253,7 @@ def _context(
         path_rules_json=project.paths.model_dump_json(),
         needed_features=_needed_features(project),
         acceptance=project.retraining.acceptance,
+        image_repository=names.image_repository_uri(region, tooling, org, project.name),
     )
 
 
@@ -268,7 +295,22 @@ def _stage(config: NdapConfig, project: MlProjectConfig, env: Environment) -> St
             ),
         )
     elif env is Environment.ACC:
-        before = (deploy,)
+        deploy = replace(deploy, namespace=names.DEPLOY_NAMESPACE)
+        before = (
+            deploy,
+            BuildStep(
+                "Register",
+                names.REGISTER,
+                names.codebuild_project(p, names.REGISTER, env),
+                buildspecs.register_buildspec(ctx),
+                f"{p}: register and approve what acc's deploy build staged (platform script only)",
+                variables=tuple(
+                    (name, f"#{{{names.DEPLOY_NAMESPACE}.{name}}}")
+                    for name in buildspecs.EXPORTED_BUILD
+                ),
+                platform=True,
+            ),
+        )
     else:
         before = (
             BuildStep(
@@ -280,11 +322,14 @@ def _stage(config: NdapConfig, project: MlProjectConfig, env: Environment) -> St
             ),
         )
         after = (deploy,)
-    build_projects = [
-        f"arn:aws:codebuild:{region}:{tooling}:project/{build.project}"
-        for build in (*before, *after)
-    ]
-    kind = names.artifacts_kind(env)
+
+    def project_arn(build: BuildStep) -> str:
+        return f"arn:aws:codebuild:{region}:{tooling}:project/{build.project}"
+
+    steps = (*before, *after)
+    build_projects = [project_arn(b) for b in steps if not b.platform]
+    platform_projects = [project_arn(b) for b in steps if b.platform]
+    kind = names.BUILD_ARTIFACTS if env is Environment.ACC else names.artifacts_kind(env)
     bucket = names.artifact_bucket(org, tooling)
     return StageSpec(
         environment=env,
@@ -292,6 +337,13 @@ def _stage(config: NdapConfig, project: MlProjectConfig, env: Environment) -> St
         pipeline_role=names.pipeline_role_name(org, p, env),
         build_role=names.build_role_name(org, p, env),
         build_role_trust=service_trust("codebuild.amazonaws.com", tooling, build_projects),
+        register_role=names.register_role_name(org, p) if platform_projects else None,
+        register_role_trust=(
+            service_trust("codebuild.amazonaws.com", tooling, platform_projects)
+            if platform_projects
+            else None
+        ),
+        log_group=names.build_log_group(p, env),
         deployer_arn=names.deployer_role_arn(org, p, config.account_id(env)),
         branches=(pipeline.develop_branch,) if env is Environment.DEV else (),
         tags=() if env is Environment.DEV else (pipeline.release_tag_pattern,),
@@ -301,7 +353,6 @@ def _stage(config: NdapConfig, project: MlProjectConfig, env: Environment) -> St
         after_approval=after,
         project_objects=f"{bucket_arn(bucket)}/{names.artifacts_prefix(p, kind)}/*",
         writes_project_objects=env is not Environment.PRD,
-        registers_releases=env is Environment.ACC,
     )
 
 
@@ -320,11 +371,22 @@ def _project(config: NdapConfig, project: MlProjectConfig) -> ProjectPipelines:
         kind=project.kind,
         repository=project.repository,
         git_host=project.git_host,
-        log_group=names.build_log_group(project.name),
         model_package_group=group,
         registry_policy=policies.registry_policy(region, tooling, group, release_deployers),
         registry_arns=policies.registry_arns(region, tooling, group),
         stages=tuple(_stage(config, project, env) for env in names.PIPELINE_ENVIRONMENTS),
+        image_repository=names.image_repository(org, project.name),
+        image_repository_arn=names.image_repository_arn(region, tooling, org, project.name),
+        image_policy=policies.image_repository_policy(
+            build_roles=[
+                names.build_role_arn(org, project.name, e, tooling)
+                for e in names.PIPELINE_ENVIRONMENTS
+            ],
+            execution_roles=[
+                names.execution_role_arn(org, project.name, config.account_id(e))
+                for e in names.PIPELINE_ENVIRONMENTS
+            ],
+        ),
     )
 
 
@@ -387,6 +449,8 @@ def tooling_spec(config: NdapConfig) -> ToolingSpec | None:
                 sorted(
                     [p.git_host for p in config.ml_projects]
                     + ([config.platform_pipeline.git_host] if config.platform_pipeline else [])
+                    # the drift build clones its GitHub repository through the connection
+                    + ([GitHost.GITHUB] if drift_detection_spec(config) is not None else [])
                 )
             )
         ),
@@ -480,6 +544,7 @@ def environment_deployers(config: NdapConfig, env: Environment) -> list[ProjectD
                 data_bucket=data_bucket,
                 key_aliases=(data_alias, datasets_alias) if datasets else (data_alias,),
                 datasets_bucket=datasets,
+                image_repositories=(names.image_repository_arn(region, tooling, org, p),),
                 feature_groups=_needed_features(project),
                 metrics_namespace=names.metrics_namespace(p),
             ),

@@ -172,6 +172,9 @@ class Target:
     resource: Resource
     context: dict[str, str]
     assume: Role | None = None
+    also: tuple[tuple[Resource, dict[str, str]], ...] = ()
+    """Further resources the same action must be allowed on (AWS authorizes an alias
+    change on the alias and on the key it points to, whose key policy then counts)."""
 
 
 def target(model: PlatformModel, env: Environment, action: str) -> Target | None:
@@ -261,7 +264,7 @@ def _data_store_target(
     region = config.organization.home_region
     alias = kms_alias(config.organization.name, env, "datasets")
     alias_arn = f"arn:aws:kms:{region}:{key.account_id}:{alias}"
-    return Target(verb, Resource(alias_arn, key.account_id, "kms"), {})
+    return Target(verb, Resource(alias_arn, key.account_id, "kms"), {}, also=((key, tags),))
 
 
 DATASETS_KEY = "data-access/key/key"
@@ -286,7 +289,13 @@ def decide(model: PlatformModel, principal: Principal, goal: Target) -> Decision
     if goal.assume is not None:
         return can_assume(principal, goal.assume, model.organization, base_context(model.config))
     context = {**base_context(model.config), **goal.context}
-    return evaluate(Request(principal, goal.action, goal.resource, context), model.organization)
+    decision = evaluate(Request(principal, goal.action, goal.resource, context), model.organization)
+    for resource, extra in goal.also:
+        if not decision.allowed:
+            break
+        context = {**base_context(model.config), **extra}
+        decision = evaluate(Request(principal, goal.action, resource, context), model.organization)
+    return decision
 
 
 def evaluate_cell(
@@ -362,9 +371,14 @@ def _strip(policy: NamedPolicy | None, sid_prefixes: tuple[str, ...]) -> NamedPo
 
 
 def without_resource_denials(model: PlatformModel) -> PlatformModel:
-    """Strip the deny statements aimed at lower environments and data scientists from
-    every bucket and key policy."""
-    prefixes = ("DenyLowerEnvironments", "DenyDataScientistsBy", "DenyNonProduction")
+    """Strip the deny statements aimed at lower environments and data scientists, and the
+    data stores' configuration denials, from every bucket and key policy."""
+    prefixes = (
+        "DenyLowerEnvironments",
+        "DenyDataScientistsBy",
+        "DenyNonProduction",
+        "OnlyThePlatformConfigures",
+    )
     buckets = {b: (acct, _strip(p, prefixes)) for b, (acct, p) in model.buckets.items()}
     keys = {k: (acct, arn, _strip(p, prefixes) or p) for k, (acct, arn, p) in model.keys.items()}
     return replace(model, buckets=buckets, keys=keys)

@@ -106,6 +106,8 @@ class PlatformModel:
     boundaries_removed: bool = (
         False  # negative controls: roles a data scientist creates lose it too
     )
+    image_repositories: dict[str, tuple[str, NamedPolicy | None]] = field(default_factory=dict)
+    """ECR repository name -> (account, repository policy): the platform registry's."""
     key_tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     """(stack, path) -> the key's tags as deployed (the provider's default tags and its
     own): what ``aws:ResourceTag/...`` holds for a request on it."""
@@ -405,6 +407,7 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
     buckets: dict[str, tuple[str, NamedPolicy | None]] = {}
     keys: dict[tuple[str, str], tuple[str, str, NamedPolicy]] = {}
     registries: dict[str, tuple[str, NamedPolicy]] = {}
+    repositories: dict[str, tuple[str, NamedPolicy | None]] = {}
     key_tags: dict[tuple[str, str], dict[str, str]] = {}
     notes = [
         f"{config.organization.account_access_role} in each member account is modelled as "
@@ -455,6 +458,18 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
                     account,
                     NamedPolicy(_file(name, body, lid), _document(body["resource_policy"])),
                 )
+        repository_names = {
+            lid: str(body["name"]) for lid, body in resources.get("aws_ecr_repository", {}).items()
+        }
+        repository_policies: dict[str, NamedPolicy] = {}
+        for lid, body in resources.get("aws_ecr_repository_policy", {}).items():
+            repository_ref = _ref(body["repository"])
+            if repository_ref:
+                repository_policies[repository_ref[1]] = NamedPolicy(
+                    _file(name, body, lid), _document(body["policy"])
+                )
+        for lid, repository in repository_names.items():
+            repositories[repository] = (account, repository_policies.get(lid))
         for lid, body in resources.get("aws_kms_key", {}).items():
             path = _path(body, lid)
             arn = key_arn(region, account, path)
@@ -495,6 +510,7 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
         sorted(set(notes)),
         registries,
         key_tags=key_tags,
+        image_repositories=repositories,
     )
 
 

@@ -1,11 +1,15 @@
-"""Creation order: every principal a policy names exists when AWS receives the policy.
+"""Creation order: every principal a policy names, and every bucket a replication
+configuration writes to, exists when AWS receives the request.
 
 AWS refuses a trust, bucket, key, SNS/SQS or registry policy that names a role ARN which
-does not exist yet ("Invalid principal in policy"). The stacks apply in waves (the
-organization, then tooling, then the environments side by side), and inside a stack
-Terraform orders only what depends on what. So a role ARN a policy names must be created
-in an earlier wave, or earlier in the same stack through a dependency chain; anything else
-the platform creates is a forward reference that the first real apply would trip on.
+does not exist yet ("Invalid principal in policy"), and a replication configuration whose
+destination bucket does not exist yet ("Destination bucket must exist"). The stacks apply
+in waves (the organization, then tooling, then the environments side by side, prd after
+the environments it replicates into: ``Synthesis.apply_waves``), and inside a stack
+Terraform orders only what depends on what. So a role or destination bucket must be
+created in an earlier wave, or earlier in the same stack through a dependency chain;
+anything else the platform creates is a forward reference that the first real apply would
+trip on.
 
 Read on the synthesized JSON only; explanation in docs/design-notes.md#creation-order.
 """
@@ -24,15 +28,9 @@ from ndap_infra.names.platform import ORGANIZATION_STACK, environment_stack
 
 REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)[.}\[]")
 ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/")
-
-
-def deploy_waves(stack_names: list[str]) -> dict[str, int]:
-    """The wave each stack applies in: organization 0, tooling 1, environments 2 (in
-    parallel with each other)."""
-    return {
-        name: 0 if name == ORGANIZATION_STACK else 1 if name == TOOLING else 2
-        for name in stack_names
-    }
+REPLICATION = "aws_s3_bucket_replication_configuration"
+PRINCIPAL = "principal"
+DESTINATION = "replication destination"
 
 
 def stack_accounts(config: NdapConfig) -> dict[str, str]:
@@ -47,18 +45,24 @@ def stack_accounts(config: NdapConfig) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ForwardReference:
-    """A policy naming a principal that does not exist yet when the policy is saved."""
+    """A policy naming a principal, or a replication configuration naming a destination
+    bucket, that does not exist yet when AWS receives it."""
 
     stack: str
     policy: str
-    """The resource address holding the policy (``aws_s3_bucket_policy.x``)."""
+    """The resource address holding the policy or replication configuration."""
     principal: str
+    """The role ARN (or, for a replication destination, the bucket ARN) it names."""
     created_in: str
     """The stack creating the principal."""
     created_by: str
     """Its resource address there."""
+    kind: str = PRINCIPAL
+    """``PRINCIPAL`` or ``DESTINATION``."""
 
     def describe(self, waves: Mapping[str, int]) -> str:
+        if self.kind == DESTINATION:
+            return self._describe_destination(waves)
         if self.created_in == self.stack:
             where = (
                 f"created by {self.created_by} in the same stack with no dependency chain "
@@ -83,6 +87,24 @@ class ForwardReference:
             f"AWS refuses it (Invalid principal in policy). Fix: {fix}."
         )
 
+    def _describe_destination(self, waves: Mapping[str, int]) -> str:
+        if self.created_in == self.stack:
+            where = f"created by {self.created_by} in the same stack with no dependency chain"
+            fix = f"add depends_on [{self.created_by}] to {self.policy}"
+        else:
+            where = (
+                f"created by {self.created_in} (wave {waves[self.created_in]}), not before "
+                f"{self.stack} (wave {waves[self.stack]})"
+            )
+            fix = (
+                f"declare {self.stack}'s dependency on {self.created_in} (stacks/platform.py), "
+                "so that it applies in a later wave"
+            )
+        return (
+            f"{self.stack}: {self.policy} replicates into {self.principal}, {where}; AWS "
+            f"refuses it (InvalidRequest: Destination bucket must exist). Fix: {fix}."
+        )
+
 
 @dataclass(frozen=True)
 class CreationOrderReport:
@@ -90,6 +112,8 @@ class CreationOrderReport:
     checked: int
     """Principal ARNs checked (named in a policy)."""
     forward: tuple[ForwardReference, ...]
+    destinations: int = 0
+    """Replication destination buckets checked."""
 
     @property
     def ok(self) -> bool:
@@ -98,47 +122,74 @@ class CreationOrderReport:
     def render(self) -> str:
         if self.ok:
             return (
-                f"creation order: {self.checked} role principals named in policies, each "
-                "created in an earlier wave or earlier in its stack"
+                f"creation order: {self.checked} role principals named in policies and "
+                f"{self.destinations} replication destination buckets, each created in an "
+                "earlier wave or earlier in its stack"
             )
         lines = [
-            f"creation order: FAILS, {len(self.forward)} policies name a principal that "
-            "does not exist yet when they are saved"
+            f"creation order: FAILS, {len(self.forward)} policies or replication "
+            "configurations name a principal or bucket that does not exist yet when they "
+            "are saved"
         ]
         lines += [f"- {f.describe(self.waves)}" for f in self.forward]
         return "\n".join(lines)
 
 
 def check_creation_order(
-    stacks: Mapping[str, Mapping[str, Any]], accounts: Mapping[str, str]
+    stacks: Mapping[str, Mapping[str, Any]],
+    accounts: Mapping[str, str],
+    waves: Mapping[str, int],
 ) -> CreationOrderReport:
-    """Every role ARN named as an AWS principal in any resource's policy, against where
-    and when the platform creates that role (roles the platform does not create are the
-    configuration's or AWS's, and taken as existing)."""
-    waves = deploy_waves(list(stacks))
+    """Every role ARN named as an AWS principal in any resource's policy, and every bucket
+    a replication configuration writes to, against where and when the platform creates it
+    (``waves``: the wave each stack applies in). Roles and buckets the platform does not
+    create are the configuration's or AWS's, and taken as existing."""
     created: dict[str, tuple[str, str]] = {}
+    buckets: dict[str, tuple[str, str]] = {}
     for name, stack in stacks.items():
         for address, resource in _resources(stack):
             if address.startswith("aws_iam_role.") and name in accounts:
                 arn = _role_arn(accounts[name], resource)
                 if arn is not None:
                     created[arn] = (name, address)
+            if address.startswith("aws_s3_bucket.") and _literal(resource.get("bucket")):
+                buckets[f"arn:aws:s3:::{resource['bucket']}"] = (name, address)
     forward: list[ForwardReference] = []
-    checked = 0
+    checked = destinations = 0
     for name, stack in stacks.items():
         graph = _dependencies(stack)
         for address, resource in _resources(stack):
-            for principal in sorted(_named_principals(resource)):
-                checked += 1
-                if principal not in created:
+            named = [(p, PRINCIPAL, created) for p in sorted(_named_principals(resource))]
+            if address.startswith(f"{REPLICATION}."):
+                named += [(b, DESTINATION, buckets) for b in _destinations(resource)]
+            for arn, kind, known in named:
+                checked += kind == PRINCIPAL
+                destinations += kind == DESTINATION
+                if arn not in known:
                     continue
-                where, by = created[principal]
+                where, by = known[arn]
                 if where != name and waves[where] < waves[name]:
                     continue
                 if where == name and by in _closure(graph, address):
                     continue
-                forward.append(ForwardReference(name, address, principal, where, by))
-    return CreationOrderReport(waves, checked, tuple(forward))
+                forward.append(ForwardReference(name, address, arn, where, by, kind))
+    return CreationOrderReport(dict(waves), checked, tuple(forward), destinations)
+
+
+def _literal(value: Any) -> bool:
+    return isinstance(value, str) and "${" not in value
+
+
+def _destinations(resource: Mapping[str, Any]) -> list[str]:
+    """The destination bucket ARNs of a replication configuration's rules."""
+    return sorted(
+        {
+            destination["bucket"]
+            for rule in resource.get("rule", [])
+            for destination in rule.get("destination", [])
+            if _literal(destination.get("bucket"))
+        }
+    )
 
 
 def _resources(stack: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ndap_infra.config.enums import TOOLING
+from ndap_infra.config.enums import TOOLING, Environment
 from ndap_infra.evaluator import (
     Decision,
     NamedPolicy,
@@ -22,7 +22,7 @@ from ndap_infra.evaluator import (
     evaluate,
     principal_for,
 )
-from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN
+from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN, TOOLS_POINTER
 from ndap_infra.pipelines.drift import drift_detection_spec
 from ndap_infra.proofs.access_model import PlatformModel, ou_level
 from ndap_infra.proofs.jobs_table import Job, required_jobs
@@ -35,6 +35,11 @@ class JobResult:
     allowed: bool
     reason: str
     decision: Decision | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Allowed for a job, denied for a power the identity must not hold."""
+        return self.allowed == self.job.expected
 
 
 def _account_of(arn: str) -> str:
@@ -60,6 +65,12 @@ def _resource(model: PlatformModel, arn: str) -> Resource | str:
         if group in model.registries:
             account, policy = model.registries[group]
             return Resource(arn, account, "sagemaker", policy)
+    if arn.startswith("arn:aws:ecr:") and ":repository/" in arn:
+        repository = arn.split(":repository/", 1)[1]
+        if repository not in model.image_repositories:
+            return f"repository {repository} is not synthesized"
+        account, policy = model.image_repositories[repository]
+        return Resource(arn, account, "ecr", policy)
     account = _account_of(arn)
     return Resource(arn, account)
 
@@ -103,7 +114,8 @@ def prove_jobs(model: PlatformModel, jobs: Sequence[Job] | None = None) -> list[
 
 @dataclass(frozen=True)
 class JobControl:
-    """A mistake (a grant removed, a guardrail added) and the row it must deny."""
+    """A mistake (a grant removed, a guardrail added, a power given back) and the rows it
+    must turn wrong: a job denied, or a forbidden power allowed."""
 
     name: str
     mutate: Callable[[PlatformModel], PlatformModel]
@@ -122,7 +134,7 @@ class JobControlResult:
 
     def render(self) -> str:
         verdict = "flips" if self.ok else "DOES NOT FLIP"
-        return f"- {self.control.name}: {verdict} ({self.flipped} of {self.rows} rows denied)"
+        return f"- {self.control.name}: {verdict} ({self.flipped} of {self.rows} rows flipped)"
 
 
 def without_statement(role_arn: str, sid: str) -> Callable[[PlatformModel], PlatformModel]:
@@ -200,7 +212,7 @@ def check_controls(
     for control in controls:
         targeted = [job for job in rows if control.row(job)]
         mutated = control.mutate(model)
-        flipped = sum(not decide_job(mutated, job).allowed for job in targeted)
+        flipped = sum(not decide_job(mutated, job).ok for job in targeted)
         results.append(JobControlResult(control, len(targeted), flipped))
     return results
 
@@ -239,6 +251,7 @@ def job_controls(model: PlatformModel) -> list[JobControl]:
                 job.operation == "sts:AssumeRole"
                 and "/ndap/pipelines/" in job.identity
                 and job.resource.endswith("-deployer")
+                and job.expected
             )
 
         controls.append(
@@ -258,6 +271,37 @@ def job_controls(model: PlatformModel) -> list[JobControl]:
                 builds_deploy,
             )
         )
+        builds = sorted(
+            arn for arn in model.roles if arn.endswith("-build-prd") and "/ndap/pipelines/" in arn
+        )
+        if builds:
+            build_role = builds[0]
+            controls.append(
+                JobControl(
+                    f"{build_role} without its ReadThePlatformsTooling grant",
+                    without_statement(build_role, "ReadThePlatformsTooling"),
+                    lambda job: job.identity == build_role and job.resource.endswith(TOOLS_POINTER),
+                )
+            )
+        controls.append(
+            JobControl(
+                "the acc registry guardrail denying every repository (the tooling account's "
+                "left out of its NotResource)",
+                with_scp_statement(
+                    ou_level(Environment.ACC.value),
+                    {
+                        "Sid": "PullImagesFromNowhere",
+                        "Effect": "Deny",
+                        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                        "Resource": "*",
+                    },
+                ),
+                lambda job: (
+                    job.operation == "ecr:BatchGetImage"
+                    and _account_of(job.identity) == config.account_id(Environment.ACC)
+                ),
+            )
+        )
         deployers = sorted(
             arn for arn in model.roles if arn.endswith("-deployer") and "/ndap/pipelines/" in arn
         )
@@ -270,4 +314,49 @@ def job_controls(model: PlatformModel) -> list[JobControl]:
                     lambda job: job.identity == deployer and job.operation == "iam:PassRole",
                 )
             )
+        acc_builds = sorted(
+            arn for arn in model.roles if arn.endswith(f"-build-{Environment.ACC.value}")
+        )
+        if acc_builds:
+            acc_build = acc_builds[0]
+            controls.append(
+                JobControl(
+                    f"{acc_build} given sagemaker:CreateModelPackage and UpdateModelPackage back "
+                    "(as before #21, finding 3)",
+                    with_statement(
+                        acc_build,
+                        {
+                            "Sid": "RegisterReleases",
+                            "Effect": "Allow",
+                            "Action": [
+                                "sagemaker:CreateModelPackage",
+                                "sagemaker:UpdateModelPackage",
+                            ],
+                            "Resource": "*",
+                        },
+                    ),
+                    lambda job: (
+                        job.identity == acc_build
+                        and job.operation.startswith("sagemaker:")
+                        and not job.expected
+                    ),
+                )
+            )
     return controls
+
+
+def with_statement(
+    role_arn: str, statement: dict[str, object]
+) -> Callable[[PlatformModel], PlatformModel]:
+    """A grant given: ``statement`` added to the role's first identity policy."""
+
+    def mutate(model: PlatformModel) -> PlatformModel:
+        role = model.roles[role_arn]
+        first, *rest = role.identity_policies
+        grown = NamedPolicy(
+            first.name,
+            {**first.document, "Statement": [*first.document["Statement"], statement]},
+        )
+        return model.with_roles({role_arn: replace(role, identity_policies=(grown, *rest))})
+
+    return mutate

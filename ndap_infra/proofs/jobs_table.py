@@ -18,12 +18,24 @@ from ndap_infra.config.enums import TOOLING, Environment, ProjectKind
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.names import pipelines as names
 from ndap_infra.names.access import dataset_bucket_name, replication_role_name, role_arn
+from ndap_infra.names.pipelines import (
+    build_role_arn,
+    deployer_role_arn,
+    execution_role_arn,
+    register_role_arn,
+)
 from ndap_infra.names.platform import bucket_name, environment_stack, kms_alias, log_bucket_name
 from ndap_infra.pipelines.drift import drift_detection_spec
 from ndap_infra.pipelines.features import feature_store
 from ndap_infra.pipelines.platform import platform_pipeline_spec
+from ndap_infra.pipelines.policies import registry_arns
 from ndap_infra.pipelines.retraining import retraining_triggers
-from ndap_infra.pipelines.spec import environment_deployers, tooling_spec
+from ndap_infra.pipelines.spec import (
+    ProjectPipelines,
+    StageSpec,
+    environment_deployers,
+    tooling_spec,
+)
 from ndap_infra.proofs.access_model import key_arn
 
 Context = tuple[tuple[str, str | tuple[str, ...]], ...]
@@ -41,6 +53,9 @@ class Job:
     resource: str
     why: str
     context: Context = ()
+    expected: bool = True
+    """False for a power the identity must NOT hold (a project-code build registering a
+    model package): the row is evaluated like the others and must come out denied."""
 
     @property
     def service_principal(self) -> bool:
@@ -147,6 +162,13 @@ def _platform_pipeline_jobs(config: NdapConfig) -> Iterator[Job]:
             tooling,
             f"CodeBuild runs {build} as its role",
         )
+    yield Job(
+        job,
+        spec.apply_role_arn,
+        "s3:PutObject",
+        f"arn:aws:s3:::{spec.artifact_bucket}/{names.TOOLS_POINTER}",
+        "the apply build publishes the approved tooling wheel and points the builds at it",
+    )
     for account in spec.accounts:
         yield Job(
             job,
@@ -200,13 +222,17 @@ def _project_stage_jobs(config: NdapConfig) -> Iterator[Job]:
                 "CodePipeline runs the stage as its pipeline role",
             )
             for step in stage.builds:
+                runs_as = build_role
+                if step.platform and stage.register_role is not None:
+                    runs_as = role_arn(tooling, stage.register_role, names.PIPELINE_PATH)
                 yield _service(
                     job,
                     "codebuild.amazonaws.com",
-                    build_role,
+                    runs_as,
                     f"arn:aws:codebuild:{region}:{tooling}:project/{step.project}",
                     tooling,
-                    f"CodeBuild runs the {step.purpose} step as the stage's build role",
+                    f"CodeBuild runs the {step.purpose} step as "
+                    + ("the stage's register role" if step.platform else "the stage's build role"),
                 )
             yield Job(
                 job,
@@ -229,12 +255,13 @@ def _project_stage_jobs(config: NdapConfig) -> Iterator[Job]:
                 artifact_key,
                 "the build decrypts the artifacts",
             )
+            log_group = f"arn:aws:logs:{region}:{tooling}:log-group:{stage.log_group}"
             yield Job(
                 job,
                 build_role,
                 "logs:PutLogEvents",
-                f"arn:aws:logs:{region}:{tooling}:log-group:{project.log_group}:log-stream:run",
-                "the build writes its log",
+                f"{log_group}:log-stream:run",
+                "the build writes its own environment's log",
             )
             yield Job(
                 job,
@@ -243,7 +270,121 @@ def _project_stage_jobs(config: NdapConfig) -> Iterator[Job]:
                 stage.deployer_arn,
                 "the build deploys as the project's deployer in the environment",
             )
+            yield Job(
+                job,
+                build_role,
+                "s3:GetObject",
+                f"arn:aws:s3:::{spec.bucket}/{names.TOOLS_POINTER}",
+                "the build installs the platform's tooling (the change classifier) by sha256",
+            )
+            yield Job(
+                job,
+                build_role,
+                "ecr:PutImage",
+                project.image_repository_arn,
+                "the pipeline build pushes the project's images to the platform registry",
+            )
+            execution = names.execution_role_arn(spec.org, project.name, config.account_id(env))
+            yield Job(
+                job,
+                execution,
+                "ecr:BatchGetImage",
+                project.image_repository_arn,
+                "the project's jobs pull its image, by digest, from the platform registry",
+            )
+            yield from _build_powers(spec.bucket, project, stage, build_role, region, tooling)
+            yield from _lower_logs(project, stage, build_role, region, tooling)
+            if stage.register_role is not None:
+                yield from _register_jobs(spec.bucket, project, stage, region, tooling)
     yield from _deployer_jobs(config)
+
+
+def _release_objects(bucket: str, project: str) -> str:
+    return f"arn:aws:s3:::{bucket}/{names.artifacts_prefix(project, names.RELEASE_ARTIFACTS)}"
+
+
+def _build_powers(
+    bucket: str,
+    project: ProjectPipelines,
+    stage: StageSpec,
+    build_role: str,
+    region: str,
+    tooling: str,
+) -> Iterator[Job]:
+    """What a build that runs project code must NOT be able to do (#21, finding 3): register
+    or approve a model package, or write a release."""
+    job = f"{project.name}: {stage.environment.value} pipeline"
+    group, packages = registry_arns(region, tooling, project.model_package_group)
+    refuse = "project code runs here: only acc's register step"
+    for operation, resource, what in (
+        ("sagemaker:CreateModelPackage", group, "registers model packages"),
+        ("sagemaker:UpdateModelPackage", packages.replace("*", "1"), "approves model packages"),
+        ("s3:PutObject", f"{_release_objects(bucket, project.name)}/v1/model.tar.gz", "writes "
+         "releases"),
+    ):  # fmt: skip
+        yield Job(job, build_role, operation, resource, f"{refuse} {what}", expected=False)
+
+
+def _lower_logs(
+    project: ProjectPipelines, stage: StageSpec, build_role: str, region: str, tooling: str
+) -> Iterator[Job]:
+    """A build never writes a higher environment's log group (#21, finding 4): the log an
+    approver reads is written by that environment's builds alone."""
+    job = f"{project.name}: {stage.environment.value} pipeline"
+    order = list(names.PIPELINE_ENVIRONMENTS)
+    for other in project.stages:
+        if order.index(other.environment) <= order.index(stage.environment):
+            continue
+        yield Job(
+            job,
+            build_role,
+            "logs:PutLogEvents",
+            f"arn:aws:logs:{region}:{tooling}:log-group:{other.log_group}:log-stream:run",
+            f"approvers read {other.environment.value}'s build log: no "
+            f"{stage.environment.value} build writes it",
+            expected=False,
+        )
+
+
+def _register_jobs(
+    bucket: str, project: ProjectPipelines, stage: StageSpec, region: str, tooling: str
+) -> Iterator[Job]:
+    """acc's register step (platform script only): what it needs to register a release."""
+    assert stage.register_role is not None
+    job = f"{project.name}: {stage.environment.value} pipeline"
+    register = role_arn(tooling, stage.register_role, names.PIPELINE_PATH)
+    group, packages = registry_arns(region, tooling, project.model_package_group)
+    deploy = names.codebuild_project(project.name, "deploy", stage.environment)
+    staged = f"arn:aws:s3:::{bucket}/{names.artifacts_prefix(project.name, names.BUILD_ARTIFACTS)}"
+    source = f"arn:aws:s3:::{bucket}/{names.artifact_prefix(stage.pipeline)}/source.zip"
+    for operation, resource, why in (
+        ("s3:GetObject", source,
+         "the register step reads the source reference (to clone the tag it registers)"),
+        ("codebuild:BatchGetBuilds", f"arn:aws:codebuild:{region}:{tooling}:project/{deploy}",
+         "the register step checks the acc deploy build it is handed (project, commit, status)"),
+        ("s3:GetObject", f"{staged}/build-id/model.tar.gz",
+         "the register step reads what that build staged"),
+        ("s3:PutObject", f"{_release_objects(bucket, project.name)}/v1/model.tar.gz",
+         "the register step writes the release"),
+        ("kms:GenerateDataKey", key_arn(region, tooling, "pipelines/artifact-key/key"),
+         "... encrypted with the artifact key"),
+        ("sagemaker:CreateModelPackage", group,
+         "the register step registers the release with its build, commit and digests"),
+        ("sagemaker:UpdateModelPackage", packages.replace("*", "1"),
+         "the register step approves the release acc deployed"),
+        ("logs:PutLogEvents",
+         f"arn:aws:logs:{region}:{tooling}:log-group:{stage.log_group}:log-stream:run",
+         "the register step writes acc's build log"),
+    ):  # fmt: skip
+        yield Job(job, register, operation, resource, why)
+    yield Job(
+        job,
+        register,
+        "sts:AssumeRole",
+        stage.deployer_arn,
+        "the register step runs no deployment: it assumes no role",
+        expected=False,
+    )
 
 
 def _deployer_jobs(config: NdapConfig) -> Iterator[Job]:
@@ -363,6 +504,39 @@ def _deployer_jobs(config: NdapConfig) -> Iterator[Job]:
                     schedule.pipeline_arn,
                     "the schedule starts the batch prediction",
                 )
+
+
+def _untrusted_input_jobs(config: NdapConfig) -> Iterator[Job]:
+    """dev's data bucket is untrusted input (data scientists write it, unreviewed): no
+    identity that builds or runs for acc or prd reads it (#21, finding 4; see
+    docs/security-model.md, "Untrusted inputs")."""
+    tooling = config.tooling_account_id
+    if tooling is None or Environment.DEV not in config.enabled_environments():
+        return
+    org = config.organization.name
+    dev = config.account_id(Environment.DEV)
+    data = bucket_name(org, Environment.DEV, "data", dev)
+    job = "dev's data bucket: untrusted input"
+    for project in config.ml_projects:
+        p = project.name
+        readers = [
+            build_role_arn(org, p, env, tooling) for env in (Environment.ACC, Environment.PRD)
+        ]
+        readers.append(register_role_arn(org, p, tooling))
+        for env in (Environment.ACC, Environment.PRD):
+            if env in config.enabled_environments():
+                account = config.account_id(env)
+                readers += [deployer_role_arn(org, p, account), execution_role_arn(org, p, account)]
+        for reader in readers:
+            yield Job(
+                job,
+                reader,
+                "s3:GetObject",
+                f"arn:aws:s3:::{data}/{names.project_data_prefix(p)}/input.parquet",
+                "a data scientist writes dev's data bucket unreviewed: nothing built or run "
+                "for acc or prd reads it",
+                expected=False,
+            )
 
 
 def _retraining_jobs(config: NdapConfig) -> Iterator[Job]:
@@ -561,6 +735,7 @@ def required_jobs(config: NdapConfig) -> list[Job]:
         *_drift_jobs(config),
         *_platform_pipeline_jobs(config),
         *_project_stage_jobs(config),
+        *_untrusted_input_jobs(config),
         *_retraining_jobs(config),
         *_data_jobs(config),
         *_feature_store_jobs(config),

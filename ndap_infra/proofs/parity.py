@@ -96,6 +96,18 @@ TOOLING_DIFFERENCES: tuple[AllowedDifference, ...] = (
 )
 """Compared with an environment account, the tooling account may also lack these."""
 
+DETECTION = "baseline/detection/"
+"""Where each region's detection lives in an account stack: ``<DETECTION><region>/...``."""
+REGION = "<REGION>"
+REGIONAL_DIFFERENCES: tuple[AllowedDifference, ...] = (
+    AllowedDifference(
+        "recording_group[0].include_global_resource_types",
+        "global resources (IAM) are the same from every region: only the home region's "
+        "Config recorder records them, so they are not recorded once per region",
+    ),
+)
+"""Between the regions of one account, only these attributes of detection may differ."""
+
 
 @dataclass(frozen=True)
 class EnvironmentStack:
@@ -298,4 +310,127 @@ def check_platform_parity(
         )
     organization = synthesized.get("organization")
     guardrails = check_guardrail_parity(organization) if organization else []
-    return ParityReport(names, report.compared, differences + tuple(guardrails), allowed)
+    regional: list[Difference] = []
+    regions = allowed_regions(organization) if organization else None
+    for name, stack in synthesized.items():
+        if name.startswith("env-") or name == TOOLING:
+            regional += check_regional_parity(name, stack, regions)
+    return ParityReport(
+        names,
+        report.compared,
+        differences + tuple(guardrails) + tuple(regional),
+        (*allowed, *REGIONAL_DIFFERENCES),
+    )
+
+
+def allowed_regions(organization_stack: Mapping[str, Any]) -> set[str] | None:
+    """The regions the guardrails allow: the ``aws:RequestedRegion`` values a service
+    control policy of the organization stack denies everything outside of; None without
+    such a guardrail."""
+    found: set[str] | None = None
+    for body in organization_stack.get("resource", {}).get("aws_organizations_policy", {}).values():
+        try:
+            document = json.loads(str(body.get("content", "")))
+        except ValueError:
+            continue
+        statements = document.get("Statement", []) if isinstance(document, dict) else []
+        for statement in statements if isinstance(statements, list) else [statements]:
+            condition = statement.get("Condition", {}) if isinstance(statement, dict) else {}
+            values = condition.get("StringNotEquals", {}).get("aws:RequestedRegion")
+            if statement.get("Effect") == "Deny" and values:
+                found = {values} if isinstance(values, str) else set(values)
+    return found
+
+
+def detection_regions(stack: Mapping[str, Any]) -> dict[str, str]:
+    """The region each ``baseline/detection/<name>/`` subtree of an account stack deploys
+    into, read from the provider its resources name (the default one without)."""
+    providers = {
+        f"aws.{body['alias']}" if "alias" in body else "aws": str(body.get("region", ""))
+        for body in stack.get("provider", {}).get("aws", [])
+    }
+    found: dict[str, str] = {}
+    for resources in stack.get("resource", {}).values():
+        for logical_id, body in resources.items():
+            path = _construct_path(body, logical_id)
+            if path.startswith(DETECTION):
+                name = path.removeprefix(DETECTION).split("/", 1)[0]
+                found[name] = providers.get(str(body.get("provider", "aws")), "?")
+    return found
+
+
+def regional_controls(stack: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per detection region, ``{"<type> <path under the region>": attributes}`` with the
+    region's name (and references to its resources) normalized and the provider left out."""
+    regions = detection_regions(stack)
+    logical = {
+        logical_id: _construct_path(body, logical_id)
+        for resources in stack.get("resource", {}).values()
+        for logical_id, body in resources.items()
+    }
+    result: dict[str, dict[str, dict[str, Any]]] = {region: {} for region in regions.values()}
+    for rtype, resources in stack.get("resource", {}).items():
+        for logical_id, body in resources.items():
+            path = logical[logical_id]
+            if not path.startswith(DETECTION):
+                continue
+            name, rest = path.removeprefix(DETECTION).split("/", 1)
+            region = regions[name]
+            attributes = {k: v for k, v in body.items() if k not in ("//", "provider")}
+            text = json.dumps(attributes, sort_keys=True)
+            for other, other_path in sorted(logical.items(), key=lambda i: -len(i[0])):
+                if other in text:
+                    text = text.replace(other, f"<{other_path}>")
+            text = text.replace(f"{DETECTION}{name}/", f"{DETECTION}{REGION}/")
+            text = text.replace(region, REGION)
+            result[region][f"{rtype} {rest}"] = json.loads(text)
+    return result
+
+
+def check_regional_parity(
+    stack_name: str, stack: Mapping[str, Any], allowed: set[str] | None
+) -> list[Difference]:
+    """Detection in an account stack: present in every region the guardrails allow (when
+    known), and identical in each but for the region and ``REGIONAL_DIFFERENCES``."""
+    per_region = regional_controls(stack)
+    differences: list[Difference] = []
+    if allowed is not None and set(per_region) != allowed:
+        where = {r: ("present" if r in per_region else "MISSING") for r in sorted(allowed)}
+        where.update({r: "NOT ALLOWED" for r in sorted(set(per_region) - allowed)})
+        differences.append(Difference(f"{stack_name} {DETECTION}<region>", "regions", where))
+    records_global = {
+        region: any(
+            _flatten(body).get("recording_group[0].include_global_resource_types") == "true"
+            for key, body in controls.items()
+            if key.startswith("aws_config_configuration_recorder ")
+        )
+        for region, controls in sorted(per_region.items())
+    }
+    if per_region and sum(records_global.values()) != 1:
+        values = {
+            f"{stack_name} {r}": "records global resources" if on else "does not"
+            for r, on in records_global.items()
+        }
+        differences.append(
+            Difference(
+                f"aws_config_configuration_recorder ({DETECTION}<region>)",
+                "exactly one region records global resources",
+                values,
+            )
+        )
+    ignored = {a.path_prefix for a in REGIONAL_DIFFERENCES}
+    keys = sorted(set().union(*(c.keys() for c in per_region.values())))
+    for key in keys:
+        present = {r: key in c for r, c in per_region.items()}
+        if not all(present.values()):
+            values = {
+                f"{stack_name} {r}": "present" if here else "MISSING" for r, here in present.items()
+            }
+            differences.append(Difference(f"{key} ({DETECTION}<region>)", "resource", values))
+            continue
+        flat = {r: _flatten(c[key]) for r, c in per_region.items()}
+        for attribute in sorted(set().union(*(f.keys() for f in flat.values())) - ignored):
+            values = {f"{stack_name} {r}": f.get(attribute, "(not set)") for r, f in flat.items()}
+            if len(set(values.values())) > 1:
+                differences.append(Difference(f"{key} ({DETECTION}<region>)", attribute, values))
+    return differences

@@ -127,10 +127,10 @@ def identity_allows(kind: str, env: Environment) -> frozenset[str]:
     """What a project's own build or deployer role in ``env`` may do to its project."""
     if kind == "build":
         allowed = {f"assume-{env.value}-deployer"}
-        if env is not Environment.DEV:
-            allowed.add("read-release-artifacts")  # acc writes the release, prd reads it
-        if env is Environment.ACC:
-            allowed.add("read-model-registry")  # acc registers the release
+        if env is Environment.PRD:
+            allowed.add("read-release-artifacts")  # prd reads the release
+        # acc's build runs project code: it stages under builds/ and never touches the
+        # registry or releases/ (its register step does: #21, finding 3).
         # The build clones its own repository through the connection and reads and writes
         # its artifacts with the artifact key.
         allowed |= {"use-git-connection", "decrypt-with-artifact-key"}

@@ -37,8 +37,9 @@ class AccessProof:
     """Every machine identity's required operations (the jobs table), evaluated."""
     job_controls: tuple[JobControlResult, ...] = ()
     provenance: tuple[ProvenanceRow, ...] = ()
-    """What acc/prd identities run and who can change it: rows others control are open
-    findings of #21 (reported, not failing ``ok`` until #21's fixes land)."""
+    """What acc/prd identities run and who can change it: a row others control fails
+    ``ok`` once its finding's fix has landed (``ProvenanceRow.enforced``); until then it
+    is an open finding, reported only."""
 
     @property
     def ok(self) -> bool:
@@ -47,8 +48,9 @@ class AccessProof:
             and all(r.denied_with_all_layers for r in self.controls)
             and (self.pipelines is None or self.pipelines.ok)
             and (self.platform is None or self.platform.ok)
-            and all(r.allowed for r in self.jobs)
+            and all(r.ok for r in self.jobs)
             and all(c.ok for c in self.job_controls)
+            and not any(r.fails for r in self.provenance)
         )
 
 

@@ -23,9 +23,48 @@ from ndap_infra.proofs.platform_pipeline import (
 MARK = {True: "yes", False: "-", None: "n/a"}
 
 
+SENSITIVE = (
+    ("read-production-data", "reads production data"),
+    ("write-production-data", "WRITES production data"),
+    ("delete-production-data", "DELETES production data"),
+    ("create-role-without-boundary", "creates roles without the boundary"),
+    ("assume-deployer-role", "assumes the deployer"),
+    ("change-scp", "changes SCPs"),
+)
+"""Allowed actions a reviewer looks for first: named in the summary table's cells."""
+
+
 def _summary(cells: Sequence[Cell]) -> str:
-    allowed = [c.action for c in cells if c.allowed]
-    return ", ".join(allowed) if allowed else "nothing"
+    """A short cell: how many actions are allowed, and the sensitive ones by name (the
+    full list is in the persona's section)."""
+    allowed = {c.action for c in cells if c.allowed}
+    if not allowed:
+        return "nothing"
+    named = [label for action, label in SENSITIVE if action in allowed]
+    count = f"{len(allowed)} of {len(cells)}"
+    return f"{count}: " + "; ".join(named) if named else count
+
+
+def _slug(title: str) -> str:
+    """The anchor GitHub gives a heading."""
+    kept = "".join(c for c in title.lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
+def _contents(lines: Sequence[str]) -> list[str]:
+    return [f"- [{t}](#{_slug(t)})" for t in (line[3:] for line in lines if line.startswith("## "))]
+
+
+def _persona_lines(
+    persona: Persona, envs: Sequence[Environment], by: dict[tuple[Persona, Environment, str], Cell]
+) -> str:
+    reach = []
+    for env in envs:
+        allowed = [a.name for a in ACTIONS if by[(persona, env, a.name)].allowed]
+        if allowed:
+            reach.append(f"{env.value} ({len(allowed)})")
+    where = ", ".join(reach) if reach else "no environment"
+    return f"- **{persona.value}**: {where}."
 
 
 def render_access_report(
@@ -59,6 +98,7 @@ def render_access_report(
         + ("all as expected.**" if not mismatches else f"{len(mismatches)} DIFFER.**"),
         "",
     ]
+    head = len(lines)
     if mismatches:
         lines += ["## Differences from the expected table", ""]
         lines += [_difference(c) for c in mismatches]
@@ -66,13 +106,26 @@ def render_access_report(
     lines += [
         "## Persona x environment",
         "",
+        "Legend: each cell counts the actions the persona is allowed in the environment",
+        f"(of the {len(ACTIONS)} in [Actions](#actions)) and names the sensitive ones;",
+        "`nothing`: every action denied. Per persona, where it can act at all:",
+        "",
+        *(_persona_lines(persona, envs, by) for persona in Persona),
+        "",
         "| persona | " + " | ".join(e.value for e in envs) + " |",
     ]
     lines.append("|---" * (len(envs) + 1) + "|")
     for persona in Persona:
         row = [_summary([by[(persona, env, a.name)] for a in ACTIONS]) for env in envs]
         lines.append(f"| {persona.value} | " + " | ".join(row) + " |")
-    lines += ["", "## Actions", ""]
+    lines += [
+        "",
+        "In the sections below: `yes` allowed, `-` denied, `n/a` not asked (the",
+        "environment or identity does not exist there).",
+        "",
+        "## Actions",
+        "",
+    ]
     lines += [f"- `{a.name}`: {a.description}" for a in ACTIONS]
     lines += ["", "## Every decision", ""]
     for persona in Persona:
@@ -140,6 +193,7 @@ def render_access_report(
         "  apply and pipeline roles.",
         "",
     ]
+    lines[head:head] = ["## Contents", "", *_contents(lines[head:]), ""]
     return "\n".join(lines)
 
 

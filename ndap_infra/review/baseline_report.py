@@ -64,15 +64,16 @@ def log_bucket(stack: Stack) -> str:
 
 
 def config_recorder(stack: Stack) -> str:
-    recorder = _first(stack, "aws_config_configuration_recorder", "baseline/")
+    recorders = _of(stack, "aws_config_configuration_recorder", "baseline/")
     status = _first(stack, "aws_config_configuration_recorder_status", "baseline/")
     channel = _first(stack, "aws_config_delivery_channel", "baseline/")
     rules = _of(stack, "aws_config_config_rule", "baseline/")
-    if recorder is None:
+    if not recorders:
         return _missing()
     on = "recording" if status and status.get("is_enabled") else "NOT RECORDING"
     delivery = "delivery channel" if channel else "NO DELIVERY"
-    return f"{on}, {delivery}, {len(rules)} managed rules"
+    per_region = len(rules) // len(recorders)
+    return f"{on}, {delivery}, {per_region} managed rules, in {len(recorders)} regions"
 
 
 def single(rtype: str, describe: Callable[[dict[str, Any]], str]) -> Callable[[Stack], str]:
@@ -86,9 +87,10 @@ def single(rtype: str, describe: Callable[[dict[str, Any]], str]) -> Callable[[S
 def security_hub(stack: Stack) -> str:
     if _first(stack, "aws_securityhub_account", "baseline/") is None:
         return _missing()
+    hubs = _of(stack, "aws_securityhub_account", "baseline/")
     standards = _of(stack, "aws_securityhub_standards_subscription", "baseline/")
-    names = sorted(str(s.get("standards_arn", "")).split("/", 1)[-1] for s in standards)
-    return "enabled: " + "; ".join(names)
+    names = sorted({str(s.get("standards_arn", "")).split("/", 1)[-1] for s in standards})
+    return "enabled: " + "; ".join(names) + f", in {len(hubs)} regions"
 
 
 def keys(stack: Stack) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ndap_infra.proofs.jobs import JobControlResult, JobResult
-from ndap_infra.proofs.provenance import ProvenanceRow
 
 
 def _cell(text: str) -> str:
@@ -16,9 +15,9 @@ def _cell(text: str) -> str:
 def render_jobs_report(
     jobs: Sequence[JobResult],
     controls: Sequence[JobControlResult],
-    provenance: Sequence[ProvenanceRow] = (),
 ) -> str:
-    denied = [r for r in jobs if not r.allowed]
+    denied = [r for r in jobs if not r.ok]
+    refused = [r for r in jobs if not r.job.expected]
     lines = [
         "# Jobs of the platform's machine identities, as evaluated",
         "",
@@ -31,11 +30,16 @@ def render_jobs_report(
         "person through.",
         "",
         f"**{len(jobs)} operations: "
-        + ("all allowed.**" if not denied else f"{len(denied)} DENIED.**"),
+        + (
+            f"all as required ({len(jobs) - len(refused)} allowed; {len(refused)} powers "
+            "an identity must not hold, denied).**"
+            if not denied
+            else f"{len(denied)} WRONG.**"
+        ),
         "",
         "## Negative controls",
         "",
-        "Each mistake must turn its rows to denied.",
+        "Each mistake must turn its rows wrong (a job denied, or a forbidden power allowed).",
         "",
         *(c.render() for c in controls),
         "",
@@ -51,26 +55,13 @@ def render_jobs_report(
             "|---|---|---|---|---|",
         ]
         for r in results:
-            verdict = "allowed" if r.allowed else f"**DENIED**: {r.reason}"
+            if r.job.expected:
+                verdict = "allowed" if r.allowed else f"**DENIED**: {r.reason}"
+            else:
+                verdict = "denied, as required" if not r.allowed else "**ALLOWED**"
             lines.append(
                 f"| `{r.job.identity}` | `{r.job.operation}` | `{r.job.resource}` | "
                 f"{_cell(r.job.why)} | {_cell(verdict)} |"
             )
         lines.append("")
-    if provenance:
-        open_rows = [r for r in provenance if r.controlled_by_others]
-        lines += [
-            "## Provenance: what acc/prd identities run, and who can change it",
-            "",
-            "Evaluated where it can be today (images, packages, release powers). A row",
-            "someone outside review can change is an **open finding of #21**: listed here,",
-            "not failing the build until #21's fixes land.",
-            "",
-            f"**{len(provenance)} rows: {len(open_rows)} open findings.**",
-            "",
-            "| identity | runs | from | who can change it | state |",
-            "|---|---|---|---|---|",
-            *(r.render() for r in provenance),
-            "",
-        ]
     return "\n".join(lines)

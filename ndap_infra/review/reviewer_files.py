@@ -1,5 +1,5 @@
 """The files reviewers read under ``policies/``: every policy document, BASELINE.md,
-ACCESS.md, JOBS.md and the diagram, replaced all or nothing (LINT.md, written by
+ACCESS.md, JOBS.md, PROVENANCE.md and the diagram, replaced all or nothing (LINT.md, written by
 ``ndap lint``, kept)."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ndap_infra.review.access_report import render_access_report
 from ndap_infra.review.baseline_report import render_baseline_report
 from ndap_infra.review.diagram import render_png, render_svg
 from ndap_infra.review.jobs_report import render_jobs_report
+from ndap_infra.review.provenance_report import render_provenance_report
 from ndap_infra.stacks.synthesis import Synthesis
 
 KEPT_REVIEWER_FILES = ("LINT.md",)
@@ -48,7 +49,8 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
         proof.pipelines,
         proof.platform,
     )
-    files["JOBS.md"] = render_jobs_report(proof.jobs, proof.job_controls, proof.provenance)
+    files["JOBS.md"] = render_jobs_report(proof.jobs, proof.job_controls)
+    files["PROVENANCE.md"] = render_provenance_report(proof.provenance)
     return files
 
 

@@ -17,9 +17,15 @@ from ndap_infra.constructs.platform_pipeline import PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.retraining import FeatureGroups, RetrainingTriggers
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
-from ndap_infra.iam.resource_policies import bucket_policy_tls_only, key_policy_ebs_default
+from ndap_infra.guardrails.access import data_key_policy, store_configuration_denials
+from ndap_infra.iam.document import PolicyDocument
+from ndap_infra.iam.resource_policies import (
+    bucket_arn,
+    bucket_policy_tls_only,
+    key_policy_ebs_default,
+)
 from ndap_infra.names.access import account_access_role_arn
-from ndap_infra.names.platform import bucket_name, kms_alias
+from ndap_infra.names.platform import bucket_name, kms_alias, platform_deployers
 from ndap_infra.names.tags import platform_tags
 from ndap_infra.pipelines.features import feature_store
 from ndap_infra.pipelines.retraining import retraining_triggers
@@ -34,9 +40,12 @@ class EnvironmentStack(TerraformStack):
         super().__init__(scope, id_)
         org = config.organization
         account_id = config.account_id(env)
-        account_provider(
+        # The data stores' bucket and key policies: only the platform configures them.
+        deployers = platform_deployers(config)
+        providers = account_provider(
             self,
             region=org.home_region,
+            other_regions=org.allowed_regions,
             tags=platform_tags(config, env),
             assume_role_arn=account_access_role_arn(account_id, org.account_access_role),
             target=provider_target(config),
@@ -47,7 +56,9 @@ class EnvironmentStack(TerraformStack):
             KeyProps(
                 alias=kms_alias(org.name, env, "data"),
                 description=f"{org.name} {env.value}: encrypts ML data and artifacts",
-                policy=key_policy_ebs_default(account_id, org.home_region),
+                policy=data_key_policy(
+                    key_policy_ebs_default(account_id, org.home_region), deployers
+                ),
             ),
         )
         data_bucket = bucket_name(org.name, env, "data", account_id)
@@ -57,7 +68,12 @@ class EnvironmentStack(TerraformStack):
             BucketProps(
                 name=data_bucket,
                 kms_key_arn=data_key.arn,
-                policy=bucket_policy_tls_only(data_bucket),
+                policy=PolicyDocument(
+                    (
+                        *bucket_policy_tls_only(data_bucket).statements,
+                        store_configuration_denials(bucket_arn(data_bucket), deployers),
+                    )
+                ),
             ),
         )
         # The security baseline: configuration, names and ids only, never the environment.
@@ -70,6 +86,7 @@ class EnvironmentStack(TerraformStack):
                 region=org.home_region,
                 config=config.security_baseline,
                 ebs_kms_key_arn=data_key.arn,
+                other_regions={r: p for r, p in providers.items() if r != org.home_region},
             ),
         )
         # The access rules of the model: the only part that differs between environments.

@@ -7,6 +7,7 @@ import json
 from cdktf import App, TerraformStack
 from constructs import Construct
 
+from ndap_infra.access.data import replication_destinations
 from ndap_infra.config.accounts import pending_named_in, phase_one_config
 from ndap_infra.config.enums import TOOLING
 from ndap_infra.config.model import NdapConfig
@@ -50,7 +51,10 @@ def _all_stacks(scope: Construct, config: NdapConfig) -> dict[str, TerraformStac
     the environments' deployer roles trust its build roles, which must exist first), then
     one stack per enabled environment. The order is declared to cdktf too (the manifest's
     dependencies), so that ``cdktf deploy '*'`` applies the organization first, then
-    tooling, then the environments."""
+    tooling, then the environments. An environment whose datasets replicate into another
+    environment's bucket (prd into dev's replica and acc's copy) depends on that stack:
+    AWS refuses a replication configuration whose destination bucket does not exist yet,
+    so ``ndap deploy`` applies it in a later wave (``Synthesis.apply_waves``)."""
     organization = OrganizationStack(scope, ORGANIZATION_STACK, config)
     stacks: dict[str, TerraformStack] = {ORGANIZATION_STACK: organization}
     foundation: list[TerraformStack] = [organization]
@@ -64,4 +68,7 @@ def _all_stacks(scope: Construct, config: NdapConfig) -> dict[str, TerraformStac
         stacks[name] = EnvironmentStack(scope, name, config, env)
         for earlier in foundation:
             stacks[name].add_dependency(earlier)
+    for source, targets in replication_destinations(config).items():
+        for target in targets:
+            stacks[environment_stack(source)].add_dependency(stacks[environment_stack(target)])
     return stacks

@@ -4,20 +4,23 @@ order, each project's repository files, and the policy-size check."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ndap_infra.config.accounts import PhaseOne, pending_accounts, phase_one_config
 from ndap_infra.config.model import NdapConfig
-from ndap_infra.files.directories import replace_directory, write_files
+from ndap_infra.files.directories import UnsafeOutput, replace_directory, write_files
 from ndap_infra.iam.limits import PolicyTooLarge
 from ndap_infra.iam.synthesized import extract_policies
 from ndap_infra.pipelines.workflows import repository_files as files_of
 from ndap_infra.scripts.buildspec import INLINE_BUILDSPEC_LIMIT, BuildspecTooLarge
+from ndap_infra.stacks.node import NodeUnusable, require_node
 
 STACK_ORDER_FILE = "ndap-stacks.json"
+MANIFEST_FILE = "manifest.json"
+"""cdktf's manifest: each stack's declared dependencies."""
 PHASE_ONE_FILE = "ndap-phase-one.json"
 """Present when the synthesis is phase 1 (created accounts' ids pending): what waits."""
 REPOSITORIES_DIR = "repositories"
@@ -38,6 +41,43 @@ class Synthesis:
             name: json.loads((path / "cdk.tf.json").read_text())
             for name, path in self.stacks.items()
         }
+
+    def dependencies(self) -> dict[str, list[str]]:
+        """Each stack's declared dependencies (cdktf's manifest), among these stacks."""
+        manifest = self.out_dir / MANIFEST_FILE
+        declared = json.loads(manifest.read_text())["stacks"] if manifest.is_file() else {}
+        return {
+            name: [d for d in declared.get(name, {}).get("dependencies", []) if d in self.stacks]
+            for name in self.stacks
+        }
+
+    def apply_waves(self) -> dict[str, int]:
+        """The wave each stack applies in (``apply_waves``)."""
+        return apply_waves(self.dependencies())
+
+
+def apply_waves(dependencies: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """The wave each stack applies in: 0 for a stack depending on none, else one more
+    than the latest wave among its dependencies. The stacks of one wave share nothing and
+    apply side by side (organization 0, tooling 1, the environments 2, and prd 3 since it
+    replicates into dev's and acc's buckets). A cycle is refused."""
+    waves: dict[str, int] = {}
+
+    def wave(name: str, path: tuple[str, ...]) -> int:
+        if name in path:
+            raise ValueError("stack dependencies form a cycle: " + " -> ".join((*path, name)))
+        if name not in waves:
+            after = [wave(d, (*path, name)) for d in dependencies.get(name, ())]
+            waves[name] = 1 + max(after) if after else 0
+        return waves[name]
+
+    for name in dependencies:
+        wave(name, ())
+    return waves
+
+
+REFUSALS = (PolicyTooLarge, BuildspecTooLarge, UnsafeOutput, NodeUnusable)
+"""What ``synthesize`` refuses with a message (exit 2 in the CLI), nothing written."""
 
 
 def synthesize(
@@ -69,6 +109,7 @@ def synthesize(
         names = json.loads((staging / STACK_ORDER_FILE).read_text())
         return Synthesis(staging, {n: staging / "stacks" / n for n in names}, phase_one)
 
+    require_node()
     phase_one = plan_phase_one(config)
     replace_directory(
         out_dir,

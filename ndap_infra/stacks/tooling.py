@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktf import TerraformStack
 from constructs import Construct
 
-from ndap_infra.config.enums import TOOLING
+from ndap_infra.config.enums import TOOLING, GitHost
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
 from ndap_infra.constructs.drift import DriftReader, ScheduledDriftDetection
@@ -13,8 +13,10 @@ from ndap_infra.constructs.pipelines import ToolingPeople, ToolingPipelines
 from ndap_infra.constructs.platform_pipeline import PlatformPipeline, PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.storage import KeyProps, ManagedKey
+from ndap_infra.guardrails.access import data_key_policy
 from ndap_infra.iam.resource_policies import key_policy_ebs_default
 from ndap_infra.names.access import account_access_role_arn
+from ndap_infra.names.platform import platform_deployers
 from ndap_infra.names.tags import platform_tags
 from ndap_infra.pipelines.spec import ToolingSpec
 
@@ -28,9 +30,10 @@ class ToolingStack(TerraformStack):
         super().__init__(scope, id_)
         org = config.organization
         account_id = spec.account_id
-        account_provider(
+        providers = account_provider(
             self,
             region=org.home_region,
+            other_regions=org.allowed_regions,
             tags={**platform_tags(config, None), "ndap:environment": TOOLING},
             assume_role_arn=account_access_role_arn(account_id, org.account_access_role),
             target=provider_target(config),
@@ -41,7 +44,10 @@ class ToolingStack(TerraformStack):
             KeyProps(
                 alias=f"alias/{org.name}/{TOOLING}/data",
                 description=f"{org.name} {TOOLING}: encrypts ML data and artifacts",
-                policy=key_policy_ebs_default(account_id, org.home_region),
+                policy=data_key_policy(
+                    key_policy_ebs_default(account_id, org.home_region),
+                    platform_deployers(config),
+                ),
             ),
         )
         # The security baseline: configuration, names and ids only, as in every environment.
@@ -54,12 +60,16 @@ class ToolingStack(TerraformStack):
                 region=org.home_region,
                 config=config.security_baseline,
                 ebs_kms_key_arn=data_key.arn,
+                other_regions={r: p for r, p in providers.items() if r != org.home_region},
             ),
         )
         ToolingPeople(self, "personas", spec.people)
         pipelines = ToolingPipelines(self, "pipelines", spec)
         DriftReader.for_config(self, "drift-reader", config)
         topic = self.baseline.alarm_topic_arn
-        ScheduledDriftDetection.for_config(self, "drift-detection", config, topic)
+        github = pipelines.connections.get(GitHost.GITHUB)
+        ScheduledDriftDetection.for_config(
+            self, "drift-detection", config, topic, github.arn if github else None
+        )
         PlatformPipeline.for_config(self, "platform-pipeline", config, pipelines)
         PlatformRoles.for_config(self, "platform-roles", config)

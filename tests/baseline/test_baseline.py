@@ -24,6 +24,9 @@ from ndap_infra.resources.schema import unknown_attributes
 from tests.helpers import ACCOUNT, ROOT, env_stacks, one, ref, resources, statement
 
 REGION = "eu-west-1"
+HOME = f"baseline/detection/{REGION}/"
+OTHER = "eu-central-1"
+"""The reference's other allowed region."""
 NAMES = BaselineNames("acme-ml", ACCOUNT, REGION)
 TRAIL_ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/acme-ml-baseline"
 LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/acme-ml/baseline/cloudtrail"
@@ -457,12 +460,12 @@ def test_config_records_everything_and_delivers_encrypted(
 ) -> None:  # type: ignore[no-untyped-def]
     identifiers = reference_config.security_baseline.config_rules
     for _, stack in env_stacks(reference_stacks):
-        recorder = one(stack, "aws_config_configuration_recorder", "baseline/config-recorder")
+        recorder = one(stack, "aws_config_configuration_recorder", HOME + "config-recorder")
         assert recorder["recording_group"] == [
             {"all_supported": True, "include_global_resource_types": True}
         ]
         assert recorder["role_arn"] == ref(stack, "aws_iam_role", "baseline/config-role", "arn")
-        channel = one(stack, "aws_config_delivery_channel", "baseline/config-delivery-channel")
+        channel = one(stack, "aws_config_delivery_channel", HOME + "config-delivery-channel")
         assert channel["s3_bucket_name"] == ref(
             stack, "aws_s3_bucket", "baseline/log-bucket/bucket", "bucket"
         )
@@ -470,18 +473,22 @@ def test_config_records_everything_and_delivers_encrypted(
             stack, "aws_kms_key", "baseline/logs-key/key", "arn"
         )
         status = one(
-            stack, "aws_config_configuration_recorder_status", "baseline/config-recorder-status"
+            stack, "aws_config_configuration_recorder_status", HOME + "config-recorder-status"
         )
         assert status["is_enabled"] is True
         assert status["depends_on"] == [
-            dependency(stack, "aws_config_delivery_channel", "baseline/config-delivery-channel")
+            dependency(stack, "aws_config_delivery_channel", HOME + "config-delivery-channel")
         ]
         attachment = one(
             stack, "aws_iam_role_policy_attachment", "baseline/config-role-managed-policy"
         )
         assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
 
-        rules = resources(stack, "aws_config_config_rule")
+        rules = {
+            k: r
+            for k, r in resources(stack, "aws_config_config_rule").items()
+            if r["//"]["metadata"]["path"].split("/", 1)[1].startswith(HOME)
+        }
         assert len(rules) == len(identifiers)
         by_identifier = {r["source"][0]["source_identifier"]: r for r in rules.values()}
         assert set(by_identifier) == set(identifiers)
@@ -493,13 +500,17 @@ def test_config_records_everything_and_delivers_encrypted(
 def test_detection_services_are_enabled(reference_stacks, reference_config) -> None:  # type: ignore[no-untyped-def]
     settings = reference_config.security_baseline
     for _, stack in env_stacks(reference_stacks):
-        detector = one(stack, "aws_guardduty_detector", "baseline/guardduty")
+        detector = one(stack, "aws_guardduty_detector", HOME + "guardduty")
         assert detector["enable"] is True
         assert detector["finding_publishing_frequency"] == settings.guardduty_finding_frequency
 
-        one(stack, "aws_securityhub_account", "baseline/securityhub")
-        account = dependency(stack, "aws_securityhub_account", "baseline/securityhub")
-        subscriptions = resources(stack, "aws_securityhub_standards_subscription")
+        one(stack, "aws_securityhub_account", HOME + "securityhub")
+        account = dependency(stack, "aws_securityhub_account", HOME + "securityhub")
+        subscriptions = {
+            k: r
+            for k, r in resources(stack, "aws_securityhub_standards_subscription").items()
+            if r["//"]["metadata"]["path"].split("/", 1)[1].startswith(HOME)
+        }
         assert len(subscriptions) == len(settings.security_hub_standards)
         assert {s["standards_arn"] for s in subscriptions.values()} == {
             arns.security_hub_standard_arn(suffix, REGION)
@@ -507,8 +518,50 @@ def test_detection_services_are_enabled(reference_stacks, reference_config) -> N
         }
         assert all(s["depends_on"] == [account] for s in subscriptions.values())
 
-        analyzer = one(stack, "aws_accessanalyzer_analyzer", "baseline/access-analyzer")
+        analyzer = one(stack, "aws_accessanalyzer_analyzer", HOME + "access-analyzer")
         assert analyzer["type"] == "ACCOUNT"
+
+
+def test_detection_runs_in_every_allowed_region(reference_stacks, reference_config) -> None:  # type: ignore[no-untyped-def]
+    """What to build 5: GuardDuty, Security Hub, Config and Access Analyzer in each region
+    organization.allowed_regions lists, through an aliased provider of the same account;
+    only the home region's recorder records global resources (IAM); one Config role."""
+    assert reference_config.organization.allowed_regions == (REGION, OTHER)
+    settings = reference_config.security_baseline
+    alias = "aws.eu_central_1"
+    for _, stack in [*env_stacks(reference_stacks), ("tooling", reference_stacks["tooling"])]:
+        (provider,) = [p for p in stack["provider"]["aws"] if p.get("alias") == "eu_central_1"]
+        (home,) = [p for p in stack["provider"]["aws"] if "alias" not in p]
+        assert provider["region"] == OTHER and home["region"] == REGION
+        assert provider["assume_role"] == home["assume_role"]
+        there = f"baseline/detection/{OTHER}/"
+        for rtype, name in (
+            ("aws_guardduty_detector", "guardduty"),
+            ("aws_securityhub_account", "securityhub"),
+            ("aws_accessanalyzer_analyzer", "access-analyzer"),
+            ("aws_config_configuration_recorder", "config-recorder"),
+            ("aws_config_delivery_channel", "config-delivery-channel"),
+            ("aws_config_configuration_recorder_status", "config-recorder-status"),
+        ):
+            assert one(stack, rtype, there + name)["provider"] == alias
+            assert "provider" not in one(stack, rtype, HOME + name)
+        for recorder, records_global in ((HOME, True), (there, False)):
+            group = one(stack, "aws_config_configuration_recorder", recorder + "config-recorder")
+            assert group["recording_group"][0]["include_global_resource_types"] is records_global
+        assert len(resources(stack, "aws_iam_role_policy_attachment")) >= 1
+        roles = [r for r in resources(stack, "aws_iam_role").values() if "config" in r["name"]]
+        assert len(roles) == 1
+        standards = {
+            r["standards_arn"]
+            for r in resources(stack, "aws_securityhub_standards_subscription").values()
+            if r.get("provider") == alias
+        }
+        assert standards == {
+            arns.security_hub_standard_arn(suffix, OTHER)
+            for suffix in settings.security_hub_standards
+        }
+        rules = [r for r in resources(stack, "aws_config_config_rule").values()]
+        assert len(rules) == 2 * len(settings.config_rules)
 
 
 def test_account_wide_settings(reference_stacks, reference_config) -> None:  # type: ignore[no-untyped-def]

@@ -102,8 +102,11 @@ def test_init_with_flags_writes_a_commented_config_that_loads(tmp_path: Path) ->
 def test_init_without_nonprod_and_on_aws_adopts_the_organization(tmp_path: Path) -> None:
     config = tmp_path / "platform.yaml"
     flags = [f for f in INIT_FLAGS if f not in ("--nonprod-account-id", "200000000002")]
+    emails = flags[flags.index("--deploy-target") + 2 :]
     flags = flags[: flags.index("--deploy-target")]
     code, _, err = ndap("init", "-c", str(config), *flags, "--no-nonprod")
+    assert code == 2 and "--account-email prd=ADDRESS (environments.prd.email)" in err
+    code, _, err = ndap("init", "-c", str(config), *flags, *emails, "--no-nonprod")
     assert code == 0, err
     loaded = load_config(config)
     assert Environment.NONPROD not in loaded.enabled_environments()
@@ -161,10 +164,14 @@ def test_init_asks_for_missing_values_on_a_terminal(
 ) -> None:
     monkeypatch.setattr("ndap_infra.cli.bootstrap._interactive", lambda: True)
     config = tmp_path / "platform.yaml"
-    answers = "100000000001\neu-west-1\n300000000003\n400000000004\n500000000005\n\n"
+    answers = (
+        "100000000001\neu-west-1\n300000000003\nd@acme.example\n400000000004\na@acme.example\n"
+        "500000000005\np@acme.example\n\n"
+    )
     code, out, err = ndap("init", "-c", str(config), "--org-name", "acme-ml", stdin=answers)
     assert code == 0, err + out
     assert "Management account id" in out and "nonprod account id" in out
+    assert "prd account's root e-mail (to move it into its unit)" in out
     loaded = load_config(config)
     assert loaded.account_id(Environment.PRD) == "500000000005"
     assert Environment.NONPROD not in loaded.enabled_environments()
@@ -475,10 +482,12 @@ def test_every_scaffold_path_is_classified_as_intended(scaffolded: tuple[Path, P
         elif path.endswith(".md"):
             assert kinds == {Kind.DOCS}, path
         else:
-            assert kinds == {Kind.UNCLASSIFIED}, path
-            unclassified.append(path)
-    # only the files that decide how every stage builds: a change to them runs everything
-    assert sorted(unclassified) == sorted([*BUILD_FILES, WORKFLOW_PATH])
+            unclassified.append((path, set(kinds)))
+    # the files that decide how every stage builds are said to change everything, the
+    # pull-request workflow is ci; nothing is left unclassified
+    assert sorted(unclassified) == sorted(
+        [(f, {Kind.EVERYTHING}) for f in BUILD_FILES] + [(WORKFLOW_PATH, {Kind.CI})]
+    )
 
 
 def test_gitlab_projects_get_their_gitlab_job(reference_copy: Path) -> None:
@@ -613,9 +622,9 @@ def test_an_unusual_layout_is_normalised_and_says_so(tmp_path: Path) -> None:
         "      home_region: eu-west-1\n"
         "      allowed_regions: [eu-west-1]\n"
         "environments:\n"
-        '      dev: {account_id: "300000000003"}\n'
-        '      acc: {account_id: "400000000004"}\n'
-        '      prd: {account_id: "500000000005"}\n'
+        '      dev: {account_id: "300000000003", email: d@acme.example}\n'
+        '      acc: {account_id: "400000000004", email: a@acme.example}\n'
+        '      prd: {account_id: "500000000005", email: p@acme.example}\n'
     )
     code, out, err = ndap("add-project", "-c", str(config), *ADD)
     assert code == 0, err

@@ -121,7 +121,7 @@ def branch(repo: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        ({"docs/guide.md": "more guide\n", "README.md": "# churn!\n"}, TESTS_ONLY),
+        ({"docs/guide.md": "more guide\n", "README.md": "# churn!\n"}, set()),
         ({"tests/test_train.py": "def test_train():\n    assert 1\n"}, TESTS_ONLY),
         (
             {"src/serving/app.py": "def predict():\n    return 1\n"},
@@ -170,9 +170,12 @@ def test_each_kind_of_change_runs_its_stages(
 def test_docs_only_change_says_why_nothing_deploys(branch: Path) -> None:
     head = commit(branch, "docs", {"docs/guide.md": "v2\n"})
     plan = plan_changes(branch, "v0", head)
-    assert plan.stages[Stage.UNIT_TESTS].reasons == ("docs changed: docs/guide.md",)
+    assert plan.stages[Stage.UNIT_TESTS].reasons == (
+        "docs changed alone: no test suite runs (paths.docs_run_tests: false)",
+    )
     assert plan.stages[Stage.RETRAIN].reasons == (
-        "no training, features, data_config, orchestration or unclassified path changed",
+        "no training, features, data_config, orchestration, everything or unclassified path "
+        "changed",
     )
     assert plan.stages[Stage.REDEPLOY_SERVING].reasons == (
         "no serving path changed and the model is the same",
@@ -220,7 +223,7 @@ def test_docs_rename_stays_docs_only(branch: Path) -> None:
     git(branch, "mv", "docs/guide.md", "docs/manual.md")
     plan = plan_changes(branch, "v0", commit(branch, "rename docs"))
     assert [c.status for c in plan.changes] == ["R"]
-    assert running(plan) == TESTS_ONLY
+    assert running(plan) == set()
 
 
 def test_deletion_of_a_feature_definition(branch: Path) -> None:
@@ -427,7 +430,13 @@ def test_works_in_a_bare_clone_and_from_a_subdirectory(repo: Path, tmp_path: Pat
         ("docs/a/b.png", {Kind.DOCS}),
         ("src/training/README.md", {Kind.TRAINING}),  # *.md does not cross directories
         ("LICENSE", {Kind.DOCS}),
-        ("setup.py", {Kind.UNCLASSIFIED}),
+        ("setup.py", {Kind.EVERYTHING}),
+        ("Makefile", {Kind.EVERYTHING}),
+        ("requirements-dev.txt", {Kind.EVERYTHING}),
+        (".github/workflows/pr.yml", {Kind.CI}),
+        (".gitlab-ci.yml", {Kind.CI}),
+        ("pipelines/prediction/batch.json", {Kind.PREDICTION_ORCHESTRATION}),
+        ("pipelines/training.json", {Kind.ORCHESTRATION}),
         ("src/common/util.py", {Kind.UNCLASSIFIED}),
     ],
 )
@@ -528,6 +537,7 @@ def test_json_shape(branch: Path) -> None:
         "fingerprint",
         "changes",
         "stages",
+        "serving",
         "summary",
     ]
     assert document["version"] == 1
@@ -545,7 +555,13 @@ def test_json_shape(branch: Path) -> None:
     }
     assert fingerprint["base"].startswith("sha256:") and len(fingerprint["base"]) == 71
     assert fingerprint["changed"] is True
-    assert list(fingerprint["components"]) == [str(k) for k in Kind if k in MODEL_KINDS]
+    assert list(fingerprint["components"]) == [
+        "training",
+        "features",
+        "data_config",
+        "orchestration",
+        "unclassified",
+    ]
     assert fingerprint["components"]["features"]["changed"] is True
     assert fingerprint["components"]["training"]["changed"] is False
     assert fingerprint["snapshot_ids"]["head"] == {"data.yaml": "2026-01-01"}
@@ -682,7 +698,7 @@ def _recorded_history() -> dict[str, list[DiffEntry]]:
 @pytest.mark.parametrize(
     ("commit_id", "expected"),
     [
-        ("98a610f", TESTS_ONLY),  # getting-started doc and images
+        ("98a610f", set()),  # getting-started doc and images: no test runs for docs alone
         ("4a9a1ff", TESTS_ONLY | {"redeploy_serving"}),  # batch scoring fix + docs
         ("d081fc2", TESTS_ONLY | {"retrain", "register_model", "redeploy_serving"}),  # evaluate
         ("d8e29cc", TESTS_ONLY | {"redeploy_serving"}),  # AKS deployment config + docs

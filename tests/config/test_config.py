@@ -89,7 +89,7 @@ def test_nonprod_can_be_switched_off_and_on() -> None:
     data = minimal()
     config, _ = validate_data(data)
     assert config is not None and Environment.NONPROD not in config.enabled_environments()
-    data["environments"]["nonprod"] = {"account_id": "200000000002"}  # type: ignore[index]
+    data["environments"]["nonprod"] = {"account_id": "200000000002", "email": "n@acme.example"}  # type: ignore[index]
     config, _ = validate_data(data)
     assert config is not None and Environment.NONPROD in config.enabled_environments()
 

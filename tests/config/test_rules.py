@@ -185,6 +185,27 @@ CASES: dict[str, Case] = {
             "enabled: false",
         ),
     ),
+    "adopted_accounts_are_placed": case(
+        # created (e-mail alone) or adopted with the e-mail: placed either way
+        drop("environments.dev.account_id"),
+        Fails(
+            drop("environments.dev.email"),
+            "environments.dev.email",
+            "an adopted account needs its root e-mail too: the organization stack imports "
+            "the account by id and moves it into its dev unit, and without the e-mail it "
+            "would stay where it is, outside the unit, so none of that unit's guardrails "
+            "(SCPs and RCPs) would apply to it: set environments.dev.email",
+        ),
+        Fails(
+            drop("organization.tooling_email"),
+            "organization.tooling_email",
+            "an adopted account needs its root e-mail too: the organization stack imports "
+            "the account by id and moves it into its tooling unit, and without the e-mail it "
+            "would stay where it is, outside the unit, so none of that unit's guardrails "
+            "(SCPs and RCPs) would apply to it: set organization.tooling_email",
+            "tooling",
+        ),
+    ),
     "no_per_environment_security_controls": case(
         put("organization.allowed_regions", ["eu-west-1", "eu-central-1", "eu-north-1"]),
         Fails(
@@ -485,12 +506,37 @@ CASES: dict[str, Case] = {
         ),
     ),
     "path_rules_are_unambiguous": case(
-        put("ml_projects.0.paths", {"training": ["src/**"], "docs": ["docs/**", "README.md"]}),
+        put(
+            "ml_projects.0.paths",
+            {
+                "training": ["src/**", "!src/**/test_*.py"],
+                "tests": ["tests/**", "src/**/test_*.py"],
+                "docs": ["docs/**", "README.md"],
+                "shared": [{"pattern": "lib/common.py", "kinds": ["training", "serving"]}],
+            },
+        ),
         Fails(
             put("ml_projects.0.paths", {"training": ["src/**"], "docs": ["src/**"]}),
             "ml_projects[0].paths.docs[0]",
-            "is also a 'training' path rule: a path matching it would count as both training "
-            "and docs; keep it under one kind (got 'src/**')",
+            "is also a 'training' path rule (paths.training[0]): a path matching it would "
+            "count as both training and docs; keep it under one kind, or list it under "
+            "'shared' with both kinds if it serves both (got 'src/**')",
+        ),
+        Fails(
+            put("ml_projects.0.paths", {"training": ["x/utils.py"], "serving": ["x/util[s].py"]}),
+            "ml_projects[0].paths.serving[0]",
+            "is the same rule as 'x/utils.py', a 'training' path rule (paths.training[0]): a "
+            "path matching it would count as both training and serving; keep it under one "
+            "kind, or list it under 'shared' with both kinds if it serves both "
+            "(got 'x/util[s].py')",
+            "equivalent",
+        ),
+        Fails(
+            put("ml_projects.0.paths", {"training": ["src/**", "!tests/**"]}),
+            "ml_projects[0].paths.training[1]",
+            "excludes nothing: no other 'training' pattern matches a path it matches; an "
+            "exclusion carves paths out of its own kind's patterns (got '!tests/**')",
+            "exclusion",
         ),
         Fails(
             put("ml_projects.0.paths", {"docs": ["/docs/**"]}),

@@ -36,22 +36,31 @@ def seeded(
 
 
 def _clients(info: lifecycle.EmulatorInfo, region: str) -> Any:
-    return lambda service, account: lifecycle.client(
-        info, service, account_id=account, region=region
+    return lambda service, account, where=region: lifecycle.client(
+        info, service, account_id=account, region=where
     )
 
 
+def _preflight(work: Path, synthesis: Any, *extra: str) -> Any:
+    """`ndap preflight` on the session's reference synthesis (no synthesis of its own)."""
+    return run(
+        "preflight", "-c", str(REFERENCE), "--out", str(synthesis.out_dir), "--no-synth",
+        *extra, work=work,
+    )  # fmt: skip
+
+
 def test_an_adopted_organization_without_rcps_and_access_roles_is_refused(
-    seeded: tuple[Path, lifecycle.EmulatorInfo], reference_config: Any
+    seeded: tuple[Path, lifecycle.EmulatorInfo], reference_config: Any, reference_synthesis: Any
 ) -> None:
     work, info = seeded
     # moto gives every account it creates the access role; an invited account has none
     role = reference_config.organization.account_access_role
     for account in adopted_accounts(reference_config):
         lifecycle.client(info, "iam", account_id=str(account.account_id)).delete_role(RoleName=role)
-    result = run("preflight", "-c", str(REFERENCE), work=work)
+    result = _preflight(work, reference_synthesis)
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
+    print(out)  # the report's sample (issue #16's closing note)
     assert "Traceback" not in result.stderr
     # RCPs are off: a note, the organization stack enables them
     assert re.search(r"note +policy type +RESOURCE_CONTROL_POLICY +not enabled", out), out
@@ -61,11 +70,21 @@ def test_an_adopted_organization_without_rcps_and_access_roles_is_refused(
         assert re.search(row, out), out
     assert "create OrganizationAccountAccessRole in the account" in out
     assert "preflight: 5 to do before the first deploy" in out
+    # the git connections cannot be read here: said, not failed
+    assert re.search(r"note +git connection +acme-ml-github +not checked on the emulator", out)
+    # the quotas the synthesized stacks reach, each within AWS's default
+    assert re.search(r"ok +quota: SCPs attached per target +organization: \S+ +\d of 5", out), out
+    assert re.search(r"ok +quota: IAM roles per account +\S+ +\d+ of 1000", out), out
 
 
 def test_with_the_access_roles_it_passes_and_an_existing_detector_fails_it(
-    seeded: tuple[Path, lifecycle.EmulatorInfo], reference_config: Any
+    seeded: tuple[Path, lifecycle.EmulatorInfo],
+    reference_config: Any,
+    reference_synthesis: Any,
+    tmp_path: Path,
 ) -> None:
+    """An existing detector in dev's other allowed region fails it, with the import block
+    that adopts the detector into env-dev (written by --imports-out, for review)."""
     work, info = seeded
     org = reference_config.organization
     trust = json.dumps(
@@ -88,17 +107,26 @@ def test_with_the_access_roles_it_passes_and_an_existing_detector_fails_it(
     assert report.ok, report.render()
     assert "preflight: ready for the first deploy" in report.render()
     dev = reference_config.account_id(Environment.DEV)
-    guardduty = clients("guardduty", dev)
+    guardduty = clients("guardduty", dev, "eu-central-1")
     detector = guardduty.create_detector(Enable=True)["DetectorId"]
     try:
-        report = run_preflight(reference_config, clients)
+        report = run_preflight(reference_config, clients, reference_synthesis.stack_json())
         assert not report.ok
         (failed,) = [f for f in report.findings if not f.ok and f.blocking]
-        assert (failed.check, failed.where) == ("GuardDuty detector", f"dev {dev}")
+        assert (failed.check, failed.where) == ("GuardDuty detector", f"dev {dev} eu-central-1")
         assert detector in failed.detail and "import it" in failed.todo
+        imports = tmp_path / "imports"
+        result = _preflight(work, reference_synthesis, "--imports-out", str(imports))
+        assert result.returncode == 1, result.stdout + result.stderr
+        (block,) = json.loads((imports / "env-dev" / "imports.tf.json").read_text())["import"]
+        assert block["id"] == detector and block["provider"] == "aws.eu_central_1"
+        (kind, name) = block["to"].split(".")
+        body = reference_synthesis.stack_json()["env-dev"]["resource"][kind][name]
+        assert body["//"]["metadata"]["path"] == "env-dev/baseline/detection/eu-central-1/guardduty"
+        assert sorted(p.name for p in imports.iterdir()) == ["env-dev"]
     finally:
         guardduty.delete_detector(DetectorId=detector)
-    result = run("preflight", "-c", str(REFERENCE), work=work)
+    result = _preflight(work, reference_synthesis)
     assert result.returncode == 0, result.stdout
 
 

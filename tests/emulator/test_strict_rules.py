@@ -124,6 +124,49 @@ def test_a_bucket_policy_naming_a_role_that_does_not_exist_is_refused(
     s3.put_bucket_policy(Bucket=bucket, Policy=policy)
 
 
+def test_replication_into_a_bucket_that_does_not_exist_is_refused(
+    info: lifecycle.EmulatorInfo,
+) -> None:
+    """prd's replication names dev's replica (another account): refused until the replica
+    exists with versioning on, as AWS does (InvalidRequest)."""
+    source_s3 = _client(info, "s3", "790000000001")
+    replica_s3 = _client(info, "s3", "790000000002")
+    role = _role(info, "790000000001", "replication")
+    where = {"LocationConstraint": REGION}
+    source_s3.create_bucket(Bucket="strict-source", CreateBucketConfiguration=where)
+    source_s3.put_bucket_versioning(
+        Bucket="strict-source", VersioningConfiguration={"Status": "Enabled"}
+    )
+    configuration = {
+        "Role": role,
+        "Rules": [
+            {
+                "ID": "dev",
+                "Status": "Enabled",
+                "Priority": 0,
+                "Filter": {"Prefix": ""},
+                "DeleteMarkerReplication": {"Status": "Enabled"},
+                "Destination": {"Bucket": "arn:aws:s3:::strict-replica", "Account": "790000000002"},
+            }
+        ],
+    }
+
+    def replicate() -> None:
+        source_s3.put_bucket_replication(
+            Bucket="strict-source", ReplicationConfiguration=configuration
+        )
+
+    _refused(replicate, "InvalidRequest", "Destination bucket must exist.")
+    replica_s3.create_bucket(Bucket="strict-replica", CreateBucketConfiguration=where)
+    _refused(replicate, "InvalidRequest", "Destination bucket must have versioning enabled.")
+    replica_s3.put_bucket_versioning(
+        Bucket="strict-replica", VersioningConfiguration={"Status": "Enabled"}
+    )
+    replicate()
+    rules = source_s3.get_bucket_replication(Bucket="strict-source")["ReplicationConfiguration"]
+    assert rules["Rules"][0]["Destination"]["Bucket"] == "arn:aws:s3:::strict-replica"
+
+
 def test_a_key_policy_naming_a_role_that_does_not_exist_is_refused(
     info: lifecycle.EmulatorInfo,
 ) -> None:
@@ -281,3 +324,29 @@ def test_the_adopted_organization_seed_leaves_resource_control_policies_off(
         assert enabled == {"SERVICE_CONTROL_POLICY"}
     finally:
         lifecycle.stop(work)
+
+
+def test_the_registry_policy_stays_a_listed_gap_while_moto_lacks_it(
+    info: lifecycle.EmulatorInfo,
+) -> None:
+    """The model-registry policy's principals cannot be checked here: moto does not
+    implement PutModelPackageGroupPolicy. When an upgrade adds it, this fails, and the
+    strict rule can be added (docs/emulator-gaps.md#the-strict-layer-awss-creation-time-rules)."""
+    from ndap_infra.emulator.gaps import KNOWN_GAPS
+
+    sagemaker = _client(info, "sagemaker", "790000000001")
+    sagemaker.create_model_package_group(ModelPackageGroupName="strict-registry")
+    with pytest.raises(ClientError) as raised:
+        sagemaker.put_model_package_group_policy(
+            ModelPackageGroupName="strict-registry",
+            ResourcePolicy=_resource_policy(
+                "arn:aws:iam::790000000003:role/missing",
+                "sagemaker:DescribeModelPackageGroup",
+                "*",
+            ),
+        )
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    (gap,) = [
+        g for g in KNOWN_GAPS if g.resource_type == "aws_sagemaker_model_package_group_policy"
+    ]
+    assert "PutModelPackageGroupPolicy" in gap.reason and "creation-order" in gap.reason

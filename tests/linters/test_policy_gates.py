@@ -360,3 +360,19 @@ def test_committed_lint_report_is_current(
     assert committed == render_lint_report(checkov_report, parliament_report), (
         "policies/LINT.md is stale: run `make build` (or `ndap lint`) and commit it"
     )
+
+
+def test_a_second_region_suppression_applies_only_where_a_stack_has_two() -> None:
+    """The non-home Config recorders' suppression (per_stack=2): with one allowed region a
+    stack holds only the home recorder, which passes the check, so the suppression names
+    nothing there (not stale); with two it applies, and unused it would be stale."""
+    from ndap_infra.linters.suppressions import CHECKOV_SUPPRESSIONS
+
+    (recorders,) = [s for s in CHECKOV_SUPPRESSIONS if s.check_id == "CKV2_AWS_48"]
+    one = ["env-dev/baseline/detection/eu-west-1/config-recorder"]
+    two = [*one, "env-dev/baseline/detection/eu-central-1/config-recorder"]
+    assert not recorders.applies_to(one)
+    assert recorders.applies_to(two)
+    assert not recorders.applies_to(
+        [one[0], "env-acc/baseline/detection/eu-west-1/config-recorder"]
+    )

@@ -121,6 +121,59 @@ def test_a_build_started_on_schedule_runs_ndap_drift_from_the_repository(
     assert schedule["kms_key_arn"] == logs["kms_key_id"]
 
 
+def test_the_build_clones_through_the_platform_s_github_connection(
+    tooling: dict[str, Any],
+) -> None:
+    """#16 finding 7: a GITHUB source needs a credential; the build's source is authorized
+    by the tooling account's GitHub connection (source.auth CODECONNECTIONS), and its role
+    may use that connection for the drift repository only."""
+    (connection,) = [
+        name
+        for name, body in tooling["resource"]["aws_codestarconnections_connection"].items()
+        if body["provider_type"] == "GitHub"
+    ]
+    arn = f"${{aws_codestarconnections_connection.{connection}.arn}}"
+    # (on the local target the connection, and what refers to it, is an emulator gap:
+    # its references are indexed, [0])
+    build = resources(tooling, "aws_codebuild_project")["drift-detection/build"]
+    (source,) = json.loads(json.dumps(build["source"]).replace("[0].arn", ".arn"))
+    assert source["auth"] == [{"type": "CODECONNECTIONS", "resource": arn}]
+    policy = _policy(tooling, "drift-detection/build-access")
+    statements = {
+        s["Sid"]: s for s in json.loads(json.dumps(policy).replace("[0].arn", ".arn"))["Statement"]
+    }
+    assert statements["GetTheGitConnectionToken"]["Resource"] == arn
+    for prefix, sid in (
+        ("codeconnections", "UseTheGitConnectionForCodeconnections"),
+        ("codestar-connections", "UseTheGitConnectionForCodestarConnections"),
+    ):
+        assert statements[sid]["Resource"] == arn
+        assert statements[sid]["Condition"] == {
+            "StringEquals": {f"{prefix}:FullRepositoryId": "acme/ml-platform-infra"}
+        }
+
+
+def test_drift_detection_brings_a_github_connection_when_no_project_uses_github() -> None:
+    """With every ML project and the platform pipeline elsewhere, the tooling account still
+    gets the GitHub connection the drift build clones through."""
+    from ndap_infra.config.enums import GitHost
+    from ndap_infra.pipelines.spec import tooling_spec
+
+    data = with_drift()
+    data.pop("platform_pipeline", None)
+    for project in data["ml_projects"]:
+        project["git_host"] = "gitlab"
+    config, issues = validate_data(data)
+    assert config is not None, issues
+    spec = tooling_spec(config)
+    assert spec is not None and GitHost.GITHUB in spec.hosts
+    data.pop("drift_detection")
+    config, issues = validate_data(data)
+    assert config is not None, issues
+    spec = tooling_spec(config)
+    assert spec is not None and GitHost.GITHUB not in spec.hosts
+
+
 def test_a_failed_build_raises_the_alarm_on_the_baseline_topic(tooling: dict[str, Any]) -> None:
     alarm = resources(tooling, "aws_cloudwatch_metric_alarm")["drift-detection/failed-alarm"]
     assert (alarm["namespace"], alarm["metric_name"]) == ("AWS/CodeBuild", "FailedBuilds")
@@ -146,7 +199,14 @@ def test_the_build_can_change_nothing(tooling: dict[str, Any]) -> None:
     statements = {
         s["Sid"]: s for s in _policy(tooling, "drift-detection/build-access")["Statement"]
     }
-    assert set(statements) == {"WriteItsLogs", "AssumeTheDriftReaders", "ReadTheTerraformState"}
+    assert set(statements) == {
+        "GetTheGitConnectionToken",
+        "UseTheGitConnectionForCodeconnections",
+        "UseTheGitConnectionForCodestarConnections",
+        "WriteItsLogs",
+        "AssumeTheDriftReaders",
+        "ReadTheTerraformState",
+    }
     readers = statements["AssumeTheDriftReaders"]["Resource"]
     assert sorted(readers) == sorted(
         f"arn:aws:iam::{a}:role/acme-ml-drift-reader"
@@ -159,6 +219,12 @@ def test_the_build_can_change_nothing(tooling: dict[str, Any]) -> None:
         for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
     assert actions == {
+        "codeconnections:GetConnection",
+        "codeconnections:GetConnectionToken",
+        "codeconnections:UseConnection",
+        "codestar-connections:GetConnection",
+        "codestar-connections:GetConnectionToken",
+        "codestar-connections:UseConnection",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
         "sts:AssumeRole",

@@ -202,7 +202,8 @@ def test_prd_waits_for_a_manual_approval_before_the_deploy(reference_stacks: Any
             for env in PIPELINE_ENVS
         }
         assert stages[Environment.DEV] == ["Source", "Deploy", "IntegrationTest"]
-        assert stages[Environment.ACC] == ["Source", "Deploy"]
+        # acc: the project's code, then the platform's register step (#21, finding 3)
+        assert stages[Environment.ACC] == ["Source", "Deploy", "Register"]
         assert stages[Environment.PRD] == ["Source", "VerifyRelease", "Approve", "Deploy"]
         prd = pipelines[f"pipelines/{project}/prd/pipeline"]["stage"]
         approval = prd[2]["action"][0]
@@ -266,7 +267,10 @@ def test_build_specs_verify_the_ref_and_the_digest(reference_stacks: Any) -> Non
             "ndap_check_digest" in prd_script and "--model-approval-status Approved" in prd_script
         )
         assert spec["prd"]["env"]["variables"]["REUSE_ACC_ARTIFACTS"] == str(reuses).lower()
-        assert "create-model-package" in spec["acc"]["phases"]["build"]["commands"][0]
+        # acc's deploy build (project code) no longer registers: its register step does
+        assert "create-model-package" not in spec["acc"]["phases"]["build"]["commands"][0]
+        register = builds[f"pipelines/{project}/acc/build-register"]["source"][0]["buildspec"]
+        assert "create-model-package" in register
 
 
 def test_each_environment_has_the_deployer_identities(reference_stacks: Any) -> None:
@@ -546,9 +550,15 @@ def test_parity_includes_the_tooling_account(reference_stacks: Any, reference_co
     assert "tooling" in report.environments
     stacks = copy.deepcopy(reference_stacks)
     detectors = stacks["tooling"]["resource"]["aws_guardduty_detector"]
-    next(iter(detectors.values()))["finding_publishing_frequency"] = "SIX_HOURS"
+    (home,) = [
+        d for d in detectors.values() if d["//"]["metadata"]["path"].endswith("eu-west-1/guardduty")
+    ]
+    home["finding_publishing_frequency"] = "SIX_HOURS"
     broken = check_platform_parity(stacks, accounts, TOOLING)
-    assert [d.resource for d in broken.differences] == ["aws_guardduty_detector baseline/guardduty"]
+    assert [d.resource for d in broken.differences] == [
+        "aws_guardduty_detector baseline/detection/eu-west-1/guardduty",
+        "aws_guardduty_detector guardduty (baseline/detection/<region>)",
+    ]
     del stacks["tooling"]["resource"]["aws_guardduty_detector"]
     missing = check_platform_parity(stacks, accounts, TOOLING)
     assert "MISSING" in missing.render()
@@ -636,6 +646,8 @@ def test_prd_takes_the_package_acc_approved_for_its_own_tag(tmp_path: Path) -> N
                 "definition_sha256": files[version]["definition.json"],
                 "git_commit": commit,
                 "git_tag": tag,
+                "build_arn": f"arn:aws:codebuild:r:1:build/p-deploy-acc:{version}",
+                "registered_by": f"arn:aws:codebuild:r:1:build/p-register-acc:{version}",
             },
         }
 
@@ -655,6 +667,8 @@ def test_prd_takes_the_package_acc_approved_for_its_own_tag(tmp_path: Path) -> N
         "REQUIRED_BRANCH": "main",
         "PROJECT": "p",
         "DATA_BUCKET": "d",
+        "ACC_BUILDS": "arn:aws:codebuild:r:1:build/p-deploy-acc:",
+        "ACC_REGISTRATIONS": "arn:aws:codebuild:r:1:build/p-register-acc:",
     }
 
     # v1.3 failed in acc: only v1.2 is approved. prd v1.3 must not ship v1.2's model.

@@ -1,6 +1,6 @@
 """The platform's own pipeline: configuration, the synthesized pipeline and roles, the
 stacks' remote state, the proof, and the plan and apply scripts run for real against
-stand-in ``terraform``, ``aws`` and ``ndap`` executables."""
+stand-in ``terraform``, ``aws``, ``ndap`` and ``python`` (pip) executables."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from ndap_infra.config.load import validate_data
+from ndap_infra.names.pipelines import TOOLS_PREFIX
 from ndap_infra.pipelines.platform import (
     APPROVAL_STAGE,
     PlatformPipelineSpec,
@@ -319,10 +320,30 @@ FAKE_AWS = r"""#!/usr/bin/env bash
 case "$1 $2" in
   "configure set") echo "$3=$4" >> "$HOME/profiles" ;;
   "s3 cp")
-    if [ "${3#s3://}" != "$3" ]; then cp "$STORE/${3#s3://}" "$4"
-    else mkdir -p "$(dirname "$STORE/${4#s3://}")"; cp "$3" "$STORE/${4#s3://}"; fi ;;
+    shift 2; recursive=""; args=()
+    for a in "$@"; do
+      case "$a" in --quiet) ;; --recursive) recursive=1 ;; *) args+=("$a") ;; esac
+    done
+    src="${args[0]}"; dst="${args[1]}"
+    if [ "${src#s3://}" != "$src" ]; then
+      if [ -n "$recursive" ]; then mkdir -p "$dst"; cp -r "$STORE/${src#s3://}/." "$dst"
+      else cp "$STORE/${src#s3://}" "$dst"; fi
+    elif [ -n "$recursive" ]; then mkdir -p "$STORE/${dst#s3://}"; cp -r "$src/." "$STORE/${dst#s3://}"
+    else mkdir -p "$(dirname "$STORE/${dst#s3://}")"; cp "$src" "$STORE/${dst#s3://}"; fi ;;
   "codepipeline get-pipeline-state") cat "$PIPELINE_STATE" ;;
   *) echo "unexpected aws $*" >&2; exit 2 ;;
+esac
+"""
+
+FAKE_PYTHON = r"""#!/usr/bin/env bash
+# A stand-in for the build image's python: `pip wheel` writes a wheel naming the commit,
+# `pip download` fetches nothing; anything else is python3.
+case "$1 $2 $3" in
+  "-m pip wheel")
+    prev=""; for a in "$@"; do [ "$prev" = --wheel-dir ] && dir="$a"; prev="$a"; done
+    git rev-parse HEAD > "$dir/ndap_infra-0.1.0-py3-none-any.whl" ;;
+  "-m pip download") ;;
+  *) exec python3 "$@" ;;
 esac
 """
 
@@ -369,7 +390,12 @@ def workspace(tmp_path: Path) -> dict[str, Any]:
     repo, bin_dir, store = tmp_path / "repo", tmp_path / "bin", tmp_path / "store"
     for directory in (repo, bin_dir, store):
         directory.mkdir()
-    for name, text in (("terraform", FAKE_TERRAFORM), ("aws", FAKE_AWS), ("ndap", FAKE_NDAP)):
+    for name, text in (
+        ("terraform", FAKE_TERRAFORM),
+        ("aws", FAKE_AWS),
+        ("ndap", FAKE_NDAP),
+        ("python", FAKE_PYTHON),
+    ):
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     git(repo, "init", "-q", "-b", "main")
@@ -472,6 +498,50 @@ def _planned(spec: PlatformPipelineSpec, workspace: dict[str, Any]) -> str:
     planned = _plan(spec, workspace)
     assert planned.returncode == 0, planned.stderr
     return (workspace["repo"] / "plan" / "manifest.sha256").read_text().strip()
+
+
+def _approved_apply(spec: PlatformPipelineSpec, workspace: dict[str, Any], digest: str) -> Any:
+    return _apply(
+        spec,
+        workspace,
+        MANIFEST_SHA256=digest,
+        PIPELINE_EXECUTION_ID="exec-1",
+        PIPELINE_STATE=_approved(workspace, "exec-1"),
+    )
+
+
+def test_the_approved_tooling_wheel_is_published_under_its_sha256(
+    spec: PlatformPipelineSpec, workspace: dict[str, Any]
+) -> None:
+    """The plan builds the platform's tooling wheel from the reviewed commit; the manifest
+    the approver approves names its sha256; the apply publishes it under that digest and
+    then points the project builds at it."""
+    repo = workspace["repo"]
+    digest = _planned(spec, workspace)
+    manifest = json.loads((repo / "plan" / "manifest.json").read_text())
+    wheel = repo / "plan" / "tools" / manifest["tools"]["wheel"]
+    assert manifest["tools"]["sha256"] == _digest(wheel)
+    applied = _approved_apply(spec, workspace, digest)
+    assert applied.returncode == 0, applied.stderr
+    published = workspace["store"] / spec.artifact_bucket / TOOLS_PREFIX
+    sha = manifest["tools"]["sha256"]
+    assert _digest(published / "sha256" / sha / wheel.name) == sha
+    assert (published / "current.txt").read_text() == f"{sha} {wheel.name}\n"
+
+
+def test_a_tooling_wheel_changed_after_the_approval_is_not_published(
+    spec: PlatformPipelineSpec, workspace: dict[str, Any]
+) -> None:
+    repo = workspace["repo"]
+    digest = _planned(spec, workspace)
+    manifest = json.loads((repo / "plan" / "manifest.json").read_text())
+    (repo / "plan" / "tools" / manifest["tools"]["wheel"]).write_text("not the reviewed build")
+    applied = _approved_apply(spec, workspace, digest)
+    assert applied.returncode == 1
+    assert "the approved manifest says" in applied.stderr
+    assert "refusing to apply or publish it" in applied.stderr
+    assert not workspace["log"].exists(), "nothing applied"
+    assert not (workspace["store"] / spec.artifact_bucket / TOOLS_PREFIX).exists()
 
 
 def test_the_apply_step_applies_exactly_the_approved_plans_in_order(

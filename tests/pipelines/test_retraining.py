@@ -24,6 +24,7 @@ from ndap_infra.config.model import FeatureUseConfig
 from ndap_infra.config.schedules import schedule_problem
 from ndap_infra.evaluator import Request, Resource, evaluate, principal_for
 from ndap_infra.names import pipelines as names
+from ndap_infra.names.pipelines import TOOLS_POINTER, TOOLS_PREFIX
 from ndap_infra.pipelines import buildspecs
 from ndap_infra.pipelines.features import available_versions, promotion_refusal
 from ndap_infra.pipelines.retraining import retraining_trigger
@@ -440,7 +441,11 @@ def test_the_same_path_rule_in_two_kinds_is_ambiguous() -> None:
     messages = issues_of(data)
     assert "is also a 'training' path rule" in messages["ml_projects[1].paths.serving[0]"]
     assert "keep it under one kind" in messages["ml_projects[1].paths.serving[0]"]
-    assert "is also a 'tests' path rule" in messages["ml_projects[2].paths.docs[0]"]
+    # "docs/" and "docs" are the same rule, written differently
+    assert (
+        "is the same rule as 'docs', a 'tests' path rule"
+        in messages["ml_projects[2].paths.docs[0]"]
+    )
     assert "POSIX character classes" in messages["ml_projects[2].paths.docs[1]"]
 
 
@@ -514,7 +519,19 @@ def fake_bin(tmp_path: Path) -> Path:
     bin_dir.mkdir()
     (bin_dir / "aws").write_text(FAKE_AWS)
     (bin_dir / "pip").write_text("#!/bin/bash\nexit 0\n")
-    (bin_dir / "python").write_text(f'#!/bin/bash\nexec "{sys.executable}" "$@"\n')
+    (bin_dir / "python").write_text(
+        "#!/bin/bash\n"
+        # `python -m pip install` installs nothing here: the platform's wheel is this
+        # checkout's ndap_infra (the real install by hash: test_generated_build_run.py)
+        'if [ "$1 $2 $3" = "-m pip install" ]; then\n'
+        '  target=""; previous=""\n'
+        '  for arg in "$@"; do [ "$previous" = --target ] && target="$arg"; previous="$arg"; done\n'
+        f'  [ -z "$target" ] || {{ mkdir -p "$target"; ln -sfn "{ROOT}/ndap_infra" '
+        '"$target/ndap_infra"; }\n'
+        "  exit 0\n"
+        "fi\n"
+        f'exec "{sys.executable}" "$@"\n'
+    )
     for tool in ("aws", "pip", "python"):
         (bin_dir / tool).chmod(0o755)
     return bin_dir
@@ -527,13 +544,27 @@ local_path() { case "$1" in s3://*) echo "$FAKE_S3/${1#s3://}" ;; *) echo "$1" ;
 case "$1 $2" in
   "configure set") exit 0 ;;
   "s3 cp")
-    src="$(local_path "$3")"; dst="$(local_path "$4")"
-    [ -f "$src" ] || { echo "fatal error: $3 does not exist" >&2; exit 1; }
+    shift 2; recursive=false; paths=()
+    for arg in "$@"; do
+      case "$arg" in --quiet) ;; --recursive) recursive=true ;; *) paths+=("$arg") ;; esac
+    done
+    src="$(local_path "${paths[0]}")"; dst="$(local_path "${paths[1]}")"
+    if [ "$recursive" = true ]; then
+      [ -d "$src" ] || { echo "fatal error: ${paths[0]} does not exist" >&2; exit 1; }
+      mkdir -p "$dst"; cp -r "$src/." "$dst"; exit 0
+    fi
+    [ -f "$src" ] || { echo "fatal error: ${paths[0]} does not exist" >&2; exit 1; }
     mkdir -p "$(dirname "$dst")"; cp "$src" "$dst"; exit 0 ;;
   "sagemaker describe-feature-group")
     for group in $FAKE_FEATURE_GROUPS; do [ "$group" = "$4" ] && { echo Created; exit 0; }; done
     echo "ResourceNotFound: $4" >&2; exit 254 ;;
   "sagemaker wait") exit 0 ;;
+  "codebuild batch-get-builds")
+    log "codebuild batch-get-builds $4"
+    jq -n --arg id "$4" --arg commit "$(git rev-parse HEAD)" '{builds: [{
+      id: $id, arn: ("arn:aws:codebuild:fake:build/" + $id), projectName: ($id | split(":")[0]),
+      resolvedSourceVersion: $commit, buildStatus: "SUCCEEDED"}]}'
+    exit 0 ;;
   "sagemaker describe-"*) grep -qx "$2 $4" "$FAKE_STATE" 2> /dev/null && exit 0; exit 254 ;;
   "sagemaker create-"* | "sagemaker update-"*)
     log "sagemaker $2 $4"
@@ -550,8 +581,10 @@ model:
 \techo "make model: NDAP_RETRAIN=$$NDAP_RETRAIN NDAP_TRAINING_MODE=$$NDAP_TRAINING_MODE \\
 \tNDAP_PREVIOUS_MODEL=$$NDAP_PREVIOUS_MODEL" >> $$MAKE_LOG
 \tcat src/training/train.py src/serving/app.py > dist/model.tar.gz
-\techo '{"image": "inference:1"}' > dist/model-metadata.json
-"""
+\techo '{"image": "'"$$IMAGE_REPOSITORY"'@sha256:%s"}' > dist/model-metadata.json
+""" % ("ab" * 32)
+# the image by digest in the project's repository of the platform registry: deploy steps
+# refuse anything else (tests/pipelines/test_image_digests.py)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -582,6 +615,7 @@ class DeployRun:
         self.tmp = tmp_path
         self.spec = YAML(typ="safe").load(buildspec)
         self.bin = fake_bin(tmp_path)
+        self.builds = 0
         self.env = {
             "PATH": f"{self.bin}:/usr/bin:/bin",
             "HOME": str(tmp_path),
@@ -594,20 +628,59 @@ class DeployRun:
             **{k: str(v) for k, v in self.spec["env"]["variables"].items()},
             **env,
         }
+        # the platform published its tooling (a wheel by sha256) in the artifact store
+        bucket = tmp_path / "s3" / str(self.spec["env"]["variables"]["ARTIFACT_BUCKET"])
+        digest, wheel = "cd" * 32, "ndap_infra-0.1.0-py3-none-any.whl"
+        published = bucket / TOOLS_PREFIX / "sha256" / digest
+        published.mkdir(parents=True, exist_ok=True)
+        (published / wheel).write_bytes(b"")
+        (bucket / TOOLS_POINTER).write_text(f"{digest} {wheel}\n")
 
     def __call__(self, repo: Path, **env: str) -> subprocess.CompletedProcess[str]:
+        return self.step(self.spec, repo, **env)
+
+    def step(
+        self, spec: dict[str, Any], repo: Path, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """One build of ``spec`` (this run's, or another step's of the same pipeline), with
+        the id CodeBuild gives each build."""
         git(repo, "clean", "-fdxq")  # every build starts from a fresh clone
-        commands = self.spec["phases"]["build"]["commands"]
-        exported = self.spec["env"].get("exported-variables", [])
+        self.builds += 1
+        variables = {k: str(v) for k, v in spec["env"]["variables"].items()}
+        name = (
+            f"{variables['PROJECT']}-{'register' if 'RELEASES_PREFIX' in variables else 'deploy'}"
+            f"-{variables['TARGET_ENVIRONMENT']}"
+        )
+        build_id = f"{name}:build-{self.builds}"
+        commands = spec["phases"]["build"]["commands"]
+        exported = spec["env"].get("exported-variables", [])
         script = "set -e\n" + "\n".join(commands) + "".join(f'\necho "{n}=${n}"' for n in exported)
         return subprocess.run(
             ["bash", "-c", script],
             cwd=repo,
-            env={**self.env, **env},
+            env={
+                **self.env,
+                **variables,
+                "CODEBUILD_BUILD_ID": build_id,
+                "CODEBUILD_BUILD_ARN": f"arn:aws:codebuild:fake:build/{build_id}",
+                **env,
+            },
             capture_output=True,
             text=True,
             check=False,
         )
+
+    def register(
+        self, buildspec: str, deployed: subprocess.CompletedProcess[str], repo: Path
+    ) -> subprocess.CompletedProcess[str]:
+        """acc's register step after the deploy step ``deployed``, handed what it exported
+        (as CodePipeline hands a namespace's variables)."""
+        handed = dict(
+            line.split("=", 1)
+            for line in deployed.stdout.splitlines()
+            if line.startswith(("NDAP_BUILD_ID=", "NDAP_MODEL_BUILT="))
+        )
+        return self.step(YAML(typ="safe").load(buildspec), repo, **handed)
 
     def make_log(self) -> list[str]:
         path = self.tmp / "make.log"
@@ -677,7 +750,10 @@ def test_the_deploy_step_skips_what_the_change_plan_skips_and_says_so(
     for stage in ("retrain", "redeploy_serving", "deploy_orchestration"):
         assert f"ndap: skip {stage}: " in second.stdout, stage
     assert "ndap:   skip retrain: no training, features, data_config" in second.stdout
-    assert "ndap:   run  unit_tests: docs changed: docs/index.md" in second.stdout
+    assert (
+        "ndap:   skip unit_tests: docs changed alone: no test suite runs "
+        "(paths.docs_run_tests: false)" in second.stdout
+    )
     assert len(run.make_log()) == 1 and len(run.sagemaker_calls()) == calls
     state = run.deployed(data_bucket, "fraud-scoring")
     assert (state["commit"], state["model_name"]) == (docs, model)
@@ -778,7 +854,8 @@ def test_the_changes_library_is_what_the_deploy_step_runs(tmp_path: Path) -> Non
     )
     plan = json.loads(result.stdout)
     assert plan["stages"]["retrain"]["run"] is False
-    assert plan["stages"]["unit_tests"]["run"] is True
+    assert plan["stages"]["unit_tests"]["run"] is False  # docs alone
+    assert plan["serving"]["new_model"]["run"] is False
 
 
 def test_acceptance_enum_is_in_the_schema() -> None:
@@ -826,7 +903,8 @@ def test_acc_retrains_a_release_as_its_choice_says(acceptance: str, tmp_path: Pa
     config, _ = project_with(acceptance=acceptance)
     spec = tooling_spec(config)
     assert spec is not None
-    run = DeployRun(tmp_path, spec.projects[2].stages[1].before_approval[0].buildspec)
+    deploy, register = spec.projects[2].stages[1].before_approval
+    run = DeployRun(tmp_path, deploy.buildspec)
     origin = tmp_path / "origin"
     origin.mkdir()
     git(origin, "init", "-q", "-b", "develop")
@@ -849,10 +927,22 @@ def test_acc_retrains_a_release_as_its_choice_says(acceptance: str, tmp_path: Pa
     first = run(clone)
     assert first.returncode == 0, first.stderr + first.stdout
     assert "release v1.0.0" in first.stdout
+    # the deploy build (project code) registers nothing: the register step does
+    assert not [c for c in run.sagemaker_calls() if "model-package" in c]
+    registered = run.register(register.buildspec, first, clone)
+    assert registered.returncode == 0, registered.stderr + registered.stdout
     assert [c.split()[1] for c in run.sagemaker_calls() if "model-package" in c] == [
         "create-model-package",
         "update-model-package",
     ]
+    assert "codebuild batch-get-builds demand-forecast-deploy-acc:build-1" in (
+        run.sagemaker_calls()
+    )
+    assert "built by arn:aws:codebuild:fake:build/demand-forecast-deploy-acc:build-1" in (
+        registered.stdout
+    )
+    release = tmp_path / "s3" / spec.bucket / "projects" / "demand-forecast" / "releases"
+    assert (release / "v1-0-0" / "model.tar.gz").exists()
     assert "sagemaker create-pipeline demand-forecast-training" in run.sagemaker_calls()
 
     if acceptance == "from-previous-state":
@@ -864,11 +954,13 @@ def test_acc_retrains_a_release_as_its_choice_says(acceptance: str, tmp_path: Pa
     git(clone, "checkout", "-q", "v1.0.1")
     second = run(clone)
     assert second.returncode == 0, second.stderr + second.stdout
+    registered = run.register(register.buildspec, second, clone)
+    assert registered.returncode == 0, registered.stderr + registered.stdout
     packages = [c for c in run.sagemaker_calls() if "model-package" in c]
     if acceptance == "if-model-changed":
         assert "ndap: skip retrain: no training, features, data_config" in second.stdout
-        assert "ndap: skip register_model: the model acc approved before is unchanged" in (
-            second.stdout
+        assert "ndap: skip register_model: acc kept the model it approved before" in (
+            registered.stdout
         )
         assert len(run.make_log()) == 1 and len(packages) == 2
     elif acceptance == "from-previous-state":

@@ -12,7 +12,12 @@ from ndap_infra.config import Environment, Persona
 from ndap_infra.evaluator.context import RequestContext
 from ndap_infra.evaluator.patterns import wildcard_match
 from ndap_infra.names.access import data_scientist_name_pattern
-from ndap_infra.proofs.access import DATA_STORE_CHANGES, negative_controls, without_org_policy
+from ndap_infra.proofs.access import (
+    DATA_STORE_CHANGES,
+    negative_controls,
+    without_org_policy,
+    without_resource_denials,
+)
 from ndap_infra.proofs.principals import CREATED_NAME, reachable_principals
 
 
@@ -51,22 +56,33 @@ def test_nobody_but_the_platform_changes_the_dev_replica(reference_proof: Any, a
     "attack", ["delete-data-bucket", "change-data-lifecycle", "repoint-data-key-alias"]
 )
 def test_the_data_store_guardrail_is_load_bearing(reference_proof: Any, attack: str) -> None:
-    """Without the protect-baseline SCP's data-store statements (the state before the fix)
-    a data scientist deletes, expires or repoints the dev replica."""
+    """The protect-baseline SCP's data-store statements and the stores' own bucket and key
+    policy statements each hold alone (#21 part B: defense in depth); without both, a data
+    scientist deletes, expires or repoints the dev replica."""
     [result] = [
         r
         for r in negative_controls(reference_proof.model)
         if r.attack.action == attack and r.attack.persona is Persona.DATA_SCIENTIST
     ]
     assert result.denied_with_all_layers
-    assert result.sole_layers == ("SCP protect-baseline (all units)",)
+    assert result.sole_layers == ()
+    assert (
+        "each of these alone stops it: bucket and key policy denials, SCP protect-baseline"
+        in result.render()
+    )
     assert result.flips_without_all
 
 
 def test_the_hole_without_the_guardrail_is_a_failing_cell(reference_proof: Any) -> None:
     from ndap_infra.proofs.access import prove
 
-    weakened = without_org_policy("protect-baseline.json")(reference_proof.model)
+    without_scp = without_org_policy("protect-baseline.json")(reference_proof.model)
+    # the stores' own policies still hold them without the SCP
+    held = [
+        c for c in prove(without_scp, (Persona.DATA_SCIENTIST,)) if c.action in DATA_STORE_CHANGES
+    ]
+    assert held and all(c.ok for c in held)
+    weakened = without_resource_denials(without_scp)
     cells = prove(weakened, (Persona.DATA_SCIENTIST,))
     wrong = {(c.environment, c.action) for c in cells if not c.ok}
     assert (Environment.DEV, "delete-data-bucket") in wrong

@@ -22,6 +22,17 @@ from tests.helpers import REFERENCE, one, reference_data
 
 REPLICATOR = "arn:aws:iam::500000000005:role/acme-ml-data-replication"
 DRIFT_BUILD = "arn:aws:iam::600000000006:role/acme-ml-drift-detection-build"
+WAVES = {
+    "organization": 0,
+    "tooling": 1,
+    "env-nonprod": 2,
+    "env-dev": 2,
+    "env-acc": 2,
+    "env-prd": 3,
+}
+"""The reference's apply waves: prd after dev and acc, whose buckets it replicates into."""
+SIDE_BY_SIDE = {**WAVES, "env-prd": 2}
+"""The former order: every environment side by side."""
 
 
 def _set_principal(stack: dict[str, Any], rtype: str, path: str, attr: str, arn: str) -> str:
@@ -42,7 +53,7 @@ def _set_principal(stack: dict[str, Any], rtype: str, path: str, attr: str, arn:
 def test_the_reference_names_no_principal_before_it_exists(
     reference_config: Any, reference_stacks: dict[str, Any]
 ) -> None:
-    report = check_creation_order(reference_stacks, stack_accounts(reference_config))
+    report = check_creation_order(reference_stacks, stack_accounts(reference_config), WAVES)
     assert report.forward == (), report.render()
     # Roles are named (the deployers trust the tooling build roles, created a wave before).
     assert report.checked > 0
@@ -74,7 +85,7 @@ def test_a_replica_policy_naming_the_replication_role_fails(
     address = _set_principal(
         stacks["env-dev"], "aws_s3_bucket_policy", "data-access/bucket/policy", "policy", REPLICATOR
     )
-    report = check_creation_order(stacks, stack_accounts(reference_config))
+    report = check_creation_order(stacks, stack_accounts(reference_config), WAVES)
     assert not report.ok
     (wrong,) = report.forward
     assert (wrong.stack, wrong.policy, wrong.principal) == ("env-dev", address, REPLICATOR)
@@ -97,7 +108,7 @@ def test_a_reader_in_the_organization_stack_naming_the_drift_build_fails(
         "assume_role_policy",
         DRIFT_BUILD,
     )
-    (wrong,) = check_creation_order(stacks, stack_accounts(reference_config)).forward
+    (wrong,) = check_creation_order(stacks, stack_accounts(reference_config), WAVES).forward
     assert (wrong.stack, wrong.policy, wrong.created_in) == ("organization", address, "tooling")
     assert "wave 1" in wrong.describe({"organization": 0, "tooling": 1})
 
@@ -112,31 +123,31 @@ def test_inside_a_stack_a_dependency_makes_a_named_role_exist_first(
     address = _set_principal(
         tooling, "aws_iam_role", "drift-reader/role", "assume_role_policy", DRIFT_BUILD
     )
-    (wrong,) = check_creation_order(stacks, stack_accounts(reference_config)).forward
+    (wrong,) = check_creation_order(stacks, stack_accounts(reference_config), WAVES).forward
     assert wrong.created_in == "tooling" and wrong.created_by.startswith("aws_iam_role.")
     assert f"add depends_on [{wrong.created_by}] to {address}" in wrong.describe({"tooling": 1})
     name = address.split(".", 1)[1]
     tooling["resource"]["aws_iam_role"][name]["depends_on"] = [wrong.created_by]
-    assert check_creation_order(stacks, stack_accounts(reference_config)).ok
+    assert check_creation_order(stacks, stack_accounts(reference_config), WAVES).ok
 
 
 @pytest.fixture(scope="module")
-def cross_account_stacks(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+def cross_account_stacks(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Any]:
     data = reference_data()
     data["data"]["sharing_mode"] = "cross-account-read"
     config, issues = validate_data(data)
     assert config is not None, issues
     synthesis = synthesize(config, tmp_path_factory.mktemp("cross") / "out")
-    return config, synthesis.stack_json()
+    return config, synthesis.stack_json(), synthesis.apply_waves()
 
 
 def test_cross_account_read_names_the_dev_reader_by_principal_arn(
-    cross_account_stacks: tuple[Any, Any],
+    cross_account_stacks: tuple[Any, Any, Any],
 ) -> None:
     """prd's datasets bucket names dev's data-scientist role, which dev's stack creates
     side by side with prd's: by dev's root and aws:PrincipalArn, so the check passes."""
-    config, stacks = cross_account_stacks
-    assert check_creation_order(stacks, stack_accounts(config)).ok
+    config, stacks, waves = cross_account_stacks
+    assert check_creation_order(stacks, stack_accounts(config), waves).ok
     bucket = json.loads(
         one(stacks["env-prd"], "aws_s3_bucket_policy", "data-access/bucket/policy")["policy"]
     )
@@ -170,3 +181,84 @@ def test_ndap_creation_order_exits_1_naming_the_policy(
         app, ["creation-order", "-c", str(REFERENCE), "--out", str(reference_synthesis.out_dir)]
     )
     assert good.exit_code == 0, good.output
+
+
+def test_prd_applies_after_the_environments_it_replicates_into(reference_synthesis: Any) -> None:
+    """The synthesis declares env-prd's dependency on env-dev and env-acc (cdktf's manifest,
+    so `cdktf deploy` follows it too), and the deploy's waves put prd after them."""
+    from ndap_infra.deploy.orchestrate import waves
+
+    assert reference_synthesis.apply_waves() == WAVES
+    stacks = list(reference_synthesis.stacks)
+    assert waves(stacks, levels=WAVES) == [
+        ["organization"],
+        ["tooling"],
+        ["env-nonprod", "env-dev", "env-acc"],
+        ["env-prd"],
+    ]
+    assert waves(stacks, levels=WAVES, reverse=True)[0] == ["env-prd"]
+    manifest = json.loads((reference_synthesis.out_dir / "manifest.json").read_text())
+    assert set(manifest["stacks"]["env-prd"]["dependencies"]) >= {"env-dev", "env-acc"}
+    assert not {"env-prd", "env-dev"} & set(manifest["stacks"]["env-acc"]["dependencies"])
+
+
+def test_replication_into_a_bucket_of_the_same_wave_fails(
+    reference_config: Any, reference_stacks: dict[str, Any]
+) -> None:
+    """The negative control: with the environments side by side (the former order), prd's
+    replication configuration names dev's replica and acc's copy before they exist."""
+    report = check_creation_order(reference_stacks, stack_accounts(reference_config), SIDE_BY_SIDE)
+    assert not report.ok
+    wrong = {(f.stack, f.kind, f.created_in, f.principal) for f in report.forward}
+    assert wrong == {
+        ("env-prd", "replication destination", env, f"arn:aws:s3:::{bucket}")
+        for env, bucket in (
+            ("env-dev", "acme-ml-dev-datasets-replica-300000000003"),
+            ("env-acc", "acme-ml-acc-datasets-copy-400000000004"),
+        )
+    }
+    text = report.render()
+    assert "Destination bucket must exist" in text
+    assert "declare env-prd's dependency on env-dev" in text
+    good = check_creation_order(reference_stacks, stack_accounts(reference_config), WAVES)
+    assert good.ok and good.destinations == 2
+
+
+def test_a_destination_in_the_same_stack_needs_a_dependency(
+    reference_config: Any, reference_stacks: dict[str, Any]
+) -> None:
+    """A replication configuration naming a bucket of its own stack fails with no
+    dependency chain to it, and passes once it depends on the bucket."""
+    stacks = copy.deepcopy(reference_stacks)
+    prd = stacks["env-prd"]["resource"]
+    (name,) = prd["aws_s3_bucket_replication_configuration"]
+    replication = prd["aws_s3_bucket_replication_configuration"][name]
+    extra = {"bucket": "acme-ml-extra-copy"}
+    prd["aws_s3_bucket"]["extra_copy"] = extra
+    replication["rule"][0]["destination"][0]["bucket"] = "arn:aws:s3:::acme-ml-extra-copy"
+    (wrong,) = check_creation_order(stacks, stack_accounts(reference_config), WAVES).forward
+    assert (wrong.stack, wrong.created_by) == ("env-prd", "aws_s3_bucket.extra_copy")
+    assert "add depends_on [aws_s3_bucket.extra_copy]" in wrong.describe(WAVES)
+    replication["depends_on"] = [*replication.get("depends_on", []), "aws_s3_bucket.extra_copy"]
+    assert check_creation_order(stacks, stack_accounts(reference_config), WAVES).ok
+
+
+def test_a_registry_policy_naming_a_deployer_of_a_later_wave_fails(
+    reference_config: Any, reference_stacks: dict[str, Any]
+) -> None:
+    """The model registry's policy (tooling, wave 1) names acc's deployer by acc's root and
+    aws:PrincipalArn; naming the role itself fails (acc creates it in wave 2). moto cannot
+    witness this one: it does not implement PutModelPackageGroupPolicy at all."""
+    stacks = copy.deepcopy(reference_stacks)
+    deployer = "arn:aws:iam::400000000004:role/ndap/pipelines/acme-ml-churn-prediction-deployer"
+    policies = stacks["tooling"]["resource"]["aws_sagemaker_model_package_group_policy"]
+    name, body = next(
+        (n, b) for n, b in policies.items() if "churn-prediction" in b["//"]["metadata"]["path"]
+    )
+    document = json.loads(body["resource_policy"])
+    document["Statement"][0]["Principal"] = {"AWS": deployer}
+    body["resource_policy"] = json.dumps(document)
+    address = f"aws_sagemaker_model_package_group_policy.{name}"
+    (wrong,) = check_creation_order(stacks, stack_accounts(reference_config), WAVES).forward
+    assert (wrong.stack, wrong.policy, wrong.principal) == ("tooling", address, deployer)
+    assert wrong.created_in == "env-acc"

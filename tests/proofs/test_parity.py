@@ -100,6 +100,71 @@ def test_a_detached_guardrail_is_named(stacks: dict[str, Any], accounts: dict[st
     ), report.render()
 
 
+def test_detection_differing_between_regions_is_named(
+    stacks: dict[str, Any], accounts: dict[str, str]
+) -> None:
+    """What to build 5: in one account, the other region's detector weakened (all the
+    environments alike, so only the regional comparison sees it), then a region's Security
+    Hub removed everywhere, then a region the guardrails allow with no detection at all."""
+    for name in ("env-nonprod", "env-dev", "env-acc", "env-prd"):
+        _, detector = find(
+            stacks[name], "aws_guardduty_detector", "baseline/detection/eu-central-1/guardduty"
+        )
+        detector["enable"] = False
+    report = check_platform_parity(stacks, accounts)
+    weakened = [d for d in report.differences if d.attribute == "enable"]
+    assert [d.resource for d in weakened] == [
+        "aws_guardduty_detector guardduty (baseline/detection/<region>)"
+    ] * 4
+    assert weakened[1].values == {"env-dev eu-west-1": "true", "env-dev eu-central-1": "false"}
+    hubs = stacks["env-acc"]["resource"]["aws_securityhub_account"]
+    hub, _ = find(
+        stacks["env-acc"], "aws_securityhub_account", "baseline/detection/eu-west-1/securityhub"
+    )
+    del hubs[hub]
+    assert "env-acc eu-west-1: MISSING" in check_platform_parity(stacks, accounts).render()
+
+
+def test_an_allowed_region_without_detection_is_named(
+    stacks: dict[str, Any], accounts: dict[str, str]
+) -> None:
+    """Every detection resource of eu-central-1 removed from prd: the region the guardrail
+    allows is MISSING there; the unchanged reference has none missing (first test)."""
+    prd = stacks["env-prd"]["resource"]
+    for resources in prd.values():
+        for logical_id in [
+            k
+            for k, b in resources.items()
+            if b["//"]["metadata"]["path"].startswith("env-prd/baseline/detection/eu-central-1/")
+        ]:
+            del resources[logical_id]
+    rendered = check_platform_parity(stacks, accounts).render()
+    assert (
+        "env-prd baseline/detection/<region>: regions differs "
+        "(eu-central-1: MISSING; eu-west-1: present)"
+    ) in rendered
+
+
+def test_exactly_one_region_records_global_resources(
+    stacks: dict[str, Any], accounts: dict[str, str]
+) -> None:
+    """The one allowed regional difference is bounded: turning global recording off in the
+    home region (every environment alike) leaves no region recording IAM: named."""
+    for name in ("env-nonprod", "env-dev", "env-acc", "env-prd"):
+        _, recorder = find(
+            stacks[name],
+            "aws_config_configuration_recorder",
+            "baseline/detection/eu-west-1/config-recorder",
+        )
+        recorder["recording_group"][0]["include_global_resource_types"] = False
+    rendered = check_platform_parity(stacks, accounts).render()
+    assert (
+        "aws_config_configuration_recorder (baseline/detection/<region>): exactly one region "
+        "records global resources differs (env-prd eu-central-1: does not; "
+        "env-prd eu-west-1: does not)"
+    ) in rendered
+
+
 def test_allowed_differences_are_declared_and_shown(
     stacks: dict[str, Any], accounts: dict[str, str]
 ) -> None:
@@ -108,6 +173,7 @@ def test_allowed_differences_are_declared_and_shown(
     report = check_platform_parity(stacks, accounts)
     assert report.ok
     assert "personas/: persona roles follow the persona x environment matrix" in report.render()
+    assert "include_global_resource_types: global resources (IAM)" in report.render()
 
 
 def test_parity_command_exit_codes(tmp_path: Path, reference_synthesis: Any) -> None:

@@ -66,7 +66,11 @@ def test_build_roles_run_only_for_their_own_stage(flow: gf.GitFlowProof) -> None
         "acme-ml-platform-plan",
     ]
     stages = [c for c in flow.build_trust if "drift-detection" not in c.role and c not in platform]
-    assert len(stages) == len(PROJECTS) * 3
+    # each project's dev, acc and prd build roles, and acc's register role (#21, finding 3)
+    assert len(stages) == len(PROJECTS) * 4
+    registers = [c for c in stages if "-register-" in c.role]
+    assert len(registers) == len(PROJECTS)
+    assert all(len(c.runners) == 1 and "-register-acc" in c.runners[0] for c in registers)
     for check in stages:
         assert check.runners and all(
             r.rsplit("-", 1)[-1] == check.role.rsplit("-", 1)[-1] for r in check.runners

@@ -19,11 +19,17 @@ from tests.helpers import reference_data
 @pytest.fixture(scope="module")
 def unplaced(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The reference platform with dev adopted without an e-mail: never moved into its
-    unit."""
+    unit. Validation refuses such a configuration (adopted_accounts_are_placed); the proof
+    must not credit the unit either way, so the configuration is built past validation."""
     data = reference_data()
-    del data["environments"]["dev"]["email"]
     config, issues = validate_data(data)
     assert config is not None, issues
+    del data["environments"]["dev"]["email"]
+    assert validate_data(data)[0] is None, "validation refuses it"
+    environments = config.environments.model_copy(
+        update={"dev": config.environments.dev.model_copy(update={"email": None})}
+    )
+    config = config.model_copy(update={"environments": environments})
     synthesis = synthesize(config, tmp_path_factory.mktemp("unplaced") / "cdktf.out")
     stacks = synthesis.stack_json()
     return build_model(config, stacks), stacks["organization"]
@@ -55,11 +61,14 @@ def test_an_unplaced_account_gets_no_unit_guardrail(unplaced: Any, reference_sta
 
 def test_the_proof_fails_where_only_the_unit_guardrail_held(unplaced: Any) -> None:
     """The dev unit's SCPs (protect-baseline, organization-integrity) are what stop these:
-    uncredited, the access proof reports them, so `ndap build` fails."""
+    uncredited, the access proof reports them, so `ndap build` fails. The data stores'
+    configuration no longer depends on the unit: their own bucket and key policies hold it
+    (#21 part B)."""
     cells = prove(unplaced[0], (Persona.DATA_SCIENTIST, Persona.ML_ENGINEER))
     wrong = {(c.persona, c.environment, c.action) for c in cells if not c.ok}
-    assert (Persona.DATA_SCIENTIST, Environment.DEV, "delete-data-bucket") in wrong
     assert (Persona.ML_ENGINEER, Environment.DEV, "stop-trail") in wrong
+    assert (Persona.DATA_SCIENTIST, Environment.DEV, "delete-data-bucket") not in wrong
+    assert (Persona.DATA_SCIENTIST, Environment.DEV, "repoint-data-key-alias") not in wrong
     # Data scientists still reach nothing in acc or prd (boundary, RCPs, resource policies).
     assert not [
         c

@@ -229,10 +229,12 @@ def test_every_stack_passes_real_terraform_validate(reference_synthesis, tmp_pat
 
 def test_cdktf_knows_the_deploy_order(reference_synthesis) -> None:  # type: ignore[no-untyped-def]
     """`cdktf deploy '*'` orders stacks by the manifest's dependencies: the organization
-    first, then tooling, then every environment (which trusts tooling's build roles)."""
+    first, then tooling, then every environment (which trusts tooling's build roles), prd
+    after the environments whose buckets it replicates into."""
     manifest = json.loads((reference_synthesis.out_dir / "manifest.json").read_text())
     depends = {name: sorted(stack["dependencies"]) for name, stack in manifest["stacks"].items()}
     assert depends["organization"] == []
     assert depends["tooling"] == ["organization"]
-    for name in ("env-nonprod", "env-dev", "env-acc", "env-prd"):
+    for name in ("env-nonprod", "env-dev", "env-acc"):
         assert depends[name] == ["organization", "tooling"]
+    assert depends["env-prd"] == ["env-acc", "env-dev", "organization", "tooling"]

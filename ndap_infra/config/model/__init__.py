@@ -42,6 +42,7 @@ from ndap_infra.config.model.organization import (
 )
 from ndap_infra.config.model.projects import (
     DEFAULT_ACCEPTANCE_SCHEDULE,
+    PATH_KINDS,
     FeatureGroupConfig,
     FeatureUseConfig,
     FeatureVersionConfig,
@@ -49,6 +50,7 @@ from ndap_infra.config.model.projects import (
     PathRulesConfig,
     PipelineConfig,
     RetrainingConfig,
+    SharedPathRule,
 )
 from ndap_infra.config.model.types import (
     AccountId,
@@ -147,6 +149,7 @@ __all__ = [
     "DEFAULT_DRIFT_SCHEDULE",
     "DEFAULT_SECURITY_HUB_STANDARDS",
     "DEFAULT_SUBSET_SCHEDULE",
+    "PATH_KINDS",
     "PLATFORM_APPROVERS",
     "AccountId",
     "BucketName",
@@ -177,6 +180,7 @@ __all__ = [
     "RetrainingConfig",
     "RoleName",
     "SecurityBaselineConfig",
+    "SharedPathRule",
     "Slug",
     "StateBackendConfig",
     "StrictModel",

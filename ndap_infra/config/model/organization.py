@@ -65,7 +65,7 @@ class OrganizationConfig(StrictModel):
         default=None,
         description="Root e-mail of the tooling account. With tooling_account_id the "
         "organization stack adopts the account (by id) and places it in its unit, which "
-        "needs the e-mail (without it the account is left where it is). Without "
+        "needs the e-mail (so it is required with tooling_account_id). Without "
         "tooling_account_id the organization stack creates the account, and `ndap deploy` "
         "records its id here.",
     )
@@ -154,7 +154,7 @@ class EnvironmentConfig(StrictModel):
         default=None,
         description="Root e-mail of the account. With account_id the organization stack "
         "adopts the account (by id) and places it in its unit, which needs the e-mail "
-        "(without it the account is left where it is). Without account_id the organization "
+        "(so it is required with account_id). Without account_id the organization "
         "stack creates the account with this e-mail.",
     )
     production_data: ProductionData | None = Field(

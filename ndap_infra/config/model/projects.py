@@ -3,7 +3,7 @@ they use."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     Field,
@@ -114,18 +114,90 @@ class FeatureUseConfig(StrictModel):
     version: int = Field(ge=1, description="A version of that group.")
 
 
+PathKind = Literal[
+    "training",
+    "features",
+    "data_config",
+    "serving",
+    "orchestration",
+    "prediction_orchestration",
+    "tests",
+    "ci",
+    "docs",
+    "everything",
+]
+
+PATH_KINDS: tuple[str, ...] = get_args(PathKind)
+"""The kinds a path rule can give a path, in the order plans list them."""
+
+
+class SharedPathRule(StrictModel):
+    """A path that serves several roles at once, said so (a module both training and
+    serving import): a change to it counts for every kind listed."""
+
+    pattern: GlobPattern
+    kinds: tuple[PathKind, ...] = Field(min_length=2, description="Two or more kinds.")
+
+
 class PathRulesConfig(StrictModel):
     """Which paths of the project's repository hold what (git-style globs: ``**`` crosses
-    directories). The change classifier maps every changed path to these kinds; a path
-    no rule matches means "run everything"."""
+    directories; a pattern starting with ``!`` carves paths out of that kind's other
+    patterns). The change classifier maps every changed path to these kinds; a path no
+    rule matches is unclassified and runs everything. More: docs/pipelines.md#path-rules."""
 
     training: tuple[GlobPattern, ...] = ("src/training/**", "training/**")
     features: tuple[GlobPattern, ...] = ("features/**",)
     data_config: tuple[GlobPattern, ...] = ("config/**", "params.yaml", "data.yaml")
     serving: tuple[GlobPattern, ...] = ("src/serving/**", "serving/**")
-    orchestration: tuple[GlobPattern, ...] = ("pipeline.yaml", "pipelines/**")
+    orchestration: tuple[GlobPattern, ...] = (
+        "pipeline.yaml",
+        "pipelines/**",
+        "!pipelines/prediction/**",
+    )
+    prediction_orchestration: tuple[GlobPattern, ...] = Field(
+        default=("pipelines/prediction/**",),
+        description="Orchestration that drives only serving or batch prediction: a change "
+        "redeploys the orchestration, without retraining.",
+    )
     tests: tuple[GlobPattern, ...] = ("tests/**",)
+    ci: tuple[GlobPattern, ...] = Field(
+        default=(
+            ".github/**",
+            ".gitlab-ci.yml",
+            "bitbucket-pipelines.yml",
+            ".pre-commit-config.yaml",
+        ),
+        description="The repository's own CI configuration: a change runs the test suites "
+        "and deploys nothing.",
+    )
     docs: tuple[GlobPattern, ...] = ("docs/**", "*.md", "LICENSE")
+    everything: tuple[GlobPattern, ...] = Field(
+        default=(
+            "Makefile",
+            "Dockerfile",
+            "pyproject.toml",
+            "setup.py",
+            "setup.cfg",
+            "requirements*.txt",
+        ),
+        description="Paths that can change anything (build files, dependencies, "
+        "infrastructure code): a change runs every stage, said as such rather than "
+        "left unclassified.",
+    )
+    shared: tuple[SharedPathRule, ...] = Field(
+        default=(),
+        description="Paths that serve several roles, stated as such (the same pattern "
+        "under two kinds is refused).",
+    )
+    docs_run_tests: bool = Field(
+        default=False,
+        description="Whether a change to docs alone runs the test suites.",
+    )
+
+    def patterns(self, kind: str) -> tuple[str, ...]:
+        """The patterns of one kind (``PATH_KINDS``)."""
+        patterns: tuple[str, ...] = getattr(self, kind)
+        return patterns
 
 
 class PipelineConfig(StrictModel):

@@ -44,6 +44,7 @@ RUN_ORDER: tuple[str, ...] = (
     "production_data_follows_the_model",
     "core_environments_exist",
     "enabled_environments_have_accounts",
+    "adopted_accounts_are_placed",
     "account_emails_are_unique",
     "account_ids_are_unique",
     "home_region_is_allowed",

@@ -70,6 +70,32 @@ def enabled_environments_have_accounts(config: NdapConfig) -> Iterator[ConfigIss
             )
 
 
+@rule("environments", "organization")
+def adopted_accounts_are_placed(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """An account adopted by id without its root e-mail would stay wherever it is in the
+    organization (the provider's account resource needs the e-mail to manage the account),
+    so none of its unit's guardrails would apply to it: refused, valid but unsafe."""
+    why = (
+        "an adopted account needs its root e-mail too: the organization stack imports the "
+        "account by id and moves it into its {unit} unit, and without the e-mail it would "
+        "stay where it is, outside the unit, so none of that unit's guardrails (SCPs and "
+        "RCPs) would apply to it: set {field}"
+    )
+    for env in config.enabled_environments():
+        settings = config.environments.get(env)
+        if settings.account_id is not None and settings.email is None:
+            yield ConfigIssue(
+                ("environments", env.value, "email"),
+                why.format(unit=env.value, field=f"environments.{env.value}.email"),
+            )
+    org = config.organization
+    if org.tooling_account_id is not None and org.tooling_email is None:
+        yield ConfigIssue(
+            ("organization", "tooling_email"),
+            why.format(unit="tooling", field="organization.tooling_email"),
+        )
+
+
 @rule("environments")
 def no_per_environment_security_controls(config: NdapConfig) -> Iterator[ConfigIssue]:
     for env in Environment:

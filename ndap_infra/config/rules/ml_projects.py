@@ -16,9 +16,9 @@ from ndap_infra.config.enums import (
     RetrainingStrategy,
 )
 from ndap_infra.config.git_refs import ref_problem
-from ndap_infra.config.globs import GlobError, compile_glob
+from ndap_infra.config.globs import GlobError, compile_glob, equivalent, overlap
 from ndap_infra.config.issues import ConfigIssue
-from ndap_infra.config.model import NdapConfig, PathRulesConfig
+from ndap_infra.config.model import PATH_KINDS, NdapConfig, PathRulesConfig
 from ndap_infra.config.rules.registry import INVARIANT_5, rule
 from ndap_infra.config.schedules import schedule_problem
 
@@ -273,29 +273,70 @@ def production_retraining_has_one_source(config: NdapConfig) -> Iterator[ConfigI
 
 @rule("ml_projects")
 def path_rules_are_unambiguous(config: NdapConfig) -> Iterator[ConfigIssue]:
-    """The same glob under two kinds makes every path it matches count for both; that is
+    """The same rule under two kinds makes every path it matches count for both; that is
     never what was meant (the classifier would retrain on a docs edit, say), so it is
-    refused. Patterns the classifier cannot match exactly as git does are refused too."""
-    kinds = tuple(PathRulesConfig.model_fields)
+    refused, also when written differently (``x/util[s].py`` is ``x/utils.py``): a path
+    that serves two roles goes under ``shared``, said so. An exclusion (``!pattern``) must
+    carve something out of its kind's patterns. Patterns the classifier cannot match
+    exactly as git does are refused too. Why: docs/pipelines.md#path-rules."""
     for index, project in enumerate(config.ml_projects):
-        owner: dict[str, str] = {}
-        for kind in kinds:
-            for p_index, pattern in enumerate(getattr(project.paths, kind)):
-                path = ("ml_projects", index, "paths", kind, p_index)
-                try:
-                    compile_glob(pattern)
-                except GlobError as error:
-                    yield ConfigIssue(
-                        path, f"cannot be matched as git does: {error}", pattern, True
-                    )
-                normalized = pattern.rstrip("/") if not set(pattern) & set("*?[") else pattern
-                other = owner.get(normalized)
-                if other is not None and other != kind:
-                    yield ConfigIssue(
-                        path,
-                        f"is also a '{other}' path rule: a path matching it would count as both "
-                        f"{other} and {kind}; keep it under one kind",
-                        pattern,
-                        True,
-                    )
-                owner.setdefault(normalized, kind)
+        yield from _path_rule_issues(project.paths, ("ml_projects", index, "paths"))
+
+
+def _path_rule_issues(rules: PathRulesConfig, at: tuple[str | int, ...]) -> Iterator[ConfigIssue]:
+    includes: list[tuple[str, str, tuple[str | int, ...]]] = []
+    for kind in PATH_KINDS:
+        patterns = rules.patterns(kind)
+        kind_includes: list[str] = []
+        excludes: list[tuple[str, tuple[str | int, ...]]] = []
+        for p_index, pattern in enumerate(patterns):
+            path = (*at, kind, p_index)
+            bare = pattern.removeprefix("!")
+            try:
+                compile_glob(bare)
+            except GlobError as error:
+                yield ConfigIssue(path, f"cannot be matched as git does: {error}", pattern, True)
+                continue
+            if pattern.startswith("!"):
+                excludes.append((bare, path))
+            else:
+                kind_includes.append(bare)
+                includes.append((bare, kind, path))
+        for bare, path in excludes:
+            if not any(overlap(bare, include) for include in kind_includes):
+                yield ConfigIssue(
+                    path,
+                    f"excludes nothing: no other '{kind}' pattern matches a path it matches; "
+                    "an exclusion carves paths out of its own kind's patterns",
+                    f"!{bare}",
+                    True,
+                )
+    seen: list[tuple[str, str, tuple[str | int, ...]]] = []
+    for pattern, kind, path in includes:
+        for other, other_kind, other_path in seen:
+            if other_kind != kind and equivalent(pattern, other):
+                same = "is also" if pattern == other else f"is the same rule as {other!r},"
+                yield ConfigIssue(
+                    path,
+                    f"{same} a '{other_kind}' path rule ({_where(other_path)}): a path "
+                    f"matching it would count as both {other_kind} and {kind}; keep it under "
+                    "one kind, or list it under 'shared' with both kinds if it serves both",
+                    pattern,
+                    True,
+                )
+                break
+        seen.append((pattern, kind, path))
+    for s_index, shared in enumerate(rules.shared):
+        path = (*at, "shared", s_index)
+        try:
+            compile_glob(shared.pattern)
+        except GlobError as error:
+            yield ConfigIssue(
+                (*path, "pattern"), f"cannot be matched as git does: {error}", shared.pattern, True
+            )
+        if len(set(shared.kinds)) < len(shared.kinds):
+            yield ConfigIssue((*path, "kinds"), "names a kind twice", list(shared.kinds), True)
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    return f"paths.{path[-2]}[{path[-1]}]"

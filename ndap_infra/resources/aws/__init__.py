@@ -154,6 +154,7 @@ if TYPE_CHECKING:
         EcrRepositoryImageScanningConfiguration,
         EcrRepositoryTimeouts,
     )
+    from .ecr_repository_policy import EcrRepositoryPolicy
     from .guardduty_detector import (
         GuarddutyDetector,
         GuarddutyDetectorDatasources,
@@ -469,6 +470,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "EcrRepositoryImageScanningConfiguration",
         "EcrRepositoryTimeouts",
     ),
+    "ecr_repository_policy": ("EcrRepositoryPolicy",),
     "guardduty_detector": (
         "GuarddutyDetector",
         "GuarddutyDetectorDatasources",
@@ -783,6 +785,7 @@ __all__ = [
     "EcrRepository",
     "EcrRepositoryEncryptionConfiguration",
     "EcrRepositoryImageScanningConfiguration",
+    "EcrRepositoryPolicy",
     "EcrRepositoryTimeouts",
     "GuarddutyDetector",
     "GuarddutyDetectorDatasources",
