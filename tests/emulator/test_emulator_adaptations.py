@@ -2,7 +2,8 @@
 ``ndap pipeline run``): with authorization off, a bucket policy's conditioned deny no longer
 refuses object requests (moto counted it as a denial); with authorization on (the probes)
 moto's evaluation is back; CreateModelPackage takes the group's ARN, as AWS does, and an
-unknown group is still refused."""
+unknown group is still refused; a CodeBuild build is not reported SUCCEEDED by being read,
+only once its end is recorded, and StartBuild's commit is its resolved source version."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.error import HTTPError
 
 import boto3  # type: ignore[import-untyped]
 import pytest
@@ -17,6 +19,7 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from ndap_infra.deploy.probes import authorization
 from ndap_infra.emulator import lifecycle
+from ndap_infra.emulator.builds import end_build
 
 REGION = "eu-west-1"
 ACCOUNT = "600000000006"
@@ -121,3 +124,60 @@ def test_a_model_package_is_registered_by_its_groups_arn(info: lifecycle.Emulato
             InferenceSpecification=inference,
         )
     assert "does not exist" in refused.value.response["Error"]["Message"]
+
+
+def _project(info: lifecycle.EmulatorInfo, name: str, role: str) -> Any:
+    codebuild = _client(info, "codebuild")
+    codebuild.create_project(
+        name=name,
+        source={
+            "type": "CODECOMMIT",
+            "location": "https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/churn",
+        },
+        artifacts={"type": "NO_ARTIFACTS"},
+        environment={
+            "type": "LINUX_CONTAINER",
+            "image": "aws/codebuild/standard:7.0",
+            "computeType": "BUILD_GENERAL1_SMALL",
+        },
+        serviceRole=role,
+    )
+    return codebuild
+
+
+def test_a_build_is_not_succeeded_by_being_read(info: lifecycle.EmulatorInfo) -> None:
+    """BatchGetBuilds answers what was recorded: in progress until the runner records the
+    end, then that status; the commit given to StartBuild is the resolved source version.
+    (moto completed every build it was asked about as SUCCEEDED, with no commit.)"""
+    role = f"arn:aws:iam::{ACCOUNT}:role/ndap/churn-acc-build"
+    codebuild = _project(info, "churn-deploy-acc", role)
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    build = codebuild.start_build(projectName="churn-deploy-acc", sourceVersion=commit)["build"]
+    assert build["serviceRole"] == role
+    assert build["arn"] == f"arn:aws:codebuild:{REGION}:{ACCOUNT}:build/{build['id']}"
+
+    (read,) = codebuild.batch_get_builds(ids=[build["id"]])["builds"]
+    assert read["buildStatus"] == "IN_PROGRESS"  # not SUCCEEDED by being read
+    assert read["resolvedSourceVersion"] == commit
+
+    failing = codebuild.start_build(projectName="churn-deploy-acc", sourceVersion=commit)["build"]
+    end_build(info.endpoint, ACCOUNT, REGION, build["id"], "SUCCEEDED")
+    end_build(info.endpoint, ACCOUNT, REGION, failing["id"], "FAILED")
+    answered = codebuild.batch_get_builds(ids=[build["id"], failing["id"]])["builds"]
+    assert {b["id"]: b["buildStatus"] for b in answered} == {
+        build["id"]: "SUCCEEDED",
+        failing["id"]: "FAILED",
+    }
+    # an ended build stays ended; a build nobody started cannot be recorded
+    with pytest.raises(HTTPError):
+        end_build(info.endpoint, ACCOUNT, REGION, build["id"], "FAILED")
+    with pytest.raises(HTTPError):
+        end_build(info.endpoint, ACCOUNT, REGION, "churn-deploy-acc:nobody-started-it", "SUCCEEDED")
+    assert not codebuild.batch_get_builds(ids=["churn-deploy-acc:nobody-started-it"])["builds"]
+
+
+def test_a_branch_name_is_no_resolved_commit(info: lifecycle.EmulatorInfo) -> None:
+    codebuild = _project(info, "churn-deploy-dev", f"arn:aws:iam::{ACCOUNT}:role/ndap/dev-build")
+    build = codebuild.start_build(projectName="churn-deploy-dev", sourceVersion="develop")["build"]
+    (read,) = codebuild.batch_get_builds(ids=[build["id"]])["builds"]
+    assert "resolvedSourceVersion" not in read
