@@ -1,22 +1,25 @@
 """CodeBuild builds on the emulator that answer ``BatchGetBuilds`` truthfully, for the
-builds ``ndap pipeline run`` runs (docs/emulator-gaps.md, "Builds run by ndap pipeline
-run").
+builds ``ndap pipeline run`` runs (docs/emulator-gaps.md, "Builds: what ndap pipeline run
+met").
 
-moto records a build on ``StartBuild`` but runs nothing, and its ``BatchGetBuilds``
-reports every build it is asked about as ``SUCCEEDED`` (it completes the build on read),
-without ``resolvedSourceVersion``. acc's register step checks the deploy build it is
-handed with exactly those fields (project, commit, status), so on moto that check would
-pass for any build, or fail for want of the commit. Here:
+The projects' CodeBuild projects are not created on the emulator (their source is a git
+connection moto lacks), and moto runs no build: its ``BatchGetBuilds`` reports every build
+it is asked about as ``SUCCEEDED`` (it completes the build on read), without
+``resolvedSourceVersion``. acc's register step checks the deploy build it is handed with
+exactly those fields (project, commit, status, ARN), so on moto that check would pass for
+any build, or fail for want of one. Here:
 
-- ``StartBuild`` with a full commit id as ``sourceVersion`` records it as
-  ``resolvedSourceVersion`` (what CodeBuild reports once it fetched the source: moto
-  fetches none, so only a commit id given as such is recorded);
-- ``BatchGetBuilds`` answers each build as it was recorded: ``IN_PROGRESS`` until its end
-  is recorded, then its status (no build succeeds by being read);
+- ``POST /_ndap/codebuild/build-start`` with ``{"account", "region", "project",
+  "sourceVersion", "serviceRole", "initiator"}`` records a build of ``project`` as
+  CodeBuild records the build it starts (a new ``<project>:<uuid>`` id, its ARN, the role
+  it runs as, ``IN_PROGRESS``); a full commit id as ``sourceVersion`` is its
+  ``resolvedSourceVersion`` (what CodeBuild reports once it fetched the source). The
+  runner, which runs the build, records it so: nothing else uses it, and the generated
+  buildspecs never call it;
 - ``POST /_ndap/codebuild/build-end`` with ``{"account", "region", "id", "status"}`` records
-  the end of a build (``SUCCEEDED``, ``FAILED`` or ``STOPPED``): the runner, which ran the
-  build, says how it ended, as CodeBuild itself would. Nothing else uses it; the
-  generated buildspecs never call it.
+  how the build ended (``SUCCEEDED``, ``FAILED`` or ``STOPPED``), as CodeBuild would;
+- ``BatchGetBuilds`` answers each build as it was recorded (no build succeeds by being
+  read), and ``StartBuild`` with a full commit id records it as ``resolvedSourceVersion``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ import re
 import urllib.request
 from typing import Any
 
+BUILD_START_PATH = "/_ndap/codebuild/build-start"
 BUILD_END_PATH = "/_ndap/codebuild/build-end"
+PATHS = (BUILD_START_PATH, BUILD_END_PATH)
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 END_STATUSES = ("SUCCEEDED", "FAILED", "STOPPED")
 
@@ -68,6 +73,29 @@ def install_build_records() -> None:
     CodeBuildBackend.batch_get_builds = batch_get_builds  # type: ignore[method-assign]
 
 
+def record_start(
+    account: str, region: str, project: str, source_version: str, service_role: str, initiator: str
+) -> dict[str, Any]:
+    """Record a build of ``project`` started at ``source_version``, running as
+    ``service_role``; returns the build as BatchGetBuilds will answer it."""
+    from moto.codebuild.models import CodeBuildProjectMetadata, codebuild_backends
+    from moto.moto_api._internal import mock_random
+
+    if not project or not service_role.startswith("arn:"):
+        raise BuildRecordError("a build needs a project and the ARN of the role it runs as")
+    backend = codebuild_backends[account][region]
+    build_id = f"{project}:{mock_random.uuid4()}"
+    record = CodeBuildProjectMetadata(
+        account, region, project, source_version, None, build_id, service_role
+    ).build_metadata
+    if COMMIT.match(source_version):
+        record["resolvedSourceVersion"] = source_version
+    record["initiator"] = initiator
+    backend.build_history.setdefault(project, []).append(build_id)
+    backend.build_metadata_history[project].append(record)
+    return dict(record)
+
+
 def record_end(account: str, region: str, build_id: str, status: str) -> dict[str, Any]:
     """Record how the build ``build_id`` ended; returns the build as BatchGetBuilds will."""
     from moto.codebuild.models import codebuild_backends
@@ -94,22 +122,29 @@ def record_end(account: str, region: str, build_id: str, status: str) -> dict[st
     raise BuildRecordError(f"no build {build_id} in account {account}, region {region}")
 
 
-def handle_build_end(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    """The ``BUILD_END_PATH`` endpoint of the emulator server."""
+def handle(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """The ``BUILD_START_PATH`` and ``BUILD_END_PATH`` endpoints of the emulator server."""
     if environ.get("REQUEST_METHOD") != "POST":
         start_response("405 Method Not Allowed", [("Content-Type", "text/plain")])
-        return [b'POST {"account", "region", "id", "status"}']
+        return [b"POST a JSON object"]
     length = int(environ.get("CONTENT_LENGTH") or 0)
     try:
         body = json.loads(environ["wsgi.input"].read(length) or b"{}")
         if not isinstance(body, dict):
             raise BuildRecordError("not a JSON object")
-        build = record_end(
-            str(body.get("account", "")),
-            str(body.get("region", "")),
-            str(body.get("id", "")),
-            str(body.get("status", "")),
-        )
+        field = {k: str(v) for k, v in body.items()}
+        account, region = field.get("account", ""), field.get("region", "")
+        if environ.get("PATH_INFO") == BUILD_START_PATH:
+            build = record_start(
+                account,
+                region,
+                field.get("project", ""),
+                field.get("sourceVersion", ""),
+                field.get("serviceRole", ""),
+                field.get("initiator", ""),
+            )
+        else:
+            build = record_end(account, region, field.get("id", ""), field.get("status", ""))
     except (ValueError, KeyError) as error:
         start_response("400 Bad Request", [("Content-Type", "text/plain")])
         return [str(error).encode()]
@@ -117,16 +152,35 @@ def handle_build_end(environ: dict[str, Any], start_response: Any) -> list[bytes
     return [json.dumps(build, default=str).encode()]
 
 
-def end_build(endpoint: str, account: str, region: str, build_id: str, status: str) -> None:
-    """Tell the emulator at ``endpoint`` how the build ``build_id`` ended."""
-    body = json.dumps(
-        {"account": account, "region": region, "id": build_id, "status": status}
-    ).encode()
+def _post(endpoint: str, path: str, body: dict[str, str]) -> dict[str, Any]:
     request = urllib.request.Request(
-        endpoint + BUILD_END_PATH,
-        data=body,
+        endpoint + path,
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=30) as answer:
-        answer.read()
+        answered: dict[str, Any] = json.loads(answer.read())
+    return answered
+
+
+def start_build(
+    endpoint: str,
+    account: str,
+    region: str,
+    project: str,
+    commit: str,
+    service_role: str,
+    initiator: str,
+) -> dict[str, Any]:
+    """Record on the emulator at ``endpoint`` a build of ``project`` at ``commit`` running
+    as ``service_role``; returns it (``id``, ``arn``...)."""
+    body = {"account": account, "region": region, "project": project}
+    body |= {"sourceVersion": commit, "serviceRole": service_role, "initiator": initiator}
+    return _post(endpoint, BUILD_START_PATH, body)
+
+
+def end_build(endpoint: str, account: str, region: str, build_id: str, status: str) -> None:
+    """Tell the emulator at ``endpoint`` how the build ``build_id`` ended."""
+    body = {"account": account, "region": region, "id": build_id, "status": status}
+    _post(endpoint, BUILD_END_PATH, body)

@@ -15,8 +15,8 @@ And the creation-time rules real AWS enforces and moto does not (``strict``): pr
 that must exist, policy types that must be enabled, one detector and one hub; the
 requests AWS accepts and moto refuses (``accepts``); and no policy enforced while
 authorization is off, bucket policies included (``authorization``); and CodeBuild builds
-that answer ``BatchGetBuilds`` truthfully, whose end ``ndap pipeline run`` records through
-``POST /_ndap/codebuild/build-end`` (``builds``).
+that answer ``BatchGetBuilds`` truthfully, which ``ndap pipeline run`` records as it runs
+them (``POST /_ndap/codebuild/build-start`` and ``build-end``; ``builds``).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ndap_infra.emulator import builds
 from ndap_infra.emulator.accepts import install_accepted_requests
 from ndap_infra.emulator.authorization import install_bucket_policy_rule
-from ndap_infra.emulator.builds import BUILD_END_PATH, handle_build_end, install_build_records
 from ndap_infra.emulator.strict import install_strict_rules
 
 LOOPBACK = "127.0.0.1"
@@ -71,11 +71,12 @@ def _install_account_ids() -> None:
 
 
 def _with_account_ids(app: Any) -> Any:
-    """The moto WSGI app, plus the ``ACCOUNT_IDS_PATH`` and ``BUILD_END_PATH`` endpoints."""
+    """The moto WSGI app, plus the ``ACCOUNT_IDS_PATH`` endpoint and the build records'
+    (``builds.PATHS``)."""
 
     def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("PATH_INFO") == BUILD_END_PATH:
-            return handle_build_end(environ, start_response)
+        if environ.get("PATH_INFO") in builds.PATHS:
+            return builds.handle(environ, start_response)
         if environ.get("PATH_INFO") != ACCOUNT_IDS_PATH:
             return app(environ, start_response)
         if environ.get("REQUEST_METHOD") != "POST":
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     install_strict_rules()
     install_bucket_policy_rule()
     install_accepted_requests()
-    install_build_records()
+    builds.install_build_records()
     server = make_server(
         LOOPBACK,
         args.port,

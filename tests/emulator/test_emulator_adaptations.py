@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from ndap_infra.deploy.probes import authorization
 from ndap_infra.emulator import lifecycle
-from ndap_infra.emulator.builds import end_build
+from ndap_infra.emulator.builds import end_build, start_build
 
 REGION = "eu-west-1"
 ACCOUNT = "600000000006"
@@ -181,3 +181,34 @@ def test_a_branch_name_is_no_resolved_commit(info: lifecycle.EmulatorInfo) -> No
     build = codebuild.start_build(projectName="churn-deploy-dev", sourceVersion="develop")["build"]
     (read,) = codebuild.batch_get_builds(ids=[build["id"]])["builds"]
     assert "resolvedSourceVersion" not in read
+
+
+def test_a_build_the_runner_runs_is_recorded_as_codebuild_records_it(
+    info: lifecycle.EmulatorInfo,
+) -> None:
+    """The project's CodeBuild project is not on the emulator; the build the runner runs is
+    recorded with its id, ARN, role and commit, and BatchGetBuilds answers it truthfully."""
+    role = f"arn:aws:iam::{ACCOUNT}:role/ndap/churn-register-acc"
+    commit = "89abcdef0123456789abcdef0123456789abcdef"
+    build = start_build(
+        info.endpoint, ACCOUNT, REGION, "churn-register-acc", commit, role, "codepipeline/churn-acc"
+    )
+    assert build["id"].startswith("churn-register-acc:")
+    assert build["arn"] == f"arn:aws:codebuild:{REGION}:{ACCOUNT}:build/{build['id']}"
+    codebuild = _client(info, "codebuild")
+    (read,) = codebuild.batch_get_builds(ids=[build["id"]])["builds"]
+    assert (read["projectName"], read["serviceRole"], read["resolvedSourceVersion"]) == (
+        "churn-register-acc",
+        role,
+        commit,
+    )
+    assert (read["buildStatus"], read["initiator"]) == ("IN_PROGRESS", "codepipeline/churn-acc")
+    end_build(info.endpoint, ACCOUNT, REGION, build["id"], "SUCCEEDED")
+    (read,) = codebuild.batch_get_builds(ids=[build["id"]])["builds"]
+    assert read["buildStatus"] == "SUCCEEDED"
+    # a build needs the role it runs as; a status must be one CodeBuild reports
+    with pytest.raises(HTTPError):
+        start_build(info.endpoint, ACCOUNT, REGION, "churn-register-acc", commit, "", "x")
+    other = start_build(info.endpoint, ACCOUNT, REGION, "churn-register-acc", commit, role, "x")
+    with pytest.raises(HTTPError):
+        end_build(info.endpoint, ACCOUNT, REGION, other["id"], "PASSED")
