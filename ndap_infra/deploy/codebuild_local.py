@@ -36,6 +36,8 @@ class BuildRequest:
     """The pipeline action's environment variables (they override the buildspec's)."""
     base_environment: Mapping[str, str] = field(default_factory=dict)
     """The build image's environment: PATH, HOME, credentials endpoint, AWS endpoint..."""
+    build_id: str | None = None
+    """The build's id (``<project>:<uuid>``) as StartBuild answered it; else a new one."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +145,7 @@ def driver_script(document: dict[str, Any], exported_file: Path) -> str:
 def run_build(request: BuildRequest, work: Path) -> BuildResult:
     """Run the build in ``request.source_dir``; its log goes to ``work/<project>.log``."""
     document = parse(request.buildspec)
-    build_id = f"{request.project}:{uuid.uuid4()}"
+    build_id = request.build_id or f"{request.project}:{uuid.uuid4()}"
     work.mkdir(parents=True, exist_ok=True)
     exported_file = work / f"{request.project}.exported"
     script = work / f"{request.project}.sh"

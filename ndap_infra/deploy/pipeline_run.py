@@ -15,6 +15,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -29,12 +30,19 @@ from ndap_infra.deploy import container_credentials
 from ndap_infra.deploy.build_image import BuildImage, prepare
 from ndap_infra.deploy.codebuild_local import BuildRequest, BuildResult, run_build
 from ndap_infra.emulator import lifecycle
+from ndap_infra.emulator.builds import end_build, start_build
 from ndap_infra.emulator.lifecycle import EmulatorInfo
+from ndap_infra.names.access import account_access_role_arn
+from ndap_infra.names.pipelines import TOOLS_POINTER, TOOLS_PREFIX
+from ndap_infra.pipelines.platform import platform_pipeline_spec
 from ndap_infra.pipelines.spec import BuildStep, ProjectPipelines, StageSpec, tooling_spec
+from ndap_infra.pipelines.tools import PUBLISH_TOOLS, VERIFY_TOOLS
 from ndap_infra.pipelines.workflows import JOB_PATHS
+from ndap_infra.scripts import buildspec as build_scripts
 
 SHOWN = ("ndap:", "digest verified", "release ", "registered ", "prd deploys", "ready for")
 """Lines of a build's output the transcript keeps (the whole log is kept beside it)."""
+ROLE_REFERENCE = re.compile(r"\$\{aws_iam_role\.([^.}]+)\.arn\}")
 VARIABLE = re.compile(r"#\{([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)\}")
 
 
@@ -158,7 +166,6 @@ def _base_environment(
         "HOME": str(home),
         "LANG": "C.UTF-8",
         "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": str(image.wheels),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         "NDAP_BUILD_PYTHON": image.python_version,
         "NDAP_AWS_CALLS": str(image.root / "aws-calls.log"),
@@ -205,6 +212,35 @@ def _check_buildspec(run: Run, step: BuildStep, transcript: Transcript) -> None:
     transcript.say(f"    buildspec: as synthesized in {run.out} (sha256 {digest})")
 
 
+def synthesized_roles(out: Path | None) -> dict[str, str] | None:
+    """The name of the role each CodeBuild project of the synthesized tooling stack runs
+    as, by project name, or None when there is no synthesized tooling stack in ``out``."""
+    if out is None:
+        return None
+    path = out / "stacks" / TOOLING / "cdk.tf.json"
+    if not path.is_file():
+        return None
+    resources = json.loads(path.read_text()).get("resource", {})
+    roles = {key: str(body.get("name")) for key, body in resources.get("aws_iam_role", {}).items()}
+    found: dict[str, str] = {}
+    for body in resources.get("aws_codebuild_project", {}).values():
+        reference = ROLE_REFERENCE.fullmatch(str(body.get("service_role")))
+        if reference is not None and reference.group(1) in roles:
+            found[str(body.get("name"))] = roles[reference.group(1)]
+    return found
+
+
+def _check_role(run: Run, step: BuildStep, role: str) -> None:
+    """The role the step runs as is the one its synthesized CodeBuild project names."""
+    synthesized = synthesized_roles(run.out)
+    if synthesized is not None and synthesized.get(step.project) != role:
+        raise PipelineRunError(
+            f"the synthesized CodeBuild project {step.project} in {run.out} runs as "
+            f"{synthesized.get(step.project)}, the pipeline builders say {role}: run `ndap "
+            "synth` (and `ndap deploy`) again"
+        )
+
+
 def _fresh(directory: Path) -> Path:
     """An empty build folder: each build starts from a fresh container (no HOME, no AWS
     CLI credential cache, no python packages left by an earlier build)."""
@@ -223,6 +259,18 @@ def _build_role_arn(info: EmulatorInfo, account: str, region: str, role: str) ->
             f"({error}): deploy the platform first, at least `ndap deploy -c CONFIG --stacks "
             "tooling --stacks env-dev` (and env-acc, env-prd for releases)"
         ) from None
+
+
+def step_role(stage: StageSpec, step: BuildStep) -> str:
+    """The role the synthesized CodeBuild project of ``step`` runs as: a platform-only step
+    (acc's register step) its own register role, every other step the stage's build role."""
+    if step.platform:
+        if stage.register_role is None:
+            raise PipelineRunError(
+                f"{step.project} is a platform step but {stage.pipeline} has no register role"
+            )
+        return stage.register_role
+    return stage.build_role
 
 
 def _assume(info: EmulatorInfo, account: str, region: str, role_arn: str, session: str) -> Any:
@@ -270,12 +318,27 @@ def _run_step(
 ) -> bool:
     spec = tooling_spec(run.config)
     assert spec is not None
-    role_arn = _build_role_arn(info, spec.account_id, spec.region, stage.build_role)
+    role = step_role(stage, step)
+    _check_role(run, step, role)
+    role_arn = _build_role_arn(info, spec.account_id, spec.region, role)
+    # CodePipeline's StartBuild: the project's CodeBuild project is not on the emulator (its
+    # source is a git connection moto lacks), so the runner records the build it runs there,
+    # as CodeBuild records it (ndap_infra/emulator/builds.py): id, ARN, role, commit.
+    build = start_build(
+        info.endpoint,
+        spec.account_id,
+        spec.region,
+        step.project,
+        commit,
+        role_arn,
+        f"codepipeline/{stage.pipeline}",
+    )
     credentials = _assume(info, spec.account_id, spec.region, role_arn, f"{step.project}-local")
     variables = _resolve(step.variables, exported)
     transcript.say(
-        f"  stage {step.stage}: CodeBuild project {step.project} as {role_arn} "
-        f"(assumed through sts:AssumeRole, served on the container credentials endpoint)"
+        f"  stage {step.stage}: CodeBuild project {step.project}, build {build['id']} "
+        f"(recorded on the emulator), as {role_arn} (assumed through sts:AssumeRole, "
+        "served on the container credentials endpoint)"
     )
     _check_buildspec(run, step, transcript)
     for name, value in variables.items():
@@ -302,9 +365,14 @@ def _run_step(
                 pipeline=stage.pipeline,
                 variables=variables,
                 base_environment=base,
+                build_id=str(build["id"]),
             ),
             build_dir,
         )
+    # CodeBuild records how its build ended; the emulator learns it from the runner, which
+    # ran the build (ndap_infra/emulator/builds.py), so BatchGetBuilds answers truthfully.
+    status = "SUCCEEDED" if result.ok else "FAILED"
+    end_build(info.endpoint, spec.account_id, spec.region, str(build["id"]), status)
     if step.namespace is not None:
         exported[step.namespace] = result.exported
     _show_build(transcript, result, build_dir / f"{step.project}.log")
@@ -362,6 +430,63 @@ def _skip_rest(transcript: Transcript, stage: StageSpec, after: BuildStep) -> No
         transcript.say(f"  stage Approval: not reached: {after.stage} failed")
     for step in rest:
         transcript.say(f"  stage {step.stage}: not run: {after.stage} failed")
+
+
+def publisher_role(run: Run, account: str) -> tuple[str, str]:
+    """(role ARN, who) of what publishes the platform's tooling in the tooling account: the
+    platform pipeline's apply build when there is one, else `ndap deploy` itself, which
+    acts in the tooling account through the account access role its stacks' provider
+    assumes."""
+    platform = platform_pipeline_spec(run.config)
+    if platform is not None:
+        return platform.apply_role_arn, "the platform pipeline's apply build"
+    role = account_access_role_arn(account, run.config.organization.account_access_role)
+    return role, "`ndap deploy` (no platform_pipeline: the account access role)"
+
+
+def publish_tools(run: Run, info: EmulatorInfo, image: BuildImage, transcript: Transcript) -> str:
+    """Publish this checkout's wheel as the platform does after an approved plan: the
+    apply build's own snippets (``VERIFY_TOOLS``, ``PUBLISH_TOOLS``) on a plan artifact whose
+    manifest names the wheel's sha256, run with the real AWS CLI as the publishing role.
+    Returns the sha256 the builds will install by."""
+    spec = tooling_spec(run.config)
+    assert spec is not None
+    sha256 = hashlib.sha256(image.wheel.read_bytes()).hexdigest()
+    platform = _fresh(run.work / "platform")
+    (platform / "plan" / "tools").mkdir(parents=True)
+    shutil.copy2(image.wheel, platform / "plan" / "tools" / image.wheel.name)
+    manifest = {"tools": {"wheel": image.wheel.name, "sha256": sha256}}
+    (platform / "plan" / "manifest.json").write_text(json.dumps(manifest))
+    role, who = publisher_role(run, spec.account_id)
+    credentials = _assume(info, spec.account_id, spec.region, role, "ndap-tools-publish")
+    environment = {
+        "PATH": image.path(Path(sys.executable).parent),
+        "HOME": str(platform),
+        "LANG": "C.UTF-8",
+        "AWS_ENDPOINT_URL": info.endpoint,
+        "AWS_ACCESS_KEY_ID": str(credentials["AccessKeyId"]),
+        "AWS_SECRET_ACCESS_KEY": str(credentials["SecretAccessKey"]),
+        "AWS_SESSION_TOKEN": str(credentials["SessionToken"]),
+        "AWS_DEFAULT_REGION": spec.region,
+        "ARTIFACT_BUCKET": spec.bucket,
+        "NDAP_AWS_CALLS": str(platform / "aws-calls.log"),
+        "NDAP_EMULATOR_GAPS": str(image.root / "emulator-gaps.log"),
+    }
+    done = subprocess.run(
+        ["bash", "-c", build_scripts.script(VERIFY_TOOLS, PUBLISH_TOOLS)],
+        cwd=platform, env=environment, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise PipelineRunError(
+            f"cannot publish the platform's tooling as {role}: "
+            + (done.stdout + done.stderr).strip()
+        )
+    transcript.say(
+        f"tools: {image.wheel.name} (sha256 {sha256}) built from this checkout with no index "
+        f"(pip wheel --no-deps), published as {who} ({role}) with the platform's own "
+        f"snippet: s3://{spec.bucket}/{TOOLS_PREFIX}/sha256/{sha256}/, then {TOOLS_POINTER}"
+    )
+    return sha256
 
 
 # -- the pull-request job ------------------------------------------------------------------
@@ -436,16 +561,13 @@ def run_event(
     image = prepare(run.work / "image")
     for log in ("aws-calls.log", "emulator-gaps.log"):
         (image.root / log).write_text("")
-    transcript.say(
-        f"tools: {image.wheel.name} built from this checkout (pip wheel --no-deps); builds "
-        f"install it with PIP_NO_INDEX=1 PIP_FIND_LINKS={image.wheels}: no package index"
-    )
     if run.event is Event.PULL_REQUEST:
         transcript.ok = run_pull_request(run, project, image, commit, transcript)
         return transcript
     if emulator is None:
         raise PipelineRunError(f"--event {run.event.value} runs against the emulator: start it")
     info = emulator
+    publish_tools(run, info, image, transcript)
     stages = triggered(project, pipelines, run)
     names = ", ".join(s.pipeline for s in stages) or "none"
     transcript.say(f"triggers: {names}")
