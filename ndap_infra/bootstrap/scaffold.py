@@ -190,6 +190,10 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         "",
         f"- `make model` writes `{MODEL_ARCHIVE}` and `dist/model-metadata.json` (set "
         "`inference_image` in `config/params.yaml` to your inference image first).",
+        "- Every image a definition names (`inference_image`, and each `replace-me` image "
+        "in `pipelines/`) is your repository of the platform registry by digest, "
+        "`<registry>/<org>/<project>@sha256:<digest>`: the deploy step refuses a tag, "
+        "another registry or a placeholder.",
         f"- `{ORCHESTRATION_DEFINITION}` is the SageMaker pipeline definition the pipeline "
         "deploys"
         + (
