@@ -13,8 +13,8 @@ main containing the tag, prd waits for the approval, then deploys acc's artifact
 checking their digests; a tampered artifact is refused.
 
 One deploy of four stacks (tooling, env-dev, env-acc, env-prd), then eight events: about
-15 minutes on two quiet cores; measured 18.6 minutes under a load of about 10 (deploy 582 s,
-the eight events 604 s; each step's time is printed at the end, with -s)."""
+15 minutes on two quiet cores; measured 11.8 minutes under a load of about 17 (deploy 392 s,
+the eight events 304 s; each step's time is printed at the end, with -s)."""
 
 from __future__ import annotations
 
@@ -28,13 +28,18 @@ from pathlib import Path
 
 import pytest
 
+from ndap_infra.names.pipelines import image_repository_uri
 from tests.helpers import ROOT
 
 NDAP = [sys.executable, "-m", "ndap_infra"]
 PROJECT = "churn"
 TOOLING, DEV, ACC, PRD = "600000000006", "300000000003", "400000000004", "500000000005"
 REGION = "eu-west-1"
-IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/churn:1"
+# the image by digest in the project's repository of the platform registry (the tooling
+# account's ECR), as the deploy and register steps require
+BUCKET = f"newco-ml-tooling-artifacts-{TOOLING}"
+PACKAGE = f"arn:aws:sagemaker:{REGION}:{TOOLING}:model-package/churn/1"
+IMAGE = f"{image_repository_uri(REGION, TOOLING, 'newco-ml', PROJECT)}@sha256:{'ab' * 32}"
 
 
 @dataclass
@@ -116,6 +121,10 @@ def pipeline_flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flow]:
         params.write_text(
             params.read_text().replace('inference_image: ""', f'inference_image: "{IMAGE}"')
         )
+        # and the training image its training pipeline names (the scaffold's placeholder,
+        # `replace-me`, is refused by the deploy step: images only by digest)
+        training = flow.repo / "pipelines" / "training.json"
+        training.write_text(training.read_text().replace('"replace-me"', f'"{IMAGE}"'))
         flow.git("init", "-q", "-b", "main")
         flow.git("add", "-A")
         flow.git("commit", "-qm", "scaffold from ndap add-project")
@@ -175,6 +184,8 @@ def test_a_push_to_develop_deploys_to_dev_and_runs_the_integration_tests(
     assert "ndap: run retrain (from-scratch)" in out
     assert f"ndap: dev now runs churn-{head[:12]} from {head}" in out
     assert "variable NDAP_RUN_INTEGRATION_TESTS=true (from the pipeline)" in out
+    # the platform's tooling published as the platform publishes it, by sha256
+    assert f"s3://{BUCKET}/tools/ndap-infra/sha256/" in out
     assert "emulator gaps met: none" in out
     log = (
         flow.home / ".ndap/pipeline-runs/churn/push-develop/builds"
@@ -194,7 +205,13 @@ def test_a_docs_only_commit_skips_retraining_and_says_why(pipeline_flow: Flow) -
     first = flow.git("rev-parse", "HEAD")
     flow.commit("docs/model-card.md", "# churn\n\nUpdated card.\n", "docs: model card")
     out = flow.run("docs-only push", "push-develop")
-    assert "ndap: skip retrain: no training, features, data_config, orchestration or " in out
+    assert (
+        "ndap: skip retrain: no training, features, data_config, orchestration, everything or "
+        "unclassified path changed"
+    ) in out
+    # the change classifier that decided it: the published wheel, installed by its sha256
+    assert "ndap: change classifier ndap_infra-" in out
+    assert f"(checked by pip --require-hashes), from s3://{BUCKET}/tools/ndap-infra/sha256/" in out
     assert f"ndap: keeping the deployed model churn-{first[:12]}" in out
     assert "ndap: run retrain" not in out
     models = flow.client("sagemaker", DEV).list_models()["Models"]  # type: ignore[attr-defined]
@@ -212,7 +229,16 @@ def test_a_release_tag_deploys_to_acc_and_prd_refuses_a_tag_not_on_main(
     head = flow.git("rev-parse", "HEAD")
     assert f"release v1.0.0 ({head}) is on develop" in out
     assert "ndap: acc now runs churn-v1-0-0" in out
-    assert "registered arn:aws:sagemaker:eu-west-1:600000000006:model-package/churn/1" in out
+    # the register step ran as its own role and checked the deploy build it was handed
+    # (BatchGetBuilds on the build the runner recorded: project, commit, status)
+    assert "CodeBuild project churn-register-acc, build churn-register-acc:" in out
+    assert "newco-ml-churn-register-acc (assumed through sts:AssumeRole" in out
+    assert "CodeBuild project churn-deploy-acc, build churn-deploy-acc:" in out
+    assert "newco-ml-churn-build-acc (assumed through sts:AssumeRole" in out
+    assert (
+        f"ndap: registered and approved {PACKAGE} for v1.0.0: built by "
+        f"arn:aws:codebuild:{REGION}:{TOOLING}:build/churn-deploy-acc:"
+    ) in out
     assert f"ndap: release tag v1.0.0 ({head}) is not on main" in out
     assert "stage Approval: not reached: VerifyRelease failed" in out
     packages = flow.client("sagemaker", TOOLING).list_model_packages(  # type: ignore[attr-defined]
@@ -237,7 +263,9 @@ def test_main_with_the_tag_waits_for_approval_then_deploys_accs_artifacts(
     out = flow.run("main, approved", "merge-main", "v1.0.0", "--approve")
     assert "stage Approval: approved (--approve)" in out
     assert out.count("digest verified:") == 3, out
-    assert "prd deploys arn:aws:sagemaker:eu-west-1:600000000006:model-package/churn/1" in out
+    assert f"prd deploys {PACKAGE}" in out
+    assert f"was built by arn:aws:codebuild:{REGION}:{TOOLING}:build/churn-deploy-acc:" in out
+    assert f"registered by arn:aws:codebuild:{REGION}:{TOOLING}:build/churn-register-acc:" in out
     assert "ndap: skip retrain: prd deploys the artifacts acc verified" in out
     models = flow.client("sagemaker", PRD).list_models()["Models"]  # type: ignore[attr-defined]
     assert [m["ModelName"] for m in models] == ["churn-v1-0-0"]
@@ -246,9 +274,8 @@ def test_main_with_the_tag_waits_for_approval_then_deploys_accs_artifacts(
 @pytest.mark.deploy
 def test_a_tampered_artifact_is_refused(pipeline_flow: Flow) -> None:
     flow = pipeline_flow
-    bucket = f"newco-ml-tooling-artifacts-{TOOLING}"
     flow.client("s3", TOOLING).put_object(  # type: ignore[attr-defined]
-        Bucket=bucket, Key="projects/churn/releases/v1-0-0/model.tar.gz", Body=b"tampered"
+        Bucket=BUCKET, Key="projects/churn/releases/v1-0-0/model.tar.gz", Body=b"tampered"
     )
     out = flow.run("tampered", "merge-main", "v1.0.0", "--approve", code=1)
     assert "ndap: digest mismatch for model package" in out
