@@ -19,7 +19,11 @@ from ndap_infra.config.enums import (
 )
 from ndap_infra.config.model import MlProjectConfig, NdapConfig
 from ndap_infra.files.directories import UnsafeOutput, replace_directory, write_files
-from ndap_infra.names.pipelines import MODEL_ARCHIVE, ORCHESTRATION_DEFINITION
+from ndap_infra.names.pipelines import (
+    MODEL_ARCHIVE,
+    ORCHESTRATION_DEFINITION,
+    TRAINING_DEFINITION,
+)
 from ndap_infra.names.platform import bucket_name
 from ndap_infra.pipelines.workflows import repository_files
 
@@ -74,6 +78,10 @@ def scaffold_files(config: NdapConfig, project: MlProjectConfig) -> dict[str, st
             "docs/model-card.md": model_card(project),
         }
     )
+    if project.kind is ProjectKind.BATCH:
+        # the batch deploy step deploys it as <project>-training, which the retraining
+        # triggers start (a realtime project's orchestration definition is that pipeline)
+        files[TRAINING_DEFINITION] = training_definition(project)
     return files
 
 
@@ -182,6 +190,10 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         "",
         f"- `make model` writes `{MODEL_ARCHIVE}` and `dist/model-metadata.json` (set "
         "`inference_image` in `config/params.yaml` to your inference image first).",
+        "- Every image a definition names (`inference_image`, and each `replace-me` image "
+        "in `pipelines/`) is your repository of the platform registry by digest, "
+        "`<registry>/<org>/<project>@sha256:<digest>`: the deploy step refuses a tag, "
+        "another registry or a placeholder.",
         f"- `{ORCHESTRATION_DEFINITION}` is the SageMaker pipeline definition the pipeline "
         "deploys"
         + (
@@ -295,6 +307,39 @@ def orchestration_definition(project: MlProjectConfig) -> str:
         "Metadata": {"project": project.name, "team": project.team},
         "Parameters": parameters,
         "Steps": [step],
+    }
+    return json.dumps(definition, indent=2) + "\n"
+
+
+def training_definition(project: MlProjectConfig) -> str:
+    """A batch project's training pipeline: the parameters the retraining triggers pass
+    (``TrainingMode``, ``TriggeredBy``) and a training step placeholder the team replaces."""
+    definition = {
+        "Version": "2020-12-01",
+        "Metadata": {"project": project.name, "team": project.team},
+        "Parameters": [
+            {"Name": "TrainingMode", "Type": "String", "DefaultValue": "from-scratch"},
+            {"Name": "TriggeredBy", "Type": "String", "DefaultValue": "manual"},
+        ],
+        "Steps": [
+            {
+                "Name": "Train",
+                "Type": "Training",
+                "Arguments": {
+                    "AlgorithmSpecification": {
+                        "TrainingImage": "replace-me",
+                        "TrainingInputMode": "File",
+                    },
+                    "ResourceConfig": {
+                        "InstanceType": "ml.m5.large",
+                        "InstanceCount": 1,
+                        "VolumeSizeInGB": 10,
+                    },
+                    "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+                    "OutputDataConfig": {"S3OutputPath": "s3://replace-me/models/"},
+                },
+            }
+        ],
     }
     return json.dumps(definition, indent=2) + "\n"
 

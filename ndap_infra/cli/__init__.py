@@ -20,6 +20,7 @@ from ndap_infra.cli import (
     drift,
     emulator,
     panels,
+    pipeline,
     preflight,
     review,
     tools,
@@ -32,7 +33,18 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
 )
-for group in (build, tools, deploy, preflight, emulator, changes, review, bootstrap, drift):
+for group in (
+    build,
+    tools,
+    deploy,
+    preflight,
+    emulator,
+    changes,
+    review,
+    bootstrap,
+    drift,
+    pipeline,
+):
     group.register(app)
 panels.group_commands(app)
 

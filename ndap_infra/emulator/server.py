@@ -12,7 +12,11 @@ account under that id. ``ndap_infra.emulator.seed`` uses it to build what a user
 accounts starts from: an organization whose members are the configured account ids.
 
 And the creation-time rules real AWS enforces and moto does not (``strict``): principals
-that must exist, policy types that must be enabled, one detector and one hub. And at most
+that must exist, policy types that must be enabled, one detector and one hub; the
+requests AWS accepts and moto refuses (``accepts``); and no policy enforced while
+authorization is off, bucket policies included (``authorization``); and CodeBuild builds
+that answer ``BatchGetBuilds`` truthfully, which ``ndap pipeline run`` records as it runs
+them (``POST /_ndap/codebuild/build-start`` and ``build-end``; ``builds``). And at most
 once per SDK call (``replay``): a retried attempt of a call already answered gets the same
 answer, as from AWS.
 """
@@ -29,6 +33,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ndap_infra.emulator import builds
+from ndap_infra.emulator.accepts import install_accepted_requests
+from ndap_infra.emulator.authorization import install_bucket_policy_rule
 from ndap_infra.emulator.replay import Replay
 from ndap_infra.emulator.strict import install_strict_rules
 
@@ -67,9 +74,12 @@ def _install_account_ids() -> None:
 
 
 def _with_account_ids(app: Any) -> Any:
-    """The moto WSGI app, plus the ``ACCOUNT_IDS_PATH`` endpoint."""
+    """The moto WSGI app, plus the ``ACCOUNT_IDS_PATH`` endpoint and the build records'
+    (``builds.PATHS``)."""
 
     def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") in builds.PATHS:
+            return builds.handle(environ, start_response)
         if environ.get("PATH_INFO") != ACCOUNT_IDS_PATH:
             return app(environ, start_response)
         if environ.get("REQUEST_METHOD") != "POST":
@@ -105,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
 
     _install_account_ids()
     install_strict_rules()
+    install_bucket_policy_rule()
+    install_accepted_requests()
+    builds.install_build_records()
     server = make_server(
         LOOPBACK,
         args.port,

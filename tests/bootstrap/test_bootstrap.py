@@ -7,6 +7,7 @@ was.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -24,7 +25,7 @@ from ndap_infra.cli import app
 from ndap_infra.config import load_config
 from ndap_infra.config.accounts import adopted_accounts
 from ndap_infra.config.enums import Environment, Persona, ProjectKind
-from ndap_infra.names.pipelines import ORCHESTRATION_DEFINITION
+from ndap_infra.names.pipelines import ORCHESTRATION_DEFINITION, TRAINING_DEFINITION
 from ndap_infra.pipelines.pr_checks import CHECK_ORCHESTRATION
 from ndap_infra.pipelines.workflows import WORKFLOW_PATH
 from tests.helpers import ACTIONLINT, REFERENCE, ROOT
@@ -342,7 +343,7 @@ def scaffolded(reference_copy: Path) -> tuple[Path, Path]:
         str(repo),
     )
     assert code == 0, err
-    assert f"Wrote its repository scaffold (19 files) to {repo}/" in out
+    assert f"Wrote its repository scaffold (20 files) to {repo}/" in out
     return reference_copy, repo
 
 
@@ -357,6 +358,9 @@ def test_scaffold_has_the_workflow_the_definition_and_the_layout(
     project = load_config(config).ml_projects[-1]
     files = _files(repo)
     assert WORKFLOW_PATH in files and ORCHESTRATION_DEFINITION in files
+    # a batch project's deploy step deploys its training pipeline from this file
+    training = json.loads((repo / TRAINING_DEFINITION).read_text())
+    assert [p["Name"] for p in training["Parameters"]] == ["TrainingMode", "TriggeredBy"]
     for directory in ("src/training", "src/serving", "features", "tests", "docs"):
         assert any(f.startswith(directory + "/") for f in files), directory
     assert "config/params.yaml" in files

@@ -63,6 +63,7 @@ CONFIG_COMMANDS = [
     ["add-project", "--name", "x-proj", "--team", "t-team", "--kind", "batch"]
     + ["--repository", "acme/x"],
     ["changes", "--base", "HEAD", "--repo", str(ROOT), "--project", "churn-prediction"],
+    ["pipeline", "run", "churn-prediction", "--event", "push-develop", "--repo", str(ROOT)],
 ]
 
 # Arguments after the valid configuration (``{config}``) or a scratch path (``{tmp}``).
@@ -112,6 +113,16 @@ ARGUMENT_CASES: dict[str, list[str]] = {
     "synth: policies under a file": ["synth", "-c", "{config}", "--out", "{tmp}/out"]
     + ["--policies", "{tmp}/a-file/policies"],
     "deploy: zero workers": ["deploy", "-c", "{config}", "--workers", "0"],
+    "pipeline run: unknown event": ["pipeline", "run", "churn-prediction", "--event"]
+    + ["push-main", "--repo", str(ROOT), "-c", "{config}"],
+    "pipeline run: not a repository": ["pipeline", "run", "churn-prediction", "--event"]
+    + ["push-develop", "--repo", "{tmp}", "-c", "{config}"],
+    "pipeline run: unknown project": ["pipeline", "run", "../..", "--event", "pull-request"]
+    + ["--repo", str(ROOT), "-c", "{config}"],
+    "pipeline run: hostile head": ["pipeline", "run", "churn-prediction", "--event"]
+    + ["pull-request", "--head", "--upload-pack=touch x", "--repo", str(ROOT), "-c", "{config}"],
+    "pipeline run: tag event without a tag": ["pipeline", "run", "churn-prediction"]
+    + ["--event", "tag-develop", "--repo", str(ROOT), "-c", "{config}"],
 }
 
 
