@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 
-.PHONY: all setup build deploy probe destroy emulator-stop test test-fast test-slow lint format typecheck resources schema bench bench-deploy cdktf-synth clean
+.PHONY: all setup build deploy probe destroy emulator-stop test test-fast test-slow lint format typecheck resources schema bench bench-deploy check-pythons cdktf-synth clean
 
 ## all: set up everything, run the main job on the reference example, deploy it onto the
 ## local emulator and probe it
@@ -93,6 +93,11 @@ schema: setup
 ## bench: print synthesis and terraform figures
 bench: setup
 	$(BIN)/python bench/synth_bench.py
+
+## check-pythons: install and synthesize the reference on Python 3.12 and 3.13 (minutes;
+## each stack must match 3.11's checksum)
+check-pythons: setup
+	$(BIN)/python tools/check_pythons.py
 
 ## bench-deploy: print deploy and no-change plan figures on the emulator (reference, 100 projects)
 bench-deploy: setup

@@ -34,3 +34,20 @@ def test_ndap_config_names_the_configuration(
     assert result.exit_code == 2 and str(config) in result.output
     flagged = CliRunner().invoke(cli.app, ["validate", "-c", "examples/reference.yaml"])
     assert flagged.exit_code == 0, flagged.output  # the flag wins
+
+
+def test_the_version_lives_in_one_place_and_the_changelog_has_its_section() -> None:
+    """pyproject reads the version from ndap_infra.__version__; CHANGELOG.md has a section
+    for it with upgrade notes (a platform engineer reads them before moving the pin)."""
+    import ndap_infra
+
+    root = Path(__file__).resolve().parents[2]
+    assert metadata.version("ndap-infra") == ndap_infra.__version__
+    pyproject = (root / "pyproject.toml").read_text()
+    project = pyproject.split("[project]", 1)[1].split("\n[", 1)[0]
+    assert 'dynamic = ["version"]' in project and "\nversion = " not in project
+    changelog = (root / "CHANGELOG.md").read_text()
+    heading = f"\n## {ndap_infra.__version__} "
+    assert heading in changelog, f"CHANGELOG.md has no section for {ndap_infra.__version__}"
+    section = changelog.split(heading, 1)[1].split("\n## ", 1)[0]
+    assert "### Upgrade notes" in section
