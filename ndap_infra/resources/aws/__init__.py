@@ -329,6 +329,26 @@ if TYPE_CHECKING:
         SchedulerScheduleTargetSqsParameters,
     )
     from .securityhub_account import SecurityhubAccount
+    from .securityhub_configuration_policy import (
+        SecurityhubConfigurationPolicy,
+        SecurityhubConfigurationPolicyConfigurationPolicy,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfiguration,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameter,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameter,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterBool,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterDouble,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterEnum,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterEnumList,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterInt,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterIntList,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterString,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterStringList,
+    )
+    from .securityhub_configuration_policy_association import (
+        SecurityhubConfigurationPolicyAssociation,
+        SecurityhubConfigurationPolicyAssociationTimeouts,
+    )
+    from .securityhub_finding_aggregator import SecurityhubFindingAggregator
     from .securityhub_organization_admin_account import SecurityhubOrganizationAdminAccount
     from .securityhub_organization_configuration import (
         SecurityhubOrganizationConfiguration,
@@ -684,6 +704,26 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "SchedulerScheduleTargetSqsParameters",
     ),
     "securityhub_account": ("SecurityhubAccount",),
+    "securityhub_configuration_policy": (
+        "SecurityhubConfigurationPolicy",
+        "SecurityhubConfigurationPolicyConfigurationPolicy",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfiguration",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameter",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameter",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterBool",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterDouble",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterEnum",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterEnumList",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterInt",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterIntList",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterString",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterStringList",
+    ),
+    "securityhub_configuration_policy_association": (
+        "SecurityhubConfigurationPolicyAssociation",
+        "SecurityhubConfigurationPolicyAssociationTimeouts",
+    ),
+    "securityhub_finding_aggregator": ("SecurityhubFindingAggregator",),
     "securityhub_organization_admin_account": ("SecurityhubOrganizationAdminAccount",),
     "securityhub_organization_configuration": (
         "SecurityhubOrganizationConfiguration",
@@ -985,6 +1025,22 @@ __all__ = [
     "SchedulerScheduleTargetSagemakerPipelineParametersPipelineParameter",
     "SchedulerScheduleTargetSqsParameters",
     "SecurityhubAccount",
+    "SecurityhubConfigurationPolicy",
+    "SecurityhubConfigurationPolicyAssociation",
+    "SecurityhubConfigurationPolicyAssociationTimeouts",
+    "SecurityhubConfigurationPolicyConfigurationPolicy",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfiguration",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameter",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameter",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterBool",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterDouble",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterEnum",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterEnumList",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterInt",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterIntList",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterString",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterStringList",
+    "SecurityhubFindingAggregator",
     "SecurityhubOrganizationAdminAccount",
     "SecurityhubOrganizationConfiguration",
     "SecurityhubOrganizationConfigurationOrganizationConfiguration",
