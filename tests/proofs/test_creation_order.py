@@ -24,14 +24,19 @@ REPLICATOR = "arn:aws:iam::500000000005:role/acme-ml-data-replication"
 DRIFT_BUILD = "arn:aws:iam::600000000006:role/acme-ml-drift-detection-build"
 WAVES = {
     "organization": 0,
-    "tooling": 1,
-    "env-nonprod": 2,
-    "env-dev": 2,
-    "env-acc": 2,
-    "env-prd": 3,
+    "log-archive": 1,
+    "security-tooling": 1,
+    "tooling": 2,
+    "organization-trail": 2,
+    "env-nonprod": 3,
+    "env-dev": 3,
+    "env-acc": 3,
+    "env-prd": 4,
 }
-"""The reference's apply waves: prd after dev and acc, whose buckets it replicates into."""
-SIDE_BY_SIDE = {**WAVES, "env-prd": 2}
+"""The reference's apply waves: the log archive before every account delivering into it
+(tooling, the environments, the organization trail), prd after dev and acc, whose buckets
+it replicates into."""
+SIDE_BY_SIDE = {**WAVES, "env-prd": 3}
 """The former order: every environment side by side."""
 
 
