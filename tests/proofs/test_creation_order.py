@@ -197,7 +197,8 @@ def test_prd_applies_after_the_environments_it_replicates_into(reference_synthes
     stacks = list(reference_synthesis.stacks)
     assert waves(stacks, levels=WAVES) == [
         ["organization"],
-        ["tooling"],
+        ["log-archive", "security-tooling"],
+        ["tooling", "organization-trail"],
         ["env-nonprod", "env-dev", "env-acc"],
         ["env-prd"],
     ]
@@ -226,7 +227,9 @@ def test_replication_into_a_bucket_of_the_same_wave_fails(
     assert "Destination bucket must exist" in text
     assert "declare env-prd's dependency on env-dev" in text
     good = check_creation_order(reference_stacks, stack_accounts(reference_config), WAVES)
-    assert good.ok and good.destinations == 2
+    # 2 replication destinations, 11 log deliveries into the archive (each account's Config
+    # in both allowed regions, and the organization trail).
+    assert good.ok and good.destinations == 13
 
 
 def test_a_destination_in_the_same_stack_needs_a_dependency(

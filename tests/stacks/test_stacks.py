@@ -94,6 +94,7 @@ def test_organization_has_a_unit_per_enabled_environment(reference_stacks) -> No
     for logical_id, account in accounts.items():
         assert f"aws_organizations_account.{logical_id}" in imported.values()
         unit = account["//"]["metadata"]["path"].rsplit("/", 1)[1]
+        unit = {"log-archive": "security", "security-tooling": "security"}.get(unit, unit)
         assert account["parent_id"].startswith(
             "${aws_organizations_organizational_unit.units_" + unit + "_"
         )
@@ -101,7 +102,7 @@ def test_organization_has_a_unit_per_enabled_environment(reference_stacks) -> No
         assert {"name", "email"} <= set(account["lifecycle"]["ignore_changes"])
     attachments = org["resource"]["aws_organizations_policy_attachment"]
     targets = {a["target_id"] for a in attachments.values()}
-    assert len(targets) == 5, "every unit (the tooling account's too) carries the guardrails"
+    assert len(targets) == 6, "every unit (the tooling's and security's too) carries guardrails"
 
 
 def test_each_environment_stack_assumes_a_role_in_its_own_account(
