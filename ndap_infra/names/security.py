@@ -52,7 +52,8 @@ def config_aggregator(org: str) -> str:
 
 
 def config_aggregator_role(org: str) -> str:
-    return f"{org}-config-aggregator"
+    """Under the baseline's prefix: the guardrails protect it like the baseline's roles."""
+    return f"{org}-baseline-config-aggregator"
 
 
 def findings_topic(org: str) -> str:
