@@ -21,6 +21,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from ndap_infra.bootstrap.files import BootstrapError, replace_file
 from ndap_infra.bootstrap.project import _writer
+from ndap_infra.config.accounts import SECURITY_ACCOUNT_KEYS
 from ndap_infra.config.enums import TOOLING
 from ndap_infra.config.load import plain_data, validate_data
 from ndap_infra.config.model import NdapConfig
@@ -41,6 +42,17 @@ def _slot(document: CommentedMap, key: str) -> tuple[CommentedMap, str, str]:
     if key == TOOLING:
         container = document.get("organization")
         field, before = "tooling_account_id", "tooling_email"
+    elif key in SECURITY_ACCOUNT_KEYS:
+        organization = document.get("organization")
+        security = (
+            organization.get("security_accounts")
+            if isinstance(organization, CommentedMap)
+            else None
+        )
+        container = (
+            security.get(SECURITY_ACCOUNT_KEYS[key]) if isinstance(security, CommentedMap) else None
+        )
+        field, before = "account_id", "email"
     else:
         environments = document.get("environments")
         container = environments.get(key) if isinstance(environments, CommentedMap) else None
@@ -63,7 +75,12 @@ def record_account_ids(path: Path, ids: Mapping[str, str], *, write: bool = True
     written: list[tuple[str, str]] = []
     for key, account_id in ids.items():
         container, field, before = _slot(document, key)
-        dotted = ("organization." if key == TOOLING else f"environments.{key}.") + field
+        if key == TOOLING:
+            dotted = f"organization.{field}"
+        elif key in SECURITY_ACCOUNT_KEYS:
+            dotted = f"organization.security_accounts.{SECURITY_ACCOUNT_KEYS[key]}.{field}"
+        else:
+            dotted = f"environments.{key}.{field}"
         if field in container:
             if str(container[field]) != account_id:
                 raise BootstrapError(

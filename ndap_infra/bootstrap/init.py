@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from ndap_infra.config.enums import Environment
+from ndap_infra.config.enums import LOG_ARCHIVE, SECURITY_TOOLING, Environment
 from ndap_infra.config.issues import ConfigIssue, format_path
 from ndap_infra.config.load import plain_data, validate_data
 from ndap_infra.config.model import DeployTarget
@@ -41,7 +41,16 @@ FLAG_OF_FIELD: dict[str, str] = {
     **{f"environments.{e.value}.account_id": f"--{e.value}-account-id" for e in Environment},
     **{f"environments.{e.value}.email": f"--account-email {e.value}=ADDRESS" for e in Environment},
     "organization.tooling_email": "--account-email tooling=ADDRESS",
+    "organization.security_accounts.log_archive.account_id": "--log-archive-account-id",
+    "organization.security_accounts.log_archive.email": "--account-email log-archive=ADDRESS",
+    "organization.security_accounts.security_tooling.account_id": "--security-tooling-account-id",
+    "organization.security_accounts.security_tooling.email": (
+        "--account-email security-tooling=ADDRESS"
+    ),
 }
+
+SECURITY_ACCOUNTS = {LOG_ARCHIVE: "log_archive", SECURITY_TOOLING: "security_tooling"}
+"""The two security accounts' keys (``--account-email KEY=...``) and configuration fields."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,9 @@ class InitAnswers:
     emails: tuple[tuple[str, str], ...] = ()
     """(environment, root e-mail) pairs."""
     tooling_email: str | None = None
+    security_accounts: tuple[tuple[str, str | None, str | None], ...] = ()
+    """(log-archive or security-tooling, id or None, e-mail or None): with any, the
+    configuration switches the security accounts on; without, the per-account model."""
 
 
 def _quoted(account_id: str) -> DoubleQuotedScalarString:
@@ -121,6 +133,29 @@ def config_document(answers: InitAnswers) -> CommentedMap:
         org["tooling_email"] = answers.tooling_email
         org.yaml_set_comment_before_after_key(
             "tooling_email", before=tooling_comment + "\n" + CREATED_COMMENT, indent=2
+        )
+
+    if answers.security_accounts:
+        security = CommentedMap()
+        security["enabled"] = True
+        for key, given_id, email in answers.security_accounts:
+            entry = CommentedMap()
+            if given_id is not None:
+                entry["account_id"] = _quoted(given_id)
+            if email is not None:
+                entry["email"] = email
+            security[SECURITY_ACCOUNTS[key]] = entry
+            if given_id is None:
+                security.yaml_set_comment_before_after_key(
+                    SECURITY_ACCOUNTS[key], before=CREATED_COMMENT, indent=4
+                )
+        org["security_accounts"] = security
+        org.yaml_set_comment_before_after_key(
+            "security_accounts",
+            before="Central evidence: the organization trail and Config into an immutable "
+            "archive (log-archive),\nfindings of every account in one place (security-tooling, "
+            "delegated administrator).",
+            indent=2,
         )
 
     emails = dict(answers.emails)

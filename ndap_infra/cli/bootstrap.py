@@ -16,11 +16,17 @@ from typing import Annotated
 import typer
 
 from ndap_infra.bootstrap.files import BootstrapError, create_file, replace_file
-from ndap_infra.bootstrap.init import REQUIRED_FLAGS, InitAnswers, problems, render_config
+from ndap_infra.bootstrap.init import (
+    REQUIRED_FLAGS,
+    SECURITY_ACCOUNTS,
+    InitAnswers,
+    problems,
+    render_config,
+)
 from ndap_infra.bootstrap.project import ProjectAnswers, add_project
 from ndap_infra.bootstrap.scaffold import scaffold_files, write_scaffold
 from ndap_infra.config import ConfigError
-from ndap_infra.config.enums import TOOLING, Environment
+from ndap_infra.config.enums import LOG_ARCHIVE, SECURITY_TOOLING, TOOLING, Environment
 from ndap_infra.config.model import DeployTarget
 
 EXIT_BAD_INPUT = 2
@@ -103,6 +109,29 @@ def init(
         str | None,
         typer.Option(help="Where people sign in (default: the management account)."),
     ] = None,
+    log_archive_account_id: Annotated[
+        str | None,
+        typer.Option(
+            help="The log-archive account to adopt (--account-email log-archive=... alone "
+            "creates it): the organization trail's and Config's immutable archive."
+        ),
+    ] = None,
+    security_tooling_account_id: Annotated[
+        str | None,
+        typer.Option(
+            help="The security-tooling account to adopt (--account-email security-tooling=... "
+            "alone creates it): delegated administrator of GuardDuty, Security Hub, Access "
+            "Analyzer and Config."
+        ),
+    ] = None,
+    no_security_accounts: Annotated[
+        bool,
+        typer.Option(
+            "--no-security-accounts",
+            help="No log-archive and security-tooling accounts (do not ask): every account "
+            "keeps its own logs and detectors.",
+        ),
+    ] = False,
     deploy_target: Annotated[
         DeployTarget, typer.Option(help="local (the moto emulator) or aws.")
     ] = DeployTarget.AWS,
@@ -119,9 +148,10 @@ def init(
         typer.Option(
             "--account-email",
             help="ENV=ADDRESS: an account's root e-mail (repeat or comma-separate for "
-            "nonprod, dev, acc, prd, tooling). With the account's id, the organization stack "
-            "adopts the account and places it in its unit; without an id, it creates the "
-            "account there, and `ndap deploy` records the new id in the file.",
+            "nonprod, dev, acc, prd, tooling, log-archive, security-tooling). With the "
+            "account's id, the organization stack adopts the account and places it in its "
+            "unit; without an id, it creates the account there, and `ndap deploy` records "
+            "the new id in the file.",
         ),
     ] = None,
 ) -> None:
@@ -148,11 +178,11 @@ def init(
     emails: dict[str, str] = {}
     for item in _split(account_email):
         key, sep, address = item.partition("=")
-        if not sep or key not in (*(e.value for e in Environment), TOOLING):
+        if not sep or key not in (*(e.value for e in Environment), TOOLING, *SECURITY_ACCOUNTS):
             raise _fail(
                 "init",
                 f"--account-email {item!r}: use ENV=ADDRESS with ENV one of nonprod, dev, "
-                "acc, prd, tooling; nothing was written.",
+                "acc, prd, tooling, log-archive, security-tooling; nothing was written.",
             )
         emails[key] = address.strip()
     given: dict[str, str | None] = {
@@ -203,6 +233,31 @@ def init(
         )
     if no_nonprod:
         emails.pop("nonprod", None)
+    security_ids = {
+        LOG_ARCHIVE: log_archive_account_id,
+        SECURITY_TOOLING: security_tooling_account_id,
+    }
+    if no_security_accounts:
+        if any(security_ids.values()) or any(key in emails for key in SECURITY_ACCOUNTS):
+            raise _fail(
+                "init",
+                "--no-security-accounts contradicts a security account's id or e-mail: pass "
+                "one; nothing was written.",
+            )
+    elif missing and _interactive():
+        # Asked with the other accounts: an id adopts the account, an e-mail alone creates it.
+        for key in SECURITY_ACCOUNTS:
+            if security_ids[key] is None and key not in emails:
+                security_ids[key] = (
+                    typer.prompt(f"{key} account id (empty: create it)", default="").strip() or None
+                )
+            if key not in emails:
+                emails[key] = typer.prompt(f"{key} account's root e-mail").strip()
+    security_accounts = tuple(
+        (key, security_ids[key], emails.get(key))
+        for key in SECURITY_ACCOUNTS
+        if security_ids[key] is not None or key in emails
+    )
     answers = InitAnswers(
         org_name=str(given["org_name"]),
         management_account_id=str(given["management_account_id"]),
@@ -216,8 +271,11 @@ def init(
         identity_account_id=identity_account_id,
         deploy_target=deploy_target.value,
         create_organization=create_organization,
-        emails=tuple((k, v) for k, v in emails.items() if k != TOOLING),
+        emails=tuple(
+            (k, v) for k, v in emails.items() if k != TOOLING and k not in SECURITY_ACCOUNTS
+        ),
         tooling_email=emails.get(TOOLING),
+        security_accounts=security_accounts,
     )
     text = render_config(answers)
     found = problems(text)
@@ -234,7 +292,11 @@ def init(
     except BootstrapError as error:
         raise _fail("init", str(error)) from None
     print(f"Wrote {config} (valid).")
-    created = [key for key in (*(e.value for e in Environment), TOOLING) if key in emails]
+    created = [
+        key
+        for key in (*(e.value for e in Environment), TOOLING, *SECURITY_ACCOUNTS)
+        if key in emails
+    ]
     created = [
         key
         for key in created
@@ -244,6 +306,7 @@ def init(
             "acc": given["acc_account_id"],
             "prd": given["prd_account_id"],
             TOOLING: tooling_account_id,
+            **security_ids,
         }[key]
         is None
     ]

@@ -217,8 +217,28 @@ def _report_jobs(proof: AccessProof) -> None:
             console.print(f"  - open finding, reported only ({finding})", markup=False)
 
 
+def _report_evidence(proof: AccessProof) -> None:
+    evidence = proof.evidence
+    if evidence is None:
+        return
+    wrong = [r for r in evidence.rows if not r.ok]
+    _section(
+        f"evidence: {len(evidence.rows)} rows on the log archive and the detectors",
+        len(wrong),
+        (f"{r.question}: {', '.join(r.who) or 'nobody'}" for r in wrong),
+        ok="read by security auditors only, deleted by nobody (see policies/EVIDENCE.md)",
+        against="the evidence table (wrong)",
+    )
+    for control in evidence.controls:
+        if not control.flipped:
+            console.print(
+                f"  - negative control does not flip: without {control.removed}", markup=False
+            )
+
+
 def _report_access(proof: AccessProof) -> None:
     _report_jobs(proof)
+    _report_evidence(proof)
     wrong = [c for c in proof.cells if not c.ok]
     _section(
         f"access: {len(proof.cells)} decisions evaluated",

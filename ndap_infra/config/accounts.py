@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ndap_infra.config.enums import TOOLING, Environment
+from ndap_infra.config.enums import (
+    LOG_ARCHIVE,
+    SECURITY_TOOLING,
+    SECURITY_UNIT,
+    TOOLING,
+    Environment,
+)
 from ndap_infra.config.model import NdapConfig
 
 
@@ -25,11 +31,23 @@ class MemberAccount:
     def created(self) -> bool:
         return self.account_id is None
 
+    @property
+    def unit(self) -> str:
+        """The key of the organizational unit it is placed in: its own key, but for the two
+        security accounts, which share the security unit."""
+        return SECURITY_UNIT if self.key in SECURITY_ACCOUNT_KEYS else self.key
+
     def id_field(self) -> str:
         """Where the configuration holds this account's id."""
         if self.key == TOOLING:
             return "organization.tooling_account_id"
+        if self.key in SECURITY_ACCOUNT_KEYS:
+            return f"organization.security_accounts.{SECURITY_ACCOUNT_KEYS[self.key]}.account_id"
         return f"environments.{self.key}.account_id"
+
+
+SECURITY_ACCOUNT_KEYS = {LOG_ARCHIVE: "log_archive", SECURITY_TOOLING: "security_tooling"}
+"""The security accounts' keys, with their field in ``organization.security_accounts``."""
 
 
 def account_name(config: NdapConfig, key: str) -> str:
@@ -63,7 +81,24 @@ def member_accounts(config: NdapConfig) -> list[MemberAccount]:
                 org.tooling_email,
             )
         )
+    security = config.security_accounts
+    if security is not None:
+        for key, field in SECURITY_ACCOUNT_KEYS.items():
+            account = getattr(security, field)
+            found.append(
+                MemberAccount(key, account.account_id, account_name(config, key), account.email)
+            )
     return found
+
+
+def security_account_id(config: NdapConfig, key: str) -> str:
+    """The id of a security account (``log-archive`` or ``security-tooling``); validation
+    and phase 1 guarantee it is set when the stacks are built."""
+    security = config.security_accounts
+    account = None if security is None else getattr(security, SECURITY_ACCOUNT_KEYS[key])
+    if account is None or account.account_id is None:
+        raise ValueError(f"organization.security_accounts: the {key} account id is not set")
+    return str(account.account_id)
 
 
 def adopted_accounts(config: NdapConfig) -> list[MemberAccount]:
@@ -89,9 +124,15 @@ def phase_one_config(config: NdapConfig) -> tuple[NdapConfig, dict[str, str]]:
     pending = pending_accounts(config)
     if not pending:
         return config, {}
+    security = config.security_accounts
     used = {
         config.organization.management_account_id,
         config.organization.tooling_account_id,
+        *(
+            ()
+            if security is None
+            else (security.log_archive.account_id, security.security_tooling.account_id)
+        ),
         config.identity.identity_account_id,
         *(config.environments.get(e).account_id for e in Environment),
     }
@@ -111,6 +152,15 @@ def phase_one_config(config: NdapConfig) -> tuple[NdapConfig, dict[str, str]]:
     organization = config.organization
     if TOOLING in stand_ins:
         organization = organization.model_copy(update={"tooling_account_id": stand_ins[TOOLING]})
+    if security is not None and any(key in stand_ins for key in SECURITY_ACCOUNT_KEYS):
+        filled_security = security
+        for key, field in SECURITY_ACCOUNT_KEYS.items():
+            if key in stand_ins:
+                account = getattr(filled_security, field).model_copy(
+                    update={"account_id": stand_ins[key]}
+                )
+                filled_security = filled_security.model_copy(update={field: account})
+        organization = organization.model_copy(update={"security_accounts": filled_security})
     filled = config.model_copy(update={"environments": environments, "organization": organization})
     return filled, {stand_in: key for key, stand_in in stand_ins.items()}
 
@@ -173,7 +223,8 @@ class PhaseOne:
         for part, keys in self.left_out.items():
             lines.append(f"  - waits: {part} (names the id of {', '.join(keys)})")
         for stack, keys in self.waiting.items():
-            lines.append(f"  - not synthesized: {stack} (needs the id of {', '.join(keys)})")
+            needs = f"needs the id of {', '.join(keys)}" if keys else "follows the accounts"
+            lines.append(f"  - not synthesized: {stack} ({needs})")
         lines.append(
             f"next: `ndap deploy -c {config_path}` creates the accounts, records their ids in "
             f"{config_path} and deploys the rest; or create them yourself and set the ids"

@@ -8,6 +8,13 @@ TOOLING = "tooling"
 """The tooling (delivery) account: its key beside the environments', its stack's name, its
 organizational unit's suffix and its ``ndap:environment`` tag. Defined here, once."""
 
+LOG_ARCHIVE = "log-archive"
+"""The log-archive account (``organization.security_accounts``): its key and stack name."""
+SECURITY_TOOLING = "security-tooling"
+"""The security-tooling account, delegated administrator: its key and stack name."""
+SECURITY_UNIT = "security"
+"""The organizational unit (key and name suffix) holding both security accounts."""
+
 
 class Environment(StrEnum):
     """The four environments, in promotion order."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from cdktf import TerraformProvider, TerraformResource, TerraformStack
 from constructs import Construct
 
-from ndap_infra.baseline import controls, policies
+from ndap_infra.baseline import archive, controls, policies
 from ndap_infra.baseline.alarms import BASELINE_ALARMS, AlarmSpec
 from ndap_infra.config.model import SecurityBaselineConfig
 from ndap_infra.constructs.storage import (
@@ -89,6 +89,17 @@ class BaselineProps:
     other_regions: Mapping[str, TerraformProvider] = field(default_factory=dict)
     """Every other region the guardrails allow, with its provider: detection runs there
     too (``account_provider(other_regions=...)``)."""
+    config_archive: ConfigArchive | None = None
+    """With the security accounts: AWS Config delivers into the log archive instead of
+    the account's log bucket."""
+
+
+@dataclass(frozen=True)
+class ConfigArchive:
+    """The log archive AWS Config delivers into (``organization.security_accounts``)."""
+
+    bucket: str
+    account_id: str
 
 
 class SecurityBaseline(Construct):
@@ -204,7 +215,7 @@ class SecurityBaseline(Construct):
         )
 
         # -- detection, in every allowed region --
-        config_role, managed, delivery_policy = self._config_role()
+        config_role, managed, delivery_policy = self._config_role(props.config_archive)
         regions: dict[str, TerraformProvider | None] = {props.region: None}
         regions.update(props.other_regions)
         detection = Construct(self, "detection")
@@ -217,8 +228,13 @@ class SecurityBaseline(Construct):
                     region=region,
                     config=config,
                     config_role_arn=config_role.arn,
-                    log_bucket_name=self.log_bucket.name,
-                    logs_key_arn=self.logs_key.arn,
+                    log_bucket_name=(
+                        self.log_bucket.name
+                        if props.config_archive is None
+                        else props.config_archive.bucket
+                    ),
+                    # The archive's default encryption (its own key) encrypts deliveries.
+                    logs_key_arn=self.logs_key.arn if props.config_archive is None else None,
                     recorder_needs=[managed],
                     delivery_needs=[bucket_policy, delivery_policy],
                     records_global_resources=region == props.region,
@@ -284,7 +300,9 @@ class SecurityBaseline(Construct):
             depends_on=[self.log_bucket.versioning],
         )
 
-    def _config_role(self) -> tuple[IamRole, IamRolePolicyAttachment, IamRolePolicy]:
+    def _config_role(
+        self, config_archive: ConfigArchive | None
+    ) -> tuple[IamRole, IamRolePolicyAttachment, IamRolePolicy]:
         """The role every region's Config recorder uses (IAM is global: one role) and its
         two policies (the recorder needs the managed one, delivery the other)."""
         names = self.names
@@ -304,10 +322,16 @@ class SecurityBaseline(Construct):
         delivery_policy = IamRolePolicy(
             self,
             "config-role-policy",
-            name="deliver-to-log-bucket",
+            name="deliver-to-log-bucket" if config_archive is None else "deliver-to-log-archive",
             role=role.id,
-            policy=policies.config_role_delivery_policy(
-                names.log_bucket, names.account_id, self.logs_key.arn, names.partition
+            policy=(
+                policies.config_role_delivery_policy(
+                    names.log_bucket, names.account_id, self.logs_key.arn, names.partition
+                )
+                if config_archive is None
+                else archive.config_archive_delivery_policy(
+                    config_archive.bucket, names.account_id, config_archive.account_id, names.region
+                )
             ).to_json(),
         )
         return role, managed, delivery_policy
@@ -380,7 +404,8 @@ class DetectionProps:
     config: SecurityBaselineConfig
     config_role_arn: str
     log_bucket_name: str
-    logs_key_arn: str
+    logs_key_arn: str | None
+    """None: the bucket's default encryption encrypts deliveries (the log archive)."""
     recorder_needs: list[TerraformResource]
     """What the recorder needs first (the role's managed policy)."""
     delivery_needs: list[TerraformResource]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from cdktf import Fn, ITerraformDependable, TerraformResourceLifecycle, Token
+from cdktf import Fn, ITerraformDependable, TerraformProvider, TerraformResourceLifecycle, Token
 from constructs import Construct
 
 from ndap_infra.config.accounts import MemberAccount
@@ -12,11 +12,14 @@ from ndap_infra.names.tags import ENVIRONMENT_TAG
 from ndap_infra.organization.catalog import GuardrailSpec
 from ndap_infra.resources.aws import (
     DataAwsOrganizationsOrganization,
+    GuarddutyOrganizationAdminAccount,
     OrganizationsAccount,
+    OrganizationsDelegatedAdministrator,
     OrganizationsOrganization,
     OrganizationsOrganizationalUnit,
     OrganizationsPolicy,
     OrganizationsPolicyAttachment,
+    SecurityhubOrganizationAdminAccount,
 )
 
 SERVICE_ACCESS_PRINCIPALS = (
@@ -132,7 +135,7 @@ class MemberAccounts(Construct):
                     account.key,
                     name=account.name,
                     email=account.email,
-                    parent_id=unit_ids[account.key],
+                    parent_id=unit_ids[account.unit],
                     tags=account_tags,
                     role_name=access_role,
                     iam_user_access_to_billing="DENY",
@@ -147,7 +150,7 @@ class MemberAccounts(Construct):
                     account.key,
                     name=account.name,
                     email=account.email,
-                    parent_id=unit_ids[account.key],
+                    parent_id=unit_ids[account.unit],
                     tags=account_tags,
                     close_on_deletion=False,
                     lifecycle=TerraformResourceLifecycle(
@@ -192,3 +195,45 @@ class Guardrails(Construct):
                     policy_id=policy.id,
                     target_id=target_ids[str(target)],
                 )
+
+
+DELEGATED_SERVICES = ("access-analyzer.amazonaws.com", "config.amazonaws.com")
+"""Services administered from the security-tooling account through Organizations; GuardDuty
+and Security Hub register their administrator through their own APIs (below)."""
+
+
+class DelegatedAdministrators(Construct):
+    """The security-tooling account as delegated administrator: of IAM Access Analyzer and
+    AWS Config (Organizations), of GuardDuty (in every allowed region) and of Security Hub
+    (the home region: central configuration reaches the others)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        account_id: str,
+        regional_providers: Mapping[str, TerraformProvider | None],
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, id_)
+        needs = list(depends_on) or None
+        for service in DELEGATED_SERVICES:
+            OrganizationsDelegatedAdministrator(
+                self,
+                service.split(".")[0],
+                account_id=account_id,
+                service_principal=service,
+                depends_on=needs,
+            )
+        for region, provider in regional_providers.items():
+            GuarddutyOrganizationAdminAccount(
+                self,
+                f"guardduty-{region}",
+                admin_account_id=account_id,
+                provider=provider,
+                depends_on=needs,
+            )
+        SecurityhubOrganizationAdminAccount(
+            self, "securityhub", admin_account_id=account_id, depends_on=needs
+        )

@@ -203,6 +203,8 @@ class BucketProps:
     receives_access_logs: bool = False
     """The account's server access log destination: it does not log itself (S3 would log
     its own log deliveries, without end)."""
+    object_lock: bool = False
+    """S3 Object Lock (only at creation; the retention is declared beside the bucket)."""
 
     def __post_init__(self) -> None:
         if self.kms_key_arn is None and not self.receives_access_logs:
@@ -226,6 +228,7 @@ class SecureBucket(Construct):
             "bucket",
             bucket=props.name,
             force_destroy=props.force_destroy,
+            object_lock_enabled=True if props.object_lock else None,
             lifecycle=(
                 TerraformResourceLifecycle(prevent_destroy=True) if props.prevent_destroy else None
             ),

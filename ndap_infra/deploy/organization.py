@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ndap_infra.config.accounts import SECURITY_ACCOUNT_KEYS, security_account_id
 from ndap_infra.config.enums import TOOLING
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.emulator.lifecycle import EmulatorInfo, client
 from ndap_infra.names.pipelines import tooling_unit
 from ndap_infra.names.platform import organizational_unit
+from ndap_infra.names.security import security_unit
 
 
 class Placement(StrEnum):
@@ -104,6 +106,12 @@ def expected_units(config: NdapConfig) -> list[tuple[str, str, str]]:
     ]
     if org.tooling_account_id is not None:
         expected.append((TOOLING, org.tooling_account_id, tooling_unit(org.name)))
+    if config.security_accounts is not None:
+        # Both security accounts share the security unit.
+        expected += [
+            (key, security_account_id(config, key), security_unit(org.name))
+            for key in SECURITY_ACCOUNT_KEYS
+        ]
     return expected
 
 

@@ -41,6 +41,10 @@ def _kms_policy_denies_describe(configuration: Configuration) -> bool:
     return False
 
 
+def _config_delegation(configuration: Configuration) -> bool:
+    return configuration.get("service_principal") == "config.amazonaws.com"
+
+
 def _codepipeline_source(configuration: Configuration) -> bool:
     sources = configuration.get("source") or []
     return any(isinstance(s, Mapping) and s.get("type") == "CODEPIPELINE" for s in sources)
@@ -112,6 +116,36 @@ KNOWN_GAPS: tuple[EmulatorGap, ...] = (
     EmulatorGap(
         "aws_securityhub_standards_subscription",
         "moto has no Security Hub standards API: BatchEnableStandards answers 404",
+    ),
+    EmulatorGap(
+        "aws_organizations_delegated_administrator",
+        "moto's Organizations refuses config.amazonaws.com as a delegated administrator's "
+        "service principal (InvalidInputException: unrecognized service principal; its list "
+        "has config-multiaccountsetup only)",
+        _config_delegation,
+    ),
+    EmulatorGap(
+        "aws_guardduty_organization_configuration",
+        "moto's GuardDuty has no UpdateOrganizationConfiguration or "
+        "DescribeOrganizationConfiguration (auto-enable of the organization's members)",
+    ),
+    EmulatorGap(
+        "aws_securityhub_organization_admin_account",
+        "moto's Security Hub enables the administrator but has no "
+        "ListOrganizationAdminAccounts, which the provider reads it back with",
+    ),
+    EmulatorGap(
+        "aws_securityhub_organization_configuration",
+        "moto refuses it without a designated Security Hub administrator, which the "
+        "emulator does not hold (aws_securityhub_organization_admin_account is a gap)",
+    ),
+    EmulatorGap(
+        "aws_securityhub_finding_aggregator",
+        "moto has no Security Hub finding aggregators (CreateFindingAggregator)",
+    ),
+    EmulatorGap(
+        "aws_securityhub_configuration_policy",
+        "moto has no Security Hub central configuration policies (CreateConfigurationPolicy)",
     ),
 )
 

@@ -230,3 +230,114 @@ def images_only_from_the_platform_registry(registry_account: str) -> PolicyDocum
             ),
         )
     )
+
+
+ORGANIZATION_TRAIL_CHANGES = (
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:PutEventSelectors",
+    "cloudtrail:PutInsightSelectors",
+    "cloudtrail:StopLogging",
+    "cloudtrail:UpdateTrail",
+)
+DETECTOR_DEPARTURES = (
+    "guardduty:DeleteDetector",
+    "guardduty:DisassociateFromAdministratorAccount",
+    "guardduty:DisassociateFromMasterAccount",
+    "securityhub:DisableSecurityHub",
+    "securityhub:DisassociateFromAdministratorAccount",
+    "securityhub:DisassociateFromMasterAccount",
+)
+"""What would take a member account's detectors away from the delegated administrator."""
+ARCHIVE_CHANGES = (
+    "s3:BypassGovernanceRetention",
+    "s3:DeleteBucket",
+    "s3:DeleteBucketPolicy",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutBucketAcl",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketVersioning",
+    "s3:PutLifecycleConfiguration",
+    "s3:PutObjectRetention",
+)
+"""What would change or delete the log archive (s3:PutObject* left to its bucket policy)."""
+ADMINISTRATOR_CHANGES = (
+    "access-analyzer:DeleteAnalyzer",
+    "config:DeleteConfigurationAggregator",
+    "guardduty:DeleteDetector",
+    "guardduty:UpdateOrganizationConfiguration",
+    "securityhub:DeleteConfigurationPolicy",
+    "securityhub:DisableSecurityHub",
+    "securityhub:UpdateOrganizationConfiguration",
+)
+
+
+def protect_central_evidence(trail_arn: str, archive_arns: Sequence[str] | None) -> PolicyDocument:
+    """Every principal, the platform's deployer included: the organization trail keeps
+    logging, the member detectors stay with the delegated administrator, and (``archive_arns``
+    given: in the workload accounts) the archive is not changed. Merged into
+    ``protect-baseline``: the workload units already carry AWS's maximum of five SCPs. The
+    security unit's copy leaves the archive to ``protect_security_accounts``, where the
+    platform keeps configuring it (a new member account's Config delivery is a bucket
+    policy change) and nobody deletes."""
+    statements = [
+        Statement(
+            "KeepOrganizationTrail",
+            "Deny",
+            actions=ORGANIZATION_TRAIL_CHANGES,
+            resources=(trail_arn,),
+        ),
+        Statement(
+            "StayWithTheAdministrator", "Deny", actions=DETECTOR_DEPARTURES, resources=("*",)
+        ),
+    ]
+    if archive_arns is not None:
+        statements.append(
+            Statement(
+                "ArchiveIsUntouchable",
+                "Deny",
+                actions=ARCHIVE_CHANGES,
+                resources=tuple(archive_arns),
+            )
+        )
+    return PolicyDocument(tuple(statements))
+
+
+def protect_security_accounts(
+    archive_arns: Sequence[str], account_access_role: str, also: Sequence[str] = ()
+) -> PolicyDocument:
+    """The security unit: nobody deletes from the archive or shortens its lock (the
+    platform's deployer included: after creation, the evidence is nobody's to remove), and
+    only the platform changes the archive's other settings or the delegated
+    administrator's detection."""
+    deletions = tuple(
+        a
+        for a in ARCHIVE_CHANGES
+        if a.startswith(("s3:Delete", "s3:BypassGovernance"))
+        or a in ("s3:PutBucketObjectLockConfiguration", "s3:PutObjectRetention")
+    )
+    return PolicyDocument(
+        (
+            Statement(
+                "NobodyDeletesEvidence",
+                "Deny",
+                actions=deletions,
+                resources=tuple(archive_arns),
+            ),
+            Statement(
+                "OnlyThePlatformConfiguresTheArchive",
+                "Deny",
+                actions=tuple(a for a in ARCHIVE_CHANGES if a not in deletions),
+                resources=tuple(archive_arns),
+                conditions=(_unless_platform(account_access_role, also),),
+            ),
+            Statement(
+                "OnlyThePlatformChangesDetection",
+                "Deny",
+                actions=ADMINISTRATOR_CHANGES,
+                resources=("*",),
+                conditions=(_unless_platform(account_access_role, also),),
+            ),
+        )
+    )

@@ -8,9 +8,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-ENV = r"(?:env-[a-z]+|tooling)"
+ENV = r"(?:env-[a-z]+|tooling|log-archive|security-tooling)"
 """Any account stack: an environment's, or the tooling (delivery) account's, which carries
-the same security baseline (proved by ``ndap parity``)."""
+the same security baseline (proved by ``ndap parity``), or a security account's (#18),
+whose keys, bucket policies and trusts follow the same patterns."""
+ARCHIVE = r"log-archive/archive"
 
 TODO = "TODO lead:"
 
@@ -104,9 +106,63 @@ CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
         rf"{ENV}/baseline/(log-bucket|access-log-bucket)/bucket",
         "Cross-region replication of the audit logs would send them out of the allowed "
         "regions (data residency). The log buckets are versioned, deletion-protected "
-        "(prevent_destroy) and guarded by the organization's baseline guardrails; a copy "
-        "outside the account (a log-archive account) is the stronger control, and the "
-        "model has no such account yet.",
+        "(prevent_destroy) and guarded by the organization's baseline guardrails; the copy "
+        "outside the account is the log archive (organization.security_accounts: the "
+        "organization trail and every account's Config delivery).",
+    ),
+    CheckovSuppression(
+        "CKV_AWS_144",
+        rf"{ARCHIVE}/(archive-bucket|access-log-bucket)/bucket",
+        "The log archive is itself the copy outside every workload account; replicating it "
+        "to a second region would send the organization's audit logs out of "
+        "organization.allowed_regions (data residency). Every version is held by S3 Object "
+        "Lock in compliance mode, and nobody may delete (bucket policy and the security "
+        "unit's SCP).",
+    ),
+    CheckovSuppression(
+        "CKV2_AWS_61",
+        rf"{ARCHIVE}/archive-bucket/bucket",
+        "No lifecycle rule on purpose: a lifecycle expiration is a deletion path, and the "
+        "archive's bucket policy denies s3:PutLifecycleConfiguration to every principal. "
+        "Object Lock (compliance mode, organization.security_accounts."
+        "archive_retention_days) governs how long each version is kept.",
+    ),
+    CheckovSuppression(
+        "CKV2_AWS_62",
+        rf"{ARCHIVE}/archive-bucket/bucket",
+        "Only CloudTrail and AWS Config write to the archive, and nothing consumes a "
+        "notification per delivered log file (several per account and region every few "
+        "minutes); a change to the archive itself is denied by its policy and the "
+        "guardrails, and would show in the organization trail.",
+    ),
+    CheckovSuppression(
+        "CKV2_AWS_10",
+        r"organization-trail/organization-trail/trail",
+        "The organization trail is the immutable copy in the log archive; each account's "
+        "own baseline trail feeds that account's CloudWatch log group and its CIS metric "
+        "alarms (an organization trail delivers to CloudWatch Logs only in the management "
+        "account).",
+    ),
+    CheckovSuppression(
+        "CKV_AWS_252",
+        r"organization-trail/organization-trail/trail",
+        "A CloudTrail SNS topic announces every log file delivered and nothing consumes "
+        "those messages; high-severity findings reach the security findings topic in the "
+        "security-tooling account, and the accounts' baseline alarms their own topic.",
+    ),
+    CheckovSuppression(
+        "CKV_AWS_121",
+        r"security-tooling/detection/config-aggregator",
+        "The organization aggregator covers organization.allowed_regions, the regions every "
+        "account records in; the organization-integrity guardrail denies every other "
+        "region, so there is nothing to aggregate there.",
+    ),
+    CheckovSuppression(
+        "CKV_AWS_145",
+        rf"{ARCHIVE}/access-log-bucket/bucket",
+        "The archive's S3 server access log destination is encrypted with SSE-S3 on "
+        "purpose: S3 delivers server access logs only to buckets whose default encryption "
+        "is SSE-S3, not SSE-KMS. The archive itself uses the archive key.",
     ),
     CheckovSuppression(
         "CKV_AWS_145",
@@ -131,9 +187,10 @@ CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
         "Every environment account enables its own GuardDuty detector through the "
         "baseline (the same control everywhere, proved by parity), and the protect-baseline "
         "SCP stops anyone but the platform from disabling it. checkov also wants "
-        "organization-wide administration (a delegated administrator with auto-enable), "
-        "which needs a security-tooling account the platform does not create yet: a "
-        "documented gap, not an accepted risk.",
+        "organization-wide administration (a delegated administrator with auto-enable): "
+        "with organization.security_accounts the security-tooling account auto-enables "
+        "every member, in its own stack (checkov reads one stack at a time); without them, "
+        "a documented gap, not an accepted risk.",
     ),
     CheckovSuppression(
         "CKV2_AWS_48",
@@ -166,7 +223,7 @@ CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
     # -- access: persona roles and their policies (the persona x environment matrix) --
     CheckovSuppression(
         "CKV_AWS_61",
-        rf"{ENV}/personas/[a-z-]+/role",
+        rf"({ENV}/personas/[a-z-]+/role|{ARCHIVE}/auditor-role)",
         "Persona roles trust the identity account (its root principal, AWS's documented "
         "cross-account pattern, delegating to that account's IAM), conditioned on MFA "
         "(identity.require_mfa) and on the matching ndap:persona principal tag; checkov "

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from ndap_infra.access.boundary import platform_role_patterns
 from ndap_infra.access.data import receives_data
 from ndap_infra.access.personas import shared_read_resources
-from ndap_infra.config.enums import TOOLING, Environment
+from ndap_infra.config.accounts import security_account_id
+from ndap_infra.config.enums import LOG_ARCHIVE, SECURITY_UNIT, TOOLING, Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.guardrails import access, scp
 from ndap_infra.iam.document import PolicyDocument
@@ -28,6 +29,7 @@ from ndap_infra.iam.resource_policies import bucket_arn
 from ndap_infra.names.access import PERSONA_PATH, data_scientist_role_arn, dataset_bucket_name
 from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN
 from ndap_infra.names.platform import platform_deployers, scp_name
+from ndap_infra.names.security import archive_bucket, organization_trail_arn
 from ndap_infra.pipelines.drift import drift_detection_spec
 
 SCP = "SERVICE_CONTROL_POLICY"
@@ -84,6 +86,7 @@ def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
     everywhere: tuple[str, ...] = config.enabled_environments()
     if config.tooling_account_id is not None:
         everywhere += (TOOLING,)
+
     platform_roles = platform_role_patterns(org, role)
     # The platform pipeline's deployer deploys like the account access role.
     also = platform_deployers(config)[1:]
@@ -114,11 +117,80 @@ def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
                 ),
                 everywhere,
             ),
+            _baseline_guardrail(config, everywhere, also),
+        ]
+    )
+
+
+def _trail_arn(config: NdapConfig) -> str:
+    org = config.organization
+    return organization_trail_arn(org.name, org.home_region, org.management_account_id)
+
+
+def _archive_arns(config: NdapConfig) -> tuple[str, ...]:
+    name = archive_bucket(config.organization.name, security_account_id(config, LOG_ARCHIVE))
+    return (bucket_arn(name), f"{bucket_arn(name)}/*")
+
+
+def _baseline_guardrail(
+    config: NdapConfig, everywhere: tuple[str, ...], also: tuple[str, ...]
+) -> GuardrailSpec:
+    """protect-baseline; with the security accounts it also keeps the organization trail,
+    the member detectors and the archive (merged: acc and prd already carry five SCPs)."""
+    org = config.organization.name
+    baseline = scp.protect_baseline(org, config.organization.account_access_role, also)
+    description = "Only the platform stops, deletes or reconfigures the security baseline."
+    if config.security_accounts is None:
+        return GuardrailSpec(scp_name(org, "protect-baseline"), description, baseline, everywhere)
+    trail = _trail_arn(config)
+    return GuardrailSpec(
+        scp_name(org, "protect-baseline"),
+        description + " Nobody stops the organization trail, takes a detector away from "
+        "the administrator or changes the log archive.",
+        merge(baseline, scp.protect_central_evidence(trail, _archive_arns(config))),
+        everywhere,
+    )
+
+
+def security_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
+    """The security unit's guardrails (construct subtree ``security-guardrails/``): the
+    organization's integrity and the baseline's protection, the same statements as the
+    workload units' (their own policies, so that the common guardrails stay attached to
+    exactly the workload units the parity proof compares), and the archive's and the
+    delegated administrator's protection."""
+    if config.security_accounts is None:
+        return []
+    org = config.organization.name
+    also = platform_deployers(config)[1:]
+    common = {g.name: g for g in organization_guardrails(config)}
+    integrity = common[scp_name(org, "organization-integrity")]
+    return _checked(
+        [
             GuardrailSpec(
-                scp_name(org, "protect-baseline"),
-                "Only the platform stops, deletes or reconfigures the security baseline.",
-                scp.protect_baseline(org, role, also),
-                everywhere,
+                scp_name(org, "security-organization-integrity"),
+                integrity.description,
+                integrity.document,
+                (SECURITY_UNIT,),
+            ),
+            GuardrailSpec(
+                scp_name(org, "protect-security-baseline"),
+                "Only the platform stops, deletes or reconfigures the security baseline; "
+                "nobody stops the organization trail or takes a detector away from the "
+                "administrator.",
+                merge(
+                    scp.protect_baseline(org, config.organization.account_access_role, also),
+                    scp.protect_central_evidence(_trail_arn(config), None),
+                ),
+                (SECURITY_UNIT,),
+            ),
+            GuardrailSpec(
+                scp_name(org, "protect-security-accounts"),
+                "Nobody deletes from the log archive or shortens its lock; only the platform "
+                "configures it and the delegated administrator's detection.",
+                scp.protect_security_accounts(
+                    _archive_arns(config), config.organization.account_access_role, also
+                ),
+                (SECURITY_UNIT,),
             ),
         ]
     )
@@ -134,6 +206,7 @@ def access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
     shared_read = access.SharedRead(data_scientist_role_arn(config), shared) if shared else None
     tooling = config.tooling_account_id
     with_tooling: tuple[str, ...] = (TOOLING,) if tooling is not None else ()
+    with_security: tuple[str, ...] = (SECURITY_UNIT,) if config.security_accounts else ()
     specs = [
         GuardrailSpec(
             scp_name(org, "dev-stays-out-of-acc-prd"),
@@ -148,7 +221,7 @@ def access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
             scp_name(org, "deny-data-scientists"),
             "Data-scientist principals (by tag or name) do nothing here.",
             access.deny_data_scientists(),
-            (*PROTECTED, *with_tooling),
+            (*PROTECTED, *with_tooling, *with_security),
         ),
         GuardrailSpec(
             scp_name(org, "protect-acc-prd-resources"),

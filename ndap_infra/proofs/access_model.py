@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ndap_infra.access.people import people_policy
+from ndap_infra.config.accounts import SECURITY_ACCOUNT_KEYS, security_account_id
 from ndap_infra.config.enums import TOOLING, Environment, Persona
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.evaluator import NamedPolicy, Organization, Principal, Resource, Role
@@ -153,6 +154,8 @@ def _organization(config: NdapConfig, org_stack: Mapping[str, Any]) -> Organizat
     members = [config.account_id(env) for env in config.enabled_environments()]
     if config.tooling_account_id is not None:
         members.append(config.tooling_account_id)
+    if config.security_accounts is not None:
+        members += [security_account_id(config, key) for key in SECURITY_ACCOUNT_KEYS]
     # An account the synthesized stack does not place stays where it is (modelled at the
     # root, where no guardrail of ours is attached): its unit's guardrails are not credited.
     accounts = {
@@ -397,6 +400,8 @@ def account_access_role(config: NdapConfig, env: Environment | str) -> Role:
 def _stack_account(config: NdapConfig, env: Environment | str) -> str:
     if isinstance(env, Environment):
         return config.account_id(env)
+    if env in SECURITY_ACCOUNT_KEYS:
+        return security_account_id(config, env)
     assert env == TOOLING and config.tooling_account_id is not None
     return config.tooling_account_id
 
@@ -428,6 +433,8 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
     accounts: list[Environment | str] = list(config.enabled_environments())
     if config.tooling_account_id is not None and TOOLING in synthesized:
         accounts.append(TOOLING)
+    if config.security_accounts is not None:
+        accounts += [key for key in SECURITY_ACCOUNT_KEYS if key in synthesized]
     for env in accounts:
         name = environment_stack(env) if isinstance(env, Environment) else env
         stack = synthesized[name]

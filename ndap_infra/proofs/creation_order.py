@@ -22,15 +22,22 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ndap_infra.config.enums import TOOLING
+from ndap_infra.config.accounts import security_account_id
+from ndap_infra.config.enums import LOG_ARCHIVE, SECURITY_TOOLING, TOOLING
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.names.platform import ORGANIZATION_STACK, environment_stack
+from ndap_infra.names.security import ORGANIZATION_TRAIL_STACK
 
 REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)[.}\[]")
 ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/")
 REPLICATION = "aws_s3_bucket_replication_configuration"
 PRINCIPAL = "principal"
 DESTINATION = "replication destination"
+DELIVERY = "log delivery destination"
+DELIVERIES = ("aws_cloudtrail.", "aws_config_delivery_channel.")
+"""Resources whose ``s3_bucket_name`` AWS checks when they are saved: CloudTrail refuses a
+trail whose bucket does not exist (InsufficientS3BucketPolicyException), AWS Config a
+delivery channel (NoSuchBucketException)."""
 
 
 def stack_accounts(config: NdapConfig) -> dict[str, str]:
@@ -40,6 +47,10 @@ def stack_accounts(config: NdapConfig) -> dict[str, str]:
         accounts[TOOLING] = config.tooling_account_id
     for env in config.enabled_environments():
         accounts[environment_stack(env)] = config.account_id(env)
+    if config.security_accounts is not None:
+        accounts[LOG_ARCHIVE] = security_account_id(config, LOG_ARCHIVE)
+        accounts[SECURITY_TOOLING] = security_account_id(config, SECURITY_TOOLING)
+        accounts[ORGANIZATION_TRAIL_STACK] = config.organization.management_account_id
     return accounts
 
 
@@ -61,7 +72,7 @@ class ForwardReference:
     """``PRINCIPAL`` or ``DESTINATION``."""
 
     def describe(self, waves: Mapping[str, int]) -> str:
-        if self.kind == DESTINATION:
+        if self.kind in (DESTINATION, DELIVERY):
             return self._describe_destination(waves)
         if self.created_in == self.stack:
             where = (
@@ -100,6 +111,11 @@ class ForwardReference:
                 f"declare {self.stack}'s dependency on {self.created_in} (stacks/platform.py), "
                 "so that it applies in a later wave"
             )
+        if self.kind == DELIVERY:
+            return (
+                f"{self.stack}: {self.policy} delivers logs into {self.principal}, {where}; "
+                f"AWS refuses it (the bucket does not exist yet). Fix: {fix}."
+            )
         return (
             f"{self.stack}: {self.policy} replicates into {self.principal}, {where}; AWS "
             f"refuses it (InvalidRequest: Destination bucket must exist). Fix: {fix}."
@@ -123,7 +139,8 @@ class CreationOrderReport:
         if self.ok:
             return (
                 f"creation order: {self.checked} role principals named in policies and "
-                f"{self.destinations} replication destination buckets, each created in an "
+                f"{self.destinations} replication and log delivery destination buckets, each "
+                "created in an "
                 "earlier wave or earlier in its stack"
             )
         lines = [
@@ -162,9 +179,11 @@ def check_creation_order(
             named = [(p, PRINCIPAL, created) for p in sorted(_named_principals(resource))]
             if address.startswith(f"{REPLICATION}."):
                 named += [(b, DESTINATION, buckets) for b in _destinations(resource)]
+            if address.startswith(DELIVERIES) and _literal(resource.get("s3_bucket_name")):
+                named.append((f"arn:aws:s3:::{resource['s3_bucket_name']}", DELIVERY, buckets))
             for arn, kind, known in named:
                 checked += kind == PRINCIPAL
-                destinations += kind == DESTINATION
+                destinations += kind != PRINCIPAL
                 if arn not in known:
                     continue
                 where, by = known[arn]

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ndap_infra.config.enums import TOOLING
+from ndap_infra.config.enums import SECURITY_UNIT, TOOLING
 
 ACCOUNT = "<ACCOUNT>"
 ENV = "<ENV>"
@@ -259,6 +259,9 @@ def guardrail_attachments(organization_stack: Mapping[str, Any]) -> dict[str, se
         for logical_id, body in resources.get("aws_organizations_policy", {}).items()
         if _construct_path(body, logical_id).startswith("guardrails/")
     }
+    # The security unit carries its own copies of the common guardrails (checked by
+    # document in check_security_unit_guardrails): the others are compared by attachment.
+    unit_env = {k: v for k, v in unit_env.items() if v != SECURITY_UNIT}
     attached: dict[str, set[str]] = {env: set() for env in unit_env.values()}
     reference = re.compile(r"\$\{aws_organizations_[a-z_]+\.([^.}]+)\.id\}")
     for body in resources.get("aws_organizations_policy_attachment", {}).values():
@@ -280,6 +283,57 @@ def check_guardrail_parity(organization_stack: Mapping[str, Any]) -> list[Differ
         if "MISSING" in where.values():
             differences.append(Difference(f"guardrail {policy}", "attachment", where))
     return differences
+
+
+SECURITY_UNIT_EXCEPTIONS: dict[str, str] = {
+    "ArchiveIsUntouchable": "in the security unit the platform keeps configuring the log "
+    "archive (a new member account's Config delivery is a bucket policy change); deleting "
+    "from it or shortening its lock stays denied to everyone there "
+    "(protect-security-accounts)",
+}
+"""Statements of the common guardrails the security unit's copies leave out, and why."""
+
+
+def check_security_unit_guardrails(organization_stack: Mapping[str, Any]) -> list[Difference]:
+    """With the security accounts: every statement of the common guardrails (subtree
+    ``guardrails/``) is attached to the security unit too, in policies of its own, but
+    the ``SECURITY_UNIT_EXCEPTIONS``."""
+    resources = organization_stack.get("resource", {})
+    security_units = {
+        logical_id
+        for logical_id, body in resources.get("aws_organizations_organizational_unit", {}).items()
+        if _construct_path(body, logical_id).rsplit("/", 1)[-1] == SECURITY_UNIT
+    }
+    if not security_units:
+        return []
+    policies = resources.get("aws_organizations_policy", {})
+    reference = re.compile(r"\$\{aws_organizations_[a-z_]+\.([^.}]+)\.id\}")
+    on_security: set[str] = set()
+    for body in resources.get("aws_organizations_policy_attachment", {}).values():
+        policy = reference.fullmatch(str(body.get("policy_id", "")))
+        target = reference.fullmatch(str(body.get("target_id", "")))
+        if policy and target and target.group(1) in security_units and policy.group(1) in policies:
+            on_security |= _statements(policies[policy.group(1)])
+    differences = []
+    for logical_id, body in policies.items():
+        if not _construct_path(body, logical_id).startswith("guardrails/"):
+            continue
+        for statement in sorted(_statements(body) - on_security):
+            sid = json.loads(statement).get("Sid", "")
+            if sid not in SECURITY_UNIT_EXCEPTIONS:
+                differences.append(
+                    Difference(
+                        f"guardrail {body.get('name')}",
+                        f"statement {sid}",
+                        {SECURITY_UNIT: "MISSING"},
+                    )
+                )
+    return differences
+
+
+def _statements(policy: Mapping[str, Any]) -> set[str]:
+    document = json.loads(str(policy.get("content", "{}")))
+    return {json.dumps(s, sort_keys=True) for s in document.get("Statement", [])}
 
 
 def check_platform_parity(
@@ -309,7 +363,11 @@ def check_platform_parity(
             Difference(d.resource, d.attribute, d.values) for d in against.differences
         )
     organization = synthesized.get("organization")
-    guardrails = check_guardrail_parity(organization) if organization else []
+    guardrails = (
+        check_guardrail_parity(organization) + check_security_unit_guardrails(organization)
+        if organization
+        else []
+    )
     regional: list[Difference] = []
     regions = allowed_regions(organization) if organization else None
     for name, stack in synthesized.items():

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.proofs.access import Cell, ControlResult, negative_controls, prove
 from ndap_infra.proofs.access_model import PlatformModel, build_model
+from ndap_infra.proofs.evidence import EvidenceReport, prove_evidence
 from ndap_infra.proofs.git_flow import prove_git_flow
 from ndap_infra.proofs.git_flow.replay import read_repositories
 from ndap_infra.proofs.jobs import (
@@ -40,6 +41,9 @@ class AccessProof:
     """What acc/prd identities run and who can change it: a row others control fails
     ``ok`` once its finding's fix has landed (``ProvenanceRow.enforced``); until then it
     is an open finding, reported only."""
+    evidence: EvidenceReport | None = None
+    """With the security accounts: the log archive's readers and deleters, the workload
+    guardrails over the central evidence, the delegated administrators."""
 
     @property
     def ok(self) -> bool:
@@ -51,6 +55,7 @@ class AccessProof:
             and all(r.ok for r in self.jobs)
             and all(c.ok for c in self.job_controls)
             and not any(r.fails for r in self.provenance)
+            and (self.evidence is None or self.evidence.ok)
         )
 
 
@@ -71,4 +76,5 @@ def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
         tuple(prove_jobs(model)),
         tuple(check_controls(model, job_controls(model))),
         tuple(prove_provenance(model, stacks)),
+        prove_evidence(model, stacks) if config.security_accounts is not None else None,
     )

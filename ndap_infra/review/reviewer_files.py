@@ -51,6 +51,8 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
     )
     files["JOBS.md"] = render_jobs_report(proof.jobs, proof.job_controls)
     files["PROVENANCE.md"] = render_provenance_report(proof.provenance)
+    if proof.evidence is not None:
+        files["EVIDENCE.md"] = proof.evidence.render()
     return files
 
 

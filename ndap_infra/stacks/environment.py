@@ -30,6 +30,7 @@ from ndap_infra.names.tags import platform_tags
 from ndap_infra.pipelines.features import feature_store
 from ndap_infra.pipelines.retraining import retraining_triggers
 from ndap_infra.pipelines.spec import environment_deployers
+from ndap_infra.stacks.security import config_archive
 
 
 class EnvironmentStack(TerraformStack):
@@ -87,6 +88,7 @@ class EnvironmentStack(TerraformStack):
                 config=config.security_baseline,
                 ebs_kms_key_arn=data_key.arn,
                 other_regions={r: p for r, p in providers.items() if r != org.home_region},
+                config_archive=config_archive(config),
             ),
         )
         # The access rules of the model: the only part that differs between environments.

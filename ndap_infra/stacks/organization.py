@@ -10,12 +10,18 @@ from constructs import Construct
 
 from ndap_infra.access.people import people_policy
 from ndap_infra.access.personas import permission_sets
-from ndap_infra.config.accounts import has_tooling_account, member_accounts, pending_named_in
-from ndap_infra.config.enums import TOOLING
+from ndap_infra.config.accounts import (
+    has_tooling_account,
+    member_accounts,
+    pending_named_in,
+    security_account_id,
+)
+from ndap_infra.config.enums import SECURITY_TOOLING, SECURITY_UNIT, TOOLING
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import IdentityCenterAccess
 from ndap_infra.constructs.drift import DriftReader
 from ndap_infra.constructs.organization import (
+    DelegatedAdministrators,
     Guardrails,
     MemberAccounts,
     OrganizationalUnits,
@@ -25,11 +31,13 @@ from ndap_infra.constructs.platform_pipeline import PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.names.pipelines import tooling_unit
 from ndap_infra.names.platform import organizational_unit, planner_name
+from ndap_infra.names.security import security_unit
 from ndap_infra.names.tags import platform_tags
 from ndap_infra.organization.catalog import (
     access_guardrails,
     check_attachment_quota,
     organization_guardrails,
+    security_guardrails,
 )
 from ndap_infra.pipelines.drift import drift_detection_spec
 from ndap_infra.pipelines.platform import platform_pipeline_spec
@@ -65,11 +73,14 @@ class OrganizationStack(TerraformStack):
             return not needs
 
         org = config.organization
-        account_provider(
+        security = config.security_accounts
+        providers = account_provider(
             self,
             region=org.home_region,
             tags=platform_tags(config, None),
             target=provider_target(config),
+            # GuardDuty's administrator is registered region by region.
+            other_regions=org.allowed_regions if security is not None else (),
         )
         root = OrganizationRoot(self, "root", create=org.create_organization)
         units = OrganizationalUnits(
@@ -90,7 +101,8 @@ class OrganizationStack(TerraformStack):
             access_role=org.account_access_role,
         )
         common, by_environment = organization_guardrails(config), access_guardrails(config)
-        check_attachment_quota(common + by_environment)
+        protecting = security_guardrails(config)
+        check_attachment_quota(common + by_environment + protecting)
         Guardrails(
             self,
             "guardrails",
@@ -105,6 +117,25 @@ class OrganizationStack(TerraformStack):
             guardrails=[g for g in by_environment if ready(g.name, g.document.to_json())],
             target_ids=units.unit_ids(),
         )
+        if security is not None:
+            Guardrails(
+                self,
+                "security-guardrails",
+                depends_on=root.dependables,
+                guardrails=[g for g in protecting if ready(g.name, g.document.to_json())],
+                target_ids=units.unit_ids(),
+            )
+            admin = security_account_id(config, SECURITY_TOOLING)
+            if ready("delegated administrators", admin):
+                DelegatedAdministrators(
+                    self,
+                    "delegated-administrators",
+                    account_id=admin,
+                    regional_providers={
+                        r: (None if r == org.home_region else p) for r, p in providers.items()
+                    },
+                    depends_on=[*root.dependables, members.accounts[SECURITY_TOOLING]],
+                )
         center = config.identity.identity_center
         if center is not None:
             IdentityCenterAccess(
@@ -148,4 +179,6 @@ def organization_units(config: NdapConfig) -> dict[str, str]:
     }
     if has_tooling_account(config):
         units[TOOLING] = tooling_unit(org)
+    if config.security_accounts is not None:
+        units[SECURITY_UNIT] = security_unit(org)
     return units

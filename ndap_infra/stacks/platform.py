@@ -9,12 +9,18 @@ from constructs import Construct
 
 from ndap_infra.access.data import replication_destinations
 from ndap_infra.config.accounts import pending_named_in, phase_one_config
-from ndap_infra.config.enums import TOOLING
+from ndap_infra.config.enums import LOG_ARCHIVE, SECURITY_TOOLING, TOOLING
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.names.platform import ORGANIZATION_STACK, environment_stack
+from ndap_infra.names.security import ORGANIZATION_TRAIL_STACK
 from ndap_infra.pipelines.spec import tooling_spec
 from ndap_infra.stacks.environment import EnvironmentStack
 from ndap_infra.stacks.organization import OrganizationStack
+from ndap_infra.stacks.security import (
+    LogArchiveStack,
+    OrganizationTrailStack,
+    SecurityToolingStack,
+)
 from ndap_infra.stacks.tooling import ToolingStack
 
 
@@ -47,10 +53,13 @@ def waiting_stacks(config: NdapConfig) -> dict[str, list[str]]:
 
 
 def _all_stacks(scope: Construct, config: NdapConfig) -> dict[str, TerraformStack]:
-    """The organization stack, the tooling stack (when a delivery account is configured:
-    the environments' deployer roles trust its build roles, which must exist first), then
-    one stack per enabled environment. The order is declared to cdktf too (the manifest's
-    dependencies), so that ``cdktf deploy '*'`` applies the organization first, then
+    """The organization stack; with the security accounts, the log-archive and
+    security-tooling stacks (wave 1: every account's Config delivers into the archive, so
+    tooling and the environments depend on it) and the organization trail (in the
+    management account, after the archive); the tooling stack (when a delivery account is
+    configured: the environments' deployer roles trust its build roles, which must exist
+    first), then one stack per enabled environment. The order is declared to cdktf too
+    (the manifest's dependencies), so that ``cdktf deploy '*'`` applies the organization first, then
     tooling, then the environments. An environment whose datasets replicate into another
     environment's bucket (prd into dev's replica and acc's copy) depends on that stack:
     AWS refuses a replication configuration whose destination bucket does not exist yet,
@@ -58,11 +67,26 @@ def _all_stacks(scope: Construct, config: NdapConfig) -> dict[str, TerraformStac
     organization = OrganizationStack(scope, ORGANIZATION_STACK, config)
     stacks: dict[str, TerraformStack] = {ORGANIZATION_STACK: organization}
     foundation: list[TerraformStack] = [organization]
+    if config.security_accounts is not None:
+        # The archive exists before anything delivers into it (every account's Config, the
+        # organization trail): wave 1, beside the delegated administrator, which the
+        # organization stack registers. Tooling and the environments follow it.
+        stacks[LOG_ARCHIVE] = LogArchiveStack(scope, LOG_ARCHIVE, config)
+        stacks[LOG_ARCHIVE].add_dependency(organization)
+        foundation.append(stacks[LOG_ARCHIVE])
+        stacks[SECURITY_TOOLING] = SecurityToolingStack(scope, SECURITY_TOOLING, config)
+        stacks[SECURITY_TOOLING].add_dependency(organization)
     tooling = tooling_spec(config)
     if tooling is not None:
         stacks[TOOLING] = ToolingStack(scope, TOOLING, config, tooling)
-        stacks[TOOLING].add_dependency(organization)
+        for earlier in foundation:
+            stacks[TOOLING].add_dependency(earlier)
         foundation.append(stacks[TOOLING])
+    if config.security_accounts is not None:
+        stacks[ORGANIZATION_TRAIL_STACK] = OrganizationTrailStack(
+            scope, ORGANIZATION_TRAIL_STACK, config
+        )
+        stacks[ORGANIZATION_TRAIL_STACK].add_dependency(stacks[LOG_ARCHIVE])
     for env in config.enabled_environments():
         name = environment_stack(env)
         stacks[name] = EnvironmentStack(scope, name, config, env)

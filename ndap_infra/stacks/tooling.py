@@ -19,6 +19,7 @@ from ndap_infra.names.access import account_access_role_arn
 from ndap_infra.names.platform import platform_deployers
 from ndap_infra.names.tags import platform_tags
 from ndap_infra.pipelines.spec import ToolingSpec
+from ndap_infra.stacks.security import config_archive
 
 
 class ToolingStack(TerraformStack):
@@ -61,6 +62,7 @@ class ToolingStack(TerraformStack):
                 config=config.security_baseline,
                 ebs_kms_key_arn=data_key.arn,
                 other_regions={r: p for r, p in providers.items() if r != org.home_region},
+                config_archive=config_archive(config),
             ),
         )
         ToolingPeople(self, "personas", spec.people)

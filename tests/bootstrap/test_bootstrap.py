@@ -167,14 +167,20 @@ def test_init_asks_for_missing_values_on_a_terminal(
     answers = (
         "100000000001\neu-west-1\n300000000003\nd@acme.example\n400000000004\na@acme.example\n"
         "500000000005\np@acme.example\n\n"
+        # The security accounts: log-archive adopted (id, e-mail), security-tooling created.
+        "700000000007\nlogs@acme.example\n\nsecurity@acme.example\n"
     )
     code, out, err = ndap("init", "-c", str(config), "--org-name", "acme-ml", stdin=answers)
     assert code == 0, err + out
     assert "Management account id" in out and "nonprod account id" in out
     assert "prd account's root e-mail (to move it into its unit)" in out
+    assert "log-archive account id (empty: create it)" in out
     loaded = load_config(config)
     assert loaded.account_id(Environment.PRD) == "500000000005"
     assert Environment.NONPROD not in loaded.enabled_environments()
+    assert loaded.security_accounts is not None
+    assert loaded.security_accounts.log_archive.account_id == "700000000007"
+    assert loaded.security_accounts.security_tooling.account_id is None
 
 
 def test_every_init_field_names_its_flag() -> None:

@@ -52,7 +52,7 @@ def test_synth_writes_stacks_and_policies(tmp_path: Path) -> None:
     out, policies = tmp_path / "out", tmp_path / "policies"
     result = run("synth", "-c", str(REFERENCE), "--out", str(out), "--policies", str(policies))
     assert result.returncode == 0, result.stderr
-    assert "Synthesized 6 stacks" in result.stdout
+    assert "Synthesized 9 stacks" in result.stdout
     assert (out / "stacks" / "env-prd" / "cdk.tf.json").is_file()
     assert (policies / "INDEX.md").is_file()
     assert (policies / "organization").is_dir()

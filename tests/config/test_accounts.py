@@ -76,8 +76,17 @@ def ndap(*args: str) -> tuple[int, str, str]:
 def test_an_email_without_an_id_is_a_pending_created_account(created_config: Path) -> None:
     config = load_config(created_config)
     assert [a.key for a in pending_accounts(config)] == ["dev", "prd", "tooling"]
-    assert [a.key for a in adopted_accounts(config)] == ["nonprod", "acc"]
-    assert [a.name for a in member_accounts(config)][-1] == "acme-ml-tooling"
+    assert [a.key for a in adopted_accounts(config)] == [
+        "nonprod",
+        "acc",
+        "log-archive",
+        "security-tooling",
+    ]
+    assert [a.name for a in member_accounts(config)][-3:] == [
+        "acme-ml-tooling",
+        "acme-ml-log-archive",
+        "acme-ml-security-tooling",
+    ]
     filled, stand_ins = phase_one_config(config)
     assert sorted(stand_ins.values()) == ["dev", "prd", "tooling"]
     assert filled.account_id(Environment.DEV) in stand_ins
@@ -116,6 +125,10 @@ def test_phase_one_is_the_organization_stack_alone(phase_one: Any) -> None:
     assert list(phase_one.stacks) == ["organization"]
     assert not (phase_one.out_dir / "stacks" / "env-dev").exists()
     assert phase_one.phase_one.waiting == {
+        # The archive's policies name every member account (their Config delivers there).
+        "log-archive": ["dev", "prd", "tooling"],
+        "security-tooling": [],
+        "organization-trail": [],
         "tooling": ["dev", "prd", "tooling"],
         "env-nonprod": ["tooling"],
         "env-dev": ["dev", "prd", "tooling"],
@@ -142,7 +155,12 @@ def test_phase_one_creates_the_accounts_in_their_units(phase_one: Any) -> None:
         for i in stack["import"]
         if i["to"].startswith("aws_organizations_account.")
     }
-    assert imported == {"nonprod": "200000000002", "acc": "400000000004"}, "only adopted ones"
+    assert imported == {
+        "nonprod": "200000000002",
+        "acc": "400000000004",
+        "log-archive": "700000000007",
+        "security-tooling": "800000000008",
+    }, "only adopted ones"
     assert {"account-dev", "account-prd", "account-tooling"} <= set(stack["output"])
 
 

@@ -270,7 +270,7 @@ CASES: dict[str, Case] = {
         ),
     ),
     "tooling_account_is_separate": case(
-        put("organization.tooling_account_id", "700000000007"),
+        put("organization.tooling_account_id", "710000000007"),
         Fails(
             put("organization.tooling_account_id", "300000000003"),
             "organization.tooling_account_id",
@@ -278,6 +278,17 @@ CASES: dict[str, Case] = {
             "of its own (its pipelines deploy to every environment, and data scientists "
             "must not be able to reach it): give it a dedicated 12-digit account id "
             "(got '300000000003')",
+        ),
+    ),
+    "security_accounts_are_separate": case(
+        put("organization.security_accounts.log_archive.account_id", "710000000007"),
+        Fails(
+            put("organization.security_accounts.log_archive.account_id", "600000000006"),
+            "organization.security_accounts.log_archive.account_id",
+            "is also organization.tooling_account_id: the log-archive account must be an "
+            "account of its own (the evidence and the detectors of every account may not be "
+            "in the hands of an account they watch): give it a dedicated 12-digit account id "
+            "(got '600000000006')",
         ),
     ),
     # -- identity

@@ -24,14 +24,19 @@ REPLICATOR = "arn:aws:iam::500000000005:role/acme-ml-data-replication"
 DRIFT_BUILD = "arn:aws:iam::600000000006:role/acme-ml-drift-detection-build"
 WAVES = {
     "organization": 0,
-    "tooling": 1,
-    "env-nonprod": 2,
-    "env-dev": 2,
-    "env-acc": 2,
-    "env-prd": 3,
+    "log-archive": 1,
+    "security-tooling": 1,
+    "tooling": 2,
+    "organization-trail": 2,
+    "env-nonprod": 3,
+    "env-dev": 3,
+    "env-acc": 3,
+    "env-prd": 4,
 }
-"""The reference's apply waves: prd after dev and acc, whose buckets it replicates into."""
-SIDE_BY_SIDE = {**WAVES, "env-prd": 2}
+"""The reference's apply waves: the log archive before every account delivering into it
+(tooling, the environments, the organization trail), prd after dev and acc, whose buckets
+it replicates into."""
+SIDE_BY_SIDE = {**WAVES, "env-prd": 3}
 """The former order: every environment side by side."""
 
 
@@ -192,7 +197,8 @@ def test_prd_applies_after_the_environments_it_replicates_into(reference_synthes
     stacks = list(reference_synthesis.stacks)
     assert waves(stacks, levels=WAVES) == [
         ["organization"],
-        ["tooling"],
+        ["log-archive", "security-tooling"],
+        ["tooling", "organization-trail"],
         ["env-nonprod", "env-dev", "env-acc"],
         ["env-prd"],
     ]
@@ -221,7 +227,9 @@ def test_replication_into_a_bucket_of_the_same_wave_fails(
     assert "Destination bucket must exist" in text
     assert "declare env-prd's dependency on env-dev" in text
     good = check_creation_order(reference_stacks, stack_accounts(reference_config), WAVES)
-    assert good.ok and good.destinations == 2
+    # 2 replication destinations, 11 log deliveries into the archive (each account's Config
+    # in both allowed regions, and the organization trail).
+    assert good.ok and good.destinations == 13
 
 
 def test_a_destination_in_the_same_stack_needs_a_dependency(

@@ -17,7 +17,17 @@ from ndap_infra.resources.schema import unknown_attributes
 from ndap_infra.stacks.platform import build_platform
 from tests.helpers import minimal
 
-EXPECTED_STACKS = ["organization", "tooling", "env-nonprod", "env-dev", "env-acc", "env-prd"]
+EXPECTED_STACKS = [
+    "organization",
+    "log-archive",
+    "security-tooling",
+    "tooling",
+    "organization-trail",
+    "env-nonprod",
+    "env-dev",
+    "env-acc",
+    "env-prd",
+]
 
 # Construct paths are the contract with deployed state: renaming one replaces resources.
 EXPECTED_ENV_CONSTRUCTS = {
@@ -64,6 +74,7 @@ def test_organization_has_a_unit_per_enabled_environment(reference_stacks) -> No
         "acme-ml-dev",
         "acme-ml-nonprod",
         "acme-ml-prd",
+        "acme-ml-security",
         "acme-ml-tooling",
     ]
     # create_organization: false: the existing organization is looked up and imported
@@ -77,11 +88,13 @@ def test_organization_has_a_unit_per_enabled_environment(reference_stacks) -> No
         i["id"]: i["to"] for i in org["import"] if i["to"].startswith("aws_organizations_account.")
     }
     assert sorted(imported) == [
-        "200000000002", "300000000003", "400000000004", "500000000005", "600000000006"
+        "200000000002", "300000000003", "400000000004", "500000000005", "600000000006",
+        "700000000007", "800000000008",
     ]  # fmt: skip
     for logical_id, account in accounts.items():
         assert f"aws_organizations_account.{logical_id}" in imported.values()
         unit = account["//"]["metadata"]["path"].rsplit("/", 1)[1]
+        unit = {"log-archive": "security", "security-tooling": "security"}.get(unit, unit)
         assert account["parent_id"].startswith(
             "${aws_organizations_organizational_unit.units_" + unit + "_"
         )
@@ -89,7 +102,7 @@ def test_organization_has_a_unit_per_enabled_environment(reference_stacks) -> No
         assert {"name", "email"} <= set(account["lifecycle"]["ignore_changes"])
     attachments = org["resource"]["aws_organizations_policy_attachment"]
     targets = {a["target_id"] for a in attachments.values()}
-    assert len(targets) == 5, "every unit (the tooling account's too) carries the guardrails"
+    assert len(targets) == 6, "every unit (the tooling's and security's too) carries guardrails"
 
 
 def test_each_environment_stack_assumes_a_role_in_its_own_account(
@@ -234,7 +247,11 @@ def test_cdktf_knows_the_deploy_order(reference_synthesis) -> None:  # type: ign
     manifest = json.loads((reference_synthesis.out_dir / "manifest.json").read_text())
     depends = {name: sorted(stack["dependencies"]) for name, stack in manifest["stacks"].items()}
     assert depends["organization"] == []
-    assert depends["tooling"] == ["organization"]
+    # Every account's Config delivers into the log archive: it comes before them.
+    assert depends["log-archive"] == ["organization"]
+    assert depends["security-tooling"] == ["organization"]
+    assert depends["organization-trail"] == ["log-archive"]
+    assert depends["tooling"] == ["log-archive", "organization"]
     for name in ("env-nonprod", "env-dev", "env-acc"):
-        assert depends[name] == ["organization", "tooling"]
-    assert depends["env-prd"] == ["env-acc", "env-dev", "organization", "tooling"]
+        assert depends[name] == ["log-archive", "organization", "tooling"]
+    assert depends["env-prd"] == ["env-acc", "env-dev", "log-archive", "organization", "tooling"]

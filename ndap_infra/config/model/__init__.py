@@ -37,6 +37,8 @@ from ndap_infra.config.model.organization import (
     IdentityConfig,
     OrganizationConfig,
     PasswordPolicyConfig,
+    SecurityAccountConfig,
+    SecurityAccountsConfig,
     SecurityBaselineConfig,
     default_persona_matrix,
 )
@@ -133,6 +135,13 @@ class NdapConfig(StrictModel):
         """The delivery account of the ML projects' pipelines (None: no pipelines)."""
         return self.organization.tooling_account_id
 
+    @property
+    def security_accounts(self) -> SecurityAccountsConfig | None:
+        """The log-archive and security-tooling accounts, when switched on (None: the
+        per-account model)."""
+        found = self.organization.security_accounts
+        return found if found is not None and found.enabled else None
+
 
 DEFAULT_PRODUCTION_DATA: dict[Environment, ProductionData] = {
     Environment.NONPROD: ProductionData.NONE,
@@ -179,6 +188,8 @@ __all__ = [
     "Region",
     "RetrainingConfig",
     "RoleName",
+    "SecurityAccountConfig",
+    "SecurityAccountsConfig",
     "SecurityBaselineConfig",
     "SharedPathRule",
     "Slug",

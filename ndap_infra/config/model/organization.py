@@ -29,6 +29,44 @@ from ndap_infra.config.model.types import (
 )
 
 
+class SecurityAccountConfig(StrictModel):
+    """One of the two security accounts: adopted (account_id and email) or created (email)."""
+
+    account_id: AccountId | None = Field(
+        default=None,
+        description="The account, adopted by id (the e-mail is then required too). Without it "
+        "the organization stack creates the account and `ndap deploy` records its id here.",
+    )
+    email: Email = Field(description="Root e-mail of the account.")
+
+
+class SecurityAccountsConfig(StrictModel):
+    """Central evidence: an organization trail and every account's Config delivery into an
+    immutable archive in a log-archive account, and GuardDuty, Security Hub, IAM Access
+    Analyzer and a Config aggregator administered from a security-tooling account, both in a
+    security unit of their own."""
+
+    enabled: bool = Field(
+        default=True,
+        description="false: the per-account model applies unchanged (each account keeps its "
+        "own trail, Config delivery and detectors, with no administrator account).",
+    )
+    log_archive: SecurityAccountConfig = Field(
+        description="The log-archive account: the organization trail's and Config's archive."
+    )
+    security_tooling: SecurityAccountConfig = Field(
+        description="The security-tooling account: delegated administrator of GuardDuty, "
+        "Security Hub, IAM Access Analyzer and AWS Config."
+    )
+    archive_retention_days: int = Field(
+        default=365,
+        ge=1,
+        le=36500,
+        description="Days every archived log object is locked (S3 Object Lock, compliance "
+        "mode: nobody, the root user included, deletes or shortens it).",
+    )
+
+
 class OrganizationConfig(StrictModel):
     """The AWS organization the platform is built in."""
 
@@ -73,6 +111,12 @@ class OrganizationConfig(StrictModel):
         "tooling_account_id the organization stack creates the account, and `ndap deploy` "
         "records its id here.",
         examples=["aws-ml-tooling@acme.example"],
+    )
+    security_accounts: SecurityAccountsConfig | None = Field(
+        default=None,
+        description="A log-archive and a security-tooling account (optional; on in the "
+        "reference). Without it, or with enabled: false, every account keeps its own logs "
+        "and detectors.",
     )
 
 

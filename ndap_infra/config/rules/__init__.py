@@ -56,6 +56,7 @@ RUN_ORDER: tuple[str, ...] = (
     "identity_center_is_configured",
     "pipelines_follow_the_git_flow",
     "tooling_account_is_separate",
+    "security_accounts_are_separate",
     "branch_and_tag_filters_are_usable",
     "project_names_do_not_nest",
     "pipeline_artifacts_do_not_collide",

@@ -25,6 +25,11 @@ def account_emails_are_unique(config: NdapConfig) -> Iterator[ConfigIssue]:
         owners.append(
             (("organization", "tooling_email"), config.organization.tooling_email.lower())
         )
+    security = config.security_accounts
+    if security is not None:
+        for field in ("log_archive", "security_tooling"):
+            email = getattr(security, field).email
+            owners.append((("organization", "security_accounts", field, "email"), email.lower()))
     counts = Counter(email for _, email in owners)
     for path, email in owners:
         if counts[email] > 1:
@@ -117,3 +122,42 @@ def tooling_account_is_separate(config: NdapConfig) -> Iterator[ConfigIssue]:
             tooling,
             True,
         )
+
+
+@rule("organization", "environments", "identity")
+def security_accounts_are_separate(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """The log-archive and security-tooling accounts are accounts of their own: a workload
+    (or the management, identity or delivery) account holding the archive or administering
+    the detectors could change the evidence about itself."""
+    security = config.security_accounts
+    if security is None:
+        return
+    org = config.organization
+    others: list[tuple[str, str]] = [
+        ("organization.management_account_id", org.management_account_id)
+    ]
+    if org.tooling_account_id is not None:
+        others.append(("organization.tooling_account_id", org.tooling_account_id))
+    for env in Environment:
+        settings = config.environments.get(env)
+        if settings.enabled and settings.account_id is not None:
+            others.append((f"environments.{env.value}.account_id", settings.account_id))
+    if config.identity.identity_account_id is not None:
+        others.append(("identity.identity_account_id", config.identity.identity_account_id))
+    archive = security.log_archive.account_id
+    if archive is not None:
+        others.append(("organization.security_accounts.log_archive.account_id", archive))
+    for field in ("log_archive", "security_tooling"):
+        account = getattr(security, field).account_id
+        own = f"organization.security_accounts.{field}.account_id"
+        clashes = [name for name, other in others if other == account and name != own]
+        if account is not None and clashes:
+            yield ConfigIssue(
+                ("organization", "security_accounts", field, "account_id"),
+                f"is also {', '.join(clashes)}: the {field.replace('_', '-')} account must be "
+                "an account of its own (the evidence and the detectors of every account may "
+                "not be in the hands of an account they watch): give it a dedicated 12-digit "
+                "account id",
+                account,
+                True,
+            )

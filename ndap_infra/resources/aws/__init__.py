@@ -128,6 +128,11 @@ if TYPE_CHECKING:
         ConfigConfigRuleSourceCustomPolicyDetails,
         ConfigConfigRuleSourceSourceDetail,
     )
+    from .config_configuration_aggregator import (
+        ConfigConfigurationAggregator,
+        ConfigConfigurationAggregatorAccountAggregationSource,
+        ConfigConfigurationAggregatorOrganizationAggregationSource,
+    )
     from .config_configuration_recorder import (
         ConfigConfigurationRecorder,
         ConfigConfigurationRecorderRecordingGroup,
@@ -165,6 +170,17 @@ if TYPE_CHECKING:
         GuarddutyDetectorDatasourcesMalwareProtectionScanEc2InstanceWithFindingsEbsVolumes,
         GuarddutyDetectorDatasourcesS3Logs,
     )
+    from .guardduty_organization_admin_account import GuarddutyOrganizationAdminAccount
+    from .guardduty_organization_configuration import (
+        GuarddutyOrganizationConfiguration,
+        GuarddutyOrganizationConfigurationDatasources,
+        GuarddutyOrganizationConfigurationDatasourcesKubernetes,
+        GuarddutyOrganizationConfigurationDatasourcesKubernetesAuditLogs,
+        GuarddutyOrganizationConfigurationDatasourcesMalwareProtection,
+        GuarddutyOrganizationConfigurationDatasourcesMalwareProtectionScanEc2InstanceWithFindings,
+        GuarddutyOrganizationConfigurationDatasourcesMalwareProtectionScanEc2InstanceWithFindingsEbsVolumes,
+        GuarddutyOrganizationConfigurationDatasourcesS3Logs,
+    )
     from .iam_account_password_policy import IamAccountPasswordPolicy
     from .iam_openid_connect_provider import IamOpenidConnectProvider
     from .iam_policy import IamPolicy
@@ -198,9 +214,9 @@ if TYPE_CHECKING:
         S3BucketLifecycleRuleNoncurrentVersionTransition,
         S3BucketLifecycleRuleTransition,
         S3BucketLoggingBlock,
-        S3BucketObjectLockConfiguration,
-        S3BucketObjectLockConfigurationRule,
-        S3BucketObjectLockConfigurationRuleDefaultRetention,
+        S3BucketObjectLockConfigurationBlock,
+        S3BucketObjectLockConfigurationRuleBlock,
+        S3BucketObjectLockConfigurationRuleDefaultRetentionBlock,
         S3BucketReplicationConfigurationBlock,
         S3BucketReplicationConfigurationRules,
         S3BucketReplicationConfigurationRulesDestination,
@@ -243,6 +259,11 @@ if TYPE_CHECKING:
         S3BucketNotificationLambdaFunction,
         S3BucketNotificationQueue,
         S3BucketNotificationTopic,
+    )
+    from .s3_bucket_object_lock_configuration import (
+        S3BucketObjectLockConfiguration,
+        S3BucketObjectLockConfigurationRule,
+        S3BucketObjectLockConfigurationRuleDefaultRetention,
     )
     from .s3_bucket_ownership_controls import (
         S3BucketOwnershipControls,
@@ -308,6 +329,32 @@ if TYPE_CHECKING:
         SchedulerScheduleTargetSqsParameters,
     )
     from .securityhub_account import SecurityhubAccount
+    from .securityhub_configuration_policy import (
+        SecurityhubConfigurationPolicy,
+        SecurityhubConfigurationPolicyConfigurationPolicy,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfiguration,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameter,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameter,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterBool,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterDouble,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterEnum,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterEnumList,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterInt,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterIntList,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterString,
+        SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterStringList,
+    )
+    from .securityhub_configuration_policy_association import (
+        SecurityhubConfigurationPolicyAssociation,
+        SecurityhubConfigurationPolicyAssociationTimeouts,
+    )
+    from .securityhub_finding_aggregator import SecurityhubFindingAggregator
+    from .securityhub_organization_admin_account import SecurityhubOrganizationAdminAccount
+    from .securityhub_organization_configuration import (
+        SecurityhubOrganizationConfiguration,
+        SecurityhubOrganizationConfigurationOrganizationConfiguration,
+        SecurityhubOrganizationConfigurationTimeouts,
+    )
     from .securityhub_standards_subscription import (
         SecurityhubStandardsSubscription,
         SecurityhubStandardsSubscriptionTimeouts,
@@ -444,6 +491,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "ConfigConfigRuleSourceCustomPolicyDetails",
         "ConfigConfigRuleSourceSourceDetail",
     ),
+    "config_configuration_aggregator": (
+        "ConfigConfigurationAggregator",
+        "ConfigConfigurationAggregatorAccountAggregationSource",
+        "ConfigConfigurationAggregatorOrganizationAggregationSource",
+    ),
     "config_configuration_recorder": (
         "ConfigConfigurationRecorder",
         "ConfigConfigurationRecorderRecordingGroup",
@@ -480,6 +532,17 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "GuarddutyDetectorDatasourcesMalwareProtectionScanEc2InstanceWithFindings",
         "GuarddutyDetectorDatasourcesMalwareProtectionScanEc2InstanceWithFindingsEbsVolumes",
         "GuarddutyDetectorDatasourcesS3Logs",
+    ),
+    "guardduty_organization_admin_account": ("GuarddutyOrganizationAdminAccount",),
+    "guardduty_organization_configuration": (
+        "GuarddutyOrganizationConfiguration",
+        "GuarddutyOrganizationConfigurationDatasources",
+        "GuarddutyOrganizationConfigurationDatasourcesKubernetes",
+        "GuarddutyOrganizationConfigurationDatasourcesKubernetesAuditLogs",
+        "GuarddutyOrganizationConfigurationDatasourcesMalwareProtection",
+        "GuarddutyOrganizationConfigurationDatasourcesMalwareProtectionScanEc2InstanceWithFindings",
+        "GuarddutyOrganizationConfigurationDatasourcesMalwareProtectionScanEc2InstanceWithFindingsEbsVolumes",
+        "GuarddutyOrganizationConfigurationDatasourcesS3Logs",
     ),
     "iam_account_password_policy": ("IamAccountPasswordPolicy",),
     "iam_openid_connect_provider": ("IamOpenidConnectProvider",),
@@ -523,9 +586,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "S3BucketLifecycleRuleNoncurrentVersionTransition",
         "S3BucketLifecycleRuleTransition",
         "S3BucketLoggingBlock",
-        "S3BucketObjectLockConfiguration",
-        "S3BucketObjectLockConfigurationRule",
-        "S3BucketObjectLockConfigurationRuleDefaultRetention",
+        "S3BucketObjectLockConfigurationBlock",
+        "S3BucketObjectLockConfigurationRuleBlock",
+        "S3BucketObjectLockConfigurationRuleDefaultRetentionBlock",
         "S3BucketReplicationConfigurationBlock",
         "S3BucketReplicationConfigurationRules",
         "S3BucketReplicationConfigurationRulesDestination",
@@ -568,6 +631,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "S3BucketNotificationLambdaFunction",
         "S3BucketNotificationQueue",
         "S3BucketNotificationTopic",
+    ),
+    "s3_bucket_object_lock_configuration": (
+        "S3BucketObjectLockConfiguration",
+        "S3BucketObjectLockConfigurationRule",
+        "S3BucketObjectLockConfigurationRuleDefaultRetention",
     ),
     "s3_bucket_ownership_controls": (
         "S3BucketOwnershipControls",
@@ -636,6 +704,32 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "SchedulerScheduleTargetSqsParameters",
     ),
     "securityhub_account": ("SecurityhubAccount",),
+    "securityhub_configuration_policy": (
+        "SecurityhubConfigurationPolicy",
+        "SecurityhubConfigurationPolicyConfigurationPolicy",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfiguration",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameter",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameter",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterBool",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterDouble",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterEnum",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterEnumList",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterInt",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterIntList",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterString",
+        "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterStringList",
+    ),
+    "securityhub_configuration_policy_association": (
+        "SecurityhubConfigurationPolicyAssociation",
+        "SecurityhubConfigurationPolicyAssociationTimeouts",
+    ),
+    "securityhub_finding_aggregator": ("SecurityhubFindingAggregator",),
+    "securityhub_organization_admin_account": ("SecurityhubOrganizationAdminAccount",),
+    "securityhub_organization_configuration": (
+        "SecurityhubOrganizationConfiguration",
+        "SecurityhubOrganizationConfigurationOrganizationConfiguration",
+        "SecurityhubOrganizationConfigurationTimeouts",
+    ),
     "securityhub_standards_subscription": (
         "SecurityhubStandardsSubscription",
         "SecurityhubStandardsSubscriptionTimeouts",
@@ -766,6 +860,9 @@ __all__ = [
     "ConfigConfigRuleSource",
     "ConfigConfigRuleSourceCustomPolicyDetails",
     "ConfigConfigRuleSourceSourceDetail",
+    "ConfigConfigurationAggregator",
+    "ConfigConfigurationAggregatorAccountAggregationSource",
+    "ConfigConfigurationAggregatorOrganizationAggregationSource",
     "ConfigConfigurationRecorder",
     "ConfigConfigurationRecorderRecordingGroup",
     "ConfigConfigurationRecorderRecordingGroupExclusionByResourceTypes",
@@ -795,6 +892,15 @@ __all__ = [
     "GuarddutyDetectorDatasourcesMalwareProtectionScanEc2InstanceWithFindings",
     "GuarddutyDetectorDatasourcesMalwareProtectionScanEc2InstanceWithFindingsEbsVolumes",
     "GuarddutyDetectorDatasourcesS3Logs",
+    "GuarddutyOrganizationAdminAccount",
+    "GuarddutyOrganizationConfiguration",
+    "GuarddutyOrganizationConfigurationDatasources",
+    "GuarddutyOrganizationConfigurationDatasourcesKubernetes",
+    "GuarddutyOrganizationConfigurationDatasourcesKubernetesAuditLogs",
+    "GuarddutyOrganizationConfigurationDatasourcesMalwareProtection",
+    "GuarddutyOrganizationConfigurationDatasourcesMalwareProtectionScanEc2InstanceWithFindings",
+    "GuarddutyOrganizationConfigurationDatasourcesMalwareProtectionScanEc2InstanceWithFindingsEbsVolumes",
+    "GuarddutyOrganizationConfigurationDatasourcesS3Logs",
     "IamAccountPasswordPolicy",
     "IamOpenidConnectProvider",
     "IamPolicy",
@@ -844,8 +950,11 @@ __all__ = [
     "S3BucketNotificationQueue",
     "S3BucketNotificationTopic",
     "S3BucketObjectLockConfiguration",
+    "S3BucketObjectLockConfigurationBlock",
     "S3BucketObjectLockConfigurationRule",
+    "S3BucketObjectLockConfigurationRuleBlock",
     "S3BucketObjectLockConfigurationRuleDefaultRetention",
+    "S3BucketObjectLockConfigurationRuleDefaultRetentionBlock",
     "S3BucketOwnershipControls",
     "S3BucketOwnershipControlsRule",
     "S3BucketPolicy",
@@ -916,6 +1025,26 @@ __all__ = [
     "SchedulerScheduleTargetSagemakerPipelineParametersPipelineParameter",
     "SchedulerScheduleTargetSqsParameters",
     "SecurityhubAccount",
+    "SecurityhubConfigurationPolicy",
+    "SecurityhubConfigurationPolicyAssociation",
+    "SecurityhubConfigurationPolicyAssociationTimeouts",
+    "SecurityhubConfigurationPolicyConfigurationPolicy",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfiguration",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameter",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameter",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterBool",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterDouble",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterEnum",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterEnumList",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterInt",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterIntList",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterString",
+    "SecurityhubConfigurationPolicyConfigurationPolicySecurityControlsConfigurationSecurityControlCustomParameterParameterStringList",
+    "SecurityhubFindingAggregator",
+    "SecurityhubOrganizationAdminAccount",
+    "SecurityhubOrganizationConfiguration",
+    "SecurityhubOrganizationConfigurationOrganizationConfiguration",
+    "SecurityhubOrganizationConfigurationTimeouts",
     "SecurityhubStandardsSubscription",
     "SecurityhubStandardsSubscriptionTimeouts",
     "SnsTopic",

@@ -36,7 +36,7 @@ class S3Bucket(cdktf.TerraformResource):
         grant: Sequence[S3BucketGrant] | None = None,
         lifecycle_rule: Sequence[S3BucketLifecycleRule] | None = None,
         logging: Sequence[S3BucketLoggingBlock] | None = None,
-        object_lock_configuration: Sequence[S3BucketObjectLockConfiguration] | None = None,
+        object_lock_configuration: Sequence[S3BucketObjectLockConfigurationBlock] | None = None,
         object_lock_enabled: bool | cdktf.IResolvable | None = None,
         policy: str | None = None,
         replication_configuration: Sequence[S3BucketReplicationConfigurationBlock] | None = None,
@@ -76,7 +76,7 @@ class S3Bucket(cdktf.TerraformResource):
             logging: Optional block `logging` (list nesting, at most 1 item(s)), see
                 `S3BucketLoggingBlock`. Deprecated.
             object_lock_configuration: Optional block `object_lock_configuration` (list nesting, at
-                most 1 item(s)), see `S3BucketObjectLockConfiguration`. Deprecated.
+                most 1 item(s)), see `S3BucketObjectLockConfigurationBlock`. Deprecated.
             object_lock_enabled: Optional bool attribute `object_lock_enabled`; computed by the
                 provider when omitted.
             policy: Optional string attribute `policy`; computed by the provider when omitted.
@@ -378,7 +378,7 @@ class S3BucketLoggingBlock(_runtime.Block):
 
 
 @dataclass(frozen=True, kw_only=True)
-class S3BucketObjectLockConfiguration(_runtime.Block):
+class S3BucketObjectLockConfigurationBlock(_runtime.Block):
     """Block ``object_lock_configuration`` of ``aws_s3_bucket``.
 
     Deprecated.
@@ -386,29 +386,29 @@ class S3BucketObjectLockConfiguration(_runtime.Block):
     Attributes:
         object_lock_enabled: Optional string attribute `object_lock_enabled`. Deprecated.
         rule: Optional block `rule` (list nesting, at most 1 item(s)), see
-            `S3BucketObjectLockConfigurationRule`. Deprecated.
+            `S3BucketObjectLockConfigurationRuleBlock`. Deprecated.
     """
 
     object_lock_enabled: str | None = None
-    rule: Sequence[S3BucketObjectLockConfigurationRule] | None = None
+    rule: Sequence[S3BucketObjectLockConfigurationRuleBlock] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class S3BucketObjectLockConfigurationRule(_runtime.Block):
+class S3BucketObjectLockConfigurationRuleBlock(_runtime.Block):
     """Block ``object_lock_configuration.rule`` of ``aws_s3_bucket``.
 
     Deprecated.
 
     Attributes:
         default_retention: Required block `default_retention` (list nesting, at least 1 and at most
-            1 item(s)), see `S3BucketObjectLockConfigurationRuleDefaultRetention`.
+            1 item(s)), see `S3BucketObjectLockConfigurationRuleDefaultRetentionBlock`.
     """
 
-    default_retention: Sequence[S3BucketObjectLockConfigurationRuleDefaultRetention]
+    default_retention: Sequence[S3BucketObjectLockConfigurationRuleDefaultRetentionBlock]
 
 
 @dataclass(frozen=True, kw_only=True)
-class S3BucketObjectLockConfigurationRuleDefaultRetention(_runtime.Block):
+class S3BucketObjectLockConfigurationRuleDefaultRetentionBlock(_runtime.Block):
     """Block ``object_lock_configuration.rule.default_retention`` of ``aws_s3_bucket``.
 
     Attributes:
