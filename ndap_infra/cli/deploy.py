@@ -105,6 +105,15 @@ def deploy(
             "from another configuration or stack set).",
         ),
     ] = None,
+    ignore_missing_dependencies: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-missing-dependencies",
+            help="With --stacks: deploy even when a stack the selected ones depend on is "
+            "neither selected nor applied before (as cdktf's "
+            "--ignore-missing-stack-dependencies); on AWS such a deploy can fail half-way.",
+        ),
+    ] = False,
 ) -> None:
     """Deploy the platform: synthesize, start the emulator on the local target, apply every
     stack in dependency order (organization and tooling first, then the environments in
@@ -151,7 +160,9 @@ def deploy(
     if emulator is not None:
         seed(emulator, loaded)
     runs = stack_runs(synthesis, setup, emulator)
-    if stacks:
+    if stacks and ignore_missing_dependencies:
+        say("deploy: not checking the stacks the selected ones depend on (asked)")
+    elif stacks:
         _require_applied_dependencies(synthesis, selected, runs)
     start = time.monotonic()
     action = "planning" if plan_only else "deploying"
