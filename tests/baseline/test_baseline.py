@@ -20,6 +20,7 @@ from ndap_infra.names.baseline import (
     baseline_role_names,
     config_rule_name,
 )
+from ndap_infra.names.security import archive_bucket
 from ndap_infra.resources.schema import unknown_attributes
 from tests.helpers import ACCOUNT, ROOT, env_stacks, one, ref, resources, statement
 
@@ -466,12 +467,20 @@ def test_config_records_everything_and_delivers_encrypted(
         ]
         assert recorder["role_arn"] == ref(stack, "aws_iam_role", "baseline/config-role", "arn")
         channel = one(stack, "aws_config_delivery_channel", HOME + "config-delivery-channel")
-        assert channel["s3_bucket_name"] == ref(
-            stack, "aws_s3_bucket", "baseline/log-bucket/bucket", "bucket"
-        )
-        assert channel["s3_kms_key_arn"] == ref(
-            stack, "aws_kms_key", "baseline/logs-key/key", "arn"
-        )
+        security = reference_config.organization.security_accounts
+        if security is not None and security.enabled:
+            # into the log archive (#18), encrypted there by its bucket's default key
+            org = reference_config.organization.name
+            archive = archive_bucket(org, str(security.log_archive.account_id))
+            assert channel["s3_bucket_name"] == archive
+            assert "s3_kms_key_arn" not in channel
+        else:
+            assert channel["s3_bucket_name"] == ref(
+                stack, "aws_s3_bucket", "baseline/log-bucket/bucket", "bucket"
+            )
+            assert channel["s3_kms_key_arn"] == ref(
+                stack, "aws_kms_key", "baseline/logs-key/key", "arn"
+            )
         status = one(
             stack, "aws_config_configuration_recorder_status", HOME + "config-recorder-status"
         )

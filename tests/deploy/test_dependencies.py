@@ -20,11 +20,13 @@ def dependencies(reference_synthesis: Any) -> dict[str, list[str]]:
     return reference_synthesis.dependencies()
 
 
-def test_env_dev_alone_needs_the_organization_and_tooling(
+def test_env_dev_alone_needs_the_organization_the_archive_and_tooling(
     dependencies: dict[str, list[str]],
 ) -> None:
+    # the log archive too: env-dev's Config delivers into it (#18)
     assert unselected_dependencies(dependencies, ["env-dev"]) == {
         "organization": ["env-dev"],
+        "log-archive": ["env-dev"],
         "tooling": ["env-dev"],
     }
     # prd replicates into dev's and acc's buckets: they too must exist
@@ -38,10 +40,12 @@ def test_an_unapplied_dependency_stops_the_deploy_and_an_applied_one_is_said(
     dependencies: dict[str, list[str]],
 ) -> None:
     needed = unselected_dependencies(dependencies, ["env-dev"])
-    state = {"organization": 40, "tooling": 0}
+    state = {"organization": 40, "log-archive": 19, "tooling": 0}
     found, missing = missing_dependencies(needed, state.get)
     assert found == [
-        "organization: not selected; applied before (40 resources in its state), as env-dev need(s)"
+        "organization: not selected; applied before (40 resources in its state), "
+        "as env-dev need(s)",
+        "log-archive: not selected; applied before (19 resources in its state), as env-dev need(s)",
     ]
     assert missing == [
         "env-dev depend(s) on tooling, which is not selected and has not been applied (its "

@@ -37,7 +37,9 @@ class SecurityAccountConfig(StrictModel):
         description="The account, adopted by id (the e-mail is then required too). Without it "
         "the organization stack creates the account and `ndap deploy` records its id here.",
     )
-    email: Email = Field(description="Root e-mail of the account.")
+    email: Email = Field(
+        description="Root e-mail of the account.", examples=["aws-log-archive@acme.example"]
+    )
 
 
 class SecurityAccountsConfig(StrictModel):
