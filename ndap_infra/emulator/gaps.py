@@ -180,6 +180,9 @@ UNDELETABLE: dict[str, str] = {
     "aws_sagemaker_model_package_group": (
         "moto 5.2.5 does not implement DeleteModelPackageGroup (HTTP 500)"
     ),
+    "aws_guardduty_organization_admin_account": (
+        "moto 5.2.5 does not implement GuardDuty's DisableOrganizationAdminAccount (HTTP 404)"
+    ),
 }
 
 
