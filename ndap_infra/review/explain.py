@@ -317,9 +317,12 @@ def explain_job(model: PlatformModel, words: Sequence[str]) -> list[Explanation]
     explanations = []
     for job in chosen:
         result = jobs.decide_job(model, job)
+        # Rows may share identity, operation and resource and differ only in the request's
+        # context (the CodeBuild project calling): the context tells them apart.
+        sent = ", ".join(f"{key}={value}" for key, value in job.context)
         step = Step(
             identity,
-            f"{operation} on {job.resource}",
+            f"{operation} on {job.resource}" + (f" with {sent}" if sent else ""),
             result.decision,
             "" if result.decision is not None else result.reason,
         )
@@ -331,7 +334,7 @@ def explain_job(model: PlatformModel, words: Sequence[str]) -> list[Explanation]
         explanations.append(
             Explanation(
                 "jobs",
-                f"{identity} {operation} {job.resource}",
+                f"{identity} {operation} {job.resource}" + (f" ({sent})" if sent else ""),
                 result.allowed,
                 job.expected,
                 verdict,

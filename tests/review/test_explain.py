@@ -80,11 +80,35 @@ def test_platform_cells_follow_the_proof(reference_proof: Any, data: st.DataObje
 def test_job_rows_follow_the_proof(reference_proof: Any, data: st.DataObject) -> None:
     result = data.draw(st.sampled_from(reference_proof.jobs))
     job = result.job
-    (found,) = explain(
+    answers = explain(
         reference_proof.model, {}, ["jobs", job.identity, job.operation, job.resource]
     )
+    # Several rows may share identity, operation and resource (CodeBuild assuming one
+    # build role for two steps of a stage); the row's reason and context pick its own.
+    (found,) = [
+        a
+        for a in answers
+        if job.why in a.verdict and all(f"{k}={v}" in a.cell for k, v in job.context)
+    ]
     assert (found.holds, found.expected) == (result.allowed, job.expected)
     assert found.steps[0].decision == result.decision
+
+
+def test_rows_differing_only_in_context_are_told_apart(reference_proof: Any) -> None:
+    """CodeBuild assumes a stage's build role for two steps: two rows, two answers, each
+    naming the project that calls."""
+    shared = [
+        r.job
+        for r in reference_proof.jobs
+        if r.job.identity == "codebuild.amazonaws.com" and r.job.resource.endswith("-build-dev")
+    ]
+    role = shared[0].resource
+    answers = explain(
+        reference_proof.model, {}, ["jobs", shared[0].identity, "sts:AssumeRole", role]
+    )
+    assert len(answers) == len([j for j in shared if j.resource == role]) >= 2
+    assert len({a.cell for a in answers}) == len(answers)
+    assert all("aws:SourceArn=arn:aws:codebuild:" in a.cell for a in answers)
 
 
 def test_provenance_rows_follow_the_proof(reference_proof: Any, reference_stacks: Any) -> None:
