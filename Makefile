@@ -90,6 +90,10 @@ schema: setup
 	$(BIN)/ndap schema
 	$(BIN)/python -m ndap_infra.config.reference
 
+## wheel: build the versioned ndap-infra wheel into dist/ (what a platform repository pins)
+wheel: setup
+	$(BIN)/python -c "from pathlib import Path; from ndap_infra.deploy.build_image import build_wheel; print(build_wheel(Path('dist'), Path('build/wheel-source')))"
+
 ## bench: print synthesis and terraform figures
 bench: setup
 	$(BIN)/python bench/synth_bench.py

@@ -23,6 +23,13 @@ from ndap_infra.bootstrap.init import (
     problems,
     render_config,
 )
+from ndap_infra.bootstrap.platform_repo import (
+    CONFIG_FILE,
+    PinnedWheel,
+    read_wheel,
+    repository_files,
+    write_repository,
+)
 from ndap_infra.bootstrap.project import ProjectAnswers, add_project
 from ndap_infra.bootstrap.scaffold import scaffold_files, write_scaffold
 from ndap_infra.config import ConfigError
@@ -60,7 +67,26 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
 
 
 def init(
-    config: Annotated[Path, typer.Option("--config", "-c", help="The file to create.")],
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="The file to create (with --repository: DIR/platform.yaml)."
+        ),
+    ] = None,
+    repository: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a whole platform repository into this new or empty directory: the "
+            "configuration, cdktf.json, the wheel given by --wheel pinned by its sha256, "
+            "the Makefile the platform pipeline runs, and CI.",
+        ),
+    ] = None,
+    wheel: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --repository: the ndap-infra wheel to pin (`make wheel` builds it)."
+        ),
+    ] = None,
     org_name: Annotated[
         str | None, typer.Option(help="Organization short name, prefix of every resource.")
     ] = None,
@@ -167,7 +193,34 @@ def init(
         ndap init -c platform.yaml --org-name acme-ml --management-account-id 100000000001
         --home-region eu-west-1 --create-organization --account-email
         dev=aws-dev@acme.example,acc=aws-acc@acme.example,prd=aws-prd@acme.example"""
-    if config.exists():
+    pinned: PinnedWheel | None = None
+    if repository is not None:
+        if config is not None:
+            raise _fail(
+                "init",
+                "--config and --repository contradict: the repository's "
+                f"configuration is {repository / CONFIG_FILE}; pass one",
+            )
+        if wheel is None:
+            raise _fail(
+                "init",
+                "--repository needs --wheel: the ndap-infra wheel the "
+                "repository pins (build it with `make wheel`); nothing was written",
+            )
+        try:
+            pinned = read_wheel(wheel)
+        except BootstrapError as error:
+            raise _fail("init", str(error)) from None
+        config = repository / CONFIG_FILE
+    elif wheel is not None:
+        raise _fail("init", "--wheel goes with --repository DIR; nothing was written")
+    if config is None:
+        raise _fail(
+            "init",
+            "name the file to create with -c FILE, or a new platform "
+            "repository with --repository DIR --wheel WHEEL",
+        )
+    if repository is None and config.exists():
         raise _fail(
             "init",
             f"{config} already exists: nothing was written. Edit it, add projects with "
@@ -288,10 +341,19 @@ def init(
         )
         raise typer.Exit(EXIT_BAD_INPUT)
     try:
-        create_file(config, text)
+        if repository is not None and pinned is not None:
+            files = repository_files(answers.org_name, text, pinned)
+            write_repository(repository, files, pinned)
+        else:
+            create_file(config, text)
     except BootstrapError as error:
         raise _fail("init", str(error)) from None
     print(f"Wrote {config} (valid).")
+    if repository is not None and pinned is not None:
+        print(
+            f"Wrote the platform repository {repository}: ndap-infra {pinned.version} pinned "
+            f"by sha256 {pinned.sha256} ({len(files) + 1} files)."
+        )
     created = [
         key
         for key in (*(e.value for e in Environment), TOOLING, *SECURITY_ACCOUNTS)
@@ -316,6 +378,8 @@ def init(
             f"`ndap deploy -c {config}` creates them and records their ids in {config}."
         )
     print("Next:")
+    if repository is not None:
+        print(f"  cd {repository} && git init && make setup && make build && git add -A")
     print(f"  ndap add-project -c {config} --name NAME --team TEAM --kind batch|realtime \\")
     print("      --repository OWNER/NAME --scaffold DIR")
     print(f"  ndap validate -c {config} && ndap synth -c {config}")

@@ -116,15 +116,12 @@ def tools_source() -> Path:
     return root
 
 
-def prepare(root: Path) -> BuildImage:
-    """Prepare (once per run directory) the build image under ``root``."""
-    root.mkdir(parents=True, exist_ok=True)
-    wheels = root / "wheels"
+def build_wheel(wheels: Path, source: Path) -> Path:
+    """Build this checkout's wheel into ``wheels`` (emptied first) and return it. Built from
+    a copy at ``source``, so that setuptools' build/ and egg-info stay out of the checkout;
+    pip's build isolation fetches the build backend pyproject.toml pins (setuptools) for
+    this one command, on the runner's side; the builds themselves never see an index."""
     shutil.rmtree(wheels, ignore_errors=True)
-    # Built from a copy, so that setuptools' build/ and egg-info stay out of the checkout.
-    # pip's build isolation fetches the build backend pyproject.toml pins (setuptools) for
-    # this one command, on the runner's side; the builds themselves never see an index.
-    source = root / "tools-source"
     shutil.rmtree(source, ignore_errors=True)
     checkout = tools_source()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -138,6 +135,13 @@ def prepare(root: Path) -> BuildImage:
     found = sorted(wheels.glob("ndap_infra-*.whl"))
     if built.returncode != 0 or not found:
         raise BuildImageError(f"cannot build the ndap-infra wheel: {built.stderr.strip()[-2000:]}")
+    return found[-1]
+
+
+def prepare(root: Path) -> BuildImage:
+    """Prepare (once per run directory) the build image under ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    wheel = build_wheel(root / "wheels", root / "tools-source")
     libraries = _library_view(root / "libraries")
     observer = root / "aws-cli" / "aws"
     observer.parent.mkdir(exist_ok=True)
@@ -145,7 +149,7 @@ def prepare(root: Path) -> BuildImage:
     observer.write_text(AWS_OBSERVER.format(real=_quote(str(real))))
     observer.chmod(0o755)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    return BuildImage(root, wheels, found[-1], libraries, observer, version)
+    return BuildImage(root, wheel.parent, wheel, libraries, observer, version)
 
 
 def _library_view(view: Path) -> Path:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOOLS_VENV = REPO_ROOT / ".venv-tools"
+"""Beside this checkout (an editable install). A platform repository, where ndap is an
+installed wheel, has its own ``.venv-tools`` in the working directory: that one first."""
 
 
 class GateError(RuntimeError):
@@ -25,7 +27,8 @@ class GateError(RuntimeError):
 def find_tool(name: str, env_var: str) -> Path:
     """``$env_var`` if set, else ``.venv-tools/bin/<name>``; an error naming the fix if absent."""
     override = os.environ.get(env_var)
-    path = Path(override) if override else TOOLS_VENV / "bin" / name
+    here = Path.cwd() / TOOLS_VENV.name / "bin" / name
+    path = Path(override) if override else here if here.is_file() else TOOLS_VENV / "bin" / name
     if not (path.is_file() and os.access(path, os.X_OK)):
         where = f"${env_var} points to {path}" if override else f"no {path}"
         raise GateError(
