@@ -173,12 +173,15 @@ def test_gap_report_lists_every_left_out_resource(reference_stacks) -> None:  # 
     text = render_gaps(gaps)
     assert "aws_accessanalyzer_analyzer" in text and "not created (count = 0)" in text
     assert "created; changes ignored to eventbridge" in text
-    # created but not deletable: one model package group per project, in tooling
+    # created but not deletable: one model package group per project, in tooling; the
+    # GuardDuty organization administrator per region (security accounts on), in organization
     undeletable = [g for g in gaps if g.undeletable]
     assert {(g.stack, g.address.split(".")[0]) for g in undeletable} == {
-        ("tooling", "aws_sagemaker_model_package_group")
+        ("tooling", "aws_sagemaker_model_package_group"),
+        ("organization", "aws_guardduty_organization_admin_account"),
     }
-    assert len(undeletable) == 3 and "DeleteModelPackageGroup" in text
+    assert len(undeletable) == 3 + 2  # 3 projects; the administrator in each allowed region
+    assert "DeleteModelPackageGroup" in text and "DisableOrganizationAdminAccount" in text
 
 
 def test_kms_gap_matches_moto_s_key_policy_check() -> None:
