@@ -45,8 +45,16 @@ _commands = typer.Typer()
 def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Check a configuration: every problem at once, each with its field and fix."""
     from ndap_infra.config.accounts import pending_accounts
+    from ndap_infra.organization.catalog import guardrail_catalog
+    from ndap_infra.organization.company import CompanyGuardrailRejected
 
     loaded = load(config)
+    try:
+        # The company's guardrails must fit within AWS's limits (jobs: checked by build).
+        guardrail_catalog(loaded)
+    except CompanyGuardrailRejected as error:
+        errors.print(f"{config}: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     envs = ", ".join(e.value for e in loaded.enabled_environments())
     console.print(f"{config}: valid ({envs}; {len(loaded.ml_projects)} ML projects)", markup=False)
     pending = pending_accounts(loaded)
@@ -102,6 +110,7 @@ def synth(
 
 def _synth(config: Path, out: Path, policies: Path) -> AccessProof | None:
     """``ndap synth``; the access proof it reported (None for phase 1)."""
+    from ndap_infra.proofs.jobs import CompanyGuardrailBreaksJobs, check_company_guardrails
     from ndap_infra.proofs.suite import prove_access
     from ndap_infra.review.reviewer_files import write_reviewer_files
     from ndap_infra.stacks.synthesis import REFUSALS, synthesize
@@ -115,12 +124,13 @@ def _synth(config: Path, out: Path, policies: Path) -> AccessProof | None:
         outputs are written, or neither."""
         if staged.phase_one is None:
             proof = prove_access(loaded, staged)
+            check_company_guardrails(loaded, proof.jobs)
             reviewed.append((proof, write_reviewer_files(staged, proof, policies, (config,))))
 
     try:
         with console.status("Synthesizing stacks and evaluating access..."):
             synthesis = synthesize(loaded, out, protected=(config,), before_swap=review)
-    except REFUSALS as error:
+    except (*REFUSALS, CompanyGuardrailBreaksJobs) as error:
         errors.print(str(error), markup=False)
         errors.print("Nothing was written.", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
