@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from ndap_infra.access.boundary import platform_role_patterns
 from ndap_infra.access.data import receives_data
 from ndap_infra.access.personas import shared_read_resources
-from ndap_infra.config.accounts import security_account_id
+from ndap_infra.config.accounts import SECURITY_ACCOUNT_KEYS, security_account_id
 from ndap_infra.config.enums import LOG_ARCHIVE, SECURITY_UNIT, TOOLING, Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.guardrails import access, scp
@@ -118,7 +118,9 @@ def guardrail_catalog(config: NdapConfig) -> GuardrailCatalog:
         for g in specs
         if g.policy_type == SCP
     ]
-    placement = company.place_company_guardrails(config, platform, everywhere)
+    placement = company.place_company_guardrails(
+        config, platform, everywhere, _unit_accounts(config)
+    )
 
     def grown(specs: list[GuardrailSpec]) -> list[GuardrailSpec]:
         out = []
@@ -145,6 +147,20 @@ def guardrail_catalog(config: NdapConfig) -> GuardrailCatalog:
         for p in placement.new
     ]
     return GuardrailCatalog(grown(common), grown(by_environment), grown(security), _checked(own))
+
+
+def _unit_accounts(config: NdapConfig) -> dict[str, tuple[str, ...]]:
+    """Each unit's accounts, as the organization stack places them."""
+    accounts: dict[str, tuple[str, ...]] = {
+        env.value: (config.account_id(env),) for env in config.enabled_environments()
+    }
+    if config.tooling_account_id is not None:
+        accounts[TOOLING] = (config.tooling_account_id,)
+    if config.security_accounts is not None:
+        accounts[SECURITY_UNIT] = tuple(
+            security_account_id(config, key) for key in SECURITY_ACCOUNT_KEYS
+        )
+    return accounts
 
 
 def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:

@@ -4,16 +4,18 @@ platform's service control policies, within AWS's limits.
 AWS attaches at most five SCPs to a unit (its FullAWSAccess included) and counts at most
 5,120 characters per policy, minified. acc and prd already carry five, so a statement is
 packed first into the platform's policies whose units are all among the ones it names (a
-policy attached to a unit it does not name would apply it there too), and whatever units
-are left get a policy of the company's own where each still has a free slot. What cannot
-fit is rejected, saying where and by how much. Hand-written: the packing depends on which
-of our policies may carry what (the parity proof wants the common guardrails' statements
-on the security unit too), which no bin-packing library knows.
+policy attached to a unit it does not name would apply it there too). A unit left without
+a free slot (acc alone, prd alone) gets it in one of its access guardrails, limited to its
+own accounts by an ``aws:PrincipalAccount`` condition; the other units left get a policy
+of the company's own. What cannot fit is rejected, saying where and by how much.
+Hand-written: the packing depends on which of our policies may carry what (the parity
+proof wants the common guardrails' statements on the security unit too), which no
+bin-packing library knows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from ndap_infra.config.enums import SECURITY_UNIT
@@ -88,10 +90,14 @@ def _new_name(org: str, units: Sequence[str], everywhere: Sequence[str], taken: 
 
 
 def place_company_guardrails(
-    config: NdapConfig, platform: Sequence[Packable], everywhere: Sequence[str]
+    config: NdapConfig,
+    platform: Sequence[Packable],
+    everywhere: Sequence[str],
+    accounts: Mapping[str, Sequence[str]],
 ) -> Placement:
     """Pack every company statement into ``platform``'s SCPs or new ones (see the module's
-    docstring); ``everywhere``: the units a statement naming none applies to."""
+    docstring); ``everywhere``: the units a statement naming none applies to; ``accounts``:
+    each unit's accounts (a statement is limited to them where it shares a policy)."""
     org = config.organization.name
     documents = {p.name: p.document for p in platform}
     owner: dict[str, str] = {}
@@ -139,12 +145,35 @@ def place_company_guardrails(
             remaining = [u for u in remaining if u not in candidate.units]
             if not remaining:
                 break
-        if remaining:
-            full = _full_units(remaining, [*platform, *new])
-            if full:
-                raise CompanyGuardrailRejected(
-                    _does_not_fit(where, size, full, [*platform, *new], documents, target)
+        full = _full_units(remaining, [*platform, *new])
+        narrowed_into = [
+            *(replace(p, document=documents[p.name]) for p in platform if not p.common),
+            *new,
+        ]
+        for candidate in narrowed_into if full else ():
+            covered = [u for u in full if u in candidate.units]
+            narrowed = _narrowed(statement, [a for u in covered for a in accounts[u]])
+            if not covered or narrowed is None:
+                continue
+            grown = _with(candidate.document, narrowed)
+            if len(grown.to_json()) > SCP_LIMIT:
+                continue
+            if candidate in new:
+                new[new.index(candidate)] = replace(candidate, document=grown)
+            else:
+                documents[candidate.name] = grown
+            added[candidate.name] = (*added.get(candidate.name, ()), guardrail.sid)
+            remaining = [u for u in remaining if u not in covered]
+            full = [u for u in full if u not in covered]
+            if not full:
+                break
+        if full:
+            raise CompanyGuardrailRejected(
+                _does_not_fit(
+                    where, statement, full, [*platform, *new], documents, accounts, target
                 )
+            )
+        if remaining:
             name = _new_name(org, remaining, everywhere, {p.name for p in (*platform, *new)})
             new.append(Packable(name, PolicyDocument((statement,)), tuple(remaining)))
             added[name] = (guardrail.sid,)
@@ -161,41 +190,67 @@ def _full_units(units: Sequence[str], policies: Sequence[Packable]) -> list[str]
     ]
 
 
+def _narrowed(statement: Statement, accounts: Sequence[str]) -> Statement | None:
+    """The statement limited to principals of ``accounts`` (the accounts of the units it
+    names), so a policy also attached to other units may carry it; None when the statement
+    conditions ``aws:PrincipalAccount`` under StringEquals itself (the values would merge
+    into one list, widening what it names)."""
+    if any(
+        c.operator == "StringEquals" and c.key == "aws:PrincipalAccount"
+        for c in statement.conditions
+    ):
+        return None
+    only = Condition.of("StringEquals", "aws:PrincipalAccount", *accounts)
+    return replace(statement, conditions=(*statement.conditions, only))
+
+
+EMPTY_POLICY = len('{"Version":"2012-10-17","Statement":[]}')
+
+
 def _does_not_fit(
     where: str,
-    size: int,
+    statement: Statement,
     full: Sequence[str],
     policies: Sequence[Packable],
     documents: dict[str, PolicyDocument],
+    accounts: Mapping[str, Sequence[str]],
     target: Sequence[str],
 ) -> str:
-    """Where and by how much: per full unit, the most room any of its policies that may
-    carry the statement has left."""
-    # A statement adds its own characters and a comma to a policy's JSON.
-    need = size - len('{"Version":"2012-10-17","Statement":[]}') + 1
+    """Where and by how much: per full unit, the policy that came closest to carrying the
+    statement (as it is where all the policy's units are named, else limited to the unit's
+    accounts) and by how many characters it missed."""
     parts = []
     for unit in full:
-        usable = [
-            (SCP_LIMIT - len(documents.get(p.name, p.document).to_json()), p.name)
-            for p in policies
-            if unit in p.units and set(p.units) <= set(target)
-        ]
-        if usable:
-            room, name = max(usable)
+        closest: tuple[int, int, int, str] | None = None
+        for policy in policies:
+            if unit not in policy.units:
+                continue
+            fitted: Statement | None = statement
+            if not set(policy.units) <= set(target):
+                fitted = None if policy.common else _narrowed(statement, accounts[unit])
+            if fitted is None:
+                continue
+            # A statement adds its own characters and a comma to a policy's JSON.
+            need = len(PolicyDocument((fitted,)).to_json()) - EMPTY_POLICY + 1
+            room = SCP_LIMIT - len(documents.get(policy.name, policy.document).to_json())
+            option = (need - room, room, need, policy.name)
+            closest = option if closest is None or option < closest else closest
+        slots = f"the {unit} unit carries {MAX_SCPS_PER_UNIT} of {MAX_SCPS_PER_UNIT} SCPs"
+        if closest is None:
             parts.append(
-                f"the {unit} unit carries {MAX_SCPS_PER_UNIT} of {MAX_SCPS_PER_UNIT} SCPs "
-                f"(FullAWSAccess included) and the most room in one that may carry it is "
-                f"{room} characters ({name}): {need - room} characters over"
+                f"{slots}, each attached to units the statement does not name, and a "
+                "statement that conditions aws:PrincipalAccount under StringEquals itself "
+                "cannot be limited to the unit's accounts"
             )
-        else:
-            parts.append(
-                f"the {unit} unit carries {MAX_SCPS_PER_UNIT} of {MAX_SCPS_PER_UNIT} SCPs "
-                "(FullAWSAccess included) and each of them is attached to units the "
-                "statement does not name"
-            )
+            continue
+        over, room, need, name = closest
+        parts.append(
+            f"{slots}; the closest, {name}, has {room} characters left for {need}: "
+            f"{over} characters over"
+        )
     return (
-        f"{where} does not fit within AWS's limits (5 SCPs per unit, {SCP_LIMIT} "
-        f"characters per policy; the statement takes {need} characters): "
+        f"{where} does not fit within AWS's limits ({MAX_SCPS_PER_UNIT} SCPs per unit, "
+        f"FullAWSAccess included; {SCP_LIMIT} characters per policy, minified): "
         + "; ".join(parts)
         + ". Shorten the statement, or name other units."
     )

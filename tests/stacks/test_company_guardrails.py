@@ -123,22 +123,48 @@ def test_a_unit_with_a_free_slot_gets_a_policy_of_the_companys_own() -> None:
 
 
 def test_a_statement_that_does_not_fit_says_where_and_by_how_much() -> None:
-    """acc and prd carry 5 of 5 SCPs; the only one that may carry an acc/prd statement has
-    218 + 4,986 characters: 84 over."""
+    """acc and prd carry 5 of 5 SCPs; the closest policy that may carry an acc/prd statement
+    has 4,902 characters left (218 of 5,120 used), the statement takes 4,986: 84 over."""
     big = {"sid": "Big", "actions": [f"ec2:Action{i:04d}" for i in range(290)]}
     with pytest.raises(CompanyGuardrailRejected) as raised:
         guardrail_catalog(config_of(reference_data(), {**big, "units": ["acc", "prd"]}))
     message = str(raised.value)
     assert "organization.company_guardrails[0] (Big) does not fit" in message
-    assert "the acc unit carries 5 of 5 SCPs" in message
-    assert "the prd unit carries 5 of 5 SCPs" in message
-    assert (
-        "4902 characters (acme-ml-images-only-from-the-platform-registry): 84 characters over"
-        in message
-    )
+    for unit in ("acc", "prd"):
+        assert (
+            f"the {unit} unit carries 5 of 5 SCPs; the closest, "
+            "acme-ml-images-only-from-the-platform-registry, has 4902 characters left for "
+            "4986: 84 characters over"
+        ) in message
     # 10 actions fewer fit (the negative control)
     fewer = {**big, "actions": big["actions"][:280], "units": ["acc", "prd"]}
     assert guardrail_catalog(config_of(reference_data(), fewer))
+
+
+def test_a_statement_for_prd_alone_is_limited_to_the_prd_account() -> None:
+    """prd has no free slot and every policy on it is attached to other units too: the
+    statement joins one of its access guardrails, limited to prd's principals."""
+    stack = organization_stack(config_of(reference_data(), {**HARMLESS, "units": ["prd"]}))
+    carried = [
+        (unit, statement)
+        for unit, policies in scps_on(stack).items()
+        for _, statements in policies
+        for statement in statements
+        if statement["Sid"] == "DenyReservedInstances"
+    ]
+    assert {unit for unit, _ in carried} >= {"acme-ml-prd"}
+    for _, statement in carried:
+        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "500000000005"}}
+    assert all(len(policies) + 1 <= 5 for policies in scps_on(stack).values())
+
+
+def test_a_statement_naming_the_principal_account_itself_is_not_narrowed() -> None:
+    """Its own aws:PrincipalAccount values and the unit's would merge into one list."""
+    own = {"StringEquals": {"aws:PrincipalAccount": ["400000000004"]}}
+    with pytest.raises(CompanyGuardrailRejected, match="cannot be limited to the unit's accounts"):
+        guardrail_catalog(
+            config_of(reference_data(), {**HARMLESS, "units": ["prd"], "conditions": own})
+        )
 
 
 def test_a_statement_larger_than_a_policy_is_rejected_on_its_own() -> None:

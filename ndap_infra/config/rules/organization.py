@@ -164,7 +164,7 @@ def security_accounts_are_separate(config: NdapConfig) -> Iterator[ConfigIssue]:
             )
 
 
-@rule("organization")
+@rule("organization", "environments")
 def company_guardrails_are_well_formed(config: NdapConfig) -> Iterator[ConfigIssue]:
     """The company's guardrails: Sids unique among them (the platform's own are checked
     when the guardrails are merged), and only units the platform creates named."""
