@@ -102,7 +102,8 @@ ConditionValues = tuple[Annotated[str, StringConstraints(min_length=1, max_lengt
 
 class CompanyGuardrailConfig(StrictModel):
     """One statement of the company's own guardrails: a Deny added to the service control
-    policies of the platform's units, within AWS's limits (see docs/guardrails.md)."""
+    policies of the platform's units, within AWS's limits (docs/security-model.md, company
+    guardrails)."""
 
     sid: StatementId = Field(
         description="The statement's id: letters and digits, unique among the company's "
@@ -207,8 +208,9 @@ class OrganizationConfig(StrictModel):
         default=(),
         description="The company's own guardrails: Deny statements merged into the "
         "platform's service control policies of the units they name, within AWS's limits "
-        "(5 SCPs per unit, 5,120 characters per policy); the build rejects one that does "
-        "not fit or that denies a job of the platform's own. docs/guardrails.md.",
+        "(5 SCPs per unit, 5,120 characters per policy); validate and build reject one that "
+        "does not fit, the build one that denies a job of the platform's own "
+        "(docs/runbooks/add-guardrail.md).",
         examples=[
             [
                 {
