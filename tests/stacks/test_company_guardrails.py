@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from cdktf import App
 from cdktf import Testing as CdktfTesting
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ndap_infra.config.load import validate_data
 from ndap_infra.config.model import NdapConfig
@@ -192,3 +194,74 @@ def test_units_nest_under_the_configured_parent() -> None:
     (parent,) = {u["parent_id"] for u in root.values()}
     assert parent.startswith("${data.aws_organizations_organization.root_organization")
     assert parent.endswith(".roots.0.id}")
+
+
+UNITS = ("nonprod", "dev", "acc", "prd", "tooling", "security")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=120),
+            st.lists(st.sampled_from(UNITS), unique=True, max_size=4),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_every_statement_reaches_exactly_its_units_within_the_limits(
+    statements: list[tuple[int, list[str]]],
+) -> None:
+    """Packed or refused, never wrong: each unit carries at most 4 SCPs besides
+    FullAWSAccess, none over 5,120 characters, and each statement applies to the principals
+    of exactly the units it names (a copy on a policy shared with other units is limited
+    to its units' accounts)."""
+    guardrails = [
+        {"sid": f"Company{i}", "actions": [f"ec2:Action{a:04d}" for a in range(n)], "units": u}
+        for i, (n, u) in enumerate(statements)
+    ]
+    config = config_of(reference_data(), *guardrails)
+    try:
+        catalog = guardrail_catalog(config)
+    except CompanyGuardrailRejected as error:
+        assert "does not fit" in str(error) or "over the limit" in str(error)
+        return
+    accounts = {
+        "nonprod": {"200000000002"},
+        "dev": {"300000000003"},
+        "acc": {"400000000004"},
+        "prd": {"500000000005"},
+        "tooling": {config.tooling_account_id},
+        "security": {
+            config.organization.security_accounts.log_archive.account_id,  # type: ignore[union-attr]
+            config.organization.security_accounts.security_tooling.account_id,  # type: ignore[union-attr]
+        },
+    }
+    specs = [
+        g
+        for g in catalog.common + catalog.access + catalog.security + catalog.company
+        if g.policy_type == "SERVICE_CONTROL_POLICY"
+    ]
+    for unit in UNITS:
+        assert sum(unit in [str(e) for e in g.environments] for g in specs) <= 4, unit
+    assert all(g.size <= 5120 for g in specs)
+    for guardrail in guardrails:
+        named = set(guardrail["units"] or UNITS)
+        reached: set[str] = set()
+        for spec in specs:
+            for statement in spec.document.statements:
+                if statement.sid != guardrail["sid"]:
+                    continue
+                limited = {
+                    a
+                    for c in statement.conditions
+                    if c.key == "aws:PrincipalAccount"
+                    for a in c.values
+                }
+                for unit in (str(e) for e in spec.environments):
+                    if not limited or accounts[unit] <= limited:
+                        reached.add(unit)
+                    else:
+                        assert not accounts[unit] & limited
+        assert reached == named, guardrail["sid"]
