@@ -109,3 +109,16 @@ def test_validate_rejects_a_guardrail_that_does_not_fit(tmp_path: Path) -> None:
     assert "84 characters over" in result.output
     fits = write_config(tmp_path, {**big, "actions": big["actions"][:280], "units": ["acc", "prd"]})
     assert CliRunner().invoke(app, ["validate", "-c", str(fits)]).exit_code == 0
+
+
+def test_deploy_refuses_a_guardrail_denying_a_platform_job_before_anything_runs(
+    tmp_path: Path,
+) -> None:
+    """`ndap deploy` synthesizes on its own (no build needed): it runs the jobs proof too."""
+    config = write_config(tmp_path, {"sid": "DenyPassRole", "actions": ["iam:PassRole"]})
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["deploy", "-c", str(config), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "(DenyPassRole) denies 9 operation(s)" in result.output
+    assert "Nothing was deployed." in result.output
+    assert not out.exists()
