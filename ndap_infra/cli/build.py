@@ -52,12 +52,20 @@ def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
     try:
         # The company's guardrails must fit within AWS's limits (jobs: checked by build);
         # pending accounts' ids stand in as in phase 1.
-        guardrail_catalog(phase_one_config(loaded)[0])
+        catalog = guardrail_catalog(phase_one_config(loaded)[0])
     except CompanyGuardrailRejected as error:
         errors.print(f"{config}: {error}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     envs = ", ".join(e.value for e in loaded.enabled_environments())
     console.print(f"{config}: valid ({envs}; {len(loaded.ml_projects)} ML projects)", markup=False)
+    specs = catalog.common + catalog.security + catalog.access + catalog.company
+    for guardrail in loaded.organization.company_guardrails:
+        carriers = [
+            f"{spec.name} ({spec.size} of 5120 characters)"
+            for spec in specs
+            if any(s.sid == guardrail.sid for s in spec.document.statements)
+        ]
+        console.print(f"company guardrail {guardrail.sid}: in {', '.join(carriers)}", markup=False)
     pending = pending_accounts(loaded)
     if pending:
         console.print(

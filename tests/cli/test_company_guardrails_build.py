@@ -108,7 +108,12 @@ def test_validate_rejects_a_guardrail_that_does_not_fit(tmp_path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "84 characters over" in result.output
     fits = write_config(tmp_path, {**big, "actions": big["actions"][:280], "units": ["acc", "prd"]})
-    assert CliRunner().invoke(app, ["validate", "-c", str(fits)]).exit_code == 0
+    result = CliRunner().invoke(app, ["validate", "-c", str(fits)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "company guardrail Big: in acme-ml-images-only-from-the-platform-registry (5034 of "
+        "5120 characters)"
+    ) in result.output
 
 
 def test_deploy_refuses_a_guardrail_denying_a_platform_job_before_anything_runs(
