@@ -44,11 +44,28 @@ _commands = typer.Typer()
 @_commands.command()
 def validate(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Check a configuration: every problem at once, each with its field and fix."""
-    from ndap_infra.config.accounts import pending_accounts
+    from ndap_infra.config.accounts import pending_accounts, phase_one_config
+    from ndap_infra.organization.catalog import guardrail_catalog
+    from ndap_infra.organization.company import CompanyGuardrailRejected
 
     loaded = load(config)
+    try:
+        # The company's guardrails must fit within AWS's limits (jobs: checked by build);
+        # pending accounts' ids stand in as in phase 1.
+        catalog = guardrail_catalog(phase_one_config(loaded)[0])
+    except CompanyGuardrailRejected as error:
+        errors.print(f"{config}: {error}", markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     envs = ", ".join(e.value for e in loaded.enabled_environments())
     console.print(f"{config}: valid ({envs}; {len(loaded.ml_projects)} ML projects)", markup=False)
+    specs = catalog.common + catalog.security + catalog.access + catalog.company
+    for guardrail in loaded.organization.company_guardrails:
+        carriers = [
+            f"{spec.name} ({spec.size} of 5120 characters)"
+            for spec in specs
+            if any(s.sid == guardrail.sid for s in spec.document.statements)
+        ]
+        console.print(f"company guardrail {guardrail.sid}: in {', '.join(carriers)}", markup=False)
     pending = pending_accounts(loaded)
     if pending:
         console.print(
@@ -102,6 +119,7 @@ def synth(
 
 def _synth(config: Path, out: Path, policies: Path) -> AccessProof | None:
     """``ndap synth``; the access proof it reported (None for phase 1)."""
+    from ndap_infra.proofs.jobs import CompanyGuardrailBreaksJobs, check_company_guardrails
     from ndap_infra.proofs.suite import prove_access
     from ndap_infra.review.reviewer_files import write_reviewer_files
     from ndap_infra.stacks.synthesis import REFUSALS, synthesize
@@ -115,12 +133,13 @@ def _synth(config: Path, out: Path, policies: Path) -> AccessProof | None:
         outputs are written, or neither."""
         if staged.phase_one is None:
             proof = prove_access(loaded, staged)
+            check_company_guardrails(loaded, proof.jobs)
             reviewed.append((proof, write_reviewer_files(staged, proof, policies, (config,))))
 
     try:
         with console.status("Synthesizing stacks and evaluating access..."):
             synthesis = synthesize(loaded, out, protected=(config,), before_swap=review)
-    except REFUSALS as error:
+    except (*REFUSALS, CompanyGuardrailBreaksJobs) as error:
         errors.print(str(error), markup=False)
         errors.print("Nothing was written.", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None

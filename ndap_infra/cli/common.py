@@ -180,9 +180,32 @@ def running_emulator() -> EmulatorInfo:
         raise fail(str(error)) from None
 
 
-def synthesize_or_exit(loaded: NdapConfig, out: Path, *, synth: bool = True) -> Synthesis:
+def synthesize_or_exit(
+    loaded: NdapConfig, out: Path, *, synth: bool = True, prove_jobs: bool = False
+) -> Synthesis:
+    """The synthesis to deploy from (written now, or the one in ``out`` with ``synth``
+    false). ``prove_jobs``: with company guardrails configured, refuse (nothing written) a
+    synthesis whose guardrails deny a job of the platform's own, as ``ndap build`` does."""
     from ndap_infra.emulator.settings import EMULATOR_ENDPOINT_VARIABLE
     from ndap_infra.stacks.synthesis import REFUSALS, NotSynthesized, load_synthesis, synthesize
+
+    def check_jobs(synthesis: Synthesis) -> None:
+        if not (prove_jobs and loaded.organization.company_guardrails):
+            return
+        if synthesis.phase_one is not None:
+            return
+        from ndap_infra.proofs.access_model import build_model
+        from ndap_infra.proofs.jobs import (
+            CompanyGuardrailBreaksJobs,
+            check_company_guardrails,
+        )
+        from ndap_infra.proofs.jobs import prove_jobs as evaluate_jobs
+
+        model = build_model(loaded, synthesis.stack_json())
+        try:
+            check_company_guardrails(loaded, evaluate_jobs(model))
+        except CompanyGuardrailBreaksJobs as error:
+            raise fail(f"{error}\nNothing was deployed.", EXIT_BAD_INPUT) from None
 
     if not synth:
         try:
@@ -197,10 +220,11 @@ def synthesize_or_exit(loaded: NdapConfig, out: Path, *, synth: bool = True) -> 
                     f"{loaded.deploy.target.value}: synthesize again (drop --no-synth)",
                     EXIT_BAD_INPUT,
                 )
+        check_jobs(existing)
         return existing
     start = time.monotonic()
     try:
-        synthesis = synthesize(loaded, out)
+        synthesis = synthesize(loaded, out, before_swap=check_jobs)
     except REFUSALS as error:
         raise fail(str(error), EXIT_BAD_INPUT) from None
     say(

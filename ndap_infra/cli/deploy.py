@@ -154,7 +154,7 @@ def deploy(
         loaded = _create_pending_accounts(
             config, loaded, out, stacks, setup, via, synth, confirming, auto_approve
         )
-    synthesis = synthesize_or_exit(loaded, out, synth=synth)
+    synthesis = synthesize_or_exit(loaded, out, synth=synth, prove_jobs=True)
     selected = select_stacks(synthesis, stacks)
     emulator = emulator_for(loaded, start=True)
     if emulator is not None:

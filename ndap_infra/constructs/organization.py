@@ -80,14 +80,17 @@ class OrganizationRoot(Construct):
 
 class OrganizationalUnits(Construct):
     """One organizational unit per environment (and one for the delivery account), under
-    the root. Units are keyed by environment name or ``"tooling"``."""
+    ``parent_id``: the root, or an existing unit (``organization.parent_ou_id``: nested in
+    a landing zone). Units are keyed by environment name or ``"tooling"``."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, root_id: str, units: Mapping[str, str]
+        self, scope: Construct, id_: str, *, parent_id: str, units: Mapping[str, str]
     ) -> None:
         super().__init__(scope, id_)
         self.units = {
-            str(key): OrganizationsOrganizationalUnit(self, str(key), name=name, parent_id=root_id)
+            str(key): OrganizationsOrganizationalUnit(
+                self, str(key), name=name, parent_id=parent_id
+            )
             for key, name in units.items()
         }
 

@@ -14,12 +14,12 @@ A guardrail targets organizational units by key: an environment (``Environment``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ndap_infra.access.boundary import platform_role_patterns
 from ndap_infra.access.data import receives_data
 from ndap_infra.access.personas import shared_read_resources
-from ndap_infra.config.accounts import security_account_id
+from ndap_infra.config.accounts import SECURITY_ACCOUNT_KEYS, security_account_id
 from ndap_infra.config.enums import LOG_ARCHIVE, SECURITY_UNIT, TOOLING, Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.guardrails import access, scp
@@ -30,6 +30,7 @@ from ndap_infra.names.access import PERSONA_PATH, data_scientist_role_arn, datas
 from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN
 from ndap_infra.names.platform import platform_deployers, scp_name
 from ndap_infra.names.security import archive_bucket, organization_trail_arn
+from ndap_infra.organization import company
 from ndap_infra.pipelines.drift import drift_detection_spec
 
 SCP = "SERVICE_CONTROL_POLICY"
@@ -78,14 +79,117 @@ def _checked(specs: list[GuardrailSpec]) -> list[GuardrailSpec]:
     return specs
 
 
+def _everywhere(config: NdapConfig) -> tuple[str, ...]:
+    """The units the common guardrails are attached to: every enabled environment's, and
+    the delivery account's."""
+    everywhere: tuple[str, ...] = config.enabled_environments()
+    if config.tooling_account_id is not None:
+        everywhere += (TOOLING,)
+    return everywhere
+
+
+@dataclass(frozen=True)
+class GuardrailCatalog:
+    """Every organization policy, by construct subtree: the common guardrails, the access
+    guardrails, the security unit's, and the company's own new policies (its statements
+    packed into the others are in their documents already)."""
+
+    common: list[GuardrailSpec]
+    access: list[GuardrailSpec]
+    security: list[GuardrailSpec]
+    company: list[GuardrailSpec]
+
+
+def guardrail_catalog(config: NdapConfig) -> GuardrailCatalog:
+    """The platform's organization policies with ``organization.company_guardrails``
+    merged in (``ndap_infra.organization.company``); raises ``CompanyGuardrailRejected``
+    when they do not fit."""
+    common = _common_guardrails(config)
+    security = _security_guardrails(config, common)
+    by_environment = _access_guardrails(config)
+    if not config.organization.company_guardrails:
+        return GuardrailCatalog(common, by_environment, security, [])
+    everywhere = _everywhere(config)
+    if config.security_accounts is not None:
+        everywhere += (SECURITY_UNIT,)
+    platform = [
+        company.Packable(g.name, g.document, tuple(str(u) for u in g.environments), is_common)
+        for specs, is_common in ((common, True), (security, False), (by_environment, False))
+        for g in specs
+        if g.policy_type == SCP
+    ]
+    placement = company.place_company_guardrails(
+        config, platform, everywhere, _unit_accounts(config)
+    )
+
+    def grown(specs: list[GuardrailSpec]) -> list[GuardrailSpec]:
+        out = []
+        for spec in specs:
+            sids = placement.added.get(spec.name)
+            if sids is None or spec.policy_type != SCP:
+                out.append(spec)
+                continue
+            description = f"{spec.description} Company guardrails: {', '.join(sids)}."
+            out.append(
+                replace(spec, document=placement.documents[spec.name], description=description)
+            )
+        return _checked(out)
+
+    own = [
+        GuardrailSpec(
+            p.name,
+            "The company's own guardrails (organization.company_guardrails): "
+            + ", ".join(s.sid for s in p.document.statements)
+            + ".",
+            p.document,
+            p.units,
+        )
+        for p in placement.new
+    ]
+    return GuardrailCatalog(grown(common), grown(by_environment), grown(security), _checked(own))
+
+
+def _unit_accounts(config: NdapConfig) -> dict[str, tuple[str, ...]]:
+    """Each unit's accounts, as the organization stack places them."""
+    accounts: dict[str, tuple[str, ...]] = {
+        env.value: (config.account_id(env),) for env in config.enabled_environments()
+    }
+    if config.tooling_account_id is not None:
+        accounts[TOOLING] = (config.tooling_account_id,)
+    if config.security_accounts is not None:
+        accounts[SECURITY_UNIT] = tuple(
+            security_account_id(config, key) for key in SECURITY_ACCOUNT_KEYS
+        )
+    return accounts
+
+
 def organization_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
+    """The common guardrails, attached to every enabled environment's unit: identical by
+    construction (the company's statements for every unit included)."""
+    return guardrail_catalog(config).common
+
+
+def security_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
+    """The security unit's guardrails (see ``_security_guardrails``)."""
+    return guardrail_catalog(config).security
+
+
+def access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
+    """The data-access guardrails of the model, per environment unit."""
+    return guardrail_catalog(config).access
+
+
+def company_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
+    """The company's own new policies (construct subtree ``company-guardrails/``)."""
+    return guardrail_catalog(config).company
+
+
+def _common_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
     """The common guardrails, attached to every enabled environment's unit: identical by
     construction."""
     org = config.organization.name
     role = config.organization.account_access_role
-    everywhere: tuple[str, ...] = config.enabled_environments()
-    if config.tooling_account_id is not None:
-        everywhere += (TOOLING,)
+    everywhere = _everywhere(config)
 
     platform_roles = platform_role_patterns(org, role)
     # The platform pipeline's deployer deploys like the account access role.
@@ -152,7 +256,9 @@ def _baseline_guardrail(
     )
 
 
-def security_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
+def _security_guardrails(
+    config: NdapConfig, common_guardrails: list[GuardrailSpec]
+) -> list[GuardrailSpec]:
     """The security unit's guardrails (construct subtree ``security-guardrails/``): the
     organization's integrity and the baseline's protection, the same statements as the
     workload units' (their own policies, so that the common guardrails stay attached to
@@ -162,7 +268,7 @@ def security_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
         return []
     org = config.organization.name
     also = platform_deployers(config)[1:]
-    common = {g.name: g for g in organization_guardrails(config)}
+    common = {g.name: g for g in common_guardrails}
     integrity = common[scp_name(org, "organization-integrity")]
     return _checked(
         [
@@ -196,7 +302,7 @@ def security_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
     )
 
 
-def access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
+def _access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
     """The data-access guardrails of the model, per environment unit."""
     org = config.organization.name
     enabled = config.enabled_environments()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ndap_infra.config.enums import TOOLING, Environment
+from ndap_infra.config.model import NdapConfig
 from ndap_infra.evaluator import (
     Decision,
     NamedPolicy,
@@ -107,6 +108,52 @@ def prove_jobs(model: PlatformModel, jobs: Sequence[Job] | None = None) -> list[
     """Each row of the jobs table (``required_jobs`` of the model's configuration)."""
     rows = required_jobs(model.config) if jobs is None else jobs
     return [decide_job(model, job) for job in rows]
+
+
+class CompanyGuardrailBreaksJobs(ValueError):
+    """A statement of ``organization.company_guardrails`` denies a job of the platform's
+    own (the model's invariant 7): the configuration is rejected, naming the jobs."""
+
+
+def jobs_denied_by_company_guardrails(
+    config: NdapConfig, results: Sequence[JobResult]
+) -> dict[str, list[JobResult]]:
+    """Company guardrail Sid -> the required jobs it denies: rows that come out wrong with
+    an explicit SCP Deny from that statement among the deciding ones."""
+    sids = {g.sid for g in config.organization.company_guardrails}
+    broken: dict[str, list[JobResult]] = {}
+    for result in results:
+        if result.ok or not result.job.expected or result.decision is None:
+            continue
+        for ref in result.decision.deciding:
+            if ref.layer == "scp" and ref.effect == "Deny" and ref.sid_or_index in sids:
+                broken.setdefault(str(ref.sid_or_index), []).append(result)
+    return broken
+
+
+def check_company_guardrails(config: NdapConfig, results: Sequence[JobResult]) -> None:
+    """Raise ``CompanyGuardrailBreaksJobs`` naming, per statement, the jobs it denies."""
+    broken = jobs_denied_by_company_guardrails(config, results)
+    if not broken:
+        return
+    index = {g.sid: i for i, g in enumerate(config.organization.company_guardrails)}
+    lines = []
+    for sid, denied in sorted(broken.items(), key=lambda item: index[item[0]]):
+        jobs = sorted({r.job.job for r in denied})
+        lines.append(
+            f"organization.company_guardrails[{index[sid]}] ({sid}) denies {len(denied)} "
+            f"operation(s) of the platform's own jobs: {'; '.join(jobs)}"
+        )
+        lines += [
+            f"  - {r.job.job}: {r.job.identity} {r.job.operation} {r.job.resource}"
+            for r in denied[:5]
+        ]
+        if len(denied) > 5:
+            lines.append(f"  - and {len(denied) - 5} more")
+    raise CompanyGuardrailBreaksJobs(
+        "\n".join(lines) + "\nNarrow the statement (a Condition excepting the platform's "
+        "roles, or fewer actions or units): the platform cannot run with it."
+    )
 
 
 # ---- negative controls: a job row that must flip to denied -----------------------------

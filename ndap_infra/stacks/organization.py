@@ -33,12 +33,7 @@ from ndap_infra.names.pipelines import tooling_unit
 from ndap_infra.names.platform import organizational_unit, planner_name
 from ndap_infra.names.security import security_unit
 from ndap_infra.names.tags import platform_tags
-from ndap_infra.organization.catalog import (
-    access_guardrails,
-    check_attachment_quota,
-    organization_guardrails,
-    security_guardrails,
-)
+from ndap_infra.organization.catalog import check_attachment_quota, guardrail_catalog
 from ndap_infra.pipelines.drift import drift_detection_spec
 from ndap_infra.pipelines.platform import platform_pipeline_spec
 from ndap_infra.resources.aws import IamPolicy
@@ -86,7 +81,8 @@ class OrganizationStack(TerraformStack):
         units = OrganizationalUnits(
             self,
             "units",
-            root_id=root.root_id,
+            # Under the root, or nested under an existing landing zone's unit.
+            parent_id=org.parent_ou_id or root.root_id,
             units=organization_units(config),
         )
         accounts = [
@@ -100,9 +96,10 @@ class OrganizationStack(TerraformStack):
             unit_ids=units.unit_ids(),
             access_role=org.account_access_role,
         )
-        common, by_environment = organization_guardrails(config), access_guardrails(config)
-        protecting = security_guardrails(config)
-        check_attachment_quota(common + by_environment + protecting)
+        catalog = guardrail_catalog(config)
+        common, by_environment = catalog.common, catalog.access
+        protecting = catalog.security
+        check_attachment_quota(common + by_environment + protecting + catalog.company)
         Guardrails(
             self,
             "guardrails",
@@ -136,6 +133,14 @@ class OrganizationStack(TerraformStack):
                     },
                     depends_on=[*root.dependables, members.accounts[SECURITY_TOOLING]],
                 )
+        if catalog.company:
+            Guardrails(
+                self,
+                "company-guardrails",
+                depends_on=root.dependables,
+                guardrails=[g for g in catalog.company if ready(g.name, g.document.to_json())],
+                target_ids=units.unit_ids(),
+            )
         center = config.identity.identity_center
         if center is not None:
             IdentityCenterAccess(

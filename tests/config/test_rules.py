@@ -269,6 +269,51 @@ CASES: dict[str, Case] = {
             "twice",
         ),
     ),
+    "company_guardrails_are_well_formed": case(
+        put(
+            "organization.company_guardrails",
+            [{"sid": "DenyBilling", "actions": ["aws-portal:*"], "units": ["tooling"]}],
+        ),
+        Fails(
+            put(
+                "organization.company_guardrails",
+                [
+                    {"sid": "DenyBilling", "actions": ["aws-portal:*"]},
+                    {"sid": "DenyBilling", "actions": ["ec2:PurchaseReservedInstancesOffering"]},
+                ],
+            ),
+            "organization.company_guardrails[1].sid",
+            "Sid is also used by organization.company_guardrails[0]: every statement needs "
+            "its own (got 'DenyBilling')",
+            "sid",
+        ),
+        Fails(
+            both(
+                NO_TOOLING,
+                put(
+                    "organization.company_guardrails",
+                    [{"sid": "DenyBilling", "actions": ["aws-portal:*"], "units": ["tooling"]}],
+                ),
+            ),
+            "organization.company_guardrails[0].units",
+            "the platform creates no tooling unit with this configuration (units: acc, dev, "
+            "nonprod, prd, security) (got 'tooling')",
+            "units",
+        ),
+    ),
+    "parent_unit_is_in_an_existing_organization": case(
+        put("organization.parent_ou_id", "ou-ab12-cd34ef56"),
+        Fails(
+            both(
+                put("organization.parent_ou_id", "ou-ab12-cd34ef56"),
+                put("organization.create_organization", True),
+            ),
+            "organization.parent_ou_id",
+            "create_organization: true makes a new organization, which has no existing unit "
+            "to nest under: drop parent_ou_id, or set create_organization: false (got "
+            "'ou-ab12-cd34ef56')",
+        ),
+    ),
     "tooling_account_is_separate": case(
         put("organization.tooling_account_id", "710000000007"),
         Fails(

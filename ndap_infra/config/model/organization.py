@@ -3,11 +3,12 @@ source and the persona matrix's default."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     Field,
     StringConstraints,
+    model_validator,
 )
 
 from ndap_infra.config.enums import (
@@ -69,6 +70,89 @@ class SecurityAccountsConfig(StrictModel):
     )
 
 
+GuardrailUnit = Literal["nonprod", "dev", "acc", "prd", "tooling", "security"]
+"""An organizational unit the platform creates: an environment's, the delivery account's
+(``tooling``) or the security accounts' (``security``)."""
+
+OrganizationalUnitId = Annotated[
+    str, StringConstraints(pattern=r"^ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}$")
+]
+"""AWS's pattern for an organizational unit's id."""
+
+StatementId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,128}$")]
+ActionPattern = Annotated[
+    str, StringConstraints(pattern=r"^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$", max_length=128)
+]
+ResourcePattern = Annotated[
+    str, StringConstraints(pattern=r"^(\*|arn:[^\s]+)$", min_length=1, max_length=2048)
+]
+ConditionOperator = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(ForAllValues:|ForAnyValue:)?("
+        r"String(Not)?Equals(IgnoreCase)?|String(Not)?Like|"
+        r"Numeric(Not)?Equals|Numeric(Less|Greater)Than(Equals)?|"
+        r"Date(Not)?Equals|Date(Less|Greater)Than(Equals)?|Bool|BinaryEquals|"
+        r"(Not)?IpAddress|Arn(Not)?(Equals|Like))(IfExists)?$|^Null$"
+    ),
+]
+ConditionKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]+:[A-Za-z0-9:/_.$-]+$")]
+ConditionValues = tuple[Annotated[str, StringConstraints(min_length=1, max_length=1024)], ...]
+
+
+class CompanyGuardrailConfig(StrictModel):
+    """One statement of the company's own guardrails: a Deny added to the service control
+    policies of the platform's units, within AWS's limits (docs/security-model.md, company
+    guardrails)."""
+
+    sid: StatementId = Field(
+        description="The statement's id: letters and digits, unique among the company's "
+        "guardrails and the platform's own statements.",
+        examples=["DenyReservedInstancePurchases"],
+    )
+    effect: Literal["Deny"] = Field(
+        default="Deny",
+        description="Deny only: every unit keeps AWS's FullAWSAccess policy, so an Allow "
+        "statement in an SCP would narrow nothing.",
+    )
+    actions: tuple[ActionPattern, ...] = Field(
+        default=(),
+        description="Actions denied (service:Action, wildcards allowed). Give actions or "
+        "not_actions, not both.",
+        examples=[["ec2:PurchaseReservedInstancesOffering"]],
+    )
+    not_actions: tuple[ActionPattern, ...] = Field(
+        default=(),
+        description="Every action but these is denied (NotAction).",
+        examples=[["iam:*", "sts:*"]],
+    )
+    resources: tuple[ResourcePattern, ...] = Field(
+        default=("*",),
+        min_length=1,
+        description="Resources the statement covers: ARN patterns, or * (the default).",
+        examples=[["*"]],
+    )
+    conditions: dict[ConditionOperator, dict[ConditionKey, ConditionValues]] = Field(
+        default_factory=dict,
+        description="IAM condition block: operator -> condition key -> values.",
+        examples=[{"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}],
+    )
+    units: tuple[GuardrailUnit, ...] = Field(
+        default=(),
+        description="Units the statement applies to (nonprod, dev, acc, prd, tooling, "
+        "security). Empty (the default): every unit the platform creates.",
+        examples=[["acc", "prd"]],
+    )
+
+    @model_validator(mode="after")
+    def _one_kind_of_actions(self) -> CompanyGuardrailConfig:
+        if bool(self.actions) == bool(self.not_actions):
+            raise ValueError("give exactly one of actions or not_actions")
+        if any(not values for keys in self.conditions.values() for values in keys.values()):
+            raise ValueError("every condition key needs at least one value")
+        return self
+
+
 class OrganizationConfig(StrictModel):
     """The AWS organization the platform is built in."""
 
@@ -119,6 +203,30 @@ class OrganizationConfig(StrictModel):
         description="A log-archive and a security-tooling account (optional; on in the "
         "reference). Without it, or with enabled: false, every account keeps its own logs "
         "and detectors.",
+    )
+    company_guardrails: tuple[CompanyGuardrailConfig, ...] = Field(
+        default=(),
+        description="The company's own guardrails: Deny statements merged into the "
+        "platform's service control policies of the units they name, within AWS's limits "
+        "(5 SCPs per unit, 5,120 characters per policy); validate and build reject one that "
+        "does not fit, the build one that denies a job of the platform's own "
+        "(docs/runbooks/add-guardrail.md).",
+        examples=[
+            [
+                {
+                    "sid": "DenyReservedInstancePurchases",
+                    "actions": ["ec2:PurchaseReservedInstancesOffering"],
+                    "units": ["acc", "prd"],
+                }
+            ]
+        ],
+    )
+    parent_ou_id: OrganizationalUnitId | None = Field(
+        default=None,
+        description="An existing organizational unit (of a landing zone) the platform's "
+        "units are created under. Default: the organization's root. Its own policies "
+        "(and its parents') apply on top of the platform's guardrails.",
+        examples=["ou-ab12-cd34ef56"],
     )
 
 

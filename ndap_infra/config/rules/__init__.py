@@ -48,6 +48,8 @@ RUN_ORDER: tuple[str, ...] = (
     "account_emails_are_unique",
     "account_ids_are_unique",
     "home_region_is_allowed",
+    "company_guardrails_are_well_formed",
+    "parent_unit_is_in_an_existing_organization",
     "project_names_are_unique",
     "retraining_settings_fit_the_strategy",
     "dataset_names_are_unique",

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from ndap_infra.config.enums import Environment
+from ndap_infra.config.accounts import has_tooling_account
+from ndap_infra.config.enums import SECURITY_UNIT, TOOLING, Environment
 from ndap_infra.config.issues import ConfigIssue
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.config.rules.registry import rule
@@ -161,3 +162,50 @@ def security_accounts_are_separate(config: NdapConfig) -> Iterator[ConfigIssue]:
                 account,
                 True,
             )
+
+
+@rule("organization", "environments")
+def company_guardrails_are_well_formed(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """The company's guardrails: Sids unique among them (the platform's own are checked
+    when the guardrails are merged), and only units the platform creates named."""
+    created = {env.value for env in config.enabled_environments()}
+    if has_tooling_account(config):
+        created.add(TOOLING)
+    if config.security_accounts is not None:
+        created.add(SECURITY_UNIT)
+    seen: dict[str, int] = {}
+    for index, guardrail in enumerate(config.organization.company_guardrails):
+        path: tuple[str | int, ...] = ("organization", "company_guardrails", index)
+        if guardrail.sid in seen:
+            yield ConfigIssue(
+                (*path, "sid"),
+                f"Sid is also used by organization.company_guardrails[{seen[guardrail.sid]}]: "
+                "every statement needs its own",
+                guardrail.sid,
+                True,
+            )
+        seen.setdefault(guardrail.sid, index)
+        for unit in guardrail.units:
+            if unit not in created:
+                yield ConfigIssue(
+                    (*path, "units"),
+                    f"the platform creates no {unit} unit with this configuration (units: "
+                    f"{', '.join(sorted(created))})",
+                    unit,
+                    True,
+                )
+
+
+@rule("organization")
+def parent_unit_is_in_an_existing_organization(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """A new organization has no unit to nest under: parent_ou_id names one of an
+    existing organization's."""
+    org = config.organization
+    if org.parent_ou_id is not None and org.create_organization:
+        yield ConfigIssue(
+            ("organization", "parent_ou_id"),
+            "create_organization: true makes a new organization, which has no existing unit "
+            "to nest under: drop parent_ou_id, or set create_organization: false",
+            org.parent_ou_id,
+            True,
+        )
