@@ -232,17 +232,10 @@ upgrade notes, run `make build`, and review the change to `policies/` like any o
 
 
 _GITIGNORE = "\n".join(
-    [
-        ".venv/",
-        ".venv-tools/",
-        "node_modules/",
-        "cdktf.out/",
-        ".ndap/",
-        "review.md",
-        "review.details.md",
-        "",
-    ]
-)
+    # no trailing slash: a venv linked in (a symbolic link) is ignored too
+    [".venv", ".venv-tools", "node_modules", "cdktf.out", ".ndap", "review.md",
+     "review.details.md", ""]
+)  # fmt: skip
 
 
 def repository_files(org: str, config_text: str, wheel: PinnedWheel) -> dict[str, str]:

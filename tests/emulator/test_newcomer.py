@@ -1,11 +1,14 @@
-"""A newcomer's whole path, with the README's commands only (issue #9, "Done when").
+"""A newcomer's whole path, with the README's commands only (issue #9, "Done when"), in a
+platform repository that pins a built ndap wheel by its sha256 (#20, item 1).
 
-GIVEN an empty directory and nothing but an organization name and three e-mail addresses,
-WHEN a newcomer follows the README (init with created accounts on the local target, add a
-project with its scaffold, validate, deploy the organization and dev, build, review, drift,
-destroy), THEN every command exits as documented and prints what the user looks for: the
-created accounts' ids recorded in the configuration (comments kept), the policies and
-diagrams, a review pack, no drift, then the drift they made by hand, named.
+GIVEN nothing but an organization name, three e-mail addresses and the ndap wheel, WHEN a
+newcomer follows the README (init a platform repository with created accounts on the local
+target, install the pinned tool with the repository's own recipe, add a project with its
+scaffold, validate, deploy the organization and dev, build, review, drift,
+destroy), THEN every command, run by the pinned wheel (not this checkout), exits as
+documented and prints what the user looks for: the created accounts' ids recorded in the
+configuration (comments kept), the policies and diagrams, a review pack, no drift, then
+the drift they made by hand, named.
 
 One emulator deploy of the organization (two phases) and env-dev: minutes on two cores
 (measured: 4.6 minutes on two quiet cores, 141 s of them in ndap deploy; about 10 minutes
@@ -23,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from ndap_infra.deploy.build_image import build_wheel
 from tests.helpers import ROOT
 
 NDAP = [sys.executable, "-m", "ndap_infra"]
@@ -40,20 +44,24 @@ def git(repo: Path, *args: str) -> str:
 @pytest.mark.deploy
 def test_a_newcomer_goes_from_nothing_to_a_deployed_platform_and_back(tmp_path: Path) -> None:
     home = tmp_path / "platform"
-    home.mkdir()
+    site = tmp_path / "site"  # where the repository's recipe installs the pinned wheel
+    wheel = build_wheel(tmp_path / "dist", tmp_path / "wheel-source")
     env = dict(
         os.environ,
-        PYTHONPATH=str(ROOT),  # this checkout's code, whichever the venv's install points at
+        PYTHONPATH=str(ROOT),  # init only: this checkout's code; then the pinned wheel's
         NDAP_WORK_DIR=str(home / ".ndap"),  # the default (.ndap here), made explicit
         JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
     )
     times: dict[str, float] = {}
 
-    def ndap(step: str, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+    def ndap(
+        step: str, *args: str, code: int = 0, answers: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         start = time.monotonic()
         done = subprocess.run(
-            [*NDAP, *args], cwd=home, env=env, capture_output=True, text=True, check=False
-        )
+            [*NDAP, *args], cwd=home if home.is_dir() else tmp_path, env=env, input=answers,
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
         times[step] = time.monotonic() - start
         assert done.returncode == code, (
             f"ndap {step}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
@@ -62,16 +70,33 @@ def test_a_newcomer_goes_from_nothing_to_a_deployed_platform_and_back(tmp_path: 
         return done
 
     try:
-        # 1. init: an organization from nothing, its accounts created by the platform
+        # 1. init: a platform repository pinning the wheel; an organization from nothing,
+        # its accounts created by the platform
         init = ndap(
             "init",
-            *("init", "-c", "platform.yaml", "--org-name", "newco-ml"),
+            *("init", "--repository", "platform", "--wheel", str(wheel)),
+            *("--org-name", "newco-ml"),
             *("--management-account-id", "100000000001", "--home-region", "eu-west-1"),
             *("--create-organization", "--deploy-target", "local", "--account-email", EMAILS),
         )
-        assert "Wrote platform.yaml (valid)." in init.stdout
+        assert "Wrote platform/platform.yaml (valid)." in init.stdout
         assert "Accounts the organization stack will create: dev, acc, prd" in init.stdout
         config = home / "platform.yaml"
+
+        # the repository's own recipe installs the pinned wheel (by sha256, no index); every
+        # later command runs that wheel. The linters: the same pins as make setup installs.
+        recipe = subprocess.run(
+            ["make", "-C", str(home), "ndap-tool", f"NDAP_PYTHON={sys.executable}"],
+            env={**env, "PIP_TARGET": str(site)}, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert recipe.returncode == 0, recipe.stdout + recipe.stderr
+        env["PYTHONPATH"] = str(site)
+        (home / ".venv-tools").symlink_to(ROOT / ".venv-tools")
+        where = subprocess.run(
+            [sys.executable, "-c", "import ndap_infra; print(ndap_infra.__file__)"],
+            cwd=home, env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert where.stdout.startswith(str(site)), where.stdout
 
         # 2. add-project, with the project's repository scaffold
         added = ndap(
@@ -89,9 +114,9 @@ def test_a_newcomer_goes_from_nothing_to_a_deployed_platform_and_back(tmp_path: 
 
         # the first configuration goes into git, as a team would keep it
         git(home, "init", "-q", "-b", "main")
-        (home / ".gitignore").write_text(".ndap/\ncdktf.out/\n")
-        git(home, "add", "platform.yaml", ".gitignore")
+        git(home, "add", "-A")
         git(home, "commit", "-qm", "platform: first configuration")
+        assert ".venv-tools" not in git(home, "ls-files"), "the repository ignores its venvs"
         first = git(home, "rev-parse", "HEAD").strip()
         comments_before = [line for line in config.read_text().splitlines() if "#" in line]
 
