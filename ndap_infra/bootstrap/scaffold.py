@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from ndap_infra.bootstrap.files import BootstrapError
+from ndap_infra.bootstrap.release import acc_words, prd_words, retraining_table
 from ndap_infra.config.enums import (
     Access,
     DataSharingMode,
@@ -142,16 +143,13 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         f"2. The merge into `{pipeline.develop_branch}` deploys to **dev** and runs "
         "`tests/integration` there, on a subset of production data "
         "(`NDAP_INTEGRATION_DATA`).",
-        f"3. A release tag matching `{pipeline.release_tag_pattern}`, cut from "
-        f"`{pipeline.develop_branch}`, deploys to **acc** for user-acceptance testing.",
-        f"4. After acceptance, merge the tag into `{pipeline.main_branch}` and cut a new "
-        f"tag matching `{pipeline.release_tag_pattern}` there: it deploys to **prd**"
-        + (" after a manual approval" if pipeline.prd_approval else "")
-        + (
-            ", reusing exactly the model acc verified (checked by sha256)."
-            if pipeline.reuse_acc_artifacts
-            else ", rebuilt from the tag."
-        ),
+        f"3. A release tag matching `{pipeline.release_tag_pattern}` on a commit of "
+        f"`{pipeline.develop_branch}` deploys to **acc** for user-acceptance testing: "
+        + acc_words(project)
+        + " acc's register step then records the release (tag, commit, sha256 of the "
+        "model, its metadata and the orchestration definition) in the model registry and "
+        "approves it.",
+        *prd_words(config, project),
         "",
     ]
     if config.tooling_account_id is None:
@@ -161,6 +159,7 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
             "configured.",
             "",
         ]
+    lines += retraining_table(config, project)
     lines += [
         "## What runs when you change what",
         "",

@@ -390,8 +390,9 @@ def test_scaffold_readme_says_who_touches_what_and_how_code_reaches_prd(
     assert loaded.access(Persona.BUSINESS_USER, Environment.ACC).value == "uat"
     assert "| business-user (user-acceptance tests) | no access | no access | invoke" in readme
     assert "pull request into `develop`" in readme
-    assert "A release tag matching `v*`, cut from `develop`, deploys to **acc**" in readme
-    assert "merge the tag into `main`" in readme and "after a manual approval" in readme
+    assert "A release tag matching `v*` on a commit of `develop` deploys to **acc**" in readme
+    assert "Merge the release into `main` before you push its tag" in readme
+    assert "waits for a manual approval, then deploys the model package acc approved" in readme
 
 
 def test_scaffold_readme_follows_the_configured_flow(tmp_path: Path) -> None:
