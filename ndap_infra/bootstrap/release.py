@@ -98,9 +98,7 @@ def trigger_words(config: NdapConfig, project: MlProjectConfig, env: Environment
     decision = retraining_in(project, env)
     r = project.retraining
     if decision.kind is TriggerKind.OBJECT_CREATED:
-        return (
-            f"a new object under `s3://{data_bucket(config, env)}/{input_prefix(project.name)}`"
-        )
+        return f"a new object under `s3://{data_bucket(config, env)}/{input_prefix(project.name)}`"
     if decision.kind is TriggerKind.SCHEDULE:
         schedule = (
             acceptance_schedule(project)

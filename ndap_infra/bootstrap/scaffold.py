@@ -368,7 +368,8 @@ def model_card(project: MlProjectConfig) -> str:
 
 MAKEFILE = f"""\
 # The pipelines' build contract: `make model` writes {MODEL_ARCHIVE} and
-# dist/model-metadata.json. A change here runs every pipeline stage.
+# dist/model-metadata.json, honouring NDAP_RETRAIN, NDAP_TRAINING_MODE and
+# NDAP_PREVIOUS_MODEL (see src/training/train.py). A change here runs every stage.
 .PHONY: model test
 
 model:
@@ -381,44 +382,121 @@ test:
 TRAIN_PY = '''\
 """Training: fit the model and package it for the pipeline (`make model`).
 
-The stub fits a constant model (the mean of the targets); replace ``fit`` with the real
-training, keeping ``package``'s outputs: the pipelines read them.
+The platform's build step says what to do through three variables (the contract):
+
+- ``NDAP_RETRAIN``: ``true`` (or unset) trains; ``false`` trains nothing and packages
+  the model at ``NDAP_PREVIOUS_MODEL`` again, with the current serving code (a change
+  to serving only);
+- ``NDAP_TRAINING_MODE``: ``from-scratch`` (or unset) or ``from-previous-state``, which
+  warm-starts from the model at ``NDAP_PREVIOUS_MODEL``;
+- ``NDAP_PREVIOUS_MODEL``: the model archive the environment runs (empty: none).
+
+The stub fits a constant model (the mean of every target it has seen); replace ``fit``
+with the real training, keeping ``package``'s outputs: the pipelines read them.
 """
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
+import os
 import sys
 import tarfile
+from collections.abc import Mapping
 from pathlib import Path
 
+MODEL_FILE = "model.json"
+SERVING_CODE = Path(__file__).resolve().parent.parent / "serving" / "predict.py"
+MODES = ("from-scratch", "from-previous-state")
 
-def fit(targets: list[float]) -> dict[str, float]:
-    """A constant model: predicts the mean of the training targets."""
+
+def fit(
+    targets: list[float], previous: dict[str, float] | None = None
+) -> dict[str, float]:
+    """A constant model: the mean of the targets, and of those ``previous`` saw."""
     if not targets:
         raise ValueError("no training targets: cannot fit a model")
-    return {"mean": sum(targets) / len(targets)}
+    count, total = float(len(targets)), sum(targets)
+    if previous is not None:
+        count += previous["count"]
+        total += previous["mean"] * previous["count"]
+    return {"mean": total / count, "count": count}
 
 
-def package(params_file: Path, out_dir: Path) -> Path:
-    """Train from ``params_file`` and write model.tar.gz and model-metadata.json."""
+def read_model(archive: Path) -> dict[str, float]:
+    """The model inside a model archive written by ``package``."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            member = tar.extractfile(MODEL_FILE)
+            assert member is not None
+            model: dict[str, float] = json.load(member)
+    except (OSError, KeyError, tarfile.TarError) as error:
+        raise SystemExit(f"cannot read the model in {archive}: {error}") from None
+    return model
+
+
+def contract(environ: Mapping[str, str]) -> tuple[bool, str, Path | None]:
+    """(train?, training mode, previous model) from the platform's variables."""
+    retrain = environ.get("NDAP_RETRAIN") or "true"
+    if retrain not in ("true", "false"):
+        raise SystemExit(f"NDAP_RETRAIN={retrain!r}: expected true or false")
+    previous = environ.get("NDAP_PREVIOUS_MODEL") or None
+    if retrain == "false":
+        if previous is None:
+            raise SystemExit(
+                "NDAP_RETRAIN=false packages the model at NDAP_PREVIOUS_MODEL again, "
+                "but NDAP_PREVIOUS_MODEL is not set"
+            )
+        return False, "none", Path(previous)
+    mode = environ.get("NDAP_TRAINING_MODE") or "from-scratch"
+    if mode not in MODES:
+        raise SystemExit(f"NDAP_TRAINING_MODE={mode!r}: expected one of {MODES}")
+    if mode == "from-previous-state" and previous is None:
+        raise SystemExit(
+            "NDAP_TRAINING_MODE=from-previous-state starts from NDAP_PREVIOUS_MODEL, "
+            "which is not set"
+        )
+    return True, mode, Path(previous) if previous else None
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = len(data), 0, 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def package(
+    params_file: Path, out_dir: Path, environ: Mapping[str, str] = os.environ
+) -> Path:
+    """Train (or not, as the platform says) and write model.tar.gz (the model and the
+    serving code, byte for byte the same for the same inputs) and model-metadata.json."""
     import yaml
 
     params = yaml.safe_load(params_file.read_text(encoding="utf-8"))
     if not params.get("inference_image"):
         raise SystemExit(f"set inference_image in {params_file} (an ECR image URI)")
-    model = fit([float(t) for t in params["training"]["targets"]])
+    train, mode, previous = contract(environ)
+    if not train:
+        assert previous is not None  # contract() refuses NDAP_RETRAIN=false without it
+        model = read_model(previous)
+    else:
+        warm = mode == "from-previous-state" and previous is not None
+        start = read_model(previous) if warm and previous is not None else None
+        model = fit([float(t) for t in params["training"]["targets"]], start)
     out_dir.mkdir(parents=True, exist_ok=True)
     archive = out_dir / "model.tar.gz"
-    data = json.dumps(model).encode()
-    with tarfile.open(archive, "w:gz") as tar:
-        info = tarfile.TarInfo("model.json")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
+    with (
+        archive.open("wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as zipped,
+        tarfile.open(fileobj=zipped, mode="w") as tar,
+    ):
+        _add(tar, MODEL_FILE, json.dumps(model, sort_keys=True).encode())
+        _add(tar, "code/predict.py", SERVING_CODE.read_bytes())
     metadata = {
         "image": params["inference_image"],
         "instance_type": params.get("instance_type", "ml.m5.large"),
+        "training_mode": mode,
     }
     (out_dir / "model-metadata.json").write_text(json.dumps(metadata) + "\\n")
     return archive
@@ -502,7 +580,12 @@ from src.training.train import fit
 
 
 def test_fit_predicts_the_mean() -> None:
-    assert fit([1.0, 2.0, 6.0]) == {"mean": 3.0}
+    assert fit([1.0, 2.0, 6.0]) == {"mean": 3.0, "count": 3.0}
+
+
+def test_a_warm_start_counts_what_the_previous_model_saw() -> None:
+    previous = fit([1.0, 2.0, 6.0])
+    assert fit([7.0], previous) == {"mean": 4.0, "count": 4.0}
 
 
 def test_fit_refuses_no_data() -> None:

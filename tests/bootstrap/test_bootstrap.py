@@ -424,7 +424,7 @@ def test_scaffold_unit_tests_style_and_definition_check_pass(
         check=False,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "4 passed" in tests.stdout
+    assert "5 passed" in tests.stdout
     for ruff in (["format", "--check", "."], ["check", "--no-cache", "."]):
         style = subprocess.run(
             [RUFF, *ruff], cwd=repo, capture_output=True, text=True, check=False, env=env
@@ -465,7 +465,7 @@ def test_realtime_scaffold_tests_pass(reference_copy: Path) -> None:
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "5 passed, 1 skipped" in tests.stdout
+    assert "6 passed, 1 skipped" in tests.stdout
 
 
 def test_every_scaffold_path_is_classified_as_intended(scaffolded: tuple[Path, Path]) -> None:

@@ -129,9 +129,7 @@ def test_all_eighteen_choices_are_covered() -> None:
     assert len(COMBINATIONS) == 18
 
 
-@pytest.mark.parametrize(
-    ("legacy_reuse", "reuses"), [(None, True), (True, True), (False, False)]
-)
+@pytest.mark.parametrize(("legacy_reuse", "reuses"), [(None, True), (True, True), (False, False)])
 def test_the_default_and_the_older_setting_say_what_prd_does(
     legacy_reuse: bool | None, reuses: bool
 ) -> None:
