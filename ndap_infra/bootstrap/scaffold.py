@@ -9,6 +9,12 @@ import json
 from pathlib import Path
 
 from ndap_infra.bootstrap.files import BootstrapError
+from ndap_infra.bootstrap.images import (
+    IMAGES_TEST,
+    image_example,
+    image_placeholders,
+    images_test,
+)
 from ndap_infra.bootstrap.release import acc_words, prd_words, retraining_table
 from ndap_infra.config.enums import (
     Access,
@@ -62,7 +68,6 @@ def scaffold_files(config: NdapConfig, project: MlProjectConfig) -> dict[str, st
             "README.md": team_readme(config, project),
             "Makefile": MAKEFILE,
             "requirements-dev.txt": "pytest>=8\npyyaml>=6\n",
-            ORCHESTRATION_DEFINITION: orchestration_definition(project),
             "config/params.yaml": params_yaml(project),
             "src/training/__init__.py": '"""Training code: changes here retrain the model."""\n',
             "src/training/train.py": TRAIN_PY,
@@ -75,15 +80,23 @@ def scaffold_files(config: NdapConfig, project: MlProjectConfig) -> dict[str, st
             "tests/test_training.py": TEST_TRAINING_PY,
             "tests/test_serving.py": TEST_SERVING_PY[project.kind],
             "tests/test_features.py": TEST_FEATURES_PY,
+            IMAGES_TEST: images_test(config, project),
             "tests/integration/test_dev_data.py": INTEGRATION_PY,
             "docs/model-card.md": model_card(project),
         }
     )
+    files.update(pipeline_definitions(project))
+    return files
+
+
+def pipeline_definitions(project: MlProjectConfig) -> dict[str, str]:
+    """The SageMaker pipeline definitions the deploy step deploys, by path."""
+    definitions = {ORCHESTRATION_DEFINITION: orchestration_definition(project)}
     if project.kind is ProjectKind.BATCH:
         # the batch deploy step deploys it as <project>-training, which the retraining
         # triggers start (a realtime project's orchestration definition is that pipeline)
-        files[TRAINING_DEFINITION] = training_definition(project)
-    return files
+        definitions[TRAINING_DEFINITION] = training_definition(project)
+    return definitions
 
 
 def write_scaffold(directory: Path, files: dict[str, str]) -> None:
@@ -117,6 +130,7 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         f"a {_kind_words(project.kind)}, retrained {_retraining_words(project)}. "
         f"Repository: `{project.repository}` on {project.git_host.value}.",
         "",
+        *first_steps(config, project),
         "## Who may touch which environment",
         "",
         "Read from the platform configuration (the persona x environment matrix). "
@@ -175,24 +189,31 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         "data_config": "retrain, register, redeploy",
         "serving": "redeploy serving; the model is reused",
         "orchestration": "deploy the orchestration definition, retrain, redeploy",
+        "prediction_orchestration": "deploy the orchestration definition; no retraining",
         "tests": "tests only",
-        "docs": "tests only; nothing deployed",
+        "ci": "tests only; nothing deployed",
+        "docs": "nothing deployed"
+        + ("; tests run" if project.paths.docs_run_tests else "; no tests"),
+        "everything": "every stage",
     }
     for kind, effect in effects.items():
-        patterns = ", ".join(f"`{p}`" for p in getattr(project.paths, kind))
+        patterns = ", ".join(f"`{p}`" for p in project.paths.patterns(kind))
         lines.append(f"| {patterns} | {kind} | {effect} |")
     lines += [
-        "| anything else (`Makefile`, `requirements-dev.txt`, `.github/`) | unclassified | "
-        "every stage |",
+        "| anything no rule matches | unclassified | every stage |",
         "",
         "## The build contract",
         "",
-        f"- `make model` writes `{MODEL_ARCHIVE}` and `dist/model-metadata.json` (set "
-        "`inference_image` in `config/params.yaml` to your inference image first).",
-        "- Every image a definition names (`inference_image`, and each `replace-me` image "
-        "in `pipelines/`) is your repository of the platform registry by digest, "
-        "`<registry>/<org>/<project>@sha256:<digest>`: the deploy step refuses a tag, "
-        "another registry or a placeholder.",
+        f"- `make model` writes `{MODEL_ARCHIVE}` (the model and `src/serving/predict.py`) "
+        "and `dist/model-metadata.json`. The deploy step sets `NDAP_RETRAIN` (`false`: "
+        "package the model at `NDAP_PREVIOUS_MODEL` again with the current serving code, "
+        "without training), `NDAP_TRAINING_MODE` (`from-scratch` or "
+        "`from-previous-state`, a warm start from `NDAP_PREVIOUS_MODEL`) and "
+        "`NDAP_PREVIOUS_MODEL` (the model the environment runs); `src/training/train.py` "
+        "honours them.",
+        f"- Every image a definition names is your repository of the platform registry by "
+        f"digest (`{IMAGES_TEST}` checks it): the deploy step refuses a tag, another "
+        "registry or a placeholder.",
         f"- `{ORCHESTRATION_DEFINITION}` is the SageMaker pipeline definition the pipeline "
         "deploys"
         + (
@@ -220,6 +241,32 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         lines.append(f"- {env.value}: `s3://{bucket}/projects/{project.name}/`")
     lines += ["", "See `NDAP.md` for the generated files, and the platform's README.", ""]
     return "\n".join(lines)
+
+
+def first_steps(config: NdapConfig, project: MlProjectConfig) -> list[str]:
+    """What to set before the first pull request can pass: the images by digest."""
+    steps = [
+        "Push your inference image there and set `inference_image` in `config/params.yaml` "
+        "to it, by digest."
+    ]
+    steps += [
+        f"Set `{where}` in `{path}` to the image it runs, by digest."
+        for path, where in image_placeholders(pipeline_definitions(project))
+    ]
+    steps.append(
+        "Run `make test` (the pull-request check's unit tests) and `make model`, then open "
+        "your first pull request."
+    )
+    return [
+        "## First steps",
+        "",
+        f"The pull-request check fails until every image is named by digest (`{IMAGES_TEST}` "
+        "names each one still to set); the deploy step refuses any other image. Name them "
+        f"`{image_example(config, project)}`:",
+        "",
+        *(f"{number}. {step}" for number, step in enumerate(steps, start=1)),
+        "",
+    ]
 
 
 def _production_data_words(config: NdapConfig) -> str:
@@ -543,7 +590,7 @@ def handle(model: dict[str, float], body: str) -> str:
     request = json.loads(body)
     instances = request.get("instances")
     if not isinstance(instances, list):
-        raise ValueError("the request needs a list of 'instances'")
+        raise TypeError("the request needs a list of 'instances'")
     return json.dumps({"predictions": predict(model, instances)})
 '''
 
@@ -618,7 +665,7 @@ def test_one_prediction_per_instance() -> None:
 
 
 def test_a_request_without_instances_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):
         handle({"mean": 2.5}, "{}")
 """
 

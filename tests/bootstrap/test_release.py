@@ -65,7 +65,9 @@ def readme(config: NdapConfig, project: MlProjectConfig) -> str:
 
 
 def step(text: str, number: int) -> str:
-    return next(line for line in text.splitlines() if line.startswith(f"{number}. "))
+    """Step ``number`` of "How code reaches production"."""
+    flow = text[text.index("## How code reaches production") :]
+    return next(line for line in flow.splitlines() if line.startswith(f"{number}. "))
 
 
 def prd_deploy_script(config: NdapConfig, project: MlProjectConfig) -> str:

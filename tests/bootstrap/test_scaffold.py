@@ -15,12 +15,17 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import yaml
 
-from ndap_infra.bootstrap.scaffold import scaffold_files, write_scaffold
+from ndap_infra.bootstrap.images import IMAGES_TEST, image_placeholders
+from ndap_infra.bootstrap.scaffold import pipeline_definitions, scaffold_files, write_scaffold
 from ndap_infra.config.enums import ProjectKind
 from ndap_infra.config.load import validate_data
 from ndap_infra.config.model import MlProjectConfig, NdapConfig
-from tests.helpers import reference_data
+from ndap_infra.names.pipelines import TRAINING_DEFINITION
+from ndap_infra.pipelines.buildspecs import IMAGE_CHECK, script
+from ndap_infra.pipelines.spec import tooling_spec
+from tests.helpers import bash, reference_data
 
 PYTHON_BIN = str(Path(sys.executable).parent)
 
@@ -177,3 +182,91 @@ def test_the_model_archive_holds_the_serving_code(trained: tuple[Path, Path]) ->
     members = archive_members(previous)
     assert sorted(members) == ["code/predict.py", "model.json"]
     assert members["code/predict.py"] == (repo / "src/serving/predict.py").read_bytes()
+
+
+# ---- images: a fresh scaffold fails its own check until they are set ----------------------
+
+
+def unit_tests(repo: Path, *paths: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths],
+        cwd=repo,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def image_repository_of(config: NdapConfig, project: MlProjectConfig) -> str:
+    """The repository the synthesized deploy step accepts images from (its variable)."""
+    spec = tooling_spec(config)
+    assert spec is not None
+    stages = next(p.stages for p in spec.projects if p.name == project.name)
+    deploy = next(b for s in stages for b in s.builds if b.purpose == "deploy")
+    repository: str = yaml.safe_load(deploy.buildspec)["env"]["variables"]["IMAGE_REPOSITORY"]
+    return repository
+
+
+def set_images(repo: Path, image: str) -> None:
+    """What the README's first steps ask: every image named, here all the same one."""
+    params = repo / "config" / "params.yaml"
+    params.write_text(
+        params.read_text().replace('inference_image: ""', f'inference_image: "{image}"')
+    )
+    for definition in (repo / "pipelines").glob("*.json"):
+        definition.write_text(definition.read_text().replace('"replace-me"', f'"{image}"'))
+
+
+@pytest.mark.parametrize("kind", list(ProjectKind))
+def test_a_fresh_scaffold_fails_its_check_naming_each_image_to_set(
+    tmp_path: Path, kind: ProjectKind
+) -> None:
+    config, project = project_of(kind)
+    repo = scaffold(tmp_path, kind)
+    readme = (repo / "README.md").read_text()
+    placeholders = image_placeholders(pipeline_definitions(project))
+    assert len(placeholders) == 1  # batch: the training image; realtime: the processing one
+    fresh = unit_tests(repo, IMAGES_TEST)
+    assert fresh.returncode == 1, fresh.stdout
+    repository = image_repository_of(config, project)
+    assert f"{repository}@sha256:<digest>" in fresh.stdout
+    assert "config/params.yaml: set inference_image (now '')" in fresh.stdout
+    for path, where in placeholders:
+        assert f"{path}: set {where} (now 'replace-me')" in fresh.stdout
+        assert f"Set `{where}` in `{path}`" in readme  # the README's first steps say so
+    assert f"`{repository}@sha256:<digest>`" in readme
+    # set as the first steps say: the check passes
+    set_images(repo, f"{repository}@sha256:{'ab' * 32}")
+    done = unit_tests(repo, IMAGES_TEST)
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq")
+@pytest.mark.parametrize(
+    "image",
+    [
+        "replace-me",
+        "{repository}:latest",
+        "{repository}@sha256:" + "ab" * 31,
+        "{repository}@sha256:" + "AB" * 32,
+        "{repository}-other@sha256:" + "ab" * 32,
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/acme-ml/x@sha256:" + "ab" * 32,
+        "{repository}@sha256:" + "ab" * 32,
+    ],
+)
+def test_the_scaffolds_check_agrees_with_the_deploy_steps(tmp_path: Path, image: str) -> None:
+    """The scaffold's test accepts exactly the images the deploy step's check accepts."""
+    config, project = project_of(ProjectKind.BATCH)
+    repo = scaffold(tmp_path, ProjectKind.BATCH)
+    repository = image_repository_of(config, project)
+    set_images(repo, image.format(repository=repository))
+    scaffold_says = unit_tests(repo, IMAGES_TEST).returncode == 0
+    deploy = bash(
+        script(IMAGE_CHECK, f"ndap_check_images {TRAINING_DEFINITION}"),
+        repo,
+        {"IMAGE_REPOSITORY": repository},
+    )
+    assert deploy.returncode in (0, 1), deploy.stderr
+    assert scaffold_says is (deploy.returncode == 0), (deploy.stdout, deploy.stderr)
+    assert scaffold_says is (image == "{repository}@sha256:" + "ab" * 32)
