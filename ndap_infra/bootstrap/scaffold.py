@@ -16,6 +16,7 @@ from ndap_infra.bootstrap.images import (
     images_test,
 )
 from ndap_infra.bootstrap.release import acc_words, prd_words, retraining_table
+from ndap_infra.bootstrap.working_in_dev import GUIDE_PATH, working_in_dev
 from ndap_infra.config.enums import (
     Access,
     DataSharingMode,
@@ -83,6 +84,7 @@ def scaffold_files(config: NdapConfig, project: MlProjectConfig) -> dict[str, st
             IMAGES_TEST: images_test(config, project),
             "tests/integration/test_dev_data.py": INTEGRATION_PY,
             "docs/model-card.md": model_card(project),
+            GUIDE_PATH: working_in_dev(config, project),
         }
     )
     files.update(pipeline_definitions(project))
@@ -147,6 +149,9 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         "Data scientists work in **dev** only (full access inside a permission boundary): "
         + _production_data_words(config)
         + " They have no access at all to acc or prd, whatever they do in dev.",
+        "",
+        f"How to sign in to dev, the permission boundary every role you create there must "
+        f"carry, and where the data is: `{GUIDE_PATH}`.",
         "",
         "## How code reaches production",
         "",

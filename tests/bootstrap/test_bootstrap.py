@@ -352,7 +352,7 @@ def scaffolded(reference_copy: Path) -> tuple[Path, Path]:
         str(repo),
     )
     assert code == 0, err
-    assert f"Wrote its repository scaffold (21 files) to {repo}/" in out
+    assert f"Wrote its repository scaffold (22 files) to {repo}/" in out
     return reference_copy, repo
 
 
