@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from ndap_infra.bootstrap.scaffold import pipeline_definitions, scaffold_files, 
 from ndap_infra.config.enums import ProjectKind
 from ndap_infra.config.load import validate_data
 from ndap_infra.config.model import MlProjectConfig, NdapConfig
-from ndap_infra.names.pipelines import TRAINING_DEFINITION
+from ndap_infra.names.pipelines import ORCHESTRATION_DEFINITION, TRAINING_DEFINITION
 from ndap_infra.pipelines.buildspecs import IMAGE_CHECK, script
 from ndap_infra.pipelines.spec import tooling_spec
 from tests.helpers import bash, reference_data
@@ -270,3 +271,92 @@ def test_the_scaffolds_check_agrees_with_the_deploy_steps(tmp_path: Path, image:
     assert deploy.returncode in (0, 1), deploy.stderr
     assert scaffold_says is (deploy.returncode == 0), (deploy.stdout, deploy.stderr)
     assert scaffold_says is (image == "{repository}@sha256:" + "ab" * 32)
+
+
+# ---- every file the generated buildspecs read is in the scaffold -------------------------
+
+PATH_TOKEN = re.compile(
+    r"(?<![\w./$:-])(?:file://)?"
+    r"((?:[A-Za-z_.][\w.-]*/)*[A-Za-z_][\w.-]*\.(?:json|txt|ya?ml|py|toml|cfg|gz|sha256|log)"
+    r"|(?:[A-Za-z_][\w-]*/)+[A-Za-z_][\w-]*)(?![\w/$-])"
+)
+"""A relative path in a build script: a file name with an extension, or a/b/... ."""
+MAKE_TARGET = re.compile(r"\bmake\s+([\w-]+)")
+NAMED_IN_STRINGS = {"model.tar.gz": "printf '%s  model.tar.gz\\n'"}
+"""Names that occur only inside a string the build writes (the sha256 line's file name)."""
+
+
+def build_scripts(config: NdapConfig, project: MlProjectConfig) -> list[str]:
+    """The commands of every build that runs on the project's repository (acc's register
+    step runs only the platform's script: it clones for git, and reads nothing else)."""
+    spec = tooling_spec(config)
+    assert spec is not None
+    pipelines = next(p for p in spec.projects if p.name == project.name)
+    scripts = []
+    for stage in pipelines.stages:
+        for build in stage.builds:
+            if build.platform:
+                continue
+            phases = yaml.safe_load(build.buildspec)["phases"]
+            scripts.append("\n".join(c for p in phases.values() for c in p.get("commands", [])))
+    return scripts
+
+
+def written_by_the_build(path: str, script: str) -> bool:
+    """``path`` is an output of the script: redirected into, made by ``mkdir -p``, copied
+    down from S3, or below ``dist/`` (what ``make model`` writes, the build contract)."""
+    quoted = re.escape(path)
+    top = re.escape(path.split("/")[0])
+    return bool(
+        path.startswith("dist/")
+        or re.search(rf">\s*\"?{quoted}\b", script)
+        or re.search(rf"mkdir -p (?:\S+ )*{top}\b", script)
+        or re.search(rf"s3 cp \S+ \"?{quoted}\b", script)
+        or (path in NAMED_IN_STRINGS and NAMED_IN_STRINGS[path] in script)
+    )
+
+
+def read_from_the_repository(config: NdapConfig, project: MlProjectConfig) -> set[str]:
+    """Every path the builds read from the repository, and ``make <target>`` for each
+    make target they run."""
+    needed = set()
+    for commands in build_scripts(config, project):
+        found = PATH_TOKEN.findall(commands)
+        needed |= {p for p in found if not written_by_the_build(p, commands)}
+        needed |= {f"make {t}" for t in MAKE_TARGET.findall(commands)}
+    return needed
+
+
+def missing_from(files: dict[str, str], needed: set[str]) -> list[str]:
+    makefile = files.get("Makefile", "")
+    missing = []
+    for path in sorted(needed):
+        if path.startswith("make "):
+            if not re.search(rf"^{re.escape(path[5:])}:", makefile, flags=re.M):
+                missing.append(path)
+        elif path not in files and not any(f.startswith(path + "/") for f in files):
+            missing.append(path)
+    return missing
+
+
+@pytest.mark.parametrize("kind", list(ProjectKind))
+def test_the_scaffold_holds_every_file_its_buildspecs_read(kind: ProjectKind) -> None:
+    config, project = project_of(kind)
+    needed = read_from_the_repository(config, project)
+    common = {
+        "make model",
+        ORCHESTRATION_DEFINITION,
+        "requirements-dev.txt",
+        "tests/integration",
+    }
+    expected = common | ({TRAINING_DEFINITION} if kind is ProjectKind.BATCH else set())
+    assert needed == expected  # what the builds read, found in their scripts
+    files = scaffold_files(config, project)
+    assert missing_from(files, needed) == []
+    # the negative control: a batch scaffold without its training definition (as before
+    # #20) misses what every batch deploy step deploys
+    if kind is ProjectKind.BATCH:
+        del files[TRAINING_DEFINITION]
+        assert missing_from(files, needed) == [TRAINING_DEFINITION]
+    del files["Makefile"]
+    assert "make model" in missing_from(files, needed)
