@@ -64,7 +64,7 @@ def _signing_in(config: NdapConfig) -> list[str]:
     sets = {s.access.persona: s for s in permission_sets(config) if s.account_id == _dev(config)}
     for persona in TEAM_PERSONAS:
         if persona not in access:
-            lines += [f"- **{persona.value}**: no access to dev (the persona matrix).", ""]
+            lines.append(f"- **{persona.value}**: no access to dev (the persona matrix).")
             continue
         lines.append(f"- **{persona.value}** ({access[persona].access.value} access):")
         if persona in roles:
@@ -83,22 +83,27 @@ def _signing_in(config: NdapConfig) -> list[str]:
                 f"`{chosen.group_id}`, sessions of {chosen.session_duration[2:].lower()})."
             )
     lines.append("")
-    if source is not IdentitySource.IDENTITY_CENTER:
-        role = next((r for r in persona_roles(config, DEV) if r.persona in TEAM_PERSONAS), None)
-        if role is not None:
-            lines += [
-                "With the AWS CLI, a profile that assumes the role (your own profile in the "
-                "identity account as the source):",
-                "",
-                "```ini",
-                f"[profile {config.organization.name}-dev]",
-                f"role_arn = {role_arn(_dev(config), role.name, role.path)}",
-                "source_profile = <your profile in the identity account>",
-                f"mfa_serial = arn:aws:iam::{config.identity_account_id}:mfa/<your device>",
-                f"region = {config.organization.home_region}",
-                "```",
-                "",
-            ]
+    team_roles = [roles[p] for p in TEAM_PERSONAS if p in roles]
+    if team_roles:
+        first = team_roles[0]
+        mfa = config.identity.require_mfa or first.persona in MFA_PERSONAS
+        lines += [
+            f"With the AWS CLI, a profile that assumes the `{first.persona.value}` role (your "
+            "own profile in the identity account as the source):",
+            "",
+            "```ini",
+            f"[profile {config.organization.name}-dev]",
+            f"role_arn = {role_arn(_dev(config), first.name, first.path)}",
+            "source_profile = <your profile in the identity account>",
+            *(
+                [f"mfa_serial = arn:aws:iam::{config.identity_account_id}:mfa/<your device>"]
+                if mfa
+                else []
+            ),
+            f"region = {config.organization.home_region}",
+            "```",
+            "",
+        ]
     if source is not IdentitySource.IAM_ROLES:
         lines += [
             "With the AWS CLI and Identity Center: `aws configure sso`, then pick the dev "

@@ -116,3 +116,13 @@ def test_an_account_still_to_create_is_named_as_such() -> None:
     assert "s3://acme-ml-dev-data-<dev account id>/projects/demand-forecast/" in guide
     assert config.environments.dev.account_id is None
     assert not any(ch.isdigit() for ch in guide.split("dev is account `")[1].split("`")[0])
+
+
+def test_without_mfa_the_guide_asks_for_none() -> None:
+    data = reference_data()
+    data["identity"]["require_mfa"] = False
+    _, guide = guide_of(data)
+    signing_in = section(guide, "Signing in to dev")
+    arn = persona_role_arn("acme-ml", DS, DEV_ACCOUNT)
+    assert f"assume the role `{arn}` from the identity account `{IDENTITY}`." in signing_in
+    assert "with MFA" not in signing_in and "mfa_serial" not in signing_in
