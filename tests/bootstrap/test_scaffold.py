@@ -360,3 +360,31 @@ def test_the_scaffold_holds_every_file_its_buildspecs_read(kind: ProjectKind) ->
         assert missing_from(files, needed) == [TRAINING_DEFINITION]
     del files["Makefile"]
     assert "make model" in missing_from(files, needed)
+
+
+# ---- the files synth regenerates are the scaffold's ---------------------------------------
+
+
+@pytest.mark.parametrize("host", ["github", "gitlab", "bitbucket"])
+def test_what_synth_writes_for_a_repository_is_the_scaffolds_text(host: str) -> None:
+    """``cdktf.out/repositories/<project>/`` holds the files the platform keeps up to date
+    (the pull-request job and NDAP.md): each is, byte for byte, the scaffold's, so
+    copying them over a repository started from the scaffold changes nothing else."""
+    from ndap_infra.stacks.synthesis import repository_files
+
+    data = reference_data()
+    for project in data["ml_projects"]:
+        project["git_host"] = host
+    config, issues = validate_data(data)
+    assert config is not None, issues
+    synthesized = repository_files(config)
+    assert len(synthesized) == 2 * len(config.ml_projects)
+    for project in config.ml_projects:
+        files = scaffold_files(config, project)
+        mine = {
+            path.removeprefix(f"{project.name}/"): text
+            for path, text in synthesized.items()
+            if path.startswith(f"{project.name}/")
+        }
+        assert mine and all(files[path] == text for path, text in mine.items())
+        assert len(files) > len(mine)  # the rest of the repository is the scaffold's
