@@ -5,7 +5,9 @@ Why and how: docs/design-notes.md, section ndap_infra/bootstrap/scaffold.py."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import re
 from pathlib import Path
 
 from ndap_infra.bootstrap.files import BootstrapError
@@ -68,7 +70,7 @@ def scaffold_files(config: NdapConfig, project: MlProjectConfig) -> dict[str, st
         {
             "README.md": team_readme(config, project),
             "Makefile": MAKEFILE,
-            "requirements-dev.txt": "pytest>=8\npyyaml>=6\n",
+            "requirements-dev.txt": requirements_dev(),
             "config/params.yaml": params_yaml(project),
             "src/training/__init__.py": '"""Training code: changes here retrain the model."""\n',
             "src/training/train.py": TRAIN_PY,
@@ -89,6 +91,28 @@ def scaffold_files(config: NdapConfig, project: MlProjectConfig) -> dict[str, st
     )
     files.update(pipeline_definitions(project))
     return files
+
+
+CHECK_TOOLS = {"pytest": "pytest>=8", "pyyaml": "pyyaml>=6", "ruff": "ruff"}
+"""What the pull-request check and the integration tests install, and the fallback
+requirement of each when ndap's own pins cannot be read."""
+
+
+def requirements_dev() -> str:
+    """The check's tools pinned to the versions ndap itself is tested with (its package
+    metadata): an unpinned ruff changes its default rules between releases (0.17 added
+    TRY004, which failed the realtime scaffold), and would fail a project's check
+    overnight."""
+    try:
+        requires = importlib.metadata.requires("ndap-infra") or []
+    except importlib.metadata.PackageNotFoundError:
+        requires = []
+    pins = {}
+    for requirement in requires:
+        found = re.match(r"^([A-Za-z0-9_.-]+)==([^;\s]+)", requirement)
+        if found and found.group(1).lower() in CHECK_TOOLS:
+            pins[found.group(1).lower()] = f"{found.group(1).lower()}=={found.group(2)}"
+    return "".join(f"{pins.get(tool, fallback)}\n" for tool, fallback in CHECK_TOOLS.items())
 
 
 def pipeline_definitions(project: MlProjectConfig) -> dict[str, str]:

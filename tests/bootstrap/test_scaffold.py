@@ -388,3 +388,17 @@ def test_what_synth_writes_for_a_repository_is_the_scaffolds_text(host: str) -> 
         }
         assert mine and all(files[path] == text for path, text in mine.items())
         assert len(files) > len(mine)  # the rest of the repository is the scaffold's
+
+
+def test_the_checks_tools_are_pinned_to_what_ndap_is_tested_with() -> None:
+    """The pull-request job installs requirements-dev.txt: ruff pinned, so a release of
+    ruff with new default rules cannot fail a project's check by itself."""
+    from importlib.metadata import version
+
+    config, project = project_of(ProjectKind.REALTIME)
+    pins = scaffold_files(config, project)["requirements-dev.txt"].splitlines()
+    assert pins == [
+        f"pytest=={version('pytest')}",
+        f"pyyaml=={version('pyyaml')}",
+        f"ruff=={version('ruff')}",
+    ]
