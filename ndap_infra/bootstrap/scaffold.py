@@ -5,10 +5,30 @@ Why and how: docs/design-notes.md, section ndap_infra/bootstrap/scaffold.py."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import re
 from pathlib import Path
 
 from ndap_infra.bootstrap.files import BootstrapError
+from ndap_infra.bootstrap.images import (
+    IMAGES_TEST,
+    image_example,
+    image_placeholders,
+    images_test,
+)
+from ndap_infra.bootstrap.release import acc_words, prd_words, retraining_table
+from ndap_infra.bootstrap.starter_code import (
+    CONFTEST_PY,
+    FEATURES_PY,
+    INTEGRATION_PY,
+    PREDICT_PY,
+    TEST_FEATURES_PY,
+    TEST_SERVING_PY,
+    TEST_TRAINING_PY,
+    TRAIN_PY,
+)
+from ndap_infra.bootstrap.working_in_dev import GUIDE_PATH, working_in_dev
 from ndap_infra.config.enums import (
     Access,
     DataSharingMode,
@@ -60,8 +80,7 @@ def scaffold_files(config: NdapConfig, project: MlProjectConfig) -> dict[str, st
         {
             "README.md": team_readme(config, project),
             "Makefile": MAKEFILE,
-            "requirements-dev.txt": "pytest>=8\npyyaml>=6\n",
-            ORCHESTRATION_DEFINITION: orchestration_definition(project),
+            "requirements-dev.txt": requirements_dev(),
             "config/params.yaml": params_yaml(project),
             "src/training/__init__.py": '"""Training code: changes here retrain the model."""\n',
             "src/training/train.py": TRAIN_PY,
@@ -74,15 +93,46 @@ def scaffold_files(config: NdapConfig, project: MlProjectConfig) -> dict[str, st
             "tests/test_training.py": TEST_TRAINING_PY,
             "tests/test_serving.py": TEST_SERVING_PY[project.kind],
             "tests/test_features.py": TEST_FEATURES_PY,
+            IMAGES_TEST: images_test(config, project),
             "tests/integration/test_dev_data.py": INTEGRATION_PY,
             "docs/model-card.md": model_card(project),
+            GUIDE_PATH: working_in_dev(config, project),
         }
     )
+    files.update(pipeline_definitions(project))
+    return files
+
+
+CHECK_TOOLS = {"pytest": "pytest>=8", "pyyaml": "pyyaml>=6", "ruff": "ruff"}
+"""What the pull-request check and the integration tests install, and the fallback
+requirement of each when ndap's own pins cannot be read."""
+
+
+def requirements_dev() -> str:
+    """The check's tools pinned to the versions ndap itself is tested with (its package
+    metadata): an unpinned ruff changes its default rules between releases (0.17 added
+    TRY004, which failed the realtime scaffold), and would fail a project's check
+    overnight."""
+    try:
+        requires = importlib.metadata.requires("ndap-infra") or []
+    except importlib.metadata.PackageNotFoundError:
+        requires = []
+    pins = {}
+    for requirement in requires:
+        found = re.match(r"^([A-Za-z0-9_.-]+)==([^;\s]+)", requirement)
+        if found and found.group(1).lower() in CHECK_TOOLS:
+            pins[found.group(1).lower()] = f"{found.group(1).lower()}=={found.group(2)}"
+    return "".join(f"{pins.get(tool, fallback)}\n" for tool, fallback in CHECK_TOOLS.items())
+
+
+def pipeline_definitions(project: MlProjectConfig) -> dict[str, str]:
+    """The SageMaker pipeline definitions the deploy step deploys, by path."""
+    definitions = {ORCHESTRATION_DEFINITION: orchestration_definition(project)}
     if project.kind is ProjectKind.BATCH:
         # the batch deploy step deploys it as <project>-training, which the retraining
         # triggers start (a realtime project's orchestration definition is that pipeline)
-        files[TRAINING_DEFINITION] = training_definition(project)
-    return files
+        definitions[TRAINING_DEFINITION] = training_definition(project)
+    return definitions
 
 
 def write_scaffold(directory: Path, files: dict[str, str]) -> None:
@@ -116,6 +166,7 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         f"a {_kind_words(project.kind)}, retrained {_retraining_words(project)}. "
         f"Repository: `{project.repository}` on {project.git_host.value}.",
         "",
+        *first_steps(config, project),
         "## Who may touch which environment",
         "",
         "Read from the platform configuration (the persona x environment matrix). "
@@ -133,6 +184,9 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         + _production_data_words(config)
         + " They have no access at all to acc or prd, whatever they do in dev.",
         "",
+        f"How to sign in to dev, the permission boundary every role you create there must "
+        f"carry, and where the data is: `{GUIDE_PATH}`.",
+        "",
         "## How code reaches production",
         "",
         f"1. Cut a feature branch from `{pipeline.develop_branch}` and open a pull request "
@@ -142,16 +196,13 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         f"2. The merge into `{pipeline.develop_branch}` deploys to **dev** and runs "
         "`tests/integration` there, on a subset of production data "
         "(`NDAP_INTEGRATION_DATA`).",
-        f"3. A release tag matching `{pipeline.release_tag_pattern}`, cut from "
-        f"`{pipeline.develop_branch}`, deploys to **acc** for user-acceptance testing.",
-        f"4. After acceptance, merge the tag into `{pipeline.main_branch}` and cut a new "
-        f"tag matching `{pipeline.release_tag_pattern}` there: it deploys to **prd**"
-        + (" after a manual approval" if pipeline.prd_approval else "")
-        + (
-            ", reusing exactly the model acc verified (checked by sha256)."
-            if pipeline.reuse_acc_artifacts
-            else ", rebuilt from the tag."
-        ),
+        f"3. A release tag matching `{pipeline.release_tag_pattern}` on a commit of "
+        f"`{pipeline.develop_branch}` deploys to **acc** for user-acceptance testing: "
+        + acc_words(project)
+        + " acc's register step then records the release (tag, commit, sha256 of the "
+        "model, its metadata and the orchestration definition) in the model registry and "
+        "approves it.",
+        *prd_words(config, project),
         "",
     ]
     if config.tooling_account_id is None:
@@ -161,6 +212,7 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
             "configured.",
             "",
         ]
+    lines += retraining_table(config, project)
     lines += [
         "## What runs when you change what",
         "",
@@ -176,24 +228,31 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         "data_config": "retrain, register, redeploy",
         "serving": "redeploy serving; the model is reused",
         "orchestration": "deploy the orchestration definition, retrain, redeploy",
+        "prediction_orchestration": "deploy the orchestration definition; no retraining",
         "tests": "tests only",
-        "docs": "tests only; nothing deployed",
+        "ci": "tests only; nothing deployed",
+        "docs": "nothing deployed"
+        + ("; tests run" if project.paths.docs_run_tests else "; no tests"),
+        "everything": "every stage",
     }
     for kind, effect in effects.items():
-        patterns = ", ".join(f"`{p}`" for p in getattr(project.paths, kind))
+        patterns = ", ".join(f"`{p}`" for p in project.paths.patterns(kind))
         lines.append(f"| {patterns} | {kind} | {effect} |")
     lines += [
-        "| anything else (`Makefile`, `requirements-dev.txt`, `.github/`) | unclassified | "
-        "every stage |",
+        "| anything no rule matches | unclassified | every stage |",
         "",
         "## The build contract",
         "",
-        f"- `make model` writes `{MODEL_ARCHIVE}` and `dist/model-metadata.json` (set "
-        "`inference_image` in `config/params.yaml` to your inference image first).",
-        "- Every image a definition names (`inference_image`, and each `replace-me` image "
-        "in `pipelines/`) is your repository of the platform registry by digest, "
-        "`<registry>/<org>/<project>@sha256:<digest>`: the deploy step refuses a tag, "
-        "another registry or a placeholder.",
+        f"- `make model` writes `{MODEL_ARCHIVE}` (the model and `src/serving/predict.py`) "
+        "and `dist/model-metadata.json`. The deploy step sets `NDAP_RETRAIN` (`false`: "
+        "package the model at `NDAP_PREVIOUS_MODEL` again with the current serving code, "
+        "without training), `NDAP_TRAINING_MODE` (`from-scratch` or "
+        "`from-previous-state`, a warm start from `NDAP_PREVIOUS_MODEL`) and "
+        "`NDAP_PREVIOUS_MODEL` (the model the environment runs); `src/training/train.py` "
+        "honours them.",
+        f"- Every image a definition names is your repository of the platform registry by "
+        f"digest (`{IMAGES_TEST}` checks it): the deploy step refuses a tag, another "
+        "registry or a placeholder.",
         f"- `{ORCHESTRATION_DEFINITION}` is the SageMaker pipeline definition the pipeline "
         "deploys"
         + (
@@ -221,6 +280,32 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         lines.append(f"- {env.value}: `s3://{bucket}/projects/{project.name}/`")
     lines += ["", "See `NDAP.md` for the generated files, and the platform's README.", ""]
     return "\n".join(lines)
+
+
+def first_steps(config: NdapConfig, project: MlProjectConfig) -> list[str]:
+    """What to set before the first pull request can pass: the images by digest."""
+    steps = [
+        "Push your inference image there and set `inference_image` in `config/params.yaml` "
+        "to it, by digest."
+    ]
+    steps += [
+        f"Set `{where}` in `{path}` to the image it runs, by digest."
+        for path, where in image_placeholders(pipeline_definitions(project))
+    ]
+    steps.append(
+        "Run `make test` (the pull-request check's unit tests) and `make model`, then open "
+        "your first pull request."
+    )
+    return [
+        "## First steps",
+        "",
+        f"The pull-request check fails until every image is named by digest (`{IMAGES_TEST}` "
+        "names each one still to set); the deploy step refuses any other image. Name them "
+        f"`{image_example(config, project)}`:",
+        "",
+        *(f"{number}. {step}" for number, step in enumerate(steps, start=1)),
+        "",
+    ]
 
 
 def _production_data_words(config: NdapConfig) -> str:
@@ -369,7 +454,8 @@ def model_card(project: MlProjectConfig) -> str:
 
 MAKEFILE = f"""\
 # The pipelines' build contract: `make model` writes {MODEL_ARCHIVE} and
-# dist/model-metadata.json. A change here runs every pipeline stage.
+# dist/model-metadata.json, honouring NDAP_RETRAIN, NDAP_TRAINING_MODE and
+# NDAP_PREVIOUS_MODEL (see src/training/train.py). A change here runs every stage.
 .PHONY: model test
 
 model:
@@ -378,195 +464,3 @@ model:
 test:
 \tpython -m pytest -q --ignore=tests/integration tests
 """
-
-TRAIN_PY = '''\
-"""Training: fit the model and package it for the pipeline (`make model`).
-
-The stub fits a constant model (the mean of the targets); replace ``fit`` with the real
-training, keeping ``package``'s outputs: the pipelines read them.
-"""
-
-from __future__ import annotations
-
-import io
-import json
-import sys
-import tarfile
-from pathlib import Path
-
-
-def fit(targets: list[float]) -> dict[str, float]:
-    """A constant model: predicts the mean of the training targets."""
-    if not targets:
-        raise ValueError("no training targets: cannot fit a model")
-    return {"mean": sum(targets) / len(targets)}
-
-
-def package(params_file: Path, out_dir: Path) -> Path:
-    """Train from ``params_file`` and write model.tar.gz and model-metadata.json."""
-    import yaml
-
-    params = yaml.safe_load(params_file.read_text(encoding="utf-8"))
-    if not params.get("inference_image"):
-        raise SystemExit(f"set inference_image in {params_file} (an ECR image URI)")
-    model = fit([float(t) for t in params["training"]["targets"]])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    archive = out_dir / "model.tar.gz"
-    data = json.dumps(model).encode()
-    with tarfile.open(archive, "w:gz") as tar:
-        info = tarfile.TarInfo("model.json")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    metadata = {
-        "image": params["inference_image"],
-        "instance_type": params.get("instance_type", "ml.m5.large"),
-    }
-    (out_dir / "model-metadata.json").write_text(json.dumps(metadata) + "\\n")
-    return archive
-
-
-if __name__ == "__main__":
-    print(package(Path(sys.argv[1]), Path(sys.argv[2])))
-'''
-
-PREDICT_BATCH_PY = '''\
-"""Batch prediction: score records with the model (run by the scheduled batch job)."""
-
-from __future__ import annotations
-
-import json
-
-
-def predict(model: dict[str, float], records: list[dict[str, object]]) -> list[float]:
-    """One prediction per record."""
-    return [model["mean"] for _ in records]
-
-
-def predict_lines(model: dict[str, float], lines: list[str]) -> list[str]:
-    """JSON lines in, JSON lines out (the batch transform's format)."""
-    records = [json.loads(line) for line in lines if line.strip()]
-    return [json.dumps({"prediction": p}) for p in predict(model, records)]
-'''
-
-PREDICT_REALTIME_PY = '''\
-"""Real-time serving: the endpoint's request handler."""
-
-from __future__ import annotations
-
-import json
-
-
-def predict(model: dict[str, float], records: list[dict[str, object]]) -> list[float]:
-    """One prediction per record."""
-    return [model["mean"] for _ in records]
-
-
-def handle(model: dict[str, float], body: str) -> str:
-    """A JSON request ``{"instances": [...]}`` to a JSON response."""
-    request = json.loads(body)
-    instances = request.get("instances")
-    if not isinstance(instances, list):
-        raise ValueError("the request needs a list of 'instances'")
-    return json.dumps({"predictions": predict(model, instances)})
-'''
-
-PREDICT_PY = {ProjectKind.BATCH: PREDICT_BATCH_PY, ProjectKind.REALTIME: PREDICT_REALTIME_PY}
-
-FEATURES_PY = '''\
-"""Feature definitions: how a raw record becomes model input."""
-
-from __future__ import annotations
-
-FEATURES = ("amount", "is_weekend")
-
-
-def build_features(record: dict[str, object]) -> dict[str, float]:
-    """The model's features of one raw record."""
-    amount = float(record.get("amount", 0.0))  # type: ignore[arg-type]
-    weekday = int(record.get("weekday", 0))  # type: ignore[call-overload]
-    return {"amount": amount, "is_weekend": 1.0 if weekday >= 5 else 0.0}
-'''
-
-CONFTEST_PY = '''\
-"""Make the repository root importable (``src.training``, ``features``) under pytest."""
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-'''
-
-TEST_TRAINING_PY = """\
-import pytest
-
-from src.training.train import fit
-
-
-def test_fit_predicts_the_mean() -> None:
-    assert fit([1.0, 2.0, 6.0]) == {"mean": 3.0}
-
-
-def test_fit_refuses_no_data() -> None:
-    with pytest.raises(ValueError):
-        fit([])
-"""
-
-TEST_SERVING_BATCH_PY = """\
-import json
-
-from src.serving.predict import predict_lines
-
-
-def test_one_prediction_per_record() -> None:
-    lines = predict_lines({"mean": 2.5}, ['{"amount": 1}', "", '{"amount": 3}'])
-    assert [json.loads(line) for line in lines] == [{"prediction": 2.5}] * 2
-"""
-
-TEST_SERVING_REALTIME_PY = """\
-import json
-
-import pytest
-
-from src.serving.predict import handle
-
-
-def test_one_prediction_per_instance() -> None:
-    body = json.dumps({"instances": [{"amount": 1}, {"amount": 3}]})
-    assert json.loads(handle({"mean": 2.5}, body)) == {"predictions": [2.5, 2.5]}
-
-
-def test_a_request_without_instances_is_refused() -> None:
-    with pytest.raises(ValueError):
-        handle({"mean": 2.5}, "{}")
-"""
-
-TEST_SERVING_PY = {
-    ProjectKind.BATCH: TEST_SERVING_BATCH_PY,
-    ProjectKind.REALTIME: TEST_SERVING_REALTIME_PY,
-}
-
-TEST_FEATURES_PY = """\
-from features.definitions import FEATURES, build_features
-
-
-def test_every_feature_is_built() -> None:
-    built = build_features({"amount": "12.5", "weekday": 6})
-    assert set(built) == set(FEATURES)
-    assert built == {"amount": 12.5, "is_weekend": 1.0}
-"""
-
-INTEGRATION_PY = '''\
-"""Integration tests: run by the pipeline in dev, after the deploy, on a subset of
-production data (``NDAP_INTEGRATION_DATA``, an S3 prefix read-only to the pipeline)."""
-
-import os
-
-import pytest
-
-DATA = os.environ.get("NDAP_INTEGRATION_DATA")
-
-
-@pytest.mark.skipif(DATA is None, reason="runs in the dev pipeline only")
-def test_the_integration_data_is_an_s3_prefix() -> None:
-    assert DATA is not None and DATA.startswith("s3://")
-'''
