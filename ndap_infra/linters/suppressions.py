@@ -263,7 +263,7 @@ CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
     ),
     CheckovSuppression(
         "CKV_AWS_274",
-        r"(?:env-[a-z]+|tooling|organization)/platform-roles/deployer-managed",
+        rf"(?:{ENV}|organization)/platform-roles/deployer-managed",
         "The platform pipeline's deployer applies the reviewed, approved plan of a whole "
         "stack (IAM, KMS, S3, CloudTrail, Config, Organizations, ...): the rights the "
         "account access role has, which people used until now. It is trusted only by the "
