@@ -33,6 +33,21 @@ def reference_stacks(reference_synthesis):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
+def per_account_stacks(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The reference platform with ``organization.security_accounts`` switched off (each
+    account's baseline enables its own detection), synthesized once for the session."""
+    from ndap_infra.config.load import validate_data
+    from ndap_infra.stacks.synthesis import synthesize
+    from tests.helpers import reference_data
+
+    data = reference_data()
+    data["organization"]["security_accounts"]["enabled"] = False
+    config, issues = validate_data(data)
+    assert config is not None, issues
+    return synthesize(config, tmp_path_factory.mktemp("per-account") / "cdktf.out").stack_json()
+
+
+@pytest.fixture(scope="session")
 def reference_proof(reference_config, reference_synthesis):  # type: ignore[no-untyped-def]
     """The access proof of the reference platform, evaluated once."""
     from ndap_infra.proofs.suite import prove_access

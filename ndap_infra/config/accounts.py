@@ -101,6 +101,26 @@ def security_account_id(config: NdapConfig, key: str) -> str:
     return str(account.account_id)
 
 
+def security_account_ids(config: NdapConfig) -> list[str]:
+    """The log-archive and security-tooling account ids known so far, in that order (none
+    without the security accounts; a created account's once ``ndap deploy`` recorded it)."""
+    security = config.security_accounts
+    if security is None:
+        return []
+    found = (getattr(security, field).account_id for field in SECURITY_ACCOUNT_KEYS.values())
+    return [str(account_id) for account_id in found if account_id is not None]
+
+
+def detection_administrator(config: NdapConfig) -> str | None:
+    """The security-tooling account when the security accounts are on: its organization
+    configuration (GuardDuty auto-enable ALL, Security Hub central configuration) creates
+    every member's detector and hub, so no member's baseline creates its own. None: each
+    account's baseline enables both itself."""
+    if config.security_accounts is None:
+        return None
+    return security_account_id(config, SECURITY_TOOLING)
+
+
 def adopted_accounts(config: NdapConfig) -> list[MemberAccount]:
     """The accounts the organization stack imports by id and places in their units."""
     return [a for a in member_accounts(config) if a.account_id is not None]

@@ -92,6 +92,13 @@ class BaselineProps:
     config_archive: ConfigArchive | None = None
     """With the security accounts: AWS Config delivers into the log archive instead of
     the account's log bucket."""
+    detection_administrator: str | None = None
+    """With the security accounts: the delegated administrator (security-tooling) whose
+    organization configuration creates this account's GuardDuty detector and Security Hub
+    (auto-enable ALL, central configuration with the baseline's standards) in every
+    allowed region; the baseline then creates neither (AWS would refuse the second
+    detector, and a centrally configured hub's standards are the administrator's).
+    None: the baseline enables both itself."""
 
 
 @dataclass(frozen=True)
@@ -239,6 +246,7 @@ class SecurityBaseline(Construct):
                     delivery_needs=[bucket_policy, delivery_policy],
                     records_global_resources=region == props.region,
                     provider=provider,
+                    administered=props.detection_administrator is not None,
                 ),
             )
             for region, provider in regions.items()
@@ -414,12 +422,16 @@ class DetectionProps:
     """Only in the home region: IAM and other global resources are recorded once."""
     provider: TerraformProvider | None
     """None: the stack's default provider (the home region)."""
+    administered: bool = False
+    """The delegated administrator creates the GuardDuty detector and the Security Hub
+    account here (``BaselineProps.detection_administrator``)."""
 
 
 class RegionalDetection(Construct):
     """One region's detection: the Config recorder (delivering to the home region's log
-    bucket) and its rules, the GuardDuty detector, Security Hub with its standards, and an
-    IAM Access Analyzer; the same in every region but for the region's name."""
+    bucket) and its rules, the GuardDuty detector, Security Hub with its standards (unless
+    the delegated administrator creates both), and an IAM Access Analyzer; the same in
+    every region but for the region's name."""
 
     def __init__(self, scope: Construct, id_: str, props: DetectionProps) -> None:
         super().__init__(scope, id_)
@@ -471,6 +483,16 @@ class RegionalDetection(Construct):
                 depends_on=[recorder],
                 provider=provider,
             )
+        if not props.administered:
+            self._member_detection(props)
+        AccessanalyzerAnalyzer(
+            self, "access-analyzer", analyzer_name=names.analyzer, type="ACCOUNT", provider=provider
+        )
+
+    def _member_detection(self, props: DetectionProps) -> None:
+        """The account's own GuardDuty detector and Security Hub with its standards
+        (without a delegated administrator)."""
+        names, config, provider = props.names, props.config, props.provider
         GuarddutyDetector(
             self,
             "guardduty",
@@ -493,6 +515,3 @@ class RegionalDetection(Construct):
                 depends_on=[security_hub],
                 provider=provider,
             )
-        AccessanalyzerAnalyzer(
-            self, "access-analyzer", analyzer_name=names.analyzer, type="ACCOUNT", provider=provider
-        )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ndap_infra.config.accounts import MemberAccount, adopted_accounts
+from ndap_infra.config.accounts import MemberAccount, adopted_accounts, detection_administrator
 from ndap_infra.config.model import DeployTarget, NdapConfig
 from ndap_infra.deploy.quotas import quota_uses
 from ndap_infra.names.pipelines import connection_name
@@ -293,7 +293,14 @@ def _account(
     findings = [Finding("access role", where, True, f"{role} assumable")]
     for region in config.organization.allowed_regions:
         findings += _singletons(
-            clients, f"{where} {region}", account_id, region, stack, stacks.get(stack, {})
+            clients,
+            f"{where} {region}",
+            account_id,
+            region,
+            stack,
+            stacks.get(stack, {}),
+            # the administrator's own detector and hub are its stack's, not a member's
+            detection_administrator(config) not in (None, account_id),
         )
     return findings
 
@@ -308,6 +315,12 @@ SINGLETONS = (
 region: (check, resource type, construct id under ``baseline/detection/<region>/``)."""
 
 
+ADMINISTERED = ("GuardDuty detector", "Security Hub")
+"""With the security accounts, the delegated administrator's organization configuration
+(auto-enable ALL, central configuration) creates these in every member, or makes an
+existing one a member: the account's stack holds neither (``detection_administrator``)."""
+
+
 def _singletons(
     clients: Clients,
     where: str,
@@ -315,8 +328,10 @@ def _singletons(
     region: str,
     stack_name: str,
     stack: Mapping[str, Any],
+    administered: bool = False,
 ) -> list[Finding]:
-    """The singletons already in one account and region, each with its import block."""
+    """The singletons already in one account and region, each with its import block;
+    ``administered``: GuardDuty and Security Hub are the delegated administrator's."""
     config = clients("config", account_id, region)
     recorders = [
         r["name"] for r in config.describe_configuration_recorders()["ConfigurationRecorders"]
@@ -339,6 +354,18 @@ def _singletons(
     findings = []
     for check, rtype, construct in SINGLETONS:
         existing = found[check]
+        if administered and check in ADMINISTERED:
+            findings.append(
+                Finding(
+                    check,
+                    where,
+                    True,
+                    f"exists: {', '.join(existing)}; the delegated administrator adopts it"
+                    if existing
+                    else "none: the delegated administrator creates it",
+                )
+            )
+            continue
         if not existing:
             findings.append(Finding(check, where, True, "none: the baseline creates it"))
             continue

@@ -184,13 +184,14 @@ CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
     CheckovSuppression(
         "CKV2_AWS_3",
         rf"{ENV}/baseline/detection/[a-z0-9-]+/guardduty",
-        "Every environment account enables its own GuardDuty detector through the "
-        "baseline (the same control everywhere, proved by parity), and the protect-baseline "
-        "SCP stops anyone but the platform from disabling it. checkov also wants "
-        "organization-wide administration (a delegated administrator with auto-enable): "
-        "with organization.security_accounts the security-tooling account auto-enables "
-        "every member, in its own stack (checkov reads one stack at a time); without them, "
-        "a documented gap, not an accepted risk.",
+        "Without organization.security_accounts (switched off), every account enables its "
+        "own GuardDuty detector through the baseline (the same control everywhere, proved "
+        "by parity), and the protect-baseline SCP stops anyone but the platform from "
+        "disabling it; checkov wants organization-wide administration (a delegated "
+        "administrator with auto-enable), which is what the security accounts add: a "
+        "documented gap of the per-account model, not an accepted risk. With them, the "
+        "administrator creates every member's detector and no workload stack holds one, so "
+        "this suppression names nothing.",
     ),
     CheckovSuppression(
         "CKV2_AWS_48",
@@ -263,7 +264,7 @@ CHECKOV_SUPPRESSIONS: tuple[CheckovSuppression, ...] = (
     ),
     CheckovSuppression(
         "CKV_AWS_274",
-        r"(?:env-[a-z]+|tooling|organization)/platform-roles/deployer-managed",
+        rf"(?:{ENV}|organization)/platform-roles/deployer-managed",
         "The platform pipeline's deployer applies the reviewed, approved plan of a whole "
         "stack (IAM, KMS, S3, CloudTrail, Config, Organizations, ...): the rights the "
         "account access role has, which people used until now. It is trusted only by the "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ndap_infra.config.accounts import security_account_ids
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.trust import later_role_trust, service_trust
@@ -292,6 +293,7 @@ def drift_detection_spec(
     state = config.deploy.state
     accounts = [config.organization.management_account_id, tooling]
     accounts += [config.account_id(env) for env in config.enabled_environments()]
+    accounts += security_account_ids(config)
     return DriftDetectionSpec(
         org=config.organization.name,
         account_id=tooling,

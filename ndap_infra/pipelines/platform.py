@@ -12,7 +12,15 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from ndap_infra.config.enums import TOOLING, Environment, GitHost, Persona
+from ndap_infra.config.accounts import security_account_ids
+from ndap_infra.config.enums import (
+    LOG_ARCHIVE,
+    SECURITY_TOOLING,
+    TOOLING,
+    Environment,
+    GitHost,
+    Persona,
+)
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.trust import later_role_trust, service_trust
@@ -25,6 +33,7 @@ from ndap_infra.names.platform import (
     environment_stack,
     planner_name,
 )
+from ndap_infra.names.security import ORGANIZATION_TRAIL_STACK
 from ndap_infra.pipelines import policies
 from ndap_infra.pipelines.buildspecs import PYTHON_RUNTIME
 from ndap_infra.pipelines.drift import DATA_READS, drift_detection_spec
@@ -52,6 +61,9 @@ STACK_PROFILE_PREFIX = "ndap-"
 """Each stack's provider names the AWS profile ``ndap-<stack>`` in the pipeline's builds
 (``ndap_infra.constructs.provider``)."""
 PROTECTED_ENVIRONMENTS = (Environment.ACC, Environment.PRD)
+SECURITY_STACKS = (LOG_ARCHIVE, SECURITY_TOOLING)
+"""The security accounts' stacks (``organization.security_accounts``), which apply after
+the organization and before tooling; the organization trail follows tooling (#18)."""
 
 
 @dataclass(frozen=True)
@@ -637,9 +649,15 @@ def _buildspec(
 
 def platform_stacks(config: NdapConfig) -> tuple[tuple[str, str], ...]:
     """(stack, account), in the order the stacks apply."""
-    stacks = [(ORGANIZATION_STACK, config.organization.management_account_id)]
+    management = config.organization.management_account_id
+    stacks = [(ORGANIZATION_STACK, management)]
+    security = security_account_ids(config)
+    if len(security) == len(SECURITY_STACKS):
+        stacks += zip(SECURITY_STACKS, security, strict=True)
     if config.tooling_account_id is not None:
         stacks.append((TOOLING, config.tooling_account_id))
+    if len(security) == len(SECURITY_STACKS):
+        stacks.append((ORGANIZATION_TRAIL_STACK, management))
     stacks += [(environment_stack(e), config.account_id(e)) for e in config.enabled_environments()]
     return tuple(stacks)
 
@@ -653,6 +671,7 @@ def platform_pipeline_spec(config: NdapConfig) -> PlatformPipelineSpec | None:
     stacks = platform_stacks(config)
     protected = (
         ORGANIZATION_STACK,
+        *(stack for stack, _ in stacks if stack in (*SECURITY_STACKS, ORGANIZATION_TRAIL_STACK)),
         TOOLING,
         *(environment_stack(e) for e in PROTECTED_ENVIRONMENTS),
     )

@@ -51,16 +51,34 @@ SECURITY_AUDIT_SUBSET = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"}],
 }
+CONFIG_ORGANIZATIONS = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "organizations:ListAccounts",
+                "organizations:DescribeOrganization",
+                "organizations:ListAWSServiceAccessForOrganization",
+                "organizations:ListDelegatedAdministrators",
+            ],
+            "Resource": "*",
+        }
+    ],
+}
 MODELLED_MANAGED = {
     "arn:aws:iam::aws:policy/AdministratorAccess": ADMINISTRATOR,
     "arn:aws:iam::aws:policy/ReadOnlyAccess": READ_ONLY,
     "arn:aws:iam::aws:policy/SecurityAudit": SECURITY_AUDIT_SUBSET,
+    "arn:aws:iam::aws:policy/service-role/AWSConfigRoleForOrganizations": CONFIG_ORGANIZATIONS,
 }
 """AWS managed policies the model includes: AdministratorAccess exactly, ReadOnlyAccess
 approximated by its verbs (every Get, List, Describe, BatchGet and View action): the
 platform pipeline's deployer and planner carry them, and what they may do is part of
 the proof. SecurityAudit (the drift readers') by a subset it grants (IAM's reads): the
-jobs proof credits a reader only with that, never with more than AWS grants."""
+jobs proof credits a reader only with that, never with more than AWS grants.
+AWSConfigRoleForOrganizations (the security-tooling account's Config aggregator) exactly,
+as AWS publishes its version 2: four read-only Organizations actions."""
 ROOT_LEVEL = "r-root"
 
 
@@ -418,9 +436,10 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
         f"{config.organization.account_access_role} in each member account is modelled as "
         "AWS Organizations creates it: trusted by the management account, AdministratorAccess.",
         "AWS managed policies AdministratorAccess (exactly), ReadOnlyAccess (approximated "
-        "by its verbs: every Get, List, Describe, BatchGet and View action) and SecurityAudit "
-        "(by a subset it grants: iam:Get*, iam:List*) are modelled; other AWS managed "
-        "policies are not (listed below).",
+        "by its verbs: every Get, List, Describe, BatchGet and View action), SecurityAudit "
+        "(by a subset it grants: iam:Get*, iam:List*) and AWSConfigRoleForOrganizations "
+        "(exactly: four Organizations reads) are modelled; other AWS managed policies are "
+        "not (listed below).",
     ]
     for member, levels in organization.accounts.items():
         if len(levels) < 3:

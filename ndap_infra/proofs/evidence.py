@@ -22,6 +22,7 @@ from ndap_infra.names.security import (
     organization_trail_arn,
 )
 from ndap_infra.proofs.access_model import PlatformModel, account_access_role
+from ndap_infra.proofs.coverage import CoverageRow, member_coverage
 from ndap_infra.proofs.principals import base_context, reachable_principals
 
 Mutation = Callable[[PlatformModel], PlatformModel]
@@ -75,10 +76,16 @@ class EvidenceReport:
     rows: tuple[EvidenceRow, ...]
     administrators: tuple[tuple[str, str], ...]
     controls: tuple[ControlRow, ...]
+    coverage: tuple[CoverageRow, ...] = ()
+    """Every workload account's detector and hub, from the delegated administrator."""
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.rows) and all(c.flipped for c in self.controls)
+        return (
+            all(r.ok for r in self.rows)
+            and all(c.flipped for c in self.controls)
+            and all(c.ok for c in self.coverage)
+        )
 
     def render(self) -> str:
         lines = [
@@ -97,6 +104,17 @@ class EvidenceReport:
             "| service | administrator account |",
             "|---|---|",
             *(f"| {service} | {account} |" for service, account in self.administrators),
+            "",
+            "## Member accounts covered by the administrator",
+            "",
+            "Workload stacks create no GuardDuty detector or Security Hub of their own: the "
+            "administrator's organization configuration creates them in every member account "
+            "and allowed region (read from the synthesized organization and security-tooling "
+            "stacks).",
+            "",
+            "| service | region | how | result |",
+            "|---|---|---|---|",
+            *(c.render() for c in self.coverage),
             "",
             "## Negative controls",
             "",
@@ -348,5 +366,8 @@ def prove_evidence(
         controls.append(ControlRow(removed, question, held.ok and weakened.who != held.who))
     rows = evidence_rows(model, reach)
     return EvidenceReport(
-        rows, delegated_administrators(synthesized["organization"]), tuple(controls)
+        rows,
+        delegated_administrators(synthesized["organization"]),
+        tuple(controls),
+        member_coverage(model.config, synthesized),
     )

@@ -14,10 +14,23 @@ from dataclasses import dataclass
 
 from ndap_infra.access.data import receives_data
 from ndap_infra.access.sampling import integration_sampler
-from ndap_infra.config.enums import TOOLING, Environment, ProjectKind
+from ndap_infra.config.accounts import security_account_id
+from ndap_infra.config.enums import (
+    LOG_ARCHIVE,
+    SECURITY_TOOLING,
+    TOOLING,
+    Environment,
+    Persona,
+    ProjectKind,
+)
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.names import pipelines as names
-from ndap_infra.names.access import dataset_bucket_name, replication_role_name, role_arn
+from ndap_infra.names.access import (
+    dataset_bucket_name,
+    persona_role_arn,
+    replication_role_name,
+    role_arn,
+)
 from ndap_infra.names.pipelines import (
     build_role_arn,
     deployer_role_arn,
@@ -25,6 +38,11 @@ from ndap_infra.names.pipelines import (
     register_role_arn,
 )
 from ndap_infra.names.platform import bucket_name, environment_stack, kms_alias, log_bucket_name
+from ndap_infra.names.security import (
+    ARCHIVE_CLOUDTRAIL_PREFIX,
+    archive_bucket,
+    config_aggregator_role,
+)
 from ndap_infra.pipelines.drift import drift_detection_spec
 from ndap_infra.pipelines.features import feature_store
 from ndap_infra.pipelines.platform import platform_pipeline_spec
@@ -729,6 +747,102 @@ def _baseline_jobs(config: NdapConfig) -> Iterator[Job]:
         )
 
 
+def _security_account_jobs(config: NdapConfig) -> Iterator[Job]:
+    """The security accounts' own identities (#18): the security auditors read the archive
+    and delete nothing; the Config aggregator reads the organization; the platform
+    pipeline's planner and deployer and the drift reader plan, apply and read these
+    stacks, and none of them reads or deletes the evidence."""
+    if config.security_accounts is None:
+        return
+    org = config.organization.name
+    region = config.organization.home_region
+    archive_account = security_account_id(config, LOG_ARCHIVE)
+    admin = security_account_id(config, SECURITY_TOOLING)
+    bucket = f"arn:aws:s3:::{archive_bucket(org, archive_account)}"
+    evidence = f"{bucket}/{ARCHIVE_CLOUDTRAIL_PREFIX}/AWSLogs/{archive_account}/log.json.gz"
+    job = f"{LOG_ARCHIVE}: the evidence"
+    auditor = persona_role_arn(org, Persona.SECURITY_AUDITOR, archive_account)
+    yield Job(job, auditor, "s3:GetObject", evidence, "a security auditor reads the evidence")
+    yield Job(
+        job,
+        auditor,
+        "s3:DeleteObject",
+        evidence,
+        "nobody deletes evidence, its readers included",
+        expected=False,
+    )
+    aggregator = role_arn(admin, config_aggregator_role(org))
+    job = f"{SECURITY_TOOLING}: the Config aggregator"
+    yield _service(
+        job,
+        "config.amazonaws.com",
+        aggregator,
+        f"arn:aws:config:{region}:{admin}:config-aggregator/config-aggregator-example",
+        admin,
+        "AWS Config aggregates the organization's configuration as the aggregator role",
+    )
+    yield Job(
+        job,
+        aggregator,
+        "organizations:ListAccounts",
+        # ListAccounts has no resource of its own ("*"); the evaluator needs an account:
+        # the delegated administrator's own, where the call is made.
+        f"arn:aws:organizations::{admin}:account/o-example/{admin}",
+        "the aggregator lists the organization's accounts (AWSConfigRoleForOrganizations)",
+    )
+    platform = platform_pipeline_spec(config)
+    if platform is not None:
+        job = "the platform's own pipeline: the security accounts"
+        planner = platform.planner_arn(archive_account)
+        deployer = platform.deployer_arn(archive_account)
+        yield Job(
+            job, planner, "s3:GetBucketPolicy", bucket, "a plan reads the archive's configuration"
+        )
+        yield Job(
+            job,
+            planner,
+            "s3:GetObject",
+            evidence,
+            "a plan reads configuration, never the evidence",
+            expected=False,
+        )
+        yield Job(
+            job,
+            deployer,
+            "s3:PutBucketPolicy",
+            bucket,
+            "the deployer keeps the archive's policy (a new member's Config delivery)",
+        )
+        for operation in ("s3:DeleteObject", "s3:PutBucketObjectLockConfiguration"):
+            target = evidence if operation == "s3:DeleteObject" else bucket
+            yield Job(
+                job,
+                deployer,
+                operation,
+                target,
+                "after creation the evidence is nobody's to remove or unlock, the deployer's "
+                "neither",
+                expected=False,
+            )
+        yield Job(
+            job,
+            platform.deployer_arn(admin),
+            "guardduty:UpdateOrganizationConfiguration",
+            f"arn:aws:guardduty:{region}:{admin}:detector/example",
+            "the deployer keeps the administrator's auto-enable for every member",
+        )
+    drift = drift_detection_spec(config)
+    if drift is not None:
+        yield Job(
+            "scheduled drift detection",
+            drift.reader_arn(archive_account),
+            "s3:GetObject",
+            evidence,
+            "the drift reader reads configuration, never the evidence",
+            expected=False,
+        )
+
+
 def required_jobs(config: NdapConfig) -> list[Job]:
     """Every row of the jobs table, in a stable order."""
     return [
@@ -740,4 +854,5 @@ def required_jobs(config: NdapConfig) -> list[Job]:
         *_data_jobs(config),
         *_feature_store_jobs(config),
         *_baseline_jobs(config),
+        *_security_account_jobs(config),
     ]

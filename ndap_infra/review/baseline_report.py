@@ -177,13 +177,50 @@ CONTROLS: tuple[Control, ...] = (
 )
 
 
+def administered(control: str, stack: Stack, administrator: Stack | None) -> str | None:
+    """GuardDuty's or Security Hub's cell when the account's stack leaves the control to
+    the delegated administrator (``organization.security_accounts``): what the
+    administrator's stack configures for every member; None when the account holds its
+    own (or there is no administrator)."""
+    if administrator is None:
+        return None
+    if control == "GuardDuty" and not _of(stack, "aws_guardduty_detector", "baseline/"):
+        auto = _of(administrator, "aws_guardduty_organization_configuration")
+        detectors = _of(administrator, "aws_guardduty_detector")
+        if not auto or any(a.get("auto_enable_organization_members") != "ALL" for a in auto):
+            return _missing()
+        frequency = str(detectors[0].get("finding_publishing_frequency", "")) if detectors else ""
+        return (
+            f"by the delegated administrator (auto-enable ALL, in {len(auto)} regions), "
+            f"findings every {frequency.lower().replace('_', ' ')}"
+        )
+    if control == "Security Hub" and not _of(stack, "aws_securityhub_account", "baseline/"):
+        policies = [
+            p
+            for b in _of(administrator, "aws_securityhub_configuration_policy")
+            for p in b.get("configuration_policy", [])
+            if p.get("service_enabled") is True
+        ]
+        if not policies or not _of(
+            administrator, "aws_securityhub_configuration_policy_association"
+        ):
+            return _missing()
+        names = sorted(
+            {str(a).split("/", 1)[-1] for p in policies for a in p.get("enabled_standard_arns", [])}
+        )
+        return "by the delegated administrator (central configuration): " + "; ".join(names)
+    return None
+
+
 def render_baseline_report(
     environments: Sequence[str],
     stacks: Mapping[str, Stack],
     guardrails: Mapping[str, Sequence[str]],
+    administrator: Stack | None = None,
 ) -> str:
     """``environments``: names in order; ``stacks``: env name -> synthesized stack;
-    ``guardrails``: env name -> the common guardrail policy names attached to its unit."""
+    ``guardrails``: env name -> the common guardrail policy names attached to its unit;
+    ``administrator``: the security-tooling stack, when the security accounts are on."""
     header = "| control | where | " + " | ".join(environments) + " |"
     lines = [
         "# Security baseline, as synthesized",
@@ -202,7 +239,10 @@ def render_baseline_report(
         "|---|---|" + "---|" * len(environments),
     ]
     for control in CONTROLS:
-        cells = [control.summarize(stacks[env]) for env in environments]
+        cells = [
+            administered(control.name, stacks[env], administrator) or control.summarize(stacks[env])
+            for env in environments
+        ]
         lines.append(f"| {control.name} | {control.where} | " + " | ".join(cells) + " |")
     cells = [", ".join(sorted(guardrails.get(env, ()))) or _missing() for env in environments]
     lines.append("| Guardrails (SCPs) | organization | " + " | ".join(cells) + " |")

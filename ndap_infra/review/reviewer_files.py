@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from ndap_infra.config.enums import TOOLING
+from ndap_infra.config.enums import SECURITY_TOOLING, TOOLING
 from ndap_infra.files.directories import replace_directory, write_files
 from ndap_infra.iam.synthesized import extract_policies, policy_files
 from ndap_infra.proofs.parity import guardrail_attachments
@@ -39,6 +39,7 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
             env: sorted(names)
             for env, names in guardrail_attachments(stacks["organization"]).items()
         },
+        stacks.get(SECURITY_TOOLING),
     )
     files[DIAGRAM_SVG] = render_svg(proof.model.config)
     files["ACCESS.md"] = render_access_report(

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from ndap_infra.access.data import dataset_store
 from ndap_infra.access.personas import boundaries, persona_roles
+from ndap_infra.config.accounts import detection_administrator
 from ndap_infra.config.enums import Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import DatasetBucket, PersonaRoles
@@ -89,6 +90,7 @@ class EnvironmentStack(TerraformStack):
                 ebs_kms_key_arn=data_key.arn,
                 other_regions={r: p for r, p in providers.items() if r != org.home_region},
                 config_archive=config_archive(config),
+                detection_administrator=detection_administrator(config),
             ),
         )
         # The access rules of the model: the only part that differs between environments.

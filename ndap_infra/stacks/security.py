@@ -12,6 +12,8 @@ from ndap_infra.config.accounts import member_accounts, security_account_id
 from ndap_infra.config.enums import LOG_ARCHIVE, SECURITY_TOOLING, Persona
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.baseline import ConfigArchive
+from ndap_infra.constructs.drift import DriftReader
+from ndap_infra.constructs.platform_pipeline import PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
 from ndap_infra.constructs.security import (
     ArchiveProps,
@@ -71,6 +73,10 @@ class LogArchiveStack(TerraformStack):
                 config_role_name=BaselineNames(org.name, account_id, org.home_region).config_role,
             ),
         )
+        # Like every account stack: scheduled drift detection reads it, the platform
+        # pipeline plans and applies it.
+        DriftReader.for_config(self, "drift-reader", config)
+        PlatformRoles.for_config(self, "platform-roles", config)
 
 
 class SecurityToolingStack(TerraformStack):
@@ -102,6 +108,8 @@ class SecurityToolingStack(TerraformStack):
                 alarm_email=config.security_baseline.alarm_email,
             ),
         )
+        DriftReader.for_config(self, "drift-reader", config)
+        PlatformRoles.for_config(self, "platform-roles", config)
 
 
 class OrganizationTrailStack(TerraformStack):

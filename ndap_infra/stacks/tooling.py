@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdktf import TerraformStack
 from constructs import Construct
 
+from ndap_infra.config.accounts import detection_administrator
 from ndap_infra.config.enums import TOOLING, GitHost
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
@@ -63,6 +64,7 @@ class ToolingStack(TerraformStack):
                 ebs_kms_key_arn=data_key.arn,
                 other_regions={r: p for r, p in providers.items() if r != org.home_region},
                 config_archive=config_archive(config),
+                detection_administrator=detection_administrator(config),
             ),
         )
         ToolingPeople(self, "personas", spec.people)

@@ -506,9 +506,11 @@ def test_config_records_everything_and_delivers_encrypted(
             assert rule["name"] == config_rule_name("acme-ml", identifier)
 
 
-def test_detection_services_are_enabled(reference_stacks, reference_config) -> None:  # type: ignore[no-untyped-def]
+def test_detection_services_are_enabled(per_account_stacks, reference_config) -> None:  # type: ignore[no-untyped-def]
+    """Without the security accounts, each account enables its own GuardDuty detector and
+    Security Hub with the baseline's standards."""
     settings = reference_config.security_baseline
-    for _, stack in env_stacks(reference_stacks):
+    for _, stack in env_stacks(per_account_stacks):
         detector = one(stack, "aws_guardduty_detector", HOME + "guardduty")
         assert detector["enable"] is True
         assert detector["finding_publishing_frequency"] == settings.guardduty_finding_frequency
@@ -531,14 +533,41 @@ def test_detection_services_are_enabled(reference_stacks, reference_config) -> N
         assert analyzer["type"] == "ACCOUNT"
 
 
-def test_detection_runs_in_every_allowed_region(reference_stacks, reference_config) -> None:  # type: ignore[no-untyped-def]
+def test_with_the_security_accounts_the_administrator_creates_detectors_and_hubs(
+    reference_stacks: dict[str, Any], per_account_stacks: dict[str, Any]
+) -> None:
+    """#18: with GuardDuty auto-enable ALL and Security Hub central configuration, the
+    delegated administrator creates every member's detector and hub; a member stack's own
+    would fail (a detector already exists, the hub is already enabled). So no workload
+    stack creates one; everything else of detection stays, in every region."""
+    member_owned = (
+        "aws_guardduty_detector",
+        "aws_securityhub_account",
+        "aws_securityhub_standards_subscription",
+    )
+    for name in ("env-nonprod", "env-dev", "env-acc", "env-prd", "tooling"):
+        on, off = reference_stacks[name], per_account_stacks[name]
+        for rtype in member_owned:
+            assert resources(on, rtype) == {}, (name, rtype)
+            assert len(resources(off, rtype)) >= 2, (name, rtype)  # the negative control
+        for region in (REGION, OTHER):
+            there = f"baseline/detection/{region}/"
+            one(on, "aws_accessanalyzer_analyzer", there + "access-analyzer")
+            one(on, "aws_config_configuration_recorder", there + "config-recorder")
+    # the administrator's own account keeps its detector (the organization configuration's)
+    tooling = reference_stacks["security-tooling"]
+    assert len(resources(tooling, "aws_guardduty_detector")) == 2
+
+
+def test_detection_runs_in_every_allowed_region(per_account_stacks, reference_config) -> None:  # type: ignore[no-untyped-def]
     """What to build 5: GuardDuty, Security Hub, Config and Access Analyzer in each region
     organization.allowed_regions lists, through an aliased provider of the same account;
     only the home region's recorder records global resources (IAM); one Config role."""
     assert reference_config.organization.allowed_regions == (REGION, OTHER)
     settings = reference_config.security_baseline
     alias = "aws.eu_central_1"
-    for _, stack in [*env_stacks(reference_stacks), ("tooling", reference_stacks["tooling"])]:
+    stacks = per_account_stacks
+    for _, stack in [*env_stacks(stacks), ("tooling", stacks["tooling"])]:
         (provider,) = [p for p in stack["provider"]["aws"] if p.get("alias") == "eu_central_1"]
         (home,) = [p for p in stack["provider"]["aws"] if "alias" not in p]
         assert provider["region"] == OTHER and home["region"] == REGION

@@ -79,14 +79,16 @@ def test_an_adopted_organization_without_rcps_and_access_roles_is_refused(
     assert re.search(r"ok +quota: IAM roles per account +\S+ +\d+ of 1000", out), out
 
 
-def test_with_the_access_roles_it_passes_and_an_existing_detector_fails_it(
+def test_with_the_access_roles_it_passes_and_an_existing_recorder_fails_it(
     seeded: tuple[Path, lifecycle.EmulatorInfo],
     reference_config: Any,
     reference_synthesis: Any,
     tmp_path: Path,
 ) -> None:
-    """An existing detector in dev's other allowed region fails it, with the import block
-    that adopts the detector into env-dev (written by --imports-out, for review)."""
+    """An existing Config recorder in dev's other allowed region fails it, with the import
+    block that adopts the recorder into env-dev (written by --imports-out, for review). An
+    existing GuardDuty detector does not: with the security accounts, the delegated
+    administrator's auto-enable makes it a member, and env-dev holds none (#18)."""
     work, info = seeded
     org = reference_config.organization
     trust = json.dumps(
@@ -111,22 +113,39 @@ def test_with_the_access_roles_it_passes_and_an_existing_detector_fails_it(
     dev = reference_config.account_id(Environment.DEV)
     guardduty = clients("guardduty", dev, "eu-central-1")
     detector = guardduty.create_detector(Enable=True)["DetectorId"]
+    config = clients("config", dev, "eu-central-1")
+    recorder = "existing-recorder"
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": recorder,
+            "roleARN": f"arn:aws:iam::{dev}:role/existing-config-role",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False},
+        }
+    )
     try:
         report = run_preflight(reference_config, clients, reference_synthesis.stack_json())
         assert not report.ok
         (failed,) = [f for f in report.findings if not f.ok and f.blocking]
-        assert (failed.check, failed.where) == ("GuardDuty detector", f"dev {dev} eu-central-1")
-        assert detector in failed.detail and "import it" in failed.todo
+        assert (failed.check, failed.where) == ("Config recorder", f"dev {dev} eu-central-1")
+        assert recorder in failed.detail and "import it" in failed.todo
+        (adopted,) = [
+            f
+            for f in report.findings
+            if f.check == "GuardDuty detector" and f.where == f"dev {dev} eu-central-1"
+        ]
+        assert adopted.ok and "the delegated administrator adopts it" in adopted.detail
         imports = tmp_path / "imports"
         result = _preflight(work, reference_synthesis, "--imports-out", str(imports))
         assert result.returncode == 1, result.stdout + result.stderr
         (block,) = json.loads((imports / "env-dev" / "imports.tf.json").read_text())["import"]
-        assert block["id"] == detector and block["provider"] == "aws.eu_central_1"
+        assert block["id"] == recorder and block["provider"] == "aws.eu_central_1"
         (kind, name) = block["to"].split(".")
         body = reference_synthesis.stack_json()["env-dev"]["resource"][kind][name]
-        assert body["//"]["metadata"]["path"] == "env-dev/baseline/detection/eu-central-1/guardduty"
+        path = "env-dev/baseline/detection/eu-central-1/config-recorder"
+        assert body["//"]["metadata"]["path"] == path
         assert sorted(p.name for p in imports.iterdir()) == ["env-dev"]
     finally:
+        config.delete_configuration_recorder(ConfigurationRecorderName=recorder)
         guardduty.delete_detector(DetectorId=detector)
     result = _preflight(work, reference_synthesis)
     assert result.returncode == 0, result.stdout

@@ -549,17 +549,19 @@ def test_parity_includes_the_tooling_account(reference_stacks: Any, reference_co
     assert report.ok, report.render()
     assert "tooling" in report.environments
     stacks = copy.deepcopy(reference_stacks)
-    detectors = stacks["tooling"]["resource"]["aws_guardduty_detector"]
+    analyzers = stacks["tooling"]["resource"]["aws_accessanalyzer_analyzer"]
     (home,) = [
-        d for d in detectors.values() if d["//"]["metadata"]["path"].endswith("eu-west-1/guardduty")
+        d
+        for d in analyzers.values()
+        if d["//"]["metadata"]["path"].endswith("eu-west-1/access-analyzer")
     ]
-    home["finding_publishing_frequency"] = "SIX_HOURS"
+    home["type"] = "ORGANIZATION"
     broken = check_platform_parity(stacks, accounts, TOOLING)
     assert [d.resource for d in broken.differences] == [
-        "aws_guardduty_detector baseline/detection/eu-west-1/guardduty",
-        "aws_guardduty_detector guardduty (baseline/detection/<region>)",
+        "aws_accessanalyzer_analyzer baseline/detection/eu-west-1/access-analyzer",
+        "aws_accessanalyzer_analyzer access-analyzer (baseline/detection/<region>)",
     ]
-    del stacks["tooling"]["resource"]["aws_guardduty_detector"]
+    del stacks["tooling"]["resource"]["aws_accessanalyzer_analyzer"]
     missing = check_platform_parity(stacks, accounts, TOOLING)
     assert "MISSING" in missing.render()
 

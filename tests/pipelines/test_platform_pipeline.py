@@ -24,7 +24,23 @@ from tests.helpers import bash, git, reference_data, resources
 
 STATE = {"bucket": "acme-ml-terraform-state"}
 TOOLING = "600000000006"
-STACKS = ("organization", "tooling", "env-nonprod", "env-dev", "env-acc", "env-prd")
+STACKS = (
+    "organization",
+    "log-archive",
+    "security-tooling",
+    "tooling",
+    "organization-trail",
+    "env-nonprod",
+    "env-dev",
+    "env-acc",
+    "env-prd",
+)
+"""The pipeline's stacks in their apply order: with the security accounts (#18), the
+log-archive and security-tooling stacks after the organization, the organization trail
+after tooling."""
+WITH_ROLES = tuple(s for s in STACKS if s != "organization-trail")
+"""The stacks holding a planner and a deployer: one pair per account (the organization
+trail is in the management account, whose pair the organization stack holds)."""
 
 
 def aws_data(**state: Any) -> dict[str, Any]:
@@ -136,7 +152,7 @@ def test_source_plan_approval_apply_on_pushes_to_the_branch(reference_stacks: An
 
 def test_planner_and_deployer_are_the_same_in_every_account(reference_stacks: Any) -> None:
     trusts: dict[str, set[str]] = {"planner": set(), "deployer": set()}
-    for stack in STACKS:
+    for stack in WITH_ROLES:
         roles = resources(reference_stacks[stack], "aws_iam_role")
         attachments = resources(reference_stacks[stack], "aws_iam_role_policy_attachment")
         for kind, managed in (("planner", "ReadOnlyAccess"), ("deployer", "AdministratorAccess")):
@@ -181,7 +197,7 @@ def test_the_build_roles_may_assume_only_their_own_platform_roles(reference_stac
         assert sorted(allowed) == sorted(
             f"arn:aws:iam::{a}:role/ndap/platform/acme-ml-platform-{role}"
             for a in {"100000000001", TOOLING, "200000000002", "300000000003", "400000000004",
-                      "500000000005"}
+                      "500000000005", "700000000007", "800000000008"}
         )  # fmt: skip
         assert by_sid["AssumeNoOtherRole"]["NotResource"] == allowed
         artifact_actions = by_sid["PipelineArtifacts"]["Action"]
@@ -259,7 +275,8 @@ def test_the_reference_proof_holds(reference_proof: Any) -> None:
     for stack in STACKS:
         assert not any(w == f"planner in {stack}" for w, _ in allowed)
         assert ("deployer in " + stack, "change-platform-roles") in allowed
-    assert all(t.ok for t in proof.trust) and len(proof.trust) == 12
+    # a planner and a deployer in each of the 8 accounts (the security accounts' too)
+    assert all(t.ok for t in proof.trust) and len(proof.trust) == 16
 
 
 def test_loosened_trusts_make_the_proof_fail(reference_proof: Any) -> None:

@@ -259,3 +259,78 @@ def test_an_unknown_resource_is_never_credited(
         assert not decide_job(
             model, Job("x", spec.build_role_arn, "sqs:SendMessage", queue, "")
         ).allowed
+
+
+# ---- the security accounts' stacks (#18 follow-up 2) ---------------------------------------
+
+LOG_ARCHIVE_ID, ADMIN_ID = "700000000007", "800000000008"
+
+
+def test_the_security_accounts_are_planned_read_and_applied_like_every_account(
+    reference_proof: Any,
+) -> None:
+    """The drift build assumes the reader, the plan build the planner, the apply build the
+    deployer in the log-archive and security-tooling accounts too; each row allowed."""
+    rows = {(r.job.identity, r.job.operation, r.job.resource): r for r in reference_proof.jobs}
+    for account in (LOG_ARCHIVE_ID, ADMIN_ID):
+        for caller, role in (
+            (
+                "arn:aws:iam::600000000006:role/acme-ml-drift-detection-build",
+                f"arn:aws:iam::{account}:role/acme-ml-drift-reader",
+            ),
+            (
+                "arn:aws:iam::600000000006:role/ndap/pipelines/acme-ml-platform-plan",
+                f"arn:aws:iam::{account}:role/ndap/platform/acme-ml-platform-planner",
+            ),
+            (
+                "arn:aws:iam::600000000006:role/ndap/pipelines/acme-ml-platform-apply",
+                f"arn:aws:iam::{account}:role/ndap/platform/acme-ml-platform-deployer",
+            ),
+        ):
+            assert rows[(caller, "sts:AssumeRole", role)].ok, (caller, role)
+
+
+def test_nobody_of_the_pipelines_reads_or_removes_the_evidence(reference_proof: Any) -> None:
+    """The security accounts' rows: the auditors read and delete nothing; the aggregator
+    lists the organization; the planner reads the archive's configuration and not the
+    evidence; the deployer keeps the archive's policy and the administrator's auto-enable,
+    and neither deletes nor unlocks evidence; the drift reader never reads it."""
+    rows = [
+        r
+        for r in reference_proof.jobs
+        if r.job.job.startswith(("log-archive", "security-tooling"))
+        or r.job.job == "the platform's own pipeline: the security accounts"
+        or (r.job.job == "scheduled drift detection" and not r.job.expected)
+    ]
+    table = {(r.job.identity.rsplit("/", 1)[-1], r.job.operation): r for r in rows}
+    assert {k: r.job.expected for k, r in table.items()} == {
+        ("acme-ml-security-auditor", "s3:GetObject"): True,
+        ("acme-ml-security-auditor", "s3:DeleteObject"): False,
+        ("config.amazonaws.com", "sts:AssumeRole"): True,
+        ("acme-ml-baseline-config-aggregator", "organizations:ListAccounts"): True,
+        ("acme-ml-platform-planner", "s3:GetBucketPolicy"): True,
+        ("acme-ml-platform-planner", "s3:GetObject"): False,
+        ("acme-ml-platform-deployer", "s3:PutBucketPolicy"): True,
+        ("acme-ml-platform-deployer", "s3:DeleteObject"): False,
+        ("acme-ml-platform-deployer", "s3:PutBucketObjectLockConfiguration"): False,
+        ("acme-ml-platform-deployer", "guardduty:UpdateOrganizationConfiguration"): True,
+        ("acme-ml-drift-reader", "s3:GetObject"): False,
+    }
+    assert all(r.ok for r in rows), [r.reason for r in rows if not r.ok]
+
+
+def test_without_the_deletion_deny_the_deployer_could_empty_the_archive(
+    reference_proof: Any,
+) -> None:
+    """Negative control: the archive's NobodyDeletesEvidence removed (bucket policy and
+    the security unit's SCP), the deployer's denied deletion row fails."""
+    from ndap_infra.proofs.evidence import without_statements
+
+    model = without_statements("NobodyDeletesEvidence")(reference_proof.model)
+    (row,) = [
+        j
+        for j in required_jobs(model.config)
+        if j.operation == "s3:DeleteObject" and j.identity.endswith("acme-ml-platform-deployer")
+    ]
+    assert decide_job(reference_proof.model, row).ok
+    assert not decide_job(model, row).ok

@@ -101,11 +101,14 @@ def test_a_detached_guardrail_is_named(stacks: dict[str, Any], accounts: dict[st
 
 
 def test_detection_differing_between_regions_is_named(
-    stacks: dict[str, Any], accounts: dict[str, str]
+    per_account_stacks: dict[str, Any], accounts: dict[str, str]
 ) -> None:
     """What to build 5: in one account, the other region's detector weakened (all the
     environments alike, so only the regional comparison sees it), then a region's Security
-    Hub removed everywhere, then a region the guardrails allow with no detection at all."""
+    Hub removed everywhere, then a region the guardrails allow with no detection at all.
+    Without the security accounts: with them, the administrator creates detectors and hubs
+    (``tests/proofs/test_evidence.py``)."""
+    stacks = copy.deepcopy(per_account_stacks)
     for name in ("env-nonprod", "env-dev", "env-acc", "env-prd"):
         _, detector = find(
             stacks[name], "aws_guardduty_detector", "baseline/detection/eu-central-1/guardduty"
