@@ -180,6 +180,10 @@ class DetectionAdminProps:
     baseline: SecurityBaselineConfig
     other_regions: Mapping[str, TerraformProvider]
     alarm_email: str | None
+    parent_ou_id: str | None = None
+    """Where the platform's units are nested (``organization.parent_ou_id``): the Security
+    Hub configuration policy goes there, not on the root, so that it reaches the
+    platform's accounts and not the rest of an existing landing zone."""
 
 
 class OrganizationDetection(Construct):
@@ -257,12 +261,16 @@ class OrganizationDetection(Construct):
             ],
             depends_on=[central],
         )
-        organization = DataAwsOrganizationsOrganization(self, "organization")
+        if props.parent_ou_id is not None:
+            target = props.parent_ou_id
+        else:
+            organization = DataAwsOrganizationsOrganization(self, "organization")
+            target = organization.get_string_attribute("roots.0.id")
         SecurityhubConfigurationPolicyAssociation(
             self,
-            "securityhub-policy-root",
+            "securityhub-policy-root",  # the construct id stays: a contract with the state
             policy_id=policy.id,
-            target_id=organization.get_string_attribute("roots.0.id"),
+            target_id=target,
         )
         role = IamRole(
             self,

@@ -127,10 +127,16 @@ def member_coverage(
         for p in b.get("configuration_policy", [])
         if p.get("service_enabled") is True and set(p.get("enabled_standard_arns", [])) == wanted
     ]
+    parent = org.parent_ou_id
+
+    def targeted(target: str) -> bool:
+        """The platform's own scope: its parent unit when nested, else the root."""
+        return target == parent if parent is not None else target.endswith(f".{ROOT_TARGET}}}")
+
     associated = [
         b
         for b in _resources(tooling, "aws_securityhub_configuration_policy_association")
-        if str(b.get("target_id", "")).endswith(f".{ROOT_TARGET}}}")
+        if targeted(str(b.get("target_id", "")))
         and any(
             f"aws_securityhub_configuration_policy.{k}" in str(b.get("policy_id"))
             for k in _keys(tooling, policies)
@@ -148,7 +154,8 @@ def member_coverage(
                 "Security Hub",
                 region,
                 f"administrator {admin}, central configuration: the baseline's "
-                f"{len(wanted)} standards, policy associated with the root"
+                f"{len(wanted)} standards, policy associated with "
+                + (f"the platform's parent unit {parent}" if parent else "the root")
                 + ("" if region == home else ", region linked by the finding aggregator")
                 + _emulated(policies + associated),
                 hub_admin and central and bool(policies) and bool(associated) and reaches,

@@ -106,6 +106,7 @@ class SecurityToolingStack(TerraformStack):
                 baseline=config.security_baseline,
                 other_regions={r: p for r, p in providers.items() if r != org.home_region},
                 alarm_email=config.security_baseline.alarm_email,
+                parent_ou_id=org.parent_ou_id,
             ),
         )
         DriftReader.for_config(self, "drift-reader", config)

@@ -265,3 +265,26 @@ def test_every_statement_reaches_exactly_its_units_within_the_limits(
                     else:
                         assert not accounts[unit] & limited
         assert reached == named, guardrail["sid"]
+
+
+def test_nested_units_get_security_hub_at_their_parent_not_the_root() -> None:
+    """Nested in an existing landing zone, the Security Hub configuration policy reaches the
+    platform's units (their parent), not every account of the organization; the coverage
+    row follows the target, and fails when the policy is put back on the root."""
+    from ndap_infra.proofs.coverage import member_coverage
+
+    data = reference_data()
+    data["organization"]["parent_ou_id"] = "ou-ab12-cd34ef56"
+    config = config_of(data)
+    stacks = build_platform(App(outdir="/tmp/ndap-test-unused"), config)
+    synthesized = {name: json.loads(CdktfTesting.synth(s)) for name, s in stacks.items()}
+    tooling = synthesized["security-tooling"]["resource"]
+    (association,) = tooling["aws_securityhub_configuration_policy_association"].values()
+    assert association["target_id"] == "ou-ab12-cd34ef56"
+    hub_rows = [r for r in member_coverage(config, synthesized) if r.service == "Security Hub"]
+    assert hub_rows and all(r.ok for r in hub_rows)
+    assert all("parent unit ou-ab12-cd34ef56" in r.how for r in hub_rows)
+    association["target_id"] = "${data.aws_organizations_organization.x.roots.0.id}"
+    assert not any(
+        r.ok for r in member_coverage(config, synthesized) if r.service == "Security Hub"
+    )
