@@ -61,11 +61,11 @@ WORKERS ?= auto
 
 ## test-fast: the fast tier: unit, synthesis, proofs, linters, terraform validate (minutes)
 test-fast: setup
-	$(BIN)/python -m pytest -m "$(FAST)" -n $(WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -m "$(FAST)" -n $(WORKERS) --dist loadgroup --durations=25
 
 ## test-slow: the emulator tier (deploys onto the local emulator) and the scale tier
 test-slow: setup
-	$(BIN)/python -m pytest -m "$(SLOW)" -n $(WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -m "$(SLOW)" -n $(WORKERS) --dist loadgroup --durations=25 -rfE
 
 ## test: every tier, the fast one first (what CI runs)
 test: test-fast test-slow
