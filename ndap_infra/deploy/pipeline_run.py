@@ -31,6 +31,7 @@ from ndap_infra.deploy.build_image import BuildImage, prepare
 from ndap_infra.deploy.codebuild_local import BuildRequest, BuildResult, run_build
 from ndap_infra.emulator import lifecycle
 from ndap_infra.emulator.builds import end_build, start_build
+from ndap_infra.emulator.gaps import explain_call_gap
 from ndap_infra.emulator.lifecycle import EmulatorInfo
 from ndap_infra.names.access import account_access_role_arn
 from ndap_infra.names.pipelines import TOOLS_POINTER, TOOLS_PREFIX
@@ -608,10 +609,10 @@ def run_event(
         transcript.say(
             "emulator gaps met (calls the emulator does not implement; nothing stubbed):"
         )
-        transcript.lines += [f"  - {gap}" for gap in transcript.gaps]
+        transcript.lines += [f"  - {explain_call_gap(gap)}" for gap in transcript.gaps]
         if on_line is not None:
             for gap in transcript.gaps:
-                on_line(f"  - {gap}")
+                on_line(f"  - {explain_call_gap(gap)}")
     else:
         transcript.say("emulator gaps met: none")
     return transcript

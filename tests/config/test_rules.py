@@ -607,8 +607,9 @@ CASES: dict[str, Case] = {
         Fails(
             put("ml_projects.0.uses_features.0.group", "customer-churn"),
             "ml_projects[0].uses_features[0].group",
-            "is not a declared feature group (feature_groups: customer-spend): declare it "
-            "under feature_groups or fix the name (got 'customer-churn')",
+            "is not a declared feature group (feature_groups: customer-spend, "
+            "transaction-risk): declare it under feature_groups or fix the name (got "
+            "'customer-churn')",
             "group",
         ),
         Fails(
