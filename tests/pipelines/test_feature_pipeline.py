@@ -322,17 +322,22 @@ echo "$*" >> "$FAKE_LOG"
 args=("$@")
 [ "${args[0]}" = "--profile" ] && args=("${args[@]:2}")
 set -- "${args[@]}"
-arg() { local want="$1"; shift; while [ $# -gt 0 ]; do [ "$1" = "$want" ] && { echo "$2"; return; }; shift; done; }
+arg() {
+  local want="$1"; shift
+  while [ $# -gt 0 ]; do [ "$1" = "$want" ] && { echo "$2"; return; }; shift; done
+}
 case "$1 $2" in
   "configure set") exit 0 ;;
   "kms describe-key") echo "arn:aws:kms:eu-west-1:300000000003:key/k"; exit 0 ;;
   "s3api list-objects-v2")
     dir="$FAKE_S3/$(arg --bucket "$@")/$(arg --prefix "$@")"
     [ -d "$dir" ] || { echo None; exit 0; }
-    (cd "$FAKE_S3/$(arg --bucket "$@")" && find "$(arg --prefix "$@")" -type f | sort | paste -sd '\t'); exit 0 ;;
+    cd "$FAKE_S3/$(arg --bucket "$@")" || exit 2
+    find "$(arg --prefix "$@")" -type f | sort | paste -sd '\t'; exit 0 ;;
   "s3 cp") cp "$FAKE_S3/${4#s3://}" "$5"; exit 0 ;;
   "sagemaker describe-feature-group")
-    grep -qx "$(arg --feature-group-name "$@")" "$FAKE_STATE" 2> /dev/null && { echo Created; exit 0; }
+    name="$(arg --feature-group-name "$@")"
+    grep -qx "$name" "$FAKE_STATE" 2> /dev/null && { echo Created; exit 0; }
     echo "An error occurred (ResourceNotFound)" >&2; exit 254 ;;
   "sagemaker create-feature-group") arg --feature-group-name "$@" >> "$FAKE_STATE"; exit 0 ;;
   "sagemaker-featurestore-runtime put-record")
@@ -345,23 +350,30 @@ exit 2
 
 
 def _publish(
-    tmp_path: Path, config: NdapConfig, env: Environment, **extra: str
+    tmp_path: Path, config: NdapConfig, env: Environment, tag: str | None = None, **extra: str
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     (growth,) = feature_pipelines(config)
     stage = next(s for s in growth.stages if s.environment is env)
     (step,) = [b for b in stage.builds if b.stage == "Publish"]
     spec = YAML(typ="safe").load(step.buildspec)
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
+    bin_dir.mkdir(parents=True, exist_ok=True)
     (bin_dir / "aws").write_text(FAKE_AWS)
     (bin_dir / "aws").chmod(0o755)
     work = tmp_path / "src"
-    work.mkdir(exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "init", "-q"], cwd=work, check=True)
     subprocess.run(
         ["git", "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q", "--allow-empty",
          "-m", "features"], cwd=work, check=True,
     )  # fmt: skip
+    # the full clone CodePipeline hands the build: develop and main as remote branches
+    for branch in ("develop", "main"):
+        subprocess.run(
+            ["git", "update-ref", f"refs/remotes/origin/{branch}", "HEAD"], cwd=work, check=True
+        )
+    if tag is not None:
+        subprocess.run(["git", "tag", tag], cwd=work, check=True)
     env_vars = {
         "PATH": f"{bin_dir}:/usr/bin:/bin",
         "HOME": str(tmp_path),
@@ -437,8 +449,13 @@ def test_the_acc_publish_refuses_a_commit_that_is_no_release(
 ) -> None:
     done, log = _publish(tmp_path, reference_config, Environment.ACC)
     assert done.returncode != 0
-    assert "acc deploys release tags only" in done.stderr or "no branch develop" in done.stderr
+    assert "carries no tag matching 'v*': acc deploys release tags only" in done.stderr
     assert not [c for c in log if "create-feature-group" in c]
+    # the negative control: the same commit tagged as a release is published to acc
+    released, log = _publish(tmp_path / "tagged", reference_config, Environment.ACC, "v1.0.0")
+    assert released.returncode == 0, released.stderr
+    assert "release v1.0.0" in released.stdout and "is on develop" in released.stdout
+    assert len([c for c in log if "create-feature-group" in c]) == 2
 
 
 @pytest.mark.parametrize("env", [Environment.DEV])

@@ -428,7 +428,7 @@ def test_feature_groups_are_checked() -> None:
         "record_identifier or event_time"
         in messages["feature_groups[0].versions[0].features.customer_id"]
     )
-    assert "already used by feature_groups[0]" in messages["feature_groups[1].name"]
+    assert "already used by feature_groups[0]" in messages["feature_groups[2].name"]
     data = reference_data()
     data["feature_groups"][0]["versions"][0]["features"] = {"spend": "Float"}
     assert "String" in issues_of(data)["feature_groups[0].versions[0].features.spend"]
