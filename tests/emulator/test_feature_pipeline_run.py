@@ -132,6 +132,7 @@ def test_the_dev_stage_creates_the_versions_and_lists_the_backfill_gap(
         Body=b'{"customer_id": "c1", "event_time": "2026-01-01T00:00:00Z", "spend_30d": 1.5}\n',
     )
     out = _push(platform, code=1)
+    print(out)  # the transcript, shown with -s
     assert "triggers: growth-features-dev" in out
     assert "tools: not published" in out
     assert (
@@ -156,6 +157,7 @@ def test_the_dev_stage_creates_the_versions_and_lists_the_backfill_gap(
 
     # pushed again: both are found, nothing is created or backfilled twice
     again = _push(platform, code=0)
+    print(again)
     for name in ("customer-spend-v1", "customer-events-v1"):
         assert f"ndap: feature group {name} is in dev already (Created)" in again
     assert "created feature group" not in again
