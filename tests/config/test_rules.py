@@ -623,10 +623,10 @@ CASES: dict[str, Case] = {
     "feature_pipelines_are_well_formed": case(
         put("feature_pipelines.0.pipeline.develop_branch", "integration"),
         Fails(
-            put("feature_pipelines.0.team", "risk"),
+            put("feature_pipelines.0.team", "supply"),
             "feature_pipelines[0].team",
-            "owns no feature group (feature_groups[].team: growth): its pipeline would create "
-            "nothing (got 'risk')",
+            "owns no feature group (feature_groups[].team: growth, risk): its pipeline would "
+            "create nothing (got 'supply')",
             "no group",
         ),
         Fails(
