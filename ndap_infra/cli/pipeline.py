@@ -29,7 +29,13 @@ pipeline_app = typer.Typer(
 
 @pipeline_app.command("run")
 def run(
-    project: Annotated[str, typer.Argument(help="The ML project (ml_projects[].name).")],
+    project: Annotated[
+        str,
+        typer.Argument(
+            help="The ML project (ml_projects[].name) or feature pipeline "
+            "(<feature_pipelines[].team>-features)."
+        ),
+    ],
     event: Annotated[
         str,
         typer.Option(
@@ -60,7 +66,13 @@ def run(
     and the emulator gaps met. Exit 0 when every build passed (or waits for approval),
     1 when one failed, 2 on bad input."""
     from ndap_infra.deploy.build_image import BuildImageError
-    from ndap_infra.deploy.pipeline_run import Event, PipelineRunError, Run, run_event
+    from ndap_infra.deploy.pipeline_run import (
+        Event,
+        PipelineRunError,
+        Run,
+        run_event,
+        runnable_names,
+    )
 
     try:
         chosen = Event(event)
@@ -70,10 +82,11 @@ def run(
             EXIT_BAD_INPUT,
         ) from None
     loaded = load(config)
-    known = [p.name for p in loaded.ml_projects]
+    known = runnable_names(loaded)
     if project not in known:
         raise fail(
-            f"no ML project {project!r} in {config} (projects: {', '.join(known) or 'none'})",
+            f"no ML project or feature pipeline {project!r} in {config} "
+            f"({', '.join(known) or 'none'})",
             EXIT_BAD_INPUT,
         )
     if not (repository / ".git").exists():

@@ -145,6 +145,8 @@ class FeatureGroups(Construct):
         super().__init__(scope, id_)
         role = _spec_role(self, "offline-store", store.role)
         for group in store.groups:
+            if group.pipeline is not None:
+                continue  # the team's feature pipeline creates it (never both)
             SagemakerFeatureGroup(
                 self,
                 group.name,

@@ -25,15 +25,17 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]
 
 from ndap_infra.config.enums import TOOLING
-from ndap_infra.config.model import MlProjectConfig, NdapConfig
+from ndap_infra.config.model import FeaturePipelineConfig, MlProjectConfig, NdapConfig
 from ndap_infra.deploy import container_credentials
 from ndap_infra.deploy.build_image import BuildImage, prepare
 from ndap_infra.deploy.codebuild_local import BuildRequest, BuildResult, run_build
 from ndap_infra.emulator import lifecycle
 from ndap_infra.emulator.builds import end_build, start_build
+from ndap_infra.emulator.gaps import explain_call_gap
 from ndap_infra.emulator.lifecycle import EmulatorInfo
 from ndap_infra.names.access import account_access_role_arn
 from ndap_infra.names.pipelines import TOOLS_POINTER, TOOLS_PREFIX
+from ndap_infra.pipelines.feature_pipeline import FeaturePipelines, feature_pipelines
 from ndap_infra.pipelines.platform import platform_pipeline_spec
 from ndap_infra.pipelines.spec import BuildStep, ProjectPipelines, StageSpec, tooling_spec
 from ndap_infra.pipelines.tools import PUBLISH_TOOLS, VERIFY_TOOLS
@@ -98,7 +100,17 @@ def git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def _project(config: NdapConfig, name: str) -> tuple[MlProjectConfig, ProjectPipelines]:
+Subject = MlProjectConfig | FeaturePipelineConfig
+"""What a run is about: an ML project, or a team's feature pipeline (``<team>-features``)."""
+Pipelines = ProjectPipelines | FeaturePipelines
+
+
+def runnable_names(config: NdapConfig) -> list[str]:
+    """What ``ndap pipeline run`` takes: every ML project and every feature pipeline."""
+    return [p.name for p in config.ml_projects] + [f.name for f in config.feature_pipelines]
+
+
+def _project(config: NdapConfig, name: str) -> tuple[Subject, Pipelines]:
     spec = tooling_spec(config)
     if spec is None:
         raise PipelineRunError(
@@ -107,11 +119,16 @@ def _project(config: NdapConfig, name: str) -> tuple[MlProjectConfig, ProjectPip
     for project, pipelines in zip(config.ml_projects, spec.projects, strict=True):
         if project.name == name:
             return project, pipelines
-    known = ", ".join(p.name for p in config.ml_projects) or "none"
-    raise PipelineRunError(f"no ML project {name!r} in the configuration (projects: {known})")
+    for item, teams in zip(config.feature_pipelines, feature_pipelines(config), strict=True):
+        if item.name == name:
+            return item, teams
+    known = ", ".join(runnable_names(config)) or "none"
+    raise PipelineRunError(
+        f"no ML project or feature pipeline {name!r} in the configuration ({known})"
+    )
 
 
-def triggered(project: MlProjectConfig, pipelines: ProjectPipelines, run: Run) -> list[StageSpec]:
+def triggered(project: Subject, pipelines: Pipelines, run: Run) -> list[StageSpec]:
     """The pipelines the event starts, as their triggers say."""
     if run.event is Event.PUSH_DEVELOP:
         return [s for s in pipelines.stages if project.pipeline.develop_branch in s.branches]
@@ -124,7 +141,7 @@ def triggered(project: MlProjectConfig, pipelines: ProjectPipelines, run: Run) -
     return tagged
 
 
-def event_commit(project: MlProjectConfig, run: Run) -> tuple[str, str]:
+def event_commit(project: Subject, run: Run) -> tuple[str, str]:
     """(what the event is about, the commit) in the project's repository."""
     repo = run.repository
     if run.event is Event.PULL_REQUEST:
@@ -308,7 +325,7 @@ def _run_step(
     run: Run,
     info: EmulatorInfo,
     image: BuildImage,
-    pipelines: ProjectPipelines,
+    pipelines: Pipelines,
     stage: StageSpec,
     step: BuildStep,
     source: Path,
@@ -385,7 +402,7 @@ def run_pipeline(
     run: Run,
     info: EmulatorInfo,
     image: BuildImage,
-    pipelines: ProjectPipelines,
+    pipelines: Pipelines,
     stage: StageSpec,
     commit: str,
     transcript: Transcript,
@@ -513,7 +530,7 @@ def pull_request_steps(job_file: str, text: str) -> list[tuple[str, str | None, 
 
 
 def run_pull_request(
-    run: Run, project: MlProjectConfig, image: BuildImage, commit: str, transcript: Transcript
+    run: Run, project: Subject, image: BuildImage, commit: str, transcript: Transcript
 ) -> bool:
     path = JOB_PATHS[project.git_host]
     source = clone(run.repository, commit, run.work / "sources" / "pull-request")
@@ -567,7 +584,13 @@ def run_event(
     if emulator is None:
         raise PipelineRunError(f"--event {run.event.value} runs against the emulator: start it")
     info = emulator
-    publish_tools(run, info, image, transcript)
+    if isinstance(pipelines, FeaturePipelines):
+        transcript.say(
+            "tools: not published: a feature build runs only the platform's generated script "
+            "(the AWS CLI and jq), it installs nothing"
+        )
+    else:
+        publish_tools(run, info, image, transcript)
     stages = triggered(project, pipelines, run)
     names = ", ".join(s.pipeline for s in stages) or "none"
     transcript.say(f"triggers: {names}")
@@ -586,10 +609,10 @@ def run_event(
         transcript.say(
             "emulator gaps met (calls the emulator does not implement; nothing stubbed):"
         )
-        transcript.lines += [f"  - {gap}" for gap in transcript.gaps]
+        transcript.lines += [f"  - {explain_call_gap(gap)}" for gap in transcript.gaps]
         if on_line is not None:
             for gap in transcript.gaps:
-                on_line(f"  - {gap}")
+                on_line(f"  - {explain_call_gap(gap)}")
     else:
         transcript.say("emulator gaps met: none")
     return transcript

@@ -301,3 +301,28 @@ def gap_summary(gaps: Sequence[GapResource], report: Path) -> list[str]:
         stacks_hit = ", ".join(sorted({s for s, _ in where}))
         lines.append(f"  - {effect}: {types} x{len(where)} ({stacks_hit}): {reason}")
     return lines
+
+
+KNOWN_CALL_GAPS: dict[str, str] = {
+    "sagemaker describe-feature-group": (
+        "moto 5.2.5 answers DescribeFeatureGroup of a group that does not exist with HTTP 500 "
+        "(a KeyError), where AWS answers ResourceNotFound; the builds read any failure as "
+        "'absent', so the feature pipeline creates the group and the deploy's feature check "
+        "refuses, as on AWS"
+    ),
+    "sagemaker-featurestore-runtime put-record": (
+        "moto 5.2.5 has no Feature Store runtime: PutRecord answers HTTP 404, so a backfill "
+        "with records fails there (a version with no records is created and left empty)"
+    ),
+}
+"""AWS CLI calls of the generated builds the emulator does not implement as AWS does,
+by ``<service> <operation>``: ``ndap pipeline run`` lists each one it meets with this
+reason (docs/emulator-gaps.md, "Builds: what ndap pipeline run met")."""
+
+
+def explain_call_gap(gap: str) -> str:
+    """A gap line of ``ndap pipeline run`` (``<service> <operation>: <error>``), with the
+    known reason when there is one."""
+    call = gap.split(":", 1)[0]
+    reason = KNOWN_CALL_GAPS.get(call)
+    return gap if reason is None else f"{gap} [known: {reason}]"

@@ -420,6 +420,23 @@ PARLIAMENT_SUPPRESSIONS: tuple[ParliamentSuppression, ...] = (
         "exists only once created.",
         detail=r"Unknown condition kms:ResourceAliases for action kms:(Decrypt|GenerateDataKey)",
     ),
+    ParliamentSuppression(
+        "UNKNOWN_CONDITION_FOR_ACTION",
+        r"env-(dev|acc|prd)/feature-publishers/[a-z0-9-]+-access\.json",
+        "kms:ResourceAliases is a condition key of kms:Decrypt and kms:DescribeKey in AWS's "
+        "service authorization reference; parliament's action database predates it. The "
+        "feature publisher names the data key by alias, because its id exists only once "
+        "created.",
+        detail=r"Unknown condition kms:ResourceAliases for action kms:(Decrypt|DescribeKey)",
+    ),
+    ParliamentSuppression(
+        "INVALID_ARN",
+        r"tooling/feature-pipelines/[a-z0-9-]+/(dev|acc|prd)/(build|pipeline)-access\.json",
+        "The artifact key's and the git connection's ARNs are Terraform references (both "
+        "exist only once created), so the reviewer file shows ${aws_kms_key...arn} and "
+        "${aws_codestarconnections_connection...arn}, resolved at apply.",
+        detail=r"Does not have 6 parts",
+    ),
     # -- identity policies: the persona matrix --
     ParliamentSuppression(
         "RESOURCE_STAR",

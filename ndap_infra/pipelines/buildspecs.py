@@ -341,7 +341,7 @@ jq -r '.stages | to_entries[] | "ndap:   " + (if .value.run then "run " else "sk
 jq -r '"ndap: " + .summary' .ndap/plan.json
 if ndap_run integration_tests; then echo true > .ndap/run-integration-tests; else echo false > .ndap/run-integration-tests; fi
 if ndap_run feature_pipeline; then
-  echo "ndap: feature_pipeline: feature code changed; the model is retrained on it (retrain), and feature group versions are promoted by the platform configuration (feature_groups[].versions[].promoted_to), not by this pipeline"
+  echo "ndap: feature_pipeline: feature code changed; the model is retrained on it (retrain); feature group versions are created and backfilled in $TARGET_ENVIRONMENT by their team's feature pipeline (<team>-features-$TARGET_ENVIRONMENT, feature_pipelines[]; else by the environment stack) as the configuration promotes them (feature_groups[].versions[].promoted_to), and this deploy checks that those the model needs are there"
 fi
 """
 

@@ -32,6 +32,9 @@ class FeatureGroupSpec:
     features: tuple[tuple[str, FeatureValueType], ...]
     offline_store_uri: str
     tags: dict[str, str]
+    pipeline: str | None = None
+    """The team's feature pipeline, which creates this version (None: the environment
+    stack creates it)."""
 
     @property
     def definitions(self) -> tuple[tuple[str, str], ...]:
@@ -114,6 +117,11 @@ def feature_store(config: NdapConfig, env: Environment) -> FeatureStore | None:
         return None
     account = config.account_id(env)
     data_bucket = bucket_name(org, env, "data", account)
+    pipelines = (
+        {p.team: p.name for p in config.feature_pipelines}
+        if config.tooling_account_id is not None
+        else {}
+    )
     for group in config.feature_groups:
         for version in group.versions:
             if not reached(version.promoted_to, env):
@@ -134,6 +142,7 @@ def feature_store(config: NdapConfig, env: Environment) -> FeatureStore | None:
                         names.FEATURE_VERSION_TAG: str(version.version),
                         "ndap:team": group.team,
                     },
+                    pipeline=pipelines.get(group.team),
                 )
             )
     if not groups:

@@ -448,6 +448,7 @@ def tooling_spec(config: NdapConfig) -> ToolingSpec | None:
             dict.fromkeys(
                 sorted(
                     [p.git_host for p in config.ml_projects]
+                    + [f.git_host for f in config.feature_pipelines]
                     + ([config.platform_pipeline.git_host] if config.platform_pipeline else [])
                     # the drift build clones its GitHub repository through the connection
                     + ([GitHost.GITHUB] if drift_detection_spec(config) is not None else [])

@@ -389,7 +389,39 @@ def job_controls(model: PlatformModel) -> list[JobControl]:
                     ),
                 )
             )
+    controls += _feature_publisher_controls(model)
     return controls
+
+
+def _feature_publisher_controls(model: PlatformModel) -> list[JobControl]:
+    """A feature publisher without its create grant, or given every SageMaker power."""
+    publishers = sorted(arn for arn in model.roles if arn.endswith("-features-publisher"))
+    if not publishers:
+        return []
+    publisher = publishers[0]
+    return [
+        JobControl(
+            f"{publisher} without its CreateTheTeamsFeatureGroupVersionsHere grant",
+            without_statement(publisher, "CreateTheTeamsFeatureGroupVersionsHere"),
+            lambda job: (
+                job.identity == publisher
+                and job.operation == "sagemaker:CreateFeatureGroup"
+                and job.expected
+            ),
+        ),
+        JobControl(
+            f"{publisher} given sagemaker:* (models, endpoints, every feature group)",
+            with_statement(
+                publisher,
+                {"Sid": "Everything", "Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"},
+            ),
+            lambda job: (
+                job.identity == publisher
+                and job.operation.startswith("sagemaker:")
+                and not job.expected
+            ),
+        ),
+    ]
 
 
 def with_statement(

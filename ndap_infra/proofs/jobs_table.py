@@ -31,6 +31,7 @@ from ndap_infra.names.access import (
     replication_role_name,
     role_arn,
 )
+from ndap_infra.names.features import feature_sources
 from ndap_infra.names.pipelines import (
     build_role_arn,
     deployer_role_arn,
@@ -44,6 +45,7 @@ from ndap_infra.names.security import (
     config_aggregator_role,
 )
 from ndap_infra.pipelines.drift import drift_detection_spec
+from ndap_infra.pipelines.feature_pipeline import feature_pipelines, team_groups
 from ndap_infra.pipelines.features import feature_store
 from ndap_infra.pipelines.platform import platform_pipeline_spec
 from ndap_infra.pipelines.policies import registry_arns
@@ -708,6 +710,163 @@ def _feature_store_jobs(config: NdapConfig) -> Iterator[Job]:
         )
 
 
+def _feature_pipeline_jobs(config: NdapConfig) -> Iterator[Job]:
+    """Each team's feature pipelines: the build runs as its own role, acts in its
+    environment only as the team's publisher, which creates and backfills exactly the
+    team's versions configured there, and nothing else."""
+    tooling = config.tooling_account_id
+    if tooling is None:
+        return
+    org = config.organization.name
+    region = config.organization.home_region
+    bucket = names.artifact_bucket(org, tooling)
+    artifact_key = key_arn(region, tooling, "pipelines/artifact-key/key")
+    other_build = next(
+        (
+            f"arn:aws:codebuild:{region}:{tooling}:project/{s.builds[0].project}"
+            for p in tooling_spec(config).projects  # type: ignore[union-attr]
+            for s in p.stages
+        ),
+        None,
+    )
+    for team in feature_pipelines(config):
+        for stage in team.stages:
+            env = stage.environment
+            account = config.account_id(env)
+            job = f"{team.name}: {env.value} feature pipeline"
+            build_role = role_arn(tooling, stage.build_role, names.PIPELINE_PATH)
+            pipeline_role = role_arn(tooling, stage.pipeline_role, names.PIPELINE_PATH)
+            yield _service(
+                job,
+                "codepipeline.amazonaws.com",
+                pipeline_role,
+                f"arn:aws:codepipeline:{region}:{tooling}:{stage.pipeline}",
+                tooling,
+                "CodePipeline runs the stage as its pipeline role",
+            )
+            for step in stage.builds:
+                yield _service(
+                    job,
+                    "codebuild.amazonaws.com",
+                    build_role,
+                    f"arn:aws:codebuild:{region}:{tooling}:project/{step.project}",
+                    tooling,
+                    f"CodeBuild runs the {step.purpose} step as the stage's feature build role",
+                )
+            if other_build is not None:
+                yield Job(
+                    job,
+                    "codebuild.amazonaws.com",
+                    "sts:AssumeRole",
+                    build_role,
+                    "a project's build (another pipeline) cannot run as the feature build role",
+                    (("aws:SourceArn", other_build), ("aws:SourceAccount", tooling)),
+                    expected=False,
+                )
+            source = f"arn:aws:s3:::{bucket}/{names.artifact_prefix(stage.pipeline)}/source.zip"
+            yield Job(job, build_role, "s3:GetObject", source, "the build reads the source")
+            yield Job(job, build_role, "kms:Decrypt", artifact_key, "... with the artifact key")
+            log_group = f"arn:aws:logs:{region}:{tooling}:log-group:{stage.log_group}"
+            yield Job(
+                job,
+                build_role,
+                "logs:PutLogEvents",
+                f"{log_group}:log-stream:run",
+                "the build writes its own environment's log",
+            )
+            yield Job(
+                job,
+                build_role,
+                "sts:AssumeRole",
+                stage.deployer_arn,
+                "the build acts in the environment as the team's publisher",
+            )
+            for project in config.ml_projects[:1]:
+                yield Job(
+                    job,
+                    build_role,
+                    "sts:AssumeRole",
+                    deployer_role_arn(org, project.name, account),
+                    "the feature build cannot deploy a model (a project's deployer)",
+                    expected=False,
+                )
+            yield from _publisher_jobs(config, team.team, job, stage.deployer_arn, env)
+
+
+def _publisher_jobs(
+    config: NdapConfig, team: str, job: str, publisher: str, env: Environment
+) -> Iterator[Job]:
+    org = config.organization.name
+    region = config.organization.home_region
+    account = config.account_id(env)
+    data = bucket_name(org, env, "data", account)
+    groups = team_groups(config, team, env)
+
+    def group_arn(name: str) -> str:
+        return f"arn:aws:sagemaker:{region}:{account}:feature-group/{name}"
+
+    for group in groups:
+        yield Job(
+            job,
+            publisher,
+            "sagemaker:CreateFeatureGroup",
+            group_arn(group.name),
+            f"the publisher creates {group.name}, configured for {env.value}",
+        )
+    if groups:
+        first = groups[0]
+        yield Job(
+            job,
+            publisher,
+            "sagemaker:PutRecord",
+            group_arn(first.name),
+            "... and backfills it",
+        )
+        yield Job(
+            job,
+            publisher,
+            "iam:PassRole",
+            role_arn(account, names.feature_store_role_name(org), names.PIPELINE_PATH),
+            "the publisher hands SageMaker the offline-store role",
+            (("iam:PassedToService", "sagemaker.amazonaws.com"),),
+        )
+        source = f"arn:aws:s3:::{data}/{feature_sources(first.group, first.version)}/part.jsonl"
+        yield Job(job, publisher, "s3:GetObject", source, "it reads the backfill records here")
+        yield Job(
+            job,
+            publisher,
+            "kms:Decrypt",
+            key_arn(region, account, "data-key/key"),
+            "... decrypted with the data key, through S3",
+            _via_s3(region, kms_alias(org, env, "data"), source),
+        )
+    configured = {g.name for g in groups}
+    elsewhere = [
+        names.feature_group_name(g.name, v.version)
+        for g in config.feature_groups
+        for v in g.versions
+        if names.feature_group_name(g.name, v.version) not in configured
+    ]
+    for name in elsewhere:
+        yield Job(
+            job,
+            publisher,
+            "sagemaker:CreateFeatureGroup",
+            group_arn(name),
+            f"{name} is another team's or not promoted to {env.value}: not this publisher's",
+            expected=False,
+        )
+    sagemaker = f"arn:aws:sagemaker:{region}:{account}"
+    for operation, resource, what in (
+        ("sagemaker:CreateModelPackage", f"{sagemaker}:model-package-group/x", "registers none"),
+        ("sagemaker:CreateEndpoint", f"{sagemaker}:endpoint/x", "deploys no endpoint"),
+        ("s3:GetObject", f"arn:aws:s3:::{data}/projects/x/model.tar.gz", "reads no other data"),
+    ):  # fmt: skip
+        yield Job(
+            job, publisher, operation, resource, f"the feature publisher {what}", expected=False
+        )
+
+
 def _baseline_jobs(config: NdapConfig) -> Iterator[Job]:
     org = config.organization.name
     region = config.organization.home_region
@@ -853,6 +1012,7 @@ def required_jobs(config: NdapConfig) -> list[Job]:
         *_retraining_jobs(config),
         *_data_jobs(config),
         *_feature_store_jobs(config),
+        *_feature_pipeline_jobs(config),
         *_baseline_jobs(config),
         *_security_account_jobs(config),
     ]

@@ -63,9 +63,19 @@ ALLOWED_DIFFERENCES: tuple[AllowedDifference, ...] = (
         "(feature_groups[].versions[].promoted_to), with the offline-store role wherever "
         "one exists; ML workload, not security controls",
     ),
+    AllowedDifference(
+        "feature-publishers/",
+        "each feature pipeline's publisher role exists in dev, acc and prd, which the "
+        "feature pipelines publish to, not in nonprod; access rules, not security controls",
+    ),
 )
 
 TOOLING_DIFFERENCES: tuple[AllowedDifference, ...] = (
+    AllowedDifference(
+        "feature-pipelines/",
+        "the teams' feature pipelines (their builds, roles and log groups) run from the "
+        "tooling account alone; the publisher roles they assume are in dev, acc and prd",
+    ),
     AllowedDifference(
         "data-bucket/",
         "the tooling account holds no ML data: its only bucket is the pipelines' artifact "

@@ -9,6 +9,7 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.proofs.access import Cell, ControlResult, negative_controls, prove
 from ndap_infra.proofs.access_model import PlatformModel, build_model
 from ndap_infra.proofs.evidence import EvidenceReport, prove_evidence
+from ndap_infra.proofs.feature_pipelines import with_feature_pipelines
 from ndap_infra.proofs.git_flow import prove_git_flow
 from ndap_infra.proofs.git_flow.replay import read_repositories
 from ndap_infra.proofs.jobs import (
@@ -65,7 +66,7 @@ def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
     pipelines = None
     if projects(model):
         flow = prove_git_flow(model, stacks, read_repositories(synthesis.out_dir))
-        pipelines = replace(prove_pipelines(model), flow=flow)
+        pipelines = replace(with_feature_pipelines(prove_pipelines(model), model), flow=flow)
     controls = negative_controls(model, pipeline_attacks(model))
     return AccessProof(
         model,

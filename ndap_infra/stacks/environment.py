@@ -13,6 +13,7 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.access import DatasetBucket, PersonaRoles
 from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
 from ndap_infra.constructs.drift import DriftReader
+from ndap_infra.constructs.feature_pipeline import FeaturePublishers
 from ndap_infra.constructs.pipelines import PipelineDeployers
 from ndap_infra.constructs.platform_pipeline import PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
@@ -28,6 +29,7 @@ from ndap_infra.iam.resource_policies import (
 from ndap_infra.names.access import account_access_role_arn
 from ndap_infra.names.platform import bucket_name, kms_alias, platform_deployers
 from ndap_infra.names.tags import platform_tags
+from ndap_infra.pipelines.feature_pipeline import feature_publishers
 from ndap_infra.pipelines.features import feature_store
 from ndap_infra.pipelines.retraining import retraining_triggers
 from ndap_infra.pipelines.spec import environment_deployers
@@ -110,5 +112,9 @@ class EnvironmentStack(TerraformStack):
         features = feature_store(config, env)
         if features is not None:
             FeatureGroups(self, "features", features, data_key.arn)
+        # The roles the teams' feature pipelines create and backfill their versions as.
+        publishers = feature_publishers(config, env)
+        if publishers:
+            FeaturePublishers(self, "feature-publishers", publishers)
         DriftReader.for_config(self, "drift-reader", config)
         PlatformRoles.for_config(self, "platform-roles", config)

@@ -10,6 +10,7 @@ from ndap_infra.config.enums import TOOLING, GitHost
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.baseline import BaselineProps, SecurityBaseline
 from ndap_infra.constructs.drift import DriftReader, ScheduledDriftDetection
+from ndap_infra.constructs.feature_pipeline import FeaturePipelineResources
 from ndap_infra.constructs.pipelines import ToolingPeople, ToolingPipelines
 from ndap_infra.constructs.platform_pipeline import PlatformPipeline, PlatformRoles
 from ndap_infra.constructs.provider import account_provider, provider_target
@@ -19,6 +20,7 @@ from ndap_infra.iam.resource_policies import key_policy_ebs_default
 from ndap_infra.names.access import account_access_role_arn
 from ndap_infra.names.platform import platform_deployers
 from ndap_infra.names.tags import platform_tags
+from ndap_infra.pipelines.feature_pipeline import feature_pipelines
 from ndap_infra.pipelines.spec import ToolingSpec
 from ndap_infra.stacks.security import config_archive
 
@@ -69,6 +71,9 @@ class ToolingStack(TerraformStack):
         )
         ToolingPeople(self, "personas", spec.people)
         pipelines = ToolingPipelines(self, "pipelines", spec)
+        teams = feature_pipelines(config)
+        if teams:
+            FeaturePipelineResources(self, "feature-pipelines", teams, pipelines)
         DriftReader.for_config(self, "drift-reader", config)
         topic = self.baseline.alarm_topic_arn
         github = pipelines.connections.get(GitHost.GITHUB)

@@ -652,8 +652,9 @@ CASES: dict[str, Case] = {
         Fails(
             put("ml_projects.0.uses_features.0.group", "customer-churn"),
             "ml_projects[0].uses_features[0].group",
-            "is not a declared feature group (feature_groups: customer-spend): declare it "
-            "under feature_groups or fix the name (got 'customer-churn')",
+            "is not a declared feature group (feature_groups: customer-spend, "
+            "transaction-risk): declare it under feature_groups or fix the name (got "
+            "'customer-churn')",
             "group",
         ),
         Fails(
@@ -661,6 +662,49 @@ CASES: dict[str, Case] = {
             "ml_projects[1].uses_features[1]",
             "is listed twice: remove the copy",
             "twice",
+        ),
+    ),
+    # -- feature_pipelines
+    "feature_pipelines_are_well_formed": case(
+        put("feature_pipelines.0.pipeline.develop_branch", "integration"),
+        Fails(
+            put("feature_pipelines.0.team", "supply"),
+            "feature_pipelines[0].team",
+            "owns no feature group (feature_groups[].team: growth, risk): its pipeline would "
+            "create nothing (got 'supply')",
+            "no group",
+        ),
+        Fails(
+            put("feature_pipelines.1", {"team": "growth", "repository": "acme/more-features"}),
+            "feature_pipelines[1].team",
+            "already has feature_pipelines[0]: one pipeline per team (got 'growth')",
+            "twice",
+        ),
+        Fails(
+            put("feature_pipelines.0.pipeline.prd_approval", False),
+            "feature_pipelines[0].pipeline.prd_approval",
+            f"{INVARIANT_5}: publishing to prd always waits for a manual approval; remove "
+            "'prd_approval: false' (got False)",
+        ),
+        Fails(
+            put("ml_projects.2.name", "growth-features"),
+            "feature_pipelines[0].team",
+            "its pipelines would be named like ml_projects 'growth-features': rename one "
+            "(got 'growth')",
+            "named like",
+        ),
+        Fails(
+            both(
+                put("feature_groups.0.team", "growthhack"),
+                put("ml_projects.0.team", "growthhack"),
+                put("feature_pipelines.0.team", "growthhack"),
+            ),
+            "feature_pipelines[0].team",
+            "pipeline 'growthhack-features-acc' would share its artifact prefix "
+            "'growthhack-features-' with 'growthhack-features-dev' (CodePipeline keeps "
+            "artifacts under the first 20 characters of a pipeline's name): use a team name of "
+            "at most 9 characters (got 'growthhack')",
+            "prefix",
         ),
     ),
     # -- deploy

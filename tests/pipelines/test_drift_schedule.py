@@ -163,6 +163,8 @@ def test_drift_detection_brings_a_github_connection_when_no_project_uses_github(
     data.pop("platform_pipeline", None)
     for project in data["ml_projects"]:
         project["git_host"] = "gitlab"
+    for features in data.get("feature_pipelines", []):
+        features["git_host"] = "gitlab"
     config, issues = validate_data(data)
     assert config is not None, issues
     spec = tooling_spec(config)

@@ -405,7 +405,7 @@ def test_projects_may_only_use_declared_feature_versions() -> None:
     ]
     messages = issues_of(data)
     assert (
-        "is not a declared feature group (feature_groups: customer-spend)"
+        "is not a declared feature group (feature_groups: customer-spend, transaction-risk)"
         in messages["ml_projects[0].uses_features[0].group"]
     )
     assert (
@@ -428,7 +428,7 @@ def test_feature_groups_are_checked() -> None:
         "record_identifier or event_time"
         in messages["feature_groups[0].versions[0].features.customer_id"]
     )
-    assert "already used by feature_groups[0]" in messages["feature_groups[1].name"]
+    assert "already used by feature_groups[0]" in messages["feature_groups[2].name"]
     data = reference_data()
     data["feature_groups"][0]["versions"][0]["features"] = {"spend": "Float"}
     assert "String" in issues_of(data)["feature_groups[0].versions[0].features.spend"]
@@ -455,10 +455,12 @@ def test_the_same_path_rule_in_two_kinds_is_ambiguous() -> None:
 def test_feature_groups_exist_where_promoted_with_an_encrypted_offline_store(
     reference_stacks: Any,
 ) -> None:
+    # The growth team's versions are its feature pipeline's to create
+    # (tests/pipelines/test_feature_pipeline.py); the stacks create the risk team's.
     expected = {
-        Environment.DEV: {"customer-spend-v1", "customer-spend-v2"},
-        Environment.ACC: {"customer-spend-v1", "customer-spend-v2"},
-        Environment.PRD: {"customer-spend-v1"},
+        Environment.DEV: {"transaction-risk-v1"},
+        Environment.ACC: {"transaction-risk-v1"},
+        Environment.PRD: {"transaction-risk-v1"},
     }
     for env, groups in expected.items():
         s = stack(reference_stacks, env)
@@ -472,9 +474,9 @@ def test_feature_groups_exist_where_promoted_with_an_encrypted_offline_store(
             assert storage["kms_key_id"].startswith("${aws_kms_key.data-key")
             assert "online_store_config" not in group
             assert group["role_arn"].startswith("${aws_iam_role.features_offline-store-role")
-            assert group["tags"]["ndap:feature-group"] == "customer-spend"
+            assert group["tags"]["ndap:feature-group"] == "transaction-risk"
             features = [f["feature_name"] for f in group["feature_definition"]]
-            assert features[:2] == ["customer_id", "event_time"]
+            assert features[:2] == ["record_id", "event_time"]
         role = resources(s, "aws_iam_role")["features/offline-store-role"]
         (trust,) = json.loads(role["assume_role_policy"])["Statement"]
         assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}

@@ -141,7 +141,7 @@ def test_on_the_aws_target_the_management_account_uses_the_callers_credentials(
         assert "variable" not in stacks[f"env-{env.value}"]
 
 
-ACCESS_SUBTREES = ("personas", "data-access", "pipelines")
+ACCESS_SUBTREES = ("personas", "data-access", "pipelines", "feature-publishers")
 WORKLOAD_SUBTREES = ("retraining", "features")
 """ML workload that follows the configuration per environment (retraining choices,
 feature promotion), checked in tests/pipelines/test_retraining.py."""

@@ -17,6 +17,7 @@ from ndap_infra.config.model.data import (
     DatasetConfig,
     IntegrationSubsetConfig,
 )
+from ndap_infra.config.model.feature_pipelines import FeaturePipelineConfig
 from ndap_infra.config.model.operations import (
     DEFAULT_DRIFT_SCHEDULE,
     PLATFORM_APPROVERS,
@@ -98,6 +99,12 @@ class NdapConfig(StrictModel):
         description="Feature definitions with their own promotion dev > acc > prd; model "
         "projects name the versions they use (ml_projects[].uses_features).",
     )
+    feature_pipelines: tuple[FeaturePipelineConfig, ...] = Field(
+        default=(),
+        description="Per team, the pipelines that create and backfill its feature group "
+        "versions along the git flow (docs/pipelines.md, the feature-store pipeline); "
+        "generated only with a tooling account.",
+    )
     ml_projects: tuple[MlProjectConfig, ...] = Field(default=())
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
 
@@ -172,6 +179,7 @@ __all__ = [
     "EnvironmentsConfig",
     "FeatureGroupConfig",
     "FeatureName",
+    "FeaturePipelineConfig",
     "FeatureUseConfig",
     "FeatureVersionConfig",
     "GlobPattern",
