@@ -127,7 +127,8 @@ def test_phase_one_is_the_organization_stack_alone(phase_one: Any) -> None:
     assert phase_one.phase_one.waiting == {
         # The archive's policies name every member account (their Config delivers there).
         "log-archive": ["dev", "prd", "tooling"],
-        "security-tooling": [],
+        # Its drift reader, planner and deployer trust the tooling account's build roles.
+        "security-tooling": ["tooling"],
         "organization-trail": [],
         "tooling": ["dev", "prd", "tooling"],
         "env-nonprod": ["tooling"],
