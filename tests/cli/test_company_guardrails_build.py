@@ -42,12 +42,16 @@ def test_a_guardrail_denying_a_platform_job_is_rejected_naming_the_jobs(tmp_path
     config = write_config(tmp_path, {"sid": "DenyPassRole", "actions": ["iam:PassRole"]})
     result = synth(tmp_path, config)
     assert result.exit_code == 2, result.output
-    assert "organization.company_guardrails[0] (DenyPassRole) denies 9 operation(s)" in (
+    # the 3 projects' deployments in dev, acc and prd, and the feature publisher of each
+    # environment (it passes the offline-store role to SageMaker)
+    assert "organization.company_guardrails[0] (DenyPassRole) denies 12 operation(s)" in (
         result.output
     )
     for project in ("churn-prediction", "demand-forecast", "fraud-scoring"):
         for env in ("dev", "acc", "prd"):
             assert f"{project}: {env} deployment" in result.output
+    for env in ("dev", "acc", "prd"):
+        assert f"growth-features: {env} feature pipeline" in result.output
     assert "Nothing was written." in result.output
     assert not (tmp_path / "policies").exists()
     assert not (tmp_path / "out").exists()
@@ -124,6 +128,6 @@ def test_deploy_refuses_a_guardrail_denying_a_platform_job_before_anything_runs(
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["deploy", "-c", str(config), "--out", str(out)])
     assert result.exit_code == 2, result.output
-    assert "(DenyPassRole) denies 9 operation(s)" in result.output
+    assert "(DenyPassRole) denies 12 operation(s)" in result.output
     assert "Nothing was deployed." in result.output
     assert not out.exists()
