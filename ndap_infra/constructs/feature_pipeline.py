@@ -7,35 +7,21 @@ Names, documents and buildspecs come from ``ndap_infra.pipelines.feature_pipelin
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from constructs import Construct
 
-from ndap_infra.config.enums import Environment
 from ndap_infra.constructs.builds import build_project, inline_source, role
-from ndap_infra.constructs.pipelines import BUILD_TIMEOUT_MINUTES, ToolingPipelines, source_stage
-from ndap_infra.iam.trust import service_trust
+from ndap_infra.constructs.pipelines import BUILD_TIMEOUT_MINUTES, ToolingPipelines, git_pipeline
 from ndap_infra.names import pipelines as names
-from ndap_infra.pipelines import policies
 from ndap_infra.pipelines.feature_pipeline import (
     FeaturePipelines,
     FeaturePublisher,
     feature_build_policy,
 )
-from ndap_infra.pipelines.spec import BuildStep, StageSpec
+from ndap_infra.pipelines.spec import StageSpec
 from ndap_infra.resources.aws import (
     CloudwatchLogGroup,
-    Codepipeline,
-    CodepipelineArtifactStore,
-    CodepipelineArtifactStoreEncryptionKey,
-    CodepipelineStage,
-    CodepipelineStageAction,
-    CodepipelineTrigger,
-    CodepipelineTriggerGitConfiguration,
-    CodepipelineTriggerGitConfigurationPush,
-    CodepipelineTriggerGitConfigurationPushBranches,
-    CodepipelineTriggerGitConfigurationPushTags,
 )
 
 
@@ -103,115 +89,19 @@ class FeaturePipelineResources(Construct):
             )
             for build in stage.builds
         }
-        pipeline_role = role(
+        approval = (
+            f"Feature release #{{{names.SOURCE_NAMESPACE}.CommitId}} of {team.name} to "
+            "production: approve once the models that need it have passed acceptance in acc."
+        )
+        git_pipeline(
             node,
-            "pipeline",
-            name=stage.pipeline_role,
-            path=names.PIPELINE_PATH,
-            trust=service_trust(
-                "codepipeline.amazonaws.com",
-                spec.account_id,
-                (f"arn:aws:codepipeline:{spec.region}:{spec.account_id}:{stage.pipeline}",),
-            ),
-            policy=policies.pipeline_role_policy(
-                pipeline_objects=pipeline_objects,
-                bucket=spec.bucket,
-                key_arn=key_arn,
-                connection_arn=connection,
-                repository=team.repository,
-                build_projects=[
-                    f"arn:aws:codebuild:{spec.region}:{spec.account_id}:project/{b.project}"
-                    for b in stage.builds
-                ],
-            ),
-            description=f"{stage.pipeline}: the pipeline's service role",
+            self.tooling,
+            stage,
+            repository=team.repository,
+            connection=connection,
+            project_names={b.stage: projects[b.stage].name for b in stage.builds},
+            approval=approval,
         )
-        stages = [source_stage(connection, team.repository, stage.source_branch)]
-        stages += [_build_stage(b, projects[b.stage].name) for b in stage.before_approval]
-        if stage.approval:
-            stages.append(_approval(team))
-        stages += [_build_stage(b, projects[b.stage].name) for b in stage.after_approval]
-        push = CodepipelineTriggerGitConfigurationPush(
-            branches=(
-                [CodepipelineTriggerGitConfigurationPushBranches(includes=list(stage.branches))]
-                if stage.branches
-                else None
-            ),
-            tags=(
-                [CodepipelineTriggerGitConfigurationPushTags(includes=list(stage.tags))]
-                if stage.tags
-                else None
-            ),
-        )
-        Codepipeline(
-            node,
-            "pipeline",
-            name=stage.pipeline,
-            role_arn=pipeline_role.arn,
-            pipeline_type="V2",
-            execution_mode="SUPERSEDED" if stage.environment is Environment.DEV else "QUEUED",
-            artifact_store=[
-                CodepipelineArtifactStore(
-                    location=self.tooling.bucket.bucket.bucket,
-                    type="S3",
-                    encryption_key=[CodepipelineArtifactStoreEncryptionKey(id=key_arn, type="KMS")],
-                )
-            ],
-            stage=stages,
-            trigger=[
-                CodepipelineTrigger(
-                    provider_type="CodeStarSourceConnection",
-                    git_configuration=[
-                        CodepipelineTriggerGitConfiguration(
-                            source_action_name=names.SOURCE_ACTION, push=[push]
-                        )
-                    ],
-                )
-            ],
-        )
-
-
-def _build_stage(build: BuildStep, project_name: str) -> CodepipelineStage:
-    configuration = {"ProjectName": project_name}
-    if build.variables:
-        configuration["EnvironmentVariables"] = json.dumps(
-            [{"name": n, "value": v, "type": "PLAINTEXT"} for n, v in build.variables],
-            separators=(",", ":"),
-        )
-    return CodepipelineStage(
-        name=build.stage,
-        action=[
-            CodepipelineStageAction(
-                name=build.stage,
-                category="Build",
-                owner="AWS",
-                provider="CodeBuild",
-                version="1",
-                input_artifacts=[names.SOURCE_ARTIFACT],
-                configuration=configuration,
-            )
-        ],
-    )
-
-
-def _approval(team: FeaturePipelines) -> CodepipelineStage:
-    return CodepipelineStage(
-        name=names.APPROVAL_STAGE,
-        action=[
-            CodepipelineStageAction(
-                name=names.APPROVAL_ACTION,
-                category="Approval",
-                owner="AWS",
-                provider="Manual",
-                version="1",
-                configuration={
-                    "CustomData": f"Feature release #{{{names.SOURCE_NAMESPACE}.CommitId}} of "
-                    f"{team.name} to production: approve once the models that need it have "
-                    "passed acceptance in acc."
-                },
-            )
-        ],
-    )
 
 
 class FeaturePublishers(Construct):

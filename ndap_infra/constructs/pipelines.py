@@ -8,7 +8,7 @@ the git connections' ARNs, which exist only once created).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from constructs import Construct
 
@@ -233,73 +233,18 @@ class ToolingPipelines(Construct):
                 assert register_role is not None  # the spec gives a platform step its role
                 runs_as = register_role
             builds[build.stage] = self._build(node, build, runs_as, logs)
-        pipeline_role = role(
-            node,
-            "pipeline",
-            name=stage.pipeline_role,
-            path=names.PIPELINE_PATH,
-            trust=service_trust(
-                "codepipeline.amazonaws.com",
-                spec.account_id,
-                (f"arn:aws:codepipeline:{spec.region}:{spec.account_id}:{stage.pipeline}",),
-            ),
-            policy=policies.pipeline_role_policy(
-                pipeline_objects=pipeline_objects,
-                bucket=spec.bucket,
-                key_arn=self.key.arn,
-                connection_arn=connection,
-                repository=project.repository,
-                build_projects=[
-                    f"arn:aws:codebuild:{spec.region}:{spec.account_id}:project/{b.project}"
-                    for b in stage.builds
-                ],
-            ),
-            description=f"{stage.pipeline}: the pipeline's service role",
+        approval = (
+            f"Release #{{{names.SOURCE_NAMESPACE}.CommitId}} of {project.name} to production: "
+            "approve once user-acceptance tests in acc have passed."
         )
-        stages = [source_stage(connection, project.repository, stage.source_branch)]
-        stages += [self._build_stage(b, builds[b.stage]) for b in stage.before_approval]
-        if stage.approval:
-            stages.append(self._approval_stage(project, stage))
-        stages += [self._build_stage(b, builds[b.stage]) for b in stage.after_approval]
-        push = CodepipelineTriggerGitConfigurationPush(
-            branches=(
-                [CodepipelineTriggerGitConfigurationPushBranches(includes=list(stage.branches))]
-                if stage.branches
-                else None
-            ),
-            tags=(
-                [CodepipelineTriggerGitConfigurationPushTags(includes=list(stage.tags))]
-                if stage.tags
-                else None
-            ),
-        )
-        Codepipeline(
+        git_pipeline(
             node,
-            "pipeline",
-            name=stage.pipeline,
-            role_arn=pipeline_role.arn,
-            pipeline_type="V2",
-            execution_mode="SUPERSEDED" if stage.environment is Environment.DEV else "QUEUED",
-            artifact_store=[
-                CodepipelineArtifactStore(
-                    location=self.bucket.bucket.bucket,
-                    type="S3",
-                    encryption_key=[
-                        CodepipelineArtifactStoreEncryptionKey(id=self.key.arn, type="KMS")
-                    ],
-                )
-            ],
-            stage=stages,
-            trigger=[
-                CodepipelineTrigger(
-                    provider_type="CodeStarSourceConnection",
-                    git_configuration=[
-                        CodepipelineTriggerGitConfiguration(
-                            source_action_name=names.SOURCE_ACTION, push=[push]
-                        )
-                    ],
-                )
-            ],
+            self,
+            stage,
+            repository=project.repository,
+            connection=connection,
+            project_names={b.stage: builds[b.stage].name for b in stage.builds},
+            approval=approval,
         )
 
     def _build(
@@ -316,48 +261,6 @@ class ToolingPipelines(Construct):
             source=inline_source("CODEPIPELINE", build.buildspec),
             artifacts="CODEPIPELINE",
             encryption_key=self.key.arn,
-        )
-
-    def _build_stage(self, build: BuildStep, codebuild: CodebuildProject) -> CodepipelineStage:
-        configuration = {"ProjectName": codebuild.name}
-        if build.variables:
-            configuration["EnvironmentVariables"] = json.dumps(
-                [{"name": n, "value": v, "type": "PLAINTEXT"} for n, v in build.variables],
-                separators=(",", ":"),
-            )
-        return CodepipelineStage(
-            name=build.stage,
-            action=[
-                CodepipelineStageAction(
-                    name=build.stage,
-                    category="Build",
-                    owner="AWS",
-                    provider="CodeBuild",
-                    version="1",
-                    input_artifacts=[names.SOURCE_ARTIFACT],
-                    namespace=build.namespace,
-                    configuration=configuration,
-                )
-            ],
-        )
-
-    def _approval_stage(self, project: ProjectPipelines, stage: StageSpec) -> CodepipelineStage:
-        return CodepipelineStage(
-            name=names.APPROVAL_STAGE,
-            action=[
-                CodepipelineStageAction(
-                    name=names.APPROVAL_ACTION,
-                    category="Approval",
-                    owner="AWS",
-                    provider="Manual",
-                    version="1",
-                    configuration={
-                        "CustomData": f"Release #{{{names.SOURCE_NAMESPACE}.CommitId}} of "
-                        f"{project.name} to production: approve once user-acceptance tests "
-                        "in acc have passed."
-                    },
-                )
-            ],
         )
 
 
@@ -437,6 +340,132 @@ def source_stage(connection: str, repository: str, branch: str) -> CodepipelineS
                     "BranchName": branch,
                     "OutputArtifactFormat": "CODEBUILD_CLONE_REF",
                 },
+            )
+        ],
+    )
+
+
+def _build_stage(build: BuildStep, project_name: str) -> CodepipelineStage:
+    configuration = {"ProjectName": project_name}
+    if build.variables:
+        configuration["EnvironmentVariables"] = json.dumps(
+            [{"name": n, "value": v, "type": "PLAINTEXT"} for n, v in build.variables],
+            separators=(",", ":"),
+        )
+    return CodepipelineStage(
+        name=build.stage,
+        action=[
+            CodepipelineStageAction(
+                name=build.stage,
+                category="Build",
+                owner="AWS",
+                provider="CodeBuild",
+                version="1",
+                input_artifacts=[names.SOURCE_ARTIFACT],
+                namespace=build.namespace,
+                configuration=configuration,
+            )
+        ],
+    )
+
+
+def _approval_stage(custom_data: str) -> CodepipelineStage:
+    return CodepipelineStage(
+        name=names.APPROVAL_STAGE,
+        action=[
+            CodepipelineStageAction(
+                name=names.APPROVAL_ACTION,
+                category="Approval",
+                owner="AWS",
+                provider="Manual",
+                version="1",
+                configuration={"CustomData": custom_data},
+            )
+        ],
+    )
+
+
+def git_pipeline(
+    node: Construct,
+    tooling: ToolingPipelines,
+    stage: StageSpec,
+    *,
+    repository: str,
+    connection: str,
+    project_names: Mapping[str, str],
+    approval: str,
+) -> Codepipeline:
+    """One stage's CodePipeline V2 and its service role, in ``node``: the source, the
+    builds (by the CodeBuild project named for each step), the approval where the stage
+    has one; started by pushes of the stage's branches or tags. Shared by the projects'
+    and the feature pipelines."""
+    spec = tooling.spec
+    pipeline_objects = f"arn:aws:s3:::{spec.bucket}/{names.artifact_prefix(stage.pipeline)}/*"
+    pipeline_role = role(
+        node,
+        "pipeline",
+        name=stage.pipeline_role,
+        path=names.PIPELINE_PATH,
+        trust=service_trust(
+            "codepipeline.amazonaws.com",
+            spec.account_id,
+            (f"arn:aws:codepipeline:{spec.region}:{spec.account_id}:{stage.pipeline}",),
+        ),
+        policy=policies.pipeline_role_policy(
+            pipeline_objects=pipeline_objects,
+            bucket=spec.bucket,
+            key_arn=tooling.key.arn,
+            connection_arn=connection,
+            repository=repository,
+            build_projects=[
+                f"arn:aws:codebuild:{spec.region}:{spec.account_id}:project/{b.project}"
+                for b in stage.builds
+            ],
+        ),
+        description=f"{stage.pipeline}: the pipeline's service role",
+    )
+    stages = [source_stage(connection, repository, stage.source_branch)]
+    stages += [_build_stage(b, project_names[b.stage]) for b in stage.before_approval]
+    if stage.approval:
+        stages.append(_approval_stage(approval))
+    stages += [_build_stage(b, project_names[b.stage]) for b in stage.after_approval]
+    push = CodepipelineTriggerGitConfigurationPush(
+        branches=(
+            [CodepipelineTriggerGitConfigurationPushBranches(includes=list(stage.branches))]
+            if stage.branches
+            else None
+        ),
+        tags=(
+            [CodepipelineTriggerGitConfigurationPushTags(includes=list(stage.tags))]
+            if stage.tags
+            else None
+        ),
+    )
+    return Codepipeline(
+        node,
+        "pipeline",
+        name=stage.pipeline,
+        role_arn=pipeline_role.arn,
+        pipeline_type="V2",
+        execution_mode="SUPERSEDED" if stage.environment is Environment.DEV else "QUEUED",
+        artifact_store=[
+            CodepipelineArtifactStore(
+                location=tooling.bucket.bucket.bucket,
+                type="S3",
+                encryption_key=[
+                    CodepipelineArtifactStoreEncryptionKey(id=tooling.key.arn, type="KMS")
+                ],
+            )
+        ],
+        stage=stages,
+        trigger=[
+            CodepipelineTrigger(
+                provider_type="CodeStarSourceConnection",
+                git_configuration=[
+                    CodepipelineTriggerGitConfiguration(
+                        source_action_name=names.SOURCE_ACTION, push=[push]
+                    )
+                ],
             )
         ],
     )

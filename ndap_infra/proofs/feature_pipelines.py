@@ -59,6 +59,14 @@ def _build_arn(model: PlatformModel, pipeline: str, env: Environment) -> str:
     )
 
 
+def feature_identity(model: PlatformModel, who: str) -> Principal:
+    """The principal of a ``<pipeline>/<build|publisher>-<env>`` row of the cells."""
+    pipeline, _, identity = who.rpartition("/")
+    kind, _, env = identity.partition("-")
+    arn = (_build_arn if kind == "build" else _publisher_arn)(model, pipeline, Environment(env))
+    return principal_for(model.roles[arn])
+
+
 def goal(model: PlatformModel, pipeline: str, action: str) -> Goal:
     region = model.config.organization.home_region
     tooling = tooling_account(model)

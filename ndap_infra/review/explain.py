@@ -24,7 +24,14 @@ from typing import Any
 from ndap_infra.config.enums import Environment, Persona
 from ndap_infra.evaluator import Decision, Principal, principal_for
 from ndap_infra.pipelines.platform import PlatformPipelineSpec, platform_pipeline_spec
-from ndap_infra.proofs import access, jobs, pipelines, platform_pipeline, provenance
+from ndap_infra.proofs import (
+    access,
+    feature_pipelines,
+    jobs,
+    pipelines,
+    platform_pipeline,
+    provenance,
+)
 from ndap_infra.proofs.access_model import PlatformModel
 from ndap_infra.proofs.jobs_table import required_jobs
 from ndap_infra.proofs.principals import reachable_principals
@@ -193,15 +200,19 @@ def _traced(
 
 
 def explain_pipeline(model: PlatformModel, words: Sequence[str]) -> list[Explanation]:
+    """A cell of the delivery pipelines: the ML projects' and the teams' feature pipelines
+    (``PROJECT`` is then the feature pipeline, ``<team>-features``)."""
     _words(words, 2, 3, "pipelines WHO ACTION [PROJECT]")
-    cells = pipelines.prove_pipeline_actions(model)
+    features = set(feature_pipelines.feature_pipeline_names(model))
+    cells = pipelines.prove_pipeline_actions(model) + feature_pipelines.feature_cells(model)
     if not cells:
         raise UnknownCell("this configuration has no project pipelines (no tooling account)")
     who, action = words[0], words[1]
     if who not in {c.who for c in cells}:
         raise _closest(who, (c.who for c in cells), "pipelines row (who)")
-    if action not in pipelines.PIPELINE_ACTION_NAMES:
-        raise _closest(action, pipelines.PIPELINE_ACTION_NAMES, "pipelines action")
+    actions = {c.action for c in cells if c.who == who}
+    if action not in actions:
+        raise _closest(action, sorted(actions), f"pipelines action of {who}")
     chosen = [c for c in cells if c.who == who and c.action == action]
     if len(words) == 3:
         if words[2] not in {c.project for c in chosen}:
@@ -209,10 +220,21 @@ def explain_pipeline(model: PlatformModel, words: Sequence[str]) -> list[Explana
         chosen = [c for c in chosen if c.project == words[2]]
     explanations = []
     for cell in chosen:
-        principals = _pipeline_principals(model, who, cell.project)
-        target = pipelines.goal(model, cell.project, action)
+        if cell.project in features:
+            principals = (
+                reachable_principals(model, Persona(who))
+                if who in {p.value for p in Persona}
+                else [(who, feature_pipelines.feature_identity(model, who))]
+            )
+            target = feature_pipelines.goal(model, cell.project, action)
+            via = cell.via if cell.via in {v for v, _ in principals} else ""
+        else:
+            principals = _pipeline_principals(model, who, cell.project)
+            target = pipelines.goal(model, cell.project, action)
+            via = cell.via
+        kind = "feature pipeline" if cell.project in features else "project"
         verdict = (
-            f"{who} {'CAN' if cell.allowed else 'cannot'} {action} for the project {cell.project}"
+            f"{who} {'CAN' if cell.allowed else 'cannot'} {action} for the {kind} {cell.project}"
         )
         explanations.append(
             Explanation(
@@ -221,7 +243,7 @@ def explain_pipeline(model: PlatformModel, words: Sequence[str]) -> list[Explana
                 cell.allowed,
                 cell.expected,
                 verdict,
-                _traced(model, principals, target, cell.via),
+                _traced(model, principals, target, via),
             )
         )
     return explanations

@@ -57,11 +57,8 @@ def test_access_cells_follow_the_proof(reference_proof: Any, data: st.DataObject
 @SAMPLED
 @given(data=st.data())
 def test_pipeline_cells_follow_the_proof(reference_proof: Any, data: st.DataObject) -> None:
-    # the ML projects' cells: `ndap explain` does not explain the feature pipelines' yet
-    ml = {p.name for p in reference_proof.model.config.ml_projects}
-    cell = data.draw(
-        st.sampled_from([c for c in reference_proof.pipelines.cells if c.project in ml])
-    )
+    # the ML projects' cells and the teams' feature pipelines' cells
+    cell = data.draw(st.sampled_from(reference_proof.pipelines.cells))
     (found,) = explain(
         reference_proof.model, {}, ["pipelines", cell.who, cell.action, cell.project]
     )
@@ -125,12 +122,27 @@ def test_provenance_rows_follow_the_proof(reference_proof: Any, reference_stacks
 
 def test_a_persona_pipelines_cell_covers_every_project(reference_proof: Any) -> None:
     found = explain(reference_proof.model, {}, ["pipelines", "ml-engineer", "approve-prd-release"])
-    # the ML projects' cells (the feature pipelines' cells are not explained yet)
-    ml = {p.name for p in reference_proof.model.config.ml_projects}
-    projects = {c.project for c in reference_proof.pipelines.cells if c.project in ml}
+    # every ML project and every feature pipeline
+    projects = {c.project for c in reference_proof.pipelines.cells}
+    assert any(p.endswith("-features") for p in projects)
     assert {f.cell.rsplit(" ", 1)[1] for f in found} == projects
     assert all(f.holds for f in found)
     assert all("ApproveProductionReleases" in _statements(f) for f in found)
+
+
+def test_every_feature_pipeline_cell_is_explained_as_the_proof_decided(
+    reference_proof: Any,
+) -> None:
+    features = {p.name for p in reference_proof.model.config.feature_pipelines}
+    cells = [c for c in reference_proof.pipelines.cells if c.project in features]
+    assert cells
+    for cell in cells:
+        (found,) = explain(
+            reference_proof.model, {}, ["pipelines", cell.who, cell.action, cell.project]
+        )
+        assert (found.holds, found.expected) == (cell.allowed, cell.expected), cell
+        assert _trace_concludes(found) == cell.allowed, cell
+        assert "feature pipeline" in found.verdict
 
 
 # ---- negative controls: the policy changes, the decision and its explanation follow --------
