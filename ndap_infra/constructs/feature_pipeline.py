@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from constructs import Construct
 
-from ndap_infra.constructs.builds import build_project, inline_source, role
-from ndap_infra.constructs.pipelines import BUILD_TIMEOUT_MINUTES, ToolingPipelines, git_pipeline
+from ndap_infra.constructs.builds import role
+from ndap_infra.constructs.pipelines import ToolingPipelines, git_pipeline
 from ndap_infra.names import pipelines as names
 from ndap_infra.pipelines.feature_pipeline import (
     FeaturePipelines,
@@ -75,18 +75,7 @@ class FeaturePipelineResources(Construct):
             f"the team's {stage.environment.value} feature publisher",
         )
         projects = {
-            build.stage: build_project(
-                node,
-                f"build-{build.purpose}",
-                name=build.project,
-                description=build.description,
-                service_role_arn=build_role.arn,
-                timeout_minutes=BUILD_TIMEOUT_MINUTES,
-                log_group=logs.name,
-                source=inline_source("CODEPIPELINE", build.buildspec),
-                artifacts="CODEPIPELINE",
-                encryption_key=key_arn,
-            )
+            build.stage: self.tooling.stage_build(node, build, build_role, logs)
             for build in stage.builds
         }
         approval = (

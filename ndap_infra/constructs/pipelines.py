@@ -232,7 +232,7 @@ class ToolingPipelines(Construct):
             if build.platform:
                 assert register_role is not None  # the spec gives a platform step its role
                 runs_as = register_role
-            builds[build.stage] = self._build(node, build, runs_as, logs)
+            builds[build.stage] = self.stage_build(node, build, runs_as, logs)
         approval = (
             f"Release #{{{names.SOURCE_NAMESPACE}.CommitId}} of {project.name} to production: "
             "approve once user-acceptance tests in acc have passed."
@@ -247,9 +247,10 @@ class ToolingPipelines(Construct):
             approval=approval,
         )
 
-    def _build(
+    def stage_build(
         self, scope: Construct, build: BuildStep, role: IamRole, logs: CloudwatchLogGroup
     ) -> CodebuildProject:
+        """One step's CodeBuild project, as every pipeline of the tooling account runs it."""
         return build_project(
             scope,
             f"build-{build.purpose}",
