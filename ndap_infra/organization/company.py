@@ -106,6 +106,18 @@ def place_company_guardrails(
             owner.setdefault(known.sid, policy.name)
     added: dict[str, tuple[str, ...]] = {}
     new: list[Packable] = []
+
+    def place(candidate: Packable, grown: PolicyDocument, sid: str) -> bool:
+        """Put ``grown`` in place of ``candidate``'s document if it fits; say whether."""
+        if len(grown.to_json()) > SCP_LIMIT:
+            return False
+        if candidate in new:
+            new[new.index(candidate)] = replace(candidate, document=grown)
+        else:
+            documents[candidate.name] = grown
+        added[candidate.name] = (*added.get(candidate.name, ()), sid)
+        return True
+
     for index, guardrail in enumerate(config.organization.company_guardrails):
         where = f"organization.company_guardrails[{index}] ({guardrail.sid})"
         if guardrail.sid in owner:
@@ -134,14 +146,8 @@ def place_company_guardrails(
             if candidate.common and SECURITY_UNIT in everywhere and SECURITY_UNIT not in target:
                 # The common guardrails' statements belong on the security unit too.
                 continue
-            grown = _with(candidate.document, statement)
-            if len(grown.to_json()) > SCP_LIMIT:
+            if not place(candidate, _with(candidate.document, statement), guardrail.sid):
                 continue
-            if candidate in new:
-                new[new.index(candidate)] = replace(candidate, document=grown)
-            else:
-                documents[candidate.name] = grown
-            added[candidate.name] = (*added.get(candidate.name, ()), guardrail.sid)
             remaining = [u for u in remaining if u not in candidate.units]
             if not remaining:
                 break
@@ -155,14 +161,8 @@ def place_company_guardrails(
             narrowed = _narrowed(statement, [a for u in covered for a in accounts[u]])
             if not covered or narrowed is None:
                 continue
-            grown = _with(candidate.document, narrowed)
-            if len(grown.to_json()) > SCP_LIMIT:
+            if not place(candidate, _with(candidate.document, narrowed), guardrail.sid):
                 continue
-            if candidate in new:
-                new[new.index(candidate)] = replace(candidate, document=grown)
-            else:
-                documents[candidate.name] = grown
-            added[candidate.name] = (*added.get(candidate.name, ()), guardrail.sid)
             remaining = [u for u in remaining if u not in covered]
             full = [u for u in full if u not in covered]
             if not full:
