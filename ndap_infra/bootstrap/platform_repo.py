@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ndap_infra.bootstrap.files import BootstrapError
 from ndap_infra.files.directories import UnsafeOutput, replace_directory, write_files
+from ndap_infra.pipelines.workflows import CHECKOUT, PYTHON_VERSION, SETUP_PYTHON
 
 DISTRIBUTION = "ndap-infra"
 CONFIG_FILE = "platform.yaml"
@@ -29,9 +30,6 @@ CDKTF_CLI_VERSION = "0.21.0"
 """The cdktf CLI users run ``cdktf deploy`` with (the same pin as ndap's package.json)."""
 LINTER_PINS = ("checkov==3.3.30", "parliament==1.6.4")
 """The policy linters ``ndap build`` runs (the same pins as ndap's requirements-tools.txt)."""
-PYTHON_VERSION = "3.11"
-CHECKOUT = "actions/checkout@v4"
-SETUP_PYTHON = "actions/setup-python@v5"
 SETUP_NODE = "actions/setup-node@v4"
 _PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\[\],-]*==[A-Za-z0-9.+!-]+$")
 
