@@ -188,3 +188,22 @@ ALARM = "aws_cloudwatch_metric_alarm.baseline_alarm-root-account-use_B1AB7448"
 # their names in the deployed account
 CHANGED_ROLE = "acme-ml-data-scientist"
 DELETED_ALARM = "acme-ml-baseline-root-account-use"
+
+
+def on_terminal(
+    command: list[str], *, answer: str, cwd: Path, env: dict[str, str], timeout: int = 1200
+) -> subprocess.CompletedProcess[str]:
+    """``command`` with a terminal (a pty) as its input and ``answer`` typed into it, as a
+    person answers ``ndap deploy``'s question; its output captured."""
+    controller, terminal = os.openpty()
+    try:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdin=terminal,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        os.close(terminal)
+        os.write(controller, answer.encode())
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        os.close(controller)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)

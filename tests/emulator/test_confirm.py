@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ndap_infra.emulator import lifecycle
-from tests.helpers import NDAP, REFERENCE, ROOT, run
+from tests.helpers import NDAP, REFERENCE, ROOT, on_terminal, run
 
 STACK = "organization"
 
@@ -33,23 +33,12 @@ def emulator_work(tmp_path_factory) -> Iterator[Path]:  # type: ignore[no-untype
         lifecycle.stop(work)
 
 
-def on_terminal(*args: str, answer: str, work: Path) -> subprocess.CompletedProcess[str]:
-    """``ndap *args`` with a terminal as its input, ``answer`` typed into it."""
+def answered(*args: str, answer: str, work: Path) -> subprocess.CompletedProcess[str]:
+    """``ndap *args`` from the checkout with a terminal as its input, ``answer`` typed."""
     env = dict(
         os.environ, NDAP_WORK_DIR=str(work), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20"
     )
-    controller, terminal = os.openpty()
-    try:
-        process = subprocess.Popen(
-            [*NDAP, *args], cwd=ROOT, env=env, stdin=terminal,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        os.close(terminal)
-        os.write(controller, answer.encode())
-        stdout, stderr = process.communicate(timeout=1200)
-    finally:
-        os.close(controller)
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return on_terminal([*NDAP, *args], answer=answer, cwd=ROOT, env=env)
 
 
 def state_resources(work: Path) -> list[object]:
@@ -93,7 +82,7 @@ def test_a_confirmed_deploy_applies_only_what_was_shown_and_accepted(
     assert "--plan-only" in blind.stderr
 
     # "n": the plan is shown, the question asked once, nothing applied
-    declined = on_terminal("deploy", *common, "--confirm", "--no-synth", answer="n\n", work=work)
+    declined = answered("deploy", *common, "--confirm", "--no-synth", answer="n\n", work=work)
     assert declined.returncode == 1, declined.stdout[-3000:] + declined.stderr[-3000:]
     assert "Apply these 1 stacks? [y/N]" in declined.stdout
     assert f"  {counts.group(0)}" in declined.stdout
@@ -102,7 +91,7 @@ def test_a_confirmed_deploy_applies_only_what_was_shown_and_accepted(
     assert state_resources(work) == []
 
     # "y": exactly the saved plan applied, then the plan after it is empty
-    accepted = on_terminal("deploy", *common, "--confirm", "--no-synth", answer="y\n", work=work)
+    accepted = answered("deploy", *common, "--confirm", "--no-synth", answer="y\n", work=work)
     assert accepted.returncode == 0, accepted.stdout[-3000:] + accepted.stderr[-3000:]
     assert accepted.stdout.count("Apply these 1 stacks? [y/N]") == 1
     assert f"ok   {STACK:<12} apply" in accepted.stdout

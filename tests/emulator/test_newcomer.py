@@ -4,11 +4,11 @@ platform repository that pins a built ndap wheel by its sha256 (#20, item 1).
 GIVEN nothing but an organization name, three e-mail addresses and the ndap wheel, WHEN a
 newcomer follows the README (init a platform repository with created accounts on the local
 target, install the pinned tool with the repository's own recipe, add a project with its
-scaffold, validate, deploy the organization and dev, build, review, drift,
-destroy), THEN every command, run by the pinned wheel (not this checkout), exits as
-documented and prints what the user looks for: the created accounts' ids recorded in the
-configuration (comments kept), the policies and diagrams, a review pack, no drift, then
-the drift they made by hand, named.
+scaffold, validate, deploy the organization and dev, build, review, drift, a confirmed
+deploy, destroy), THEN every command, run by the pinned wheel (not this checkout), exits
+as documented and prints what the user looks for: the created accounts' ids recorded in
+the configuration (comments kept), the policies and diagrams, a review pack, no drift,
+then the drift they made by hand, named, and put back by a deploy they saw and confirmed.
 
 One emulator deploy of the organization (two phases) and env-dev: minutes on two cores
 (measured: 4.6 minutes on two quiet cores, 141 s of them in ndap deploy; about 10 minutes
@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from ndap_infra.deploy.build_image import build_wheel
-from tests.helpers import ROOT
+from tests.helpers import ROOT, on_terminal
 
 NDAP = [sys.executable, "-m", "ndap_infra"]
 ROLE = "aws_iam_role.personas_data-scientist_role_09B258F6"
@@ -178,7 +178,23 @@ def test_a_newcomer_goes_from_nothing_to_a_deployed_platform_and_back(tmp_path: 
         assert f"{ROLE}: changed outside Terraform" in drifted.stdout
         assert "max_session_duration: was 14400, now 43200" in drifted.stdout
 
-        # 9. destroy: everything but the protected resources; the accounts stay
+        # 9. a confirmed deploy puts it back: the plan shown, the question answered on a
+        # terminal, exactly that plan applied (deploy.target: aws always asks)
+        start = time.monotonic()
+        confirmed = on_terminal(
+            [*NDAP, "deploy", "-c", "platform.yaml", "--stacks", "env-dev", "--confirm"],
+            answer="y\n", cwd=home, env=env,
+        )  # fmt: skip
+        times["confirmed deploy"] = time.monotonic() - start
+        said = confirmed.stdout + confirmed.stderr
+        assert confirmed.returncode == 0, said[-4000:]
+        assert "  env-dev: 0 to import, 0 to add, 1 to change, 0 to destroy" in said, said[-4000:]
+        assert said.count("Apply these 1 stacks? [y/N]") == 1
+        assert re.search(r"ok\s+env-dev\s+apply", said) and "plan: no changes in any stack" in said
+        back = ndap("drift after", "drift", "-c", "platform.yaml", "--stack", "env-dev")
+        assert "env-dev: in sync" in back.stdout
+
+        # 10. destroy: everything but the protected resources; the accounts stay
         destroyed = ndap("destroy", "destroy", "-c", "platform.yaml")
         assert "destroy: done" in destroyed.stdout
         assert "aws_organizations_account.accounts_dev_" in destroyed.stdout, "accounts kept"
