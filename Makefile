@@ -10,7 +10,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 
-.PHONY: all setup build deploy probe destroy emulator-stop test test-fast test-slow lint format typecheck resources schema bench bench-deploy check-pythons cdktf-synth clean
+.PHONY: all setup lock build deploy probe destroy emulator-stop test test-fast test-slow lint format typecheck resources schema bench bench-deploy check-pythons cdktf-synth clean
 
 ## all: set up everything, run the main job on the reference example, deploy it onto the
 ## local emulator and probe it
@@ -19,16 +19,28 @@ all: setup build deploy probe
 ## setup: virtualenv with pinned Python dependencies, and the pinned cdktf CLI
 setup: $(VENV)/.installed node_modules/.installed $(TOOLS)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The runtime and the linters from their hashed locks (every requirement, transitive too,
+# at one version and checked by sha256), the same locks a platform repository installs.
+LOCKS := ndap_infra/bootstrap/locks
+$(VENV)/.installed: pyproject.toml $(LOCKS)/runtime.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade 'pip==25.3'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCKS)/runtime.txt
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-$(TOOLS)/.installed: requirements-tools.txt
+$(TOOLS)/.installed: $(LOCKS)/tools.txt
 	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet -r requirements-tools.txt
+	$(TOOLS)/bin/pip install --quiet --require-hashes -r $(LOCKS)/tools.txt
 	touch $@
+
+## lock: pin and hash every runtime and linter requirement again (after changing the pins
+## in pyproject.toml or requirements-tools.txt); a platform repository installs these
+lock: setup
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 \
+		--custom-compile-command "make lock" --quiet -o $(LOCKS)/runtime.txt
+	$(BIN)/uv pip compile requirements-tools.txt --generate-hashes --universal \
+		--python-version 3.11 --custom-compile-command "make lock" --quiet -o $(LOCKS)/tools.txt
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

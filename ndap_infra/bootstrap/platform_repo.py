@@ -2,8 +2,9 @@
 
 The repository holds only the organization's configuration, ``cdktf.json`` running ndap's
 app, the pinned tool (the wheel itself under ``tools/`` and its sha256 in ``ndap.lock``),
-the pinned third-party requirements read from the wheel's own metadata, the Makefile the
-platform pipeline and the drift build run (``make setup``), and the repository's CI.
+its third-party requirements and the policy linters, every one pinned and hashed (the locks
+the wheel carries, checked against its own metadata), the Makefile the platform pipeline
+and the drift build run (``make setup``), and the repository's CI.
 ``policies/`` appears with the first ``make build`` and is committed. Why and how:
 docs/runbooks/platform-repository.md.
 """
@@ -31,18 +32,24 @@ CDKTF_CLI_VERSION = "0.21.0"
 LINTER_PINS = ("checkov==3.3.30", "parliament==1.6.4")
 """The policy linters ``ndap build`` runs (the same pins as ndap's requirements-tools.txt)."""
 SETUP_NODE = "actions/setup-node@v4"
+RUNTIME_LOCK = "ndap_infra/bootstrap/locks/runtime.txt"
+TOOLS_LOCK = "ndap_infra/bootstrap/locks/tools.txt"
+"""The hashed locks inside the wheel (``make lock``): every requirement, transitive too."""
+_LOCKED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
 _PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\[\],-]*==[A-Za-z0-9.+!-]+$")
 
 
 @dataclass(frozen=True)
 class PinnedWheel:
-    """A built ndap-infra wheel: where it is, its version, its sha256 and its pinned
-    runtime requirements (``Requires-Dist``, extras left out)."""
+    """A built ndap-infra wheel: where it is, its version, its sha256, its pinned runtime
+    requirements (``Requires-Dist``, extras left out) and the hashed locks it carries."""
 
     path: Path
     version: str
     sha256: str
     requires: tuple[str, ...]
+    runtime_lock: str
+    tools_lock: str
 
     @property
     def filename(self) -> str:
@@ -51,6 +58,21 @@ class PinnedWheel:
     @property
     def lock_line(self) -> str:
         return f"{DISTRIBUTION}=={self.version} --hash=sha256:{self.sha256}"
+
+
+def _name(requirement: str) -> str:
+    return re.sub(r"[-_.]+", "-", requirement.split("[", 1)[0]).lower()
+
+
+def locked_pins(lock: str) -> dict[str, str]:
+    """The name (normalized) and version of every requirement of a hashed lock; a line
+    without a hash fails ``pip --require-hashes`` on its own."""
+    return {_name(name): version for name, version in _LOCKED.findall(lock)}
+
+
+def _unlocked(requires: tuple[str, ...], lock: str) -> list[str]:
+    pins = locked_pins(lock)
+    return [r for r in requires if pins.get(_name(r.split("==", 1)[0])) != r.split("==", 1)[1]]
 
 
 def read_wheel(path: Path) -> PinnedWheel:
@@ -68,6 +90,11 @@ def read_wheel(path: Path) -> PinnedWheel:
             if metadata is None:
                 raise BootstrapError(f"--wheel {path}: no METADATA inside; nothing was written")
             headers = HeaderParser().parsestr(wheel.read(metadata).decode("utf-8"))
+            names = set(wheel.namelist())
+            locks = {
+                lock: wheel.read(lock).decode("utf-8") if lock in names else ""
+                for lock in (RUNTIME_LOCK, TOOLS_LOCK)
+            }
     except zipfile.BadZipFile:
         raise BootstrapError(f"--wheel {path}: not a zip archive; nothing was written") from None
     name = (headers.get("Name") or "").replace("_", "-").lower()
@@ -87,8 +114,19 @@ def read_wheel(path: Path) -> PinnedWheel:
                 "a platform repository installs exact versions only. Nothing was written"
             )
         requires.append(requirement)
+    for lock, pins in ((RUNTIME_LOCK, tuple(requires)), (TOOLS_LOCK, LINTER_PINS)):
+        missing = _unlocked(pins, locks[lock])
+        if missing:
+            raise BootstrapError(
+                f"--wheel {path}: its {lock} does not pin {', '.join(missing)} with hashes "
+                "(was `make lock` run after the pins changed?); a platform repository installs only "
+                "hashed requirements. Nothing was written"
+            )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return PinnedWheel(path, str(headers.get("Version")), digest, tuple(requires))
+    return PinnedWheel(
+        path, str(headers.get("Version")), digest, tuple(requires),
+        locks[RUNTIME_LOCK], locks[TOOLS_LOCK],
+    )  # fmt: skip
 
 
 def _cdktf_json() -> str:
@@ -116,8 +154,9 @@ def _package_json(org: str) -> str:
 def _makefile(wheel: PinnedWheel) -> str:
     return f"""\
 # The platform's toolchain, pinned: ndap-infra {wheel.version} from tools/ by sha256
-# ({LOCK_FILE}), never by name from a package index; its third-party requirements at
-# the versions the wheel pins (requirements.txt); the policy linters; the cdktf CLI.
+# ({LOCK_FILE}), never by name from a package index; its third-party requirements and
+# the policy linters, every one (transitive too) pinned and checked by its sha256
+# (requirements.txt, requirements-tools.txt: the wheel's own locks); the cdktf CLI.
 # The platform pipeline and the drift build run `make setup` in this repository.
 PYTHON ?= python{PYTHON_VERSION}
 VENV := .venv
@@ -131,7 +170,7 @@ setup: $(VENV)/.installed .venv-tools/.installed node_modules/.installed
 
 $(VENV)/.installed: requirements.txt {LOCK_FILE}
 \t$(PYTHON) -m venv $(VENV)
-\t$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+\t$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
 \t$(MAKE) ndap-tool
 \ttouch $@
 
@@ -142,7 +181,8 @@ ndap-tool:
 
 .venv-tools/.installed: requirements-tools.txt
 \t$(PYTHON) -m venv .venv-tools
-\t.venv-tools/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+\t.venv-tools/bin/pip install --quiet --disable-pip-version-check --require-hashes \\
+\t\t-r requirements-tools.txt
 \ttouch $@
 
 node_modules/.installed: package.json
@@ -208,7 +248,10 @@ This repository holds the platform's configuration (`{CONFIG_FILE}`) and what re
 read (`policies/`, written by `make build`: commit it). The tool that turns one into the
 other is **ndap-infra {wheel.version}**, pinned: the wheel is in `{TOOLS_DIR}/`
 and `{LOCK_FILE}` holds its sha256, so `make setup` installs exactly that file
-(`pip --require-hashes --no-index`) and never ndap by name from a package index.
+(`pip --require-hashes --no-index`) and never ndap by name from a package index. Its
+third-party requirements (`requirements.txt`) and the policy linters
+(`requirements-tools.txt`) are the wheel's own locks: every package, transitive ones too,
+at one version and installed only if its sha256 matches.
 
     make setup      # .venv with the pinned ndap, .venv-tools (linters), the cdktf CLI
     make validate   # the configuration against the model's rules
@@ -224,7 +267,9 @@ work here too. The platform pipeline and the scheduled drift check (when configu
 
 Put the new release's wheel in `{TOOLS_DIR}/`, delete the old one, and write its line in
 `{LOCK_FILE}` (`ndap-infra==VERSION --hash=sha256:DIGEST`, the digest from
-`sha256sum`); update `requirements.txt` from the release's notes. Read CHANGELOG.md's
+`sha256sum`); take `requirements.txt` and `requirements-tools.txt` from the new wheel's
+`ndap_infra/bootstrap/locks/` (`ndap init --repository` in an empty directory writes
+them all). Read CHANGELOG.md's
 upgrade notes, run `make build`, and review the change to `policies/` like any other.
 """
 
@@ -245,10 +290,14 @@ def repository_files(org: str, config_text: str, wheel: PinnedWheel) -> dict[str
             "(pip install --require-hashes --no-index).\n" + wheel.lock_line + "\n"
         ),
         "requirements.txt": (
-            f"# ndap-infra {wheel.version}'s runtime requirements, as its wheel pins them.\n"
-            + "".join(f"{r}\n" for r in wheel.requires)
+            f"# ndap-infra {wheel.version}'s runtime requirements, every one pinned and hashed:\n"
+            f"# the wheel's own {RUNTIME_LOCK} (pip install --require-hashes).\n"
+            + wheel.runtime_lock
         ),
-        "requirements-tools.txt": "".join(f"{pin}\n" for pin in LINTER_PINS),
+        "requirements-tools.txt": (
+            f"# The policy linters of ndap-infra {wheel.version}, pinned and hashed: the\n"
+            f"# wheel's own {TOOLS_LOCK} (pip install --require-hashes).\n" + wheel.tools_lock
+        ),
         "cdktf.json": _cdktf_json(),
         "package.json": _package_json(org),
         "Makefile": _makefile(wheel),

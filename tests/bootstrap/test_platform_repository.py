@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -23,6 +24,9 @@ from ndap_infra.bootstrap.platform_repo import (
     CDKTF_CLI_VERSION,
     LINTER_PINS,
     LOCK_FILE,
+    RUNTIME_LOCK,
+    TOOLS_LOCK,
+    locked_pins,
     read_wheel,
 )
 from ndap_infra.deploy.build_image import build_wheel
@@ -30,6 +34,25 @@ from tests.bootstrap.test_bootstrap import INIT_FLAGS, ndap
 from tests.helpers import ROOT
 
 WORKFLOW = ".github/workflows/platform.yml"
+
+
+def locked(lock: str) -> set[tuple[str, str]]:
+    return set(locked_pins(lock).items())
+
+
+def direct_pins(pins: list[str] | tuple[str, ...]) -> set[tuple[str, str]]:
+    """(normalized name, version) of ``name[extra]==version  # comment`` pins."""
+    found = set()
+    for pin in pins:
+        name, version = pin.split("#")[0].replace(" ", "").split("==")
+        found.add((name.split("[")[0].replace("_", "-").replace(".", "-").lower(), version))
+    return found
+
+
+def unhashed(lock: str) -> list[str]:
+    """The requirements of a lock with no sha256 (pip --require-hashes refuses them)."""
+    entries = re.split(r"\n(?=[A-Za-z0-9])", lock)
+    return [e.split()[0] for e in entries if e[:1].isalnum() and "--hash=sha256:" not in e]
 
 
 @pytest.fixture(scope="module")
@@ -90,16 +113,20 @@ def test_the_repository_holds_the_configuration_and_the_wheel_pinned_by_hash(
     assert copied.read_bytes() == wheel.read_bytes()
     lock = [line for line in (repository / LOCK_FILE).read_text().splitlines() if line[:1] != "#"]
     assert lock == [f"ndap-infra=={__version__} --hash=sha256:{digest}"]
-    # the third-party requirements are the wheel's own pins; ndap itself never by name
+    # the third-party requirements: the wheel's own pins, each with its transitive ones,
+    # every one hashed; ndap itself never by name
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    wanted = sorted(d.split("#")[0].replace(" ", "") for d in pyproject["project"]["dependencies"])
-    listed = [
-        line
-        for line in (repository / "requirements.txt").read_text().splitlines()
-        if line[:1] != "#"
-    ]
-    assert sorted(listed) == wanted
-    assert not any("ndap" in line for line in listed)
+    requirements = (repository / "requirements.txt").read_text()
+    assert direct_pins(pyproject["project"]["dependencies"]) <= locked(requirements)
+    assert len(locked(requirements)) > 3 * len(pyproject["project"]["dependencies"])
+    assert unhashed(requirements) == []
+    assert not any("ndap" in name for name in locked_pins(requirements))
+    tools = (repository / "requirements-tools.txt").read_text()
+    assert direct_pins(LINTER_PINS) <= locked(tools) and unhashed(tools) == []
+    makefile = (repository / "Makefile").read_text().replace("\\\n", " ")
+    for installed in ("-r requirements.txt", "-r requirements-tools.txt", f"-r {LOCK_FILE}"):
+        (line,) = [line for line in makefile.splitlines() if line.endswith(installed)]
+        assert "--require-hashes" in line, line
     app = json.loads((repository / "cdktf.json").read_text())["app"]
     assert app == ".venv/bin/python -m ndap_infra.stacks.app --config platform.yaml"
 
@@ -169,6 +196,40 @@ def test_a_wheel_of_another_distribution_is_refused(tmp_path: Path) -> None:
         archive.writestr("other-1.0.dist-info/METADATA", "Name: other\nVersion: 1.0\n")
     with pytest.raises(BootstrapError, match="a wheel of other, not of ndap-infra"):
         read_wheel(other)
+
+
+def test_a_wheel_whose_locks_miss_a_pin_is_refused(wheel: Path, tmp_path: Path) -> None:
+    """The wheel's locks must pin (with hashes) what its metadata requires: a wheel built
+    from a pyproject changed after the last `make lock` is refused, naming the pin."""
+    import zipfile
+
+    for lock, dropped in ((RUNTIME_LOCK, "moto"), (TOOLS_LOCK, "checkov")):
+        stale = tmp_path / lock.split("/")[-1] / wheel.name
+        stale.parent.mkdir()
+        with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(stale, "w") as target:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename == lock:
+                    text = data.decode()
+                    data = text.replace(f"\n{dropped}==", f"\n{dropped}-gone==").encode()
+                target.writestr(item, data)
+        refused = rf"does not pin {dropped}(\[\w+\])?==[0-9.]+ with hashes"
+        with pytest.raises(BootstrapError, match=refused):
+            read_wheel(stale)
+    assert read_wheel(wheel).runtime_lock  # the control: the wheel as built passes
+
+
+def test_the_checkouts_locks_pin_its_own_requirements() -> None:
+    """`make lock` was run after the last change of a pin: the locks the wheel carries and
+    `make setup` installs hold every direct pin of pyproject.toml and requirements-tools.txt,
+    every requirement hashed."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    runtime = (ROOT / RUNTIME_LOCK).read_text()
+    assert direct_pins(pyproject["project"]["dependencies"]) <= locked(runtime)
+    tools = (ROOT / TOOLS_LOCK).read_text()
+    assert direct_pins(LINTER_PINS) <= locked(tools)
+    assert unhashed(runtime) == [] and unhashed(tools) == []
+    assert unhashed("six==1.16.0\n") == ["six==1.16.0"]  # the check itself can fail
 
 
 def test_the_repository_workflow_passes_actionlint(repository: Path) -> None:
