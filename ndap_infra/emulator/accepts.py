@@ -15,6 +15,11 @@ run``; listed in docs/emulator-gaps.md).
 - SageMaker ``UpdateModelPackage`` without ``CustomerMetadataProperties`` (acc approving
   the release): AWS keeps the package's properties (the digests prd checks); moto 5.2.5
   erases them. They are kept.
+- IAM ``UpdateRole`` without ``Description`` or ``MaxSessionDuration``: AWS changes only
+  what the request names (Terraform's provider sends the maximum session alone when only
+  it changed); moto 5.2.5 erases the description and resets the session to an hour, so
+  the plan after putting back a hand-made change showed a description to set again. The
+  role keeps what the request leaves out.
 """
 
 from __future__ import annotations
@@ -75,9 +80,32 @@ def _keep_customer_metadata(cls: Any) -> None:
     cls.update_model_package = update_model_package
 
 
+def _update_role_changes_only_what_it_names() -> None:
+    from moto.core.responses import EmptyResult
+    from moto.iam.responses import IamResponse
+
+    if getattr(IamResponse.update_role, "_ndap_accepts", False):
+        return
+
+    def update_role(self: Any) -> Any:
+        name = self._get_param("RoleName")
+        role = self.backend.get_role(name)
+        self.backend.update_role(
+            name,
+            self._get_param("Description", role.description),
+            self._get_param("MaxSessionDuration", role.max_session_duration),
+        )
+        return EmptyResult()
+
+    update_role._ndap_accepts = True  # type: ignore[attr-defined]
+    IamResponse.update_role = update_role  # type: ignore[method-assign]
+
+
 def install_accepted_requests() -> None:
     """Install every adaptation (idempotent)."""
     from moto.sagemaker.models import SageMakerModelBackend
+
+    _update_role_changes_only_what_it_names()
 
     _keep_customer_metadata(SageMakerModelBackend)
     _route(SageMakerModelBackend, "list_model_packages", "model_package_group_name")

@@ -3,7 +3,8 @@
 refuses object requests (moto counted it as a denial); with authorization on (the probes)
 moto's evaluation is back; CreateModelPackage takes the group's ARN, as AWS does, and an
 unknown group is still refused; a CodeBuild build is not reported SUCCEEDED by being read,
-only once its end is recorded, and StartBuild's commit is its resolved source version."""
+only once its end is recorded, and StartBuild's commit is its resolved source version;
+UpdateRole changes only what it names."""
 
 from __future__ import annotations
 
@@ -212,3 +213,27 @@ def test_a_build_the_runner_runs_is_recorded_as_codebuild_records_it(
     other = start_build(info.endpoint, ACCOUNT, REGION, "churn-register-acc", commit, role, "x")
     with pytest.raises(HTTPError):
         end_build(info.endpoint, ACCOUNT, REGION, other["id"], "PASSED")
+
+
+def test_update_role_changes_only_what_it_names(info: lifecycle.EmulatorInfo) -> None:
+    """Terraform puts back a hand-raised maximum session with UpdateRole naming the session
+    alone: the description stays (moto 5.2.5 erased it, and the plan after the apply showed
+    it to set again); a request naming both still changes both."""
+    iam = _client(info, "iam")
+    trust = {"Version": "2012-10-17", "Statement": []}
+    iam.create_role(
+        RoleName="kept", AssumeRolePolicyDocument=json.dumps(trust),
+        Description="data-scientist: full access", MaxSessionDuration=14400,
+    )  # fmt: skip
+    iam.update_role(RoleName="kept", MaxSessionDuration=43200)
+    role = iam.get_role(RoleName="kept")["Role"]
+    assert (role["Description"], role["MaxSessionDuration"]) == (
+        "data-scientist: full access",
+        43200,
+    )
+    iam.update_role(RoleName="kept", Description="changed")
+    role = iam.get_role(RoleName="kept")["Role"]
+    assert (role["Description"], role["MaxSessionDuration"]) == ("changed", 43200)
+    iam.update_role(RoleName="kept", Description="both", MaxSessionDuration=3600)
+    role = iam.get_role(RoleName="kept")["Role"]
+    assert (role["Description"], role["MaxSessionDuration"]) == ("both", 3600)
