@@ -21,6 +21,7 @@ from ndap_infra.proofs.git_flow import events as gf_events
 from ndap_infra.proofs.git_flow import replay as gf_replay
 
 PROJECTS = ("churn-prediction", "fraud-scoring", "demand-forecast")
+FLOWS = (*PROJECTS, "growth-features")
 DEV, ACC, PRD = Environment.DEV, Environment.ACC, Environment.PRD
 
 
@@ -35,9 +36,11 @@ def flow(reference_proof: Any) -> gf.GitFlowProof:
 
 
 def test_each_git_event_reaches_exactly_what_the_flow_allows(flow: gf.GitFlowProof) -> None:
-    assert len(flow.rows) == len(PROJECTS) * 9
+    """The same flow for the projects' pipelines and the growth team's feature pipelines,
+    whose "deployer" in an environment is the team's publisher there."""
+    assert len(flow.rows) == len(FLOWS) * 9
     assert [r.differences() for r in flow.rows if not r.ok] == []
-    for project in PROJECTS:
+    for project in FLOWS:
         row = {r.event.key: r for r in flow.rows if r.project == project}
         assert row["pull-request"].reach == row["feature-push"].reach == frozenset()
         assert row["pull-request"].runs == row["feature-push"].runs == ()
@@ -257,6 +260,10 @@ FLIPS = {
     "churn-prediction's prd deployer trust: principal * and no aws:PrincipalAccount": (
         "ndap-platform-ci"
     ),
+    # the feature pipelines publish with acc and prd powers: the same locks, the same flips
+    "growth-features-acc's tag filter widened to *": "starts acc",
+    "growth-features-dev also triggered by feature/** branches": "reaches dev deployer",
+    "growth-features's acc publish build without its ref check": "reaches acc deployer",
 }
 HOLDS = {
     "churn-prediction's prd build role trust without aws:SourceAccount",

@@ -12,6 +12,7 @@ from typing import Any
 from ndap_infra.config.enums import TOOLING, Environment
 from ndap_infra.evaluator import NamedPolicy
 from ndap_infra.names import pipelines as names
+from ndap_infra.names.features import publish_project
 from ndap_infra.pipelines.buildspecs import VERIFY_RELEASE
 from ndap_infra.pipelines.workflows import WORKFLOW_PATH
 from ndap_infra.proofs.access_model import PlatformModel
@@ -269,4 +270,57 @@ def flow_controls(
             "the principal still names the one build role (the condition is a second lock)",
         ),
     ]
+    cases += _feature_cases(model, stacks, repositories)
     return [FlowControl(name, expect, tuple(run()), why) for name, expect, run, why in cases]
+
+
+def _feature_cases(
+    model: PlatformModel, stacks: Stacks, repositories: Repositories
+) -> list[tuple[str, bool, Callable[[], list[str]], str]]:
+    """The first feature pipeline's triggers and acc ref check loosened: its rows must fail
+    like a project's (a feature pipeline publishes with acc and prd powers too)."""
+    if not model.config.feature_pipelines:
+        return []
+    f = model.config.feature_pipelines[0].name
+    baseline = set(_findings(model, stacks, repositories, f))
+
+    def stacks_edit(edit: Callable[[dict[str, Any]], None]) -> Callable[[], list[str]]:
+        def run() -> list[str]:
+            mutated = {**stacks, TOOLING: copy.deepcopy(stacks[TOOLING])}
+            edit(mutated)
+            return [x for x in _findings(model, mutated, repositories, f) if x not in baseline]
+
+        return run
+
+    def widen_tags(s: dict[str, Any]) -> None:
+        _push(s, f, Environment.ACC)["tags"] = [{"includes": ["*"]}]
+
+    def feature_branches_to_dev(s: dict[str, Any]) -> None:
+        _push(s, f, Environment.DEV)["branches"][0]["includes"].append("feature/**")
+
+    def no_ref_check_in_acc(s: dict[str, Any]) -> None:
+        build = next(
+            b
+            for b in s[TOOLING]["resource"]["aws_codebuild_project"].values()
+            if b["name"] == publish_project(f, Environment.ACC)
+        )
+        spec = buildspec_of(build)
+        commands = spec["phases"]["build"]["commands"]
+        commands[0] = commands[0].replace(VERIFY_RELEASE, "")
+        build["source"][0]["buildspec"] = json.dumps(spec).replace("${", "$${")
+
+    return [
+        (f"{f}-acc's tag filter widened to *", True, stacks_edit(widen_tags), ""),
+        (
+            f"{f}-dev also triggered by feature/** branches",
+            True,
+            stacks_edit(feature_branches_to_dev),
+            "",
+        ),
+        (
+            f"{f}'s acc publish build without its ref check",
+            True,
+            stacks_edit(no_ref_check_in_acc),
+            "",
+        ),
+    ]

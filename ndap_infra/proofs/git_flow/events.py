@@ -11,7 +11,11 @@ from functools import cache
 from typing import Any, Literal
 
 from ndap_infra.config.enums import Environment
-from ndap_infra.config.model import MlProjectConfig
+from ndap_infra.config.model import FeaturePipelineConfig, MlProjectConfig
+
+Flowing = MlProjectConfig | FeaturePipelineConfig
+"""What runs along the git flow: an ML project's pipelines, or a team's feature pipelines
+(both take their branches and release tag pattern from ``pipeline``)."""
 
 
 class UnsupportedGlob(ValueError):
@@ -119,7 +123,7 @@ def example_tag(pattern: str, matching: bool) -> str:
     raise UnsupportedGlob(f"no example tag {'for' if matching else 'outside'} {pattern!r}")
 
 
-def git_events(project: MlProjectConfig) -> tuple[GitEvent, ...]:
+def git_events(project: Flowing) -> tuple[GitEvent, ...]:
     flow = project.pipeline
     develop, main = flow.develop_branch, flow.main_branch
     release = example_tag(flow.release_tag_pattern, True)
@@ -166,13 +170,13 @@ Reach = tuple[Environment, bool]
 """A deployer reached: its environment, and whether only after a manual approval."""
 
 
-def is_release_tag(project: MlProjectConfig, event: GitEvent) -> bool:
+def is_release_tag(project: Flowing, event: GitEvent) -> bool:
     return event.kind == "tag" and shell_case_matches(
         project.pipeline.release_tag_pattern, event.ref
     )
 
 
-def expected_reach(project: MlProjectConfig, event: GitEvent) -> frozenset[Reach]:
+def expected_reach(project: Flowing, event: GitEvent) -> frozenset[Reach]:
     """The git flow of the model: develop > dev; a release tag cut from develop > acc; a
     release tag on main > prd behind an approval; nothing else deploys anywhere."""
     flow = project.pipeline
@@ -187,7 +191,7 @@ def expected_reach(project: MlProjectConfig, event: GitEvent) -> frozenset[Reach
     return frozenset(reach)
 
 
-def expected_started(project: MlProjectConfig, event: GitEvent) -> frozenset[Environment]:
+def expected_started(project: Flowing, event: GitEvent) -> frozenset[Environment]:
     """The pipelines the kind of ref may start: develop starts dev's; a release tag starts
     acc's and prd's (the build's ref check decides which one proceeds, by branch)."""
     if event.kind == "branch" and event.ref == project.pipeline.develop_branch:

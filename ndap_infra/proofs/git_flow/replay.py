@@ -18,10 +18,12 @@ from ndap_infra.config.enums import TOOLING, Environment, GitHost
 from ndap_infra.config.model import MlProjectConfig
 from ndap_infra.evaluator import Principal, can_assume, principal_for
 from ndap_infra.names import pipelines as names
+from ndap_infra.names.features import publisher_role_arn
 from ndap_infra.pipelines.buildspecs import FAIL, VERIFY_RELEASE
 from ndap_infra.pipelines.workflows import JOB_PATHS
 from ndap_infra.proofs.access_model import PlatformModel
 from ndap_infra.proofs.git_flow.events import (
+    Flowing,
     GitEvent,
     Reach,
     expected_reach,
@@ -334,19 +336,36 @@ class Replay:
 def flow_rows(
     model: PlatformModel, stacks: Stacks, repositories: Repositories, only: str | None = None
 ) -> list[FlowRow]:
-    """Every project's rows (or only the project named ``only``)."""
+    """Every project's and feature pipeline's rows (or only those of the one named
+    ``only``). A feature pipeline's "deployer" in an environment is its publisher there."""
     replay = Replay(model, stacks)
     config = model.config
     org = config.organization.name
     rows = []
-    for project in config.ml_projects:
+    flows: list[tuple[Flowing, dict[str, Environment]]] = [
+        (
+            project,
+            {
+                names.deployer_role_arn(org, project.name, config.account_id(e)): e
+                for e in names.PIPELINE_ENVIRONMENTS
+            },
+        )
+        for project in config.ml_projects
+    ]
+    flows += [
+        (
+            team,
+            {
+                publisher_role_arn(org, team.name, config.account_id(e)): e
+                for e in names.PIPELINE_ENVIRONMENTS
+            },
+        )
+        for team in config.feature_pipelines
+    ]
+    for project, deployers in flows:
         if only is not None and project.name != only:
             continue
         own = {names.pipeline_name(project.name, e) for e in names.PIPELINE_ENVIRONMENTS}
-        deployers = {
-            names.deployer_role_arn(org, project.name, config.account_id(e)): e
-            for e in names.PIPELINE_ENVIRONMENTS
-        }
         for event in git_events(project):
             runs: list[Run] = []
             problems: list[str] = []
@@ -364,7 +383,8 @@ def flow_rows(
                         problems.append(
                             f"{run.pipeline} reaches {arn}, not a deployer of {project.name}"
                         )
-            if event.kind == "pull_request":
+            if event.kind == "pull_request" and isinstance(project, MlProjectConfig):
+                # a feature repository gets no generated pull-request job (no scaffold yet)
                 problems += _pull_request_findings(project, repositories)
             rows.append(
                 FlowRow(
