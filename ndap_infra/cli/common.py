@@ -184,13 +184,15 @@ def synthesize_or_exit(
     loaded: NdapConfig, out: Path, *, synth: bool = True, prove_jobs: bool = False
 ) -> Synthesis:
     """The synthesis to deploy from (written now, or the one in ``out`` with ``synth``
-    false). ``prove_jobs``: with company guardrails configured, refuse (nothing written) a
+    false). ``prove_jobs``: with company or inherited guardrails configured, refuse (nothing written) a
     synthesis whose guardrails deny a job of the platform's own, as ``ndap build`` does."""
     from ndap_infra.emulator.settings import EMULATOR_ENDPOINT_VARIABLE
     from ndap_infra.stacks.synthesis import REFUSALS, NotSynthesized, load_synthesis, synthesize
 
     def check_jobs(synthesis: Synthesis) -> None:
-        if not (prove_jobs and loaded.organization.company_guardrails):
+        organization = loaded.organization
+        guardrails = bool(organization.company_guardrails or organization.inherited_guardrails)
+        if not (prove_jobs and guardrails):
             return
         if synthesis.phase_one is not None:
             return

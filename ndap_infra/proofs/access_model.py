@@ -80,6 +80,12 @@ jobs proof credits a reader only with that, never with more than AWS grants.
 AWSConfigRoleForOrganizations (the security-tooling account's Config aggregator) exactly,
 as AWS publishes its version 2: four read-only Organizations actions."""
 ROOT_LEVEL = "r-root"
+INHERITED_DIR = "inherited"
+"""Where the evaluator's explanations name an inherited guardrail (not a file of ours)."""
+
+
+def inherited_policy_file(name: str) -> str:
+    return f"{INHERITED_DIR}/{name}.json"
 
 
 def _path(body: Mapping[str, Any], logical_id: str) -> str:
@@ -184,6 +190,15 @@ def _organization(config: NdapConfig, org_stack: Mapping[str, Any]) -> Organizat
     }
     levels = {level for path in accounts.values() for level in path}
     scps = {level: attached for level, attached in scps.items() if level in levels}
+    # The landing zone's policies above the platform's units (organization.
+    # inherited_guardrails): modelled at the root, above every unit of ours. The platform
+    # attaches none of its own there.
+    inherited = [
+        NamedPolicy(inherited_policy_file(p.name), p.document).check("scp")
+        for p in config.organization.inherited_guardrails
+    ]
+    if inherited:
+        scps[ROOT_LEVEL] = [*scps.get(ROOT_LEVEL, []), *inherited]
     rcps = {level: attached for level, attached in rcps.items() if level in levels}
     return Organization(
         management_account_id=config.organization.management_account_id,
@@ -441,6 +456,22 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
         "(exactly: four Organizations reads) are modelled; other AWS managed policies are "
         "not (listed below).",
     ]
+    inherited = config.organization.inherited_guardrails
+    if inherited:
+        notes.append(
+            f"{len(inherited)} service control polic{'y' if len(inherited) == 1 else 'ies'} "
+            "attached above the platform's units (organization.inherited_guardrails: "
+            + ", ".join(p.name for p in inherited)
+            + ") are evaluated at the root, above every unit, for every decision; `ndap "
+            "preflight` checks that they are what the organization has attached there."
+        )
+    elif config.organization.parent_ou_id is not None:
+        notes.append(
+            f"No policy attached above the platform's units is declared "
+            f"(organization.inherited_guardrails) though they sit under "
+            f"{config.organization.parent_ou_id}: every decision assumes nothing there "
+            "but FullAWSAccess; `ndap preflight` fails when that is not so."
+        )
     for member, levels in organization.accounts.items():
         if len(levels) < 3:
             notes.append(

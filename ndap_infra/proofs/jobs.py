@@ -19,13 +19,14 @@ from ndap_infra.evaluator import (
     Principal,
     Request,
     Resource,
+    StatementRef,
     can_assume,
     evaluate,
     principal_for,
 )
 from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN, TOOLS_POINTER
 from ndap_infra.pipelines.drift import drift_detection_spec
-from ndap_infra.proofs.access_model import PlatformModel, ou_level
+from ndap_infra.proofs.access_model import PlatformModel, inherited_policy_file, ou_level
 from ndap_infra.proofs.jobs_table import Job, required_jobs
 from ndap_infra.proofs.principals import base_context
 
@@ -111,8 +112,9 @@ def prove_jobs(model: PlatformModel, jobs: Sequence[Job] | None = None) -> list[
 
 
 class CompanyGuardrailBreaksJobs(ValueError):
-    """A statement of ``organization.company_guardrails`` denies a job of the platform's
-    own (the model's invariant 7): the configuration is rejected, naming the jobs."""
+    """A statement of ``organization.company_guardrails``, or a policy of
+    ``organization.inherited_guardrails``, denies a job of the platform's own (the model's
+    invariant 7): the configuration is rejected, naming the jobs."""
 
 
 def jobs_denied_by_company_guardrails(
@@ -121,39 +123,73 @@ def jobs_denied_by_company_guardrails(
     """Company guardrail Sid -> the required jobs it denies: rows that come out wrong with
     an explicit SCP Deny from that statement among the deciding ones."""
     sids = {g.sid for g in config.organization.company_guardrails}
+    return _denied_by(
+        results, lambda ref: str(ref.sid_or_index) if ref.sid_or_index in sids else None
+    )
+
+
+def jobs_denied_by_inherited_guardrails(
+    config: NdapConfig, results: Sequence[JobResult]
+) -> dict[str, list[JobResult]]:
+    """Inherited policy name -> the required jobs one of its Deny statements denies."""
+    files = {
+        inherited_policy_file(p.name): p.name for p in config.organization.inherited_guardrails
+    }
+    return _denied_by(results, lambda ref: files.get(ref.policy_name))
+
+
+def _denied_by(
+    results: Sequence[JobResult], owner: Callable[[StatementRef], str | None]
+) -> dict[str, list[JobResult]]:
     broken: dict[str, list[JobResult]] = {}
     for result in results:
         if result.ok or not result.job.expected or result.decision is None:
             continue
         for ref in result.decision.deciding:
-            if ref.layer == "scp" and ref.effect == "Deny" and ref.sid_or_index in sids:
-                broken.setdefault(str(ref.sid_or_index), []).append(result)
+            if ref.layer == "scp" and ref.effect == "Deny" and (key := owner(ref)) is not None:
+                broken.setdefault(key, []).append(result)
     return broken
 
 
+def _denial_lines(field: str, index: int, key: str, denied: Sequence[JobResult]) -> list[str]:
+    jobs = sorted({r.job.job for r in denied})
+    lines = [
+        f"organization.{field}[{index}] ({key}) denies {len(denied)} operation(s) of the "
+        f"platform's own jobs: {'; '.join(jobs)}"
+    ]
+    lines += [
+        f"  - {r.job.job}: {r.job.identity} {r.job.operation} {r.job.resource}" for r in denied[:5]
+    ]
+    if len(denied) > 5:
+        lines.append(f"  - and {len(denied) - 5} more")
+    return lines
+
+
 def check_company_guardrails(config: NdapConfig, results: Sequence[JobResult]) -> None:
-    """Raise ``CompanyGuardrailBreaksJobs`` naming, per statement, the jobs it denies."""
-    broken = jobs_denied_by_company_guardrails(config, results)
-    if not broken:
-        return
-    index = {g.sid: i for i, g in enumerate(config.organization.company_guardrails)}
+    """Raise ``CompanyGuardrailBreaksJobs`` naming, per company statement and per inherited
+    policy, the jobs it denies."""
+    company = jobs_denied_by_company_guardrails(config, results)
+    inherited = jobs_denied_by_inherited_guardrails(config, results)
     lines = []
-    for sid, denied in sorted(broken.items(), key=lambda item: index[item[0]]):
-        jobs = sorted({r.job.job for r in denied})
+    index = {g.sid: i for i, g in enumerate(config.organization.company_guardrails)}
+    for sid, denied in sorted(company.items(), key=lambda item: index[item[0]]):
+        lines += _denial_lines("company_guardrails", index[sid], sid, denied)
+    if company:
         lines.append(
-            f"organization.company_guardrails[{index[sid]}] ({sid}) denies {len(denied)} "
-            f"operation(s) of the platform's own jobs: {'; '.join(jobs)}"
+            "Narrow the statement (a Condition excepting the platform's roles, or fewer "
+            "actions or units): the platform cannot run with it."
         )
-        lines += [
-            f"  - {r.job.job}: {r.job.identity} {r.job.operation} {r.job.resource}"
-            for r in denied[:5]
-        ]
-        if len(denied) > 5:
-            lines.append(f"  - and {len(denied) - 5} more")
-    raise CompanyGuardrailBreaksJobs(
-        "\n".join(lines) + "\nNarrow the statement (a Condition excepting the platform's "
-        "roles, or fewer actions or units): the platform cannot run with it."
-    )
+    names = {p.name: i for i, p in enumerate(config.organization.inherited_guardrails)}
+    for name, denied in sorted(inherited.items(), key=lambda item: names[item[0]]):
+        lines += _denial_lines("inherited_guardrails", names[name], name, denied)
+    if inherited:
+        lines.append(
+            "That policy is attached above the platform's units: the platform cannot run "
+            "under it. Ask its owners for an exception for the platform's roles (a Condition "
+            "on aws:PrincipalArn), or place the units (parent_ou_id) where it does not apply."
+        )
+    if lines:
+        raise CompanyGuardrailBreaksJobs("\n".join(lines))
 
 
 # ---- negative controls: a job row that must flip to denied -----------------------------

@@ -3,6 +3,7 @@ source and the persona matrix's default."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -153,6 +154,68 @@ class CompanyGuardrailConfig(StrictModel):
         return self
 
 
+SCP_MAX_CHARACTERS = 5120
+"""AWS's limit on one service control policy, minified (whitespace outside strings out)."""
+InheritedPolicyName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.+=,@-]{1,128}$")]
+
+
+class InheritedGuardrailConfig(StrictModel):
+    """A service control policy attached above the platform's units (the landing zone's,
+    on the parent unit, its ancestors or the root): not the platform's, but every job and
+    access decision is evaluated through it (docs/security-model.md, inherited guardrails)."""
+
+    name: InheritedPolicyName = Field(
+        description="The policy's name in the organization (what `ndap preflight` finds it "
+        "by, attached above the platform's units).",
+        examples=["aws-guardrails-region-deny"],
+    )
+    document: dict[str, Any] = Field(
+        description="The policy's content, as `aws organizations describe-policy` prints it "
+        "(Policy.Content): Version 2012-10-17 and Statement.",
+        examples=[
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "DenyLeaving", "Effect": "Deny",
+                     "Action": "organizations:LeaveOrganization", "Resource": "*"}
+                ],
+            }
+        ],
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _a_service_control_policy(self) -> InheritedGuardrailConfig:
+        document = self.document
+        if document.get("Version") != "2012-10-17":
+            raise ValueError('document: Version must be "2012-10-17"')
+        statements = document.get("Statement")
+        if isinstance(statements, dict):
+            statements = [statements]
+        if not isinstance(statements, list) or not statements:
+            raise ValueError("document: Statement must be a statement or a non-empty list")
+        for index, statement in enumerate(statements):
+            if not isinstance(statement, dict):
+                raise ValueError(f"document: Statement[{index}] is not an object")
+            if statement.get("Effect") not in ("Allow", "Deny"):
+                raise ValueError(f"document: Statement[{index}].Effect must be Allow or Deny")
+            if ("Action" in statement) == ("NotAction" in statement):
+                raise ValueError(
+                    f"document: Statement[{index}] needs exactly one of Action or NotAction"
+                )
+            if "Principal" in statement or "NotPrincipal" in statement:
+                raise ValueError(
+                    f"document: Statement[{index}] names a principal, which a service "
+                    "control policy cannot"
+                )
+        size = len(json.dumps(document, separators=(",", ":")))
+        if size > SCP_MAX_CHARACTERS:
+            raise ValueError(
+                f"document: {size} characters minified, over AWS's {SCP_MAX_CHARACTERS} for "
+                "one service control policy"
+            )
+        return self
+
+
 class OrganizationConfig(StrictModel):
     """The AWS organization the platform is built in."""
 
@@ -227,6 +290,31 @@ class OrganizationConfig(StrictModel):
         "units are created under. Default: the organization's root. Its own policies "
         "(and its parents') apply on top of the platform's guardrails.",
         examples=["ou-ab12-cd34ef56"],
+    )
+    inherited_guardrails: tuple[InheritedGuardrailConfig, ...] = Field(
+        default=(),
+        description="The service control policies attached above the platform's units "
+        "(parent_ou_id, its ancestors, the root), other than AWS's FullAWSAccess: the "
+        "proofs evaluate every job and access decision through them, the build rejects one "
+        "that denies a job of the platform's own, and `ndap preflight` fails when the "
+        "organization has one attached that is not listed here (or differs).",
+        examples=[
+            [
+                {
+                    "name": "landing-zone-deny-leaving",
+                    "document": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Deny",
+                                "Action": "organizations:LeaveOrganization",
+                                "Resource": "*",
+                            }
+                        ],
+                    },
+                }
+            ]
+        ],
     )
 
 

@@ -51,6 +51,7 @@ RUN_ORDER: tuple[str, ...] = (
     "account_ids_are_unique",
     "home_region_is_allowed",
     "company_guardrails_are_well_formed",
+    "inherited_guardrails_are_named_once",
     "parent_unit_is_in_an_existing_organization",
     "project_names_are_unique",
     "retraining_settings_fit_the_strategy",

@@ -197,6 +197,22 @@ def company_guardrails_are_well_formed(config: NdapConfig) -> Iterator[ConfigIss
 
 
 @rule("organization")
+def inherited_guardrails_are_named_once(config: NdapConfig) -> Iterator[ConfigIssue]:
+    """Each inherited policy once: `ndap preflight` matches them by name."""
+    seen: dict[str, int] = {}
+    for index, policy in enumerate(config.organization.inherited_guardrails):
+        if policy.name in seen:
+            yield ConfigIssue(
+                ("organization", "inherited_guardrails", index, "name"),
+                f"also the name of organization.inherited_guardrails[{seen[policy.name]}]: "
+                "list each policy attached above the platform's units once",
+                policy.name,
+                True,
+            )
+        seen.setdefault(policy.name, index)
+
+
+@rule("organization")
 def parent_unit_is_in_an_existing_organization(config: NdapConfig) -> Iterator[ConfigIssue]:
     """A new organization has no unit to nest under: parent_ou_id names one of an
     existing organization's."""
