@@ -118,9 +118,9 @@ def read_wheel(path: Path) -> PinnedWheel:
         missing = _unlocked(pins, locks[lock])
         if missing:
             raise BootstrapError(
-                f"--wheel {path}: its {lock} does not pin {', '.join(missing)} with hashes "
-                "(was `make lock` run after the pins changed?); a platform repository installs only "
-                "hashed requirements. Nothing was written"
+                f"--wheel {path}: its {lock} does not pin {', '.join(missing)} with "
+                "hashes (was `make lock` run after the pins changed?); a platform repository "
+                "installs only hashed requirements. Nothing was written"
             )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return PinnedWheel(

@@ -184,8 +184,9 @@ def synthesize_or_exit(
     loaded: NdapConfig, out: Path, *, synth: bool = True, prove_jobs: bool = False
 ) -> Synthesis:
     """The synthesis to deploy from (written now, or the one in ``out`` with ``synth``
-    false). ``prove_jobs``: with company or inherited guardrails configured, refuse (nothing written) a
-    synthesis whose guardrails deny a job of the platform's own, as ``ndap build`` does."""
+    false). ``prove_jobs``: with company or inherited guardrails configured, refuse
+    (nothing written) a synthesis whose guardrails deny a job of the platform's own, as
+    ``ndap build`` does."""
     from ndap_infra.emulator.settings import EMULATOR_ENDPOINT_VARIABLE
     from ndap_infra.stacks.synthesis import REFUSALS, NotSynthesized, load_synthesis, synthesize
 

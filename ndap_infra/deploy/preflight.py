@@ -12,6 +12,7 @@ AWS.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -241,6 +242,78 @@ def _organization(config: NdapConfig, clients: Clients) -> list[Finding]:
                 if on
                 else "the organization stack enables it before attaching its guardrails "
                 "(the deploying identity needs organizations:EnablePolicyType)",
+                blocking=False,
+            )
+        )
+    return findings + inherited_findings(config, orgs, str(root["Id"]))
+
+
+FULL_AWS_ACCESS = "FullAWSAccess"
+
+
+def _levels_above(orgs: Any, parent: str | None, root: str) -> list[str]:
+    """The targets whose SCPs apply to the platform's units: the parent unit and its
+    ancestors up to the root (only the root without a parent unit)."""
+    levels, current = [], parent
+    while current is not None and current != root:
+        levels.append(current)
+        parents = orgs.list_parents(ChildId=current)["Parents"]
+        current = str(parents[0]["Id"]) if parents else None
+    return [*levels, root]
+
+
+def inherited_findings(config: NdapConfig, orgs: Any, root: str) -> list[Finding]:
+    """The SCPs attached above the platform's units are the declared
+    ``organization.inherited_guardrails`` (by name and content): the proofs evaluate
+    exactly those, plus FullAWSAccess at every level."""
+    declared = {p.name: p.document for p in config.organization.inherited_guardrails}
+    found: set[str] = set()
+    findings = []
+    for level in _levels_above(orgs, config.organization.parent_ou_id, root):
+        pages = orgs.get_paginator("list_policies_for_target").paginate(
+            TargetId=level, Filter="SERVICE_CONTROL_POLICY"
+        )
+        attached = [p for page in pages for p in page["Policies"]]
+        if not any(p.get("AwsManaged") and p["Name"] == FULL_AWS_ACCESS for p in attached):
+            findings.append(
+                Finding(
+                    "inherited guardrails",
+                    level,
+                    False,
+                    f"no {FULL_AWS_ACCESS} attached: an allow-list of SCPs",
+                    "the proofs assume FullAWSAccess at every level above the platform's "
+                    "units; attach it there, or place the units elsewhere (parent_ou_id)",
+                )
+            )
+        for policy in attached:
+            if policy.get("AwsManaged") and policy["Name"] == FULL_AWS_ACCESS:
+                continue
+            name = str(policy["Name"])
+            found.add(name)
+            content = orgs.describe_policy(PolicyId=policy["Id"])["Policy"]["Content"]
+            if name not in declared:
+                detail, todo = (
+                    f"{name} ({policy['Id']}) attached, not declared: no proof knows it",
+                    "add it to organization.inherited_guardrails (its Content from `aws "
+                    f"organizations describe-policy --policy-id {policy['Id']}`), then build",
+                )
+            elif json.loads(content) != declared[name]:
+                detail, todo = (
+                    f"{name} ({policy['Id']}) differs from the declared document",
+                    "declare what is attached (describe-policy), then build again",
+                )
+            else:
+                detail, todo = f"{name} as declared", ""
+            findings.append(Finding("inherited guardrails", level, not todo, detail, todo))
+    for name in sorted(set(declared) - found):
+        findings.append(
+            Finding(
+                "inherited guardrails",
+                "above the units",
+                False,
+                f"{name} declared, attached nowhere above the platform's units",
+                "remove it from organization.inherited_guardrails (the proofs are stricter "
+                "than the organization), or check parent_ou_id",
                 blocking=False,
             )
         )

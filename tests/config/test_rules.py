@@ -25,6 +25,12 @@ Data = dict[str, Any]
 Edit = Callable[[Data], None]
 
 
+_LZ = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}],
+}
+
+
 @cache
 def _reference() -> Data:
     data: Data = YAML(typ="safe").load(REFERENCE.read_text(encoding="utf-8"))
@@ -299,6 +305,19 @@ CASES: dict[str, Case] = {
             "the platform creates no tooling unit with this configuration (units: acc, dev, "
             "nonprod, prd, security) (got 'tooling')",
             "units",
+        ),
+    ),
+    "inherited_guardrails_are_named_once": case(
+        put("organization.inherited_guardrails", [{"name": "lz-a", "document": _LZ}]),
+        Fails(
+            put(
+                "organization.inherited_guardrails",
+                [{"name": "lz-a", "document": _LZ}, {"name": "lz-a", "document": _LZ}],
+            ),
+            "organization.inherited_guardrails[1].name",
+            "also the name of organization.inherited_guardrails[0]: list each policy attached "
+            "above the platform's units once (got 'lz-a')",
+            "name",
         ),
     ),
     "parent_unit_is_in_an_existing_organization": case(
