@@ -188,7 +188,7 @@ def test_a_newcomer_goes_from_nothing_to_a_deployed_platform_and_back(tmp_path: 
         times["confirmed deploy"] = time.monotonic() - start
         said = confirmed.stdout + confirmed.stderr
         assert confirmed.returncode == 0, said[-4000:]
-        assert "  env-dev: 0 to import, 0 to add, 1 to change, 0 to destroy" in said, said[-4000:]
+        assert "  env-dev: 0 to add, 1 to change, 0 to destroy" in said, said[-4000:]
         assert said.count("Apply these 1 stacks? [y/N]") == 1
         assert re.search(r"ok\s+env-dev\s+apply", said) and "plan: no changes in any stack" in said
         back = ndap("drift after", "drift", "-c", "platform.yaml", "--stack", "env-dev")
