@@ -105,9 +105,10 @@ def test_identity_center_groups_name_every_custom_persona_with_access() -> None:
         },
     }
     found = issues_of(data)
-    assert "has access in some environment" in found[
-        "identity.identity_center.groups.research-scientist"
-    ]
+    assert (
+        "has access in some environment"
+        in found["identity.identity_center.groups.research-scientist"]
+    )
     assert "is not a persona" in found["identity.identity_center.groups.stranger"]
 
 
@@ -125,7 +126,9 @@ def test_a_data_scientist_like_persona_is_accepted_exactly_within_the_invariants
 ) -> None:
     """Accepted iff every cell is one a data scientist may have: nothing in nonprod, acc
     or prd, none/read-only/full in dev (and the name is new)."""
-    data = with_custom({"name": name, "like": "data-scientist", "description": "d", "access": cells})
+    data = with_custom(
+        {"name": name, "like": "data-scientist", "description": "d", "access": cells}
+    )
     config, issues = validate_data(data)
     allowed = {
         "nonprod": {"none"},
