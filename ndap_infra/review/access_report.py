@@ -59,6 +59,7 @@ def _persona_lines(
     persona: AnyPersona,
     envs: Sequence[Environment],
     by: dict[tuple[AnyPersona, Environment, str], Cell],
+    descriptions: dict[str, str],
 ) -> str:
     reach = []
     for env in envs:
@@ -86,6 +87,7 @@ def render_access_report(
         mismatches += [c for c in proof_platform.cells if not c.ok]
     by = {(c.persona, c.environment, c.action): c for c in cells}
     personas = model.config.all_personas()
+    descriptions = {c.name: c.description.rstrip(".") for c in model.config.custom_personas}
     lines = [
         "# Access matrix, as evaluated",
         "",
@@ -115,7 +117,7 @@ def render_access_report(
         f"(of the {len(ACTIONS)} in [Actions](#actions)) and names the sensitive ones;",
         "`nothing`: every action denied. Per persona, where it can act at all:",
         "",
-        *(_persona_lines(persona, envs, by) for persona in personas),
+        *(_persona_lines(persona, envs, by, descriptions) for persona in personas),
         "",
         "| persona | " + " | ".join(e.value for e in envs) + " |",
     ]
