@@ -67,7 +67,11 @@ def _persona_lines(
         if allowed:
             reach.append(f"{env.value} ({len(allowed)})")
     where = ", ".join(reach) if reach else "no environment"
-    custom = f" (custom, like {persona.like.value})" if isinstance(persona, CustomPersona) else ""
+    custom = (
+        f" (custom, like {persona.like.value}: {descriptions[persona.value]})"
+        if isinstance(persona, CustomPersona)
+        else ""
+    )
     return f"- **{persona.value}**{custom}: {where}."
 
 
