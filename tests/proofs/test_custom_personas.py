@@ -27,7 +27,7 @@ from ndap_infra.proofs.principals import base_context, reachable_principals
 from ndap_infra.proofs.suite import prove_access
 from ndap_infra.review.explain import explain_access
 from ndap_infra.stacks.synthesis import synthesize
-from tests.helpers import minimal, resources
+from tests.helpers import minimal, reference_data, resources
 
 RESEARCH = CustomPersona("research-scientist", Persona.DATA_SCIENTIST)
 ANALYST = CustomPersona("analyst", Persona.BUSINESS_USER)
@@ -214,3 +214,20 @@ def test_identity_center_permission_sets_of_custom_personas_are_proved(
     assert [c for c in proof.cells if not c.ok] == []
     assert {c.persona for c in proof.cells} >= {RESEARCH, ANALYST}
     assert all(r.denied_with_all_layers for r in negative_controls(proof.model))
+
+
+def test_the_pipeline_proofs_cover_custom_personas_on_the_reference(tmp_path: Path) -> None:
+    """On the reference platform (tooling account, projects, feature pipelines, the
+    platform's own pipeline): every proof holds with the custom personas, and they can do
+    nothing to any pipeline (no role in the tooling account)."""
+    data = reference_data()
+    data["custom_personas"] = copy.deepcopy(CUSTOM)
+    config = valid(data)
+    proof = prove_access(config, synthesize(config, tmp_path / "out"))
+    assert proof.ok
+    assert proof.pipelines is not None and proof.platform is not None
+    for who in ("research-scientist", "analyst"):
+        pipeline = [c for c in proof.pipelines.cells if c.who == who]
+        platform = [c for c in proof.platform.cells if c.who == who]
+        assert pipeline and not any(c.allowed or c.expected for c in pipeline)
+        assert platform and not any(c.allowed or c.expected for c in platform)
