@@ -30,6 +30,7 @@ from ndap_infra.guardrails.access import (
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
 from ndap_infra.iam.resource_policies import account_root, bucket_arn, bucket_policy_tls_only
 from ndap_infra.names.access import (
+    data_scientist_names,
     data_scientist_role_arn,
     dataset_bucket_name,
     replication_role_name,
@@ -210,8 +211,13 @@ def dataset_store(config: NdapConfig, env: Environment) -> DatasetStore | None:
         key_denials = _deny_accounts(nonprod, ("kms:*",), ("*",))
     else:
         protected_shared = shared if env is Environment.PRD else None
-        denials = lower_environment_denials(("s3:*",), (arn, f"{arn}/*"), lower, protected_shared)
-        key_denials = lower_environment_denials(("kms:*",), ("*",), lower, protected_shared)
+        scientists = data_scientist_names(config)
+        denials = lower_environment_denials(
+            ("s3:*",), (arn, f"{arn}/*"), lower, protected_shared, scientists
+        )
+        key_denials = lower_environment_denials(
+            ("kms:*",), ("*",), lower, protected_shared, scientists
+        )
     writes = _replica_statements(config, bucket) if env is not Environment.PRD else ()
     reader: tuple[Statement, ...] = ()
     key_reader: tuple[Statement, ...] = ()

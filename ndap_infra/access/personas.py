@@ -8,6 +8,7 @@ from ndap_infra.access.boundary import data_scientist_boundary
 from ndap_infra.access.identity import policy_for
 from ndap_infra.config.enums import (
     Access,
+    AnyPersona,
     DataSharingMode,
     Environment,
     IdentitySource,
@@ -35,7 +36,7 @@ MFA_PERSONAS = frozenset({Persona.PLATFORM_ENGINEER, Persona.BREAK_GLASS})
 class PersonaRole:
     """One persona's role in one environment account."""
 
-    persona: Persona
+    persona: AnyPersona
     environment: Environment
     access: Access
     name: str
@@ -48,7 +49,9 @@ class PersonaRole:
     tags: dict[str, str]
 
 
-def persona_trust(identity_account_id: str, persona: Persona, require_mfa: bool) -> PolicyDocument:
+def persona_trust(
+    identity_account_id: str, persona: AnyPersona, require_mfa: bool
+) -> PolicyDocument:
     """People sign in to the identity account and assume their persona role from there,
     only as that persona (their principal carries the ``ndap:persona`` tag); never from dev
     or nonprod (a dev principal is a data scientist's)."""
@@ -91,7 +94,7 @@ def shared_read_resources(config: NdapConfig) -> tuple[str, ...]:
 class PersonaAccess:
     """What one persona may do in one environment, however people get there."""
 
-    persona: Persona
+    persona: AnyPersona
     environment: Environment
     access: Access
     policy: PolicyDocument
@@ -112,7 +115,7 @@ def persona_access(config: NdapConfig, env: Environment) -> list[PersonaAccess]:
             continue
         boundary = None
         boundary_name = None
-        if persona is Persona.DATA_SCIENTIST:
+        if persona.is_data_scientist_like:
             boundary = data_scientist_boundary(
                 org,
                 account_id,
@@ -140,7 +143,7 @@ def persona_access(config: NdapConfig, env: Environment) -> list[PersonaAccess]:
                 boundary_name=boundary_name,
                 max_session_seconds=(
                     BREAK_GLASS_SESSION_SECONDS
-                    if persona is Persona.BREAK_GLASS
+                    if persona.like is Persona.BREAK_GLASS
                     else DEFAULT_SESSION_SECONDS
                 ),
             )
@@ -164,7 +167,7 @@ def persona_roles(config: NdapConfig, env: Environment) -> list[PersonaRole]:
             trust=persona_trust(
                 config.identity_account_id,
                 a.persona,
-                config.identity.require_mfa or a.persona in MFA_PERSONAS,
+                config.identity.require_mfa or a.persona.like in MFA_PERSONAS,
             ),
             policy=a.policy,
             boundary=a.boundary,
@@ -206,9 +209,11 @@ def permission_sets(config: NdapConfig) -> list[PermissionSetSpec]:
                     access=access,
                     name=permission_set_name(config.organization.name, access.persona, env),
                     account_id=config.account_id(env),
-                    group_id=center.groups[access.persona],
+                    group_id=center.groups[access.persona.value],
                     session_duration=(
-                        "PT1H" if access.persona is Persona.BREAK_GLASS else center.session_duration
+                        "PT1H"
+                        if access.persona.like is Persona.BREAK_GLASS
+                        else center.session_duration
                     ),
                 )
             )

@@ -175,9 +175,11 @@ def team_readme(config: NdapConfig, project: MlProjectConfig) -> str:
         "| persona | " + " | ".join(e.value for e in envs) + " |",
         "|---|" + "---|" * len(envs),
     ]
-    for persona in Persona:
+    described = {c.name: c.description.rstrip(".") for c in config.custom_personas}
+    for persona in config.all_personas():
         cells = " | ".join(ACCESS_WORDS[matrix[persona][env]] for env in envs)
-        lines.append(f"| {persona.value} ({PERSONA_ROLES[persona]}) | {cells} |")
+        role = PERSONA_ROLES[persona] if isinstance(persona, Persona) else described[persona.value]
+        lines.append(f"| {persona.value} ({role}) | {cells} |")
     lines += [
         "",
         "Data scientists work in **dev** only (full access inside a permission boundary): "

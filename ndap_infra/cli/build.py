@@ -474,23 +474,44 @@ def _check_creation_order(loaded: NdapConfig, out: Path) -> None:
 
 
 @_commands.command()
-def lint(out: OutOption = DEFAULT_OUT, policies: PoliciesOption = DEFAULT_POLICIES) -> None:
+def lint(
+    out: OutOption = DEFAULT_OUT,
+    policies: PoliciesOption = DEFAULT_POLICIES,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            envvar="NDAP_CONFIG",
+            help="The platform configuration, for its custom personas' suppressions; "
+            "default: $NDAP_CONFIG, else platform.yaml in the current directory if there.",
+        ),
+    ] = None,
+) -> None:
     """Policy-as-code gates: checkov over the synthesized stacks and parliament over the
     policy files, with the project's reasoned suppressions; writes policies/LINT.md."""
-    _lint(out, policies)
+    if config is None and DEFAULT_CONFIG.is_file():
+        config = DEFAULT_CONFIG
+    _lint(out, policies, load(config) if config is not None else None)
 
 
-def _lint(out: Path, policies: Path) -> None:
+def _lint(out: Path, policies: Path, config: NdapConfig | None) -> None:
     from ndap_infra.linters.checkov import run_checkov
     from ndap_infra.linters.parliament import run_parliament
     from ndap_infra.linters.report import render_lint_report
+    from ndap_infra.linters.suppressions import (
+        CHECKOV_SUPPRESSIONS,
+        PARLIAMENT_SUPPRESSIONS,
+        custom_persona_suppressions,
+    )
     from ndap_infra.linters.tools import GateError
 
     synthesis = _synthesis(out)
+    checks, issues = custom_persona_suppressions(config) if config else ((), ())
     try:
         with console.status("checkov and parliament..."):
-            checkov = run_checkov(synthesis.stacks)
-            parliament = run_parliament(policies)
+            checkov = run_checkov(synthesis.stacks, (*CHECKOV_SUPPRESSIONS, *checks))
+            parliament = run_parliament(policies, (*PARLIAMENT_SUPPRESSIONS, *issues))
     except GateError as error:
         errors.print(str(error), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -529,7 +550,7 @@ def build(
     # the proof synth reported, on the stacks now in --out (not evaluated a second time)
     if proof is None or not proof.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
-    _lint(out, policies)
+    _lint(out, policies, loaded)
     _validate_synthesized(out, use_cache=not no_cache)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 TOOLING = "tooling"
@@ -35,6 +36,8 @@ PROTECTED_ENVIRONMENTS: frozenset[Environment] = frozenset({Environment.ACC, Env
 
 
 class Persona(StrEnum):
+    """The built-in personas of the model."""
+
     DATA_SCIENTIST = "data-scientist"
     ML_ENGINEER = "ml-engineer"
     PLATFORM_ENGINEER = "platform-engineer"
@@ -43,8 +46,38 @@ class Persona(StrEnum):
     BREAK_GLASS = "break-glass"
     DEPLOYER = "deployer"
 
+    @property
+    def like(self) -> Persona:
+        """The built-in persona whose invariants apply: itself."""
+        return self
+
+    @property
+    def is_data_scientist_like(self) -> bool:
+        return self is Persona.DATA_SCIENTIST
+
 
 HUMAN_PERSONAS: frozenset[Persona] = frozenset(set(Persona) - {Persona.DEPLOYER})
+
+
+@dataclass(frozen=True, order=True)
+class CustomPersona:
+    """A persona defined by configuration (``custom_personas``): its own name, and the
+    built-in persona (``like``) whose invariants, guardrails and boundary it takes."""
+
+    value: str
+    like: Persona
+
+    @property
+    def is_data_scientist_like(self) -> bool:
+        return self.like is Persona.DATA_SCIENTIST
+
+    def __str__(self) -> str:
+        return self.value
+
+
+AnyPersona = Persona | CustomPersona
+"""A built-in or a custom persona: both have ``value`` (the name), ``like`` and
+``is_data_scientist_like``; code asks those, never ``is Persona.DATA_SCIENTIST``."""
 
 
 class Access(StrEnum):

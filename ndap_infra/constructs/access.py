@@ -9,7 +9,7 @@ from constructs import Construct
 from ndap_infra.access.data import DatasetStore
 from ndap_infra.access.personas import PermissionSetSpec, PersonaAccess, PersonaRole
 from ndap_infra.access.sampling import DATA_ROLE_PATH, START_BUILD_TARGET, IntegrationSampler
-from ndap_infra.config.enums import Persona
+from ndap_infra.config.enums import AnyPersona
 from ndap_infra.constructs.builds import build_project, inline_source, role
 from ndap_infra.constructs.storage import BucketProps, KeyProps, ManagedKey, SecureBucket
 from ndap_infra.resources.aws import (
@@ -54,18 +54,23 @@ class PersonaRoles(Construct):
         boundaries: Sequence[PersonaAccess],
     ) -> None:
         super().__init__(scope, id_)
-        personas: dict[Persona, Construct] = {}
-        boundary_arns: dict[Persona, str] = {}
+        personas: dict[AnyPersona, Construct] = {}
+        boundary_arns: dict[AnyPersona, str] = {}
+        by_name: dict[str, str] = {}
         for access in boundaries:
             assert access.boundary is not None and access.boundary_name is not None
-            persona = self._persona(personas, access.persona)
-            boundary_arns[access.persona] = IamPolicy(
-                persona,
-                "boundary",
-                name=access.boundary_name,
-                description=f"Permission boundary of {access.persona.value}",
-                policy=access.boundary.to_terraform_json(),
-            ).arn
+            if access.boundary_name not in by_name:
+                # One policy per name: the data-scientist-like personas share theirs,
+                # made under the first of them (the built-in one's id stays put).
+                persona = self._persona(personas, access.persona)
+                by_name[access.boundary_name] = IamPolicy(
+                    persona,
+                    "boundary",
+                    name=access.boundary_name,
+                    description=f"Permission boundary of {access.persona.value}",
+                    policy=access.boundary.to_terraform_json(),
+                ).arn
+            boundary_arns[access.persona] = by_name[access.boundary_name]
         for spec in roles:
             persona = self._persona(personas, spec.persona)
             boundary_arn = boundary_arns.get(spec.persona)
@@ -88,7 +93,7 @@ class PersonaRoles(Construct):
                 policy=spec.policy.to_terraform_json(),
             )
 
-    def _persona(self, made: dict[Persona, Construct], persona: Persona) -> Construct:
+    def _persona(self, made: dict[AnyPersona, Construct], persona: AnyPersona) -> Construct:
         if persona not in made:
             made[persona] = Construct(self, persona.value)
         return made[persona]

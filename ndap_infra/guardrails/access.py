@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ndap_infra.config.enums import Persona
 from ndap_infra.guardrails.actions import (
     DATA_STORE_CHANGES,
     KEY_ALIAS_CHANGES,
@@ -15,7 +14,7 @@ from ndap_infra.guardrails.actions import (
     RCP_SERVICES,
 )
 from ndap_infra.iam.document import Condition, PolicyDocument, Principal, Statement
-from ndap_infra.names.access import PERSONA_TAG, data_scientist_name_pattern
+from ndap_infra.names.access import PERSONA_TAG, data_scientist_name_patterns
 
 SHARED_READ_ACTIONS = ("s3:GetObject", "s3:ListBucket", "kms:Decrypt")
 # Everything on S3 and KMS that is not one of the shared reads (RCPs have no NotAction).
@@ -128,19 +127,26 @@ def deny_lower_environments_reaching_protected(
     return PolicyDocument(tuple(statements))
 
 
-def _data_scientist_matchers() -> tuple[tuple[str, Condition], ...]:
+def _data_scientist_matchers(data_scientists: Sequence[str]) -> tuple[tuple[str, Condition], ...]:
+    """``data_scientists``: the names of the data-scientist-like personas (the built-in
+    one and the custom personas like it): a principal tagged with one, or a role whose
+    name contains one, is a data scientist's (one statement each way: the values of a
+    condition are alternatives)."""
     return (
         (
             "Tag",
+            Condition.of("StringEquals", f"aws:PrincipalTag/{PERSONA_TAG}", *data_scientists),
+        ),
+        (
+            "Name",
             Condition.of(
-                "StringEquals", f"aws:PrincipalTag/{PERSONA_TAG}", Persona.DATA_SCIENTIST.value
+                "ArnLike", "aws:PrincipalArn", *data_scientist_name_patterns(data_scientists)
             ),
         ),
-        ("Name", Condition.of("ArnLike", "aws:PrincipalArn", data_scientist_name_pattern())),
     )
 
 
-def deny_data_scientists() -> PolicyDocument:
+def deny_data_scientists(data_scientists: Sequence[str]) -> PolicyDocument:
     """SCP for the acc and prd units: data-scientist principals may do nothing."""
     return PolicyDocument(
         tuple(
@@ -151,7 +157,7 @@ def deny_data_scientists() -> PolicyDocument:
                 resources=("*",),
                 conditions=(match,),
             )
-            for how, match in _data_scientist_matchers()
+            for how, match in _data_scientist_matchers(data_scientists)
         )
     )
 
@@ -161,6 +167,7 @@ def lower_environment_denials(
     resources: Sequence[str],
     lower_account_ids: Sequence[str],
     shared_read: SharedRead | None,
+    data_scientists: Sequence[str],
 ) -> tuple[Statement, ...]:
     """Resource-side statements (RCP, bucket policy, key policy): refuse principals of
     the lower environments and data-scientist principals, except the shared read."""
@@ -212,7 +219,7 @@ def lower_environment_denials(
         ]
     # Data-scientist principals anywhere (a mistaken role in acc/prd, a renamed one): denied
     # everything. The configured reader is bounded by the statements above instead.
-    for how, match in _data_scientist_matchers():
+    for how, match in _data_scientist_matchers(data_scientists):
         conditions: tuple[Condition, ...] = (match, not_service)
         if shared_read is not None:
             conditions += (
@@ -232,12 +239,14 @@ def lower_environment_denials(
 
 
 def deny_lower_environment_principals(
-    lower_account_ids: Sequence[str], shared_read: SharedRead | None = None
+    lower_account_ids: Sequence[str],
+    shared_read: SharedRead | None,
+    data_scientists: Sequence[str],
 ) -> PolicyDocument:
     """RCP for the acc and prd units, over the services RCPs support."""
     actions = tuple(f"{service}:*" for service in RCP_SERVICES)
     return PolicyDocument(
-        lower_environment_denials(actions, ("*",), lower_account_ids, shared_read)
+        lower_environment_denials(actions, ("*",), lower_account_ids, shared_read, data_scientists)
     )
 
 
@@ -247,6 +256,7 @@ def only_pipelines_from_lower_environments(
     resources: Sequence[str],
     lower_account_ids: Sequence[str],
     pipeline_role_pattern: str,
+    data_scientists: Sequence[str],
 ) -> tuple[Statement, ...]:
     """Resource-side statements for the tooling (delivery) account (its RCP, and its
     artifact bucket and key policies): principals of the lower environments are refused,
@@ -276,7 +286,7 @@ def only_pipelines_from_lower_environments(
             conditions=(from_lower,),
         ),
     ]
-    for how, match in _data_scientist_matchers():
+    for how, match in _data_scientist_matchers(data_scientists):
         statements.append(
             Statement(
                 f"DenyDataScientistsBy{how}",
@@ -291,7 +301,7 @@ def only_pipelines_from_lower_environments(
 
 
 def protect_tooling_resources(
-    lower_account_ids: Sequence[str], pipeline_role_pattern: str
+    lower_account_ids: Sequence[str], pipeline_role_pattern: str, data_scientists: Sequence[str]
 ) -> PolicyDocument:
     """RCP for the tooling unit, over the services RCPs support: dev and nonprod principals
     (but the dev pipeline roles' reads) and data-scientist principals are refused."""
@@ -299,7 +309,7 @@ def protect_tooling_resources(
     writes = (*S3_KMS_WRITES, *(f"{s}:*" for s in RCP_SERVICES if s not in ("s3", "kms")))
     return PolicyDocument(
         only_pipelines_from_lower_environments(
-            actions, writes, ("*",), lower_account_ids, pipeline_role_pattern
+            actions, writes, ("*",), lower_account_ids, pipeline_role_pattern, data_scientists
         )
     )
 

@@ -8,6 +8,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ndap_infra.config.enums import Access, Environment
+from ndap_infra.config.model import NdapConfig
+
 ENV = r"(?:env-[a-z]+|tooling|log-archive|security-tooling)"
 """Any account stack: an environment's, or the tooling (delivery) account's, which carries
 the same security baseline (proved by ``ndap parity``), or a security account's (#18),
@@ -470,3 +473,44 @@ PARLIAMENT_SUPPRESSIONS: tuple[ParliamentSuppression, ...] = (
         detail=r"Unknown condition kms:ResourceAliases for action kms:Decrypt",
     ),
 )
+
+
+# -- custom personas: the same acceptances as the built-in personas', by access level ---
+
+
+def custom_persona_suppressions(
+    config: NdapConfig,
+) -> tuple[tuple[CheckovSuppression, ...], tuple[ParliamentSuppression, ...]]:
+    """The suppressions of the custom personas' access policies, written from the
+    configuration's matrix by access level (the built-in personas' are listed above by
+    name): full access in nonprod and dev allows every action (checkov's star-admin
+    checks); read-only and security-audit read across the account (parliament's
+    RESOURCE_STAR). Validation keeps full access to nonprod and dev, and to personas like
+    the engineers and data scientists (whose boundary then applies)."""
+    checkov: list[CheckovSuppression] = []
+    parliament: list[ParliamentSuppression] = []
+    for custom in config.custom_personas:
+        for env, level in custom.cells().items():
+            where = f"env-{env.value}/personas/{re.escape(custom.name)}/access"
+            if level is Access.FULL and env in (Environment.NONPROD, Environment.DEV):
+                checkov += [
+                    CheckovSuppression(
+                        check,
+                        where,
+                        f"The custom persona {custom.name} (like {custom.like.value}) has "
+                        f"full access in {env.value} by the configured matrix, bounded by the "
+                        "organization guardrails (and a data scientist's boundary).",
+                    )
+                    for check in _STAR_ADMIN
+                ]
+            if level in (Access.READ_ONLY, Access.SECURITY_AUDIT):
+                parliament.append(
+                    ParliamentSuppression(
+                        "RESOURCE_STAR",
+                        rf"{where}\.json",
+                        f"The custom persona {custom.name} has {level.value} access in "
+                        f"{env.value} by the configured matrix: it reads across the account "
+                        "by design, as the built-in read-only personas do.",
+                    )
+                )
+    return tuple(checkov), tuple(parliament)

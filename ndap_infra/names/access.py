@@ -7,14 +7,16 @@ the tag; a role created by mistake with the name still matches the pattern).
 
 from __future__ import annotations
 
-from ndap_infra.config.enums import Environment, Persona
+from collections.abc import Sequence
+
+from ndap_infra.config.enums import AnyPersona, Environment, Persona
 from ndap_infra.config.model import NdapConfig
 
 PERSONA_TAG = "ndap:persona"
 PERSONA_PATH = "/ndap/personas/"
 
 
-def persona_role_name(org: str, persona: Persona) -> str:
+def persona_role_name(org: str, persona: AnyPersona) -> str:
     return f"{org}-{persona.value}"
 
 
@@ -22,13 +24,15 @@ def role_arn(account_id: str, name: str, path: str = "/") -> str:
     return f"arn:aws:iam::{account_id}:role{path}{name}"
 
 
-def persona_role_arn(org: str, persona: Persona, account_id: str) -> str:
+def persona_role_arn(org: str, persona: AnyPersona, account_id: str) -> str:
     return role_arn(account_id, persona_role_name(org, persona), PERSONA_PATH)
 
 
-def data_scientist_name_pattern() -> str:
-    """Matches any role whose name mentions data-scientist, in any account and path."""
-    return f"arn:aws:iam::*:role/*{Persona.DATA_SCIENTIST.value}*"
+def data_scientist_name_patterns(names: Sequence[str]) -> tuple[str, ...]:
+    """Match any role whose name mentions a data-scientist-like persona's name (the
+    built-in ``data-scientist`` and the custom personas like it), in any account and
+    path."""
+    return tuple(f"arn:aws:iam::*:role/*{name}*" for name in names)
 
 
 def boundary_policy_name(org: str) -> str:
@@ -76,12 +80,18 @@ def sampler_schedule_role_name(org: str) -> str:
     return f"{org}-integration-sampler-schedule"
 
 
-def permission_set_name(org: str, persona: Persona, env: Environment) -> str:
+def permission_set_name(org: str, persona: AnyPersona, env: Environment) -> str:
     """At most 32 characters (the AWS limit), always with the full persona name, so the
     role Identity Center creates (``AWSReservedSSO_<name>_<id>``) matches the guardrails'
     role-name pattern for data scientists."""
     name = f"{org}-{persona.value}-{env.value}"
     return name if len(name) <= 32 else f"{persona.value}-{env.value}"
+
+
+def data_scientist_names(config: NdapConfig) -> tuple[str, ...]:
+    """The names the data-scientist guardrails match: the built-in persona's and every
+    custom persona like it."""
+    return tuple(p.value for p in config.data_scientist_like())
 
 
 def data_scientist_role_arn(config: NdapConfig) -> str:

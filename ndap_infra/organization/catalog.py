@@ -26,7 +26,12 @@ from ndap_infra.guardrails import access, scp
 from ndap_infra.iam.document import PolicyDocument
 from ndap_infra.iam.limits import PolicyTooLarge
 from ndap_infra.iam.resource_policies import bucket_arn
-from ndap_infra.names.access import PERSONA_PATH, data_scientist_role_arn, dataset_bucket_name
+from ndap_infra.names.access import (
+    PERSONA_PATH,
+    data_scientist_names,
+    data_scientist_role_arn,
+    dataset_bucket_name,
+)
 from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN
 from ndap_infra.names.platform import platform_deployers, scp_name
 from ndap_infra.names.security import archive_bucket, organization_trail_arn
@@ -310,6 +315,7 @@ def _access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
     lower_accounts = [config.account_id(e) for e in LOWER if e in enabled]
     shared = shared_read_resources(config)
     shared_read = access.SharedRead(data_scientist_role_arn(config), shared) if shared else None
+    scientists = data_scientist_names(config)
     tooling = config.tooling_account_id
     with_tooling: tuple[str, ...] = (TOOLING,) if tooling is not None else ()
     with_security: tuple[str, ...] = (SECURITY_UNIT,) if config.security_accounts else ()
@@ -326,13 +332,13 @@ def _access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
         GuardrailSpec(
             scp_name(org, "deny-data-scientists"),
             "Data-scientist principals (by tag or name) do nothing here.",
-            access.deny_data_scientists(),
+            access.deny_data_scientists(scientists),
             (*PROTECTED, *with_tooling, *with_security),
         ),
         GuardrailSpec(
             scp_name(org, "protect-acc-prd-resources"),
             "acc/prd resources refuse dev, nonprod and data-scientist principals.",
-            access.deny_lower_environment_principals(lower_accounts, shared_read),
+            access.deny_lower_environment_principals(lower_accounts, shared_read, scientists),
             PROTECTED,
             RCP,
         ),
@@ -381,7 +387,7 @@ def _access_guardrails(config: NdapConfig) -> list[GuardrailSpec]:
                 scp_name(org, "protect-tooling-resources"),
                 "Delivery-account resources refuse dev, nonprod (but dev's pipeline roles' "
                 "reads) and data-scientist principals.",
-                access.protect_tooling_resources(lower_accounts, PIPELINE_ROLE_PATTERN),
+                access.protect_tooling_resources(lower_accounts, PIPELINE_ROLE_PATTERN, scientists),
                 (TOOLING,),
                 RCP,
             )

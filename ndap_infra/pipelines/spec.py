@@ -32,6 +32,7 @@ from ndap_infra.names import pipelines as names
 from ndap_infra.names.access import (
     PERSONA_PATH,
     PERSONA_TAG,
+    data_scientist_names,
     dataset_bucket_name,
     persona_role_name,
 )
@@ -186,7 +187,12 @@ def artifact_store_policies(
             *bucket_policy_tls_only(bucket).statements,
             *policies.artifact_bucket_grants(bucket, dev, releases),
             *only_pipelines_from_lower_environments(
-                ("s3:*",), s3_writes, (arn, f"{arn}/*"), lower, names.PIPELINE_ROLE_PATTERN
+                ("s3:*",),
+                s3_writes,
+                (arn, f"{arn}/*"),
+                lower,
+                names.PIPELINE_ROLE_PATTERN,
+                data_scientist_names(config),
             ),
         )
     )
@@ -201,7 +207,12 @@ def artifact_store_policies(
             ),
             *policies.artifact_key_grants(bucket, region, tooling, dev, releases),
             *only_pipelines_from_lower_environments(
-                ("kms:*",), kms_writes, ("*",), lower, names.PIPELINE_ROLE_PATTERN
+                ("kms:*",),
+                kms_writes,
+                ("*",),
+                lower,
+                names.PIPELINE_ROLE_PATTERN,
+                data_scientist_names(config),
             ),
         )
     )

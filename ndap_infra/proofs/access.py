@@ -16,7 +16,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ndap_infra.access.data import receives_data
-from ndap_infra.config.enums import Access, DataSharingMode, Environment, Persona
+from ndap_infra.config.enums import (
+    PROTECTED_ENVIRONMENTS,
+    Access,
+    AnyPersona,
+    DataSharingMode,
+    Environment,
+    Persona,
+)
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.evaluator import (
     Decision,
@@ -134,7 +141,7 @@ def has_production_data(config: NdapConfig, env: Environment) -> bool:
     return receives_data(config, env)
 
 
-def expected(config: NdapConfig, persona: Persona, env: Environment, action: str) -> bool | None:
+def expected(config: NdapConfig, persona: AnyPersona, env: Environment, action: str) -> bool | None:
     """What the model says; None where the action has no target in that environment."""
     if action in (
         "read-production-data",
@@ -148,7 +155,7 @@ def expected(config: NdapConfig, persona: Persona, env: Environment, action: str
         return expected(config, persona, env, "write-production-data")
     access = config.access(persona, env)
     allowed = action in LEVEL_ALLOWS[access]
-    if persona is Persona.DATA_SCIENTIST and action == "create-role-without-boundary":
+    if persona.is_data_scientist_like and action == "create-role-without-boundary":
         allowed = False  # the boundary: every role they create carries it
     if action == "write-production-data" and env is not Environment.PRD:
         allowed = False  # the dev replica and the acc copy are written by replication only
@@ -161,6 +168,18 @@ def expected(config: NdapConfig, persona: Persona, env: Environment, action: str
     ):
         allowed = True  # the configured, read-only cross-account exception
     return allowed
+
+
+def forbidden(config: NdapConfig, persona: AnyPersona, env: Environment, action: str) -> bool:
+    """What invariant 2 forbids whatever the matrix says: a data-scientist-like persona
+    may do nothing in acc or prd (but the built-in data scientist's configured read of
+    named prd data). So a matrix that slipped past validation (a custom persona given
+    acc access) cannot make an allowed cell there pass: the cell fails either way (the
+    guardrails deny what the matrix grants, or, if they do not, the invariant does)."""
+    if not persona.is_data_scientist_like or env not in PROTECTED_ENVIRONMENTS:
+        return False
+    exception = persona is Persona.DATA_SCIENTIST and action == "read-production-data"
+    return not (exception and expected(config, persona, env, action))
 
 
 # ---- evaluation ------------------------------------------------------------------------
@@ -272,17 +291,19 @@ DATASETS_KEY = "data-access/key/key"
 
 @dataclass(frozen=True)
 class Cell:
-    persona: Persona
+    persona: AnyPersona
     environment: Environment
     action: str
     expected: bool | None
     allowed: bool | None
     via: str
     decision: Decision | None
+    forbidden: bool = False
+    """Invariant 2 forbids an allow here, whatever ``expected`` says (``forbidden()``)."""
 
     @property
     def ok(self) -> bool:
-        return self.expected == self.allowed
+        return self.expected == self.allowed and not (self.forbidden and self.allowed)
 
 
 def decide(model: PlatformModel, principal: Principal, goal: Target) -> Decision:
@@ -301,7 +322,7 @@ def decide(model: PlatformModel, principal: Principal, goal: Target) -> Decision
 def evaluate_cell(
     model: PlatformModel,
     principals: Sequence[tuple[str, Principal]],
-    persona: Persona,
+    persona: AnyPersona,
     env: Environment,
     action: str,
 ) -> Cell:
@@ -309,18 +330,20 @@ def evaluate_cell(
     want = expected(model.config, persona, env, action)
     if goal is None:
         return Cell(persona, env, action, want, None, "no such resource here", None)
+    barred = forbidden(model.config, persona, env, action)
     first: Decision | None = None
     for via, principal in principals:
         decision = decide(model, principal, goal)
         first = first or decision
         if decision.allowed:
-            return Cell(persona, env, action, want, True, via, decision)
-    return Cell(persona, env, action, want, False, "no principal reached is allowed", first)
+            return Cell(persona, env, action, want, True, via, decision, barred)
+    return Cell(persona, env, action, want, False, "no principal reached is allowed", first, barred)
 
 
-def prove(model: PlatformModel, personas: Iterable[Persona] = tuple(Persona)) -> list[Cell]:
+def prove(model: PlatformModel, personas: Iterable[AnyPersona] | None = None) -> list[Cell]:
+    """Every cell of every persona (default: the built-in and the custom ones)."""
     cells = []
-    for persona in personas:
+    for persona in model.config.all_personas() if personas is None else personas:
         principals = reachable_principals(model, persona)
         for env in model.config.enabled_environments():
             for action in ACTION_NAMES:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ndap_infra.access.people import people_policy
 from ndap_infra.config.accounts import SECURITY_ACCOUNT_KEYS, security_account_id
-from ndap_infra.config.enums import TOOLING, Environment, Persona
+from ndap_infra.config.enums import TOOLING, AnyPersona, Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.evaluator import NamedPolicy, Organization, Principal, Resource, Role
 from ndap_infra.iam.document import unescape_terraform
@@ -374,9 +374,7 @@ def _identity_center_roles(
                     "Effect": "Allow",
                     "Principal": {"AWS": f"arn:aws:iam::{config.identity_account_id}:root"},
                     "Action": "sts:AssumeRole",
-                    "Condition": {
-                        "StringEquals": {f"aws:PrincipalTag/{PERSONA_TAG}": persona.value}
-                    },
+                    "Condition": {"StringEquals": {f"aws:PrincipalTag/{PERSONA_TAG}": persona}},
                 }
             ],
         }
@@ -605,7 +603,7 @@ IDENTITY_CENTER_SIGN_IN = {
 }
 
 
-def identity_user(model: PlatformModel, persona: Persona) -> Principal:
+def identity_user(model: PlatformModel, persona: AnyPersona) -> Principal:
     """A person of ``persona`` signed in to the identity account (and, with Identity
     Center, to its portal: modelled as the right to use the roles it provisions, which
     the assignments then restrict to the persona's group)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ndap_infra.config.accounts import security_account_id
-from ndap_infra.config.enums import LOG_ARCHIVE, SECURITY_TOOLING, TOOLING, Persona
+from ndap_infra.config.enums import LOG_ARCHIVE, SECURITY_TOOLING, TOOLING, AnyPersona
 from ndap_infra.evaluator import NamedPolicy, Principal, Request, Resource, evaluate, principal_for
 from ndap_infra.names.security import (
     ARCHIVE_CLOUDTRAIL_PREFIX,
@@ -149,13 +149,16 @@ def _allowed(model: PlatformModel, principal: Principal, action: str, resource: 
     ).allowed
 
 
-Reach = Mapping[Persona, Sequence[Principal]]
+Reach = Mapping[AnyPersona, Sequence[Principal]]
 
 
 def reach_of(model: PlatformModel) -> Reach:
     """Every principal each persona can act as (computed once: the negative controls change
     resource policies and SCP statements that do not govern assuming roles)."""
-    return {persona: [p for _, p in reachable_principals(model, persona)] for persona in Persona}
+    return {
+        persona: [p for _, p in reachable_principals(model, persona)]
+        for persona in model.config.all_personas()
+    }
 
 
 def _who(

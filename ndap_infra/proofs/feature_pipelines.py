@@ -109,9 +109,11 @@ def feature_cells(model: PlatformModel) -> list[PipelineCell]:
     """Every persona and every feature build and publisher role, for every team."""
     cells: list[PipelineCell] = []
     for pipeline in feature_pipeline_names(model):
-        for persona in Persona:
+        for persona in model.config.all_personas():
             principals = reachable_principals(model, persona)
-            cells += _cells(model, persona.value, principals, pipeline, PERSONA_ALLOWS[persona])
+            # A custom persona has no role in the tooling account: nothing.
+            own = PERSONA_ALLOWS[persona] if isinstance(persona, Persona) else frozenset()
+            cells += _cells(model, persona.value, principals, pipeline, own)
         for env in names.PIPELINE_ENVIRONMENTS:
             for kind, arn, allowed in (
                 ("build", _build_arn(model, pipeline, env), {f"assume-{env.value}-publisher"}),

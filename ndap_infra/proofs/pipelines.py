@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ndap_infra.config.enums import TOOLING, Environment, Persona
+from ndap_infra.config.enums import TOOLING, AnyPersona, Environment, Persona
 from ndap_infra.evaluator import (
     Decision,
     NamedPolicy,
@@ -122,6 +122,11 @@ PERSONA_ALLOWS: dict[Persona, frozenset[str]] = {
     Persona.DEPLOYER: ADMINISTER,
 }
 """What each persona may do to every project's pipelines: written from the model."""
+
+
+def persona_allows(persona: AnyPersona) -> frozenset[str]:
+    """A custom persona has no role in the tooling account: nothing, whatever it is like."""
+    return PERSONA_ALLOWS[persona] if isinstance(persona, Persona) else frozenset()
 
 
 def identity_allows(kind: str, env: Environment) -> frozenset[str]:
@@ -320,10 +325,10 @@ def prove_pipeline_actions(model: PlatformModel) -> list[PipelineCell]:
     cells: list[PipelineCell] = []
     if not projects(model):
         return cells
-    for persona in Persona:
+    for persona in model.config.all_personas():
         principals = reachable_principals(model, persona)
         for project in projects(model):
-            cells += _cells(model, persona.value, principals, project, PERSONA_ALLOWS[persona])
+            cells += _cells(model, persona.value, principals, project, persona_allows(persona))
     for project in projects(model):
         for kind in ("build", "deployer"):
             for env in names.PIPELINE_ENVIRONMENTS:
@@ -463,7 +468,7 @@ def prove_pipelines(model: PlatformModel) -> PipelineProof:
     )
 
 
-def pipeline_attack_allowed(model: PlatformModel, persona: Persona, action: str) -> bool:
+def pipeline_attack_allowed(model: PlatformModel, persona: AnyPersona, action: str) -> bool:
     """Can a person of ``persona`` do ``action`` to the first project's pipelines (for the
     negative controls of ``proofs.access``)?"""
 

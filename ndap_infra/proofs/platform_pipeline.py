@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ndap_infra.config.enums import TOOLING, Persona
+from ndap_infra.config.enums import TOOLING, AnyPersona, Persona
 from ndap_infra.evaluator import NamedPolicy, Principal, Resource, principal_for
 from ndap_infra.names import pipelines as names
 from ndap_infra.names.platform import deployer_pattern, trail_name
@@ -156,7 +156,7 @@ def goal(model: PlatformModel, spec: PlatformPipelineSpec, action: str, account:
     raise KeyError(action)
 
 
-def _persona_allows(spec: PlatformPipelineSpec, persona: Persona) -> frozenset[str]:
+def _persona_allows(spec: PlatformPipelineSpec, persona: AnyPersona) -> frozenset[str]:
     """Written from the model: approvers approve; the tooling account's administrators
     (break-glass, and the platform's deployment identity through the account access
     role) administer the pipeline, its builds and artifacts, but no person becomes a
@@ -204,7 +204,7 @@ def prove_platform_actions(model: PlatformModel) -> list[PlatformCell]:
     if spec is None:
         return []
     cells: list[PlatformCell] = []
-    for persona in Persona:
+    for persona in model.config.all_personas():
         cells += _cells(
             model,
             spec,

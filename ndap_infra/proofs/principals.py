@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ndap_infra.config.enums import Environment, Persona
+from ndap_infra.config.enums import AnyPersona, Environment, Persona
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.evaluator import (
     NamedPolicy,
@@ -161,24 +161,25 @@ def boundary_arn(model: PlatformModel) -> str:
     )
 
 
-def starting_principal(model: PlatformModel, persona: Persona) -> Principal:
+def starting_principal(model: PlatformModel, persona: AnyPersona) -> Principal:
     if persona is Persona.DEPLOYER:
         return pipeline_principal(model.config)
     return identity_user(model, persona)
 
 
-def reachable_principals(model: PlatformModel, persona: Persona) -> list[tuple[str, Principal]]:
-    """Every principal a person of ``persona`` can act as, with the chain that gets there."""
+def reachable_principals(model: PlatformModel, persona: AnyPersona) -> list[tuple[str, Principal]]:
+    """Every principal a person of ``persona`` can act as, with the chain that gets there
+    (a data-scientist-like persona's includes what it could create in dev)."""
     start = starting_principal(model, persona)
     roles = [*model.roles.values()]
-    if persona is Persona.DATA_SCIENTIST:
+    if persona.is_data_scientist_like:
         roles.append(data_scientist_created_role(model))
     paths = reachable_roles(start, roles, model.organization, base_context(model.config))
     reached = [
         (start.arn, start),
         *((path.describe(), principal_for(path.target)) for path in paths),
     ]
-    if persona is Persona.DATA_SCIENTIST:
+    if persona.is_data_scientist_like:
         reached += _created_by_hand(model, reached)
     return reached
 
@@ -189,10 +190,10 @@ Mutation = Callable[[PlatformModel], PlatformModel]
 @dataclass(frozen=True)
 class Attack:
     name: str
-    persona: Persona
+    persona: AnyPersona
     environment: Environment
     action: str
     setup: Mutation | None = None  # a mistake the attack exploits (e.g. a loosened trust)
-    decide: Callable[[PlatformModel, Persona, str], bool] | None = None
+    decide: Callable[[PlatformModel, AnyPersona, str], bool] | None = None
     """How to decide the attack when it is not a cell of the access table (the pipeline
     proof's attacks bring their own)."""

@@ -59,7 +59,7 @@ def every_principal(model: PlatformModel) -> list[tuple[str, Principal]]:
     deployment identity, every role (as a session of itself) and what a data scientist
     could create in dev (a role, a service-trusted role, a user)."""
     found: dict[str, Principal] = {}
-    for persona in Persona:
+    for persona in model.config.all_personas():
         start = (
             pipeline_principal(model.config)
             if persona is Persona.DEPLOYER

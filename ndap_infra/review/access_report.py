@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ndap_infra.config.enums import Environment, Persona
+from ndap_infra.config.enums import AnyPersona, CustomPersona, Environment
 from ndap_infra.iam.synthesized import ExtractedPolicy
 from ndap_infra.proofs.access import ACTIONS, Cell, ControlResult
 from ndap_infra.proofs.access_model import PlatformModel
@@ -56,7 +56,10 @@ def _contents(lines: Sequence[str]) -> list[str]:
 
 
 def _persona_lines(
-    persona: Persona, envs: Sequence[Environment], by: dict[tuple[Persona, Environment, str], Cell]
+    persona: AnyPersona,
+    envs: Sequence[Environment],
+    by: dict[tuple[AnyPersona, Environment, str], Cell],
+    descriptions: dict[str, str],
 ) -> str:
     reach = []
     for env in envs:
@@ -64,7 +67,12 @@ def _persona_lines(
         if allowed:
             reach.append(f"{env.value} ({len(allowed)})")
     where = ", ".join(reach) if reach else "no environment"
-    return f"- **{persona.value}**: {where}."
+    custom = (
+        f" (custom, like {persona.like.value}: {descriptions[persona.value]})"
+        if isinstance(persona, CustomPersona)
+        else ""
+    )
+    return f"- **{persona.value}**{custom}: {where}."
 
 
 def render_access_report(
@@ -82,6 +90,8 @@ def render_access_report(
     if proof_platform is not None:
         mismatches += [c for c in proof_platform.cells if not c.ok]
     by = {(c.persona, c.environment, c.action): c for c in cells}
+    personas = model.config.all_personas()
+    descriptions = {c.name: c.description.rstrip(".") for c in model.config.custom_personas}
     lines = [
         "# Access matrix, as evaluated",
         "",
@@ -111,12 +121,12 @@ def render_access_report(
         f"(of the {len(ACTIONS)} in [Actions](#actions)) and names the sensitive ones;",
         "`nothing`: every action denied. Per persona, where it can act at all:",
         "",
-        *(_persona_lines(persona, envs, by) for persona in Persona),
+        *(_persona_lines(persona, envs, by, descriptions) for persona in personas),
         "",
         "| persona | " + " | ".join(e.value for e in envs) + " |",
     ]
     lines.append("|---" * (len(envs) + 1) + "|")
-    for persona in Persona:
+    for persona in personas:
         row = [_summary([by[(persona, env, a.name)] for a in ACTIONS]) for env in envs]
         lines.append(f"| {persona.value} | " + " | ".join(row) + " |")
     lines += [
@@ -129,7 +139,7 @@ def render_access_report(
     ]
     lines += [f"- `{a.name}`: {a.description}" for a in ACTIONS]
     lines += ["", "## Every decision", ""]
-    for persona in Persona:
+    for persona in personas:
         lines += [
             f"### {persona.value}",
             "",

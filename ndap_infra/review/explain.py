@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ndap_infra.config.enums import Environment, Persona
+from ndap_infra.config.enums import Environment
 from ndap_infra.evaluator import Decision, Principal, principal_for
 from ndap_infra.pipelines.platform import PlatformPipelineSpec, platform_pipeline_spec
 from ndap_infra.proofs import (
@@ -139,11 +139,13 @@ def explain(
 
 
 def explain_access(model: PlatformModel, words: Sequence[str]) -> Explanation:
-    if words and words[0] not in {p.value for p in Persona}:
-        raise _closest(words[0], [*(p.value for p in Persona), *KINDS], "persona or kind")
+    names = [p.value for p in model.config.all_personas()]
+    if words and words[0] not in names:
+        raise _closest(words[0], [*names, *KINDS], "persona or kind")
     _words(words, 3, 3, "PERSONA ENV ACTION")
     who, env_name, action = words
-    persona = Persona(who)
+    persona = model.config.persona_named(who)
+    assert persona is not None  # checked above
     enabled = [e.value for e in model.config.enabled_environments()]
     if env_name not in enabled:
         raise _closest(env_name, enabled, "environment (of this configuration)")
@@ -176,8 +178,9 @@ def explain_access(model: PlatformModel, words: Sequence[str]) -> Explanation:
 def _pipeline_principals(
     model: PlatformModel, who: str, project: str
 ) -> list[tuple[str, Principal]]:
-    if who in {p.value for p in Persona}:
-        return reachable_principals(model, Persona(who))
+    persona = model.config.persona_named(who)
+    if persona is not None:
+        return reachable_principals(model, persona)
     kind, _, env = who.split("/", 1)[1].partition("-")
     role = pipeline_identity(model, project, kind, Environment(env))
     return [(role.arn, principal_for(role))]
@@ -221,9 +224,10 @@ def explain_pipeline(model: PlatformModel, words: Sequence[str]) -> list[Explana
     explanations = []
     for cell in chosen:
         if cell.project in features:
+            persona = model.config.persona_named(who)
             principals = (
-                reachable_principals(model, Persona(who))
-                if who in {p.value for p in Persona}
+                reachable_principals(model, persona)
+                if persona is not None
                 else [(who, feature_pipelines.feature_identity(model, who))]
             )
             target = feature_pipelines.goal(model, cell.project, action)
@@ -257,8 +261,9 @@ def _platform_identity(
 ) -> tuple[list[tuple[str, Principal]], str | None]:
     """The principals of a platform-table row, and its own account (planners and
     deployers: their stack's)."""
-    if who in {p.value for p in Persona}:
-        return reachable_principals(model, Persona(who)), None
+    persona = model.config.persona_named(who)
+    if persona is not None:
+        return reachable_principals(model, persona), None
     if who in ("plan build role", "apply build role"):
         arn = spec.plan_role_arn if who.startswith("plan") else spec.apply_role_arn
         return [(arn, principal_for(model.roles[arn]))], None

@@ -124,7 +124,72 @@ INVARIANT_3 = "breaks invariant 3 (non-production can never reach production dat
 INVARIANT_5 = "breaks invariant 5 (only the pipeline deploys to acceptance and production)"
 INVARIANT_1 = "breaks invariant 1 (every environment gets the same security controls)"
 
+RESEARCH = {
+    "name": "research-scientist",
+    "like": "data-scientist",
+    "description": "Explores new model families in dev.",
+    "access": {"dev": "full"},
+}
+ANALYST = {
+    "name": "analyst",
+    "like": "business-user",
+    "description": "Reads reports.",
+    "access": {"acc": "uat", "prd": "read-only"},
+}
+
+
+def custom(**fields: Any) -> Edit:
+    """custom_personas: the research scientist with ``fields`` changed."""
+    return put("custom_personas", [{**RESEARCH, **fields}])
+
+
 CASES: dict[str, Case] = {
+    # -- custom personas
+    "custom_persona_names_are_new": case(
+        put("custom_personas", [RESEARCH, ANALYST]),
+        Fails(
+            custom(name="ml-engineer", like="ml-engineer"),
+            "custom_personas[0].name",
+            "is the name of a built-in persona: choose another name (to change a built-in "
+            "persona's cells, use personas.<name>) (got 'ml-engineer')",
+            "built-in",
+        ),
+        Fails(
+            put("custom_personas", [ANALYST, ANALYST]),
+            "custom_personas[1].name",
+            "is the name of another one: choose another name (to change a built-in "
+            "persona's cells, use personas.<name>) (got 'analyst')",
+            "twice",
+        ),
+    ),
+    "custom_persona_is_like_a_person": case(
+        put("custom_personas", [{**ANALYST, "like": "security-auditor", "access": {}}]),
+        Fails(
+            put("custom_personas", [{**ANALYST, "like": "break-glass", "access": {}}]),
+            "custom_personas[0].like",
+            "a custom persona cannot be like the deployer (the pipelines' identity) or "
+            "break-glass (one emergency access): use data-scientist, ml-engineer, "
+            "platform-engineer, business-user or security-auditor (got 'break-glass')",
+        ),
+    ),
+    "data_scientist_like_names_are_distinct": case(
+        put("custom_personas", [RESEARCH, {**ANALYST, "name": "research-analyst"}]),
+        Fails(
+            custom(name="explorer"),
+            "custom_personas[0].name",
+            "a data-scientist-like persona's name must contain 'scientist': the guardrails "
+            "deny every role whose name contains it, in every account (got 'explorer')",
+            "no scientist",
+        ),
+        Fails(
+            put("custom_personas", [RESEARCH, {**ANALYST, "name": "research-scientist-lead"}]),
+            "custom_personas[1].name",
+            "contains 'research-scientist', a data-scientist-like persona's name: the "
+            "guardrails would deny its roles in acc and prd; choose another "
+            "(got 'research-scientist-lead')",
+            "contains one",
+        ),
+    ),
     # -- personas
     "data_scientist_never_in_acc_or_prd": case(
         put("personas.data-scientist", {"dev": "read-only", "acc": "none", "prd": "none"}),
@@ -133,6 +198,13 @@ CASES: dict[str, Case] = {
             "personas.data-scientist.prd",
             f"{INVARIANT_2}: set it to 'none'; production data reaches data scientists as a "
             "read-only replica in dev (data.sharing_mode) (got 'read-only')",
+        ),
+        Fails(
+            custom(access={"dev": "full", "acc": "read-only"}),
+            "custom_personas[0].access.acc",
+            f"{INVARIANT_2}: set it to 'none'; production data reaches data scientists as a "
+            "read-only replica in dev (data.sharing_mode) (got 'read-only')",
+            "custom",
         ),
     ),
     "nonprod_is_for_engineers_only": case(

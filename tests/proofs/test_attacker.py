@@ -11,7 +11,7 @@ import pytest
 from ndap_infra.config import Environment, Persona
 from ndap_infra.evaluator.context import RequestContext
 from ndap_infra.evaluator.patterns import wildcard_match
-from ndap_infra.names.access import data_scientist_name_pattern
+from ndap_infra.names.access import data_scientist_name_patterns
 from ndap_infra.proofs.access import (
     DATA_STORE_CHANGES,
     negative_controls,
@@ -30,7 +30,7 @@ def test_what_a_data_scientist_creates_is_reached_under_a_neutral_name(
     assert f"arn:aws:iam::{dev}:role/{CREATED_NAME}" in arns
     assert f"arn:aws:iam::{dev}:user/{CREATED_NAME}" in arns
     assert f"arn:aws:iam::{dev}:role/service-role/{CREATED_NAME}-function" in arns
-    pattern = data_scientist_name_pattern()
+    (pattern,) = data_scientist_name_patterns([Persona.DATA_SCIENTIST.value])
     created = [a for a in arns if CREATED_NAME in a]
     # The name-based deny cannot match them: only tags and boundaries may hold.
     assert created and not any(

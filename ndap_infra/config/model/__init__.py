@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ndap_infra.config.enums import Access, Environment, Persona, ProductionData
+from ndap_infra.config.enums import (
+    Access,
+    AnyPersona,
+    CustomPersona,
+    Environment,
+    Persona,
+    ProductionData,
+)
 from ndap_infra.config.model.data import (
     DEFAULT_SUBSET_SCHEDULE,
     DataConfig,
@@ -43,6 +50,7 @@ from ndap_infra.config.model.organization import (
     SecurityBaselineConfig,
     default_persona_matrix,
 )
+from ndap_infra.config.model.personas import CustomPersonaConfig
 from ndap_infra.config.model.projects import (
     DEFAULT_ACCEPTANCE_SCHEDULE,
     PATH_KINDS,
@@ -82,6 +90,11 @@ class NdapConfig(StrictModel):
         "given keep their default. Invariants (e.g. data-scientist has none in acc/prd) "
         "are enforced.",
     )
+    custom_personas: tuple[CustomPersonaConfig, ...] = Field(
+        default=(),
+        description="Personas of the organization's own, each like a built-in persona "
+        "whose invariants it keeps (docs/runbooks/add-persona.md).",
+    )
     data: DataConfig = Field(default_factory=DataConfig)
     security_baseline: SecurityBaselineConfig = Field(default_factory=SecurityBaselineConfig)
     deploy: DeployConfig = Field(default_factory=DeployConfig)
@@ -119,15 +132,34 @@ class NdapConfig(StrictModel):
             raise ValueError(f"environments.{env.value}.account_id is not set")
         return account
 
-    def persona_matrix(self) -> dict[Persona, dict[Environment, Access]]:
-        """The effective matrix: defaults with the configured cells applied."""
-        matrix = default_persona_matrix()
-        for persona, cells in self.personas.items():
-            matrix[persona] = {**matrix[persona], **cells}
+    def persona_matrix(self) -> dict[AnyPersona, dict[Environment, Access]]:
+        """The effective matrix: defaults with the configured cells applied, then the
+        custom personas (a custom name equal to a built-in one is rejected by validation
+        and left out here)."""
+        matrix: dict[AnyPersona, dict[Environment, Access]] = {}
+        for persona, cells in default_persona_matrix().items():
+            matrix[persona] = {**cells, **self.personas.get(persona, {})}
+        for custom in self.custom_personas:
+            if all(p.value != custom.name for p in matrix):  # the first of a name counts
+                matrix[custom.persona] = custom.cells()
         return matrix
 
-    def access(self, persona: Persona, env: Environment) -> Access:
+    def access(self, persona: AnyPersona, env: Environment) -> Access:
         return self.persona_matrix()[persona][env]
+
+    def all_personas(self) -> tuple[AnyPersona, ...]:
+        """The built-in personas, then the custom ones, in configuration order."""
+        return tuple(self.persona_matrix())
+
+    def persona_named(self, name: str) -> AnyPersona | None:
+        return next((p for p in self.all_personas() if p.value == name), None)
+
+    def data_scientist_like(self) -> tuple[AnyPersona, ...]:
+        """The personas the data-scientist guardrails match (by tag and role name)."""
+        return tuple(p for p in self.all_personas() if p.is_data_scientist_like)
+
+    def custom_persona_index(self, persona: CustomPersona) -> int:
+        return next(i for i, c in enumerate(self.custom_personas) if c.name == persona.value)
 
     def production_data(self, env: Environment) -> ProductionData:
         configured = self.environments.get(env).production_data
@@ -169,6 +201,7 @@ __all__ = [
     "PLATFORM_APPROVERS",
     "AccountId",
     "BucketName",
+    "CustomPersonaConfig",
     "DataConfig",
     "DatasetConfig",
     "DeployConfig",

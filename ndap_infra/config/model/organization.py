@@ -454,9 +454,9 @@ class IdentityCenterConfig(StrictModel):
         description="ARN of the Identity Center instance.",
         examples=["arn:aws:sso:::instance/ssoins-722378a1b2c3d4e5"],
     )
-    groups: dict[Persona, Annotated[str, StringConstraints(min_length=1, max_length=47)]] = Field(
-        description="Identity store group id of each persona (personas without access anywhere "
-        "may be left out).",
+    groups: dict[Slug, Annotated[str, StringConstraints(min_length=1, max_length=47)]] = Field(
+        description="Identity store group id of each persona, built-in or custom, by name "
+        "(personas without access anywhere may be left out).",
         examples=[{"data-scientist": "a1b2c3d4-5678-90ab-cdef-111122223333"}],
     )
     session_duration: Annotated[str, StringConstraints(pattern=r"^PT([1-9]|1[0-2])H$")] = Field(

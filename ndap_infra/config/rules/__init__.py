@@ -39,6 +39,9 @@ __all__ = [
 # from when they lived in one module). A new rule is named here too: importing this
 # package fails otherwise.
 RUN_ORDER: tuple[str, ...] = (
+    "custom_persona_names_are_new",
+    "custom_persona_is_like_a_person",
+    "data_scientist_like_names_are_distinct",
     "data_scientist_never_in_acc_or_prd",
     "nonprod_is_for_engineers_only",
     "persona_levels_fit_the_persona",

@@ -12,7 +12,7 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.config.rules.registry import rule
 
 
-@rule("identity", "personas")
+@rule("identity", "personas", "custom_personas")
 def identity_center_is_configured(config: NdapConfig) -> Iterator[ConfigIssue]:
     identity = config.identity
     if identity.source is IdentitySource.IAM_ROLES:
@@ -30,12 +30,21 @@ def identity_center_is_configured(config: NdapConfig) -> Iterator[ConfigIssue]:
             "group per persona: add identity_center",
         )
         return
+    groups = identity.identity_center.groups
     for persona, cells in config.persona_matrix().items():
         needs_group = persona is not Persona.DEPLOYER and any(
             a not in (Access.NONE, Access.DEPLOY) for a in cells.values()
         )
-        if needs_group and persona not in identity.identity_center.groups:
+        if needs_group and persona.value not in groups:
             yield ConfigIssue(
                 ("identity", "identity_center", "groups", persona.value),
                 f"{persona.value} has access in some environment: add its Identity Center group id",
+            )
+    known = {p.value for p in config.all_personas()} - {Persona.DEPLOYER.value}
+    for name in groups:
+        if name not in known:
+            yield ConfigIssue(
+                ("identity", "identity_center", "groups", name),
+                "is not a persona: use a built-in persona's name or a custom_personas name "
+                f"({', '.join(sorted(known))})",
             )

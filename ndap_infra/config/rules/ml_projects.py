@@ -10,7 +10,6 @@ from collections.abc import Iterator
 
 from ndap_infra.config.enums import (
     AcceptanceRetraining,
-    Persona,
     ProductionRetraining,
     ProjectKind,
     RetrainingStrategy,
@@ -219,18 +218,20 @@ def pipeline_artifacts_do_not_collide(config: NdapConfig) -> Iterator[ConfigIssu
             owner.setdefault(prefix, pipeline)
 
 
-@rule("ml_projects")
+@rule("ml_projects", "custom_personas")
 def project_names_stay_clear_of_the_guardrails(config: NdapConfig) -> Iterator[ConfigIssue]:
     for index, project in enumerate(config.ml_projects):
-        if Persona.DATA_SCIENTIST.value in project.name:
-            yield ConfigIssue(
-                ("ml_projects", index, "name"),
-                f"contains '{Persona.DATA_SCIENTIST.value}': the project's pipeline roles "
-                "would match the guardrails that refuse data-scientist principals in acc and "
-                "prd; rename the project",
-                project.name,
-                True,
-            )
+        for scientist in config.data_scientist_like():
+            if scientist.value in project.name:
+                yield ConfigIssue(
+                    ("ml_projects", index, "name"),
+                    f"contains '{scientist.value}': the project's pipeline roles would match "
+                    "the guardrails that refuse data-scientist principals in acc and prd; "
+                    "rename the project",
+                    project.name,
+                    True,
+                )
+                break
 
 
 @rule("ml_projects")
