@@ -114,7 +114,8 @@ class SecurityToolingStack(TerraformStack):
 
 
 class OrganizationTrailStack(TerraformStack):
-    """The organization trail, in the management account, applied once the archive exists."""
+    """The organization trail, in the management account, applied once the archive exists
+    (its bucket, and the key whose ARN the stack reads in the log-archive account)."""
 
     def __init__(self, scope: Construct, id_: str, config: NdapConfig) -> None:
         super().__init__(scope, id_)
