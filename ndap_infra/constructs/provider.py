@@ -164,13 +164,14 @@ def account_provider(
     providers = {
         name: _provider(
             scope,
+            "aws" if name == region else f"aws-{name}",
             name,
             None if name == region else region_alias(name),
             assume_role_arn,
             session_name,
             tags,
             target,
-            stack,
+            stack.node.id,
         )
         for name in dict.fromkeys((region, *other_regions))
     }
@@ -194,6 +195,35 @@ def account_provider(
     return providers
 
 
+def other_stack_provider(
+    scope: Construct,
+    *,
+    alias: str,
+    stack: str,
+    region: str,
+    assume_role_arn: str,
+    session_name: str = "ndap-infra",
+    target: EmulatorTarget | AwsTarget | None = None,
+) -> AwsProvider:
+    """An aliased provider (``aws.<alias>``, construct id ``aws-<alias>``) that reaches
+    another stack's account exactly as that ``stack``'s own provider does: by
+    ``assume_role_arn`` (the account access role), or, in the pipeline's builds, by that
+    stack's profile ``ndap-<stack>`` (its planner, deployer); ``ndap drift`` replaces its
+    role with the account's drift reader. It reads (data sources) and creates nothing: no
+    default tags. Why: docs/design-notes.md, section ndap_infra/constructs/provider.py."""
+    return _provider(
+        scope,
+        f"aws-{alias}",
+        region,
+        alias,
+        assume_role_arn,
+        session_name,
+        {},
+        target,
+        stack,
+    )
+
+
 def region_alias(region: str) -> str:
     """The alias of the provider for ``region`` (``aws.eu_central_1``)."""
     return region.replace("-", "_")
@@ -201,17 +231,18 @@ def region_alias(region: str) -> str:
 
 def _provider(
     scope: Construct,
+    id_: str,
     region: str,
     alias: str | None,
     assume_role_arn: str | None,
     session_name: str,
     tags: dict[str, str],
     target: EmulatorTarget | AwsTarget | None,
-    stack: TerraformStack,
+    profile_stack: str,
 ) -> AwsProvider:
-    """One AWS provider: the default one (construct id ``aws``) or, with an ``alias``, the
-    one for another region (``aws-<region>``)."""
-    id_ = "aws" if alias is None else f"aws-{region}"
+    """One AWS provider: the default one (construct id ``aws``) or an aliased one; in the
+    pipeline's builds it names the profile of ``profile_stack``."""
+    stack = TerraformStack.of(scope)
     default_tags = [AwsProviderDefaultTags(tags=tags)] if tags else None
     if not isinstance(target, EmulatorTarget):
         profiles = target is not None and target.profiles
@@ -220,7 +251,7 @@ def _provider(
             id_,
             alias=alias,
             region=region,
-            profile=stack_profile(stack.node.id) if profiles else None,
+            profile=stack_profile(profile_stack) if profiles else None,
             assume_role=(
                 [AwsProviderAssumeRole(role_arn=assume_role_arn, session_name=session_name)]
                 if assume_role_arn and not profiles

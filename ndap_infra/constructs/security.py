@@ -32,6 +32,7 @@ from ndap_infra.resources.aws import (
     CloudwatchEventTarget,
     ConfigConfigurationAggregator,
     ConfigConfigurationAggregatorOrganizationAggregationSource,
+    DataAwsKmsKey,
     DataAwsOrganizationsOrganization,
     GuarddutyDetector,
     GuarddutyOrganizationConfiguration,
@@ -375,13 +376,27 @@ class OrganizationDetection(Construct):
 
 class OrganizationTrail(Construct):
     """The organization trail (management account): every account, every region, log file
-    validation, into the log archive, encrypted with the archive key (named by its alias:
-    it lives in another account and stack)."""
+    validation, into the log archive, encrypted with the archive key. The key lives in
+    another account and stack: ``archive_reader`` (a provider into the log-archive account)
+    reads its ARN by its alias, because CloudTrail reads back the key ARN whatever it was
+    given, and an alias ARN would show as a change in every plan (docs/design-notes.md)."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, org: str, region: str, archive_account_id: str
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        org: str,
+        archive_account_id: str,
+        archive_reader: TerraformProvider,
     ) -> None:
         super().__init__(scope, id_)
+        self.archive_key = DataAwsKmsKey(
+            self,
+            "archive-key",
+            key_id=names.archive_key_alias(org),
+            provider=archive_reader,
+        )
         Cloudtrail(
             self,
             "trail",
@@ -393,5 +408,5 @@ class OrganizationTrail(Construct):
             include_global_service_events=True,
             enable_log_file_validation=True,
             enable_logging=True,
-            kms_key_id=names.archive_key_alias_arn(org, region, archive_account_id),
+            kms_key_id=self.archive_key.arn,
         )

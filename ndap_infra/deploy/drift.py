@@ -290,20 +290,32 @@ ROLE_OVERRIDE_FILE = "ndap_drift_role_override.tf.json"
 
 
 def role_override(document: Mapping[str, Any], role_name: str, account_id: str) -> dict[str, Any]:
-    """A Terraform override file that makes the stack's AWS provider assume ``role_name``
-    (in the account it deploys into: the one its own role names, else ``account_id``)
+    """A Terraform override file that makes the stack's AWS providers assume ``role_name``
+    (each in the account it reaches: the one its own role names, else ``account_id``)
     instead of the account access role: ``ndap drift --assume-role`` plans with a
-    read-only role. Terraform replaces an ``assume_role`` block of the provider with the
-    override's."""
+    read-only role. Terraform replaces an ``assume_role`` block of a provider with the
+    override's for the provider of the same alias; the default provider is always
+    overridden, an aliased one when it assumes a role (the organization trail's reader of
+    the log-archive account, a baseline's provider of another region)."""
     providers = document.get("provider", {}).get("aws", [])
-    provider = providers[0] if providers else {}
-    current = (provider.get("assume_role") or [{}])[0]
-    arn = str(current.get("role_arn", ""))
-    account = arn.split(":")[4] if arn.count(":") >= 5 and arn.split(":")[4] else account_id
-    block = {"role_arn": f"arn:aws:iam::{account}:role/{role_name}"}
-    if "session_name" in current:
-        block["session_name"] = str(current["session_name"])
-    return {"provider": {"aws": {"assume_role": [block]}}}
+    blocks: list[dict[str, Any]] = []
+    for number, provider in enumerate(providers or [{}]):
+        alias = provider.get("alias")
+        if alias is not None and not provider.get("assume_role"):
+            continue
+        current = (provider.get("assume_role") or [{}])[0]
+        arn = str(current.get("role_arn", ""))
+        account = arn.split(":")[4] if arn.count(":") >= 5 and arn.split(":")[4] else account_id
+        block = {"role_arn": f"arn:aws:iam::{account}:role/{role_name}"}
+        if "session_name" in current:
+            block["session_name"] = str(current["session_name"])
+        override: dict[str, Any] = {"assume_role": [block]}
+        if alias is not None:
+            override = {"alias": alias, **override}
+        elif number:
+            continue  # a second provider without an alias is not Terraform's
+        blocks.append(override)
+    return {"provider": {"aws": blocks[0] if len(blocks) == 1 else blocks}}
 
 
 def detect(run: StackRun, override: Mapping[str, Any] | None = None) -> StackDrift:

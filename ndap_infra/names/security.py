@@ -11,6 +11,8 @@ log-archive stack, since CloudTrail refuses a trail whose bucket does not exist 
 ARCHIVE_CLOUDTRAIL_PREFIX = "cloudtrail"
 ARCHIVE_CONFIG_PREFIX = "config"
 ARCHIVE_ACCESS_LOGS_PREFIX = "s3-access/"
+ARCHIVE_READER_ALIAS = "log_archive"
+"""The alias of the organization-trail stack's provider into the log-archive account."""
 
 
 def security_unit(org: str) -> str:
@@ -27,12 +29,6 @@ def archive_access_log_bucket(org: str, archive_account_id: str) -> str:
 
 def archive_key_alias(org: str) -> str:
     return f"alias/{org}/log-archive"
-
-
-def archive_key_alias_arn(org: str, region: str, archive_account_id: str) -> str:
-    """The archive key by its alias: known before the key exists, so the organization trail
-    (another stack, another account) can name it."""
-    return f"arn:aws:kms:{region}:{archive_account_id}:{archive_key_alias(org)}"
 
 
 def organization_trail(org: str) -> str:

@@ -49,7 +49,13 @@ READ_ONLY = {
 }
 SECURITY_AUDIT_SUBSET = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"}],
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["iam:Get*", "iam:List*", "kms:DescribeKey"],
+            "Resource": "*",
+        }
+    ],
 }
 CONFIG_ORGANIZATIONS = {
     "Version": "2012-10-17",
@@ -75,7 +81,8 @@ MODELLED_MANAGED = {
 """AWS managed policies the model includes: AdministratorAccess exactly, ReadOnlyAccess
 approximated by its verbs (every Get, List, Describe, BatchGet and View action): the
 platform pipeline's deployer and planner carry them, and what they may do is part of
-the proof. SecurityAudit (the drift readers') by a subset it grants (IAM's reads): the
+the proof. SecurityAudit (the drift readers') by a subset it grants (IAM's reads, and
+KMS's DescribeKey, which the organization trail's plan needs of the archive key): the
 jobs proof credits a reader only with that, never with more than AWS grants.
 AWSConfigRoleForOrganizations (the security-tooling account's Config aggregator) exactly,
 as AWS publishes its version 2: four read-only Organizations actions."""
@@ -450,7 +457,8 @@ def build_model(config: NdapConfig, synthesized: Mapping[str, Mapping[str, Any]]
         "AWS Organizations creates it: trusted by the management account, AdministratorAccess.",
         "AWS managed policies AdministratorAccess (exactly), ReadOnlyAccess (approximated "
         "by its verbs: every Get, List, Describe, BatchGet and View action), SecurityAudit "
-        "(by a subset it grants: iam:Get*, iam:List*) and AWSConfigRoleForOrganizations "
+        "(by a subset it grants: iam:Get*, iam:List*, kms:DescribeKey) and "
+        "AWSConfigRoleForOrganizations "
         "(exactly: four Organizations reads) are modelled; other AWS managed policies are "
         "not (listed below).",
     ]

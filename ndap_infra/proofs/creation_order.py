@@ -27,6 +27,7 @@ from ndap_infra.config.enums import LOG_ARCHIVE, SECURITY_TOOLING, TOOLING
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.names.platform import ORGANIZATION_STACK, environment_stack
 from ndap_infra.names.security import ORGANIZATION_TRAIL_STACK
+from ndap_infra.pipelines.platform import STACK_PROFILE_PREFIX as PROFILE_PREFIX
 
 REFERENCE = re.compile(r"\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)[.}\[]")
 ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/")
@@ -38,6 +39,10 @@ DELIVERIES = ("aws_cloudtrail.", "aws_config_delivery_channel.")
 """Resources whose ``s3_bucket_name`` AWS checks when they are saved: CloudTrail refuses a
 trail whose bucket does not exist (InsufficientS3BucketPolicyException), AWS Config a
 delivery channel (NoSuchBucketException)."""
+KEY_READ = "key read"
+"""A data source reading a KMS key by its alias (the organization trail's archive key):
+Terraform reads it when it plans, so the alias must exist before the stack is planned."""
+ALIAS_ARN = re.compile(r"^arn:aws:kms:[a-z0-9-]+:(\d{12}):(alias/.+)$")
 
 
 def stack_accounts(config: NdapConfig) -> dict[str, str]:
@@ -72,6 +77,8 @@ class ForwardReference:
     """``PRINCIPAL`` or ``DESTINATION``."""
 
     def describe(self, waves: Mapping[str, int]) -> str:
+        if self.kind == KEY_READ:
+            return self._describe_read(waves)
         if self.kind in (DESTINATION, DELIVERY):
             return self._describe_destination(waves)
         if self.created_in == self.stack:
@@ -96,6 +103,24 @@ class ForwardReference:
         return (
             f"{self.stack}: {self.policy} names {self.principal}, {where}; "
             f"AWS refuses it (Invalid principal in policy). Fix: {fix}."
+        )
+
+    def _describe_read(self, waves: Mapping[str, int]) -> str:
+        if self.created_in == self.stack:
+            where = f"created by {self.created_by} in the same stack"
+            fix = f"create the key in a stack that applies before {self.stack}"
+        else:
+            where = (
+                f"created by {self.created_in} (wave {waves[self.created_in]}), not before "
+                f"{self.stack} (wave {waves[self.stack]})"
+            )
+            fix = (
+                f"declare {self.stack}'s dependency on {self.created_in} (stacks/platform.py), "
+                "so that it applies in a later wave"
+            )
+        return (
+            f"{self.stack}: {self.policy} reads the key {self.principal}, {where}; its plan "
+            f"fails (the alias does not exist yet when it is read). Fix: {fix}."
         )
 
     def _describe_destination(self, waves: Mapping[str, int]) -> str:
@@ -130,6 +155,8 @@ class CreationOrderReport:
     forward: tuple[ForwardReference, ...]
     destinations: int = 0
     """Replication destination buckets checked."""
+    key_reads: int = 0
+    """Keys read by alias (data sources) checked."""
 
     @property
     def ok(self) -> bool:
@@ -140,13 +167,13 @@ class CreationOrderReport:
             return (
                 f"creation order: {self.checked} role principals named in policies and "
                 f"{self.destinations} replication and log delivery destination buckets, each "
-                "created in an "
-                "earlier wave or earlier in its stack"
+                "created in an earlier wave or earlier in its stack; "
+                f"{self.key_reads} keys read by alias, each created in an earlier wave"
             )
         lines = [
-            f"creation order: FAILS, {len(self.forward)} policies or replication "
-            "configurations name a principal or bucket that does not exist yet when they "
-            "are saved"
+            f"creation order: FAILS, {len(self.forward)} policies, replication "
+            "configurations or key reads name a principal, bucket or key that does not "
+            "exist yet when they are saved or read"
         ]
         lines += [f"- {f.describe(self.waves)}" for f in self.forward]
         return "\n".join(lines)
@@ -192,7 +219,72 @@ def check_creation_order(
                 if where == name and by in _closure(graph, address):
                     continue
                 forward.append(ForwardReference(name, address, arn, where, by, kind))
-    return CreationOrderReport(dict(waves), checked, tuple(forward), destinations)
+    aliases = _created_aliases(stacks, accounts)
+    reads = list(_key_reads(stacks, accounts))
+    for name, address, key in reads:
+        if key not in aliases:
+            continue
+        where, by = aliases[key]
+        if where != name and waves[where] < waves[name]:
+            continue
+        forward.append(ForwardReference(name, address, key, where, by, KEY_READ))
+    return CreationOrderReport(dict(waves), checked, tuple(forward), destinations, len(reads))
+
+
+def _created_aliases(
+    stacks: Mapping[str, Mapping[str, Any]], accounts: Mapping[str, str]
+) -> dict[str, tuple[str, str]]:
+    """``<account>:alias/<name>`` -> (stack, address) of every KMS alias the platform
+    creates with a literal name."""
+    return {
+        f"{accounts[name]}:{resource['name']}": (name, address)
+        for name, stack in stacks.items()
+        if name in accounts
+        for address, resource in _resources(stack)
+        if address.startswith("aws_kms_alias.") and _literal(resource.get("name"))
+    }
+
+
+def _key_reads(
+    stacks: Mapping[str, Mapping[str, Any]], accounts: Mapping[str, str]
+) -> Iterator[tuple[str, str, str]]:
+    """(stack, data source address, ``<account>:alias/<name>``) of every ``aws_kms_key``
+    data source that names a key by its alias, in the account its provider reaches."""
+    for name, stack in stacks.items():
+        for lid, body in stack.get("data", {}).get("aws_kms_key", {}).items():
+            key = body.get("key_id")
+            if not _literal(key):
+                continue
+            arn = ALIAS_ARN.match(key)
+            if arn is not None:
+                account, alias = arn.groups()
+            elif key.startswith("alias/"):
+                account = _provider_account(stack, body.get("provider"), name, accounts)
+                alias = key
+            else:
+                continue
+            if account is not None:
+                yield name, f"data.aws_kms_key.{lid}", f"{account}:{alias}"
+
+
+def _provider_account(
+    stack: Mapping[str, Any], provider: Any, name: str, accounts: Mapping[str, str]
+) -> str | None:
+    """The account the stack's provider ``aws.<alias>`` (or the default) reaches: the one
+    its assumed role names, else the one its profile's stack deploys into (``ndap-<stack>``,
+    the pipeline's builds), else the stack's own."""
+    alias = provider.split(".", 1)[1] if isinstance(provider, str) and "." in provider else None
+    for block in stack.get("provider", {}).get("aws", []):
+        if block.get("alias") != alias:
+            continue
+        role = str((block.get("assume_role") or [{}])[0].get("role_arn", ""))
+        if ROLE_ARN.match(role):
+            return role.split(":")[4]
+        profile = block.get("profile")
+        if isinstance(profile, str) and profile.startswith(PROFILE_PREFIX):
+            return accounts.get(profile.removeprefix(PROFILE_PREFIX))
+        return accounts.get(name)
+    return None
 
 
 def _literal(value: Any) -> bool:

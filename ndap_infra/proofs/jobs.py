@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ndap_infra.config.enums import TOOLING, Environment
+from ndap_infra.config.enums import SECURITY_UNIT, TOOLING, Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.evaluator import (
     Decision,
@@ -25,6 +25,7 @@ from ndap_infra.evaluator import (
     principal_for,
 )
 from ndap_infra.names.pipelines import PIPELINE_ROLE_PATTERN, TOOLS_POINTER
+from ndap_infra.names.security import ORGANIZATION_TRAIL_STACK
 from ndap_infra.pipelines.drift import drift_detection_spec
 from ndap_infra.proofs.access_model import PlatformModel, inherited_policy_file, ou_level
 from ndap_infra.proofs.jobs_table import Job, required_jobs
@@ -426,6 +427,26 @@ def job_controls(model: PlatformModel) -> list[JobControl]:
                 )
             )
     controls += _feature_publisher_controls(model)
+    if config.security_accounts is not None:
+        controls.append(
+            JobControl(
+                "a guardrail on the security unit denying kms:DescribeKey (the organization "
+                "trail could not read the archive key's ARN)",
+                with_scp_statement(
+                    ou_level(SECURITY_UNIT),
+                    {
+                        "Sid": "NoKeyReads",
+                        "Effect": "Deny",
+                        "Action": "kms:DescribeKey",
+                        "Resource": "*",
+                    },
+                ),
+                lambda job: (
+                    job.job.startswith(ORGANIZATION_TRAIL_STACK)
+                    and job.operation == "kms:DescribeKey"
+                ),
+            )
+        )
     return controls
 
 

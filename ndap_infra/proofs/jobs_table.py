@@ -41,7 +41,9 @@ from ndap_infra.names.pipelines import (
 from ndap_infra.names.platform import bucket_name, environment_stack, kms_alias, log_bucket_name
 from ndap_infra.names.security import (
     ARCHIVE_CLOUDTRAIL_PREFIX,
+    ORGANIZATION_TRAIL_STACK,
     archive_bucket,
+    archive_key_alias,
     config_aggregator_role,
 )
 from ndap_infra.pipelines.drift import drift_detection_spec
@@ -983,6 +985,7 @@ def _security_account_jobs(config: NdapConfig) -> Iterator[Job]:
                 "neither",
                 expected=False,
             )
+        yield from _archive_key_reads(config, planner, "the plan build")
         yield Job(
             job,
             platform.deployer_arn(admin),
@@ -992,6 +995,7 @@ def _security_account_jobs(config: NdapConfig) -> Iterator[Job]:
         )
     drift = drift_detection_spec(config)
     if drift is not None:
+        yield from _archive_key_reads(config, drift.reader_arn(archive_account), "drift detection")
         yield Job(
             "scheduled drift detection",
             drift.reader_arn(archive_account),
@@ -1000,6 +1004,35 @@ def _security_account_jobs(config: NdapConfig) -> Iterator[Job]:
             "the drift reader reads configuration, never the evidence",
             expected=False,
         )
+
+
+def _archive_key_reads(config: NdapConfig, reader: str, who: str) -> Iterator[Job]:
+    """A plan of the organization-trail stack reads the archive key's ARN by its alias, in
+    the log-archive account, as the identity that plans the log-archive stack there (the
+    stack's second provider); reading the key's description opens no evidence."""
+    org = config.organization.name
+    region = config.organization.home_region
+    account = security_account_id(config, LOG_ARCHIVE)
+    key = key_arn(region, account, "archive/archive-key/key")
+    aliases: Context = (("kms:ResourceAliases", (archive_key_alias(org),)),)
+    job = f"{ORGANIZATION_TRAIL_STACK}: the archive key's ARN"
+    yield Job(
+        job,
+        reader,
+        "kms:DescribeKey",
+        key,
+        f"{who} reads the key ARN the trail names (CloudTrail reads back the key ARN)",
+        aliases,
+    )
+    yield Job(
+        job,
+        reader,
+        "kms:Decrypt",
+        key,
+        "reading the key's ARN decrypts no evidence",
+        aliases,
+        expected=False,
+    )
 
 
 def required_jobs(config: NdapConfig) -> list[Job]:

@@ -14,7 +14,7 @@ from ndap_infra.config.model import NdapConfig
 from ndap_infra.constructs.baseline import ConfigArchive
 from ndap_infra.constructs.drift import DriftReader
 from ndap_infra.constructs.platform_pipeline import PlatformRoles
-from ndap_infra.constructs.provider import account_provider, provider_target
+from ndap_infra.constructs.provider import account_provider, other_stack_provider, provider_target
 from ndap_infra.constructs.security import (
     ArchiveProps,
     DetectionAdminProps,
@@ -24,7 +24,7 @@ from ndap_infra.constructs.security import (
 )
 from ndap_infra.names.access import account_access_role_arn, persona_role_name
 from ndap_infra.names.baseline import BaselineNames
-from ndap_infra.names.security import archive_bucket
+from ndap_infra.names.security import ARCHIVE_READER_ALIAS, archive_bucket
 from ndap_infra.names.tags import ENVIRONMENT_TAG, platform_tags
 
 
@@ -114,7 +114,8 @@ class SecurityToolingStack(TerraformStack):
 
 
 class OrganizationTrailStack(TerraformStack):
-    """The organization trail, in the management account, applied once the archive exists."""
+    """The organization trail, in the management account, applied once the archive exists
+    (its bucket, and the key whose ARN the stack reads in the log-archive account)."""
 
     def __init__(self, scope: Construct, id_: str, config: NdapConfig) -> None:
         super().__init__(scope, id_)
@@ -125,10 +126,21 @@ class OrganizationTrailStack(TerraformStack):
             tags=platform_tags(config, None),
             target=provider_target(config),
         )
+        archive_account = security_account_id(config, LOG_ARCHIVE)
+        # The log-archive account, reached as the log-archive stack reaches it: the trail
+        # reads the archive key's ARN there (it creates nothing there).
+        reader = other_stack_provider(
+            self,
+            alias=ARCHIVE_READER_ALIAS,
+            stack=LOG_ARCHIVE,
+            region=org.home_region,
+            assume_role_arn=account_access_role_arn(archive_account, org.account_access_role),
+            target=provider_target(config),
+        )
         OrganizationTrail(
             self,
             "organization-trail",
             org=org.name,
-            region=org.home_region,
-            archive_account_id=security_account_id(config, LOG_ARCHIVE),
+            archive_account_id=archive_account,
+            archive_reader=reader,
         )

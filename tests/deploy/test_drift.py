@@ -161,9 +161,29 @@ def test_assume_role_overrides_only_the_provider_role_in_the_stack_s_account(
 
     dev = reference_stacks["env-dev"]
     override = role_override(dev, "acme-ml-drift-reader", "100000000001")
-    (block,) = override["provider"]["aws"]["assume_role"]
-    assert block["role_arn"] == "arn:aws:iam::300000000003:role/acme-ml-drift-reader"
-    assert set(override) == {"provider"} and set(override["provider"]["aws"]) == {"assume_role"}
+    assert set(override) == {"provider"}
+    # every provider of the stack: the home region's and the other allowed region's
+    default, other = override["provider"]["aws"]
+    assert set(default) == {"assume_role"} and other["alias"] == "eu_central_1"
+    for provider in (default, other):
+        (block,) = provider["assume_role"]
+        assert block["role_arn"] == "arn:aws:iam::300000000003:role/acme-ml-drift-reader"
+    # the organization trail reads the archive key in the log-archive account: as the
+    # drift reader there, not the account access role
+    trail = role_override(
+        reference_stacks["organization-trail"], "acme-ml-drift-reader", "100000000001"
+    )
+    by_alias = {p.get("alias"): p["assume_role"][0] for p in trail["provider"]["aws"]}
+    assert by_alias == {
+        None: {
+            "role_arn": "arn:aws:iam::100000000001:role/acme-ml-drift-reader",
+            "session_name": "ndap-infra",
+        },
+        "log_archive": {
+            "role_arn": "arn:aws:iam::700000000007:role/acme-ml-drift-reader",
+            "session_name": "ndap-infra",
+        },
+    }
     # a provider that assumes no role (the organization stack on aws) plans in the
     # management account
     bare = {"provider": {"aws": [{"region": "eu-west-1"}]}}

@@ -489,6 +489,12 @@ def test_the_reference_platform_deploys_with_an_empty_second_plan(deployed) -> N
     s3 = lifecycle.client(info, "s3")
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="ndap-terraform-state")["Contents"]}
     assert keys == {f"{stack}.tfstate" for stack in STACKS}
+    # the organization trail holds the archive key by its ARN (read by alias in the
+    # log-archive account), which is what CloudTrail reads back on AWS too
+    cloudtrail = lifecycle.client(info, "cloudtrail", account_id="100000000001", region=REGION)
+    trails = cloudtrail.describe_trails()
+    (trail,) = [t for t in trails["trailList"] if t["Name"] == "acme-ml-organization-trail"]
+    assert trail["KmsKeyId"].startswith("arn:aws:kms:eu-west-1:700000000007:key/")
     # resources really landed in each environment's own account
     for account in ("200000000002", "300000000003", "400000000004", "500000000005"):
         buckets = lifecycle.client(info, "s3", account_id=account).list_buckets()["Buckets"]

@@ -96,6 +96,29 @@ def test_the_emulator_holds_the_organization_trail_and_administrators(
     assert [a["AdminAccountId"] for a in admins] == [organization]
 
 
+def test_the_emulator_gives_the_archive_key_s_arn_by_its_alias(
+    info: lifecycle.EmulatorInfo,
+) -> None:
+    """What the organization trail's data source asks (#18 follow-up 3): DescribeKey by the
+    alias, in the archive's account, answers the key ARN; a trail given that ARN reads it
+    back unchanged, so the plan after apply is empty. moto reads back an alias ARN as it
+    was sent (real CloudTrail answers the key ARN): the emulator cannot witness the
+    permanent diff the alias caused on AWS, only that the key ARN holds."""
+    archive = "791000000007"
+    kms = _client(info, "kms", archive)
+    key = kms.create_key(Description="archive")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/org/log-archive", TargetKeyId=key["KeyId"])
+    described = kms.describe_key(KeyId="alias/org/log-archive")["KeyMetadata"]
+    assert described["Arn"] == key["Arn"] and ":key/" in described["Arn"]
+    s3 = _client(info, "s3", MANAGEMENT)
+    s3.create_bucket(Bucket="key-archive", CreateBucketConfiguration={"LocationConstraint": REGION})
+    cloudtrail = _client(info, "cloudtrail", MANAGEMENT)
+    alias_arn = f"arn:aws:kms:{REGION}:{archive}:alias/org/log-archive"
+    for name, given in (("by-key", described["Arn"]), ("by-alias", alias_arn)):
+        cloudtrail.create_trail(Name=name, S3BucketName="key-archive", KmsKeyId=given)
+        assert cloudtrail.get_trail(Name=name)["Trail"]["KmsKeyId"] == given
+
+
 def test_the_emulator_refuses_what_the_gap_list_names(
     info: lifecycle.EmulatorInfo, organization: str
 ) -> None:

@@ -254,6 +254,18 @@ def test_pipeline_builds_name_a_profile_per_stack_instead_of_a_role(
         assert "assume_role" not in provider
         backend = stacks[name]["terraform"]["backend"]["s3"]
         assert "profile" not in backend and backend["kms_key_id"] == kms
+        # every other provider too names the profile of a stack the builds configure
+        for other in stacks[name]["provider"]["aws"][1:]:
+            assert other["profile"] in {f"ndap-{s}" for s in STACKS}, (name, other)
+            assert "assume_role" not in other
+    # the organization trail reads the archive key in the log-archive account as the
+    # identity that plans (applies) the log-archive stack, not through the management one
+    (reader,) = [
+        p
+        for p in stacks["organization-trail"]["provider"]["aws"]
+        if p.get("alias") == "log_archive"
+    ]
+    assert reader["profile"] == "ndap-log-archive"
 
 
 # -- the proof -----------------------------------------------------------------------------------

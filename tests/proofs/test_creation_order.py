@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from ndap_infra.cli import app
 from ndap_infra.config.enums import Environment
 from ndap_infra.config.load import validate_data
-from ndap_infra.proofs.creation_order import check_creation_order, stack_accounts
+from ndap_infra.proofs.creation_order import KEY_READ, check_creation_order, stack_accounts
 from ndap_infra.stacks.synthesis import synthesize
 from tests.helpers import REFERENCE, one, reference_data
 
@@ -270,3 +270,70 @@ def test_a_registry_policy_naming_a_deployer_of_a_later_wave_fails(
     (wrong,) = check_creation_order(stacks, stack_accounts(reference_config), WAVES).forward
     assert (wrong.stack, wrong.policy, wrong.principal) == ("tooling", address, deployer)
     assert wrong.created_in == "env-acc"
+
+
+# ---- keys read by alias (#18 follow-up 3: the organization trail's archive key) ----------
+
+ARCHIVE_ALIAS = "700000000007:alias/acme-ml/log-archive"
+
+
+def test_the_trail_reads_the_archive_key_after_the_log_archive_stack_created_it(
+    reference_config: Any, reference_stacks: dict[str, Any]
+) -> None:
+    """The organization trail reads the archive key's ARN (a data source, read at plan
+    time) in the log-archive account: log-archive applies first. Negative control: the
+    trail in the log-archive stack's wave fails, naming the read, the key and the fix."""
+    accounts = stack_accounts(reference_config)
+    report = check_creation_order(reference_stacks, accounts, WAVES)
+    assert report.ok and report.key_reads == 1
+    assert "1 keys read by alias, each created in an earlier wave" in report.render()
+    same_wave = check_creation_order(reference_stacks, accounts, {**WAVES, "organization-trail": 1})
+    # the trail's delivery into the archive bucket fails too (a bucket of the same wave)
+    (forward,) = [f for f in same_wave.forward if f.kind == KEY_READ]
+    assert forward.stack == "organization-trail" and forward.principal == ARCHIVE_ALIAS
+    assert forward.created_in == "log-archive"
+    text = same_wave.render()
+    assert f"reads the key {ARCHIVE_ALIAS}, created by log-archive (wave 1)" in text
+    assert "declare organization-trail's dependency on log-archive" in text
+
+
+@pytest.mark.parametrize(
+    ("provider", "key_id"),
+    [
+        ({"alias": "log_archive", "profile": "ndap-log-archive"}, "alias/acme-ml/log-archive"),
+        (
+            {
+                "alias": "log_archive",
+                "assume_role": [{"role_arn": "arn:aws:iam::700000000007:role/r"}],
+            },
+            "alias/acme-ml/log-archive",
+        ),
+        ({"alias": "log_archive"}, "arn:aws:kms:eu-west-1:700000000007:alias/acme-ml/log-archive"),
+    ],
+    ids=["pipeline-profile", "assumed-role", "alias-arn"],
+)
+def test_a_key_read_is_placed_in_the_account_its_provider_reaches(
+    reference_config: Any,
+    reference_stacks: dict[str, Any],
+    provider: dict[str, Any],
+    key_id: str,
+) -> None:
+    """However the provider reaches the log-archive account (the pipeline's profile, an
+    assumed role, or an alias ARN naming the account), the read is of log-archive's key;
+    read through the trail stack's own provider (the management account) it is not."""
+    stacks = copy.deepcopy(reference_stacks)
+    trail = stacks["organization-trail"]
+    trail["provider"]["aws"] = [trail["provider"]["aws"][0], provider]
+    (body,) = trail["data"]["aws_kms_key"].values()
+    body["key_id"] = key_id
+    late = {**WAVES, "organization-trail": 1}
+    accounts = stack_accounts(reference_config)
+
+    def reads(stacks: dict[str, Any]) -> list[str]:
+        report = check_creation_order(stacks, accounts, late)
+        return [f.principal for f in report.forward if f.kind == KEY_READ]
+
+    assert reads(stacks) == [ARCHIVE_ALIAS]
+    if key_id.startswith("alias/"):
+        body.pop("provider")
+        assert reads(stacks) == []

@@ -334,3 +334,31 @@ def test_without_the_deletion_deny_the_deployer_could_empty_the_archive(
     ]
     assert decide_job(reference_proof.model, row).ok
     assert not decide_job(model, row).ok
+
+
+def test_the_trail_s_planners_read_the_archive_key_s_arn_and_decrypt_nothing(
+    reference_proof: Any,
+) -> None:
+    """The organization-trail stack reads the archive key's ARN in the log-archive account
+    (#18 follow-up 3): the plan build's planner and the drift reader there may describe the
+    key, neither may decrypt with it; a guardrail on the security unit denying
+    kms:DescribeKey (the proof's negative control) turns both reads denied, naming it."""
+    rows = [r for r in reference_proof.jobs if r.job.job.startswith("organization-trail")]
+    table = {(r.job.identity, r.job.operation): r.job.expected for r in rows}
+    key = "arn:aws:kms:eu-west-1:700000000007:key/archive-archive-key-key"
+    assert {r.job.resource for r in rows} == {key}
+    assert table == {
+        (f"arn:aws:iam::{LOG_ARCHIVE_ID}:role/ndap/platform/acme-ml-platform-planner", op): (
+            op == "kms:DescribeKey"
+        )
+        for op in ("kms:DescribeKey", "kms:Decrypt")
+    } | {
+        (f"arn:aws:iam::{LOG_ARCHIVE_ID}:role/acme-ml-drift-reader", op): op == "kms:DescribeKey"
+        for op in ("kms:DescribeKey", "kms:Decrypt")
+    }
+    assert all(r.ok for r in rows), [r.reason for r in rows if not r.ok]
+    (control,) = [c for c in reference_proof.job_controls if "kms:DescribeKey" in c.control.name]
+    assert control.ok and control.rows == 2
+    blocked = control.control.mutate(reference_proof.model)
+    reads = [j for j in required_jobs(blocked.config) if control.control.row(j)]
+    assert all("NoKeyReads" in decide_job(blocked, j).reason for j in reads)

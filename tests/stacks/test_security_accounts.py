@@ -78,7 +78,19 @@ def test_the_organization_trail_delivers_every_account_into_the_archive(
     assert trail["is_multi_region_trail"] is True
     assert trail["enable_log_file_validation"] is True
     assert trail["s3_bucket_name"] == ARCHIVE
-    assert trail["kms_key_id"] == "arn:aws:kms:eu-west-1:700000000007:alias/acme-ml/log-archive"
+    # the archive key by its ARN, read in the log-archive account by its alias: CloudTrail
+    # reads back the key ARN, and an alias ARN here would be a change in every plan
+    stack = reference_stacks["organization-trail"]
+    ((address, key),) = stack["data"]["aws_kms_key"].items()
+    assert trail["kms_key_id"] == f"${{data.aws_kms_key.{address}.arn}}"
+    assert key["key_id"] == "alias/acme-ml/log-archive"
+    assert key["provider"] == "aws.log_archive"
+    providers = {p.get("alias"): p for p in stack["provider"]["aws"]}
+    assert set(providers) == {None, "log_archive"}
+    (role,) = providers["log_archive"]["assume_role"]
+    assert role["role_arn"] == "arn:aws:iam::700000000007:role/OrganizationAccountAccessRole"
+    assert "default_tags" not in providers["log_archive"]  # it creates nothing
+    assert "log-archive" not in json.dumps(stack.get("resource", {})).replace(ARCHIVE, "")
 
 
 def test_every_account_delivers_config_into_the_archive(reference_stacks: dict[str, Any]) -> None:

@@ -147,6 +147,7 @@ if TYPE_CHECKING:
         ConfigDeliveryChannelSnapshotDeliveryProperties,
     )
     from .data_caller_identity import DataAwsCallerIdentity
+    from .data_kms_key import DataAwsKmsKey
     from .data_organizations_organization import DataAwsOrganizationsOrganization
     from .data_partition import DataAwsPartition
     from .data_region import DataAwsRegion
@@ -510,6 +511,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "ConfigDeliveryChannelSnapshotDeliveryProperties",
     ),
     "data_caller_identity": ("DataAwsCallerIdentity",),
+    "data_kms_key": ("DataAwsKmsKey",),
     "data_organizations_organization": ("DataAwsOrganizationsOrganization",),
     "data_partition": ("DataAwsPartition",),
     "data_region": ("DataAwsRegion",),
@@ -873,6 +875,7 @@ __all__ = [
     "ConfigDeliveryChannel",
     "ConfigDeliveryChannelSnapshotDeliveryProperties",
     "DataAwsCallerIdentity",
+    "DataAwsKmsKey",
     "DataAwsOrganizationsOrganization",
     "DataAwsPartition",
     "DataAwsRegion",
