@@ -255,9 +255,23 @@ def _report_evidence(proof: AccessProof) -> None:
             )
 
 
+def _report_people(proof: AccessProof) -> None:
+    if not proof.people:
+        return
+    wrong = [r for r in proof.people if not r.ok]
+    _section(
+        f"people: {len(proof.people)} onboarded into Identity Center",
+        len(wrong),
+        (f"{r.user_name}: {'; '.join(r.differences())}" for r in wrong),
+        ok="each reaches exactly what their personas allow (see policies/ACCESS.md)",
+        against="their personas' cells",
+    )
+
+
 def _report_access(proof: AccessProof) -> None:
     _report_jobs(proof)
     _report_evidence(proof)
+    _report_people(proof)
     wrong = [c for c in proof.cells if not c.ok]
     _section(
         f"access: {len(proof.cells)} decisions evaluated",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from constructs import Construct
 
 from ndap_infra.access.data import DatasetStore
+from ndap_infra.access.onboarding import PersonSpec
 from ndap_infra.access.personas import PermissionSetSpec, PersonaAccess, PersonaRole
 from ndap_infra.access.sampling import DATA_ROLE_PATH, START_BUILD_TARGET, IntegrationSampler
 from ndap_infra.config.enums import AnyPersona
@@ -17,6 +18,10 @@ from ndap_infra.resources.aws import (
     IamPolicy,
     IamRole,
     IamRolePolicy,
+    IdentitystoreGroupMembership,
+    IdentitystoreUser,
+    IdentitystoreUserEmails,
+    IdentitystoreUserName,
     S3BucketReplicationConfiguration,
     S3BucketReplicationConfigurationRule,
     S3BucketReplicationConfigurationRuleDeleteMarkerReplication,
@@ -328,3 +333,34 @@ class IdentityCenterAccess(Construct):
                 target_id=spec.account_id,
                 target_type="AWS_ACCOUNT",
             )
+
+
+class IdentityCenterPeople(Construct):
+    """Each onboarded person: a user of the identity store, and a member of the group of
+    each of their personas (whose permission sets ``IdentityCenterAccess`` assigns)."""
+
+    def __init__(
+        self, scope: Construct, id_: str, identity_store_id: str, specs: Sequence[PersonSpec]
+    ) -> None:
+        super().__init__(scope, id_)
+        for spec in specs:
+            node = Construct(self, spec.user_name)
+            user = IdentitystoreUser(
+                node,
+                "user",
+                identity_store_id=identity_store_id,
+                user_name=spec.user_name,
+                display_name=spec.display_name,
+                name=[
+                    IdentitystoreUserName(given_name=spec.given_name, family_name=spec.family_name)
+                ],
+                emails=[IdentitystoreUserEmails(value=spec.email, primary=True, type="work")],
+            )
+            for persona, group_id in spec.groups:
+                IdentitystoreGroupMembership(
+                    node,
+                    f"member-of-{persona}",
+                    identity_store_id=identity_store_id,
+                    group_id=group_id,
+                    member_id=user.user_id,
+                )

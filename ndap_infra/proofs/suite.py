@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ndap_infra.config.model import NdapConfig
+from ndap_infra.names.platform import ORGANIZATION_STACK
 from ndap_infra.proofs.access import Cell, ControlResult, negative_controls, prove
 from ndap_infra.proofs.access_model import PlatformModel, build_model
 from ndap_infra.proofs.evidence import EvidenceReport, prove_evidence
@@ -19,6 +20,7 @@ from ndap_infra.proofs.jobs import (
     job_controls,
     prove_jobs,
 )
+from ndap_infra.proofs.people import PersonRow, prove_people
 from ndap_infra.proofs.pipelines import PipelineProof, pipeline_attacks, prove_pipelines
 from ndap_infra.proofs.platform_pipeline import PlatformProof, prove_platform_pipeline
 from ndap_infra.proofs.provenance import ProvenanceRow, prove_provenance
@@ -45,6 +47,9 @@ class AccessProof:
     evidence: EvidenceReport | None = None
     """With the security accounts: the log archive's readers and deleters, the workload
     guardrails over the central evidence, the delegated administrators."""
+    people: tuple[PersonRow, ...] = ()
+    """People onboarded into Identity Center: the accounts and permission sets each
+    reaches, as their personas allow."""
 
     @property
     def ok(self) -> bool:
@@ -57,6 +62,7 @@ class AccessProof:
             and all(c.ok for c in self.job_controls)
             and not any(r.fails for r in self.provenance)
             and (self.evidence is None or self.evidence.ok)
+            and all(r.ok for r in self.people)
         )
 
 
@@ -78,4 +84,5 @@ def prove_access(config: NdapConfig, synthesis: Synthesis) -> AccessProof:
         tuple(check_controls(model, job_controls(model))),
         tuple(prove_provenance(model, stacks)),
         prove_evidence(model, stacks) if config.security_accounts is not None else None,
+        tuple(prove_people(config, stacks.get(ORGANIZATION_STACK, {}))),
     )

@@ -10,6 +10,7 @@ from ndap_infra.proofs.access import ACTIONS, Cell, ControlResult
 from ndap_infra.proofs.access_model import PlatformModel
 from ndap_infra.proofs.git_flow import GitFlowProof
 from ndap_infra.proofs.git_flow.replay import render_reach
+from ndap_infra.proofs.people import PersonRow
 from ndap_infra.proofs.pipelines import PIPELINE_ACTIONS, PipelineCell, PipelineProof
 from ndap_infra.proofs.platform_pipeline import (
     ACCOUNT_ACTIONS,
@@ -82,6 +83,7 @@ def render_access_report(
     policies: Sequence[ExtractedPolicy],
     proof_pipelines: PipelineProof | None = None,
     proof_platform: PlatformProof | None = None,
+    people: Sequence[PersonRow] = (),
 ) -> str:
     envs = model.config.enabled_environments()
     mismatches: list[Cell | PipelineCell | PlatformCell] = [c for c in cells if not c.ok]
@@ -129,6 +131,7 @@ def render_access_report(
     for persona in personas:
         row = [_summary([by[(persona, env, a.name)] for a in ACTIONS]) for env in envs]
         lines.append(f"| {persona.value} | " + " | ".join(row) + " |")
+    lines += people_section(people)
     lines += [
         "",
         "In the sections below: `yes` allowed, `-` denied, `n/a` not asked (the",
@@ -292,6 +295,29 @@ def pipeline_section(proof: PipelineProof | None) -> list[str]:
     ]
     if proof.flow is not None:
         lines += git_flow_section(proof.flow)
+    return lines
+
+
+def people_section(people: Sequence[PersonRow]) -> list[str]:
+    """People onboarded into Identity Center: the permission sets each reaches, read from
+    the synthesized memberships and assignments, against their personas' cells."""
+    if not people:
+        return []
+    lines = [
+        "",
+        "## People (Identity Center)",
+        "",
+        "Read from the synthesized organization stack: each user's group memberships, and the",
+        "account assignments of those groups. Expected: the permission sets of their personas'",
+        "cells; a person with a data-scientist-like persona reaches neither acc nor prd.",
+        "",
+        "| person | personas | permission sets reached | as their personas allow |",
+        "|---|---|---|---|",
+    ]
+    for row in people:
+        reached = ", ".join(name for _, name in sorted(row.reached)) or "none"
+        verdict = "yes" if row.ok else "NO: " + "; ".join(row.differences())
+        lines.append(f"| {row.user_name} | {', '.join(row.personas)} | {reached} | {verdict} |")
     return lines
 
 

@@ -49,6 +49,7 @@ def reviewer_files(synthesis: Synthesis, proof: AccessProof) -> dict[str, str]:
         list(extract_policies(stacks)),
         proof.pipelines,
         proof.platform,
+        proof.people,
     )
     files["JOBS.md"] = render_jobs_report(proof.jobs, proof.job_controls)
     files["PROVENANCE.md"] = render_provenance_report(proof.provenance)

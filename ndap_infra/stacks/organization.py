@@ -8,6 +8,7 @@ from dataclasses import replace
 from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
+from ndap_infra.access.onboarding import people
 from ndap_infra.access.people import people_policy
 from ndap_infra.access.personas import permission_sets
 from ndap_infra.config.accounts import (
@@ -18,7 +19,7 @@ from ndap_infra.config.accounts import (
 )
 from ndap_infra.config.enums import SECURITY_TOOLING, SECURITY_UNIT, TOOLING
 from ndap_infra.config.model import NdapConfig
-from ndap_infra.constructs.access import IdentityCenterAccess
+from ndap_infra.constructs.access import IdentityCenterAccess, IdentityCenterPeople
 from ndap_infra.constructs.drift import DriftReader
 from ndap_infra.constructs.organization import (
     DelegatedAdministrators,
@@ -149,6 +150,10 @@ class OrganizationStack(TerraformStack):
                 center.instance_arn,
                 [s for s in permission_sets(config) if ready(s.name, repr(s))],
             )
+            if center.people and center.identity_store_id is not None:
+                IdentityCenterPeople(
+                    self, "identity-center-people", center.identity_store_id, people(config)
+                )
         if config.identity_account_id == org.management_account_id:
             # People sign in here: they may assume their own persona's roles, nothing else.
             IamPolicy(

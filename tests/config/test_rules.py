@@ -31,6 +31,31 @@ _LZ = {
 }
 
 
+_ANA = {
+    "user_name": "ana.lima",
+    "given_name": "Ana",
+    "family_name": "Lima",
+    "email": "ana@acme.example",
+    "personas": ["data-scientist"],
+}
+_ONBOARDED = {
+    "instance_arn": "arn:aws:sso:::instance/ssoins-0123456789abcdef",
+    "identity_store_id": "d-906712a1b2",
+    "groups": {
+        p: f"group-{p}"
+        for p in (
+            "data-scientist",
+            "ml-engineer",
+            "platform-engineer",
+            "business-user",
+            "security-auditor",
+            "break-glass",
+        )
+    },
+    "people": [_ANA],
+}
+
+
 @cache
 def _reference() -> Data:
     data: Data = YAML(typ="safe").load(REFERENCE.read_text(encoding="utf-8"))
@@ -451,6 +476,25 @@ CASES: dict[str, Case] = {
             "is not used with source 'iam-roles': remove it or set source to "
             "'identity-center' or 'both'",
             "unused",
+        ),
+    ),
+    "people_are_onboarded_safely": case(
+        put("identity", {"source": "identity-center", "identity_center": _ONBOARDED}),
+        Fails(
+            put(
+                "identity",
+                {
+                    "source": "identity-center",
+                    "identity_center": {
+                        **_ONBOARDED,
+                        "people": [{**_ANA, "personas": ["data-scientist", "ml-engineer"]}],
+                    },
+                },
+            ),
+            "identity.identity_center.people[0].personas",
+            "ana.lima would be data-scientist and ml-engineer, which reaches acc or prd: a data "
+            "scientist gets no access to acc and prd, also through a second persona; onboard "
+            "them as one or the other",
         ),
     ),
     # -- data

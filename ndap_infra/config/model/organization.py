@@ -443,6 +443,32 @@ class EnvironmentsConfig(StrictModel):
         return result
 
 
+class PersonConfig(StrictModel):
+    """One person onboarded into Identity Center's directory: a user, and a member of the
+    group of each of their personas (docs/runbooks/add-persona.md)."""
+
+    user_name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._@+-]{1,128}$")] = Field(
+        description="Their sign-in name in the identity store.", examples=["ana.lima"]
+    )
+    given_name: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="Their given name (the user's display name is given and family name).",
+        examples=["Ana"],
+    )
+    family_name: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="Their family name.", examples=["Lima"]
+    )
+    email: Email = Field(
+        description="Their work e-mail (primary).", examples=["ana.lima@acme.example"]
+    )
+    personas: tuple[Slug, ...] = Field(
+        min_length=1,
+        description="The personas (built-in or custom) whose groups they join. A "
+        "data-scientist-like persona may not be combined with one that has access to acc "
+        "or prd.",
+        examples=[["data-scientist"]],
+    )
+
+
 class IdentityCenterConfig(StrictModel):
     """IAM Identity Center, in the management account: one permission set per persona and
     environment, assigned to the persona's group in that environment's account."""
@@ -461,6 +487,19 @@ class IdentityCenterConfig(StrictModel):
     )
     session_duration: Annotated[str, StringConstraints(pattern=r"^PT([1-9]|1[0-2])H$")] = Field(
         default="PT4H", description="Session length of permission sets (break-glass: PT1H)."
+    )
+    identity_store_id: Annotated[str, StringConstraints(pattern=r"^d-[0-9a-f]{10}$")] | None = (
+        Field(
+            default=None,
+            description="The instance's identity store (required with people).",
+            examples=["d-906712a1b2"],
+        )
+    )
+    people: tuple[PersonConfig, ...] = Field(
+        default=(),
+        description="People onboarded by the platform: a user in the identity store each, a "
+        "member of their personas' groups. Leave empty when an external identity provider "
+        "provisions the users and groups (SCIM).",
     )
 
 

@@ -62,6 +62,7 @@ RUN_ORDER: tuple[str, ...] = (
     "integration_subset_is_valid",
     "no_per_environment_security_controls",
     "identity_center_is_configured",
+    "people_are_onboarded_safely",
     "pipelines_follow_the_git_flow",
     "tooling_account_is_separate",
     "security_accounts_are_separate",

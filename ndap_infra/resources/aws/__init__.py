@@ -188,6 +188,14 @@ if TYPE_CHECKING:
     from .iam_role import IamRole, IamRoleInlinePolicy
     from .iam_role_policy import IamRolePolicy
     from .iam_role_policy_attachment import IamRolePolicyAttachment
+    from .identitystore_group_membership import IdentitystoreGroupMembership
+    from .identitystore_user import (
+        IdentitystoreUser,
+        IdentitystoreUserAddresses,
+        IdentitystoreUserEmails,
+        IdentitystoreUserName,
+        IdentitystoreUserPhoneNumbers,
+    )
     from .kms_alias import KmsAlias
     from .kms_key import KmsKey, KmsKeyTimeouts
     from .organizations_account import OrganizationsAccount, OrganizationsAccountTimeouts
@@ -555,6 +563,14 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "iam_role_policy": ("IamRolePolicy",),
     "iam_role_policy_attachment": ("IamRolePolicyAttachment",),
+    "identitystore_group_membership": ("IdentitystoreGroupMembership",),
+    "identitystore_user": (
+        "IdentitystoreUser",
+        "IdentitystoreUserAddresses",
+        "IdentitystoreUserEmails",
+        "IdentitystoreUserName",
+        "IdentitystoreUserPhoneNumbers",
+    ),
     "kms_alias": ("KmsAlias",),
     "kms_key": (
         "KmsKey",
@@ -911,6 +927,12 @@ __all__ = [
     "IamRoleInlinePolicy",
     "IamRolePolicy",
     "IamRolePolicyAttachment",
+    "IdentitystoreGroupMembership",
+    "IdentitystoreUser",
+    "IdentitystoreUserAddresses",
+    "IdentitystoreUserEmails",
+    "IdentitystoreUserName",
+    "IdentitystoreUserPhoneNumbers",
     "KmsAlias",
     "KmsKey",
     "KmsKeyTimeouts",
