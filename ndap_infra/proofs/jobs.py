@@ -169,26 +169,30 @@ def _denial_lines(field: str, index: int, key: str, denied: Sequence[JobResult])
 def check_company_guardrails(config: NdapConfig, results: Sequence[JobResult]) -> None:
     """Raise ``CompanyGuardrailBreaksJobs`` naming, per company statement and per inherited
     policy, the jobs it denies."""
-    company = jobs_denied_by_company_guardrails(config, results)
-    inherited = jobs_denied_by_inherited_guardrails(config, results)
-    lines = []
-    index = {g.sid: i for i, g in enumerate(config.organization.company_guardrails)}
-    for sid, denied in sorted(company.items(), key=lambda item: index[item[0]]):
-        lines += _denial_lines("company_guardrails", index[sid], sid, denied)
-    if company:
-        lines.append(
+    organization = config.organization
+    parts = (
+        (
+            "company_guardrails",
+            [g.sid for g in organization.company_guardrails],
+            jobs_denied_by_company_guardrails(config, results),
             "Narrow the statement (a Condition excepting the platform's roles, or fewer "
-            "actions or units): the platform cannot run with it."
-        )
-    names = {p.name: i for i, p in enumerate(config.organization.inherited_guardrails)}
-    for name, denied in sorted(inherited.items(), key=lambda item: names[item[0]]):
-        lines += _denial_lines("inherited_guardrails", names[name], name, denied)
-    if inherited:
-        lines.append(
+            "actions or units): the platform cannot run with it.",
+        ),
+        (
+            "inherited_guardrails",
+            [p.name for p in organization.inherited_guardrails],
+            jobs_denied_by_inherited_guardrails(config, results),
             "That policy is attached above the platform's units: the platform cannot run "
             "under it. Ask its owners for an exception for the platform's roles (a Condition "
-            "on aws:PrincipalArn), or place the units (parent_ou_id) where it does not apply."
-        )
+            "on aws:PrincipalArn), or place the units (parent_ou_id) where it does not apply.",
+        ),
+    )
+    lines = []
+    for field, keys, denied_by, advice in parts:
+        for key in (k for k in dict.fromkeys(keys) if k in denied_by):
+            lines += _denial_lines(field, keys.index(key), key, denied_by[key])
+        if denied_by:
+            lines.append(advice)
     if lines:
         raise CompanyGuardrailBreaksJobs("\n".join(lines))
 

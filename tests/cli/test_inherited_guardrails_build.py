@@ -19,6 +19,7 @@ from ndap_infra.names.access import account_access_role_arn
 from ndap_infra.proofs.access_model import build_model
 from ndap_infra.proofs.principals import base_context
 from ndap_infra.stacks.synthesis import load_synthesis
+from tests.cli.test_company_guardrails_build import synth
 from tests.helpers import reference_data
 
 
@@ -46,13 +47,6 @@ def write_config(tmp_path: Path, *policies: tuple[str, dict[str, Any]]) -> Path:
     path = tmp_path / "platform.yaml"
     YAML().dump(data, path)
     return path
-
-
-def synth(tmp_path: Path, config: Path) -> Any:
-    out, policies = tmp_path / "out", tmp_path / "policies"
-    return CliRunner().invoke(
-        app, ["synth", "-c", str(config), "--out", str(out), "--policies", str(policies)]
-    )
 
 
 def test_an_inherited_policy_denying_a_platform_job_stops_the_build(tmp_path: Path) -> None:

@@ -123,6 +123,57 @@ def _drop_condition(*keys: str) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
+Edit = Callable[[dict[str, Any]], None]
+
+
+def _stacks_edit(
+    model: PlatformModel, stacks: Stacks, repositories: Repositories, only: str, baseline: set[str]
+) -> Callable[[Edit], Callable[[], list[str]]]:
+    """A control that edits a copy of the tooling stack: what the proof newly finds about
+    ``only`` (not in ``baseline``)."""
+
+    def control(edit: Edit) -> Callable[[], list[str]]:
+        def run() -> list[str]:
+            mutated = {**stacks, TOOLING: copy.deepcopy(stacks[TOOLING])}
+            edit(mutated)
+            return [x for x in _findings(model, mutated, repositories, only) if x not in baseline]
+
+        return run
+
+    return control
+
+
+def _widen_acc_tags(stem: str) -> Edit:
+    def edit(s: dict[str, Any]) -> None:
+        _push(s, stem, Environment.ACC)["tags"] = [{"includes": ["*"]}]
+
+    return edit
+
+
+def _feature_branches_to_dev(stem: str) -> Edit:
+    def edit(s: dict[str, Any]) -> None:
+        _push(s, stem, Environment.DEV)["branches"][0]["includes"].append("feature/**")
+
+    return edit
+
+
+def _without_ref_check(build_name: str) -> Edit:
+    """The build's first command without its release check."""
+
+    def edit(s: dict[str, Any]) -> None:
+        build = next(
+            b
+            for b in s[TOOLING]["resource"]["aws_codebuild_project"].values()
+            if b["name"] == build_name
+        )
+        spec = buildspec_of(build)
+        commands = spec["phases"]["build"]["commands"]
+        commands[0] = commands[0].replace(VERIFY_RELEASE, "")
+        build["source"][0]["buildspec"] = json.dumps(spec).replace("${", "$${")
+
+    return edit
+
+
 def flow_controls(
     model: PlatformModel, stacks: Stacks, repositories: Repositories
 ) -> list[FlowControl]:
@@ -144,19 +195,8 @@ def flow_controls(
     def new(found: list[str]) -> list[str]:
         return [f for f in found if f not in baseline]
 
-    def stacks_edit(edit: Callable[[dict[str, Any]], None]) -> Callable[[], list[str]]:
-        def run() -> list[str]:
-            mutated = {**stacks, TOOLING: copy.deepcopy(stacks[TOOLING])}
-            edit(mutated)
-            return new(_findings(model, mutated, repositories, p))
-
-        return run
-
-    def widen_tags(s: dict[str, Any]) -> None:
-        _push(s, p, Environment.ACC)["tags"] = [{"includes": ["*"]}]
-
-    def feature_branches_to_dev(s: dict[str, Any]) -> None:
-        _push(s, p, Environment.DEV)["branches"][0]["includes"].append("feature/**")
+    stacks_edit = _stacks_edit(model, stacks, repositories, p, baseline)
+    widen_tags, feature_branches_to_dev = _widen_acc_tags(p), _feature_branches_to_dev(p)
 
     def pull_requests_to_dev(s: dict[str, Any]) -> None:
         git = _pipeline(s, p, Environment.DEV)["trigger"][0]["git_configuration"][0]
@@ -164,16 +204,7 @@ def flow_controls(
             {"events": ["OPEN"], "branches": [{"includes": [project.pipeline.develop_branch]}]}
         ]
 
-    def no_ref_check_in_acc(s: dict[str, Any]) -> None:
-        build = next(
-            b
-            for b in s[TOOLING]["resource"]["aws_codebuild_project"].values()
-            if b["name"] == names.codebuild_project(p, "deploy", Environment.ACC)
-        )
-        spec = buildspec_of(build)
-        commands = spec["phases"]["build"]["commands"]
-        commands[0] = commands[0].replace(VERIFY_RELEASE, "")
-        build["source"][0]["buildspec"] = json.dumps(spec).replace("${", "$${")
+    no_ref_check_in_acc = _without_ref_check(names.codebuild_project(p, "deploy", Environment.ACC))
 
     def workflow_with(text: str) -> Callable[[], list[str]]:
         def run() -> list[str]:
@@ -282,32 +313,11 @@ def _feature_cases(
     if not model.config.feature_pipelines:
         return []
     f = model.config.feature_pipelines[0].name
-    baseline = set(_findings(model, stacks, repositories, f))
-
-    def stacks_edit(edit: Callable[[dict[str, Any]], None]) -> Callable[[], list[str]]:
-        def run() -> list[str]:
-            mutated = {**stacks, TOOLING: copy.deepcopy(stacks[TOOLING])}
-            edit(mutated)
-            return [x for x in _findings(model, mutated, repositories, f) if x not in baseline]
-
-        return run
-
-    def widen_tags(s: dict[str, Any]) -> None:
-        _push(s, f, Environment.ACC)["tags"] = [{"includes": ["*"]}]
-
-    def feature_branches_to_dev(s: dict[str, Any]) -> None:
-        _push(s, f, Environment.DEV)["branches"][0]["includes"].append("feature/**")
-
-    def no_ref_check_in_acc(s: dict[str, Any]) -> None:
-        build = next(
-            b
-            for b in s[TOOLING]["resource"]["aws_codebuild_project"].values()
-            if b["name"] == publish_project(f, Environment.ACC)
-        )
-        spec = buildspec_of(build)
-        commands = spec["phases"]["build"]["commands"]
-        commands[0] = commands[0].replace(VERIFY_RELEASE, "")
-        build["source"][0]["buildspec"] = json.dumps(spec).replace("${", "$${")
+    stacks_edit = _stacks_edit(
+        model, stacks, repositories, f, set(_findings(model, stacks, repositories, f))
+    )
+    widen_tags, feature_branches_to_dev = _widen_acc_tags(f), _feature_branches_to_dev(f)
+    no_ref_check_in_acc = _without_ref_check(publish_project(f, Environment.ACC))
 
     return [
         (f"{f}-acc's tag filter widened to *", True, stacks_edit(widen_tags), ""),
