@@ -37,6 +37,17 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / HZ
 
 
+def peak_mb(pid: int) -> float | None:
+    """The process's peak resident memory so far (VmHWM)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def children(pid: int) -> list[int]:
     """Every thread's children: Go starts the provider processes from any thread."""
     found: list[int] = []
@@ -51,6 +62,7 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> None:
         command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     last: dict[int, float] = {}
+    peaks: dict[int, float] = {}
     started: dict[int, float] = {}
     start = time.monotonic()
     while process.poll() is None:
@@ -58,11 +70,14 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> None:
             seconds = cpu_seconds(pid)
             if seconds is not None:
                 last[pid] = seconds
+                peaks[pid] = max(peaks.get(pid, 0.0), peak_mb(pid) or 0.0)
                 started.setdefault(pid, time.monotonic() - start)
         time.sleep(0.1)
     wall = time.monotonic() - start
     core = last.pop(process.pid, 0.0)
-    providers = ", ".join(f"{last[p]:.1f} s (from {started[p]:.1f} s)" for p in last)
+    providers = ", ".join(
+        f"{last[p]:.1f} s (from {started[p]:.1f} s, peak {peaks[p]:.0f} MB)" for p in last
+    )
     print(
         f"terraform {' '.join(command[1:3])}: exit {process.returncode}, wall {wall:.1f} s, "
         f"Terraform {core:.1f} s CPU, {len(last)} provider processes: {providers or 'none'} "
