@@ -4,15 +4,23 @@ from the synthesized policies (docs/pipelines.md, the feature-store pipeline).""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 
 from ndap_infra.config.enums import Environment, Persona
 from ndap_infra.evaluator import Principal, Resource, principal_for
 from ndap_infra.names import features as feature_names
 from ndap_infra.names import pipelines as names
 from ndap_infra.proofs.access_model import PlatformModel
-from ndap_infra.proofs.pipelines import Goal, PipelineCell, PipelineProof, achieves
-from ndap_infra.proofs.principals import reachable_principals
+from ndap_infra.proofs.pipelines import (
+    CellQuestion,
+    Goal,
+    PipelineCell,
+    PipelineProof,
+    identity_principals,
+    persona_principals,
+)
 from ndap_infra.proofs.trusts import TrustCheck, assumers, every_principal, tooling_account
 
 FEATURE_ACTIONS: tuple[str, ...] = (
@@ -88,46 +96,55 @@ def goal(model: PlatformModel, pipeline: str, action: str) -> Goal:
     raise KeyError(action)
 
 
-def _cells(
+def _questions(
     model: PlatformModel,
     who: str,
-    principals: list[tuple[str, Principal]],
+    principals: Callable[[], Sequence[tuple[str, Principal]]],
     pipeline: str,
     allowed: frozenset[str],
-) -> list[PipelineCell]:
-    cells = []
-    for action in FEATURE_ACTIONS:
-        target = goal(model, pipeline, action)
-        via = next((v for v, p in principals if achieves(model, p, target)), None)
-        cells.append(
-            PipelineCell(who, pipeline, action, action in allowed, via is not None, via or "")
+) -> list[CellQuestion]:
+    return [
+        CellQuestion(
+            who,
+            pipeline,
+            action,
+            action in allowed,
+            principals,
+            partial(goal, model, pipeline, action),
         )
-    return cells
+        for action in FEATURE_ACTIONS
+    ]
 
 
-def feature_cells(model: PlatformModel) -> list[PipelineCell]:
-    """Every persona and every feature build and publisher role, for every team."""
-    cells: list[PipelineCell] = []
+def feature_questions(model: PlatformModel) -> list[CellQuestion]:
+    """The feature pipelines' cells, unevaluated: every persona and every feature build and
+    publisher role, for every team."""
+    questions: list[CellQuestion] = []
     for pipeline in feature_pipeline_names(model):
         for persona in model.config.all_personas():
-            principals = reachable_principals(model, persona)
             # A custom persona has no role in the tooling account: nothing.
             own = PERSONA_ALLOWS[persona] if isinstance(persona, Persona) else frozenset()
-            cells += _cells(model, persona.value, principals, pipeline, own)
+            questions += _questions(
+                model, persona.value, persona_principals(model, persona), pipeline, own
+            )
         for env in names.PIPELINE_ENVIRONMENTS:
             for kind, arn, allowed in (
                 ("build", _build_arn(model, pipeline, env), {f"assume-{env.value}-publisher"}),
                 ("publisher", _publisher_arn(model, pipeline, env), set()),
             ):
-                role = model.roles[arn]
-                cells += _cells(
+                questions += _questions(
                     model,
                     f"{pipeline}/{kind}-{env.value}",
-                    [(role.arn, principal_for(role))],
+                    identity_principals(model.roles[arn]),
                     pipeline,
                     frozenset(allowed),
                 )
-    return cells
+    return questions
+
+
+def feature_cells(model: PlatformModel) -> list[PipelineCell]:
+    """Every persona and every feature build and publisher role, for every team."""
+    return [question.answer(model) for question in feature_questions(model)]
 
 
 def publisher_trust(model: PlatformModel) -> list[TrustCheck]:

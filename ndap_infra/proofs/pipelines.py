@@ -4,8 +4,9 @@ Why and how: docs/design-notes.md, section ndap_infra/proofs/pipelines.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache, partial
 from typing import Any
 
 from ndap_infra.config.enums import TOOLING, AnyPersona, Environment, Persona
@@ -302,46 +303,90 @@ class PipelineCell:
         return self.expected == self.allowed
 
 
-def _cells(
+@dataclass(frozen=True)
+class CellQuestion:
+    """A cell of the pipelines' tables before it is evaluated: the proof answers every
+    one, ``ndap explain`` only those it is asked about (the same evaluation either way)."""
+
+    who: str
+    project: str
+    action: str
+    expected: bool
+    principals: Callable[[], Sequence[tuple[str, Principal]]] = field(compare=False, repr=False)
+    target: Callable[[], Goal] = field(compare=False, repr=False)
+
+    def answer(self, model: PlatformModel) -> PipelineCell:
+        """The cell: the first principal reached that achieves the target, if any."""
+        target = self.target()
+        via = next((v for v, p in self.principals() if achieves(model, p, target)), None)
+        return PipelineCell(
+            self.who, self.project, self.action, self.expected, via is not None, via or ""
+        )
+
+
+def identity_principals(role: Role) -> Callable[[], Sequence[tuple[str, Principal]]]:
+    """The principals of a pipeline identity's row: the role itself (built once, when a
+    cell of the row is first answered)."""
+    return cache(lambda: [(role.arn, principal_for(role))])
+
+
+def persona_principals(
+    model: PlatformModel, persona: AnyPersona
+) -> Callable[[], Sequence[tuple[str, Principal]]]:
+    """The principals a persona reaches (found once, when a cell of its rows is first
+    answered)."""
+    return cache(partial(reachable_principals, model, persona))
+
+
+def _questions(
     model: PlatformModel,
     who: str,
-    principals: Sequence[tuple[str, Principal]],
+    principals: Callable[[], Sequence[tuple[str, Principal]]],
     project: str,
     allowed: frozenset[str],
-) -> list[PipelineCell]:
-    cells = []
-    for action in PIPELINE_ACTION_NAMES:
-        target = goal(model, project, action)
-        via = next((v for v, p in principals if achieves(model, p, target)), None)
-        cells.append(
-            PipelineCell(who, project, action, action in allowed, via is not None, via or "")
+) -> list[CellQuestion]:
+    return [
+        CellQuestion(
+            who,
+            project,
+            action,
+            action in allowed,
+            principals,
+            partial(goal, model, project, action),
         )
-    return cells
+        for action in PIPELINE_ACTION_NAMES
+    ]
 
 
-def prove_pipeline_actions(model: PlatformModel) -> list[PipelineCell]:
-    """Question 1, for every persona and every pipeline identity, for every project."""
-
-    cells: list[PipelineCell] = []
+def pipeline_questions(model: PlatformModel) -> list[CellQuestion]:
+    """Question 1's cells, unevaluated: every persona and every pipeline identity, for
+    every project."""
+    questions: list[CellQuestion] = []
     if not projects(model):
-        return cells
+        return questions
     for persona in model.config.all_personas():
-        principals = reachable_principals(model, persona)
+        principals = persona_principals(model, persona)
         for project in projects(model):
-            cells += _cells(model, persona.value, principals, project, persona_allows(persona))
+            questions += _questions(
+                model, persona.value, principals, project, persona_allows(persona)
+            )
     for project in projects(model):
         for kind in ("build", "deployer"):
             for env in names.PIPELINE_ENVIRONMENTS:
                 role = pipeline_identity(model, project, kind, env)
-                who = f"{project}/{kind}-{env.value}"
-                cells += _cells(
+                questions += _questions(
                     model,
-                    who,
-                    [(role.arn, principal_for(role))],
+                    f"{project}/{kind}-{env.value}",
+                    identity_principals(role),
                     project,
                     identity_allows(kind, env),
                 )
-    return cells
+    return questions
+
+
+def prove_pipeline_actions(model: PlatformModel) -> list[PipelineCell]:
+    """Question 1, for every persona and every pipeline identity, for every project."""
+    return [question.answer(model) for question in pipeline_questions(model)]
 
 
 # ---- who can assume each deployer role --------------------------------------------------

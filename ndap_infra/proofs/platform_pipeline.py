@@ -4,8 +4,8 @@ Why and how: docs/design-notes.md, section ndap_infra/proofs/platform_pipeline.p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ndap_infra.config.enums import TOOLING, AnyPersona, Persona
@@ -18,8 +18,7 @@ from ndap_infra.pipelines.platform import (
     platform_pipeline_spec,
 )
 from ndap_infra.proofs.access_model import PlatformModel
-from ndap_infra.proofs.pipelines import Goal, achieves
-from ndap_infra.proofs.principals import reachable_principals
+from ndap_infra.proofs.pipelines import Goal, achieves, identity_principals, persona_principals
 from ndap_infra.proofs.trusts import assumers, every_principal
 
 
@@ -169,14 +168,32 @@ def _persona_allows(spec: PlatformPipelineSpec, persona: AnyPersona) -> frozense
     return frozenset({"approve-plan"}) if persona in spec.approvers else frozenset()
 
 
-def _cells(
-    model: PlatformModel,
+@dataclass(frozen=True)
+class PlatformQuestion:
+    """A cell of the platform pipeline's table before it is evaluated: the proof answers
+    every one, ``ndap explain`` only those it is asked about (the same evaluation)."""
+
+    who: str
+    action: str
+    """As in PlatformCell."""
+    account: str
+    """Where the action is asked."""
+    expected: bool
+    principals: Callable[[], Sequence[tuple[str, Principal]]] = field(compare=False, repr=False)
+
+    def answer(self, model: PlatformModel, spec: PlatformPipelineSpec) -> PlatformCell:
+        target = goal(model, spec, self.action.split(":")[0], self.account)
+        via = next((v for v, p in self.principals() if achieves(model, p, target)), None)
+        return PlatformCell(self.who, self.action, self.expected, via is not None, via or "")
+
+
+def _questions(
     spec: PlatformPipelineSpec,
     who: str,
-    principals: list[tuple[str, Principal]],
+    principals: Callable[[], Sequence[tuple[str, Principal]]],
     allowed: frozenset[str],
     own_account: str | None,
-) -> list[PlatformCell]:
+) -> list[PlatformQuestion]:
     asked: list[tuple[str, str]] = [(a.name, spec.tooling) for a in TOOLING_ACTIONS]
     if spec.state_bucket is not None:
         asked += [(a.name, spec.tooling) for a in STATE_ACTIONS]
@@ -185,45 +202,45 @@ def _cells(
     ]
     if own_account is not None:
         asked += [(a.name, own_account) for a in OWN_ACCOUNT_ACTIONS]
-    cells = []
-    for name, account in asked:
-        target = goal(model, spec, name.split(":")[0], account)
-        via = next((v for v, p in principals if achieves(model, p, target)), None)
-        expected = name in allowed or name.split(":")[0] in allowed
-        cells.append(PlatformCell(who, name, expected, via is not None, via or ""))
-    return cells
+    return [
+        PlatformQuestion(
+            who,
+            name,
+            account,
+            name in allowed or name.split(":")[0] in allowed,
+            principals,
+        )
+        for name, account in asked
+    ]
 
 
-def _role(model: PlatformModel, arn: str) -> list[tuple[str, Principal]]:
-    return [(arn, principal_for(model.roles[arn]))]
+def _role(model: PlatformModel, arn: str) -> Callable[[], Sequence[tuple[str, Principal]]]:
+    return identity_principals(model.roles[arn])
 
 
-def prove_platform_actions(model: PlatformModel) -> list[PlatformCell]:
-    """Question 1."""
+def platform_questions(model: PlatformModel) -> list[PlatformQuestion]:
+    """Question 1's cells, unevaluated (none without a platform pipeline)."""
     spec = _spec(model)
     if spec is None:
         return []
-    cells: list[PlatformCell] = []
+    questions: list[PlatformQuestion] = []
     for persona in model.config.all_personas():
-        cells += _cells(
-            model,
+        questions += _questions(
             spec,
             persona.value,
-            reachable_principals(model, persona),
+            persona_principals(model, persona),
             _persona_allows(spec, persona),
             None,
         )
     state = {"read-state", "write-state"} if spec.state_bucket else set()
-    cells += _cells(
-        model,
+    questions += _questions(
         spec,
         "plan build role",
         _role(model, spec.plan_role_arn),
         frozenset({"read-plans", "write-plans", "assume-planner"} | (state - {"write-state"})),
         None,
     )
-    cells += _cells(
-        model,
+    questions += _questions(
         spec,
         "apply build role",
         _role(model, spec.apply_role_arn),
@@ -231,8 +248,7 @@ def prove_platform_actions(model: PlatformModel) -> list[PlatformCell]:
         None,
     )
     for stack, account in spec.stacks:
-        cells += _cells(
-            model,
+        questions += _questions(
             spec,
             f"planner in {stack}",
             _role(model, spec.planner_arn(account)),
@@ -244,15 +260,22 @@ def prove_platform_actions(model: PlatformModel) -> list[PlatformCell]:
         deployer_allows = {"change-platform-roles", "stop-trail"}
         if account == spec.tooling:
             deployer_allows |= TOOLING_ADMIN
-        cells += _cells(
-            model,
+        questions += _questions(
             spec,
             f"deployer in {stack}",
             _role(model, spec.deployer_arn(account)),
             frozenset(deployer_allows),
             account,
         )
-    return cells
+    return questions
+
+
+def prove_platform_actions(model: PlatformModel) -> list[PlatformCell]:
+    """Question 1."""
+    spec = _spec(model)
+    if spec is None:
+        return []
+    return [question.answer(model, spec) for question in platform_questions(model)]
 
 
 # ---- who can assume each planner and deployer ---------------------------------------------

@@ -207,7 +207,8 @@ def explain_pipeline(model: PlatformModel, words: Sequence[str]) -> list[Explana
     (``PROJECT`` is then the feature pipeline, ``<team>-features``)."""
     _words(words, 2, 3, "pipelines WHO ACTION [PROJECT]")
     features = set(feature_pipelines.feature_pipeline_names(model))
-    cells = pipelines.prove_pipeline_actions(model) + feature_pipelines.feature_cells(model)
+    # The cells named, answered alone: the proof evaluates all of them the same way.
+    cells = pipelines.pipeline_questions(model) + feature_pipelines.feature_questions(model)
     if not cells:
         raise UnknownCell("this configuration has no project pipelines (no tooling account)")
     who, action = words[0], words[1]
@@ -222,7 +223,7 @@ def explain_pipeline(model: PlatformModel, words: Sequence[str]) -> list[Explana
             raise _closest(words[2], (c.project for c in chosen), f"project of {who}")
         chosen = [c for c in chosen if c.project == words[2]]
     explanations = []
-    for cell in chosen:
+    for cell in (question.answer(model) for question in chosen):
         if cell.project in features:
             persona = model.config.persona_named(who)
             principals = (
@@ -278,7 +279,8 @@ def explain_platform(model: PlatformModel, words: Sequence[str]) -> list[Explana
     spec = platform_pipeline_spec(model.config)
     if spec is None:
         raise UnknownCell("this configuration has no platform pipeline")
-    cells = platform_pipeline.prove_platform_actions(model)
+    # The cells named, answered alone: the proof evaluates all of them the same way.
+    cells = platform_pipeline.platform_questions(model)
     who, action = words
     if who not in {c.who for c in cells}:
         raise _closest(who, (c.who for c in cells), "platform row (who)")
@@ -300,7 +302,7 @@ def explain_platform(model: PlatformModel, words: Sequence[str]) -> list[Explana
     principals, own = _platform_identity(model, spec, who)
     per_stack = dict(spec.stacks)
     explanations = []
-    for cell in chosen:
+    for cell in (question.answer(model, spec) for question in chosen):
         name, _, stack = cell.action.partition(":")
         # as the proof asks: per-stack actions in the stack's account, the planners' and
         # deployers' own-account actions in theirs, the rest in the tooling account
