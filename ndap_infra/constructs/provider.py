@@ -69,6 +69,7 @@ SERVICE_ENDPOINTS: dict[str, str] = {
     "aws_ecr_": "ecr",
     "aws_guardduty_": "guardduty",
     "aws_iam_": "iam",
+    "aws_identitystore_": "identitystore",
     "aws_kms_": "kms",
     "aws_organizations_": "organizations",
     "aws_partition": "sts",
