@@ -41,13 +41,12 @@ _PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\[\],-]*==[A-Za-z0-9.+!-]+$")
 
 @dataclass(frozen=True)
 class PinnedWheel:
-    """A built ndap-infra wheel: where it is, its version, its sha256, its pinned runtime
-    requirements (``Requires-Dist``, extras left out) and the hashed locks it carries."""
+    """A built ndap-infra wheel: where it is, its version, its sha256 and the hashed locks
+    it carries (checked to pin its ``Requires-Dist``, extras left out)."""
 
     path: Path
     version: str
     sha256: str
-    requires: tuple[str, ...]
     runtime_lock: str
     tools_lock: str
 
@@ -124,9 +123,8 @@ def read_wheel(path: Path) -> PinnedWheel:
             )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return PinnedWheel(
-        path, str(headers.get("Version")), digest, tuple(requires),
-        locks[RUNTIME_LOCK], locks[TOOLS_LOCK],
-    )  # fmt: skip
+        path, str(headers.get("Version")), digest, locks[RUNTIME_LOCK], locks[TOOLS_LOCK]
+    )
 
 
 def _cdktf_json() -> str:

@@ -104,9 +104,15 @@ def _file(stack: str, body: Mapping[str, Any], logical_id: str) -> str:
     return f"{stack}/{_path(body, logical_id)}.json"
 
 
-def _ref(value: Any) -> tuple[str, str] | None:
+def reference(value: Any) -> tuple[str, str, str] | None:
+    """(type, logical id, attribute) of a synthesized ``${type.id.attribute}`` reference."""
     match = REFERENCE.fullmatch(str(value))
-    return (match.group(1), match.group(2)) if match else None
+    return (match.group(1), match.group(2), match.group(3)) if match else None
+
+
+def _ref(value: Any) -> tuple[str, str] | None:
+    found = reference(value)
+    return found[:2] if found else None
 
 
 def _document(text: str) -> Any:

@@ -6,7 +6,6 @@ or prd, whatever the matrix says."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,9 +13,10 @@ from typing import Any
 from ndap_infra.config.enums import PROTECTED_ENVIRONMENTS, Access, Environment
 from ndap_infra.config.model import NdapConfig
 from ndap_infra.names.access import permission_set_name
+from ndap_infra.proofs.access_model import reference
 
-USER_ID = re.compile(r"^\$\{aws_identitystore_user\.([^.]+)\.user_id\}$")
-PERMISSION_SET_ARN = re.compile(r"^\$\{aws_ssoadmin_permission_set\.([^.]+)\.arn\}$")
+USER_ID = ("aws_identitystore_user", "user_id")
+PERMISSION_SET_ARN = ("aws_ssoadmin_permission_set", "arn")
 
 Reach = frozenset[tuple[Environment, str]]
 """(environment, permission set name) pairs."""
@@ -67,20 +67,22 @@ def prove_people(config: NdapConfig, org_stack: Mapping[str, Any]) -> list[Perso
     }
     by_group: dict[str, set[tuple[Environment, str]]] = {}
     for body in _resources(org_stack, "aws_ssoadmin_account_assignment").values():
-        match = PERMISSION_SET_ARN.match(str(body["permission_set_arn"]))
+        found = reference(body["permission_set_arn"])
         env = accounts.get(str(body["target_id"]))
-        if match is None or env is None or body.get("principal_type") != "GROUP":
+        if not found or found[::2] != PERMISSION_SET_ARN or env is None:
             continue
-        by_group.setdefault(str(body["principal_id"]), set()).add((env, sets[match.group(1)]))
+        if body.get("principal_type") != "GROUP":
+            continue
+        by_group.setdefault(str(body["principal_id"]), set()).add((env, sets[found[1]]))
     users = {
         lid: str(body["user_name"])
         for lid, body in _resources(org_stack, "aws_identitystore_user").items()
     }
     groups_of: dict[str, set[str]] = {}
     for body in _resources(org_stack, "aws_identitystore_group_membership").values():
-        match = USER_ID.match(str(body["member_id"]))
-        if match is not None and match.group(1) in users:
-            groups_of.setdefault(users[match.group(1)], set()).add(str(body["group_id"]))
+        found = reference(body["member_id"])
+        if found and found[::2] == USER_ID and found[1] in users:
+            groups_of.setdefault(users[found[1]], set()).add(str(body["group_id"]))
     matrix = config.persona_matrix()
     org = config.organization.name
     rows = []
