@@ -501,15 +501,18 @@ def lint(
             "default: $NDAP_CONFIG, else platform.yaml in the current directory if there.",
         ),
     ] = None,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Policy-as-code gates: checkov over the synthesized stacks and parliament over the
-    policy files, with the project's reasoned suppressions; writes policies/LINT.md."""
+    policy files, with the project's reasoned suppressions; writes policies/LINT.md. A
+    linter's output for inputs it read before is reused, unless --no-cache."""
     if config is None and DEFAULT_CONFIG.is_file():
         config = DEFAULT_CONFIG
-    _lint(out, policies, load(config) if config is not None else None)
+    _lint(out, policies, load(config) if config is not None else None, use_cache=not no_cache)
 
 
-def _lint(out: Path, policies: Path, config: NdapConfig | None) -> None:
+def _lint(out: Path, policies: Path, config: NdapConfig | None, *, use_cache: bool) -> None:
+    from ndap_infra.linters.cache import LintCache
     from ndap_infra.linters.checkov import run_checkov
     from ndap_infra.linters.parliament import run_parliament
     from ndap_infra.linters.report import render_lint_report
@@ -522,20 +525,24 @@ def _lint(out: Path, policies: Path, config: NdapConfig | None) -> None:
 
     synthesis = _synthesis(out)
     checks, issues = custom_persona_suppressions(config) if config else ((), ())
+    cache = LintCache.in_work_dir(WORK_DIR) if use_cache else None
     try:
         with console.status("checkov and parliament..."):
-            checkov = run_checkov(synthesis.stacks, (*CHECKOV_SUPPRESSIONS, *checks))
-            parliament = run_parliament(policies, (*PARLIAMENT_SUPPRESSIONS, *issues))
+            checkov = run_checkov(synthesis.stacks, (*CHECKOV_SUPPRESSIONS, *checks), cache)
+            parliament = run_parliament(policies, (*PARLIAMENT_SUPPRESSIONS, *issues), cache)
     except GateError as error:
         errors.print(str(error), markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     (policies / LINT_FILE).write_text(render_lint_report(checkov, parliament))
     for name, report in (("checkov", checkov), ("parliament", parliament)):
         state = "passes" if report.ok else "FAILS"
+        ran = "its output for these inputs, from the cache" if report.cached else (
+            f"{report.seconds:.1f}s"
+        )
         console.print(
             f"{name}: {state} ({len(report.failures)} unsuppressed, "
             f"{len(report.suppressed)} suppressed with reasons, {len(report.stale)} stale "
-            f"suppressions) [{report.seconds:.1f}s]",
+            f"suppressions) [{ran}]",
             markup=False,
         )
         for finding in report.failures:
@@ -564,7 +571,7 @@ def build(
     # the proof synth reported, on the stacks now in --out (not evaluated a second time)
     if proof is None or not proof.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
-    _lint(out, policies, loaded)
+    _lint(out, policies, loaded, use_cache=not no_cache)
     _validate_synthesized(out, use_cache=not no_cache)
 
 

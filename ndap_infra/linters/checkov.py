@@ -12,6 +12,7 @@ that it could not parse, is an error: a silent scan is not a passed one.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ndap_infra.linters.cache import PLACEHOLDER, LintCache, inputs_digest, tool_identity
 from ndap_infra.linters.suppressions import CHECKOV_SUPPRESSIONS, CheckovSuppression
 from ndap_infra.linters.tools import (
     GateError,
@@ -36,6 +38,8 @@ OFFLINE_ENV = {
     "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true",  # no PyPI version check at start
     "LOG_LEVEL": "WARNING",
 }
+SETTING_PREFIXES = ("CKV_", "CHECKOV_", "BC_", "PRISMA_")
+"""Environment variables checkov reads as settings: part of a kept output's digest."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ class CheckovReport:
     not_applicable: tuple[CheckovSuppression, ...] = ()
     """Suppressions naming no resource of this configuration (e.g. the tooling account's
     on a platform without one): neither used nor stale."""
+    cached: bool = field(default=False, compare=False)
+    """True when checkov's output for these very inputs was kept from an earlier run."""
 
     @property
     def ok(self) -> bool:
@@ -129,18 +135,41 @@ def checkov_command(checkov: Path, files: Iterable[Path]) -> list[str]:
 def run_checkov(
     stacks: Mapping[str, Path],
     suppressions: Sequence[CheckovSuppression] = CHECKOV_SUPPRESSIONS,
+    cache: LintCache | None = None,
 ) -> CheckovReport:
     """Run checkov once over every stack (name -> stack directory or ``cdk.tf.json``, in
-    the order to report them) and apply the suppressions."""
+    the order to report them) and apply the suppressions. With a ``cache``, checkov's
+    output for the same checkov and the same stacks is reused instead of running it."""
     if not stacks:
         raise GateError("no stacks to check")
     checkov = find_tool("checkov", CHECKOV_ENV)
-    with tempfile.TemporaryDirectory(prefix="ndap-checkov-") as scratch:
-        files = scannable_copies(stack_files(stacks), Path(scratch))
+    with tempfile.TemporaryDirectory(prefix="ndap-checkov-") as temporary:
+        scratch = Path(temporary).resolve()
+        files = scannable_copies(stack_files(stacks), scratch)
         cwd = Path(*_common_parts(files.values()))
-        run = run_tool(checkov_command(checkov, files.values()), cwd=cwd, env=OFFLINE_ENV)
+        argv = checkov_command(checkov, files.values())
+        digest = _digest(checkov, argv, files, scratch) if cache is not None else None
+        kept = cache.get(digest, scratch) if cache is not None and digest else None
+        if kept is not None and "stdout" in kept:
+            report = evaluate_checkov(_parse_json(kept["stdout"]), files, suppressions)
+            return replace(report, cached=True)
+        run = run_tool(argv, cwd=cwd, env=OFFLINE_ENV)
         raw = _parse_json(run.stdout)
-        return replace(evaluate_checkov(raw, files, suppressions), seconds=run.seconds)
+        report = replace(evaluate_checkov(raw, files, suppressions), seconds=run.seconds)
+        if cache is not None and digest:
+            cache.put(digest, scratch, {"stdout": run.stdout})
+        return report
+
+
+def _digest(checkov: Path, argv: list[str], files: Mapping[str, Path], scratch: Path) -> str:
+    """The digest of checkov's inputs, or "" when checkov's installation is unknown."""
+    identity = tool_identity(checkov)
+    if identity is None:
+        return ""
+    flags = [a.replace(str(scratch), PLACEHOLDER) for a in argv[1:]]
+    settings = {k: v for k, v in os.environ.items() if k.startswith(SETTING_PREFIXES)}
+    contents = ((name, path.read_bytes()) for name, path in files.items())
+    return inputs_digest("checkov", identity, flags, {**settings, **OFFLINE_ENV}, contents)
 
 
 def scannable_copies(files: Mapping[str, Path], scratch: Path) -> dict[str, Path]:

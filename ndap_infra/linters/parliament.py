@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ndap_infra.linters.cache import PLACEHOLDER, LintCache, inputs_digest, tool_identity
 from ndap_infra.linters.suppressions import PARLIAMENT_SUPPRESSIONS, ParliamentSuppression
 from ndap_infra.linters.tools import (
     GateError,
@@ -93,6 +94,8 @@ class ParliamentReport:
     seconds: float = field(default=0.0, compare=False)
     not_applicable: tuple[ParliamentSuppression, ...] = ()
     """Suppressions naming no policy file of this configuration: neither used nor stale."""
+    cached: bool = field(default=False, compare=False)
+    """True when parliament's output for these very files was kept from an earlier run."""
 
     @property
     def ok(self) -> bool:
@@ -126,25 +129,41 @@ def parliament_command(parliament: Path, policies_dir: Path) -> list[str]:
 def run_parliament(
     policies_dir: Path,
     suppressions: Sequence[ParliamentSuppression] = PARLIAMENT_SUPPRESSIONS,
+    cache: LintCache | None = None,
 ) -> ParliamentReport:
     """Run parliament once over every ``*.json`` below ``policies_dir`` and apply the
-    suppressions."""
+    suppressions. With a ``cache``, parliament's output for the same parliament and the
+    same files is reused instead of running it."""
     root = policies_dir.resolve()
     files = policy_files(root)
     if not files:
         raise GateError(f"no policy files (*.{EXTENSION}) below {root}")
     parliament = find_tool("parliament", PARLIAMENT_ENV)
-    version = run_tool([str(parliament), "--version"], cwd=root, ok_codes=(0,))
-    run = run_tool(parliament_command(parliament, root), cwd=root)
-    rows = _parse_lines(run.stdout)
-    report = evaluate_parliament(
-        rows,
-        root,
-        files,
-        suppressions,
-        version=version.stdout.strip().removeprefix("parliament").strip() or "unknown",
-    )
-    return replace(report, seconds=version.seconds + run.seconds)
+    argv = parliament_command(parliament, root)
+    digest = _digest(parliament, argv, root, files) if cache is not None else ""
+    kept = cache.get(digest, root) if cache is not None and digest else None
+    if kept is not None and {"stdout", "version"} <= kept.keys():
+        report = evaluate_parliament(
+            _parse_lines(kept["stdout"]), root, files, suppressions, version=kept["version"]
+        )
+        return replace(report, cached=True)
+    version_run = run_tool([str(parliament), "--version"], cwd=root, ok_codes=(0,))
+    version = version_run.stdout.strip().removeprefix("parliament").strip() or "unknown"
+    run = run_tool(argv, cwd=root)
+    report = evaluate_parliament(_parse_lines(run.stdout), root, files, suppressions, version)
+    if cache is not None and digest:
+        cache.put(digest, root, {"stdout": run.stdout, "version": version})
+    return replace(report, seconds=version_run.seconds + run.seconds)
+
+
+def _digest(parliament: Path, argv: list[str], root: Path, files: Sequence[str]) -> str:
+    """The digest of parliament's inputs, or "" when its installation is unknown."""
+    identity = tool_identity(parliament)
+    if identity is None:
+        return ""
+    flags = [a.replace(str(root), PLACEHOLDER) for a in argv[1:]]
+    contents = ((name, (root / name).read_bytes()) for name in files)
+    return inputs_digest("parliament", identity, flags, {}, contents)
 
 
 def policy_files(root: Path) -> list[str]:
