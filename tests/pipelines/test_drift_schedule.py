@@ -308,22 +308,18 @@ def test_switched_off_generates_nothing(tmp_path: Any) -> None:
 def test_the_platform_with_drift_detection_passes_the_main_job(tmp_path: Any) -> None:
     """`ndap build` on it: parity (the reader is in every account; the scheduled part is an
     allowed tooling-only difference), the access proof, lint, terraform validate."""
-    import subprocess
-    import sys
-
     from ruamel.yaml import YAML
 
-    from tests.helpers import ROOT
+    from tests.helpers import run
 
     data = with_drift()
     data["deploy"] = {"target": "aws", "state": {"bucket": "acme-ml-terraform-state"}}
     config = tmp_path / "platform.yaml"
     with config.open("w") as stream:
         YAML(typ="safe").dump(data, stream)
-    built = subprocess.run(
-        [sys.executable, "-m", "ndap_infra", "build", "-c", str(config), "--out",
-         str(tmp_path / "out"), "--policies", str(tmp_path / "policies")],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+    built = run(
+        "build", "-c", str(config), "--out", str(tmp_path / "out"),
+        "--policies", str(tmp_path / "policies"), work=tmp_path / "work",
     )  # fmt: skip
     assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
     assert "drift-detection/: scheduled drift detection" in built.stdout
