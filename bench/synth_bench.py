@@ -160,16 +160,21 @@ def build_seconds(tmp: Path) -> tuple[float, float]:
     return ndap_seconds(tmp, *args), ndap_seconds(tmp, *args)
 
 
-def fresh_clone_seconds(tmp: Path, target: list[str]) -> float:
-    """Wall time of ``target`` (a command) in a fresh clone of HEAD."""
+def fresh_clone_seconds(tmp: Path, target: list[str]) -> tuple[float, list[str]]:
+    """Wall time of ``target`` (a command) in a fresh clone of HEAD, and the lines of its
+    output that time a stage (``.ci/run`` prints "ci: make <stage> took <n>s")."""
     clone = tmp / f"clone-{len(list(tmp.glob('clone-*')))}"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    log = tmp / f"{clone.name}.log"
     start = time.perf_counter()
-    completed = subprocess.run(target, cwd=clone, check=False)
+    with log.open("w") as stream:
+        completed = subprocess.run(target, cwd=clone, stdout=stream, stderr=stream, check=False)
     seconds = time.perf_counter() - start
     if completed.returncode != 0:
-        print(f"  {' '.join(target)} exited {completed.returncode}")
-    return seconds
+        print(f"  {' '.join(target)} exited {completed.returncode}; its last lines:")
+        print("\n".join(log.read_text(errors="replace").splitlines()[-40:]))
+    stages = [line for line in log.read_text(errors="replace").splitlines() if " took " in line]
+    return seconds, stages
 
 
 def load() -> str:
@@ -259,10 +264,14 @@ def main() -> None:
             )
             rows.append(("no-change plan of all stacks after deploy", f"{planned:.0f} s{note}"))
         if args.fresh_clone:
-            make_all = fresh_clone_seconds(tmp_path, ["make", "all"])
+            make_all, _ = fresh_clone_seconds(tmp_path, ["make", "all"])
             rows.append(("`make all` on a fresh clone", f"{make_all / 60:.1f} min"))
-            ci = fresh_clone_seconds(tmp_path, [".ci/run"])
+            ci, stages = fresh_clone_seconds(tmp_path, ["bash", ".ci/run"])
             rows.append(("`.ci/run` on a fresh clone", f"{ci / 60:.1f} min"))
+            for line in stages:  # "ci: make test-fast took 334s"
+                stage, took = line.removeprefix("ci: ").split(" took ")
+                seconds = float(took.rstrip("s"))
+                rows.append((f"`{stage}` within `.ci/run`", f"{seconds / 60:.1f} min"))
         print(f"\nafter: {load()}\n")
         print("| what | measured |\n|---|---|")
         for what, figure in rows:
