@@ -1,6 +1,6 @@
 """Deploy figures on the local emulator. Prints tables; asserts nothing.
 
-    .venv/bin/python bench/deploy_bench.py [--projects 100] [--skip-projects] [--workers 2]
+    .venv/bin/python bench/deploy_bench.py [--projects 100] [--skip-projects] [--workers N]
 
 For the reference example, then for the reference with N ML projects: synthesize, start a
 fresh emulator (its own work directory and port), `terraform apply` every stack as
@@ -24,11 +24,16 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
-def measure(name: str, config_path: Path, tmp: Path, workers: int) -> tuple[float, float, bool]:
+def measure(
+    name: str, config_path: Path, tmp: Path, workers: int | None
+) -> tuple[float, float, bool]:
     """Print the tables; return the wall seconds of the apply, of the no-change plan, and
-    whether every stack applied and planned without changes."""
+    whether every stack applied and planned without changes. ``workers`` None: as `ndap
+    deploy` chooses without --workers."""
     from ndap_infra.config import load_config
     from ndap_infra.deploy.flow import apply_all, plan_all, stack_runs
+    from ndap_infra.deploy.orchestrate import waves
+    from ndap_infra.deploy.workers import choose_workers
     from ndap_infra.emulator import lifecycle
     from ndap_infra.emulator.gaps import synthesized_gaps
     from ndap_infra.stacks.synthesis import synthesize
@@ -49,6 +54,8 @@ def measure(name: str, config_path: Path, tmp: Path, workers: int) -> tuple[floa
     try:
         runs = stack_runs(synthesis, write_cli_config(work), started.info, work)
         stacks = list(synthesis.stacks)
+        workers = choose_workers(workers, waves(stacks, levels=synthesis.apply_waves()))
+        print(f"{name}: the stacks of a wave {workers} at a time")
         start = time.perf_counter()
         applied = apply_all(runs, stacks, workers=workers, levels=synthesis.apply_waves())
         apply_seconds = time.perf_counter() - start
@@ -87,7 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--projects", type=int, default=100)
     parser.add_argument("--skip-projects", action="store_true")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None, help="default: as ndap deploy")
     args = parser.parse_args()
 
     from synth_bench import many_projects_config

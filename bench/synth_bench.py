@@ -256,7 +256,7 @@ def main() -> None:
             from deploy_bench import measure
 
             applied, planned, ok = measure(
-                "reference", cases["reference"], tmp_path / "deploy", workers=2
+                "reference", cases["reference"], tmp_path / "deploy", workers=None
             )
             note = "" if ok else " (a stack failed: see above)"
             rows.append(

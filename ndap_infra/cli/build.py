@@ -536,8 +536,10 @@ def _lint(out: Path, policies: Path, config: NdapConfig | None, *, use_cache: bo
     (policies / LINT_FILE).write_text(render_lint_report(checkov, parliament))
     for name, report in (("checkov", checkov), ("parliament", parliament)):
         state = "passes" if report.ok else "FAILS"
-        ran = "its output for these inputs, from the cache" if report.cached else (
-            f"{report.seconds:.1f}s"
+        ran = (
+            "its output for these inputs, from the cache"
+            if report.cached
+            else (f"{report.seconds:.1f}s")
         )
         console.print(
             f"{name}: {state} ({len(report.failures)} unsuppressed, "

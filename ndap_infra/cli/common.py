@@ -86,9 +86,13 @@ StacksOption = Annotated[
 ]
 
 WorkersOption = Annotated[
-    int,
+    int | None,
     typer.Option(
-        "--workers", min=1, help="Environment stacks run in parallel, this many at a time."
+        "--workers",
+        min=1,
+        help="Stacks of one wave run in parallel, this many at a time; default: the whole "
+        "wave (the four environment stacks), as far as the available memory allows at "
+        "about 2 GB per stack.",
     ),
 ]
 

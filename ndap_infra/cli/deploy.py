@@ -61,7 +61,7 @@ def deploy(
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = DEFAULT_OUT,
     stacks: StacksOption = None,
-    workers: WorkersOption = 2,
+    workers: WorkersOption = None,
     via: Annotated[
         str,
         typer.Option(
@@ -121,6 +121,8 @@ def deploy(
     and report what the emulator could not create. On deploy.target: aws each wave of stacks
     is planned, shown and confirmed first."""
     from ndap_infra.deploy.flow import apply_all
+    from ndap_infra.deploy.orchestrate import waves
+    from ndap_infra.deploy.workers import choose_workers
 
     if via not in ("terraform", "cdktf"):
         raise fail(f"--via must be terraform or cdktf (got {via!r})", EXIT_BAD_INPUT)
@@ -164,6 +166,7 @@ def deploy(
         say("deploy: not checking the stacks the selected ones depend on (asked)")
     elif stacks:
         _require_applied_dependencies(synthesis, selected, runs)
+    workers = choose_workers(workers, waves(selected, levels=synthesis.apply_waves()))
     start = time.monotonic()
     action = "planning" if plan_only else "deploying"
     say(f"{action} {', '.join(selected)} (via {via}; environment stacks {workers} at a time)")
@@ -433,7 +436,7 @@ def destroy(
     config: ConfigOption = DEFAULT_CONFIG,
     out: OutOption = DEFAULT_OUT,
     stacks: StacksOption = None,
-    workers: WorkersOption = 2,
+    workers: WorkersOption = None,
     include_protected: Annotated[
         bool,
         typer.Option(
@@ -452,6 +455,8 @@ def destroy(
     """Destroy what `ndap deploy` created, the environments first and the organization
     last. Deletion-protected resources are kept (and listed) unless --include-protected."""
     from ndap_infra.deploy.flow import destroy_all
+    from ndap_infra.deploy.orchestrate import waves
+    from ndap_infra.deploy.workers import choose_workers
     from ndap_infra.emulator.gaps import UNDELETABLE
 
     loaded = load(config)
@@ -469,6 +474,7 @@ def destroy(
     synthesis = synthesize_or_exit(loaded, out, synth=synth)
     selected = select_stacks(synthesis, stacks)
     runs = stack_runs(synthesis, deploy_setup(), emulator)
+    workers = choose_workers(workers, waves(selected, levels=synthesis.apply_waves()))
     if include_protected:
         common.errors.print(
             "!!! --include-protected: resources marked prevent_destroy (audit log buckets, "
