@@ -10,7 +10,9 @@ that stopped answering).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import signal
 import subprocess
@@ -27,6 +29,7 @@ from ndap_infra.emulator.settings import EMULATOR_ENDPOINT_VARIABLE
 from ndap_infra.terraform.cache_lock import plugin_cache_lock
 from ndap_infra.terraform.cli_config import TerraformSetup
 from ndap_infra.terraform.runner import find_terraform
+from ndap_infra.terraform.validate_cache import terraform_version
 
 OVERRIDE_FILE = "ndap_destroy_override.tf.json"
 
@@ -186,13 +189,68 @@ def parse_lock(output: str) -> dict[str, str] | None:
     return {m.group(1): m.group(2).strip() for m in LOCK_FIELD.finditer(output)}
 
 
+INIT_ARGS = ("init", "-input=false", "-no-color", "-reconfigure")
+INIT_MARKER = Path(".terraform") / "ndap-init.json"
+"""Written after a successful ``terraform init``: the digest of what that init read."""
+INIT_ENV = ("TF_CLI_CONFIG_FILE", "TF_PLUGIN_CACHE_DIR", "TF_DATA_DIR", "TF_CLI_ARGS",
+            "TF_CLI_ARGS_init", "TF_WORKSPACE")  # fmt: skip
+"""The environment variables that change what ``terraform init`` does."""
+
+
 def init(run: StackRun, action: str) -> str | None:
-    """``terraform init``; the failure message, or None."""
+    """``terraform init``; the failure message, or None. Skipped when this stack directory
+    was initialized by ndap from the very same inputs (docs/design-notes.md, "Skipping
+    an init that would change nothing")."""
+    marker = run.directory / INIT_MARKER
+    if _read(marker) == init_digest(run) and _provider_present(run.directory):
+        with run.log(action).open("a") as log:
+            log.write(f"$ terraform {' '.join(INIT_ARGS[:1])}: skipped, {INIT_MARKER} current\n")
+        return None
+    marker.unlink(missing_ok=True)
     with plugin_cache_lock(Path(run.env.get("TF_PLUGIN_CACHE_DIR") or run.log_dir)):
-        completed = run.terraform(["init", "-input=false", "-no-color", "-reconfigure"], action)
+        completed = run.terraform(list(INIT_ARGS), action)
     if completed.returncode != 0:
         return _failure(run, completed.stdout + completed.stderr, "init", action)
+    if marker.parent.is_dir():
+        marker.write_text(json.dumps({"digest": init_digest(run)}) + "\n")
     return None
+
+
+def init_digest(run: StackRun) -> str:
+    """The digest of what ``terraform init`` reads in a stack directory: the Terraform
+    binary, the ``terraform`` blocks (backend, required providers) of every ``*.tf.json``,
+    the dependency lock file, the CLI configuration and the environment that steers
+    init."""
+    digest = hashlib.sha256()
+    digest.update(f"{INIT_ARGS} {terraform_version(find_terraform())}\n".encode())
+    for file in sorted(run.directory.glob("*.tf.json")):
+        try:
+            block = json.loads(file.read_text()).get("terraform")
+        except (OSError, ValueError, AttributeError):
+            block = f"unreadable {file.stat().st_mtime_ns}"
+        digest.update(f"{file.name} {json.dumps(block, sort_keys=True)}\n".encode())
+    for name in INIT_ENV:
+        digest.update(f"{name}={run.env.get(name, '')}\n".encode())
+    for path in (run.directory / ".terraform.lock.hcl", Path(run.env.get(INIT_ENV[0], ""))):
+        digest.update(path.read_bytes() if path.is_file() else b"(none)")
+    return digest.hexdigest()
+
+
+def _read(marker: Path) -> str | None:
+    try:
+        return str(json.loads(marker.read_text())["digest"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _provider_present(directory: Path) -> bool:
+    """The provider init installed is still there (its link into the plugin cache may
+    dangle once the cache is cleaned)."""
+    providers = directory / ".terraform" / "providers"
+    for parent, _, files in os.walk(providers, followlinks=True):
+        if any(f.startswith("terraform-provider-") and Path(parent, f).is_file() for f in files):
+            return True
+    return False
 
 
 APPLY_SUMMARY = re.compile(r"(Apply|Destroy) complete! Resources: ([^\n]*?)\.?\n")
