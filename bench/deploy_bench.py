@@ -36,6 +36,7 @@ def measure(
     from ndap_infra.deploy.workers import choose_workers
     from ndap_infra.emulator import lifecycle
     from ndap_infra.emulator.gaps import synthesized_gaps
+    from ndap_infra.emulator.seed import seed_adopted_organization
     from ndap_infra.stacks.synthesis import synthesize
     from ndap_infra.terraform.cli_config import write_cli_config
 
@@ -52,6 +53,7 @@ def measure(
     gaps = synthesized_gaps(documents)
     started = lifecycle.start(work)
     try:
+        seed_adopted_organization(started.info, config)  # as `ndap deploy` does
         runs = stack_runs(synthesis, write_cli_config(work), started.info, work)
         stacks = list(synthesis.stacks)
         workers = choose_workers(workers, waves(stacks, levels=synthesis.apply_waves()))
