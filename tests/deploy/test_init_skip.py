@@ -40,11 +40,16 @@ def inits(run: StackRun) -> list[str]:
     ]
 
 
-def test_an_init_that_would_change_nothing_is_skipped(tmp_path: Path) -> None:
+@pytest.fixture
+def run(tmp_path: Path) -> StackRun:
+    """A stack directory of its own, with the project's CLI configuration."""
     if shutil.which("terraform") is None:
         pytest.skip("terraform is not installed")
     setup = write_cli_config(tmp_path / "work")
-    run = StackRun("env-dev", stack(tmp_path / "env-dev"), setup.environment(), tmp_path / "logs")
+    return StackRun("env-dev", stack(tmp_path / "env-dev"), setup.environment(), tmp_path / "logs")
+
+
+def test_an_init_that_would_change_nothing_is_skipped(run: StackRun) -> None:
 
     # GIVEN a first init: it runs, and leaves its marker
     assert init(run, "plan") is None
@@ -64,8 +69,9 @@ def test_an_init_that_would_change_nothing_is_skipped(tmp_path: Path) -> None:
     assert (run.directory / ".terraform.lock.hcl").is_file()
 
     # WHEN the provider it installed is gone (the plugin cache cleaned) THEN it runs again
-    shutil.rmtree(setup.plugin_cache_dir)
-    setup.plugin_cache_dir.mkdir()
+    cache = Path(run.env["TF_PLUGIN_CACHE_DIR"])
+    shutil.rmtree(cache)
+    cache.mkdir()
     assert init(run, "plan") is None and inits(run)[-1] == "ran"
 
     # WHEN the environment that steers init changes THEN it runs again
@@ -75,11 +81,7 @@ def test_an_init_that_would_change_nothing_is_skipped(tmp_path: Path) -> None:
     assert inits(run) == ["ran", "skipped", "ran", "skipped", "ran", "ran", "ran"]
 
 
-def test_a_failed_init_leaves_no_marker(tmp_path: Path) -> None:
-    if shutil.which("terraform") is None:
-        pytest.skip("terraform is not installed")
-    setup = write_cli_config(tmp_path / "work")
-    run = StackRun("env-dev", stack(tmp_path / "env-dev"), setup.environment(), tmp_path / "logs")
+def test_a_failed_init_leaves_no_marker(run: StackRun) -> None:
     assert init(run, "plan") is None
     document = json.loads((run.directory / "cdk.tf.json").read_text())
     document["terraform"]["required_providers"]["aws"]["version"] = "0.0.1"  # not in the mirror
