@@ -91,8 +91,8 @@ WorkersOption = Annotated[
         "--workers",
         min=1,
         help="Stacks of one wave run in parallel, this many at a time; default: the whole "
-        "wave (the four environment stacks), as far as the available memory allows at "
-        "about 2 GB per stack.",
+        "wave (on the reference, env-nonprod, env-dev and env-acc), as far as the available "
+        "memory allows at about 2 GB per stack.",
     ),
 ]
 
