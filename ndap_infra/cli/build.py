@@ -539,7 +539,7 @@ def _lint(out: Path, policies: Path, config: NdapConfig | None, *, use_cache: bo
         ran = (
             "its output for these inputs, from the cache"
             if report.cached
-            else (f"{report.seconds:.1f}s")
+            else f"{report.seconds:.1f}s"
         )
         console.print(
             f"{name}: {state} ({len(report.failures)} unsuppressed, "

@@ -202,9 +202,10 @@ def init(run: StackRun, action: str) -> str | None:
     was initialized by ndap from the very same inputs (docs/design-notes.md, "Skipping
     an init that would change nothing")."""
     marker = run.directory / INIT_MARKER
-    if _read(marker) == init_digest(run) and _provider_present(run.directory):
+    recorded = _read(marker)  # none before a first init: nothing to compare, nothing read
+    if recorded is not None and recorded == init_digest(run) and _provider_present(run.directory):
         with run.log(action).open("a") as log:
-            log.write(f"$ terraform {' '.join(INIT_ARGS[:1])}: skipped, {INIT_MARKER} current\n")
+            log.write(f"$ terraform init: skipped, {INIT_MARKER} current\n")
         return None
     marker.unlink(missing_ok=True)
     with plugin_cache_lock(Path(run.env.get("TF_PLUGIN_CACHE_DIR") or run.log_dir)):

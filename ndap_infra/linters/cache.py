@@ -45,17 +45,24 @@ def tool_identity(executable: Path) -> str | None:
 
 def inputs_digest(
     tool: str,
-    identity: str,
     argv: Sequence[str],
+    directory: Path,
     env: Mapping[str, str],
-    files: Iterable[tuple[str, bytes]],
+    files: Iterable[tuple[str, Path]],
 ) -> str:
-    """The digest of one linter run: the tool, its arguments (with the directory it reads
-    replaced by the placeholder), its environment, and each file read (name and bytes)."""
+    """The digest of one linter run (``argv[0]`` the tool's executable, reading
+    ``directory``): the tool's installation, its arguments with ``directory`` written as
+    the placeholder, its environment, and each file read (name and bytes). "" when the
+    installation is unknown: such a run is never kept."""
+    identity = tool_identity(Path(argv[0]))
+    if identity is None:
+        return ""
+    flags = [a.replace(str(directory), PLACEHOLDER) for a in argv[1:]]
     digest = hashlib.sha256()
-    header = {"format": FORMAT, "tool": tool, "identity": identity, "argv": list(argv)}
+    header = {"format": FORMAT, "tool": tool, "identity": identity, "argv": flags}
     digest.update(json.dumps({**header, "env": dict(sorted(env.items()))}).encode() + b"\n")
-    for name, content in files:
+    for name, path in files:
+        content = path.read_bytes()
         digest.update(f"{name}\n{len(content)}\n".encode())
         digest.update(content)
     return digest.hexdigest()

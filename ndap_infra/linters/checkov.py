@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ndap_infra.linters.cache import PLACEHOLDER, LintCache, inputs_digest, tool_identity
+from ndap_infra.linters.cache import LintCache, inputs_digest
 from ndap_infra.linters.suppressions import CHECKOV_SUPPRESSIONS, CheckovSuppression
 from ndap_infra.linters.tools import (
     GateError,
@@ -148,7 +148,7 @@ def run_checkov(
         files = scannable_copies(stack_files(stacks), scratch)
         cwd = Path(*_common_parts(files.values()))
         argv = checkov_command(checkov, files.values())
-        digest = _digest(checkov, argv, files, scratch) if cache is not None else None
+        digest = _digest(argv, files, scratch) if cache is not None else ""
         kept = cache.get(digest, scratch) if cache is not None and digest else None
         if kept is not None and "stdout" in kept:
             report = evaluate_checkov(_parse_json(kept["stdout"]), files, suppressions)
@@ -161,15 +161,10 @@ def run_checkov(
         return report
 
 
-def _digest(checkov: Path, argv: list[str], files: Mapping[str, Path], scratch: Path) -> str:
-    """The digest of checkov's inputs, or "" when checkov's installation is unknown."""
-    identity = tool_identity(checkov)
-    if identity is None:
-        return ""
-    flags = [a.replace(str(scratch), PLACEHOLDER) for a in argv[1:]]
+def _digest(argv: list[str], files: Mapping[str, Path], scratch: Path) -> str:
+    """The digest of checkov's inputs, with the settings it reads from the environment."""
     settings = {k: v for k, v in os.environ.items() if k.startswith(SETTING_PREFIXES)}
-    contents = ((name, path.read_bytes()) for name, path in files.items())
-    return inputs_digest("checkov", identity, flags, {**settings, **OFFLINE_ENV}, contents)
+    return inputs_digest("checkov", argv, scratch, {**settings, **OFFLINE_ENV}, files.items())
 
 
 def scannable_copies(files: Mapping[str, Path], scratch: Path) -> dict[str, Path]:

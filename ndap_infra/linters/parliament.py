@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ndap_infra.linters.cache import PLACEHOLDER, LintCache, inputs_digest, tool_identity
+from ndap_infra.linters.cache import LintCache, inputs_digest
 from ndap_infra.linters.suppressions import PARLIAMENT_SUPPRESSIONS, ParliamentSuppression
 from ndap_infra.linters.tools import (
     GateError,
@@ -140,7 +140,8 @@ def run_parliament(
         raise GateError(f"no policy files (*.{EXTENSION}) below {root}")
     parliament = find_tool("parliament", PARLIAMENT_ENV)
     argv = parliament_command(parliament, root)
-    digest = _digest(parliament, argv, root, files) if cache is not None else ""
+    contents = ((name, root / name) for name in files)
+    digest = inputs_digest("parliament", argv, root, {}, contents) if cache is not None else ""
     kept = cache.get(digest, root) if cache is not None and digest else None
     if kept is not None and {"stdout", "version"} <= kept.keys():
         report = evaluate_parliament(
@@ -154,16 +155,6 @@ def run_parliament(
     if cache is not None and digest:
         cache.put(digest, root, {"stdout": run.stdout, "version": version})
     return replace(report, seconds=version_run.seconds + run.seconds)
-
-
-def _digest(parliament: Path, argv: list[str], root: Path, files: Sequence[str]) -> str:
-    """The digest of parliament's inputs, or "" when its installation is unknown."""
-    identity = tool_identity(parliament)
-    if identity is None:
-        return ""
-    flags = [a.replace(str(root), PLACEHOLDER) for a in argv[1:]]
-    contents = ((name, (root / name).read_bytes()) for name in files)
-    return inputs_digest("parliament", identity, flags, {}, contents)
 
 
 def policy_files(root: Path) -> list[str]:
